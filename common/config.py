@@ -1,0 +1,79 @@
+"""Settings from the environment (`PYWHISK_*`) with command-line flags of the same names.
+
+The standalone preset is the default: SQLite in the per-user data directory, in-process
+queues, local process containers, one static invoker.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import platformdirs
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from common.entities.limits import LimitRanges
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("pywhisk"))
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PYWHISK_", frozen=True)
+
+    # Backends (DESIGN.md "One code path, two presets").
+    store_url: str = ""  # default: sqlite:///<data_dir>/pywhisk.db
+    queue_url: str = "memory://"
+    containers_url: str = "process://"
+    discovery_url: str = "static://"
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    host: str = "127.0.0.1"
+    port: int = 3233
+    # What actions see as __OW_API_HOST; default: http://<host>:<port>.
+    api_host: str = ""
+
+    controller_id: int = 0
+    invoker_id: int = 0
+
+    # Per-namespace throttles (OW standalone defaults, §3.2); namespaces may override.
+    invocations_per_minute: int = 60
+    concurrent_invocations: int = 30
+    fires_per_minute: int = 60
+    sequence_max_length: int = 50
+
+    # Action limit ranges (§3.1).
+    min_action_timeout: int = 100
+    max_action_timeout: int = 300_000
+    min_action_memory: int = 128
+    max_action_memory: int = 512
+    min_action_logs: int = 0
+    max_action_logs: int = 10
+
+    payload_max: int = 1024 * 1024  # invoke/fire/web request bodies and results
+    exec_max: int = 48 * 1024 * 1024
+    blocking_wait: float = 60.0  # seconds a blocking invoke waits before answering 202
+
+    # Invoker container pool.
+    user_memory: int = 2048  # MB of concurrently running containers per invoker
+    idle_timeout: float = 600.0  # seconds an idle warm container is kept
+
+    @property
+    def effective_store_url(self) -> str:
+        return self.store_url or f"sqlite:///{self.data_dir / 'pywhisk.db'}"
+
+    @property
+    def effective_api_host(self) -> str:
+        return self.api_host or f"http://{self.host}:{self.port}"
+
+    @property
+    def limit_ranges(self) -> LimitRanges:
+        return LimitRanges(
+            min_timeout=self.min_action_timeout,
+            max_timeout=self.max_action_timeout,
+            min_memory=self.min_action_memory,
+            max_memory=self.max_action_memory,
+            min_logs=self.min_action_logs,
+            max_logs=self.max_action_logs,
+        )

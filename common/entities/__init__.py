@@ -1,0 +1,24 @@
+"""Frozen entity models shared by controller and invoker."""
+
+from common.entities.action import Action, ActionPut, Exec, ExecPut
+from common.entities.activation import Activation, ActivationResponse, Status
+from common.entities.identity import Identity, NamespaceLimits
+from common.entities.limits import ActionLimits, LimitRanges, LimitsPut
+from common.entities.params import KeyValue, Params
+
+__all__ = [
+    "Action",
+    "ActionLimits",
+    "ActionPut",
+    "Activation",
+    "ActivationResponse",
+    "Exec",
+    "ExecPut",
+    "Identity",
+    "KeyValue",
+    "LimitRanges",
+    "LimitsPut",
+    "NamespaceLimits",
+    "Params",
+    "Status",
+]

@@ -1,0 +1,77 @@
+"""Messages between controller and invokers: bytes on the queue (OPENWHISK.md §8.2).
+
+Topics follow OpenWhisk: `invoker{N}` carries ActivationMessages to invoker N,
+`completed{N}` carries CompletionMessages back to controller N.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+
+def invoker_topic(invoker_id: int) -> str:
+    return f"invoker{invoker_id}"
+
+
+def completion_topic(controller_id: int) -> str:
+    return f"completed{controller_id}"
+
+
+class User(BaseModel):
+    """The invoking identity, as much as the invoker needs (api key only if provided)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    namespace: str
+    subject: str
+    auth: str  # uuid:key, handed to the action only if it has provide-api-key
+
+
+class ActivationMessage(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    transid: str
+    activation_id: str
+    action: str  # store doc id `ns[/pkg]/name`
+    revision: str  # the action's store revision, so invokers can cache by it
+    version: str
+    user: User
+    controller: int  # whose `completed{N}` topic gets the answer
+    blocking: bool
+    content: dict[str, Any] | list[Any]  # fully merged arguments, init params included
+    init_args: tuple[str, ...] = ()
+    cause: str | None = None
+    binding: str | None = None  # `ns/binding` when invoked through a package binding
+    received: int  # epoch ms at the controller, for waitTime
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> ActivationMessage:
+        return cls.model_validate_json(data)
+
+
+class CompletionMessage(BaseModel):
+    """Sent once per activation, when the result is known (before logs are collected).
+
+    `activation` is the record (API form, logs empty) for blocking callers; `None` for
+    non-blocking ones, which only need the slot released.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    transid: str
+    activation_id: str
+    invoker: int
+    activation: dict[str, Any] | None = None
+    system_error: bool = False
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> CompletionMessage:
+        return cls.model_validate_json(data)

@@ -1,0 +1,141 @@
+"""The store family: entities, activation records and subjects (namespaces + keys).
+
+Implementations: `SqliteStore` (standalone), `CouchDBStore` (cluster, later). Every one passes
+`tests/contract/test_store_contract.py`. Documents are plain JSON dicts in OpenWhisk's shape;
+revisions are opaque strings used for optimistic concurrency (CouchDB `_rev` semantics).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import Any, ClassVar
+
+from common import plugins
+from common.entities.identity import Identity
+
+Doc = dict[str, Any]
+
+STORES = {
+    "sqlite": "common.store.sqlite:SqliteStore",
+}
+
+
+class StoreError(Exception):
+    pass
+
+
+class Conflict(StoreError):
+    """The document changed (or exists) since the revision the writer saw."""
+
+
+class EntityStore(ABC):
+    """Actions, triggers, rules and packages, keyed `ns[/pkg]/name`."""
+
+    @abstractmethod
+    async def get(self, doc_id: str) -> tuple[Doc, str] | None:
+        """The document and its revision."""
+
+    @abstractmethod
+    async def put(self, doc_id: str, doc: Doc, rev: str | None) -> str:
+        """Create (`rev=None`, Conflict if it exists) or replace at `rev`; returns the new rev.
+
+        `doc` must carry `entityType` and `namespace` (`ns` or `ns/pkg`) and `updated`.
+        """
+
+    @abstractmethod
+    async def delete(self, doc_id: str, rev: str) -> None:
+        """Remove at `rev` (Conflict if changed or gone)."""
+
+    @abstractmethod
+    async def list(
+        self,
+        namespace: str,
+        entity_type: str,
+        *,
+        package: str | None = None,
+        skip: int = 0,
+        limit: int = 30,
+        public_only: bool = False,
+    ) -> list[Doc]:
+        """Newest `updated` first. `package=None` lists the whole namespace, packages included."""
+
+    @abstractmethod
+    async def count(self, namespace: str, entity_type: str, *, package: str | None = None) -> int: ...
+
+
+class ActivationStore(ABC):
+    @abstractmethod
+    async def put(self, doc: Doc) -> None:
+        """Store a record (API form with `response.statusCode`); idempotent by activationId."""
+
+    @abstractmethod
+    async def get(self, namespace: str, activation_id: str) -> Doc | None: ...
+
+    @abstractmethod
+    async def list(
+        self,
+        namespace: str,
+        *,
+        name: str | None = None,
+        since: int | None = None,
+        upto: int | None = None,
+        skip: int = 0,
+        limit: int = 30,
+    ) -> list[Doc]:
+        """Newest `start` first. `name` is `action` or `pkg/action` (matched on the path)."""
+
+    @abstractmethod
+    async def count(
+        self,
+        namespace: str,
+        *,
+        name: str | None = None,
+        since: int | None = None,
+        upto: int | None = None,
+    ) -> int: ...
+
+
+class SubjectStore(ABC):
+    @abstractmethod
+    async def by_auth(self, uuid: str, key: str) -> Identity | None: ...
+
+    @abstractmethod
+    async def by_namespace(self, namespace: str) -> Identity | None: ...
+
+    @abstractmethod
+    async def put(self, identity: Identity) -> None:
+        """Create or replace the namespace's identity (keys and limits)."""
+
+    @abstractmethod
+    async def delete(self, namespace: str) -> bool: ...
+
+    @abstractmethod
+    async def all(self) -> list[Identity]: ...
+
+
+class Store(ABC):
+    """One backend holding the three databases OpenWhisk keeps (whisks, activations, subjects)."""
+
+    entities: EntityStore
+    activations: ActivationStore
+    subjects: SubjectStore
+    scheme: ClassVar[str]
+
+    @abstractmethod
+    async def open(self) -> None: ...
+
+    @abstractmethod
+    async def close(self) -> None: ...
+
+
+def activation_filter_name(doc: Doc) -> str:
+    """`[pkg/]name` of the action that ran, from the `path` annotation (OW filters view)."""
+    for annotation in doc.get("annotations", ()):
+        if annotation.get("key") == "path" and isinstance(annotation.get("value"), str):
+            return annotation["value"].partition("/")[2] or doc["name"]
+    return str(doc["name"])
+
+
+def store_from_url(url: str) -> Store:
+    cls = plugins.load("store", url, STORES)
+    return cls(url)  # type: ignore[no-any-return]

@@ -1,0 +1,313 @@
+"""SQLite store for the standalone preset: one file, survives restarts.
+
+aiosqlite keeps every statement on its own thread, so the event loop never blocks on disk.
+Activation records are written behind: `put` queues the record and a flusher commits queued
+records in one transaction every few milliseconds, so a burst of activations costs one
+commit instead of hundreds. Reads flush first, so a record is visible as soon as `put`
+returned (read-your-writes within the process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiosqlite
+
+from common import jsonio
+from common.entities.identity import Identity, NamespaceLimits
+from common.store.base import (
+    ActivationStore,
+    Conflict,
+    Doc,
+    EntityStore,
+    Store,
+    SubjectStore,
+    activation_filter_name,
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entities (
+    id TEXT PRIMARY KEY,
+    root TEXT NOT NULL,          -- the namespace, without package
+    path TEXT NOT NULL,          -- entity namespace field: ns or ns/pkg
+    type TEXT NOT NULL,
+    updated INTEGER NOT NULL,
+    publish INTEGER NOT NULL,
+    rev INTEGER NOT NULL,
+    doc BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS entities_by_ns ON entities (root, type, updated DESC);
+CREATE TABLE IF NOT EXISTS activations (
+    id TEXT PRIMARY KEY,
+    namespace TEXT NOT NULL,
+    name TEXT NOT NULL,          -- [pkg/]action, for the name filter
+    start INTEGER NOT NULL,
+    doc BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS activations_by_ns ON activations (namespace, start DESC);
+CREATE INDEX IF NOT EXISTS activations_by_name ON activations (namespace, name, start DESC);
+CREATE TABLE IF NOT EXISTS subjects (
+    namespace TEXT PRIMARY KEY,
+    subject TEXT NOT NULL,
+    uuid TEXT NOT NULL,
+    key TEXT NOT NULL,
+    limits BLOB NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS subjects_by_auth ON subjects (uuid, key);
+"""
+
+_FLUSH_DELAY = 0.005
+
+
+def path_of(url: str) -> str:
+    """`sqlite:///abs/path.db` → `/abs/path.db`; `sqlite://:memory:` for tests."""
+    parts = urlsplit(url)
+    if parts.netloc == ":memory:" or parts.path in ("", "/:memory:"):
+        return ":memory:"
+    return parts.path
+
+
+class SqliteStore(Store):
+    scheme = "sqlite"
+
+    def __init__(self, url: str) -> None:
+        self.path = path_of(url)
+        self._db: aiosqlite.Connection | None = None
+
+    async def open(self) -> None:
+        if self.path != ":memory:":
+            os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+        self._db = db = await aiosqlite.connect(self.path)
+        await db.execute("PRAGMA journal_mode=WAL")
+        await db.execute("PRAGMA synchronous=NORMAL")
+        await db.executescript(_SCHEMA)
+        await db.commit()
+        self.entities = SqliteEntities(db)
+        self.activations = SqliteActivations(db)
+        self.subjects = SqliteSubjects(db)
+
+    async def close(self) -> None:
+        if self._db is None:
+            return
+        await self.activations.flush()
+        await self._db.close()
+        self._db = None
+
+
+class SqliteEntities(EntityStore):
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+        # One writer at a time: the rev check and the write must not interleave.
+        self._write = asyncio.Lock()
+
+    async def get(self, doc_id: str) -> tuple[Doc, str] | None:
+        async with self._db.execute("SELECT doc, rev FROM entities WHERE id = ?", (doc_id,)) as cur:
+            row = await cur.fetchone()
+        return (jsonio.loads(row[0]), str(row[1])) if row else None
+
+    async def put(self, doc_id: str, doc: Doc, rev: str | None) -> str:
+        path = doc["namespace"]
+        async with self._write:
+            async with self._db.execute("SELECT rev FROM entities WHERE id = ?", (doc_id,)) as cur:
+                row = await cur.fetchone()
+            current = str(row[0]) if row else None
+            if current != rev:
+                raise Conflict(doc_id)
+            new_rev = (row[0] if row else 0) + 1
+            await self._db.execute(
+                "INSERT OR REPLACE INTO entities VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    doc_id,
+                    path.partition("/")[0],
+                    path,
+                    doc["entityType"],
+                    int(doc.get("updated", 0)),
+                    1 if doc.get("publish") else 0,
+                    new_rev,
+                    jsonio.dumps(doc),
+                ),
+            )
+            await self._db.commit()
+        return str(new_rev)
+
+    async def delete(self, doc_id: str, rev: str) -> None:
+        async with self._write:
+            cur = await self._db.execute(
+                "DELETE FROM entities WHERE id = ? AND rev = ?", (doc_id, int(rev))
+            )
+            await self._db.commit()
+            if cur.rowcount != 1:
+                raise Conflict(doc_id)
+
+    def _where(
+        self, namespace: str, entity_type: str, package: str | None, public_only: bool
+    ) -> tuple[str, list[Any]]:
+        clause = "root = ? AND type = ?"
+        args: list[Any] = [namespace, entity_type]
+        if package is not None:
+            clause += " AND path = ?"
+            args.append(f"{namespace}/{package}")
+        if public_only:
+            clause += " AND publish = 1"
+        return clause, args
+
+    async def list(
+        self,
+        namespace: str,
+        entity_type: str,
+        *,
+        package: str | None = None,
+        skip: int = 0,
+        limit: int = 30,
+        public_only: bool = False,
+    ) -> list[Doc]:
+        where, args = self._where(namespace, entity_type, package, public_only)
+        sql = f"SELECT doc FROM entities WHERE {where} ORDER BY updated DESC LIMIT ? OFFSET ?"
+        async with self._db.execute(sql, (*args, limit, skip)) as cur:
+            return [jsonio.loads(row[0]) for row in await cur.fetchall()]
+
+    async def count(self, namespace: str, entity_type: str, *, package: str | None = None) -> int:
+        where, args = self._where(namespace, entity_type, package, False)
+        async with self._db.execute(f"SELECT COUNT(*) FROM entities WHERE {where}", args) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+
+class SqliteActivations(ActivationStore):
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+        self._pending: list[tuple[str, str, str, int, bytes]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._lock = asyncio.Lock()
+
+    async def put(self, doc: Doc) -> None:
+        row = (
+            doc["activationId"],
+            doc["namespace"],
+            activation_filter_name(doc),
+            int(doc["start"]),
+            jsonio.dumps(doc),
+        )
+        self._pending.append(row)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(_FLUSH_DELAY)
+        await self.flush()
+
+    async def flush(self) -> None:
+        async with self._lock:
+            rows, self._pending = self._pending, []
+            if rows:
+                await self._db.executemany(
+                    "INSERT OR REPLACE INTO activations VALUES (?, ?, ?, ?, ?)", rows
+                )
+                await self._db.commit()
+
+    async def get(self, namespace: str, activation_id: str) -> Doc | None:
+        await self.flush()
+        async with self._db.execute(
+            "SELECT doc FROM activations WHERE id = ? AND namespace = ?",
+            (activation_id, namespace),
+        ) as cur:
+            row = await cur.fetchone()
+        return jsonio.loads(row[0]) if row else None
+
+    @staticmethod
+    def _where(
+        namespace: str, name: str | None, since: int | None, upto: int | None
+    ) -> tuple[str, list[Any]]:
+        clause, args = "namespace = ?", [namespace]
+        if name is not None:
+            clause += " AND name = ?"
+            args.append(name)
+        if since is not None:
+            clause += " AND start >= ?"
+            args.append(since)
+        if upto is not None:
+            clause += " AND start <= ?"
+            args.append(upto)
+        return clause, args
+
+    async def list(
+        self,
+        namespace: str,
+        *,
+        name: str | None = None,
+        since: int | None = None,
+        upto: int | None = None,
+        skip: int = 0,
+        limit: int = 30,
+    ) -> list[Doc]:
+        await self.flush()
+        where, args = self._where(namespace, name, since, upto)
+        sql = f"SELECT doc FROM activations WHERE {where} ORDER BY start DESC LIMIT ? OFFSET ?"
+        async with self._db.execute(sql, (*args, limit, skip)) as cur:
+            return [jsonio.loads(row[0]) for row in await cur.fetchall()]
+
+    async def count(
+        self,
+        namespace: str,
+        *,
+        name: str | None = None,
+        since: int | None = None,
+        upto: int | None = None,
+    ) -> int:
+        await self.flush()
+        where, args = self._where(namespace, name, since, upto)
+        async with self._db.execute(f"SELECT COUNT(*) FROM activations WHERE {where}", args) as cur:
+            row = await cur.fetchone()
+        return int(row[0]) if row else 0
+
+
+class SqliteSubjects(SubjectStore):
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    @staticmethod
+    def _identity(row: Any) -> Identity:
+        namespace, subject, uuid, key, limits = row
+        return Identity(
+            namespace=namespace,
+            subject=subject,
+            uuid=uuid,
+            key=key,
+            limits=NamespaceLimits.model_validate(jsonio.loads(limits)),
+        )
+
+    async def _one(self, sql: str, args: tuple[Any, ...]) -> Identity | None:
+        async with self._db.execute(sql, args) as cur:
+            row = await cur.fetchone()
+        return self._identity(row) if row else None
+
+    async def by_auth(self, uuid: str, key: str) -> Identity | None:
+        return await self._one("SELECT * FROM subjects WHERE uuid = ? AND key = ?", (uuid, key))
+
+    async def by_namespace(self, namespace: str) -> Identity | None:
+        return await self._one("SELECT * FROM subjects WHERE namespace = ?", (namespace,))
+
+    async def put(self, identity: Identity) -> None:
+        await self._db.execute(
+            "INSERT OR REPLACE INTO subjects VALUES (?, ?, ?, ?, ?)",
+            (
+                identity.namespace,
+                identity.subject,
+                identity.uuid,
+                identity.key,
+                jsonio.dumps(identity.limits.to_json()),
+            ),
+        )
+        await self._db.commit()
+
+    async def delete(self, namespace: str) -> bool:
+        cur = await self._db.execute("DELETE FROM subjects WHERE namespace = ?", (namespace,))
+        await self._db.commit()
+        return cur.rowcount == 1
+
+    async def all(self) -> list[Identity]:
+        async with self._db.execute("SELECT * FROM subjects ORDER BY namespace") as cur:
+            return [self._identity(row) for row in await cur.fetchall()]
