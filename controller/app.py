@@ -1,0 +1,42 @@
+"""The controller's FastAPI app: built by a factory, nothing at import time."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from controller import errors
+from controller.middleware import TransactionMiddleware
+from controller.routes import actions, activations, meta, namespaces
+from controller.services import Services
+
+
+def create_app(services: Services, *, manage_services: bool = True) -> FastAPI:
+    """`manage_services=False` when the caller (standalone wiring) starts and stops them."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if manage_services:
+            await services.start()
+        try:
+            yield
+        finally:
+            if manage_services:
+                await services.stop()
+
+    app = FastAPI(
+        title="pywhisk",
+        description="OpenWhisk-compatible REST API",
+        lifespan=lifespan,
+        docs_url="/api/v1/docs",
+        openapi_url="/api/v1/api-docs",
+        redoc_url=None,
+    )
+    app.state.services = services
+    errors.install(app)
+    for module in (meta, namespaces, actions, activations):
+        app.include_router(module.router)
+    app.add_middleware(TransactionMiddleware)
+    return app

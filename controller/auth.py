@@ -1,0 +1,62 @@
+"""HTTP Basic authentication: username = namespace uuid, password = key (§1.1)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from common.entities import Identity
+from common.names import DEFAULT_NAMESPACE, InvalidName, check_namespace
+from controller.errors import ApiError
+from controller.services import Services, services
+
+_CHALLENGE = {"WWW-Authenticate": 'Basic realm="OpenWhisk secure realm"'}
+
+
+def parse_basic(header: str | None) -> tuple[str, str] | None:
+    if not header or not header[:6].lower() == "basic ":
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    uuid, sep, key = decoded.partition(":")
+    return (uuid, key) if sep else None
+
+
+async def optional_identity(request: Request) -> Identity | None:
+    """The caller if valid Basic credentials were sent; None if none were; 401 if wrong."""
+    header = request.headers.get("authorization")
+    if header is None:
+        return None
+    credentials = parse_basic(header)
+    identity = await services(request).identities.by_auth(*credentials) if credentials else None
+    if identity is None:
+        raise ApiError(401, headers=_CHALLENGE)
+    return identity
+
+
+async def identity(request: Request) -> Identity:
+    caller = await optional_identity(request)
+    if caller is None:
+        raise ApiError(401, headers=_CHALLENGE)
+    return caller
+
+
+Caller = Annotated[Identity, Depends(identity)]
+Svc = Annotated[Services, Depends(services)]
+
+
+def own_namespace(caller: Identity, namespace: str) -> str:
+    """Resolve `_` and refuse another namespace (403), as OW entitlement does for owners."""
+    try:
+        check_namespace(namespace)
+    except InvalidName as e:
+        raise ApiError(400, str(e)) from None
+    resolved = caller.namespace if namespace == DEFAULT_NAMESPACE else namespace
+    if resolved != caller.namespace:
+        raise ApiError(403)
+    return resolved

@@ -1,0 +1,101 @@
+"""Read-through caches for the hot path: identities by key, entities by doc id.
+
+Entities are invalidated by this controller's own writes (and, in a cluster, by the
+invalidation messages other controllers send). Identities are cached for a short time
+only, because `pywhisk admin` changes them from another process.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Generic, TypeVar
+
+from common.entities import Action, Identity
+from common.store.base import Doc, Store
+
+T = TypeVar("T")
+
+IDENTITY_TTL = 10.0
+
+
+class _TTLMap(Generic[T]):
+    def __init__(self, ttl: float, max_entries: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._items: dict[str, tuple[float, T]] = {}
+
+    def get(self, key: str) -> T | None:
+        entry = self._items.get(key)
+        if entry is None:
+            return None
+        expires, value = entry
+        if expires < time.monotonic():
+            del self._items[key]
+            return None
+        return value
+
+    def put(self, key: str, value: T) -> None:
+        if len(self._items) >= self.max_entries:
+            self._items.clear()  # crude but bounded; entries refill on demand
+        self._items[key] = (time.monotonic() + self.ttl, value)
+
+    def pop(self, key: str) -> None:
+        self._items.pop(key, None)
+
+
+class IdentityCache:
+    def __init__(self, store: Store, ttl: float = IDENTITY_TTL) -> None:
+        self._store = store
+        self._by_auth: _TTLMap[Identity] = _TTLMap(ttl)
+        self._by_namespace: _TTLMap[Identity] = _TTLMap(ttl)
+
+    async def by_auth(self, uuid: str, key: str) -> Identity | None:
+        cache_key = f"{uuid}:{key}"
+        identity = self._by_auth.get(cache_key)
+        if identity is None:
+            # Misses are not cached: a key created a moment ago must work at once.
+            identity = await self._store.subjects.by_auth(uuid, key)
+            if identity is not None:
+                self._by_auth.put(cache_key, identity)
+        return identity
+
+    async def by_namespace(self, namespace: str) -> Identity | None:
+        identity = self._by_namespace.get(namespace)
+        if identity is None:
+            identity = await self._store.subjects.by_namespace(namespace)
+            if identity is not None:
+                self._by_namespace.put(namespace, identity)
+        return identity
+
+
+class EntityCache:
+    """doc id → (document, revision); actions also kept parsed."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+        self._docs: dict[str, tuple[Doc, str]] = {}
+        self._actions: dict[str, tuple[Action, str]] = {}
+
+    async def get(self, doc_id: str) -> tuple[Doc, str] | None:
+        hit = self._docs.get(doc_id)
+        if hit is None:
+            hit = await self._store.entities.get(doc_id)
+            if hit is not None:
+                self._docs[doc_id] = hit
+        return hit
+
+    async def action(self, doc_id: str) -> tuple[Action, str] | None:
+        """The action at `doc_id`, or None if absent or not an action."""
+        hit = self._actions.get(doc_id)
+        if hit is not None:
+            return hit
+        found = await self.get(doc_id)
+        if found is None or found[0].get("entityType") != "action":
+            return None
+        parsed = (Action.model_validate(found[0]), found[1])
+        self._actions[doc_id] = parsed
+        return parsed
+
+    def invalidate(self, doc_id: str) -> None:
+        self._docs.pop(doc_id, None)
+        self._actions.pop(doc_id, None)

@@ -1,0 +1,97 @@
+"""Publishing an activation and waiting for it (OPENWHISK.md §1.3.3).
+
+Shared by the actions route and, later, web actions, sequences and rule firing: checks
+throttles, merges arguments, publishes an ActivationMessage to an invoker and, for
+blocking calls, waits for the completion up to the blocking limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from common.entities import Action, Identity
+from common.entities import params as P
+from common.ids import new_activation_id
+from common.messages import ActivationMessage, User
+from controller.errors import ApiError
+from controller.services import Services
+
+NOT_ALLOWED = "Request defines parameters that are not allowed (e.g., reserved properties)."
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    activation_id: str
+    activation: dict[str, Any] | None  # None: accepted, or still running after the wait
+
+    @property
+    def status_code(self) -> int:
+        """HTTP status for a blocking answer: 200 success, 502 app/dev error, 500 whisk error."""
+        if self.activation is None:
+            return 202
+        code = self.activation["response"].get("statusCode", 0)
+        return 200 if code == 0 else 500 if code == 3 else 502
+
+
+def merge_arguments(action: Action, payload: Any) -> dict[str, Any] | list[Any]:
+    """Action parameters < payload; `final` actions refuse to have defined ones overridden."""
+    if isinstance(payload, list):
+        return payload
+    defaults = P.to_dict(action.parameters)
+    if payload and P.truthy(action.annotation("final", False)):
+        if any(defaults.get(key) is not None for key in payload):
+            raise ApiError(400, NOT_ALLOWED)
+    if not payload:
+        return defaults
+    return {**defaults, **payload}
+
+
+async def invoke(
+    svc: Services,
+    caller: Identity,
+    action: Action,
+    revision: str,
+    payload: Any,
+    *,
+    blocking: bool,
+    transid: str,
+    wait: float | None = None,
+    cause: str | None = None,
+    binding: str | None = None,
+    received: int | None = None,
+) -> Outcome:
+    svc.throttles.check_invoke(caller, svc.tracker.in_flight(caller.namespace))
+    content = merge_arguments(action, payload)
+    activation_id = new_activation_id()
+    message = ActivationMessage(
+        transid=transid,
+        activation_id=activation_id,
+        action=action.doc_id,
+        revision=revision,
+        version=action.version,
+        user=User(namespace=caller.namespace, subject=caller.subject, auth=caller.auth),
+        controller=svc.settings.controller_id,
+        blocking=blocking,
+        content=content,
+        init_args=tuple(p.key for p in action.parameters if p.init),
+        cause=cause,
+        binding=binding,
+        received=received if received is not None else int(time.time() * 1000),
+    )
+    future = svc.tracker.register(activation_id, caller.namespace, blocking, action.limits.timeout)
+    try:
+        await svc.balancer.publish(message)
+    except Exception:
+        svc.tracker.forget(activation_id)
+        raise ApiError(503) from None
+    if future is None:
+        return Outcome(activation_id, None)
+    timeout = svc.settings.blocking_wait if wait is None else wait
+    try:
+        activation = await asyncio.wait_for(asyncio.shield(future), timeout)
+    except TimeoutError:
+        return Outcome(activation_id, None)
+    return Outcome(activation_id, activation)

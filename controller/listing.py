@@ -1,0 +1,57 @@
+"""Query parameters shared by every list route (OPENWHISK.md §1.1 "List query params")."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from starlette.datastructures import QueryParams
+
+from controller.errors import ApiError
+
+MAX_LIMIT = 200
+DEFAULT_LIMIT = 30
+
+
+def _int(params: QueryParams, name: str, collection: str) -> int | None:
+    raw = params.get(name)
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ApiError(400, f"The value '{raw}' is not an integer for {collection}.") from None
+
+
+def flag(params: QueryParams, name: str, default: bool = False) -> bool:
+    raw = params.get(name)
+    if raw is None:
+        return default
+    return raw.lower() == "true"
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    skip: int
+    limit: int
+    count: bool
+
+    @classmethod
+    def parse(cls, params: QueryParams, collection: str) -> Page:
+        limit = _int(params, "limit", collection)
+        skip = _int(params, "skip", collection)
+        if limit is None:
+            limit = DEFAULT_LIMIT
+        elif limit == 0:
+            limit = MAX_LIMIT
+        elif not 0 <= limit <= MAX_LIMIT:
+            raise ApiError(
+                400,
+                f"The value '{limit}' is not in the range of 0 to {MAX_LIMIT} for {collection}.",
+            )
+        if skip is None:
+            skip = 0
+        elif skip < 0:
+            raise ApiError(
+                400, f"The value '{skip}' is not greater than or equal to 0 for {collection}."
+            )
+        return cls(skip=skip, limit=limit, count=flag(params, "count"))

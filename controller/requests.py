@@ -1,0 +1,50 @@
+"""Reading request bodies: size limits first, then JSON (OPENWHISK.md §1.1, §1.3.3)."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from fastapi import Request
+from pydantic import BaseModel, ValidationError
+
+from common import jsonio
+from controller.errors import ApiError, malformed
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def too_large(size: int, limit: int) -> ApiError:
+    return ApiError(413, f"Request larger than allowed: {size} > {limit} bytes.")
+
+
+async def body_bytes(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large(int(declared), limit)
+    body = await request.body()
+    if len(body) > limit:
+        raise too_large(len(body), limit)
+    return body
+
+
+async def json_body(request: Request, limit: int) -> Any:
+    """The JSON body, `{}` when empty (OW accepts an empty entity as an empty object)."""
+    body = await body_bytes(request, limit)
+    if not body.strip():
+        return {}
+    try:
+        return jsonio.loads(body)
+    except jsonio.JSONDecodeError as e:
+        raise malformed(str(e)) from None
+
+
+def parse_model(model: type[M], data: Any) -> M:
+    if not isinstance(data, dict):
+        raise malformed("expected a JSON object")
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        detail = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()
+        )
+        raise malformed(detail) from None

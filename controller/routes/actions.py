@@ -1,0 +1,255 @@
+"""/namespaces/{ns}/actions: list, get, put, delete, invoke (OPENWHISK.md §1.3)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from common import jsonio
+from common.entities import Action, ActionPut, Identity
+from common.names import InvalidName, QualifiedName, check_name
+from common.store.base import Conflict
+from controller import errors
+from controller.action_updates import make_action, update_action
+from controller.auth import Caller, Svc, own_namespace
+from controller.errors import ApiError, json_response
+from controller.invoke import invoke
+from controller.listing import Page, flag
+from controller.requests import body_bytes, json_body, parse_model
+from controller.services import Services
+
+router = APIRouter(prefix="/api/v1/namespaces/{namespace}/actions")
+
+ONE_MB = 1024 * 1024
+
+
+def qualify(
+    caller: Identity, namespace: str, name: str, package: str | None = None
+) -> QualifiedName:
+    ns = own_namespace(caller, namespace)
+    try:
+        check_name(name)
+        if package is not None:
+            check_name(package)
+    except InvalidName as e:
+        raise ApiError(400, str(e)) from None
+    return QualifiedName(ns, name, package)
+
+
+async def _check_package(svc: Services, fqn: QualifiedName, for_write: bool) -> None:
+    if fqn.package is None:
+        return
+    found = await svc.entities.get(f"{fqn.namespace}/{fqn.package}")
+    if found is None or found[0].get("entityType") != "package":
+        raise ApiError(404)
+    if for_write and found[0].get("binding"):
+        raise ApiError(400, "Operation not permitted on package binding.")
+
+
+async def fetch_action(svc: Services, fqn: QualifiedName) -> tuple[Action, str]:
+    hit = await svc.entities.action(fqn.doc_id)
+    if hit is None:
+        other = await svc.entities.get(fqn.doc_id)
+        if other is not None:
+            raise ApiError(409, errors.WRONG_COLLECTION)
+        raise ApiError(404)
+    return hit
+
+
+async def _list(svc: Services, request: Request, ns: str, package: str | None) -> Response:
+    page = Page.parse(request.query_params, "actions")
+    if page.count:
+        return json_response(
+            200, {"actions": await svc.store.entities.count(ns, "action", package=package)}
+        )
+    docs = await svc.store.entities.list(
+        ns, "action", package=package, skip=page.skip, limit=page.limit
+    )
+    return json_response(200, [Action.model_validate(d).summary() for d in docs])
+
+
+@router.get("")
+async def list_actions(namespace: str, request: Request, caller: Caller, svc: Svc) -> Response:
+    return await _list(svc, request, own_namespace(caller, namespace), None)
+
+
+@router.get("/{package}/")
+async def list_package_actions(
+    namespace: str, package: str, request: Request, caller: Caller, svc: Svc
+) -> Response:
+    fqn = qualify(caller, namespace, package)
+    found = await svc.entities.get(fqn.doc_id)
+    if found is None or found[0].get("entityType") != "package":
+        raise ApiError(404)
+    return await _list(svc, request, fqn.namespace, package)
+
+
+async def _get(svc: Services, request: Request, fqn: QualifiedName) -> Response:
+    await _check_package(svc, fqn, for_write=False)
+    action, _ = await fetch_action(svc, fqn)
+    return json_response(200, action.to_json(with_code=flag(request.query_params, "code", True)))
+
+
+async def _put(svc: Services, request: Request, fqn: QualifiedName) -> Response:
+    s = svc.settings
+    body = await json_body(request, s.exec_max + 2 * ONE_MB)
+    put = parse_model(ActionPut, body)
+    if put.exec is not None and put.exec.code is not None and len(put.exec.code) > s.exec_max:
+        raise ApiError(413, f"exec larger than allowed: {len(put.exec.code)} > {s.exec_max} bytes.")
+    for field in ("parameters", "annotations"):
+        size = jsonio.size(body.get(field) or [])
+        if size > ONE_MB:
+            raise ApiError(413, f"{field} larger than allowed: {size} > {ONE_MB} bytes.")
+    await _check_package(svc, fqn, for_write=True)
+    overwrite = flag(request.query_params, "overwrite")
+    existing = await svc.store.entities.get(fqn.doc_id)
+    now = int(time.time() * 1000)
+    if existing is None:
+        action = make_action(fqn, put, svc.manifest, s.limit_ranges, now)
+        rev = None
+    else:
+        doc, rev = existing
+        if doc.get("entityType") != "action":
+            raise ApiError(409, errors.WRONG_COLLECTION)
+        if not overwrite:
+            raise ApiError(409, errors.CONFLICT)
+        action = update_action(Action.model_validate(doc), put, svc.manifest, s.limit_ranges, now)
+    try:
+        await svc.store.entities.put(fqn.doc_id, {**action.to_json(), "entityType": "action"}, rev)
+    except Conflict:
+        raise ApiError(409, errors.CONCURRENT_MODIFICATION if rev else errors.CONFLICT) from None
+    finally:
+        svc.entities.invalidate(fqn.doc_id)
+    return json_response(200, action.to_json())
+
+
+async def _delete(svc: Services, fqn: QualifiedName) -> Response:
+    action, rev = await fetch_action(svc, fqn)
+    try:
+        await svc.store.entities.delete(fqn.doc_id, rev)
+    except Conflict:
+        raise ApiError(409, errors.CONCURRENT_MODIFICATION) from None
+    finally:
+        svc.entities.invalidate(fqn.doc_id)
+    return json_response(200, action.to_json())
+
+
+def _parse_wait(request: Request, svc: Services) -> float | None:
+    raw = request.query_params.get("timeout")
+    if raw is None:
+        return None
+    limit_ms = int(svc.settings.blocking_wait * 1000)
+    message = f"Timeout must be number of milliseconds up to {limit_ms}."
+    try:
+        ms = int(raw)
+    except ValueError:
+        raise ApiError(400, message) from None
+    if not 0 < ms <= limit_ms:
+        raise ApiError(400, message)
+    return ms / 1000
+
+
+async def _invoke(
+    svc: Services, request: Request, caller: Identity, fqn: QualifiedName
+) -> Response:
+    received = int(time.time() * 1000)
+    query = request.query_params
+    blocking = flag(query, "blocking")
+    result_only = flag(query, "result")
+    wait = _parse_wait(request, svc)
+    body = await body_bytes(request, svc.settings.payload_max)
+    try:
+        payload: Any = jsonio.loads(body) if body.strip() else {}
+    except jsonio.JSONDecodeError as e:
+        raise errors.malformed(str(e)) from None
+    if not isinstance(payload, dict | list):
+        raise errors.malformed("expected a JSON object or array")
+    await _check_package(svc, fqn, for_write=False)
+    action, rev = await fetch_action(svc, fqn)
+    outcome = await invoke(
+        svc,
+        caller,
+        action,
+        rev,
+        payload,
+        blocking=blocking,
+        transid=errors.transid_of(request),
+        wait=wait,
+        received=received,
+    )
+    headers = {"x-openwhisk-activation-id": outcome.activation_id}
+    if outcome.activation is None:
+        return json_response(202, {"activationId": outcome.activation_id}, headers)
+    result = outcome.activation["response"]["result"]
+    if isinstance(result, list):
+        body_out: Any = result
+    elif result_only:
+        body_out = result
+    else:
+        body_out = {
+            **outcome.activation,
+            "response": {
+                k: v for k, v in outcome.activation["response"].items() if k != "statusCode"
+            },
+        }
+    return json_response(outcome.status_code, body_out, headers)
+
+
+# Routes for `{name}` and `{package}/{name}` share the handlers above.
+
+
+@router.get("/{name}")
+async def get_action(
+    namespace: str, name: str, request: Request, caller: Caller, svc: Svc
+) -> Response:
+    return await _get(svc, request, qualify(caller, namespace, name))
+
+
+@router.get("/{package}/{name}")
+async def get_package_action(
+    namespace: str, package: str, name: str, request: Request, caller: Caller, svc: Svc
+) -> Response:
+    return await _get(svc, request, qualify(caller, namespace, name, package))
+
+
+@router.put("/{name}")
+async def put_action(
+    namespace: str, name: str, request: Request, caller: Caller, svc: Svc
+) -> Response:
+    return await _put(svc, request, qualify(caller, namespace, name))
+
+
+@router.put("/{package}/{name}")
+async def put_package_action(
+    namespace: str, package: str, name: str, request: Request, caller: Caller, svc: Svc
+) -> Response:
+    return await _put(svc, request, qualify(caller, namespace, name, package))
+
+
+@router.delete("/{name}")
+async def delete_action(namespace: str, name: str, caller: Caller, svc: Svc) -> Response:
+    return await _delete(svc, qualify(caller, namespace, name))
+
+
+@router.delete("/{package}/{name}")
+async def delete_package_action(
+    namespace: str, package: str, name: str, caller: Caller, svc: Svc
+) -> Response:
+    return await _delete(svc, qualify(caller, namespace, name, package))
+
+
+@router.post("/{name}")
+async def invoke_action(
+    namespace: str, name: str, request: Request, caller: Caller, svc: Svc
+) -> Response:
+    return await _invoke(svc, request, caller, qualify(caller, namespace, name))
+
+
+@router.post("/{package}/{name}")
+async def invoke_package_action(
+    namespace: str, package: str, name: str, request: Request, caller: Caller, svc: Svc
+) -> Response:
+    return await _invoke(svc, request, caller, qualify(caller, namespace, name, package))

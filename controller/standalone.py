@@ -1,0 +1,101 @@
+"""The standalone preset: controller and invoker in one process (OW standalone, §8.5).
+
+This is the one place allowed to build both; everything else talks through the store
+and the queue, exactly as in the cluster preset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+import uvicorn
+
+from common.config import Settings
+from common.queue.base import queue_from_url
+from common.store.base import store_from_url
+from controller.app import create_app
+from controller.bootstrap import (
+    GUEST,
+    SYSTEM,
+    ensure_namespace,
+    write_wskprops_if_unset,
+    wskprops_path,
+)
+from controller.services import Services
+
+log = logging.getLogger("pywhisk")
+
+
+def server_config(app: object, settings: Settings) -> uvicorn.Config:
+    return uvicorn.Config(
+        app,  # type: ignore[arg-type]
+        host=settings.host,
+        port=settings.port,
+        loop="none",  # the caller's loop (uvloop when available)
+        http="httptools",
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        timeout_keep_alive=75,
+    )
+
+
+async def serve(settings: Settings, on_ready: Callable[[str], None] | None = None) -> None:
+    from invoker.containers.base import factory_from_url
+    from invoker.service import Invoker
+
+    store = store_from_url(settings.effective_store_url)
+    await store.open()
+    queue = queue_from_url(settings.queue_url)
+    await queue.open()
+    guest = await ensure_namespace(store, GUEST)
+    await ensure_namespace(store, SYSTEM)
+
+    factory = factory_from_url(settings.containers_url, settings)
+    invoker = Invoker(settings, store, queue, factory, settings.invoker_id)
+    services = Services(settings, store, queue)
+    app = create_app(services, manage_services=False)
+    server = uvicorn.Server(server_config(app, settings))
+    serving: asyncio.Task[None] | None = None
+    try:
+        await services.start()
+        await invoker.start()
+        props = wskprops_path()
+        wrote = write_wskprops_if_unset(props, settings.effective_api_host, guest)
+        serving = asyncio.create_task(server.serve())
+        while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn has no started event
+            await asyncio.sleep(0.01)
+        if server.started:
+            message = (
+                f"pywhisk standalone is ready at {settings.effective_api_host} "
+                f"(namespace {GUEST}; data in {settings.data_dir})\n"
+                + (
+                    f"wsk is configured in {props}"
+                    if wrote
+                    else f"{props} already holds credentials; to use this server run:\n"
+                    f"  wsk property set --apihost {settings.effective_api_host} --auth {guest.auth}"
+                )
+            )
+            if on_ready:
+                on_ready(message)
+        await serving
+    finally:
+        if serving is not None and not serving.done():
+            server.should_exit = True
+            await asyncio.wait({serving}, timeout=5)
+        await invoker.stop()
+        await services.stop()
+        await queue.close()
+        await store.close()
+
+
+def run(settings: Settings, on_ready: Callable[[str], None] | None = None) -> None:
+    """Run until SIGINT/SIGTERM (uvicorn catches them and shuts down gracefully), on uvloop."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(serve(settings, on_ready))
+    else:
+        uvloop.run(serve(settings, on_ready))

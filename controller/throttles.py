@@ -1,0 +1,56 @@
+"""Per-namespace throttles (OPENWHISK.md §3.2): invocations per minute and in flight.
+
+The per-minute count is a fixed window on the wall-clock minute, as OpenWhisk's
+RateThrottler does; the in-flight count comes from the activation tracker.
+"""
+
+from __future__ import annotations
+
+import time
+
+from common.config import Settings
+from common.entities import Identity
+from controller.errors import ApiError
+
+
+class Throttles:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._minute: dict[tuple[str, str], tuple[int, int]] = {}
+
+    def limits(self, identity: Identity) -> tuple[int, int, int]:
+        own = identity.limits
+        s = self.settings
+        return (
+            own.invocationsPerMinute
+            if own.invocationsPerMinute is not None
+            else s.invocations_per_minute,
+            own.concurrentInvocations
+            if own.concurrentInvocations is not None
+            else s.concurrent_invocations,
+            own.firesPerMinute if own.firesPerMinute is not None else s.fires_per_minute,
+        )
+
+    def _count(self, kind: str, namespace: str, allowed: int) -> None:
+        minute = int(time.time() // 60)
+        key = (kind, namespace)
+        window, count = self._minute.get(key, (minute, 0))
+        if window != minute:
+            window, count = minute, 0
+        if count >= allowed:
+            raise ApiError(
+                429, f"Too many requests in the last minute (count: {count}, allowed: {allowed})."
+            )
+        self._minute[key] = (window, count + 1)
+
+    def check_invoke(self, identity: Identity, in_flight: int) -> None:
+        per_minute, concurrent, _ = self.limits(identity)
+        self._count("invoke", identity.namespace, per_minute)
+        if in_flight >= concurrent:
+            raise ApiError(
+                429,
+                f"Too many concurrent requests in flight (count: {in_flight}, allowed: {concurrent}).",
+            )
+
+    def check_fire(self, identity: Identity) -> None:
+        self._count("fire", identity.namespace, self.limits(identity)[2])
