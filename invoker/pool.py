@@ -1,0 +1,286 @@
+"""The container pool: pure scheduling over snapshots, and the class that applies the decisions.
+
+Scheduling follows OpenWhisk's classic ContainerPool (OPENWHISK.md §8.4): an idle warm
+container of the same invoking namespace + action + revision → a cold container if the pool
+has memory for it → evict least-recently-used idle containers and create → otherwise wait in a
+FIFO buffer. Each container runs one activation at a time (concurrency limit 1).
+
+The decision functions know nothing about containers or asyncio, so every rule above is unit
+tested on plain tuples; `ContainerPool` owns the mutable state and applies what they decide.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
+from typing import Generic, Protocol, TypeVar
+
+
+@dataclass(frozen=True, slots=True)
+class ActionKey:
+    """What a warm container can be reused for: OW matches invoking namespace and action."""
+
+    namespace: str  # the invoking user's namespace, not the action's
+    action: str  # store doc id `ns[/pkg]/name`
+    revision: str
+
+
+@dataclass(frozen=True, slots=True)
+class Slot:
+    """One container as the scheduler sees it."""
+
+    id: Hashable
+    key: ActionKey
+    memory: int  # MB
+    idle: bool
+    last_used: float
+
+
+@dataclass(frozen=True, slots=True)
+class Warm:
+    id: Hashable
+
+
+@dataclass(frozen=True, slots=True)
+class Create:
+    evict: tuple[Hashable, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    pass
+
+
+Decision = Warm | Create | Wait
+WAIT = Wait()
+CREATE = Create()
+
+
+def used_memory(slots: Iterable[Slot]) -> int:
+    return sum(s.memory for s in slots)
+
+
+def find_warm(key: ActionKey, slots: Iterable[Slot]) -> Hashable | None:
+    """The most recently used idle container for `key`: keeps the others cold enough to expire."""
+    best: Slot | None = None
+    for s in slots:
+        if s.idle and s.key == key and (best is None or s.last_used > best.last_used):
+            best = s
+    return best.id if best else None
+
+
+def evictions(memory: int, slots: Iterable[Slot], user_memory: int) -> tuple[Hashable, ...] | None:
+    """Least-recently-used idle containers whose removal makes room for `memory` (OW `remove`).
+
+    None when even removing every idle container would not be enough.
+    """
+    slots = tuple(slots)
+    missing = used_memory(slots) + memory - user_memory
+    if missing <= 0:
+        return ()
+    chosen: list[Hashable] = []
+    for s in sorted((s for s in slots if s.idle), key=lambda s: s.last_used):
+        chosen.append(s.id)
+        missing -= s.memory
+        if missing <= 0:
+            return tuple(chosen)
+    return None
+
+
+def schedule(key: ActionKey, memory: int, slots: Iterable[Slot], user_memory: int) -> Decision:
+    slots = tuple(slots)
+    warm = find_warm(key, slots)
+    if warm is not None:
+        return Warm(warm)
+    evict = evictions(memory, slots, user_memory)
+    if evict is None:
+        return WAIT
+    return Create(evict) if evict else CREATE
+
+
+def stale(key: ActionKey, slots: Iterable[Slot]) -> tuple[Hashable, ...]:
+    """Idle containers of the same action at another revision: the action was updated, so
+    they will never be reused (OW keys warm containers by revision)."""
+    return tuple(
+        s.id
+        for s in slots
+        if s.idle
+        and s.key.revision != key.revision
+        and s.key.action == key.action
+        and s.key.namespace == key.namespace
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Applying the decisions.
+
+
+class PoolEntry(Protocol):
+    """What the pool needs of a container proxy."""
+
+    key: ActionKey
+    memory: int
+
+    @property
+    def usable(self) -> bool:
+        """False once the container died or is being removed: never hand it out again."""
+
+    def evict(self) -> None:
+        """Start removing the container in the background; the pool has forgotten it."""
+
+
+E = TypeVar("E", bound=PoolEntry)
+
+
+class NoCapacity(Exception):
+    """The action needs more memory than this invoker has in total: it would wait forever."""
+
+
+@dataclass(slots=True)
+class _Waiter(Generic[E]):
+    key: ActionKey
+    memory: int
+    future: asyncio.Future[E]
+
+
+class ContainerPool(Generic[E]):
+    """Idle/busy bookkeeping, the FIFO run buffer and idle expiry, all on one event loop.
+
+    Decisions are applied synchronously (no await between snapshot and update), so no lock is
+    needed. `make` builds a new, not yet started entry; the caller starts it.
+    """
+
+    def __init__(
+        self,
+        user_memory: int,
+        make: Callable[[ActionKey, int], E],
+        idle_timeout: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.user_memory = user_memory
+        self.idle_timeout = idle_timeout
+        self._make = make
+        self._clock = clock
+        self._idle: dict[E, float] = {}  # entry -> last used
+        self._busy: set[E] = set()
+        self._timers: dict[E, asyncio.TimerHandle] = {}
+        self._buffer: deque[_Waiter[E]] = deque()
+
+    # -- snapshot -------------------------------------------------------------------------------
+
+    def slots(self) -> list[Slot]:
+        out = [Slot(e, e.key, e.memory, True, t) for e, t in self._idle.items()]
+        out.extend(Slot(e, e.key, e.memory, False, 0.0) for e in self._busy)
+        return out
+
+    @property
+    def entries(self) -> list[E]:
+        return [*self._idle, *self._busy]
+
+    @property
+    def buffered(self) -> int:
+        return len(self._buffer)
+
+    # -- operations ------------------------------------------------------------------------------
+
+    async def acquire(self, key: ActionKey, memory: int) -> E:
+        """A busy entry for `key`: warm, or new (the caller starts it), possibly after waiting."""
+        if memory > self.user_memory:
+            raise NoCapacity(f"{memory} MB > {self.user_memory} MB of container memory")
+        if not self._buffer:
+            entry = self._try(key, memory)
+            if entry is not None:
+                return entry
+        future: asyncio.Future[E] = asyncio.get_running_loop().create_future()
+        self._buffer.append(_Waiter(key, memory, future))
+        try:
+            return await future
+        except asyncio.CancelledError:
+            if future.done() and not future.cancelled():
+                self.release(future.result())  # handed over just as we were cancelled
+            raise
+
+    def release(self, entry: E) -> None:
+        """The activation is over and the container stays warm."""
+        self._busy.discard(entry)
+        if not entry.usable:
+            self._drain()
+            return
+        self._idle[entry] = self._clock()
+        if self.idle_timeout > 0:
+            loop = asyncio.get_running_loop()
+            self._timers[entry] = loop.call_later(self.idle_timeout, self._expire, entry)
+        self._drain()
+
+    def discard(self, entry: E) -> None:
+        """The container is gone (error, death, shutdown): free its memory."""
+        self._busy.discard(entry)
+        if self._idle.pop(entry, None) is not None:
+            self._cancel_timer(entry)
+        self._drain()
+
+    def evict_all(self) -> list[E]:
+        """Forget and evict every idle entry; busy ones are returned for the caller to await."""
+        for entry in list(self._idle):
+            self._remove_idle(entry)
+        for waiter in self._buffer:
+            waiter.future.cancel()
+        self._buffer.clear()
+        return list(self._busy)
+
+    # -- internals -------------------------------------------------------------------------------
+
+    def _try(self, key: ActionKey, memory: int) -> E | None:
+        self._sweep(key)
+        decision = schedule(key, memory, self.slots(), self.user_memory)
+        if isinstance(decision, Warm):
+            entry: E = decision.id  # type: ignore[assignment]
+            del self._idle[entry]
+            self._cancel_timer(entry)
+            self._busy.add(entry)
+            return entry
+        if isinstance(decision, Create):
+            for victim in decision.evict:
+                self._remove_idle(victim)  # type: ignore[arg-type]
+            entry = self._make(key, memory)
+            self._busy.add(entry)
+            return entry
+        return None
+
+    def _sweep(self, key: ActionKey) -> None:
+        """Drop idle entries that died, and stale revisions of the action being scheduled."""
+        for entry in [e for e in self._idle if not e.usable]:
+            self._remove_idle(entry)
+        for victim in stale(key, self.slots()):
+            self._remove_idle(victim)  # type: ignore[arg-type]
+
+    def _drain(self) -> None:
+        while self._buffer:
+            head = self._buffer[0]
+            if head.future.done():  # cancelled while waiting
+                self._buffer.popleft()
+                continue
+            entry = self._try(head.key, head.memory)
+            if entry is None:
+                return
+            self._buffer.popleft()
+            head.future.set_result(entry)
+
+    def _remove_idle(self, entry: E) -> None:
+        if self._idle.pop(entry, None) is not None:
+            self._cancel_timer(entry)
+            entry.evict()
+
+    def _expire(self, entry: E) -> None:
+        self._timers.pop(entry, None)
+        if entry in self._idle:
+            self._remove_idle(entry)
+            self._drain()
+
+    def _cancel_timer(self, entry: E) -> None:
+        timer = self._timers.pop(entry, None)
+        if timer is not None:
+            timer.cancel()

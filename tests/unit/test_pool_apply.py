@@ -1,0 +1,182 @@
+"""ContainerPool applying the decisions: busy/idle moves, FIFO buffer, eviction, idle expiry."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import pytest
+
+from invoker.pool import ActionKey, ContainerPool, NoCapacity
+
+A = ActionKey("guest", "guest/a", "1")
+A2 = ActionKey("guest", "guest/a", "2")
+B = ActionKey("guest", "guest/b", "1")
+
+
+class Entry:
+    """Stands in for a container proxy: the pool only needs key, memory, usable and evict."""
+
+    _ids = itertools.count()
+
+    def __init__(self, key: ActionKey, memory: int) -> None:
+        self.key = key
+        self.memory = memory
+        self.id = next(self._ids)
+        self.evicted = False
+        self.dead = False
+
+    @property
+    def usable(self) -> bool:
+        return not (self.evicted or self.dead)
+
+    def evict(self) -> None:
+        assert not self.evicted, "evicted twice"
+        self.evicted = True
+
+    def __repr__(self) -> str:
+        return f"Entry({self.key.action}@{self.key.revision}#{self.id})"
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += 1.0
+        return self.now
+
+
+def make_pool(user_memory: int = 512, idle_timeout: float = 0.0) -> ContainerPool[Entry]:
+    return ContainerPool(user_memory, Entry, idle_timeout, clock=Clock())
+
+
+async def test_cold_then_warm() -> None:
+    pool = make_pool()
+    first = await pool.acquire(A, 256)
+    pool.release(first)
+    again = await pool.acquire(A, 256)
+    assert again is first
+    assert pool.entries == [first]
+
+
+async def test_concurrent_activations_get_their_own_containers() -> None:
+    pool = make_pool()
+    one = await pool.acquire(A, 256)
+    two = await pool.acquire(A, 256)
+    assert one is not two
+
+
+async def test_full_pool_buffers_fifo_until_release() -> None:
+    pool = make_pool(512)
+    one = await pool.acquire(A, 256)
+    two = await pool.acquire(A, 256)
+    third = asyncio.ensure_future(pool.acquire(A, 256))
+    fourth = asyncio.ensure_future(pool.acquire(A, 256))
+    await asyncio.sleep(0)
+    assert not third.done() and pool.buffered == 2
+    pool.release(two)
+    assert await third is two
+    assert not fourth.done()
+    pool.release(one)
+    assert await fourth is one
+
+
+async def test_buffered_job_evicts_an_idle_container_of_another_action() -> None:
+    pool = make_pool(512)
+    a1 = await pool.acquire(A, 256)
+    a2 = await pool.acquire(A, 256)
+    waiting = asyncio.ensure_future(pool.acquire(B, 256))
+    await asyncio.sleep(0)
+    pool.release(a1)
+    b = await waiting
+    assert a1.evicted and b.key == B and not a2.evicted
+
+
+async def test_least_recently_used_idle_container_is_evicted() -> None:
+    pool = make_pool(512)
+    a = await pool.acquire(A, 256)
+    b = await pool.acquire(B, 256)
+    pool.release(a)
+    pool.release(b)  # b used more recently
+    c = await pool.acquire(ActionKey("guest", "guest/c", "1"), 256)
+    assert a.evicted and not b.evicted and c in pool.entries
+
+
+async def test_new_revision_evicts_idle_containers_of_the_old_one() -> None:
+    pool = make_pool(1024)
+    old = await pool.acquire(A, 256)
+    pool.release(old)
+    new = await pool.acquire(A2, 256)
+    assert old.evicted and new is not old
+    assert pool.entries == [new]
+
+
+async def test_dead_idle_container_is_not_handed_out() -> None:
+    pool = make_pool()
+    first = await pool.acquire(A, 256)
+    pool.release(first)
+    first.dead = True
+    again = await pool.acquire(A, 256)
+    assert again is not first and first.evicted
+
+
+async def test_discard_frees_memory_for_the_buffer() -> None:
+    pool = make_pool(256)
+    one = await pool.acquire(A, 256)
+    waiting = asyncio.ensure_future(pool.acquire(A, 256))
+    await asyncio.sleep(0)
+    pool.discard(one)  # e.g. developer error: container destroyed
+    two = await waiting
+    assert two is not one
+
+
+async def test_release_of_an_unusable_entry_frees_its_memory() -> None:
+    pool = make_pool(256)
+    one = await pool.acquire(A, 256)
+    one.dead = True
+    pool.release(one)
+    assert pool.entries == []
+
+
+async def test_idle_timeout_evicts() -> None:
+    pool = make_pool(idle_timeout=0.05)
+    one = await pool.acquire(A, 256)
+    pool.release(one)
+    await asyncio.sleep(0.1)
+    assert one.evicted and pool.entries == []
+
+
+async def test_reuse_cancels_idle_timeout() -> None:
+    pool = make_pool(idle_timeout=0.05)
+    one = await pool.acquire(A, 256)
+    pool.release(one)
+    assert await pool.acquire(A, 256) is one
+    await asyncio.sleep(0.1)
+    assert not one.evicted
+
+
+async def test_cancelled_waiter_leaves_the_buffer() -> None:
+    pool = make_pool(256)
+    one = await pool.acquire(A, 256)
+    waiting = asyncio.ensure_future(pool.acquire(B, 256))
+    await asyncio.sleep(0)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    pool.release(one)
+    assert pool.buffered == 0 and not one.evicted
+
+
+async def test_action_bigger_than_the_invoker_is_refused() -> None:
+    with pytest.raises(NoCapacity):
+        await make_pool(256).acquire(A, 512)
+
+
+async def test_evict_all_returns_busy_entries() -> None:
+    pool = make_pool()
+    idle = await pool.acquire(A, 256)
+    busy = await pool.acquire(B, 256)
+    pool.release(idle)
+    assert pool.evict_all() == [busy]
+    assert idle.evicted
