@@ -1,0 +1,56 @@
+"""The queue contract, run per backend: subclass and provide a `queue` fixture."""
+
+from __future__ import annotations
+
+import asyncio
+
+from common.queue.base import Consumer, Queue
+
+
+async def take(consumer: Consumer, n: int, timeout: float = 10.0) -> list[bytes]:
+    got: list[bytes] = []
+
+    async def collect() -> None:
+        async for payload in consumer:
+            got.append(payload)
+            if len(got) == n:
+                return
+
+    await asyncio.wait_for(collect(), timeout)
+    return got
+
+
+class QueueBehavior:
+    async def test_delivers_in_order(self, queue: Queue) -> None:
+        consumer = await queue.consumer("invoker0", "g")
+        for i in range(100):
+            await queue.send("invoker0", str(i).encode())
+        assert await take(consumer, 100) == [str(i).encode() for i in range(100)]
+        await consumer.commit()
+        await consumer.close()
+
+    async def test_topics_are_separate(self, queue: Queue) -> None:
+        a = await queue.consumer("completed0", "g")
+        b = await queue.consumer("completed1", "g")
+        await queue.send("completed1", b"for-b")
+        await queue.send("completed0", b"for-a")
+        assert await take(a, 1) == [b"for-a"]
+        assert await take(b, 1) == [b"for-b"]
+        await a.close()
+        await b.close()
+
+    async def test_each_group_gets_every_message(self, queue: Queue) -> None:
+        one = await queue.consumer("health", "controller0")
+        two = await queue.consumer("health", "controller1")
+        await queue.send("health", b"ping")
+        assert await take(one, 1) == [b"ping"]
+        assert await take(two, 1) == [b"ping"]
+        await one.close()
+        await two.close()
+
+    async def test_large_message(self, queue: Queue) -> None:
+        consumer = await queue.consumer("invoker1", "g")
+        payload = b"x" * (1024 * 1024)
+        await queue.send("invoker1", payload)
+        assert await take(consumer, 1) == [payload]
+        await consumer.close()

@@ -1,0 +1,142 @@
+"""The store contract, written once (like OW ArtifactStoreBehavior) and run per backend.
+
+A backend's test module subclasses `StoreBehavior` and provides a `store` fixture that
+yields an opened, empty store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from common.entities import Identity, NamespaceLimits
+from common.store.base import Conflict, Store
+
+
+def entity(namespace: str, name: str, kind: str = "action", updated: int = 1, **extra: Any) -> dict[str, Any]:
+    return {"namespace": namespace, "name": name, "entityType": kind, "updated": updated, **extra}
+
+
+def activation(namespace: str, aid: str, start: int, path: str | None = None, **extra: Any) -> dict[str, Any]:
+    annotations = [{"key": "path", "value": path}] if path else []
+    return {
+        "namespace": namespace,
+        "name": (path or "x").rsplit("/", 1)[-1],
+        "activationId": aid,
+        "start": start,
+        "end": start + 5,
+        "response": {"status": "success", "statusCode": 0, "success": True, "result": {}},
+        "logs": [],
+        "annotations": annotations,
+        **extra,
+    }
+
+
+class StoreBehavior:
+    # -- entities ---------------------------------------------------------------------------
+    async def test_create_get_and_revision(self, store: Store) -> None:
+        rev = await store.entities.put("ns/a", entity("ns", "a", code="x"), None)
+        found = await store.entities.get("ns/a")
+        assert found is not None
+        doc, got_rev = found
+        assert doc["code"] == "x" and got_rev == rev
+
+    async def test_create_twice_conflicts(self, store: Store) -> None:
+        await store.entities.put("ns/a", entity("ns", "a"), None)
+        with pytest.raises(Conflict):
+            await store.entities.put("ns/a", entity("ns", "a"), None)
+
+    async def test_update_needs_current_revision(self, store: Store) -> None:
+        rev1 = await store.entities.put("ns/a", entity("ns", "a", v=1), None)
+        rev2 = await store.entities.put("ns/a", entity("ns", "a", v=2), rev1)
+        assert rev2 != rev1
+        with pytest.raises(Conflict):
+            await store.entities.put("ns/a", entity("ns", "a", v=3), rev1)
+        found = await store.entities.get("ns/a")
+        assert found is not None and found[0]["v"] == 2
+
+    async def test_concurrent_updates_one_wins(self, store: Store) -> None:
+        rev = await store.entities.put("ns/a", entity("ns", "a"), None)
+        results = await asyncio.gather(
+            *(store.entities.put("ns/a", entity("ns", "a", v=i), rev) for i in range(5)),
+            return_exceptions=True,
+        )
+        assert sum(1 for r in results if isinstance(r, str)) == 1
+        assert sum(1 for r in results if isinstance(r, Conflict)) == 4
+
+    async def test_delete(self, store: Store) -> None:
+        rev = await store.entities.put("ns/a", entity("ns", "a"), None)
+        with pytest.raises(Conflict):
+            await store.entities.delete("ns/a", "999")
+        await store.entities.delete("ns/a", rev)
+        assert await store.entities.get("ns/a") is None
+        with pytest.raises(Conflict):
+            await store.entities.delete("ns/a", rev)
+
+    async def test_ids_with_spaces_and_packages(self, store: Store) -> None:
+        await store.entities.put("ns/pkg/my act@1", entity("ns/pkg", "my act@1"), None)
+        found = await store.entities.get("ns/pkg/my act@1")
+        assert found is not None and found[0]["name"] == "my act@1"
+
+    async def test_list_newest_first_with_packages_and_paging(self, store: Store) -> None:
+        await store.entities.put("ns/a", entity("ns", "a", updated=1), None)
+        await store.entities.put("ns/p/b", entity("ns/p", "b", updated=3), None)
+        await store.entities.put("ns/c", entity("ns", "c", updated=2), None)
+        await store.entities.put("ns/t", entity("ns", "t", kind="trigger", updated=4), None)
+        await store.entities.put("other/d", entity("other", "d", updated=5), None)
+        names = [d["name"] for d in await store.entities.list("ns", "action")]
+        assert names == ["b", "c", "a"]
+        assert [d["name"] for d in await store.entities.list("ns", "action", skip=1, limit=1)] == ["c"]
+        assert [d["name"] for d in await store.entities.list("ns", "action", package="p")] == ["b"]
+        assert await store.entities.count("ns", "action") == 3
+        assert await store.entities.count("ns", "action", package="p") == 1
+        assert await store.entities.count("ns", "trigger") == 1
+
+    async def test_list_public_only(self, store: Store) -> None:
+        await store.entities.put("ns/p1", entity("ns", "p1", kind="package", publish=True), None)
+        await store.entities.put("ns/p2", entity("ns", "p2", kind="package", publish=False), None)
+        listed = await store.entities.list("ns", "package", public_only=True)
+        assert [d["name"] for d in listed] == ["p1"]
+
+    # -- activations ------------------------------------------------------------------------
+    async def test_activation_round_trip_is_readable_at_once(self, store: Store) -> None:
+        doc = activation("ns", "a" * 32, 1000, "ns/hello")
+        await store.activations.put(doc)
+        assert await store.activations.get("ns", "a" * 32) == doc
+        assert await store.activations.get("other", "a" * 32) is None
+
+    async def test_activation_filters(self, store: Store) -> None:
+        for i, path in enumerate(["ns/hello", "ns/pkg/hello", "ns/hello", "whisk.system/utils/echo"]):
+            await store.activations.put(activation("ns", f"{i:032x}", 1000 + i, path))
+        await store.activations.put(activation("other", "f" * 32, 5000, "other/hello"))
+        all_ids = [d["activationId"] for d in await store.activations.list("ns")]
+        assert all_ids == [f"{i:032x}" for i in (3, 2, 1, 0)]
+        assert len(await store.activations.list("ns", name="hello")) == 2
+        assert len(await store.activations.list("ns", name="pkg/hello")) == 1
+        assert len(await store.activations.list("ns", name="utils/echo")) == 1
+        assert [d["start"] for d in await store.activations.list("ns", since=1001, upto=1002)] == [1002, 1001]
+        assert await store.activations.count("ns") == 4
+        assert await store.activations.count("ns", name="hello", since=1001) == 1
+        assert [d["start"] for d in await store.activations.list("ns", skip=1, limit=2)] == [1002, 1001]
+
+    async def test_many_activations_at_once(self, store: Store) -> None:
+        await asyncio.gather(*(store.activations.put(activation("ns", f"{i:032x}", i)) for i in range(300)))
+        assert await store.activations.count("ns") == 300
+
+    # -- subjects ---------------------------------------------------------------------------
+    async def test_subjects(self, store: Store) -> None:
+        ident = Identity(namespace="ns", subject="s", uuid="u1", key="k" * 64)
+        await store.subjects.put(ident)
+        assert await store.subjects.by_auth("u1", "k" * 64) == ident
+        assert await store.subjects.by_auth("u1", "wrong") is None
+        assert await store.subjects.by_namespace("ns") == ident
+        limited = ident.model_copy(update={"limits": NamespaceLimits(invocationsPerMinute=5)})
+        await store.subjects.put(limited)
+        found = await store.subjects.by_namespace("ns")
+        assert found is not None and found.limits.invocationsPerMinute == 5
+        assert [i.namespace for i in await store.subjects.all()] == ["ns"]
+        assert await store.subjects.delete("ns") is True
+        assert await store.subjects.delete("ns") is False
+        assert await store.subjects.by_auth("u1", "k" * 64) is None
