@@ -122,4 +122,4 @@ class ActionPut(BaseModel):
     version: str | None = None
     publish: bool | None = None
     annotations: list[KeyValue] | None = None
-    delAnnotations: list[str] | None = None  # noqa: N815 - OpenWhisk's wire name
+    delAnnotations: list[str] | None = None

@@ -12,9 +12,9 @@ class NamespaceLimits(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    invocationsPerMinute: int | None = None  # noqa: N815 - OpenWhisk's wire names
-    concurrentInvocations: int | None = None  # noqa: N815
-    firesPerMinute: int | None = None  # noqa: N815
+    invocationsPerMinute: int | None = None
+    concurrentInvocations: int | None = None
+    firesPerMinute: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)

@@ -60,7 +60,9 @@ class EntityStore(ABC):
         """Newest `updated` first. `package=None` lists the whole namespace, packages included."""
 
     @abstractmethod
-    async def count(self, namespace: str, entity_type: str, *, package: str | None = None) -> int: ...
+    async def count(
+        self, namespace: str, entity_type: str, *, package: str | None = None
+    ) -> int: ...
 
 
 class ActivationStore(ABC):
