@@ -1,0 +1,111 @@
+"""A real `pywhisk standalone` process on a free loopback port, for end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from common.entities import Identity, NamespaceLimits
+from common.ids import new_auth
+from common.store.sqlite import SqliteStore
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class StandaloneServer:
+    def __init__(
+        self, data_dir: Path, port: int | None = None, env: dict[str, str] | None = None
+    ) -> None:
+        self.data_dir = data_dir
+        self.port = port or free_port()
+        self.extra_env = env or {}
+        self.process: subprocess.Popen[bytes] | None = None
+        self.log_path = data_dir / "server.log"
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        env = {
+            **os.environ,
+            # The server writes guest's credentials here instead of the user's ~/.wskprops.
+            "WSK_CONFIG_FILE": str(self.data_dir / "server.wskprops"),
+            **self.extra_env,
+        }
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "controller.commands",
+                "standalone",
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(self.data_dir),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"standalone server exited:\n{self.log()}")
+            try:
+                if httpx.get(f"{self.url}/ping", timeout=1).text == "pong":
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"standalone server did not answer within {timeout}s:\n{self.log()}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def create_namespace(self, name: str, **limits: int) -> Identity:
+        """Add a namespace straight into the store, as `pywhisk admin create` does."""
+
+        async def go() -> Identity:
+            store = SqliteStore(f"sqlite:///{self.data_dir / 'pywhisk.db'}")
+            await store.open()
+            try:
+                uuid, key = new_auth()
+                identity = Identity(
+                    namespace=name,
+                    subject=name,
+                    uuid=uuid,
+                    key=key,
+                    limits=NamespaceLimits(**limits),
+                )
+                await store.subjects.put(identity)
+                return identity
+            finally:
+                await store.close()
+
+        return asyncio.run(go())
