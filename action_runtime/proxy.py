@@ -1,0 +1,166 @@
+"""/init and /run: the OpenWhisk action-container contract on top of one launcher.
+
+Statuses and messages follow the Go ActionLoop proxy (openwhisk-runtime-go), which is what the
+invoker's result handling was written against:
+
+    /init  200 {"ok":true} | 400 bad JSON/base64 | 403 second init, no code | 502 action broken
+    /run   200 result or {"error":…} from main | 400 bad body | 500 not initialised |
+           502 not a dictionary/array, or the launcher died
+
+/run bodies are never parsed here: the launcher parses them anyway, so the proxy only forwards
+the bytes and looks at the first byte of the reply. That keeps big payloads cheap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from . import artifacts
+from .languages import Language
+from .launchers import Launcher, LauncherGone
+
+SENTINEL = b"XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX\n"
+
+Response = tuple[int, bytes]
+
+INIT_OK: Response = (200, b'{"ok":true}')
+
+
+def error(status: int, message: str) -> Response:
+    return status, json.dumps({"error": message}, ensure_ascii=False).encode()
+
+
+ALREADY_INITIALIZED = error(403, "Cannot initialize the action more than once.")
+MISSING_CODE = error(403, "Missing main/no code to execute.")
+NOT_INITIALIZED = error(500, "no action defined yet")
+NOT_A_DICTIONARY = error(502, "The action did not return a dictionary or array.")
+EXITED_IN_RUN = error(502, "The action did not produce a valid response and exited unexpectedly.")
+EXITED_IN_INIT = error(502, "The action did not initialize and exited unexpectedly.")
+
+
+def write_sentinels() -> None:
+    """Mark the end of an activation's logs on both streams, as the invoker expects.
+
+    Synchronous on purpose: everything the launcher printed is already in these pipes (it
+    flushes before it replies), so the sentinels land after it and before our HTTP answer.
+    """
+    for fd in (1, 2):
+        try:
+            os.write(fd, SENTINEL)
+        except OSError:  # nobody reads our logs (closed pipe): not the action's problem
+            pass
+
+
+def env_string(value: Any) -> str:
+    """OpenWhisk passes init env values as strings; stringify anything else like it does."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class ActionProxy:
+    """The state of one action container: uninitialised, initialised, or broken."""
+
+    def __init__(self, language: Language, interpreter: str | None, work_dir: Path) -> None:
+        self.language = language
+        self.interpreter = interpreter
+        self.work_dir = work_dir
+        self.launcher: Launcher | None = None
+        self.initialized = False  # an /init reached the launcher (whatever its outcome)
+        self.ready = False  # the action loaded: /run may call it
+        self._lock = asyncio.Lock()  # intra-container concurrency is 1
+
+    def start(self) -> None:
+        """Pre-start the launcher, so the interpreter boots while we wait for /init."""
+        if self.interpreter is not None:
+            self.launcher = Launcher(self.language.argv(self.interpreter))
+
+    def close(self) -> None:
+        if self.launcher is not None:
+            self.launcher.close()
+
+    async def init(self, body: bytes) -> Response:
+        async with self._lock:
+            status, payload = await self._init(body)
+            if status != 200:
+                write_sentinels()
+            return status, payload
+
+    async def run(self, body: bytes) -> Response:
+        async with self._lock:
+            response = await self._run(body)
+            write_sentinels()
+            return response
+
+    async def _init(self, body: bytes) -> Response:
+        if self.initialized:
+            return ALREADY_INITIALIZED
+        try:
+            message = json.loads(body)
+        except ValueError as exc:
+            return error(400, f"Invalid JSON in /init body: {exc}")
+        value = message.get("value") if isinstance(message, dict) else None
+        if not isinstance(value, dict):
+            value = {}
+        code = value.get("code")
+        if not isinstance(code, str) or not code:
+            return MISSING_CODE
+        main = value.get("main") or "main"
+        env = value.get("env") or {}
+        if not isinstance(main, str) or not isinstance(env, dict):
+            return error(400, "Invalid /init body: 'main' must be a string, 'env' an object.")
+        if self.launcher is None:
+            return error(502, self.language.missing_message())
+
+        try:
+            zipped = artifacts.install(
+                code, bool(value.get("binary")), self.work_dir, self.language.entry
+            )
+        except artifacts.BadCode as exc:
+            return error(400, str(exc))
+        except (artifacts.BadArchive, OSError) as exc:
+            self.initialized = True
+            return error(502, str(exc))
+
+        self.initialized = True
+        command = {
+            "main": main,
+            "dir": str(self.work_dir),
+            "zip": zipped,
+            "env": {str(key): env_string(val) for key, val in env.items()},
+        }
+        try:
+            reply = await self.launcher.request(json.dumps(command).encode())
+        except LauncherGone:
+            return EXITED_IN_INIT
+        try:
+            outcome = json.loads(reply)
+        except ValueError:
+            return error(502, f"The launcher sent an invalid /init reply: {reply[:200]!r}")
+        if isinstance(outcome, dict) and outcome.get("ok") is True:
+            self.ready = True
+            return INIT_OK
+        problem = outcome.get("error") if isinstance(outcome, dict) else None
+        return error(502, problem if isinstance(problem, str) else json.dumps(outcome))
+
+    async def _run(self, body: bytes) -> Response:
+        if not self.ready or self.launcher is None:
+            return NOT_INITIALIZED
+        # JSON has no raw newlines inside strings, so the only ones are whitespace.
+        line = body.replace(b"\n", b" ") if b"\n" in body else body
+        try:
+            reply = await self.launcher.request(line)
+        except LauncherGone:
+            return EXITED_IN_RUN
+        first = reply[:1]
+        if first == b"{" or first == b"[":
+            return 200, reply
+        if first == b"!":  # the launcher refused the request itself (see launcher.py)
+            return 400, reply[1:]
+        return NOT_A_DICTIONARY
