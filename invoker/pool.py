@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -32,7 +32,7 @@ class ActionKey:
 class Slot:
     """One container as the scheduler sees it."""
 
-    id: Hashable
+    id: object
     key: ActionKey
     memory: int  # MB
     idle: bool
@@ -41,12 +41,12 @@ class Slot:
 
 @dataclass(frozen=True, slots=True)
 class Warm:
-    id: Hashable
+    id: object
 
 
 @dataclass(frozen=True, slots=True)
 class Create:
-    evict: tuple[Hashable, ...] = ()
+    evict: tuple[object, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +63,7 @@ def used_memory(slots: Iterable[Slot]) -> int:
     return sum(s.memory for s in slots)
 
 
-def find_warm(key: ActionKey, slots: Iterable[Slot]) -> Hashable | None:
+def find_warm(key: ActionKey, slots: Iterable[Slot]) -> object | None:
     """The most recently used idle container for `key`: keeps the others cold enough to expire."""
     best: Slot | None = None
     for s in slots:
@@ -72,7 +72,7 @@ def find_warm(key: ActionKey, slots: Iterable[Slot]) -> Hashable | None:
     return best.id if best else None
 
 
-def evictions(memory: int, slots: Iterable[Slot], user_memory: int) -> tuple[Hashable, ...] | None:
+def evictions(memory: int, slots: Iterable[Slot], user_memory: int) -> tuple[object, ...] | None:
     """Least-recently-used idle containers whose removal makes room for `memory` (OW `remove`).
 
     None when even removing every idle container would not be enough.
@@ -81,7 +81,7 @@ def evictions(memory: int, slots: Iterable[Slot], user_memory: int) -> tuple[Has
     missing = used_memory(slots) + memory - user_memory
     if missing <= 0:
         return ()
-    chosen: list[Hashable] = []
+    chosen: list[object] = []
     for s in sorted((s for s in slots if s.idle), key=lambda s: s.last_used):
         chosen.append(s.id)
         missing -= s.memory
@@ -101,7 +101,7 @@ def schedule(key: ActionKey, memory: int, slots: Iterable[Slot], user_memory: in
     return Create(evict) if evict else CREATE
 
 
-def stale(key: ActionKey, slots: Iterable[Slot]) -> tuple[Hashable, ...]:
+def stale(key: ActionKey, slots: Iterable[Slot]) -> tuple[object, ...]:
     """Idle containers of the same action at another revision: the action was updated, so
     they will never be reused (OW keys warm containers by revision)."""
     return tuple(

@@ -1,0 +1,101 @@
+"""What a container's answer means for the activation (OPENWHISK.md §4.2, §4.3, Appendix A).
+
+Pure functions from (HTTP status, body bytes) to an `ActivationResponse`, plus OpenWhisk's exact
+wording for every failure the invoker reports. Kept apart from the HTTP client so each row of
+the §4.3 table is unit tested without a socket.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from common import jsonio
+from common.entities.activation import ActivationResponse, Status
+
+ABNORMAL_INIT = "The action did not initialize and exited unexpectedly."
+ABNORMAL_RUN = "The action did not produce a valid response and exited unexpectedly."
+NOT_FOUND = "Action could not be found or may have been deleted."
+PROVISION_FAILED = "Failed to provision resources to run the action."
+LOGS_MISSING = "The action did not initialize or run as expected. Log data might be missing."
+LOG_FAILURE = "There was an issue while collecting your logs. Data might be missing."
+
+
+def timed_out(timeout_ms: int, during_init: bool) -> str:
+    where = " during initialization" if during_init else ""
+    return f"The action exceeded its time limits of {timeout_ms} milliseconds{where}."
+
+
+def logs_truncated(limit_bytes: int) -> str:
+    return (
+        "Logs were truncated because the total bytes size exceeds the limit of "
+        f"{limit_bytes} bytes."
+    )
+
+
+def _with_body(prefix: str, body: str) -> str:
+    # OW appends ": <body>" only when there is a body, else ends the sentence.
+    return f"{prefix}: {body}" if body else f"{prefix}."
+
+
+def invalid_run(body: str) -> str:
+    return _with_body("The action did not produce a valid JSON or JSON Array response", body)
+
+
+def invalid_init(body: str) -> str:
+    return _with_body("The action failed during initialization", body)
+
+
+def truncated(length: int, limit: int, head: str) -> str:
+    return (
+        f"The action produced a response that exceeded the allowed length: {length} > {limit} "
+        f"bytes. The truncated response was: {head}"
+    )
+
+
+def developer_error(message: str) -> ActivationResponse:
+    return ActivationResponse.error(Status.DEVELOPER_ERROR, message)
+
+
+def _text(body: bytes) -> str:
+    return body.decode("utf-8", errors="replace")
+
+
+def _parse(body: bytes) -> Any:
+    try:
+        return jsonio.loads(body)
+    except jsonio.JSONDecodeError:
+        return _INVALID
+
+
+_INVALID = object()
+
+
+def init_reply(status: int, body: bytes) -> ActivationResponse | None:
+    """None when the container initialized; else the developer error OW reports."""
+    if status == 200:
+        return None
+    parsed = _parse(body)
+    if isinstance(parsed, dict) and "error" in parsed:
+        return ActivationResponse(status=Status.DEVELOPER_ERROR, result={"error": parsed["error"]})
+    return developer_error(invalid_init(_text(body)))
+
+
+def run_reply(status: int, body: bytes) -> ActivationResponse:
+    """§4.3: object → success, object with `error` → application error (only `error` kept),
+    non-200 or not an object/array → developer error."""
+    parsed = _parse(body)
+    if isinstance(parsed, dict):
+        if "error" in parsed:
+            kind = Status.APPLICATION_ERROR if status == 200 else Status.DEVELOPER_ERROR
+            return ActivationResponse(status=kind, result={"error": parsed["error"]})
+        if status == 200:
+            return ActivationResponse(status=Status.SUCCESS, result=parsed)
+    elif isinstance(parsed, list) and status == 200:
+        return ActivationResponse(status=Status.SUCCESS, result=parsed)
+    return developer_error(invalid_run(_text(body)))
+
+
+def oversized_reply(length: int, limit: int, head: bytes) -> ActivationResponse:
+    """A result over the payload limit is an application error carrying its first bytes."""
+    text = head[:limit].decode("utf-8", errors="ignore")
+    return ActivationResponse.error(Status.APPLICATION_ERROR, truncated(length, limit, text))
