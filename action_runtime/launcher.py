@@ -64,10 +64,14 @@ def error_text(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def print_traceback() -> None:
+def print_traceback(exc: BaseException) -> None:
+    """Print `exc` to stderr from the action's first frame on: our frames are noise to users."""
     import traceback
 
-    traceback.print_exc()
+    tb = exc.__traceback__
+    while tb is not None and tb.tb_frame.f_code.co_filename == __file__:
+        tb = tb.tb_next
+    traceback.print_exception(type(exc), exc, tb)
 
 
 def add_virtualenv(work_dir: str) -> None:
@@ -129,7 +133,7 @@ def init(command: dict) -> object | None:
 
             sys.stderr.write("".join(traceback.format_exception_only(exc)))
         else:
-            print_traceback()
+            print_traceback(exc)
         flush_output()
         reply_json({"error": error_text(exc)})
         return None
@@ -186,7 +190,7 @@ def serve(function, commands) -> None:
         try:
             result = function(message.get("value", {}))
         except Exception as exc:  # SystemExit & co. end the process, as they should
-            print_traceback()
+            print_traceback(exc)
             result = {"error": str(exc)}
         flush_output()
         reply(serialize(result))

@@ -9,6 +9,7 @@ TCP_NODELAY: the response goes out in one write, and without it Nagle plus delay
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from collections.abc import Awaitable, Callable
 
@@ -89,8 +90,7 @@ def response_head(status: int, length: int, keep_alive: bool) -> bytes:
 
 
 def error_body(message: str) -> bytes:
-    escaped = message.replace("\\", "\\\\").replace('"', '\\"')
-    return f'{{"error":"{escaped}"}}'.encode()
+    return json.dumps({"error": message}).encode()
 
 
 async def read_body(request: Request, reader: asyncio.StreamReader) -> bytes:
