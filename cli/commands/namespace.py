@@ -1,0 +1,95 @@
+"""``wsk namespace list|get`` and ``wsk list`` (the entities of the current namespace)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from cli.client import quote_path
+from cli.errors import WskError, check_args, wrap
+from cli.help import WskCommand, WskGroup
+from cli.output import action_rows, bold, namespace_rows, package_rows, rule_rows, trigger_rows
+from cli.session import Session, current, global_options
+
+NAME_SORT_HELP = (
+    "sorts a list alphabetically by entity name; only applicable within the limit/skip "
+    "returned entity block"
+)
+
+
+@click.group("namespace", cls=WskGroup, help="work with namespaces")
+@global_options()
+def namespace_group() -> None:
+    pass
+
+
+@namespace_group.command("list", cls=WskCommand, help="list available namespaces")
+@global_options()
+@click.argument("args", nargs=-1)
+def namespace_list(args: tuple[str, ...]) -> None:
+    check_args(args, 0, 0, "No arguments are required.")
+    client = current().client
+    try:
+        body = client.request("GET", f"{client.version_url}/namespaces").body
+    except WskError as err:
+        raise wrap(f"Unable to obtain the list of available namespaces: {err}", err) from None
+    names = [str(name) for name in body] if isinstance(body, list) else []
+    click.echo(namespace_rows(names), nl=False)
+
+
+def _list(session: Session, collection: str) -> list[dict[str, Any]]:
+    client = session.client
+    url = client.namespaced(collection, session.namespace)
+    body = client.request("GET", url, query=[("limit", "0"), ("skip", "0")]).body
+    return [item for item in body if isinstance(item, dict)] if isinstance(body, list) else []
+
+
+def show_namespace(args: tuple[str, ...], name_sort: bool) -> None:
+    """``namespace get``: every package, action, trigger and rule of the namespace."""
+    if not (len(args) == 1 and args[0] == "/_"):
+        check_args(args, 0, 0, "No arguments are required.")
+    session = current()
+    shown = "default" if session.namespace == "_" else session.namespace
+    collections: dict[str, list[dict[str, Any]]] = {}
+    for collection in ("actions", "packages", "triggers", "rules"):
+        try:
+            collections[collection] = _list(session, collection)
+        except WskError as err:
+            raise wrap(
+                f"Unable to obtain the list of entities for namespace '{shown}': {err}", err
+            ) from None
+    client = session.client
+    for rule in collections["rules"]:
+        name = str(rule.get("name", ""))
+        try:
+            url = client.namespaced(f"rules/{quote_path(name)}", session.namespace)
+            body = client.request("GET", url).body
+        except WskError as err:
+            message = f"Unable to get status of rule '{name}': {err}"
+            click.echo(message)
+            raise wrap(message, err) from None
+        rule["status"] = body.get("status", "") if isinstance(body, dict) else ""
+    click.echo(f"Entities in namespace: {bold(shown)}")
+    click.echo(package_rows(collections["packages"], name_sort), nl=False)
+    click.echo(action_rows(collections["actions"], name_sort), nl=False)
+    click.echo(trigger_rows(collections["triggers"], name_sort), nl=False)
+    click.echo(rule_rows(collections["rules"], name_sort), nl=False)
+
+
+@namespace_group.command(
+    "get", cls=WskCommand, help="get triggers, actions, and rules in the registry for namespace"
+)
+@click.option("-n", "--name-sort", "name_sort", is_flag=True, help=NAME_SORT_HELP)
+@global_options()
+@click.argument("args", nargs=-1)
+def namespace_get(args: tuple[str, ...], name_sort: bool) -> None:
+    show_namespace(args, name_sort)
+
+
+@click.command("list", cls=WskCommand, help="list entities in the current namespace")
+@click.option("-n", "--name-sort", "name_sort", is_flag=True, help=NAME_SORT_HELP)
+@global_options()
+@click.argument("args", nargs=-1)
+def list_command(args: tuple[str, ...], name_sort: bool) -> None:
+    show_namespace(args, name_sort)
