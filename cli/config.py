@@ -148,7 +148,7 @@ def with_overrides(
     ):
         if value:
             changes[name] = value
-    return replace(props, **changes)
+    return replace(props, **changes)  # type: ignore[arg-type]  # all str fields
 
 
 def url_base(apihost: str, path: str = API_PATH) -> str:

@@ -9,6 +9,7 @@ the back-quoted word of the help text), sorted by long name, defaults appended a
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -50,7 +51,7 @@ def _default_suffix(option: click.Option) -> str:
     return ""  # unset (click's sentinel), lists and the like
 
 
-def flag_usages(options: list[click.Option], help_for: str | None = None) -> str:
+def flag_usages(options: Sequence[click.Option], help_for: str | None = None) -> str:
     """pflag's ``FlagUsages``: one aligned line per flag, sorted by long name."""
     rows: list[tuple[str, str, str]] = []
     for option in options:
@@ -81,7 +82,7 @@ def render_help(command: click.Command, ctx: click.Context) -> str:
     short = command.help or ""
     is_group = isinstance(command, click.Group)
     out = [f"{short}\n" if short else "", "Usage:"]
-    if not is_group:
+    if not isinstance(command, click.Group):
         use = getattr(command, "use", "")
         out.append(f"\n  {ctx.command_path}{' ' + use if use else ''} [flags]")
     else:

@@ -9,8 +9,9 @@ import click
 from cli.client import quote_path
 from cli.errors import WskError, check_args, wrap
 from cli.help import WskCommand, WskGroup
-from cli.output import action_rows, bold, namespace_rows, package_rows, rule_rows, trigger_rows
+from cli.output import bold
 from cli.session import Session, current, global_options
+from cli.tables import action_rows, namespace_rows, package_rows, rule_rows, trigger_rows
 
 NAME_SORT_HELP = (
     "sorts a list alphabetically by entity name; only applicable within the limit/skip "

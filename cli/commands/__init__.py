@@ -1,0 +1,1 @@
+"""One module per `wsk` command group; cli.main assembles them."""
