@@ -114,6 +114,7 @@ class WhiskClient:
             )
         elif props.cert and not insecure:
             raise WskError("The Key file is not configured. Please configure the missing Key file.")
+        self.trace(f"Using properties file '{props.props_file}'; API base URL '{self.base_url}'")
         self._http = httpx.Client(
             transport=transport,
             verify=not insecure,
@@ -177,6 +178,7 @@ class WhiskClient:
         try:
             response = self._http.request(method, url, headers=headers, content=content)
         except httpx.HTTPError as err:
+            self.trace(f"HTTP {method} {url} failed: {err!r}")
             raise self._network_error(err) from None
         self._trace_response(response)
         return self._interpret(response, timeout_is_error, activation_reply)
@@ -252,6 +254,11 @@ class WhiskClient:
         )
 
     # ----------------------------------------------------------------- --verbose
+    def trace(self, message: str) -> None:
+        """``--debug`` lines, in wsk's ``[where]:[level] message`` shape."""
+        if self.debug:
+            self._echo(f"[{'cli.client':<25}]:[Inf] {message}")
+
     def _show_body(self, data: bytes) -> str:
         text = data.decode("utf-8", errors="replace")
         if not self.debug and len(data) > VERBOSE_BODY_LIMIT:

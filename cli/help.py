@@ -36,7 +36,7 @@ def _varname_and_usage(option: click.Option) -> tuple[str, str]:
         return "", text
     if isinstance(option.type, click.types.IntParamType):
         return "int", text
-    return ("strings" if option.multiple else "string"), text
+    return ("stringArray" if option.multiple else "string"), text
 
 
 def _default_suffix(option: click.Option) -> str:

@@ -74,7 +74,8 @@ class Session:
                 self.props,
                 insecure=self.flags.insecure,
                 verbose=self.flags.verbose,
-                debug=self.flags.debug,
+                # WSK_CLI_DEBUG turns debug on as it does for wsk
+                debug=self.flags.debug or bool(self.env.get("WSK_CLI_DEBUG")),
                 transport=self._transport,
                 echo=click.echo,
             )

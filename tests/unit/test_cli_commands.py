@@ -493,3 +493,47 @@ def test_namespace_list(wsk: Callable[..., Result]) -> None:
     result = wsk("namespace", "list", handler=recorder)
     assert result.stdout == "namespaces\nguest\n"
     assert recorder.only.url.path == "/api/v1/namespaces"
+
+
+def test_list_shows_every_collection_with_rule_status(wsk: Callable[..., Result]) -> None:
+    recorder = Recorder(
+        reply(200, [{"namespace": "guest", "name": "a", "annotations": []}]),
+        reply(200, [{"namespace": "guest", "name": "p", "publish": True}]),
+        reply(200, [{"namespace": "guest", "name": "t"}]),
+        reply(200, [{"namespace": "guest", "name": "r"}]),
+        reply(200, {"namespace": "guest", "name": "r", "status": "active"}),
+    )
+    result = wsk("list", handler=recorder)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (
+        "Entities in namespace: default\n"
+        f"packages\n{'/guest/p':<70} shared\n"
+        f"actions\n{'/guest/a':<70} private \n"
+        f"triggers\n{'/guest/t':<70} private\n"
+        f"rules\n{'/guest/r':<70} {'private':<20} active\n"
+    )
+    paths = [request.url.path.rsplit("/", 1)[-1] for request in recorder.requests]
+    assert paths == ["actions", "packages", "triggers", "rules", "r"]
+
+
+def test_copy_takes_exec_parameters_and_annotations(wsk: Callable[..., Result]) -> None:
+    source = {
+        "exec": {"kind": "python:3.11", "code": "x", "binary": False},
+        "parameters": [{"key": "a", "value": 1}],
+        "annotations": [{"key": "exec", "value": "python:3.11"}],
+    }
+    recorder = Recorder(reply(200, source), reply(200, {}))
+    result = wsk("action", "create", "copy", "orig", "--copy", handler=recorder)
+    assert result.stdout == "ok: created action copy\n"
+    get, put = recorder.requests
+    assert get.url.params["code"] == "true"
+    body = body_of(put)
+    assert body["exec"] == source["exec"]
+    assert body["parameters"] == source["parameters"]
+    assert body["annotations"] == source["annotations"]
+
+
+def test_debug_traces_the_configuration(wsk: Callable[..., Result]) -> None:
+    result = wsk("action", "list", "-d", handler=Recorder(reply(200, [])))
+    assert "[Inf] Using properties file" in result.stdout
+    assert "REQUEST:" in result.stdout
