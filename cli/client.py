@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import platform
+import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,20 +106,10 @@ class WhiskClient:
                 EXIT_GENERAL,
                 display_usage=True,
             ) from None
-        cert: tuple[str, str] | None = None
-        if props.cert and props.key:
-            cert = (props.cert, props.key)
-        elif props.key and not insecure:
-            raise WskError(
-                "The Cert file is not configured. Please configure the missing Cert file."
-            )
-        elif props.cert and not insecure:
-            raise WskError("The Key file is not configured. Please configure the missing Key file.")
         self.trace(f"Using properties file '{props.props_file}'; API base URL '{self.base_url}'")
         self._http = httpx.Client(
             transport=transport,
-            verify=not insecure,
-            cert=cert,
+            verify=_tls(props, insecure),
             # wsk uses Go's default client: a 30 s dial timeout and no read timeout, since a
             # blocking invoke legitimately waits up to a minute for the server to answer.
             timeout=httpx.Timeout(None, connect=30.0),
@@ -289,6 +280,27 @@ class WhiskClient:
             self._echo(_headers_json(response.headers.multi_items()).rstrip("\n"))
         self._echo(f"Response body size is {len(response.content)} bytes")
         self._echo(f"Response body received:\n{self._show_body(response.content)}")
+
+
+def _tls(props: Properties, insecure: bool) -> ssl.SSLContext | bool:
+    """``-i`` skips certificate checks; CERT and KEY together present a client certificate."""
+    if props.key and not props.cert and not insecure:
+        raise WskError("The Cert file is not configured. Please configure the missing Cert file.")
+    if props.cert and not props.key and not insecure:
+        raise WskError("The Key file is not configured. Please configure the missing Key file.")
+    if not (props.cert and props.key):
+        return not insecure
+    context = ssl.create_default_context()
+    if insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    try:
+        context.load_cert_chain(props.cert, props.key)
+    except (OSError, ssl.SSLError) as err:
+        raise WskError(
+            f"Unable to load the X509 key pair due to the following reason: {err}"
+        ) from err
+    return context
 
 
 def _application_error(

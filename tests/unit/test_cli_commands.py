@@ -537,3 +537,14 @@ def test_debug_traces_the_configuration(wsk: Callable[..., Result]) -> None:
     result = wsk("action", "list", "-d", handler=Recorder(reply(200, [])))
     assert "[Inf] Using properties file" in result.stdout
     assert "REQUEST:" in result.stdout
+
+
+def test_client_cert_needs_its_key(wsk: Callable[..., Result]) -> None:
+    result = wsk("action", "list", props=PROPS + "CERT=/tmp/cert.pem\n")
+    assert result.exit_code == 1
+    assert "error: The Key file is not configured. Please configure the missing Key file." in (
+        result.stderr
+    )
+    unreadable = wsk("action", "list", "--cert", "/nonexistent.pem", "--key", "/nonexistent.key")
+    assert unreadable.exit_code == 1
+    assert "Unable to load the X509 key pair" in unreadable.stderr
