@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from common.entities import Action, Identity
+from common.entities import Action, ActivationResponse, Identity, Status
 from common.entities import params as P
 from common.ids import new_activation_id
 from common.messages import ActivationMessage, User
@@ -32,8 +32,8 @@ class Outcome:
         """HTTP status for a blocking answer: 200 success, 502 app/dev error, 500 whisk error."""
         if self.activation is None:
             return 202
-        code = self.activation["response"].get("statusCode", 0)
-        return 200 if code == 0 else 500 if code == 3 else 502
+        status = ActivationResponse.from_json(self.activation["response"]).status
+        return {Status.SUCCESS: 200, Status.WHISK_ERROR: 500}.get(status, 502)
 
 
 def merge_arguments(action: Action, payload: Any) -> dict[str, Any] | list[Any]:
