@@ -139,6 +139,10 @@ class NoCapacity(Exception):
     """The action needs more memory than this invoker has in total: it would wait forever."""
 
 
+class PoolClosed(Exception):
+    """The pool was shut down while the job waited in the buffer."""
+
+
 @dataclass(slots=True)
 class _Waiter(Generic[E]):
     key: ActionKey
@@ -168,6 +172,7 @@ class ContainerPool(Generic[E]):
         self._busy: set[E] = set()
         self._timers: dict[E, asyncio.TimerHandle] = {}
         self._buffer: deque[_Waiter[E]] = deque()
+        self._closed = False
 
     # -- snapshot -------------------------------------------------------------------------------
 
@@ -188,6 +193,8 @@ class ContainerPool(Generic[E]):
 
     async def acquire(self, key: ActionKey, memory: int) -> E:
         """A busy entry for `key`: warm, or new (the caller starts it), possibly after waiting."""
+        if self._closed:
+            raise PoolClosed()
         if memory > self.user_memory:
             raise NoCapacity(f"{memory} MB > {self.user_memory} MB of container memory")
         if not self._buffer:
@@ -206,6 +213,9 @@ class ContainerPool(Generic[E]):
     def release(self, entry: E) -> None:
         """The activation is over and the container stays warm."""
         self._busy.discard(entry)
+        if self._closed:
+            entry.evict()
+            return
         if not entry.usable:
             self._drain()
             return
@@ -223,11 +233,14 @@ class ContainerPool(Generic[E]):
         self._drain()
 
     def evict_all(self) -> list[E]:
-        """Forget and evict every idle entry; busy ones are returned for the caller to await."""
+        """Forget and evict every idle entry and fail the waiting jobs with PoolClosed; busy
+        entries are returned for the caller to deal with. The pool takes no new jobs after."""
+        self._closed = True
         for entry in list(self._idle):
             self._remove_idle(entry)
         for waiter in self._buffer:
-            waiter.future.cancel()
+            if not waiter.future.done():
+                waiter.future.set_exception(PoolClosed())
         self._buffer.clear()
         return list(self._busy)
 

@@ -180,3 +180,19 @@ async def test_evict_all_returns_busy_entries() -> None:
     pool.release(idle)
     assert pool.evict_all() == [busy]
     assert idle.evicted
+
+
+async def test_closed_pool_fails_waiters_and_evicts_released_entries() -> None:
+    from invoker.pool import PoolClosed
+
+    pool = make_pool(256)
+    busy = await pool.acquire(A, 256)
+    waiting = asyncio.ensure_future(pool.acquire(B, 256))
+    await asyncio.sleep(0)
+    assert pool.evict_all() == [busy]
+    with pytest.raises(PoolClosed):
+        await waiting
+    pool.release(busy)
+    assert busy.evicted
+    with pytest.raises(PoolClosed):
+        await pool.acquire(A, 256)

@@ -1,0 +1,67 @@
+"""Actions as the invoker needs them: fetched by doc id, cached by revision.
+
+The warm path must not touch the store: a message names the action's doc id and revision, and
+a cached `PreparedAction` at that revision is used as is. A different revision means the action
+was updated: fetch the latest (OW retries with the latest on a revision mismatch), so the
+message is served with the newest code. Concurrent misses for one action share one fetch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from pydantic import ValidationError
+
+from common.entities.action import Action
+from common.store.base import EntityStore
+from invoker.records import PreparedAction
+
+_MAX_ENTRIES = 4096
+
+
+class ActionCache:
+    def __init__(self, entities: EntityStore) -> None:
+        self._entities = entities
+        self._cache: dict[str, PreparedAction] = {}
+        self._loading: dict[str, asyncio.Future[PreparedAction | None]] = {}
+
+    async def get(self, doc_id: str, revision: str) -> PreparedAction | None:
+        """The action at `revision` (or the latest), None if it is gone or not an action."""
+        cached = self._cache.get(doc_id)
+        if cached is not None and cached.revision == revision:
+            return cached
+        loading = self._loading.get(doc_id)
+        if loading is None:
+            loading = asyncio.get_running_loop().create_future()
+            self._loading[doc_id] = loading
+            try:
+                loading.set_result(await self._fetch(doc_id))
+            except asyncio.CancelledError:
+                loading.cancel()
+                raise
+            except Exception as exc:
+                loading.set_exception(exc)
+                loading.exception()  # retrieved: the waiters (if any) re-raise it themselves
+                raise
+            finally:
+                del self._loading[doc_id]
+            return loading.result()
+        return await asyncio.shield(loading)
+
+    async def _fetch(self, doc_id: str) -> PreparedAction | None:
+        found = await self._entities.get(doc_id)
+        if found is None:
+            self._cache.pop(doc_id, None)
+            return None
+        doc, rev = found
+        if doc.get("entityType", "action") != "action":
+            return None
+        try:
+            action = Action.model_validate(doc)
+        except ValidationError:
+            return None
+        prepared = PreparedAction.of(action, rev)
+        if len(self._cache) >= _MAX_ENTRIES:
+            self._cache.pop(next(iter(self._cache)))
+        self._cache[doc_id] = prepared
+        return prepared

@@ -1,0 +1,89 @@
+"""The containers family: where actions run (DESIGN.md "One code path, two presets").
+
+Implementations, chosen by `PYWHISK_CONTAINERS_URL`: `ProcessContainerFactory` (`process://`,
+standalone: one local process per container) and, later, `DockerContainerFactory`
+(`docker://`). Every one passes `tests/contract/test_container_factory_contract.py`.
+
+A container is something that serves the action protocol (§4) over HTTP at `host:port`, whose
+stdout/stderr the invoker can read per activation, and that can be destroyed. Everything about
+*what* runs in it (init, run, results) belongs to the invoker, not to the factory.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+from common import plugins
+from common.config import Settings
+from common.runtimes import Runtime
+
+FACTORIES = {
+    "process": "invoker.containers.process:ProcessContainerFactory",
+}
+
+MIB = 1024 * 1024
+
+
+class ContainerError(Exception):
+    """A container could not be provided: a whisk error unless said otherwise."""
+
+
+class RuntimeUnavailable(ContainerError):
+    """The kind's interpreter is missing here: the action developer (or operator) must act,
+    so this is reported as a developer error with the message as is."""
+
+
+class Container(ABC):
+    """One started container. `host:port` speaks /init and /run."""
+
+    name: str
+    host: str
+    port: int
+
+    @property
+    @abstractmethod
+    def exited(self) -> bool:
+        """True once the container's process is gone (killed, crashed, destroyed)."""
+
+    @abstractmethod
+    async def logs(self, limit_bytes: int, wait_for_sentinels: bool) -> list[str]:
+        """The next activation's log lines, OpenWhisk-formatted, sentinels dropped.
+
+        With `wait_for_sentinels`, waits until both streams delivered their sentinel (bounded;
+        a notice line is added when they do not come). Without (developer errors, where the
+        container is already destroyed), takes whatever the streams hold. Lines past
+        `limit_bytes` are replaced by OW's truncation notice.
+        """
+
+    @abstractmethod
+    async def destroy(self) -> None:
+        """Stop the container and free what it holds. Idempotent; logs stay readable."""
+
+
+class ContainerFactory(ABC):
+    scheme: ClassVar[str]
+
+    @abstractmethod
+    async def start(self) -> None:
+        """Prepare, and remove containers a crashed earlier invoker with our id left behind."""
+
+    @abstractmethod
+    async def create(self, name: str, runtime: Runtime, memory_mb: int) -> Container:
+        """Start a container for `runtime` (not yet initialized).
+
+        Raises RuntimeUnavailable when the runtime cannot run here, ContainerError otherwise.
+        """
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Destroy every container this factory created and release its resources."""
+
+
+def factory_from_url(
+    url: str, settings: Settings, invoker_id: int | None = None
+) -> ContainerFactory:
+    """The factory for `url`'s scheme; `invoker_id` (default: settings') names its leftovers."""
+    cls = plugins.load("containers", url, FACTORIES)
+    invoker = settings.invoker_id if invoker_id is None else invoker_id
+    return cls(url, settings, invoker)  # type: ignore[no-any-return]

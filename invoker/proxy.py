@@ -1,0 +1,204 @@
+"""One container's lifecycle as an explicit state machine (OW ContainerProxy, OPENWHISK.md §4.7).
+
+    NEW ──> STARTING ──> INITIALIZING ──> BUSY <──> READY
+     │         │              │             │         │
+     └─────────┴──────────────┴─────────────┴─────────┴──> REMOVING ──> REMOVED
+
+NEW is a slot the pool has already counted (memory) but no container yet. A container is
+initialized once, with the first activation's action revision, and then only runs that
+revision. A developer or whisk error (init failure, timeout, crash, bad reply) sends it to
+REMOVING: the next activation gets a fresh one. READY → REMOVING also happens on idle expiry,
+eviction for memory, and a newer revision of the action (all decided by the pool).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from common.entities.activation import ActivationResponse, Status
+from common.messages import ActivationMessage
+from invoker import outcomes, records
+from invoker.client import ContainerClient, Reply, now_ms
+from invoker.containers.base import Container, ContainerFactory, RuntimeUnavailable
+from invoker.pool import ActionKey
+from invoker.records import PreparedAction
+
+
+class State(enum.Enum):
+    NEW = "new"
+    STARTING = "starting"
+    INITIALIZING = "initializing"
+    BUSY = "busy"
+    READY = "ready"
+    REMOVING = "removing"
+    REMOVED = "removed"
+
+
+_NEXT: dict[State, frozenset[State]] = {
+    State.NEW: frozenset({State.STARTING, State.REMOVING}),
+    State.STARTING: frozenset({State.INITIALIZING, State.REMOVING}),
+    State.INITIALIZING: frozenset({State.BUSY, State.REMOVING}),
+    State.BUSY: frozenset({State.READY, State.REMOVING}),
+    State.READY: frozenset({State.BUSY, State.REMOVING}),
+    State.REMOVING: frozenset({State.REMOVED}),
+    State.REMOVED: frozenset(),
+}
+_LIVE = frozenset({State.NEW, State.STARTING, State.INITIALIZING, State.BUSY, State.READY})
+
+
+class IllegalTransition(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    response: ActivationResponse
+    start: int  # epoch ms: init start on a cold start, else run start
+    end: int
+    init_time: int | None  # ms, cold starts only
+    timed_out: bool
+    container: Container | None  # where this activation's logs are; None if none started
+    kept: bool  # the container stays warm; else it is being removed
+
+
+Spawn = Callable[[Coroutine[Any, Any, None]], asyncio.Task[None]]
+
+
+class ContainerProxy:
+    def __init__(
+        self,
+        key: ActionKey,
+        memory: int,
+        name: str,
+        factory: ContainerFactory,
+        payload_max: int,
+        spawn: Spawn,
+    ) -> None:
+        self.key = key
+        self.memory = memory
+        self.name = name
+        self.state = State.NEW
+        self.container: Container | None = None
+        self._factory = factory
+        self._payload_max = payload_max
+        self._spawn = spawn
+        self._client: ContainerClient | None = None
+        self._removal: asyncio.Task[None] | None = None
+
+    def __repr__(self) -> str:
+        return (
+            f"ContainerProxy({self.name}, {self.key.action}@{self.key.revision}, {self.state.name})"
+        )
+
+    def _to(self, state: State) -> None:
+        if state not in _NEXT[self.state]:
+            raise IllegalTransition(f"{self.name}: {self.state.name} -> {state.name}")
+        self.state = state
+
+    # -- pool protocol ---------------------------------------------------------------------
+
+    @property
+    def usable(self) -> bool:
+        return self.state in _LIVE and not (self.container is not None and self.container.exited)
+
+    def evict(self) -> None:
+        """Idle expiry, eviction for memory, stale revision, shutdown: remove in background."""
+        if self.state in _LIVE:
+            self._remove()
+
+    # -- activations -----------------------------------------------------------------------
+
+    async def run(self, prepared: PreparedAction, msg: ActivationMessage) -> RunOutcome:
+        """Start and initialize if new, then run. Never raises for an action's failure."""
+        init_time: int | None = None
+        start: int | None = None
+        if self.state is State.NEW:
+            cold = await self._start_and_init(prepared, msg)
+            if isinstance(cold, RunOutcome):
+                return cold
+            start, init_time = cold.start, cold.end - cold.start
+        self._to(State.BUSY)
+        assert self._client is not None
+        deadline = now_ms() + prepared.timeout
+        reply = await self._client.run(records.run_body(msg, prepared, deadline), prepared.timeout)
+        assert reply.response is not None
+        if reply.healthy and self.state is State.BUSY:
+            self._to(State.READY)
+        else:
+            self._remove()
+        return RunOutcome(
+            response=reply.response,
+            start=reply.start if start is None else start,
+            end=reply.end,
+            init_time=init_time,
+            timed_out=reply.timed_out,
+            container=self.container,
+            kept=self.state is State.READY,
+        )
+
+    async def _start_and_init(
+        self, prepared: PreparedAction, msg: ActivationMessage
+    ) -> Reply | RunOutcome:
+        self._to(State.STARTING)
+        began = now_ms()
+        if prepared.runtime is None:
+            return self._failed(prepared.unsupported(), began)
+        try:
+            self.container = await self._factory.create(self.name, prepared.runtime, self.memory)
+        except RuntimeUnavailable as exc:
+            return self._failed(outcomes.developer_error(str(exc)), began)
+        except Exception:  # whatever broke, the user can only be told we could not provision
+            response = ActivationResponse.error(Status.WHISK_ERROR, outcomes.PROVISION_FAILED)
+            return self._failed(response, began)
+        if self.state is not State.STARTING:  # evicted (shutdown) while starting
+            self._spawn(self.container.destroy())
+            response = ActivationResponse.error(Status.WHISK_ERROR, outcomes.PROVISION_FAILED)
+            return self._failed(response, began)
+        self._to(State.INITIALIZING)
+        container = self.container
+        self._client = ContainerClient(container.host, container.port, self._payload_max)
+        deadline = now_ms() + prepared.timeout
+        reply = await self._client.init(
+            records.init_body(msg, prepared, deadline), prepared.timeout
+        )
+        if reply.response is not None or self.state is not State.INITIALIZING:
+            self._remove()
+            return RunOutcome(
+                response=reply.response or outcomes.developer_error(outcomes.ABNORMAL_INIT),
+                start=reply.start,
+                end=reply.end,
+                init_time=reply.end - reply.start,
+                timed_out=reply.timed_out,
+                container=container,
+                kept=False,
+            )
+        return reply
+
+    def _failed(self, response: ActivationResponse, began: int) -> RunOutcome:
+        self._remove()
+        return RunOutcome(response, began, now_ms(), None, False, self.container, False)
+
+    # -- removal ---------------------------------------------------------------------------
+
+    def _remove(self) -> None:
+        if self.state in _LIVE:
+            self._to(State.REMOVING)
+            self._removal = self._spawn(self._destroy())
+
+    async def _destroy(self) -> None:
+        try:
+            if self._client is not None:
+                await self._client.close()
+            if self.container is not None:
+                await self.container.destroy()
+        finally:
+            self.state = State.REMOVED
+
+    async def removed(self) -> None:
+        """Wait until the container is gone (its logs can then be read to the end)."""
+        if self._removal is not None:
+            await asyncio.shield(self._removal)

@@ -1,0 +1,188 @@
+"""Request bodies for the container and the activation record (OPENWHISK.md §2.6, §4.2, §4.3).
+
+Everything that depends only on the action revision is computed once in `PreparedAction`
+(cached by the invoker), so the per-activation work is a dict or two and one JSON dump.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from common import jsonio
+from common.entities.action import Action
+from common.entities.activation import Activation, ActivationResponse, Status
+from common.entities.params import KeyValue
+from common.messages import ActivationMessage
+from common.runtimes import Manifest, Runtime, default_manifest
+from invoker import outcomes
+from invoker.containers.base import MIB
+
+UNKNOWN_KIND = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedAction:
+    """An action at one revision, with what every activation of it needs precomputed."""
+
+    action: Action
+    doc_id: str
+    revision: str
+    runtime: Runtime | None  # None: no runtime of ours runs this kind (blackbox, unknown)
+    action_name: str  # `/ns/[pkg/]name`, as /run and __OW_ACTION_NAME spell it
+    timeout: int  # ms
+    memory: int  # MB
+    log_limit: int  # bytes
+    annotations: tuple[KeyValue, ...]  # limits, path, kind: the same for every activation
+    init_value: dict[str, Any]  # /init `value` without `env`
+
+    @classmethod
+    def of(cls, action: Action, revision: str, manifest: Manifest | None = None) -> PreparedAction:
+        manifest = manifest or default_manifest()
+        doc_id = action.doc_id
+        exec_ = action.exec
+        init_value: dict[str, Any] = {
+            "name": action.name,
+            "main": exec_.main or "main",
+            "binary": exec_.binary,
+        }
+        if exec_.code is not None:
+            init_value["code"] = exec_.code
+        return cls(
+            action=action,
+            doc_id=doc_id,
+            revision=revision,
+            runtime=manifest.resolve(exec_.kind),
+            action_name=f"/{doc_id}",
+            timeout=action.limits.timeout,
+            memory=action.limits.memory,
+            log_limit=action.limits.logs * MIB,
+            annotations=(
+                KeyValue(key="limits", value=action.limits.to_json()),
+                KeyValue(key="path", value=doc_id),
+                KeyValue(key="kind", value=exec_.kind),
+            ),
+            init_value=init_value,
+        )
+
+    def unsupported(self) -> ActivationResponse:
+        kind = self.action.exec.kind
+        return outcomes.developer_error(
+            f"The '{kind}' runtime is not supported by this invoker's containers."
+        )
+
+
+def env_string(value: Any) -> str:
+    """/init env values are all strings (§4.2): null → "", scalars as JSON text."""
+    if isinstance(value, str):
+        return value
+    if value is None:
+        return ""
+    return jsonio.dumps_str(value)
+
+
+def _metadata(msg: ActivationMessage, prepared: PreparedAction, deadline: int) -> dict[str, str]:
+    return {
+        "namespace": msg.user.namespace,
+        "action_name": prepared.action_name,
+        "action_version": prepared.action.version,
+        "activation_id": msg.activation_id,
+        "transaction_id": msg.transid,
+        "deadline": str(deadline),
+    }
+
+
+def init_body(msg: ActivationMessage, prepared: PreparedAction, deadline: int) -> bytes:
+    env: dict[str, str] = {}
+    content = msg.content
+    if isinstance(content, dict):
+        for key in msg.init_args:
+            if key in content:
+                env[key] = env_string(content[key])
+    if prepared.action.provides_api_key:
+        env["__OW_API_KEY"] = msg.user.auth
+    for key, value in _metadata(msg, prepared, deadline).items():
+        env[f"__OW_{key.upper()}"] = value
+    return jsonio.dumps({"value": {**prepared.init_value, "env": env}})
+
+
+def run_body(msg: ActivationMessage, prepared: PreparedAction, deadline: int) -> bytes:
+    value = msg.content
+    if msg.init_args and isinstance(value, dict):
+        drop = set(msg.init_args)
+        value = {k: v for k, v in value.items() if k not in drop}
+    body: dict[str, Any] = {"value": value, **_metadata(msg, prepared, deadline)}
+    if prepared.action.provides_api_key:
+        body["api_key"] = msg.user.auth
+    return jsonio.dumps(body)
+
+
+def activation(
+    msg: ActivationMessage,
+    prepared: PreparedAction,
+    response: ActivationResponse,
+    *,
+    start: int,
+    end: int,
+    init_time: int | None,
+    timed_out: bool,
+    logs: tuple[str, ...] = (),
+) -> Activation:
+    """The record of an activation that reached a container (OW constructWhiskActivation).
+
+    `start` is the init start on a cold start, else the run start; waitTime runs from the
+    controller's receipt to it.
+    """
+    annotations = [*prepared.annotations, KeyValue(key="timeout", value=timed_out)]
+    if msg.cause:
+        annotations.append(KeyValue(key="causedBy", value="sequence"))
+    if init_time is not None:
+        annotations.append(KeyValue(key="initTime", value=init_time))
+    annotations.append(KeyValue(key="waitTime", value=max(0, start - msg.received)))
+    if msg.binding:
+        annotations.append(KeyValue(key="binding", value=msg.binding))
+    return Activation(
+        namespace=msg.user.namespace,
+        name=prepared.action.name,
+        version=prepared.action.version,
+        subject=msg.user.subject,
+        activation_id=msg.activation_id,
+        start=start,
+        end=end,
+        duration=end - start,
+        cause=msg.cause,
+        response=response,
+        logs=logs,
+        annotations=tuple(annotations),
+        publish=False,
+    )
+
+
+def fallback(msg: ActivationMessage, response: ActivationResponse, now: int) -> Activation:
+    """The record of an activation that never reached a container, e.g. the action was
+    deleted (OW generateFallbackActivation): kind `unknown`, zero duration."""
+    annotations = [
+        KeyValue(key="path", value=msg.action),
+        KeyValue(key="kind", value=UNKNOWN_KIND),
+    ]
+    if msg.cause:
+        annotations.append(KeyValue(key="causedBy", value="sequence"))
+    return Activation(
+        namespace=msg.user.namespace,
+        name=msg.action.rpartition("/")[2],
+        version=msg.version,
+        subject=msg.user.subject,
+        activation_id=msg.activation_id,
+        start=now,
+        end=now,
+        duration=0,
+        cause=msg.cause,
+        response=response,
+        annotations=tuple(annotations),
+    )
+
+
+def not_found(msg: ActivationMessage, now: int) -> Activation:
+    return fallback(
+        msg, ActivationResponse.error(Status.APPLICATION_ERROR, outcomes.NOT_FOUND), now
+    )

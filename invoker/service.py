@@ -1,0 +1,244 @@
+"""The invoker: consumes `invoker{N}`, runs each activation in a container, answers on
+`completed{controller}` and records the activation (OPENWHISK.md §8.2, §8.4).
+
+Critical path per activation: cached action → pool (warm container, or cold start) → /run →
+completion message. Everything else (log collection, the record write, container removal)
+runs in background tasks afterwards, so it never delays the answer or the next activation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from pydantic import ValidationError
+
+from common.config import Settings
+from common.entities.activation import Activation, ActivationResponse, Status, api_form
+from common.messages import ActivationMessage, CompletionMessage, completion_topic, invoker_topic
+from common.queue.base import Consumer, Queue
+from common.store.base import Store
+from invoker import outcomes, records
+from invoker.actions import ActionCache
+from invoker.client import now_ms
+from invoker.containers.base import ContainerFactory
+from invoker.containers.logs import format_line
+from invoker.pool import ActionKey, ContainerPool, NoCapacity, PoolClosed
+from invoker.proxy import ContainerProxy, RunOutcome
+from invoker.records import PreparedAction
+
+log = logging.getLogger("pywhisk.invoker")
+
+FETCH_FAILED = "Action could not be fetched."
+_COMMIT_INTERVAL = 1.0
+
+
+class Invoker:
+    """One invoker. `start()` subscribes and begins serving; `stop()` drains and cleans up."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        queue: Queue,
+        factory: ContainerFactory,
+        invoker_id: int | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.queue = queue
+        self.factory = factory
+        self.id = settings.invoker_id if invoker_id is None else invoker_id
+        self.actions = ActionCache(store.entities)
+        self.pool: ContainerPool[ContainerProxy] = ContainerPool(
+            settings.user_memory, self._new_proxy, settings.idle_timeout
+        )
+        self._names = itertools.count()
+        self._consumer: Consumer | None = None
+        self._consuming: asyncio.Task[None] | None = None
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[None]] = set()
+        self._uncommitted = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.factory.start()
+        self._consumer = await self.queue.consumer(invoker_topic(self.id), f"invoker{self.id}")
+        self._consuming = asyncio.get_running_loop().create_task(self._consume(self._consumer))
+
+    async def stop(self, drain_timeout: float = 10.0) -> None:
+        """Stop taking messages, let running activations finish (up to `drain_timeout`,
+        then their containers are destroyed and they end as errors), flush the records and
+        destroy every container."""
+        if self._consumer is not None:
+            await self._consumer.close()
+            self._consumer = None
+        if self._consuming is not None:
+            self._consuming.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._consuming
+            self._consuming = None
+        if self._inflight:
+            await asyncio.wait(set(self._inflight), timeout=drain_timeout)
+        for proxy in self.pool.evict_all():
+            proxy.evict()
+        while self._inflight or self._background:
+            await asyncio.gather(*self._inflight, *self._background, return_exceptions=True)
+        await self.factory.close()
+
+    # -- consuming -------------------------------------------------------------------------
+
+    async def _consume(self, consumer: Consumer) -> None:
+        committer = asyncio.get_running_loop().create_task(self._commit_periodically(consumer))
+        try:
+            async for payload in consumer:
+                try:
+                    msg = ActivationMessage.from_bytes(payload)
+                except ValidationError as exc:
+                    log.error("dropping a malformed activation message: %s", exc)
+                    continue
+                self._track(self._inflight, self.handle(msg))
+                self._uncommitted = True
+        finally:
+            committer.cancel()
+
+    async def _commit_periodically(self, consumer: Consumer) -> None:
+        # Committing per message would cost a broker round trip each (Kafka); once a second
+        # bounds what a crash replays.
+        while True:
+            await asyncio.sleep(_COMMIT_INTERVAL)
+            if self._uncommitted:
+                self._uncommitted = False
+                try:
+                    await consumer.commit()
+                except Exception:
+                    log.exception("committing consumed activation messages failed")
+
+    def _track(
+        self, tasks: set[asyncio.Task[None]], coro: Coroutine[Any, Any, None]
+    ) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(coro)
+        tasks.add(task)
+        task.add_done_callback(self._done(tasks))
+        return task
+
+    @staticmethod
+    def _done(tasks: set[asyncio.Task[None]]) -> Any:
+        def done(task: asyncio.Task[None]) -> None:
+            tasks.discard(task)
+            if not task.cancelled() and task.exception() is not None:
+                log.error("invoker task failed", exc_info=task.exception())
+
+        return done
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        return self._track(self._background, coro)
+
+    def _new_proxy(self, key: ActionKey, memory: int) -> ContainerProxy:
+        name = f"wsk{self.id}_{next(self._names)}"
+        return ContainerProxy(
+            key, memory, name, self.factory, self.settings.payload_max, self._spawn
+        )
+
+    # -- one activation --------------------------------------------------------------------
+
+    async def handle(self, msg: ActivationMessage) -> None:
+        try:
+            prepared = await self.actions.get(msg.action, msg.revision)
+        except Exception:
+            log.exception("fetching action %s failed", msg.action)
+            failure = ActivationResponse.error(Status.WHISK_ERROR, FETCH_FAILED)
+            await self._finish_early(msg, records.fallback(msg, failure, now_ms()))
+            return
+        if prepared is None:
+            await self._finish_early(msg, records.not_found(msg, now_ms()))
+            return
+        key = ActionKey(msg.user.namespace, prepared.doc_id, prepared.revision)
+        try:
+            proxy = await self.pool.acquire(key, prepared.memory)
+        except (NoCapacity, PoolClosed):
+            failure = ActivationResponse.error(Status.WHISK_ERROR, outcomes.PROVISION_FAILED)
+            now = now_ms()
+            record = records.activation(
+                msg, prepared, failure, start=now, end=now, init_time=None, timed_out=False
+            )
+            await self._finish_early(msg, record)
+            return
+        try:
+            outcome = await proxy.run(prepared, msg)
+        except BaseException:
+            proxy.evict()
+            self.pool.discard(proxy)
+            raise
+        if outcome.kept:
+            self.pool.release(proxy)
+        else:
+            self.pool.discard(proxy)
+        record = records.activation(
+            msg,
+            prepared,
+            outcome.response,
+            start=outcome.start,
+            end=outcome.end,
+            init_time=outcome.init_time,
+            timed_out=outcome.timed_out,
+        )
+        doc = record.to_json()
+        await self._complete(msg, record, doc)
+        self._spawn(self._bookkeep(doc, prepared, outcome, proxy))
+
+    async def _complete(
+        self, msg: ActivationMessage, record: Activation, doc: dict[str, Any]
+    ) -> None:
+        completion = CompletionMessage(
+            transid=msg.transid,
+            activation_id=msg.activation_id,
+            invoker=self.id,
+            activation=api_form(doc) if msg.blocking else None,
+            system_error=record.response.status == Status.WHISK_ERROR,
+        )
+        await self.queue.send(completion_topic(msg.controller), completion.to_bytes())
+
+    async def _finish_early(self, msg: ActivationMessage, record: Activation) -> None:
+        doc = record.to_json()
+        await self._complete(msg, record, doc)
+        self._spawn(self._store(doc))
+
+    async def _bookkeep(
+        self,
+        doc: dict[str, Any],
+        prepared: PreparedAction,
+        outcome: RunOutcome,
+        proxy: ContainerProxy,
+    ) -> None:
+        doc["logs"] = await self._logs(prepared, outcome, proxy)
+        await self._store(doc)
+
+    async def _logs(
+        self, prepared: PreparedAction, outcome: RunOutcome, proxy: ContainerProxy
+    ) -> list[str]:
+        container = outcome.container
+        if container is None or prepared.log_limit <= 0:
+            return []
+        try:
+            if outcome.kept:
+                return await container.logs(prepared.log_limit, wait_for_sentinels=True)
+            await proxy.removed()  # destroyed: its pipes hold everything there will be
+            lines = await container.logs(prepared.log_limit, wait_for_sentinels=False)
+        except Exception:
+            log.exception("collecting logs of %s failed", container.name)
+            return [format_line(now_ms() * 1_000_000, "stderr", outcomes.LOG_FAILURE)]
+        if outcome.response.status == Status.DEVELOPER_ERROR:
+            lines.append(format_line(now_ms() * 1_000_000, "stderr", outcomes.LOGS_MISSING))
+        return lines
+
+    async def _store(self, doc: dict[str, Any]) -> None:
+        try:
+            await self.store.activations.put(doc)
+        except Exception:
+            log.exception("storing activation %s failed", doc.get("activationId"))
