@@ -215,6 +215,8 @@ class ProcessContainerFactory(ContainerFactory):
         if self.root.stat().st_uid != os.geteuid():
             raise ContainerError(f"{self.root} belongs to another user")
         os.chmod(self.root, 0o711)
+        if self._ids is not None:
+            _check_reachable(self.root)
         remove_leftovers(self.root, self.invoker_id)
         home = Path(
             tempfile.mkdtemp(prefix=f"invoker{self.invoker_id}.{os.getpid()}.", dir=self.root)
@@ -341,6 +343,16 @@ def _group_id(name: str, fallback: int) -> int:
         return grp.getgrnam(name).gr_gid
     except KeyError:
         return fallback
+
+
+def _check_reachable(path: Path) -> None:
+    """`nobody` must be able to walk down to its work dir: every ancestor needs o+x."""
+    for directory in (path, *path.parents):
+        if not directory.stat().st_mode & 0o001:
+            raise ContainerError(
+                f"{directory} is not searchable by others (mode o+x missing), so containers "
+                f"running as {UNPRIVILEGED_USER} cannot reach their work dirs under {path}"
+            )
 
 
 def _alive(pid: int) -> bool:

@@ -1,0 +1,297 @@
+"""The container-factory contract, written once and run per backend (like OW's behaviours).
+
+`ContainerFactoryBehavior` holds every test; a backend subclasses it, provides the `factory`
+fixture (started, closed after the test) and `kill_from_outside` (what an OOM killer or an
+operator would do). Process containers are subclassed here; Docker adds its own subclass.
+Everything is real: real runtime processes, real interpreters, real sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import sys
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from common.config import Settings
+from common.entities.activation import Status
+from common.runtimes import Runtime, default_manifest
+from invoker import outcomes
+from invoker.client import ContainerClient
+from invoker.containers.base import (
+    Container,
+    ContainerFactory,
+    RuntimeUnavailable,
+    factory_from_url,
+)
+from invoker.containers.logs import SENTINEL
+from invoker.containers.process import ProcessContainer, ProcessContainerFactory
+
+MIB = 1024 * 1024
+PYTHON = default_manifest().resolve("python:3.11")
+assert PYTHON is not None
+
+
+def init_body(code: str, env: dict[str, str] | None = None) -> bytes:
+    value = {"name": "t", "main": "main", "binary": False, "code": code, "env": env or {}}
+    return json.dumps({"value": value}).encode()
+
+
+def run_body(value: Any) -> bytes:
+    return json.dumps({"value": value, "activation_id": "a" * 32, "deadline": "0"}).encode()
+
+
+class Started:
+    """A container plus a client talking to it, closed together."""
+
+    def __init__(self, container: Container) -> None:
+        self.container = container
+        self.client = ContainerClient(container.host, container.port, MIB)
+
+    async def init(self, code: str) -> None:
+        reply = await self.client.init(init_body(code), 10_000)
+        assert reply.response is None, reply.response
+
+    async def run(self, value: Any, timeout_ms: int = 10_000) -> Any:
+        reply = await self.client.run(run_body(value), timeout_ms)
+        assert reply.response is not None
+        return reply.response
+
+
+class ContainerFactoryBehavior:
+    async def kill_from_outside(self, container: Container) -> None:
+        raise NotImplementedError
+
+    @pytest.fixture
+    async def started(self, factory: ContainerFactory) -> AsyncIterator[list[Started]]:
+        made: list[Started] = []
+        yield made
+        for s in made:
+            await s.client.close()
+            await s.container.destroy()
+
+    async def start(self, factory: ContainerFactory, made: list[Started], n: int = 0) -> Started:
+        assert PYTHON is not None
+        s = Started(await factory.create(f"ct{os.getpid()}_{len(made)}_{n}", PYTHON, 256))
+        made.append(s)
+        return s
+
+    async def test_start_init_run(self, factory: ContainerFactory, started: list[Started]) -> None:
+        s = await self.start(factory, started)
+        assert not s.container.exited
+        await s.init("def main(args):\n    return {'echo': args}\n")
+        response = await s.run({"x": 1})
+        assert response.status == Status.SUCCESS and response.result == {"echo": {"x": 1}}
+
+    async def test_containers_are_independent(
+        self, factory: ContainerFactory, started: list[Started]
+    ) -> None:
+        one, two = await asyncio.gather(
+            self.start(factory, started, 1), self.start(factory, started, 2)
+        )
+        assert (one.container.host, one.container.port) != (two.container.host, two.container.port)
+        await one.init("def main(a):\n    return {'who': 'one'}\n")
+        await two.init("def main(a):\n    return {'who': 'two'}\n")
+        assert (await one.run({})).result == {"who": "one"}
+        assert (await two.run({})).result == {"who": "two"}
+
+    async def test_environment_is_minimal(
+        self, factory: ContainerFactory, started: list[Started], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        monkeypatch.setenv("PYWHISK_SECRET_FOR_TEST", "do-not-leak")
+        s = await self.start(factory, started)
+        await s.init("import os\ndef main(a):\n    return dict(os.environ)\n")
+        env = (await s.run({})).result
+        assert "PYWHISK_SECRET_FOR_TEST" not in env
+        assert not any(k.startswith("PYWHISK") for k in env)
+        assert env["__OW_API_HOST"] == "http://127.0.0.1:3233"
+        assert env["__OW_ACTIVATION_ID"] == "a" * 32
+
+    async def test_logs_are_cut_at_sentinels_and_formatted(
+        self, factory: ContainerFactory, started: list[Started]
+    ) -> None:
+        s = await self.start(factory, started)
+        code = (
+            "import sys\n"
+            "def main(a):\n"
+            "    print('out', a['n'])\n"
+            "    print('err', a['n'], file=sys.stderr)\n"
+            "    return {}\n"
+        )
+        await s.init(code)
+        await s.run({"n": 1})
+        await s.run({"n": 2})
+        first = await s.container.logs(MIB, wait_for_sentinels=True)
+        second = await s.container.logs(MIB, wait_for_sentinels=True)
+        # Across streams, order is arrival order: Python buffers stdout into a pipe but not
+        # stderr, so only the set of lines per activation is fixed.
+        assert sorted(line[31:] for line in first) == ["stderr: err 1", "stdout: out 1"]
+        assert sorted(line[31:] for line in second) == ["stderr: err 2", "stdout: out 2"]
+        assert first == sorted(first)  # merged by time
+        stamp = first[0][:30]
+        assert len(stamp.rstrip()) == 30 and stamp.endswith("Z") and stamp[10] == "T"
+        assert not any(SENTINEL in line for line in first + second)
+
+    async def test_logs_over_the_limit_are_truncated(
+        self, factory: ContainerFactory, started: list[Started]
+    ) -> None:
+        s = await self.start(factory, started)
+        await s.init("def main(a):\n    for i in range(100):\n        print('x' * 99)\n    return {}\n")
+        await s.run({})
+        lines = await s.container.logs(1000, wait_for_sentinels=True)
+        assert len(lines) == 11
+        assert lines[-1].endswith(
+            "stderr: Logs were truncated because the total bytes size exceeds the limit of "
+            "1000 bytes."
+        )
+        # The rest of that activation is dropped, not left for the next one.
+        await s.run({})
+        assert len(await s.container.logs(MIB, wait_for_sentinels=True)) == 100
+
+    async def test_destroy(self, factory: ContainerFactory, started: list[Started]) -> None:
+        s = await self.start(factory, started)
+        await s.init("def main(a):\n    print('bye')\n    return {}\n")
+        await s.run({})
+        await s.container.destroy()
+        assert s.container.exited
+        await s.container.destroy()  # idempotent
+        response = await s.run({})
+        assert response.result == {"error": outcomes.ABNORMAL_RUN}
+        # Logs written before the end stay readable.
+        lines = await s.container.logs(MIB, wait_for_sentinels=False)
+        assert [line[31:] for line in lines] == ["stdout: bye"]
+
+    async def test_killed_container_is_detected(
+        self, factory: ContainerFactory, started: list[Started]
+    ) -> None:
+        s = await self.start(factory, started)
+        await s.init("def main(a):\n    return {}\n")
+        assert (await s.run({})).status == Status.SUCCESS
+        await self.kill_from_outside(s.container)
+        async with asyncio.timeout(5):
+            while not s.container.exited:
+                await asyncio.sleep(0.01)
+        response = await s.run({})
+        assert response.status == Status.DEVELOPER_ERROR
+        assert response.result == {"error": outcomes.ABNORMAL_RUN}
+
+    async def test_missing_interpreter_names_what_to_install(
+        self, factory: ContainerFactory
+    ) -> None:
+        runtime = Runtime(
+            kind="cobol:85",
+            family="cobol",
+            language="python",
+            default=True,
+            image="none",
+            commands=("no-such-cobol-85", "cobc"),
+            install="apt-get install open-cobol",
+        )
+        with pytest.raises(RuntimeUnavailable) as info:
+            await factory.create("nocobol", runtime, 256)
+        assert str(info.value) == (
+            "The cobol:85 runtime needs the 'cobc' command, which is not installed on this "
+            "invoker (apt-get install open-cobol)."
+        )
+
+
+# -- process containers ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def root() -> Iterator[Path]:
+    """A container root `nobody` can reach (pytest's tmp_path is private to root)."""
+    path = Path(tempfile.mkdtemp(prefix="pywhisk-test-"))
+    path.chmod(0o711)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+async def factory(root: Path) -> AsyncIterator[ProcessContainerFactory]:
+    f = factory_from_url(f"process://{root}", Settings(), 0)
+    assert isinstance(f, ProcessContainerFactory)
+    await f.start()
+    yield f
+    await f.close()
+
+
+class TestProcessContainers(ContainerFactoryBehavior):
+    async def kill_from_outside(self, container: Container) -> None:
+        assert isinstance(container, ProcessContainer)
+        os.killpg(container.pid, signal.SIGKILL)
+
+    async def test_runs_unprivileged_in_a_private_work_dir(
+        self, factory: ProcessContainerFactory, started: list[Started]
+    ) -> None:
+        s = await self.start(factory, started)
+        container = s.container
+        assert isinstance(container, ProcessContainer)
+        mode = container.work_dir.stat().st_mode & 0o777
+        assert mode == 0o700
+        await s.init("import os\ndef main(a):\n    return {'uid': os.getuid(), 'cwd': os.getcwd(), 'groups': os.getgroups()}\n")
+        result = (await s.run({})).result
+        assert result["cwd"] == str(container.work_dir)
+        if os.geteuid() == 0:
+            import pwd
+
+            nobody = pwd.getpwnam("nobody").pw_uid
+            assert result["uid"] == nobody and container.work_dir.stat().st_uid == nobody
+            assert 0 not in result["groups"]  # root's supplementary groups dropped
+        else:
+            assert result["uid"] == os.geteuid()
+
+    async def test_destroy_removes_the_work_dir(
+        self, factory: ProcessContainerFactory, started: list[Started]
+    ) -> None:
+        s = await self.start(factory, started)
+        assert isinstance(s.container, ProcessContainer)
+        work_dir = s.container.work_dir
+        assert work_dir.is_dir()
+        await s.container.destroy()
+        assert not work_dir.exists()
+
+    async def test_close_destroys_every_container(self, root: Path) -> None:
+        f = ProcessContainerFactory(f"process://{root}", Settings(), 0)
+        await f.start()
+        assert PYTHON is not None
+        containers = [await f.create(f"c{i}", PYTHON, 256) for i in range(2)]
+        await f.close()
+        assert all(c.exited for c in containers)
+        assert list(root.iterdir()) == []
+
+
+async def test_leftovers_of_a_dead_invoker_are_removed(root: Path) -> None:
+    """A crashed invoker's containers (owner pid gone) are killed and their dirs removed;
+    pids that now belong to something else, and live invokers' dirs, are left alone."""
+    dead_home = root / "invoker7.999999999.x"
+    live_home = root / f"invoker7.{os.getpid()}.y"
+    for home in (dead_home, live_home):
+        (home / "pids").mkdir(parents=True)
+    leftover = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        "import time; time.sleep(60)",
+        f"{dead_home}/runtime/action_runtime",  # what a real container's command line names
+        start_new_session=True,
+    )
+    (dead_home / "pids" / "wsk7_0").write_text(str(leftover.pid))
+    (dead_home / "pids" / "wsk7_1").write_text(str(os.getpid()))  # pid reused by someone else
+    try:
+        f = ProcessContainerFactory(f"process://{root}", Settings(), 7)
+        await f.start()
+        await f.close()
+        assert await asyncio.wait_for(leftover.wait(), 5) == -signal.SIGKILL
+        assert not dead_home.exists() and live_home.exists()
+    finally:
+        if leftover.returncode is None:
+            leftover.kill()
+            await leftover.wait()
