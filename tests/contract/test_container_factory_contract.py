@@ -144,7 +144,9 @@ class ContainerFactoryBehavior:
         self, factory: ContainerFactory, started: list[Started]
     ) -> None:
         s = await self.start(factory, started)
-        await s.init("def main(a):\n    for i in range(100):\n        print('x' * 99)\n    return {}\n")
+        await s.init(
+            "def main(a):\n    for i in range(100):\n        print('x' * 99)\n    return {}\n"
+        )
         await s.run({})
         lines = await s.container.logs(1000, wait_for_sentinels=True)
         assert len(lines) == 11
@@ -177,7 +179,7 @@ class ContainerFactoryBehavior:
         assert (await s.run({})).status == Status.SUCCESS
         await self.kill_from_outside(s.container)
         async with asyncio.timeout(5):
-            while not s.container.exited:
+            while not s.container.exited:  # noqa: ASYNC110 - polling a property
                 await asyncio.sleep(0.01)
         response = await s.run({})
         assert response.status == Status.DEVELOPER_ERROR
@@ -237,7 +239,9 @@ class TestProcessContainers(ContainerFactoryBehavior):
         assert isinstance(container, ProcessContainer)
         mode = container.work_dir.stat().st_mode & 0o777
         assert mode == 0o700
-        await s.init("import os\ndef main(a):\n    return {'uid': os.getuid(), 'cwd': os.getcwd(), 'groups': os.getgroups()}\n")
+        await s.init(
+            "import os\ndef main(a):\n    return {'uid': os.getuid(), 'cwd': os.getcwd(), 'groups': os.getgroups()}\n"
+        )
         result = (await s.run({})).result
         assert result["cwd"] == str(container.work_dir)
         if os.geteuid() == 0:
@@ -266,7 +270,7 @@ class TestProcessContainers(ContainerFactoryBehavior):
         containers = [await f.create(f"c{i}", PYTHON, 256) for i in range(2)]
         await f.close()
         assert all(c.exited for c in containers)
-        assert list(root.iterdir()) == []
+        assert list(root.iterdir()) == []  # noqa: ASYNC240 - test assertion
 
 
 async def test_leftovers_of_a_dead_invoker_are_removed(root: Path) -> None:
