@@ -182,7 +182,7 @@ class ContainerLogs:
         out: list[str] = []
         total = 0
         for ns, stream, message in lines:
-            total += len(message.encode())
+            total += len(message.encode()) + 1  # the line as written, newline included
             if total > limit_bytes:
                 return out, True
             out.append(format_line(ns, stream, message))

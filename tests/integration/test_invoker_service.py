@@ -1,0 +1,492 @@
+"""The Invoker end to end: a real SqliteStore (temp file), a MemoryQueue, process containers
+running the real action_runtime. Each test puts an action doc in `store.entities`, sends
+ActivationMessages on `invoker0` and checks the completion and the stored record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from common.config import Settings
+from common.entities.action import Action, Exec
+from common.entities.limits import ActionLimits
+from common.entities.params import KeyValue
+from common.ids import new_activation_id
+from common.messages import ActivationMessage, CompletionMessage, User
+from common.queue.base import Consumer
+from common.queue.memory import MemoryQueue
+from common.store.sqlite import SqliteStore
+from invoker import outcomes
+from invoker.containers.base import factory_from_url
+from invoker.containers.process import ProcessContainer
+from invoker.proxy import State
+from invoker.service import Invoker
+
+USER = User(namespace="alice", subject="alice", auth="uuid-1:key-1")
+
+
+def annotation(record: dict[str, Any], key: str, default: Any = None) -> Any:
+    for a in record["annotations"]:
+        if a["key"] == key:
+            return a["value"]
+    return default
+
+
+@dataclass
+class Harness:
+    store: SqliteStore
+    queue: MemoryQueue
+    invoker: Invoker
+    completions: Consumer
+    revisions: dict[str, str] = field(default_factory=dict)
+
+    async def put_action(
+        self,
+        name: str,
+        code: str,
+        kind: str = "python:3.11",
+        namespace: str = "guest",
+        limits: ActionLimits | None = None,
+        annotations: tuple[KeyValue, ...] = (),
+        parameters: tuple[KeyValue, ...] = (),
+    ) -> str:
+        action = Action(
+            namespace=namespace,
+            name=name,
+            exec=Exec(kind=kind, code=code),
+            limits=limits or ActionLimits(),
+            annotations=annotations,
+            parameters=parameters,
+        )
+        doc_id = action.doc_id
+        found = await self.store.entities.get(doc_id)
+        rev = found[1] if found else None
+        self.revisions[doc_id] = await self.store.entities.put(
+            doc_id, {**action.to_json(), "entityType": "action"}, rev
+        )
+        return doc_id
+
+    def message(
+        self, doc_id: str, content: Any = None, blocking: bool = True, **extra: Any
+    ) -> ActivationMessage:
+        fields: dict[str, Any] = {
+            "transid": "tid-" + new_activation_id()[:8],
+            "activation_id": new_activation_id(),
+            "action": doc_id,
+            "revision": self.revisions.get(doc_id, "1"),
+            "version": "0.0.1",
+            "user": USER,
+            "controller": 0,
+            "blocking": blocking,
+            "content": {} if content is None else content,
+            "received": time.time_ns() // 1_000_000,
+            **extra,
+        }
+        return ActivationMessage(**fields)
+
+    async def send(self, msg: ActivationMessage) -> None:
+        await self.queue.send("invoker0", msg.to_bytes())
+
+    async def completion(self) -> CompletionMessage:
+        async with asyncio.timeout(30):
+            async for payload in self.completions:
+                return CompletionMessage.from_bytes(payload)
+        raise AssertionError("completion topic closed")
+
+    async def invoke(self, doc_id: str, content: Any = None, **extra: Any) -> dict[str, Any]:
+        """Blocking invoke: the activation as the completion carries it."""
+        msg = self.message(doc_id, content, **extra)
+        await self.send(msg)
+        done = await self.completion()
+        assert done.activation_id == msg.activation_id and done.transid == msg.transid
+        assert done.activation is not None
+        return done.activation
+
+    async def record(self, activation_id: str) -> dict[str, Any]:
+        async with asyncio.timeout(30):
+            while True:
+                doc = await self.store.activations.get(USER.namespace, activation_id)
+                if doc is not None:
+                    return doc
+                await asyncio.sleep(0.02)
+
+    def live_containers(self) -> list[Any]:
+        return [p for p in self.invoker.pool.entries if p.state is not State.REMOVED]
+
+
+@pytest.fixture
+def root() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="pywhisk-test-"))
+    path.chmod(0o711)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+async def make_harness(
+    tmp_path: Path, root: Path, containers_url: str | None = None, **settings: Any
+) -> Harness:
+    config = Settings(data_dir=tmp_path, **settings)
+    store = SqliteStore(f"sqlite:///{tmp_path / 'store.db'}")
+    await store.open()
+    queue = MemoryQueue()
+    await queue.open()
+    completions = await queue.consumer("completed0", "test")
+    factory = factory_from_url(containers_url or f"process://{root}", config)
+    invoker = Invoker(config, store, queue, factory, 0)
+    await invoker.start()
+    return Harness(store, queue, invoker, completions)
+
+
+@pytest.fixture
+async def harness(tmp_path: Path, root: Path) -> AsyncIterator[Harness]:
+    h = await make_harness(tmp_path, root)
+    yield h
+    await close(h)
+
+
+async def close(h: Harness) -> None:
+    await h.invoker.stop()
+    await h.completions.close()
+    await h.queue.close()
+    await h.store.close()
+
+
+HELLO = "def main(args):\n    print('hello', args.get('name'))\n    return {'greeting': 'Hello ' + args.get('name', 'stranger')}\n"
+
+
+async def test_cold_then_warm(harness: Harness) -> None:
+    doc_id = await harness.put_action("hello", HELLO)
+    first = await harness.invoke(doc_id, {"name": "Ann"})
+    assert first["response"] == {
+        "status": "success",
+        "success": True,
+        "result": {"greeting": "Hello Ann"},
+        "size": 24,
+    }
+    assert first["logs"] == []
+    assert first["namespace"] == "alice" and first["subject"] == "alice"
+    assert first["name"] == "hello" and first["version"] == "0.0.1"
+    assert annotation(first, "initTime") is not None
+    assert annotation(first, "path") == "guest/hello"
+    assert annotation(first, "kind") == "python:3.11"
+    assert annotation(first, "timeout") is False
+    assert annotation(first, "limits") == {
+        "timeout": 60000,
+        "memory": 256,
+        "logs": 10,
+        "concurrency": 1,
+    }
+    assert annotation(first, "waitTime") >= 0
+    second = await harness.invoke(doc_id, {"name": "Bob"})
+    assert second["response"]["result"] == {"greeting": "Hello Bob"}
+    assert annotation(second, "initTime") is None  # warm
+    assert len(harness.live_containers()) == 1
+
+    record = await harness.record(second["activationId"])
+    assert record["response"]["statusCode"] == 0
+    assert [line[31:] for line in record["logs"]] == ["stdout: hello Bob"]
+    assert record["duration"] == record["end"] - record["start"]
+    first_record = await harness.record(first["activationId"])
+    assert [line[31:] for line in first_record["logs"]] == ["stdout: hello Ann"]
+
+
+async def test_non_blocking_completion_carries_no_record(harness: Harness) -> None:
+    doc_id = await harness.put_action("hello", HELLO)
+    msg = harness.message(doc_id, {"name": "Nb"}, blocking=False)
+    await harness.send(msg)
+    done = await harness.completion()
+    assert done.activation is None and done.activation_id == msg.activation_id
+    assert not done.system_error
+    record = await harness.record(msg.activation_id)
+    assert record["response"]["result"] == {"greeting": "Hello Nb"}
+
+
+async def test_application_error_keeps_the_container(harness: Harness) -> None:
+    doc_id = await harness.put_action("boom", "def main(a):\n    raise ValueError('bad input')\n")
+    first = await harness.invoke(doc_id)
+    assert first["response"]["status"] == "application error"
+    assert "bad input" in first["response"]["result"]["error"]
+    second = await harness.invoke(doc_id)
+    assert annotation(second, "initTime") is None  # same container
+    record = await harness.record(first["activationId"])
+    assert record["response"]["statusCode"] == 1
+    assert any("ValueError" in line for line in record["logs"])  # the traceback
+
+
+async def test_non_dict_result_is_a_developer_error(harness: Harness) -> None:
+    doc_id = await harness.put_action("scalar", "def main(a):\n    return 42\n")
+    first = await harness.invoke(doc_id)
+    assert first["response"]["status"] == "action developer error"
+    second = await harness.invoke(doc_id)
+    assert annotation(second, "initTime") is not None  # the container was replaced
+
+
+async def test_syntax_error_is_reported_at_init(harness: Harness) -> None:
+    doc_id = await harness.put_action("broken", "def main(a)\n    return {}\n")
+    activation = await harness.invoke(doc_id)
+    assert activation["response"]["status"] == "action developer error"
+    assert "SyntaxError" in activation["response"]["result"]["error"]
+    assert annotation(activation, "initTime") is not None
+    record = await harness.record(activation["activationId"])
+    assert record["logs"][-1].endswith("stderr: " + outcomes.LOGS_MISSING)
+    assert harness.live_containers() == []
+
+
+async def test_exit_in_the_action_then_a_fresh_container(harness: Harness) -> None:
+    code = "import sys\ndef main(a):\n    if a.get('die'):\n        print('dying')\n        sys.exit(3)\n    return {'ok': True}\n"
+    doc_id = await harness.put_action("exits", code)
+    await harness.invoke(doc_id)
+    died = await harness.invoke(doc_id, {"die": True})
+    assert died["response"]["status"] == "action developer error"
+    assert died["response"]["result"] == {"error": outcomes.ABNORMAL_RUN}
+    again = await harness.invoke(doc_id)
+    assert again["response"]["result"] == {"ok": True}
+    assert annotation(again, "initTime") is not None
+    record = await harness.record(died["activationId"])
+    assert any(line.endswith("stdout: dying") for line in record["logs"])
+
+
+async def test_runaway_action_is_stopped_at_its_timeout(harness: Harness) -> None:
+    code = "import time\ndef main(a):\n    if a.get('spin'):\n        print('spinning', flush=True)\n        while True:\n            pass\n    return {'ok': 1}\n"
+    doc_id = await harness.put_action("spin", code, limits=ActionLimits(timeout=500))
+    await harness.invoke(doc_id)
+    began = time.monotonic()
+    stuck = await harness.invoke(doc_id, {"spin": True})
+    assert 0.45 < time.monotonic() - began < 5
+    assert stuck["response"]["status"] == "action developer error"
+    assert stuck["response"]["result"] == {
+        "error": "The action exceeded its time limits of 500 milliseconds."
+    }
+    assert annotation(stuck, "timeout") is True
+    after = await harness.invoke(doc_id)
+    assert after["response"]["result"] == {"ok": 1}
+    assert annotation(after, "initTime") is not None  # fresh container
+    record = await harness.record(stuck["activationId"])
+    assert any(line.endswith("stdout: spinning") for line in record["logs"])
+    assert record["logs"][-1].endswith(outcomes.LOGS_MISSING)
+
+
+async def test_logs_over_the_limit_are_truncated(harness: Harness) -> None:
+    code = "def main(a):\n    line = 'y' * 1023\n    for i in range(1100):\n        print(line)\n    return {}\n"
+    doc_id = await harness.put_action("chatty", code, limits=ActionLimits(logs=1))
+    activation = await harness.invoke(doc_id)
+    record = await harness.record(activation["activationId"])
+    assert len(record["logs"]) == 1024 + 1  # 1024 lines of 1 KiB fit, then the notice
+    assert record["logs"][-1].endswith(
+        "stderr: Logs were truncated because the total bytes size exceeds the limit of "
+        "1048576 bytes."
+    )
+
+
+async def test_zero_log_limit_collects_nothing(harness: Harness) -> None:
+    doc_id = await harness.put_action("quiet", HELLO, limits=ActionLimits(logs=0))
+    activation = await harness.invoke(doc_id, {"name": "Q"})
+    assert (await harness.record(activation["activationId"]))["logs"] == []
+
+
+async def test_deleted_action(harness: Harness) -> None:
+    doc_id = await harness.put_action("gone", HELLO)
+    await harness.store.entities.delete(doc_id, harness.revisions[doc_id])
+    activation = await harness.invoke(doc_id, version="0.0.7")
+    assert activation["response"] == {
+        "status": "application error",
+        "success": False,
+        "result": {"error": "Action could not be found or may have been deleted."},
+        "size": 63,
+    }
+    assert annotation(activation, "kind") == "unknown"
+    assert annotation(activation, "path") == "guest/gone"
+    assert activation["name"] == "gone" and activation["version"] == "0.0.7"
+    assert activation["duration"] == 0
+    record = await harness.record(activation["activationId"])
+    assert record["response"]["statusCode"] == 1
+
+
+async def test_updated_action_gets_a_new_container(harness: Harness) -> None:
+    doc_id = await harness.put_action("evolve", "def main(a):\n    return {'v': 1}\n")
+    assert (await harness.invoke(doc_id))["response"]["result"] == {"v": 1}
+    (old,) = harness.live_containers()
+    await harness.put_action("evolve", "def main(a):\n    return {'v': 2}\n")
+    updated = await harness.invoke(doc_id)
+    assert updated["response"]["result"] == {"v": 2}
+    assert annotation(updated, "initTime") is not None
+    assert old.state in (State.REMOVING, State.REMOVED)
+    # A message still naming the old revision is served with the latest code.
+    stale = harness.message(doc_id, revision="1")
+    await harness.send(stale)
+    done = await harness.completion()
+    assert done.activation is not None and done.activation["response"]["result"] == {"v": 2}
+
+
+async def test_environment_and_run_body(harness: Harness) -> None:
+    code = (
+        "import os\n"
+        "def main(a):\n"
+        "    env = {k: v for k, v in os.environ.items() if k.startswith('__OW_')}\n"
+        "    return {'args': a, 'env': env}\n"
+    )
+    # New actions get provide-api-key:false from the controller (§1.3.1); an absent
+    # annotation means true (older actions).
+    plain = await harness.put_action(
+        "env", code, annotations=(KeyValue(key="provide-api-key", value=False),)
+    )
+    keyed = await harness.put_action("envkey", code)
+    msg = harness.message(plain, {"x": 1, "secret": "s3"}, init_args=("secret",))
+    await harness.send(msg)
+    done = await harness.completion()
+    assert done.activation is not None
+    result = done.activation["response"]["result"]
+    assert result["args"] == {"x": 1}  # init params are not /run arguments
+    env = result["env"]
+    assert env["__OW_NAMESPACE"] == "alice"
+    assert env["__OW_ACTION_NAME"] == "/guest/env"
+    assert env["__OW_ACTION_VERSION"] == "0.0.1"
+    assert env["__OW_ACTIVATION_ID"] == msg.activation_id
+    assert env["__OW_TRANSACTION_ID"] == msg.transid
+    assert env["__OW_API_HOST"]
+    assert int(env["__OW_DEADLINE"]) > time.time() * 1000
+    assert "__OW_API_KEY" not in env
+    # Init params arrive as environment at /init; the proxy hands them to the action.
+    keyed_result = (await harness.invoke(keyed, {"y": 2}))["response"]["result"]
+    assert keyed_result["env"]["__OW_API_KEY"] == "uuid-1:key-1"
+
+
+async def test_packaged_action_binding_and_cause(harness: Harness) -> None:
+    doc_id = await harness.put_action("inner", HELLO, namespace="guest/pkg")
+    activation = await harness.invoke(
+        doc_id, {"name": "P"}, binding="alice/mybinding", cause="c" * 32
+    )
+    assert annotation(activation, "path") == "guest/pkg/inner"
+    assert annotation(activation, "binding") == "alice/mybinding"
+    assert annotation(activation, "causedBy") == "sequence"
+    assert activation["cause"] == "c" * 32
+
+
+async def test_array_arguments_and_results(harness: Harness) -> None:
+    doc_id = await harness.put_action("arr", "def main(a):\n    return list(reversed(a))\n")
+    activation = await harness.invoke(doc_id, [1, 2, 3])
+    assert activation["response"]["result"] == [3, 2, 1]
+
+
+async def test_oversized_result(tmp_path: Path, root: Path) -> None:
+    h = await make_harness(tmp_path, root, payload_max=1000)
+    try:
+        doc_id = await h.put_action("big", "def main(a):\n    return {'x': 'z' * 5000}\n")
+        activation = await h.invoke(doc_id)
+        assert activation["response"]["status"] == "application error"
+        error = activation["response"]["result"]["error"]
+        head, _, rest = error.partition(" > 1000 bytes. The truncated response was: ")
+        assert head.startswith("The action produced a response that exceeded the allowed length: ")
+        assert int(head.rpartition(" ")[2]) > 5000
+        assert rest.startswith('{"x":') and len(rest.encode()) == 1000
+    finally:
+        await close(h)
+
+
+async def test_memory_budget_evicts_idle_containers(tmp_path: Path, root: Path) -> None:
+    h = await make_harness(tmp_path, root, user_memory=512)
+    try:
+        a = await h.put_action("a", "def main(x):\n    return {'a': 1}\n")
+        b = await h.put_action("b", "def main(x):\n    return {'b': 1}\n")
+        c = await h.put_action("c", "def main(x):\n    return {'c': 1}\n")
+        await h.invoke(a)
+        await h.invoke(b)
+        assert len(h.live_containers()) == 2
+        await h.invoke(c)  # pool full: the least recently used idle container (a) goes
+        keys = sorted(p.key.action for p in h.live_containers() if p.state is State.READY)
+        assert keys == ["guest/b", "guest/c"]
+        warm_b = await h.invoke(b)
+        assert annotation(warm_b, "initTime") is None
+        cold_a = await h.invoke(a)
+        assert annotation(cold_a, "initTime") is not None
+    finally:
+        await close(h)
+
+
+async def test_full_pool_buffers_until_a_container_frees(tmp_path: Path, root: Path) -> None:
+    h = await make_harness(tmp_path, root, user_memory=256)
+    try:
+        code = "import time\ndef main(a):\n    time.sleep(0.2)\n    return {'n': a['n']}\n"
+        doc_id = await h.put_action("slow", code)
+        msgs = [h.message(doc_id, {"n": i}) for i in range(3)]
+        for m in msgs:
+            await h.send(m)
+        done = [await h.completion() for _ in msgs]
+        assert [d.activation_id for d in done] == [m.activation_id for m in msgs]  # FIFO
+        assert all(d.activation and d.activation["response"]["success"] for d in done)
+        cold = [annotation(d.activation, "initTime") is not None for d in done if d.activation]
+        assert cold == [True, False, False]  # one container, reused
+    finally:
+        await close(h)
+
+
+async def test_action_bigger_than_the_invoker(tmp_path: Path, root: Path) -> None:
+    h = await make_harness(tmp_path, root, user_memory=128)
+    try:
+        doc_id = await h.put_action("huge", HELLO, limits=ActionLimits(memory=256))
+        msg = h.message(doc_id)
+        await h.send(msg)
+        done = await h.completion()
+        assert done.system_error and done.activation is not None
+        assert done.activation["response"]["result"] == {"error": outcomes.PROVISION_FAILED}
+    finally:
+        await close(h)
+
+
+async def test_missing_interpreter_is_a_developer_error(tmp_path: Path, root: Path) -> None:
+    url = f"process://{root}?path=/nonexistent&python=/usr/bin/python3"
+    h = await make_harness(tmp_path, root, containers_url=url)
+    try:
+        doc_id = await h.put_action("nopython", HELLO)
+        activation = await h.invoke(doc_id)
+        assert activation["response"]["status"] == "action developer error"
+        assert activation["response"]["result"] == {
+            "error": "The python:3.11 runtime needs the 'python3' command, which is not "
+            "installed on this invoker (apt-get install python3)."
+        }
+    finally:
+        await close(h)
+
+
+async def test_idle_containers_expire(tmp_path: Path, root: Path) -> None:
+    h = await make_harness(tmp_path, root, idle_timeout=0.3)
+    try:
+        doc_id = await h.put_action("idle", HELLO)
+        await h.invoke(doc_id)
+        (proxy,) = h.live_containers()
+        await asyncio.sleep(0.6)
+        await proxy.removed()
+        assert proxy.state is State.REMOVED and h.invoker.pool.entries == []
+        assert annotation(await h.invoke(doc_id), "initTime") is not None
+    finally:
+        await close(h)
+
+
+async def test_stop_destroys_every_container(tmp_path: Path, root: Path) -> None:
+    h = await make_harness(tmp_path, root)
+    doc_id = await h.put_action("hello", HELLO)
+    await asyncio.gather(*(h.invoke(doc_id, {"name": str(i)}) for i in range(1)))
+    slow = await h.put_action(
+        "slow", "import time\ndef main(a):\n    time.sleep(0.3)\n    return {}\n"
+    )
+    msg = h.message(slow)
+    await h.send(msg)
+    await asyncio.sleep(0.1)
+    proxies = list(h.invoker.pool.entries)
+    pids = [p.container.pid for p in proxies if isinstance(p.container, ProcessContainer)]
+    assert len(pids) == 2
+    await close(h)  # drains the slow activation first
+    assert all(p.state is State.REMOVED for p in proxies)
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
