@@ -1,4 +1,4 @@
-"""Command line of the action proxy: arguments, the listening socket, start and shutdown.
+"""Command line of the action proxy.
 
     python3 -m action_runtime --language python|php|nodejs
                               [--host H --port P | --listen-fd N]
@@ -11,86 +11,91 @@
                 languages.py); --kind only changes how messages name the runtime.
 
 The current directory is the action's private work dir: /init writes the code there.
-Nothing is printed at start-up unless something is wrong: our stdout/stderr are the action's
-logs, and whatever we print lands in the first activation's logs.
+
+Start-up order is the point of this module: parse arguments and spawn the launcher using
+nothing but os, and only then import asyncio and the server, which costs tens of
+milliseconds that the launcher's interpreter spends booting on the other core.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import dataclasses
-import signal
-import socket
 import sys
-from pathlib import Path
 
 from .languages import LANGUAGES, find_interpreter
-from .proxy import ActionProxy
-from .server import Server
+
+USAGE = (
+    "usage: python3 -m action_runtime --language python|php|nodejs "
+    "[--host H --port P | --listen-fd N] [--interpreter CMD] [--kind KIND]"
+)
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="action_runtime", description=__doc__.split("\n")[0])
-    parser.add_argument("--language", required=True, choices=sorted(LANGUAGES))
-    parser.add_argument("--host", default="0.0.0.0")
-    parser.add_argument("--port", type=int, default=8080)
-    parser.add_argument("--listen-fd", type=int, default=None, help="inherited listening socket")
-    parser.add_argument("--interpreter", default=None, help="interpreter command or path")
-    parser.add_argument("--kind", default=None, help="runtime kind named in messages")
-    return parser.parse_args(argv)
+class UsageError(Exception):
+    pass
 
 
-def forget_work_dir_imports(work_dir: Path) -> None:
-    """Keep the user's files (a zip may hold `json.py`) from shadowing our lazy imports.
+class Options:
+    __slots__ = ("host", "interpreter", "kind", "language", "listen_fd", "port")
 
-    `-m` puts the cwd first on sys.path; the cwd is the work dir, unless someone runs the proxy
-    from the directory that holds the package itself.
-    """
-    package_parent = Path(__file__).resolve().parent.parent
-    if package_parent == work_dir:
-        return
-    sys.path[:] = [p for p in sys.path if p and Path(p).resolve() != work_dir]
+    def __init__(self) -> None:
+        self.language = ""
+        self.host = "0.0.0.0"
+        self.port = 8080
+        self.listen_fd: int | None = None
+        self.interpreter: str | None = None
+        self.kind: str | None = None
 
 
-async def serve(args: argparse.Namespace) -> None:
-    language = LANGUAGES[args.language]
-    if args.kind:
-        language = dataclasses.replace(language, kind=args.kind)
-    work_dir = Path.cwd().resolve()
-    forget_work_dir_imports(work_dir)
-
-    interpreter = find_interpreter(language, args.interpreter)
-    if interpreter is None:
-        # Keep serving: the invoker then gets this message from /init, where users see it.
-        print(language.missing_message(), file=sys.stderr, flush=True)
-
-    proxy = ActionProxy(language, interpreter, work_dir)
-    proxy.start()
-    server = Server(proxy.init, proxy.run)
-    if args.listen_fd is not None:
-        sock = socket.socket(fileno=args.listen_fd)
-        # The launcher (and the user's code) must not inherit our listening socket.
-        sock.set_inheritable(False)
-        await server.start(sock=sock)
-    else:
-        await server.start(host=args.host, port=args.port)
-
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        proxy.close()
+def parse_args(argv: list[str]) -> Options:
+    """Parse our few flags (`--flag value` or `--flag=value`); argparse costs ~10 ms to import."""
+    options = Options()
+    args = list(argv)
+    while args:
+        arg = args.pop(0)
+        if arg in ("-h", "--help"):
+            raise UsageError("")
+        flag, sep, value = arg.partition("=")
+        if flag not in ("--language", "--host", "--port", "--listen-fd", "--interpreter", "--kind"):
+            raise UsageError(f"unknown argument: {arg}")
+        if not sep:
+            if not args:
+                raise UsageError(f"{flag} needs a value")
+            value = args.pop(0)
+        if flag in ("--port", "--listen-fd"):
+            try:
+                number = int(value)
+            except ValueError:
+                raise UsageError(f"{flag} needs a number, not {value!r}") from None
+            if flag == "--port":
+                options.port = number
+            else:
+                options.listen_fd = number
+        else:
+            setattr(options, flag[2:], value)
+    if options.language not in LANGUAGES:
+        raise UsageError(f"--language must be one of: {', '.join(sorted(LANGUAGES))}")
+    return options
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
     try:
-        asyncio.run(serve(args))
-    except OSError as exc:  # e.g. the port is taken or the fd is not a socket
-        print(f"action_runtime: {exc}", file=sys.stderr)
-        return 1
-    return 0
+        options = parse_args(sys.argv[1:] if argv is None else argv)
+    except UsageError as exc:
+        print(f"{USAGE}\n{exc}" if str(exc) else f"{USAGE}\n\n{__doc__}", file=sys.stderr)
+        return 0 if not str(exc) else 2
+
+    language = LANGUAGES[options.language]
+    if options.kind:
+        language = language.with_kind(options.kind)
+    interpreter = find_interpreter(language, options.interpreter)
+    process = None
+    if interpreter is None:
+        # Keep serving: the invoker then gets this message from /init, where users see it.
+        print(language.missing_message(), file=sys.stderr, flush=True)
+    else:
+        from .spawn import spawn_launcher
+
+        process = spawn_launcher(language.argv(interpreter))
+
+    from .service import run  # asyncio and friends: imported while the launcher boots
+
+    return run(options, language, process)

@@ -3,27 +3,55 @@
 Everything language-specific on the proxy side lives here: the interpreter to start, the flags
 it gets, the launcher file it runs, and the file a single-file action is written to. The rest of
 the proxy is language-neutral.
+
+Imported before the launcher is spawned, so it sticks to os: no dataclasses, no pathlib (each
+costs milliseconds of imports on the cold-start path).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
-from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-@dataclass(frozen=True)
 class Language:
-    name: str  # the --language value
-    kind: str  # the kind named in messages, e.g. "php:8.2"
-    command: str  # the command name users know, named in the "not installed" message
-    candidates: tuple[str, ...]  # tried in order: absolute paths or names looked up on PATH
-    install: str  # how to get the command on Debian
-    entry: str  # file a single-file action is written to (and a zip must contain)
-    launcher: str  # launcher file next to this module
-    flags: tuple[str, ...] = ()  # interpreter flags placed before the launcher path
+    __slots__ = (
+        "candidates",
+        "command",
+        "entry",
+        "flags",
+        "install",
+        "kind",
+        "launcher",
+        "name",
+    )
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        kind: str,
+        command: str,
+        candidates: tuple[str, ...],
+        install: str,
+        entry: str,
+        launcher: str,
+        flags: tuple[str, ...] = (),
+    ) -> None:
+        self.name = name  # the --language value
+        self.kind = kind  # the kind named in messages, e.g. "php:8.2"
+        self.command = command  # the command users know, named when it is missing
+        self.candidates = candidates  # tried in order: absolute paths or names on PATH
+        self.install = install  # how to get the command on Debian
+        self.entry = entry  # file a single-file action is written to (a zip must have it)
+        self.launcher = launcher  # launcher file next to this module
+        self.flags = flags  # interpreter flags placed before the launcher path
+
+    def with_kind(self, kind: str) -> Language:
+        copy = Language(**{slot: getattr(self, slot) for slot in self.__slots__})
+        copy.kind = kind
+        return copy
 
     def missing_message(self) -> str:
         return (
@@ -32,7 +60,7 @@ class Language:
         )
 
     def argv(self, interpreter: str) -> list[str]:
-        return [interpreter, *self.flags, str(HERE / self.launcher)]
+        return [interpreter, *self.flags, os.path.join(HERE, self.launcher)]
 
 
 LANGUAGES: dict[str, Language] = {
@@ -86,8 +114,7 @@ LANGUAGES: dict[str, Language] = {
 def which(command: str, path: str | None = None) -> str | None:
     """Absolute path of an executable `command` (a path or a name looked up on PATH).
 
-    Our own lookup instead of shutil.which: shutil costs milliseconds of imports at start-up,
-    and start-up is on the cold-start path.
+    Our own lookup instead of shutil.which, whose imports cost milliseconds at start-up.
     """
     if "/" in command:
         return command if _is_executable(command) else None

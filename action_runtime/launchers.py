@@ -1,31 +1,17 @@
-"""Starting a language launcher and exchanging JSON lines with it.
+"""Talking to a spawned launcher (see spawn.py) from the event loop: one line out, one back.
 
-The launcher is one long-lived interpreter per container, started before /init so that neither
-/init nor any /run pays for an interpreter start. It is spawned with:
-
-    fd 0  /dev/null          user code that reads stdin must not eat our protocol
-    fd 1  proxy's stdout     inherited: user prints reach the container log directly
-    fd 2  proxy's stderr     inherited
-    fd 3  reply pipe         launcher -> proxy, one line per request (as OpenWhisk's ActionLoop)
-    fd 4  command pipe       proxy -> launcher, one line per request
-
-and stays in the proxy's process group, so killing the group (or the Docker container) ends
-both. The line protocol itself is documented in launcher.py.
-
-Death is noticed through a pidfd as well as EOF on fd 3: a process the user's code forked may
-keep fd 3 open after the launcher is gone, and then EOF would never come.
+Death is noticed through a pidfd as well as EOF on the reply pipe: a process the user's code
+forked may keep the launcher's fd 3 open after the launcher is gone, and then EOF never comes.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import os
 import signal
 
-# posix_spawn's dup2 actions misbehave when a source fd is also a target (0, 3, 4), so every
-# fd we hand over is first moved above this.
-_FIRST_FREE_FD = 10
+from .spawn import LauncherProcess
+
 _READ_CHUNK = 1 << 20
 
 
@@ -33,30 +19,14 @@ class LauncherGone(Exception):
     """The launcher exited (or closed its pipes) before answering."""
 
 
-def _high_fd(fd: int) -> int:
-    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, _FIRST_FREE_FD)
-    os.close(fd)
-    return moved
-
-
 class Launcher:
     """A running launcher: send one line, await one reply line."""
 
-    def __init__(self, argv: list[str]) -> None:
-        """Spawn `argv` in the proxy's cwd (the work dir) and environment."""
+    def __init__(self, process: LauncherProcess) -> None:
         self._loop = asyncio.get_running_loop()
-        cmd_r, cmd_w = (_high_fd(fd) for fd in os.pipe())
-        reply_r, reply_w = (_high_fd(fd) for fd in os.pipe())
-        devnull = _high_fd(os.open(os.devnull, os.O_RDONLY))
-        try:
-            self.pid = _spawn(argv, stdin=devnull, reply=reply_w, commands=cmd_r)
-        finally:
-            for fd in (cmd_r, reply_w, devnull):
-                os.close(fd)
-        self._cmd = cmd_w
-        self._reply = reply_r
-        os.set_blocking(cmd_w, False)
-        os.set_blocking(reply_r, False)
+        self.pid = process.pid
+        self._cmd = process.commands
+        self._reply = process.replies
         self.returncode: int | None = None
         self._buffer = bytearray()
         self._waiter: asyncio.Future[bytes] | None = None
@@ -180,20 +150,3 @@ class Launcher:
         # A reply written just before exiting is still in the pipe: read it before giving up.
         self._drain_replies()
         self._deliver()
-
-
-def _spawn(argv: list[str], *, stdin: int, reply: int, commands: int) -> int:
-    # posix_spawn rather than subprocess: it puts the pipes exactly on fds 3 and 4, and it is
-    # a vfork-speed start with no Python code running in the child.
-    return os.posix_spawn(
-        argv[0],
-        argv,
-        dict(os.environ),
-        file_actions=[
-            (os.POSIX_SPAWN_DUP2, stdin, 0),
-            (os.POSIX_SPAWN_DUP2, reply, 3),
-            (os.POSIX_SPAWN_DUP2, commands, 4),
-        ],
-        # Python ignores SIGPIPE and SIGXFSZ; the launcher should not inherit that.
-        setsigdef=(signal.SIGPIPE, signal.SIGXFSZ),
-    )

@@ -22,6 +22,7 @@ from typing import Any
 from . import artifacts
 from .languages import Language
 from .launchers import Launcher, LauncherGone
+from .spawn import LauncherProcess
 
 SENTINEL = b"XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX\n"
 
@@ -67,19 +68,14 @@ def env_string(value: Any) -> str:
 class ActionProxy:
     """The state of one action container: uninitialised, initialised, or broken."""
 
-    def __init__(self, language: Language, interpreter: str | None, work_dir: Path) -> None:
+    def __init__(self, language: Language, process: LauncherProcess | None, work_dir: Path) -> None:
+        """`process` is the pre-started launcher, None when its interpreter is missing."""
         self.language = language
-        self.interpreter = interpreter
         self.work_dir = work_dir
-        self.launcher: Launcher | None = None
+        self.launcher = Launcher(process) if process is not None else None
         self.initialized = False  # an /init reached the launcher (whatever its outcome)
         self.ready = False  # the action loaded: /run may call it
         self._lock = asyncio.Lock()  # intra-container concurrency is 1
-
-    def start(self) -> None:
-        """Pre-start the launcher, so the interpreter boots while we wait for /init."""
-        if self.interpreter is not None:
-            self.launcher = Launcher(self.language.argv(self.interpreter))
 
     def close(self) -> None:
         if self.launcher is not None:

@@ -1,0 +1,59 @@
+"""The running proxy: event loop, listening socket, signals, and the proxy state."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+import sys
+from pathlib import Path
+
+from .cli import Options
+from .languages import Language
+from .proxy import ActionProxy
+from .server import Server
+from .spawn import LauncherProcess
+
+
+def forget_work_dir_imports(work_dir: Path) -> None:
+    """Keep the user's files (a zip may hold `json.py`) from shadowing our lazy imports.
+
+    `-m` puts the cwd first on sys.path; the cwd is the work dir, unless someone runs the proxy
+    from the directory that holds the package itself.
+    """
+    package_parent = Path(__file__).resolve().parent.parent
+    if package_parent == work_dir:
+        return
+    sys.path[:] = [p for p in sys.path if p and Path(p).resolve() != work_dir]
+
+
+async def serve(options: Options, language: Language, process: LauncherProcess | None) -> None:
+    work_dir = Path.cwd().resolve()
+    forget_work_dir_imports(work_dir)
+    proxy = ActionProxy(language, process, work_dir)
+    server = Server(proxy.init, proxy.run)
+    if options.listen_fd is not None:
+        sock = socket.socket(fileno=options.listen_fd)
+        # The user's code (through processes it starts) must not inherit our listening socket.
+        sock.set_inheritable(False)
+        await server.start(sock=sock)
+    else:
+        await server.start(host=options.host, port=options.port)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        proxy.close()
+
+
+def run(options: Options, language: Language, process: LauncherProcess | None) -> int:
+    try:
+        asyncio.run(serve(options, language, process))
+    except OSError as exc:  # e.g. the port is taken or the fd is not a socket
+        print(f"action_runtime: {exc}", file=sys.stderr)
+        return 1
+    return 0
