@@ -205,7 +205,9 @@ def main() -> None:
     # Our pipes stay ours: processes the action starts must not inherit them.
     os.set_inheritable(REPLY_FD, False)
     os.set_inheritable(COMMAND_FD, False)
-    commands = os.fdopen(COMMAND_FD, "rb")
+    # A big buffer: readline() on an 8 KB one takes ~0.3 s longer for a 30 MB /run body, and
+    # memory is only touched as far as lines actually reach.
+    commands = os.fdopen(COMMAND_FD, "rb", buffering=1 << 20)
     line = commands.readline()
     if not line:
         return

@@ -728,3 +728,53 @@ async def test_sigterm_stops_proxy_and_launcher(start_runtime: StartRuntime):
     proc.proc.send_signal(signal.SIGTERM)
     assert proc.proc.wait(timeout=5) == 0
     assert wait_gone(launcher)
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[bytes, Any]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":")[1])
+        for line in head.split(b"\r\n")
+        if line.lower().startswith(b"content-length:")
+    )
+    return head, json.loads(await reader.readexactly(length))
+
+
+async def test_http_continue_chunked_and_http10(start_runtime: StartRuntime):
+    proc = start_runtime("python")
+    reader, writer = await asyncio.open_connection("127.0.0.1", proc.port)
+    body = json.dumps(init_body(ECHO["python"])).encode()
+    writer.write(
+        b"POST /init HTTP/1.1\r\nHost: r\r\nExpect: 100-continue\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(body)
+    )
+    # curl waits for this before sending bodies over 1 KB.
+    assert await reader.readuntil(b"\r\n\r\n") == b"HTTP/1.1 100 Continue\r\n\r\n"
+    writer.write(body)
+    head, result = await read_response(reader)
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n") and result == {"ok": True}
+
+    run = json.dumps(run_body({"chunked": True})).encode()
+    chunks = b"".join(b"%x;ext=1\r\n%s\r\n" % (len(p), p) for p in (run[:7], run[7:]) if p)
+    writer.write(
+        b"POST /run HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n"
+    )
+    head, result = await read_response(reader)
+    assert b"Connection: keep-alive" in head and result == {"chunked": True}
+
+    writer.write(b"POST /run HTTP/1.0\r\nContent-Length: %d\r\n\r\n%s" % (len(run), run))
+    head, result = await read_response(reader)
+    assert b"Connection: close" in head and result == {"chunked": True}
+    assert await reader.read() == b""  # HTTP/1.0 without keep-alive: closed after answering
+    writer.close()
+    await writer.wait_closed()
+
+
+async def test_oversized_body_is_refused(start_runtime: StartRuntime):
+    proc = start_runtime("python")
+    reader, writer = await asyncio.open_connection("127.0.0.1", proc.port)
+    writer.write(b"POST /run HTTP/1.1\r\nContent-Length: %d\r\n\r\n" % (65 * 1024 * 1024))
+    head, result = await read_response(reader)
+    assert head.startswith(b"HTTP/1.1 413 ") and "larger than" in result["error"]
+    writer.close()
+    await writer.wait_closed()
