@@ -89,10 +89,15 @@ def run_reply(status: int, body: bytes) -> ActivationResponse:
             kind = Status.APPLICATION_ERROR if status == 200 else Status.DEVELOPER_ERROR
             return ActivationResponse(status=kind, result={"error": parsed["error"]})
         if status == 200:
-            return ActivationResponse(status=Status.SUCCESS, result=parsed)
+            return ActivationResponse(status=Status.SUCCESS, result=parsed, size=_length(body))
     elif isinstance(parsed, list) and status == 200:
-        return ActivationResponse(status=Status.SUCCESS, result=parsed)
+        return ActivationResponse(status=Status.SUCCESS, result=parsed, size=_length(body))
     return developer_error(invalid_run(_text(body)))
+
+
+def _length(body: bytes) -> int:
+    """OW's `size` of a successful result: the reply's length in characters, as sent."""
+    return len(body) if body.isascii() else len(body.decode("utf-8", errors="replace"))
 
 
 def oversized_reply(length: int, limit: int, head: bytes) -> ActivationResponse:

@@ -37,6 +37,9 @@ class ActivationResponse(BaseModel):
 
     status: Status
     result: Any = None
+    # OW reports the length of the container's raw reply when there was one (its own
+    # spacing included); None: the serialized result's length.
+    size: int | None = None
 
     @classmethod
     def error(cls, status: Status, message: str) -> ActivationResponse:
@@ -50,14 +53,14 @@ class ActivationResponse(BaseModel):
             "result": self.result,
         }
         if self.result is not None:
-            out["size"] = jsonio.size(self.result)
+            out["size"] = self.size if self.size is not None else jsonio.size(self.result)
         return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> ActivationResponse:
         code = data.get("statusCode")
         status = Status(code) if code is not None else _BY_LABEL[data["status"]]
-        return cls(status=status, result=data.get("result"))
+        return cls(status=status, result=data.get("result"), size=data.get("size"))
 
 
 class Activation(BaseModel):
