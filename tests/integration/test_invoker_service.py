@@ -171,7 +171,7 @@ async def test_cold_then_warm(harness: Harness) -> None:
         "status": "success",
         "success": True,
         "result": {"greeting": "Hello Ann"},
-        "size": 25,  # the reply as the runtime spelled it (OW: raw length)
+        "size": 24,  # the reply as the runtime spelled it (OW: raw length)
     }
     assert first["logs"] == []
     assert first["namespace"] == "alice" and first["subject"] == "alice"
