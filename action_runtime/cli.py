@@ -19,6 +19,7 @@ milliseconds that the launcher's interpreter spends booting on the other core.
 
 from __future__ import annotations
 
+import os
 import sys
 
 from .languages import LANGUAGES, find_interpreter
@@ -82,6 +83,14 @@ def main(argv: list[str] | None = None) -> int:
     except UsageError as exc:
         print(f"{USAGE}\n{exc}" if str(exc) else f"{USAGE}\n\n{__doc__}", file=sys.stderr)
         return 0 if not str(exc) else 2
+
+    if options.listen_fd is not None:
+        try:
+            # Before the spawn: neither the launcher nor the action may inherit our socket.
+            os.set_inheritable(options.listen_fd, False)
+        except OSError as exc:
+            print(f"action_runtime: --listen-fd {options.listen_fd}: {exc}", file=sys.stderr)
+            return 2
 
     language = LANGUAGES[options.language]
     if options.kind:

@@ -33,10 +33,7 @@ async def serve(options: Options, language: Language, process: LauncherProcess |
     proxy = ActionProxy(language, process, work_dir)
     server = Server(proxy.init, proxy.run)
     if options.listen_fd is not None:
-        sock = socket.socket(fileno=options.listen_fd)
-        # The user's code (through processes it starts) must not inherit our listening socket.
-        sock.set_inheritable(False)
-        await server.start(sock=sock)
+        await server.start(sock=socket.socket(fileno=options.listen_fd))
     else:
         await server.start(host=options.host, port=options.port)
 

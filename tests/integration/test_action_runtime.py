@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import io
 import json
 import os
@@ -259,6 +260,15 @@ def cmdline(pid: int) -> list[str]:
     return Path(f"/proc/{pid}/cmdline").read_bytes().decode().split("\0")
 
 
+def open_fds(pid: int) -> dict[int, str]:
+    """fd number -> what it points to; only the fds the process had from the start."""
+    found = {}
+    for name in os.listdir(f"/proc/{pid}/fd"):
+        with contextlib.suppress(FileNotFoundError):
+            found[int(name)] = os.readlink(f"/proc/{pid}/fd/{name}")
+    return found
+
+
 def wait_gone(pid: int, timeout: float = 5.0) -> bool:
     deadline = time.monotonic() + timeout
     while Path(f"/proc/{pid}").exists():
@@ -287,7 +297,9 @@ def start_runtime(tmp_path: Path) -> Iterator[StartRuntime]:
         listener.bind(("127.0.0.1", 0))
         listener.listen(128)
         port = listener.getsockname()[1]
-        fd = listener.fileno()
+        # A high fd, as in a busy invoker (a low one could hide a leak: fds 0-4 are replaced
+        # in the launcher anyway).
+        fd = os.dup2(listener.fileno(), 20 + index)
         stdout_path, stderr_path = tmp_path / f"stdout{index}", tmp_path / f"stderr{index}"
         base = command or [PROXY_PYTHON, "-E", "-s", str(RUNTIME_DIR)]
         argv = [*base, "--language", language, "--listen-fd", str(fd), *extra]
@@ -296,7 +308,8 @@ def start_runtime(tmp_path: Path) -> Iterator[StartRuntime]:
             proc = subprocess.Popen(
                 argv, cwd=work_dir, stdout=out, stderr=err, pass_fds=(fd,), env=child_env
             )
-        listener.close()  # the child holds it now; connections queue in its backlog
+        os.close(fd)  # the child holds it now; connections queue in its backlog
+        listener.close()
         runtime = RuntimeProcess(proc, port, work_dir, stdout_path, stderr_path)
         started.append(runtime)
         return runtime
@@ -387,6 +400,11 @@ async def test_launcher_is_started_before_init(
     assert len(children) == 1
     launcher_file = {"python": "launcher.py", "php": "launcher.php", "nodejs": "launcher.js"}
     assert any(part.endswith(launcher_file[language]) for part in cmdline(children[0]))
+    # It holds our pipes and the container's stdout/stderr, but not the listening socket.
+    targets = open_fds(children[0])
+    assert targets[0] == "/dev/null"
+    assert targets[3].startswith("pipe:") and targets[4].startswith("pipe:")
+    assert not [t for t in targets.values() if t.startswith("socket:")], targets
 
 
 async def test_ow_environment_round_trips(runtime: tuple[RuntimeProcess, Client], language: str):
