@@ -97,14 +97,20 @@ def main(argv: list[str] | None = None) -> int:
         language = language.with_kind(options.kind)
     interpreter = find_interpreter(language, options.interpreter)
     process = None
+    problem = None
     if interpreter is None:
-        # Keep serving: the invoker then gets this message from /init, where users see it.
-        print(language.missing_message(), file=sys.stderr, flush=True)
+        problem = language.missing_message()
     else:
         from .spawn import spawn_launcher
 
-        process = spawn_launcher(language.argv(interpreter))
+        try:
+            process = spawn_launcher(language.argv(interpreter))
+        except OSError as exc:
+            problem = f"The {language.kind} runtime could not start {interpreter}: {exc}"
+    if problem is not None:
+        # Keep serving: the invoker then gets the message from /init, where users see it.
+        print(problem, file=sys.stderr, flush=True)
 
     from .service import run  # asyncio and friends: imported while the launcher boots
 
-    return run(options, language, process)
+    return run(options, language, process, problem)

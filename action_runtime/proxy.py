@@ -68,11 +68,18 @@ def env_string(value: Any) -> str:
 class ActionProxy:
     """The state of one action container: uninitialised, initialised, or broken."""
 
-    def __init__(self, language: Language, process: LauncherProcess | None, work_dir: Path) -> None:
-        """`process` is the pre-started launcher, None when its interpreter is missing."""
+    def __init__(
+        self,
+        language: Language,
+        process: LauncherProcess | None,
+        work_dir: Path,
+        problem: str | None = None,
+    ) -> None:
+        """`process` is the pre-started launcher; without one, /init fails with `problem`."""
         self.language = language
         self.work_dir = work_dir
         self.launcher = Launcher(process) if process is not None else None
+        self.problem = problem or language.missing_message()
         self.initialized = False  # an /init reached the launcher (whatever its outcome)
         self.ready = False  # the action loaded: /run may call it
         self._lock = asyncio.Lock()  # intra-container concurrency is 1
@@ -112,7 +119,7 @@ class ActionProxy:
         if not isinstance(main, str) or not isinstance(env, dict):
             return error(400, "Invalid /init body: 'main' must be a string, 'env' an object.")
         if self.launcher is None:
-            return error(502, self.language.missing_message())
+            return error(502, self.problem)
 
         try:
             zipped = artifacts.install(

@@ -27,10 +27,12 @@ def forget_work_dir_imports(work_dir: Path) -> None:
     sys.path[:] = [p for p in sys.path if p and Path(p).resolve() != work_dir]
 
 
-async def serve(options: Options, language: Language, process: LauncherProcess | None) -> None:
+async def serve(
+    options: Options, language: Language, process: LauncherProcess | None, problem: str | None
+) -> None:
     work_dir = Path.cwd().resolve()
     forget_work_dir_imports(work_dir)
-    proxy = ActionProxy(language, process, work_dir)
+    proxy = ActionProxy(language, process, work_dir, problem)
     server = Server(proxy.init, proxy.run)
     if options.listen_fd is not None:
         await server.start(sock=socket.socket(fileno=options.listen_fd))
@@ -47,9 +49,12 @@ async def serve(options: Options, language: Language, process: LauncherProcess |
         proxy.close()
 
 
-def run(options: Options, language: Language, process: LauncherProcess | None) -> int:
+def run(
+    options: Options, language: Language, process: LauncherProcess | None, problem: str | None
+) -> int:
+    """Serve until SIGTERM/SIGINT; `problem` says why there is no launcher, if there is none."""
     try:
-        asyncio.run(serve(options, language, process))
+        asyncio.run(serve(options, language, process, problem))
     except OSError as exc:  # e.g. the port is taken or the fd is not a socket
         print(f"action_runtime: {exc}", file=sys.stderr)
         return 1

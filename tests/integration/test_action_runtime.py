@@ -796,3 +796,16 @@ async def test_oversized_body_is_refused(start_runtime: StartRuntime):
     assert head.startswith(b"HTTP/1.1 413 ") and "larger than" in result["error"]
     writer.close()
     await writer.wait_closed()
+
+
+async def test_interpreter_that_cannot_start_is_named(start_runtime: StartRuntime, tmp_path: Path):
+    not_executable = tmp_path / "fake-php"
+    not_executable.write_text("#!/nonexistent/shell\n")
+    not_executable.chmod(0o755)
+    proc = start_runtime("php", "--interpreter", str(not_executable))
+    client = await proc.client()
+    status, body = await client.init(HELLO["php"])
+    await client.close()
+    assert status == 502
+    assert body["error"].startswith(f"The php:8.2 runtime could not start {not_executable}: ")
+    assert body["error"] in proc.stderr()
