@@ -114,6 +114,15 @@ def stale(key: ActionKey, slots: Iterable[Slot]) -> tuple[object, ...]:
     )
 
 
+def pick_stem(kind: str, memory: int, stems: Iterable[tuple[object, str, int]]) -> object | None:
+    """A prewarmed container (started, not initialized) of the same kind and memory: a cold
+    start then costs only /init (OW takePrewarmContainer)."""
+    for stem_id, stem_kind, stem_memory in stems:
+        if stem_kind == kind and stem_memory == memory:
+            return stem_id
+    return None
+
+
 # ---------------------------------------------------------------------------------------------
 # Applying the decisions.
 
@@ -131,6 +140,9 @@ class PoolEntry(Protocol):
     def evict(self) -> None:
         """Start removing the container in the background; the pool has forgotten it."""
 
+    def adopt(self, key: ActionKey) -> None:
+        """A stem cell is taken for `key`: from now on it is that action's container."""
+
 
 E = TypeVar("E", bound=PoolEntry)
 
@@ -147,6 +159,7 @@ class PoolClosed(Exception):
 class _Waiter(Generic[E]):
     key: ActionKey
     memory: int
+    kind: str | None
     future: asyncio.Future[E]
 
 
@@ -163,6 +176,7 @@ class ContainerPool(Generic[E]):
         make: Callable[[ActionKey, int], E],
         idle_timeout: float,
         clock: Callable[[], float] = time.monotonic,
+        on_stem_gone: Callable[[str, int], None] | None = None,
     ) -> None:
         self.user_memory = user_memory
         self.idle_timeout = idle_timeout
@@ -173,6 +187,11 @@ class ContainerPool(Generic[E]):
         self._timers: dict[E, asyncio.TimerHandle] = {}
         self._buffer: deque[_Waiter[E]] = deque()
         self._closed = False
+        # Stem cells: (entry, kind, memory). Not counted against user_memory until taken
+        # (OW: prewarms don't count against taking a job); `on_stem_gone` replenishes
+        # when one is taken or found dead.
+        self._stems: list[tuple[E, str, int]] = []
+        self._on_stem_gone = on_stem_gone
 
     # -- snapshot -------------------------------------------------------------------------------
 
@@ -189,20 +208,32 @@ class ContainerPool(Generic[E]):
     def buffered(self) -> int:
         return len(self._buffer)
 
+    @property
+    def stems(self) -> list[E]:
+        return [entry for entry, _, _ in self._stems]
+
+    def add_stem(self, entry: E, kind: str, memory: int) -> None:
+        if self._closed:
+            entry.evict()
+            return
+        self._stems.append((entry, kind, memory))
+        self._drain()
+
     # -- operations ------------------------------------------------------------------------------
 
-    async def acquire(self, key: ActionKey, memory: int) -> E:
-        """A busy entry for `key`: warm, or new (the caller starts it), possibly after waiting."""
+    async def acquire(self, key: ActionKey, memory: int, kind: str | None = None) -> E:
+        """A busy entry for `key`: warm, a stem cell of `kind` (adopted), or new (the caller
+        starts it), possibly after waiting in the FIFO buffer."""
         if self._closed:
             raise PoolClosed()
         if memory > self.user_memory:
             raise NoCapacity(f"{memory} MB > {self.user_memory} MB of container memory")
         if not self._buffer:
-            entry = self._try(key, memory)
+            entry = self._try(key, memory, kind)
             if entry is not None:
                 return entry
         future: asyncio.Future[E] = asyncio.get_running_loop().create_future()
-        self._buffer.append(_Waiter(key, memory, future))
+        self._buffer.append(_Waiter(key, memory, kind, future))
         try:
             return await future
         except asyncio.CancelledError:
@@ -238,6 +269,9 @@ class ContainerPool(Generic[E]):
         self._closed = True
         for entry in list(self._idle):
             self._remove_idle(entry)
+        for stem, _, _ in self._stems:
+            stem.evict()
+        self._stems.clear()
         for waiter in self._buffer:
             if not waiter.future.done():
                 waiter.future.set_exception(PoolClosed())
@@ -246,7 +280,7 @@ class ContainerPool(Generic[E]):
 
     # -- internals -------------------------------------------------------------------------------
 
-    def _try(self, key: ActionKey, memory: int) -> E | None:
+    def _try(self, key: ActionKey, memory: int, kind: str | None) -> E | None:
         self._sweep(key)
         decision = schedule(key, memory, self.slots(), self.user_memory)
         if isinstance(decision, Warm):
@@ -258,7 +292,7 @@ class ContainerPool(Generic[E]):
         if isinstance(decision, Create):
             for victim in decision.evict:
                 self._remove_idle(victim)  # type: ignore[arg-type]
-            entry = self._make(key, memory)
+            entry = self._take_stem(key, memory, kind) or self._make(key, memory)
             self._busy.add(entry)
             return entry
         return None
@@ -276,11 +310,30 @@ class ContainerPool(Generic[E]):
             if head.future.done():  # cancelled while waiting
                 self._buffer.popleft()
                 continue
-            entry = self._try(head.key, head.memory)
+            entry = self._try(head.key, head.memory, head.kind)
             if entry is None:
                 return
             self._buffer.popleft()
             head.future.set_result(entry)
+
+    def _take_stem(self, key: ActionKey, memory: int, kind: str | None) -> E | None:
+        if kind is None:
+            return None
+        dead = [s for s in self._stems if not s[0].usable]
+        for stem in dead:
+            self._stems.remove(stem)
+            stem[0].evict()
+            if self._on_stem_gone is not None:
+                self._on_stem_gone(stem[1], stem[2])
+        chosen = pick_stem(kind, memory, self._stems)
+        if chosen is None:
+            return None
+        index = next(i for i, s in enumerate(self._stems) if s[0] is chosen)
+        entry, _, _ = self._stems.pop(index)
+        entry.adopt(key)
+        if self._on_stem_gone is not None:
+            self._on_stem_gone(kind, memory)
+        return entry
 
     def _remove_idle(self, entry: E) -> None:
         if self._idle.pop(entry, None) is not None:

@@ -1,10 +1,13 @@
 """One container's lifecycle as an explicit state machine (OW ContainerProxy, OPENWHISK.md §4.7).
 
     NEW ──> STARTING ──> INITIALIZING ──> BUSY <──> READY
-     │         │              │             │         │
-     └─────────┴──────────────┴─────────────┴─────────┴──> REMOVING ──> REMOVED
+     │         │   │          ^   │             │         │
+     │         │   └> PREWARMED   │             │         │
+     └─────────┴────────────┴─────┴─────────────┴─────────┴──> REMOVING ──> REMOVED
 
-NEW is a slot the pool has already counted (memory) but no container yet. A container is
+NEW is a slot the pool has already counted (memory) but no container yet. PREWARMED is a
+stem cell: a started container of some kind, not yet bound to an action; adopting it for an
+activation skips the container start, so that cold start costs /init only. A container is
 initialized once, with the first activation's action revision, and then only runs that
 revision. A developer or whisk error (init failure, timeout, crash, bad reply) sends it to
 REMOVING: the next activation gets a fresh one. READY → REMOVING also happens on idle expiry,
@@ -21,6 +24,7 @@ from typing import Any
 
 from common.entities.activation import ActivationResponse, Status
 from common.messages import ActivationMessage
+from common.runtimes import Runtime
 from invoker import outcomes, records
 from invoker.client import ContainerClient, Reply, now_ms
 from invoker.containers.base import Container, ContainerFactory, RuntimeUnavailable
@@ -31,6 +35,7 @@ from invoker.records import PreparedAction
 class State(enum.Enum):
     NEW = "new"
     STARTING = "starting"
+    PREWARMED = "prewarmed"
     INITIALIZING = "initializing"
     BUSY = "busy"
     READY = "ready"
@@ -40,14 +45,17 @@ class State(enum.Enum):
 
 _NEXT: dict[State, frozenset[State]] = {
     State.NEW: frozenset({State.STARTING, State.REMOVING}),
-    State.STARTING: frozenset({State.INITIALIZING, State.REMOVING}),
+    State.STARTING: frozenset({State.PREWARMED, State.INITIALIZING, State.REMOVING}),
+    State.PREWARMED: frozenset({State.INITIALIZING, State.REMOVING}),
     State.INITIALIZING: frozenset({State.BUSY, State.REMOVING}),
     State.BUSY: frozenset({State.READY, State.REMOVING}),
     State.READY: frozenset({State.BUSY, State.REMOVING}),
     State.REMOVING: frozenset({State.REMOVED}),
     State.REMOVED: frozenset(),
 }
-_LIVE = frozenset({State.NEW, State.STARTING, State.INITIALIZING, State.BUSY, State.READY})
+_LIVE = frozenset(
+    {State.NEW, State.STARTING, State.PREWARMED, State.INITIALIZING, State.BUSY, State.READY}
+)
 
 
 class IllegalTransition(RuntimeError):
@@ -110,13 +118,31 @@ class ContainerProxy:
         if self.state in _LIVE:
             self._remove()
 
+    def adopt(self, key: ActionKey) -> None:
+        self.key = key
+
+    async def prewarm(self, runtime: Runtime) -> bool:
+        """Start as a stem cell of `runtime`; False if the container could not be started."""
+        self._to(State.STARTING)
+        try:
+            self.container = await self._factory.create(self.name, runtime, self.memory)
+        except Exception:
+            self._remove()
+            return False
+        if self.state is not State.STARTING:  # shut down while starting
+            self._spawn(self.container.destroy())
+            return False
+        self._client = ContainerClient(self.container.host, self.container.port, self._payload_max)
+        self._to(State.PREWARMED)
+        return True
+
     # -- activations -----------------------------------------------------------------------
 
     async def run(self, prepared: PreparedAction, msg: ActivationMessage) -> RunOutcome:
         """Start and initialize if new, then run. Never raises for an action's failure."""
         init_time: int | None = None
         start: int | None = None
-        if self.state is State.NEW:
+        if self.state is State.NEW or self.state is State.PREWARMED:
             cold = await self._start_and_init(prepared, msg)
             if isinstance(cold, RunOutcome):
                 return cold
@@ -143,8 +169,33 @@ class ContainerProxy:
     async def _start_and_init(
         self, prepared: PreparedAction, msg: ActivationMessage
     ) -> Reply | RunOutcome:
-        self._to(State.STARTING)
         began = now_ms()
+        if self.state is State.NEW:
+            failed = await self._start(prepared, began)
+            if failed is not None:
+                return failed
+        self._to(State.INITIALIZING)
+        assert self._client is not None
+        deadline = now_ms() + prepared.timeout
+        reply = await self._client.init(
+            records.init_body(msg, prepared, deadline), prepared.timeout
+        )
+        if reply.response is not None or self.state is not State.INITIALIZING:
+            self._remove()
+            return RunOutcome(
+                response=reply.response or outcomes.developer_error(outcomes.ABNORMAL_INIT),
+                start=reply.start,
+                end=reply.end,
+                init_time=reply.end - reply.start,
+                timed_out=reply.timed_out,
+                container=self.container,
+                kept=False,
+            )
+        return reply
+
+    async def _start(self, prepared: PreparedAction, began: int) -> RunOutcome | None:
+        """NEW → STARTING: a container of the action's runtime. An outcome if that failed."""
+        self._to(State.STARTING)
         if prepared.runtime is None:
             return self._failed(prepared.unsupported(), began)
         try:
@@ -158,25 +209,8 @@ class ContainerProxy:
             self._spawn(self.container.destroy())
             response = ActivationResponse.error(Status.WHISK_ERROR, outcomes.PROVISION_FAILED)
             return self._failed(response, began)
-        self._to(State.INITIALIZING)
-        container = self.container
-        self._client = ContainerClient(container.host, container.port, self._payload_max)
-        deadline = now_ms() + prepared.timeout
-        reply = await self._client.init(
-            records.init_body(msg, prepared, deadline), prepared.timeout
-        )
-        if reply.response is not None or self.state is not State.INITIALIZING:
-            self._remove()
-            return RunOutcome(
-                response=reply.response or outcomes.developer_error(outcomes.ABNORMAL_INIT),
-                start=reply.start,
-                end=reply.end,
-                init_time=reply.end - reply.start,
-                timed_out=reply.timed_out,
-                container=container,
-                kept=False,
-            )
-        return reply
+        self._client = ContainerClient(self.container.host, self.container.port, self._payload_max)
+        return None
 
     def _failed(self, response: ActivationResponse, began: int) -> RunOutcome:
         self._remove()

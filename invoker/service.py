@@ -21,6 +21,7 @@ from common.config import Settings
 from common.entities.activation import Activation, ActivationResponse, Status, api_form
 from common.messages import ActivationMessage, CompletionMessage, completion_topic, invoker_topic
 from common.queue.base import Consumer, Queue
+from common.runtimes import Manifest, Runtime, default_manifest
 from common.store.base import Store
 from invoker import outcomes, records
 from invoker.actions import ActionCache
@@ -34,6 +35,7 @@ from invoker.records import PreparedAction
 log = logging.getLogger("pywhisk.invoker")
 
 FETCH_FAILED = "Action could not be fetched."
+_STEM = ActionKey("", "", "")  # a stem cell's key until it is adopted
 _COMMIT_INTERVAL = 1.0
 
 
@@ -47,6 +49,9 @@ class Invoker:
         queue: Queue,
         factory: ContainerFactory,
         invoker_id: int | None = None,
+        *,
+        prewarm: bool = True,
+        manifest: Manifest | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -54,8 +59,13 @@ class Invoker:
         self.factory = factory
         self.id = settings.invoker_id if invoker_id is None else invoker_id
         self.actions = ActionCache(store.entities)
+        self.manifest = manifest or default_manifest()
+        self.prewarm = prewarm
         self.pool: ContainerPool[ContainerProxy] = ContainerPool(
-            settings.user_memory, self._new_proxy, settings.idle_timeout
+            settings.user_memory,
+            self._new_proxy,
+            settings.idle_timeout,
+            on_stem_gone=self._replace_stem,
         )
         self._names = itertools.count()
         self._consumer: Consumer | None = None
@@ -63,11 +73,17 @@ class Invoker:
         self._inflight: set[asyncio.Task[None]] = set()
         self._background: set[asyncio.Task[None]] = set()
         self._uncommitted = False
+        self._stopping = False
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
         await self.factory.start()
+        if self.prewarm:
+            for runtime in self.manifest.runtimes:
+                for count, memory in runtime.stem_cells:
+                    for _ in range(count):
+                        self._spawn(self._grow_stem(runtime, memory))
         self._consumer = await self.queue.consumer(invoker_topic(self.id), f"invoker{self.id}")
         self._consuming = asyncio.get_running_loop().create_task(self._consume(self._consumer))
 
@@ -75,6 +91,7 @@ class Invoker:
         """Stop taking messages, let running activations finish (up to `drain_timeout`,
         then their containers are destroyed and they end as errors), flush the records and
         destroy every container."""
+        self._stopping = True
         if self._consumer is not None:
             await self._consumer.close()
             self._consumer = None
@@ -145,6 +162,20 @@ class Invoker:
             key, memory, name, self.factory, self.settings.payload_max, self._spawn
         )
 
+    # -- stem cells (prewarmed containers, runtimes.json `stemCells`) ------------------------
+
+    async def _grow_stem(self, runtime: Runtime, memory: int) -> None:
+        proxy = self._new_proxy(_STEM, memory)
+        if await proxy.prewarm(runtime):
+            self.pool.add_stem(proxy, runtime.kind, memory)
+        else:  # e.g. the runtime is not installed here: cold starts will say so
+            log.debug("no stem cell for %s: its container did not start", runtime.kind)
+
+    def _replace_stem(self, kind: str, memory: int) -> None:
+        runtime = self.manifest.resolve(kind)
+        if runtime is not None and not self._stopping:
+            self._spawn(self._grow_stem(runtime, memory))
+
     # -- one activation --------------------------------------------------------------------
 
     async def handle(self, msg: ActivationMessage) -> None:
@@ -160,7 +191,8 @@ class Invoker:
             return
         key = ActionKey(msg.user.namespace, prepared.doc_id, prepared.revision)
         try:
-            proxy = await self.pool.acquire(key, prepared.memory)
+            kind = prepared.runtime.kind if prepared.runtime is not None else None
+            proxy = await self.pool.acquire(key, prepared.memory, kind)
         except (NoCapacity, PoolClosed):
             failure = ActivationResponse.error(Status.WHISK_ERROR, outcomes.PROVISION_FAILED)
             now = now_ms()

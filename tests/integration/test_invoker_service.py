@@ -133,7 +133,11 @@ def root() -> Iterator[Path]:
 
 
 async def make_harness(
-    tmp_path: Path, root: Path, containers_url: str | None = None, **settings: Any
+    tmp_path: Path,
+    root: Path,
+    containers_url: str | None = None,
+    prewarm: bool = False,
+    **settings: Any,
 ) -> Harness:
     config = Settings(data_dir=tmp_path, **settings)
     store = SqliteStore(f"sqlite:///{tmp_path / 'store.db'}")
@@ -142,7 +146,7 @@ async def make_harness(
     await queue.open()
     completions = await queue.consumer("completed0", "test")
     factory = factory_from_url(containers_url or f"process://{root}", config)
-    invoker = Invoker(config, store, queue, factory, 0)
+    invoker = Invoker(config, store, queue, factory, 0, prewarm=prewarm)
     await invoker.start()
     return Harness(store, queue, invoker, completions)
 
@@ -490,3 +494,30 @@ async def test_stop_destroys_every_container(tmp_path: Path, root: Path) -> None
     for pid in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
+
+
+async def test_stem_cells_make_cold_starts_cheap(tmp_path: Path, root: Path) -> None:
+    """runtimes.json asks for one python:3.11 stem cell at 256 MB: a cold start adopts it
+    (only /init is paid) and a replacement is started."""
+    h = await make_harness(tmp_path, root, prewarm=True)
+    try:
+        async with asyncio.timeout(10):
+            while not any(  # noqa: ASYNC110 - polling pool state
+                p.state is State.PREWARMED and p.memory == 256 for p in h.invoker.pool.stems
+            ):
+                await asyncio.sleep(0.02)
+        stems_before = set(h.invoker.pool.stems)
+        assert h.invoker.pool.entries == []  # stem cells are not action containers
+        await asyncio.sleep(0.3)  # let the runtime finish booting, as it has in real life
+        doc_id = await h.put_action("hello", HELLO)
+        activation = await h.invoke(doc_id, {"name": "S"})
+        assert activation["response"]["result"] == {"greeting": "Hello S"}
+        assert annotation(activation, "initTime") < 80
+        (adopted,) = h.live_containers()
+        assert adopted in stems_before and adopted.key.action == "guest/hello"
+        async with asyncio.timeout(10):
+            while len(h.invoker.pool.stems) < len(stems_before):  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+        assert adopted not in h.invoker.pool.stems
+    finally:
+        await close(h)

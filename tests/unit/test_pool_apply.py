@@ -34,6 +34,9 @@ class Entry:
         assert not self.evicted, "evicted twice"
         self.evicted = True
 
+    def adopt(self, key: ActionKey) -> None:
+        self.key = key
+
     def __repr__(self) -> str:
         return f"Entry({self.key.action}@{self.key.revision}#{self.id})"
 
@@ -196,3 +199,59 @@ async def test_closed_pool_fails_waiters_and_evicts_released_entries() -> None:
     assert busy.evicted
     with pytest.raises(PoolClosed):
         await pool.acquire(A, 256)
+
+
+STEM_KEY = ActionKey("", "", "")
+
+
+async def test_stem_cell_of_the_same_kind_and_memory_is_adopted() -> None:
+    gone: list[tuple[str, int]] = []
+    pool = ContainerPool(
+        512, Entry, 0.0, clock=Clock(), on_stem_gone=lambda k, m: gone.append((k, m))
+    )
+    small = Entry(STEM_KEY, 128)
+    stem = Entry(STEM_KEY, 256)
+    pool.add_stem(small, "python:3.11", 128)
+    pool.add_stem(stem, "python:3.11", 256)
+    assert pool.entries == []  # stems are not pool containers (nor counted memory)
+    assert await pool.acquire(B, 256, "nodejs:20") is not stem  # other kind: cold
+    got = await pool.acquire(A, 256, "python:3.11")
+    assert got is stem and stem.key == A and gone == [("python:3.11", 256)]
+    assert pool.stems == [small]
+    pool.release(got)
+    assert await pool.acquire(A, 256, "python:3.11") is stem  # now a warm container
+
+
+async def test_dead_stem_is_dropped_and_replaced() -> None:
+    gone: list[tuple[str, int]] = []
+    pool = ContainerPool(
+        512, Entry, 0.0, clock=Clock(), on_stem_gone=lambda k, m: gone.append((k, m))
+    )
+    stem = Entry(STEM_KEY, 256)
+    pool.add_stem(stem, "python:3.11", 256)
+    stem.dead = True
+    got = await pool.acquire(A, 256, "python:3.11")
+    assert got is not stem and stem.evicted and gone == [("python:3.11", 256)]
+
+
+async def test_stem_is_taken_only_when_memory_allows() -> None:
+    pool = make_pool(256)
+    busy = await pool.acquire(B, 256)
+    stem = Entry(STEM_KEY, 256)
+    pool.add_stem(stem, "python:3.11", 256)
+    waiting = asyncio.ensure_future(pool.acquire(A, 256, "python:3.11"))
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    pool.discard(busy)
+    assert await waiting is stem
+
+
+async def test_evict_all_evicts_stems() -> None:
+    pool = make_pool()
+    stem = Entry(STEM_KEY, 256)
+    pool.add_stem(stem, "python:3.11", 256)
+    pool.evict_all()
+    assert stem.evicted and pool.stems == []
+    late = Entry(STEM_KEY, 256)
+    pool.add_stem(late, "python:3.11", 256)  # finished starting after shutdown began
+    assert late.evicted

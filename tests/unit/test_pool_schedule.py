@@ -11,6 +11,7 @@ from invoker.pool import (
     Warm,
     evictions,
     find_warm,
+    pick_stem,
     schedule,
     stale,
 )
@@ -93,3 +94,10 @@ def test_stale_revisions_of_the_same_action_are_found() -> None:
         slot("current", A2),
     ]
     assert stale(A2, slots) == ("old-rev",)
+
+
+def test_stem_must_match_kind_and_memory() -> None:
+    stems = [("p128", "python:3.11", 128), ("n256", "nodejs:20", 256), ("p256", "python:3.11", 256)]
+    assert pick_stem("python:3.11", 256, stems) == "p256"
+    assert pick_stem("php:8.2", 256, stems) is None
+    assert pick_stem("python:3.11", 512, stems) is None
