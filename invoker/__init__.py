@@ -1,0 +1,13 @@
+"""The invoker: runs activations in containers (OPENWHISK.md §4, §8.4).
+
+service.py     Invoker: consumes `invoker{N}`, answers `completed{N}`, records activations
+actions.py     actions fetched by doc id and cached by revision (no store read when warm)
+pool.py        scheduling as pure functions + ContainerPool applying them (FIFO buffer,
+               LRU eviction, idle expiry, stem cells)
+proxy.py       one container's lifecycle as a state machine
+client.py      /init and /run over a kept-alive aiohttp session per container
+outcomes.py    container replies → activation responses, OpenWhisk's wording
+records.py     /init and /run bodies, the activation record
+containers/    the container family: base.py (ContainerFactory, Container), logs.py,
+               process.py (process://); docker.py comes later
+"""

@@ -35,6 +35,7 @@ from invoker.records import PreparedAction
 log = logging.getLogger("pywhisk.invoker")
 
 FETCH_FAILED = "Action could not be fetched."
+INTERNAL_ERROR = "There was an error processing your request."
 _STEM = ActionKey("", "", "")  # a stem cell's key until it is adopted
 _COMMIT_INTERVAL = 1.0
 
@@ -203,6 +204,17 @@ class Invoker:
             return
         try:
             outcome = await proxy.run(prepared, msg)
+        except Exception:  # a bug of ours: the caller still gets an answer, and a record
+            log.exception("activation %s failed inside the invoker", msg.activation_id)
+            proxy.evict()
+            self.pool.discard(proxy)
+            failure = ActivationResponse.error(Status.WHISK_ERROR, INTERNAL_ERROR)
+            now = now_ms()
+            record = records.activation(
+                msg, prepared, failure, start=now, end=now, init_time=None, timed_out=False
+            )
+            await self._finish_early(msg, record)
+            return
         except BaseException:
             proxy.evict()
             self.pool.discard(proxy)
