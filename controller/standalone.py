@@ -7,8 +7,10 @@ and the queue, exactly as in the cluster preset.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+import signal
+from collections.abc import Callable, Iterator
 
 import uvicorn
 
@@ -26,6 +28,16 @@ from controller.bootstrap import (
 from controller.services import Services
 
 log = logging.getLogger("pywhisk")
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGTERM/SIGINT once it has stopped serving, which would kill the
+    process before the invoker drains and the store flushes its write-behind records.
+    We handle the signals ourselves (see `run`) and shut down in order."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 def server_config(app: object, settings: Settings) -> uvicorn.Config:
@@ -57,7 +69,11 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
     invoker = Invoker(settings, store, queue, factory, settings.invoker_id)
     services = Services(settings, store, queue)
     app = create_app(services, manage_services=False)
-    server = uvicorn.Server(server_config(app, settings))
+    server = _Server(server_config(app, settings))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, server.handle_exit, sig, None)
     serving: asyncio.Task[None] | None = None
     try:
         await services.start()
