@@ -125,8 +125,11 @@ async def run(args: argparse.Namespace) -> None:
             server = StandaloneServer(Path(tmp) / "server")
             server.start()
             try:
-                ns = server.create_namespace(
-                    "bench", invocationsPerMinute=10**9, concurrentInvocations=10**6
+                ns = await asyncio.to_thread(
+                    server.create_namespace,
+                    "bench",
+                    invocationsPerMinute=10**9,
+                    concurrentInvocations=10**6,
                 )
                 uuid, _, key = ns.auth.partition(":")
                 auth = aiohttp.BasicAuth(uuid, key)

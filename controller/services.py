@@ -37,5 +37,6 @@ class Services:
         await self.tracker.stop()
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
+    # async on purpose: FastAPI runs sync dependencies on a thread pool, a hop per request.
     return request.app.state.services  # type: ignore[no-any-return]

@@ -51,6 +51,8 @@ def server_config(app: object, settings: Settings) -> uvicorn.Config:
         access_log=False,
         lifespan="on",
         timeout_keep_alive=75,
+        proxy_headers=False,  # nothing sits in front in standalone; saves a middleware
+        server_header=False,
     )
 
 
