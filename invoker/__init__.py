@@ -5,7 +5,7 @@ actions.py     actions fetched by doc id and cached by revision (no store read w
 pool.py        scheduling as pure functions + ContainerPool applying them (FIFO buffer,
                LRU eviction, idle expiry, stem cells)
 proxy.py       one container's lifecycle as a state machine
-client.py      /init and /run over a kept-alive aiohttp session per container
+client.py      /init and /run over one kept-alive connection per container (http1.py)
 outcomes.py    container replies → activation responses, OpenWhisk's wording
 records.py     /init and /run bodies, the activation record
 containers/    the container family: base.py (ContainerFactory, Container), logs.py,

@@ -119,9 +119,9 @@ async def test_tcp_nodelay_is_set(serve, clients) -> None:
     server = await serve(echo)
     c = client_for(server, clients)
     await c.run(b"{}", 1000)
-    # The kept-alive connection, as aiohttp pools it (private, but it is the one to check).
-    (pooled,) = c._session.connector._conns.values()  # type: ignore[union-attr]
-    protocol = pooled[0][0]
+    # The kept-alive connection (private, but it is the one to check).
+    protocol = c._conn._proto
+    assert protocol is not None and protocol.transport is not None
     sock = protocol.transport.get_extra_info("socket")
     assert sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
 

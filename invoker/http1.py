@@ -1,0 +1,110 @@
+"""A minimal kept-alive HTTP/1.1 client for the invoker → container hop.
+
+Each container serves one activation at a time, so one connection per container suffices
+and a request is a plain write followed by waiting for one parsed response: no connection
+pool, no cookie jar, no per-request object graph. Measured here this cuts the hop's CPU
+cost to a fraction of aiohttp's, and the hop is on every activation's critical path.
+httptools (uvicorn's parser) parses the response, so chunked replies from blackbox
+images work too. TCP_NODELAY is set explicitly: a Python hop without it costs ~40 ms.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import httptools
+
+
+class ConnectionLost(ConnectionError):
+    """The container closed the connection before a whole response arrived."""
+
+
+class _Protocol(asyncio.Protocol):
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self.transport: asyncio.Transport | None = None
+        self.parser = httptools.HttpResponseParser(self)
+        self.waiter: asyncio.Future[tuple[int, bytes, int]] | None = None
+        self.body = bytearray()
+        self.total = 0
+        self.closed = False
+
+    # asyncio.Protocol
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserError as e:
+            self._fail(ConnectionLost(f"malformed response: {e}"))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.closed = True
+        self._fail(ConnectionLost("connection closed"))
+
+    # httptools callbacks
+    def on_message_begin(self) -> None:
+        self.body = bytearray()
+        self.total = 0
+
+    def on_body(self, chunk: bytes) -> None:
+        # Count everything but keep at most cap bytes: a runaway result must not exhaust
+        # the invoker's memory, yet OpenWhisk reports its full length.
+        self.total += len(chunk)
+        room = self.cap - len(self.body)
+        if room > 0:
+            self.body += chunk[:room]
+
+    def on_message_complete(self) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result((self.parser.get_status_code(), bytes(self.body), self.total))
+        if not self.parser.should_keep_alive() and self.transport is not None:
+            self.transport.close()
+
+    def _fail(self, exc: Exception) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(exc)
+
+
+class Http1Connection:
+    """POSTs JSON to one host:port over a single kept-alive connection, reconnecting as needed."""
+
+    def __init__(self, host: str, port: int, cap: int) -> None:
+        self.host = host
+        self.port = port
+        self.cap = cap
+        self._proto: _Protocol | None = None
+        self._head = f"Host: {host}:{port}\r\nContent-Type: application/json\r\n".encode()
+
+    async def _connect(self) -> _Protocol:
+        loop = asyncio.get_running_loop()
+        _, proto = await loop.create_connection(lambda: _Protocol(self.cap), self.host, self.port)
+        return proto
+
+    async def post(self, path: str, body: bytes) -> tuple[int, bytes, int]:
+        """(status, body capped at `cap` bytes, full body length). Raises OSError/ConnectionLost."""
+        proto = self._proto
+        if proto is None or proto.closed:
+            proto = self._proto = await self._connect()
+        assert proto.transport is not None
+        proto.waiter = asyncio.get_running_loop().create_future()
+        proto.transport.write(
+            b"POST %s HTTP/1.1\r\n%sContent-Length: %d\r\n\r\n"
+            % (path.encode(), self._head, len(body))
+            + body
+        )
+        try:
+            return await proto.waiter
+        finally:
+            proto.waiter = None
+
+    def close(self) -> None:
+        if self._proto is not None and self._proto.transport is not None:
+            self._proto.transport.close()
+        self._proto = None
