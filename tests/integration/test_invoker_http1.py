@@ -110,3 +110,27 @@ async def test_refused_connection_is_an_os_error() -> None:
     conn = Http1Connection("127.0.0.1", 1, cap=100)
     with pytest.raises(OSError):
         await conn.post("/init", b"{}")
+
+
+def test_works_on_uvloop() -> None:
+    """The standalone server runs on uvloop, whose transports differ from asyncio's."""
+    import uvloop
+
+    async def scenario() -> tuple[int, bytes, int]:
+        async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await read_request(reader)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(handler, "127.0.0.1", 0)
+        conn = Http1Connection("127.0.0.1", server.sockets[0].getsockname()[1], cap=100)
+        try:
+            return await conn.post("/run", b"{}")
+        finally:
+            conn.close()
+            server.close()
+            await server.wait_closed()
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        assert runner.run(scenario()) == (200, b"{}", 2)
