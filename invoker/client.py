@@ -9,7 +9,6 @@ same port can never be handed a stale connection.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 
@@ -46,8 +45,7 @@ class ContainerClient:
     async def init(self, body: bytes, timeout_ms: int) -> Reply:
         start = now_ms()
         try:
-            async with asyncio.timeout(timeout_ms / 1000):
-                status, data, _ = await self._conn.post("/init", body)
+            status, data, _ = await self._conn.post("/init", body, timeout_ms / 1000)
         except TimeoutError:
             message = outcomes.timed_out(timeout_ms, during_init=True)
             return Reply(outcomes.developer_error(message), start, now_ms(), True, False)
@@ -60,8 +58,7 @@ class ContainerClient:
     async def run(self, body: bytes, timeout_ms: int) -> Reply:
         start = now_ms()
         try:
-            async with asyncio.timeout(timeout_ms / 1000):
-                status, data, length = await self._conn.post("/run", body)
+            status, data, length = await self._conn.post("/run", body, timeout_ms / 1000)
         except TimeoutError:
             message = outcomes.timed_out(timeout_ms, during_init=False)
             return Reply(outcomes.developer_error(message), start, now_ms(), True, False)

@@ -65,7 +65,7 @@ async def test_keeps_one_connection_and_reads_chunked(
 
     conn = Http1Connection("127.0.0.1", await serve(handler), cap=1000)
     for i in range(5):
-        assert await conn.post("/run", b'{"n":%d}' % i) == (200, b'{"n":%d}' % i, 7)
+        assert await conn.post("/run", b'{"n":%d}' % i, 5) == (200, b'{"n":%d}' % i, 7)
     assert connections == 1
     conn.close()
 
@@ -79,7 +79,7 @@ async def test_caps_the_kept_body_but_counts_it_all(
         await writer.drain()
 
     conn = Http1Connection("127.0.0.1", await serve(handler), cap=10)
-    status, body, total = await conn.post("/run", b"{}")
+    status, body, total = await conn.post("/run", b"{}", 5)
     assert (status, body, total) == (200, b"x" * 10, 5000)
     conn.close()
 
@@ -101,15 +101,15 @@ async def test_dropped_connection_raises_and_next_request_reconnects(
 
     conn = Http1Connection("127.0.0.1", await serve(handler), cap=100)
     with pytest.raises(ConnectionLost):
-        await conn.post("/run", b"{}")
-    assert await conn.post("/run", b"{}") == (200, b"{}", 2)
+        await conn.post("/run", b"{}", 5)
+    assert await conn.post("/run", b"{}", 5) == (200, b"{}", 2)
     conn.close()
 
 
 async def test_refused_connection_is_an_os_error() -> None:
     conn = Http1Connection("127.0.0.1", 1, cap=100)
     with pytest.raises(OSError):
-        await conn.post("/init", b"{}")
+        await conn.post("/init", b"{}", 5)
 
 
 def test_works_on_uvloop() -> None:
@@ -126,7 +126,7 @@ def test_works_on_uvloop() -> None:
         server = await asyncio.start_server(handler, "127.0.0.1", 0)
         conn = Http1Connection("127.0.0.1", server.sockets[0].getsockname()[1], cap=100)
         try:
-            return await conn.post("/run", b"{}")
+            return await conn.post("/run", b"{}", 5)
         finally:
             conn.close()
             server.close()
@@ -134,3 +134,15 @@ def test_works_on_uvloop() -> None:
 
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         assert runner.run(scenario()) == (200, b"{}", 2)
+
+
+async def test_timeout_closes_the_connection(serve: Callable[[Handler], Awaitable[int]]) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        await asyncio.sleep(0.5)  # too late
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}")
+
+    conn = Http1Connection("127.0.0.1", await serve(handler), cap=100)
+    with pytest.raises(TimeoutError):
+        await conn.post("/run", b"{}", 0.1)
+    assert conn._proto is None  # the late reply can never be read as the next one's
