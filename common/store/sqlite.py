@@ -59,7 +59,7 @@ CREATE TABLE IF NOT EXISTS subjects (
 CREATE UNIQUE INDEX IF NOT EXISTS subjects_by_auth ON subjects (uuid, key);
 """
 
-_FLUSH_DELAY = 0.05
+_FLUSH_DELAY = 0.02
 
 
 def path_of(url: str) -> str:
