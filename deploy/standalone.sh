@@ -4,17 +4,9 @@
 # Usage: deploy/standalone.sh [pywhisk standalone options]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. deploy/lib/runtimes.sh
 
-apt_missing=()
-command -v php >/dev/null 2>&1 || apt_missing+=(php-cli)
-command -v node >/dev/null 2>&1 || apt_missing+=(nodejs)
-[ -x /usr/bin/python3 ] || apt_missing+=(python3)
-if [ ${#apt_missing[@]} -gt 0 ]; then
-  echo "==> installing ${apt_missing[*]} (apt)"
-  if [ "$(id -u)" -eq 0 ]; then sudo_cmd=(); else sudo_cmd=(sudo); fi
-  "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${apt_missing[@]}"
-fi
+install_runtimes
 
 echo "==> installing pywhisk (pip)"
 python3 -m pip install -q --disable-pip-version-check -e .

@@ -42,29 +42,35 @@ class ContainerClient:
     async def close(self) -> None:
         self._conn.close()
 
-    async def init(self, body: bytes, timeout_ms: int) -> Reply:
+    async def _exchange(
+        self, path: str, body: bytes, timeout_ms: int
+    ) -> tuple[int, bytes, int] | Reply:
+        """The raw reply, or the failed Reply a timeout or a dropped connection makes."""
         start = now_ms()
+        init = path == "/init"
         try:
-            status, data, _ = await self._conn.post("/init", body, timeout_ms / 1000)
+            return await self._conn.post(path, body, timeout_ms / 1000)
         except TimeoutError:
-            message = outcomes.timed_out(timeout_ms, during_init=True)
+            message = outcomes.timed_out(timeout_ms, during_init=init)
             return Reply(outcomes.developer_error(message), start, now_ms(), True, False)
         except (ConnectionLost, OSError):
-            response = outcomes.developer_error(outcomes.ABNORMAL_INIT)
-            return Reply(response, start, now_ms(), False, False)
-        failure = outcomes.init_reply(status, data)
+            abnormal = outcomes.ABNORMAL_INIT if init else outcomes.ABNORMAL_RUN
+            return Reply(outcomes.developer_error(abnormal), start, now_ms(), False, False)
+
+    async def init(self, body: bytes, timeout_ms: int) -> Reply:
+        start = now_ms()
+        reply = await self._exchange("/init", body, timeout_ms)
+        if isinstance(reply, Reply):
+            return reply
+        failure = outcomes.init_reply(reply[0], reply[1])
         return Reply(failure, start, now_ms(), False, failure is None)
 
     async def run(self, body: bytes, timeout_ms: int) -> Reply:
         start = now_ms()
-        try:
-            status, data, length = await self._conn.post("/run", body, timeout_ms / 1000)
-        except TimeoutError:
-            message = outcomes.timed_out(timeout_ms, during_init=False)
-            return Reply(outcomes.developer_error(message), start, now_ms(), True, False)
-        except (ConnectionLost, OSError):
-            response = outcomes.developer_error(outcomes.ABNORMAL_RUN)
-            return Reply(response, start, now_ms(), False, False)
+        reply = await self._exchange("/run", body, timeout_ms)
+        if isinstance(reply, Reply):
+            return reply
+        status, data, length = reply
         end = now_ms()
         if length > self.payload_max:
             return Reply(outcomes.oversized_reply(length, self.payload_max, data), start, end)
