@@ -33,7 +33,9 @@ async def optional_identity(request: Request) -> Identity | None:
     if header is None:
         return None
     credentials = parse_basic(header)
-    identity = await (await services(request)).identities.by_auth(*credentials) if credentials else None
+    identity = (
+        await (await services(request)).identities.by_auth(*credentials) if credentials else None
+    )
     if identity is None:
         raise ApiError(401, headers=_CHALLENGE)
     return identity

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -16,9 +15,8 @@ from controller import errors
 from controller.action_updates import make_action, update_action
 from controller.auth import Caller, Svc, own_namespace
 from controller.errors import ApiError, json_response
-from controller.invoke import invoke
 from controller.listing import Page, flag
-from controller.requests import body_bytes, json_body, parse_model
+from controller.requests import json_body, parse_model
 from controller.services import Services
 
 router = APIRouter(prefix="/api/v1/namespaces/{namespace}/actions")
@@ -39,7 +37,7 @@ def qualify(
     return QualifiedName(ns, name, package)
 
 
-async def _check_package(svc: Services, fqn: QualifiedName, for_write: bool) -> None:
+async def check_package(svc: Services, fqn: QualifiedName, for_write: bool) -> None:
     if fqn.package is None:
         return
     found = await svc.entities.get(f"{fqn.namespace}/{fqn.package}")
@@ -88,7 +86,7 @@ async def list_package_actions(
 
 
 async def _get(svc: Services, request: Request, fqn: QualifiedName) -> Response:
-    await _check_package(svc, fqn, for_write=False)
+    await check_package(svc, fqn, for_write=False)
     action, _ = await fetch_action(svc, fqn)
     return json_response(200, action.to_json(with_code=flag(request.query_params, "code", True)))
 
@@ -103,7 +101,7 @@ async def _put(svc: Services, request: Request, fqn: QualifiedName) -> Response:
         size = jsonio.size(body.get(field) or [])
         if size > ONE_MB:
             raise ApiError(413, f"{field} larger than allowed: {size} > {ONE_MB} bytes.")
-    await _check_package(svc, fqn, for_write=True)
+    await check_package(svc, fqn, for_write=True)
     overwrite = flag(request.query_params, "overwrite")
     existing = await svc.store.entities.get(fqn.doc_id)
     now = int(time.time() * 1000)
@@ -135,67 +133,6 @@ async def _delete(svc: Services, fqn: QualifiedName) -> Response:
     finally:
         svc.entities.invalidate(fqn.doc_id)
     return json_response(200, action.to_json())
-
-
-def _parse_wait(request: Request, svc: Services) -> float | None:
-    raw = request.query_params.get("timeout")
-    if raw is None:
-        return None
-    limit_ms = int(svc.settings.blocking_wait * 1000)
-    message = f"Timeout must be number of milliseconds up to {limit_ms}."
-    try:
-        ms = int(raw)
-    except ValueError:
-        raise ApiError(400, message) from None
-    if not 0 < ms <= limit_ms:
-        raise ApiError(400, message)
-    return ms / 1000
-
-
-async def _invoke(
-    svc: Services, request: Request, caller: Identity, fqn: QualifiedName
-) -> Response:
-    received = int(time.time() * 1000)
-    query = request.query_params
-    blocking = flag(query, "blocking")
-    result_only = flag(query, "result")
-    wait = _parse_wait(request, svc)
-    body = await body_bytes(request, svc.settings.payload_max)
-    try:
-        payload: Any = jsonio.loads(body) if body.strip() else {}
-    except jsonio.JSONDecodeError as e:
-        raise errors.malformed(str(e)) from None
-    if not isinstance(payload, dict | list):
-        raise errors.malformed("expected a JSON object or array")
-    await _check_package(svc, fqn, for_write=False)
-    action, rev = await fetch_action(svc, fqn)
-    outcome = await invoke(
-        svc,
-        caller,
-        action,
-        rev,
-        payload,
-        blocking=blocking,
-        transid=errors.transid_of(request),
-        wait=wait,
-        received=received,
-    )
-    headers = {"x-openwhisk-activation-id": outcome.activation_id}
-    if outcome.activation is None:
-        return json_response(202, {"activationId": outcome.activation_id}, headers)
-    result = outcome.activation["response"]["result"]
-    if isinstance(result, list):
-        body_out: Any = result
-    elif result_only:
-        body_out = result
-    else:
-        body_out = {
-            **outcome.activation,
-            "response": {
-                k: v for k, v in outcome.activation["response"].items() if k != "statusCode"
-            },
-        }
-    return json_response(outcome.status_code, body_out, headers)
 
 
 # Routes for `{name}` and `{package}/{name}` share the handlers above.
@@ -239,17 +176,3 @@ async def delete_package_action(
     namespace: str, package: str, name: str, caller: Caller, svc: Svc
 ) -> Response:
     return await _delete(svc, qualify(caller, namespace, name, package))
-
-
-@router.post("/{name}")
-async def invoke_action(
-    namespace: str, name: str, request: Request, caller: Caller, svc: Svc
-) -> Response:
-    return await _invoke(svc, request, caller, qualify(caller, namespace, name))
-
-
-@router.post("/{package}/{name}")
-async def invoke_package_action(
-    namespace: str, package: str, name: str, request: Request, caller: Caller, svc: Svc
-) -> Response:
-    return await _invoke(svc, request, caller, qualify(caller, namespace, name, package))
