@@ -58,6 +58,7 @@ class Settings(BaseSettings):
     # Invoker container pool.
     user_memory: int = 2048  # MB of concurrently running containers per invoker
     idle_timeout: float = 600.0  # seconds an idle warm container is kept
+    prewarm: bool = True  # start stem cells (runtimes.json stemCells) ahead of first use
 
     @property
     def effective_store_url(self) -> str:

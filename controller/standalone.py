@@ -68,7 +68,9 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
     await ensure_namespace(store, SYSTEM)
 
     factory = factory_from_url(settings.containers_url, settings)
-    invoker = Invoker(settings, store, queue, factory, settings.invoker_id)
+    invoker = Invoker(
+        settings, store, queue, factory, settings.invoker_id, prewarm=settings.prewarm
+    )
     services = Services(settings, store, queue)
     app = create_app(services, manage_services=False)
     server = _Server(server_config(app, settings))
