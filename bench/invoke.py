@@ -1,11 +1,11 @@
-"""Invoke latency and throughput through the platform, against a direct /run baseline.
+"""Invoke latency, throughput and cold starts through the platform, against a direct /run.
 
-    python -m bench [--requests N] [--seconds S] [--clients C]
+    python -m bench [--requests N] [--seconds S] [--clients C] [--cold N] [--no-docker]
 
-Starts a real standalone server (process containers) and, for the baseline, the same
-action runtime on its own; drives both with a kept-alive aiohttp client from this process.
-On a 2-core machine the client competes with the server for CPU, which this prints too.
-Figures are printed, never asserted: targets live in the README.
+Starts real standalone servers (process containers, and Docker containers when an engine
+answers) and, for the baseline, the same action runtime on its own; drives them with a
+kept-alive aiohttp client from this process. On a 2-core machine the client competes with
+the server for CPU. Figures are printed, never asserted: the targets live in the README.
 """
 
 from __future__ import annotations
@@ -18,52 +18,18 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+from bench.clients import percentile, sequential, throughput
 from tests.support.server import StandaloneServer
 
 NOOP = "def main(args):\n    return {}\n"
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-async def sequential(
-    session: aiohttp.ClientSession, url: str, n: int, body: dict[str, Any]
-) -> list[float]:
-    timings = []
-    for _ in range(n):
-        started = time.perf_counter()
-        async with session.post(url, json=body) as r:
-            await r.read()
-            assert r.status == 200, (r.status, await r.text())
-        timings.append((time.perf_counter() - started) * 1000)
-    return timings
-
-
-async def throughput(
-    session: aiohttp.ClientSession, url: str, clients: int, seconds: float, body: dict[str, Any]
-) -> float:
-    done = 0
-    stop_at = time.perf_counter() + seconds
-
-    async def client() -> None:
-        nonlocal done
-        while time.perf_counter() < stop_at:
-            async with session.post(url, json=body) as r:
-                await r.read()
-                assert r.status == 200, r.status
-            done += 1
-
-    started = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(clients)))
-    return done / (time.perf_counter() - started)
+CODE = {"exec": {"kind": "python:3.11", "code": NOOP}}
 
 
 def start_direct_runtime(work: Path) -> tuple[subprocess.Popen[bytes], int]:
@@ -72,17 +38,9 @@ def start_direct_runtime(work: Path) -> tuple[subprocess.Popen[bytes], int]:
     sock.listen(128)
     port = sock.getsockname()[1]
     repo = Path(__file__).resolve().parent.parent
+    command = [sys.executable, "-E", "-s", str(repo / "action_runtime"), "--language", "python"]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-E",
-            "-s",
-            str(repo / "action_runtime"),
-            "--language",
-            "python",
-            "--listen-fd",
-            str(sock.fileno()),
-        ],
+        [*command, "--listen-fd", str(sock.fileno())],
         cwd=work,
         pass_fds=[sock.fileno()],
         stdout=subprocess.DEVNULL,
@@ -92,85 +50,138 @@ def start_direct_runtime(work: Path) -> tuple[subprocess.Popen[bytes], int]:
     return process, port
 
 
+async def direct_figures(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """The runtime alone: what the platform's overhead is measured against."""
+    proc, port = start_direct_runtime(tmp)
+    base = f"http://127.0.0.1:{port}"
+    init = {"value": {"name": "noop", "main": "main", "code": NOOP, "binary": False, "env": {}}}
+    body = {"value": {}, "activation_id": "0" * 32, "deadline": str(2**45)}
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as s:
+            async with s.post(f"{base}/init", json=init) as r:
+                assert r.status == 200, await r.text()
+            await sequential(s, f"{base}/run", 200, body)
+            latency = await sequential(s, f"{base}/run", args.requests, body)
+            rps = await throughput(s, f"{base}/run", args.clients, args.seconds, body)
+    finally:
+        proc.terminate()
+        proc.wait()
+    return {"latency": latency, "rps": rps}
+
+
+@asynccontextmanager
+async def platform(
+    tmp: Path, name: str, **env: str
+) -> AsyncIterator[tuple[aiohttp.ClientSession, str]]:
+    """A standalone server with `env`, and a client session for a high-limit namespace."""
+    server = StandaloneServer(tmp / name, env=env)
+    await asyncio.to_thread(server.start, 120.0)
+    try:
+        ns = await asyncio.to_thread(
+            server.create_namespace,
+            "bench",
+            invocationsPerMinute=10**9,
+            concurrentInvocations=10**6,
+        )
+        uuid, _, key = ns.auth.partition(":")
+        # A precomputed header: the client shares the 2 cores with the server, keep it lean.
+        headers = {"Authorization": aiohttp.BasicAuth(uuid, key).encode()}
+        connector = aiohttp.TCPConnector(limit=0)
+        async with aiohttp.ClientSession(headers=headers, connector=connector) as session:
+            yield session, f"{server.url}/api/v1/namespaces/_/actions"
+    finally:
+        await asyncio.to_thread(server.stop)
+
+
+async def first_invokes(s: aiohttp.ClientSession, api: str, n: int, pause: float) -> list[float]:
+    """Latency of the first invoke of `n` new actions; `pause` lets stem cells refill."""
+    timings = []
+    for i in range(n):
+        async with s.put(f"{api}/cold{i}", json=CODE) as r:
+            assert r.status == 200, await r.text()
+        timings += await sequential(s, f"{api}/cold{i}?blocking=true&result=true", 1, {})
+        await asyncio.sleep(pause)
+    return timings
+
+
+async def warm_figures(
+    s: aiohttp.ClientSession, api: str, args: argparse.Namespace, rps: bool
+) -> dict[str, Any]:
+    async with s.put(f"{api}/noop?overwrite=true", json=CODE) as r:
+        assert r.status == 200, await r.text()
+    url = f"{api}/noop?blocking=true&result=true"
+    await sequential(s, url, 200, {})
+    figures: dict[str, Any] = {"latency": await sequential(s, url, args.requests, {})}
+    if rps:
+        figures["rps"] = await throughput(s, url, args.clients, args.seconds, {})
+    return figures
+
+
+async def docker_available() -> bool:
+    try:
+        done = await asyncio.create_subprocess_exec(
+            "docker", "info", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        return await done.wait() == 0
+    except FileNotFoundError:
+        return False
+
+
+def ms(samples: list[float]) -> str:
+    return f"p50 {statistics.median(samples):6.2f} ms  p99 {percentile(samples, 0.99):6.2f} ms"
+
+
 async def run(args: argparse.Namespace) -> None:
-    connector = aiohttp.TCPConnector(limit=0)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        with tempfile.TemporaryDirectory() as tmp:
-            # Baseline: the runtime alone.
-            proc, port = start_direct_runtime(Path(tmp))
-            try:
-                base = f"http://127.0.0.1:{port}"
-                init = {
-                    "value": {
-                        "name": "noop",
-                        "main": "main",
-                        "code": NOOP,
-                        "binary": False,
-                        "env": {},
-                    }
-                }
-                async with session.post(f"{base}/init", json=init) as r:
-                    assert r.status == 200, await r.text()
-                run_body = {"value": {}, "activation_id": "0" * 32, "deadline": str(2**45)}
-                await sequential(session, f"{base}/run", 200, run_body)
-                direct = await sequential(session, f"{base}/run", args.requests, run_body)
-                direct_rps = await throughput(
-                    session, f"{base}/run", args.clients, args.seconds, run_body
-                )
-            finally:
-                proc.terminate()
-                proc.wait()
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        direct = await direct_figures(tmp, args)
+        async with platform(tmp, "process") as (s, api):
+            warm = await warm_figures(s, api, args, rps=True)
+            stem = await first_invokes(s, api, args.cold, pause=0.3)
+        async with platform(tmp, "process-cold", PYWHISK_PREWARM="false") as (s, api):
+            cold = await first_invokes(s, api, args.cold, pause=0.0)
+        docker: dict[str, Any] | None = None
+        if not args.no_docker and await docker_available():
+            async with platform(tmp, "docker", PYWHISK_CONTAINERS_URL="docker://") as (s, api):
+                docker = await warm_figures(s, api, args, rps=False)
+                docker["stem"] = await first_invokes(s, api, args.cold, pause=1.0)
+            async with platform(
+                tmp, "docker-cold", PYWHISK_CONTAINERS_URL="docker://", PYWHISK_PREWARM="false"
+            ) as (s, api):
+                docker["cold"] = await first_invokes(s, api, args.cold, pause=0.0)
 
-            # The platform: standalone server, blocking invokes with result=true.
-            server = StandaloneServer(Path(tmp) / "server")
-            server.start()
-            try:
-                ns = await asyncio.to_thread(
-                    server.create_namespace,
-                    "bench",
-                    invocationsPerMinute=10**9,
-                    concurrentInvocations=10**6,
-                )
-                uuid, _, key = ns.auth.partition(":")
-                # A precomputed header: the client shares the 2 cores with the server, keep it lean.
-                auth_header = {"Authorization": aiohttp.BasicAuth(uuid, key).encode()}
-                api = f"{server.url}/api/v1/namespaces/_/actions"
-                async with aiohttp.ClientSession(
-                    headers=auth_header, connector=aiohttp.TCPConnector(limit=0)
-                ) as s:
-                    code = {"exec": {"kind": "python:3.11", "code": NOOP}}
-                    async with s.put(f"{api}/noop?overwrite=true", json=code) as r:
-                        assert r.status == 200, await r.text()
-                    url = f"{api}/noop?blocking=true&result=true"
-                    await sequential(s, url, 200, {})
-                    platform = await sequential(s, url, args.requests, {})
-                    platform_rps = await throughput(s, url, args.clients, args.seconds, {})
-                    cold = []
-                    for i in range(args.cold):
-                        async with s.put(f"{api}/cold{i}", json=code) as r:
-                            assert r.status == 200
-                        cold.extend(
-                            await sequential(s, f"{api}/cold{i}?blocking=true&result=true", 1, {})
-                        )
-            finally:
-                server.stop()
-
-    p50, p99 = statistics.median(platform), percentile(platform, 0.99)
-    d50, d99 = statistics.median(direct), percentile(direct, 0.99)
+    p50 = statistics.median(warm["latency"])
+    d50 = statistics.median(direct["latency"])
     print(
         f"no-op python action, {args.requests} sequential blocking invokes, {os.cpu_count()} cores"
     )
-    print(f"  warm latency  platform p50 {p50:6.2f} ms  p99 {p99:6.2f} ms   (target p50 <= 2 ms)")
+    print("process containers")
+    print(f"  warm invoke       {ms(warm['latency'])}   (target p50 <= 2 ms)")
     print(
-        f"                direct   p50 {d50:6.2f} ms  p99 {d99:6.2f} ms   ratio p50 {p50 / d50:4.1f}x (target <= 5x)"
-    )
-    print(f"  throughput, {args.clients} clients, {args.seconds:.0f} s each")
-    print(f"                platform {platform_rps:7.0f} invokes/s   (target >= 1000)")
-    print(
-        f"                direct   {direct_rps:7.0f} runs/s     ratio {platform_rps / direct_rps:4.2f}"
+        f"  direct /run       {ms(direct['latency'])}   platform/direct p50 {p50 / d50:4.1f}x (target <= 5x)"
     )
     print(
-        f"  cold start    p50 {statistics.median(cold):6.1f} ms over {len(cold)} new actions (new container + /init + /run; target <= 100 ms)"
+        f"  throughput, {args.clients} clients: platform {warm['rps']:6.0f} invokes/s (target >= 1000), direct {direct['rps']:6.0f} runs/s"
+    )
+    print(
+        f"  first invoke, stem cell   p50 {statistics.median(stem):6.1f} ms over {len(stem)} new actions"
+    )
+    print(
+        f"  cold start, no stem cell  p50 {statistics.median(cold):6.1f} ms (new container + /init + /run; target <= 100 ms)"
+    )
+    if docker is None:
+        print("docker containers: skipped (no Docker engine answers `docker info`)")
+        return
+    w50 = statistics.median(docker["latency"])
+    print("docker containers")
+    print(
+        f"  warm invoke       {ms(docker['latency'])}   docker/process p50 {w50 / p50:4.2f}x (target <= 1.5x)"
+    )
+    print(
+        f"  first invoke, stem cell   p50 {statistics.median(docker['stem']):6.1f} ms (target <= 50 ms)"
+    )
+    print(
+        f"  cold start, no stem cell  p50 {statistics.median(docker['cold']):6.1f} ms (create + start + /init + /run; target <= 500 ms)"
     )
 
 
@@ -179,5 +190,6 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--cold", type=int, default=20)
+    parser.add_argument("--cold", type=int, default=10)
+    parser.add_argument("--no-docker", action="store_true", help="process containers only")
     asyncio.run(run(parser.parse_args()))
