@@ -478,18 +478,25 @@ async def test_idle_containers_expire(tmp_path: Path, root: Path) -> None:
 
 async def test_stop_destroys_every_container(tmp_path: Path, root: Path) -> None:
     h = await make_harness(tmp_path, root)
-    doc_id = await h.put_action("hello", HELLO)
-    await asyncio.gather(*(h.invoke(doc_id, {"name": str(i)}) for i in range(1)))
-    slow = await h.put_action(
-        "slow", "import time\ndef main(a):\n    time.sleep(0.3)\n    return {}\n"
-    )
-    msg = h.message(slow)
-    await h.send(msg)
-    await asyncio.sleep(0.1)
-    proxies = list(h.invoker.pool.entries)
-    pids = [p.container.pid for p in proxies if isinstance(p.container, ProcessContainer)]
-    assert len(pids) == 2
-    await close(h)  # drains the slow activation first
+    try:
+        doc_id = await h.put_action("hello", HELLO)
+        await h.invoke(doc_id, {"name": "warm"})
+        slow = await h.put_action(
+            "slow", "import time\ndef main(a):\n    time.sleep(0.3)\n    return {}\n"
+        )
+        await h.send(h.message(slow))
+        # Wait for the slow one's container to exist, however loaded the machine is.
+        async with asyncio.timeout(10):
+            while not any(  # noqa: ASYNC110 - polling pool state
+                isinstance(p.container, ProcessContainer) and p.key.action == slow
+                for p in h.invoker.pool.entries
+            ):
+                await asyncio.sleep(0.01)
+        proxies = list(h.invoker.pool.entries)
+        pids = [p.container.pid for p in proxies if isinstance(p.container, ProcessContainer)]
+        assert len(pids) == 2
+    finally:
+        await close(h)  # drains the slow activation first
     assert all(p.state is State.REMOVED for p in proxies)
     for pid in pids:
         with pytest.raises(ProcessLookupError):
