@@ -168,5 +168,39 @@ def admin_limits(settings: Settings, namespace: str, **limits: int | None) -> No
     click.echo(f"ok: limits of {namespace}: {json.dumps(updated)}")
 
 
+@main.group()
+def images() -> None:
+    """Runtime images for Docker containers (needs the `docker` extra)."""
+
+
+@images.command("build")
+@click.option(
+    "--kind",
+    "kinds",
+    multiple=True,
+    help="A kind to build (repeatable; default: every kind of the runtime manifest).",
+)
+@click.option(
+    "--base",
+    default=None,
+    help="Build FROM this image (pulled if absent) instead of the local debootstrap base.",
+)
+@click.option("--quiet", "-q", is_flag=True, help="Print only errors.")
+@click.option("--verbose", "-v", is_flag=True, help="Also print debootstrap and build output.")
+def images_build(kinds: tuple[str, ...], base: str | None, quiet: bool, verbose: bool) -> None:
+    """Build the runtime images that are missing or out of date (cached by content)."""
+    from invoker.images import ImageError, ensure_images
+
+    try:
+        ensure_images(
+            list(kinds) or None,
+            base=base,
+            progress=(lambda line: None) if quiet else click.echo,
+            log=click.echo if verbose and not quiet else None,
+        )
+    except ImageError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 if __name__ == "__main__":
     sys.exit(main())
