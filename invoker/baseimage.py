@@ -96,7 +96,7 @@ def ensure_base(client: Any, report: Reporter, directory: Path) -> Any:
 
     with contextlib.suppress(docker.errors.ImageNotFound):
         image = client.images.get(BASE_IMAGE)
-        report.step(f"base {BASE_IMAGE}: present ({_short(image.id)}, {_mb(image)})")
+        report.step(f"base {BASE_IMAGE}: present ({short_id(image.id)}, {_mb(image)})")
         return image
     tarball = directory / TARBALL
     if not tarball.exists() and Path("/var/cache/pywhisk", TARBALL).exists():
@@ -117,7 +117,7 @@ def ensure_base(client: Any, report: Reporter, directory: Path) -> Any:
     image = client.images.get(BASE_IMAGE)
     report.step(
         f"base {BASE_IMAGE}: imported in {time.monotonic() - started:.1f}s "
-        f"({_short(image.id)}, {_mb(image)})"
+        f"({short_id(image.id)}, {_mb(image)})"
     )
     return image
 
@@ -235,7 +235,7 @@ def _du(path: Path) -> str:
     return done.stdout.split()[0] if done.returncode == 0 else "?"
 
 
-def _short(image_id: str) -> str:
+def short_id(image_id: str) -> str:
     return image_id.removeprefix("sha256:")[:12]
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from common.runtimes import Runtime, default_manifest
-from invoker.baseimage import ImageError, Reporter, cache_dir, ensure_base, locked
+from invoker.baseimage import ImageError, Reporter, cache_dir, ensure_base, locked, short_id
 
 __all__ = ["DockerUnavailable", "ImageError", "connect", "ensure_images", "recipe_for"]
 
@@ -159,7 +159,7 @@ def _upstream_base(client: Any, ref: str, report: Reporter) -> Any:
 
     with contextlib.suppress(docker.errors.ImageNotFound):
         image = client.images.get(ref)
-        report.step(f"base {ref}: present ({image.short_id})")
+        report.step(f"base {ref}: present ({short_id(image.id)})")
         return image
     report.step(f"base {ref}: pulling")
     try:
@@ -168,7 +168,7 @@ def _upstream_base(client: Any, ref: str, report: Reporter) -> Any:
         raise ImageError(
             f"The base image {ref} is not here and could not be pulled: {exc}"
         ) from None
-    report.step(f"base {ref}: pulled ({image.short_id})")
+    report.step(f"base {ref}: pulled ({short_id(image.id)})")
     return image
 
 
@@ -192,7 +192,7 @@ def _ensure_runtime(client: Any, recipe: Recipe, directory: Path, report: Report
     image_id = _build(client, recipe, node, content_name, report)
     image = client.images.get(image_id)
     image.tag(image_name)
-    _drop_stale_tags(client, recipe.repository, keep=tag)
+    _drop_stale_tags(client, recipe)
     report.step(
         f"{kind}: built {image_name} in {time.monotonic() - started:.1f}s "
         f"({image.attrs.get('Size', 0) / 1e6:.0f} MB)"
@@ -317,16 +317,31 @@ def _node_dist(version: str, directory: Path, report: Reporter) -> Path:
     return target
 
 
-def _drop_stale_tags(client: Any, repository: str, keep: str) -> None:
-    """Untag older content tags of `repository` (images still used by containers stay)."""
+def _drop_stale_tags(client: Any, recipe: Recipe) -> None:
+    """Untag older builds of `recipe`'s repository: those from the same base and those from a
+    base that is no longer tagged. Builds from other live bases stay, so switching back costs
+    nothing; so do images that containers still use (Docker refuses to remove them)."""
     import docker.errors
 
-    for image in client.images.list(name=repository):
+    keep = recipe.content_tag
+    for image in client.images.list(name=recipe.repository):
+        base_id = image.labels.get("pywhisk.base")
+        if base_id != recipe.base_id and _has_tags(client, base_id):
+            continue
         for name in image.tags:
             tag = name.rpartition(":")[2]
             if tag.startswith("src-") and tag != keep:
                 with contextlib.suppress(docker.errors.APIError):
                     client.images.remove(name)
+
+
+def _has_tags(client: Any, image_id: str | None) -> bool:
+    import docker.errors
+
+    try:
+        return bool(image_id and client.images.get(image_id).tags)
+    except docker.errors.ImageNotFound:
+        return False
 
 
 def _arch() -> str:

@@ -6,16 +6,20 @@ The first build on a fresh machine debootstraps the base (about a minute), hence
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from invoker import baseimage
+from invoker.baseimage import Reporter
 from invoker.images import DockerUnavailable, connect, ensure_images
 
 pytestmark = pytest.mark.timeout(900)
@@ -128,6 +132,34 @@ def test_the_image_answers_init_and_run(
         container.remove(force=True)
 
 
+def test_a_missing_base_is_imported_from_the_cached_tarball(
+    built: tuple[dict[str, str], list[str]], docker_client: Any, monkeypatch: pytest.MonkeyPatch
+):
+    """Under a test tag, so the shared base and the images built on it stay as they are."""
+    import docker.errors
+
+    tarball = baseimage.cache_dir() / baseimage.TARBALL
+    if not tarball.exists():
+        tarball = Path("/var/cache/pywhisk") / baseimage.TARBALL
+    if not tarball.exists():
+        pytest.skip("the base image was not built here, so there is no cached tarball")
+    name = "pywhisk-test/base:bookworm"
+    monkeypatch.setattr(baseimage, "BASE_IMAGE", name)
+    with contextlib.suppress(docker.errors.ImageNotFound):
+        docker_client.images.remove(name)
+    lines: list[str] = []
+    try:
+        image = baseimage.ensure_base(docker_client, Reporter(lines.append), tarball.parent)
+        assert "importing the cached" in lines[0] and "imported in" in lines[-1]
+        assert name in image.tags
+        output = docker_client.containers.run(
+            name, ["sh", "-c", "python3 --version; php --version"], remove=True
+        ).decode()
+        assert "Python 3.11" in output and "PHP 8.2" in output
+    finally:
+        docker_client.images.remove(name)
+
+
 def test_a_wrong_docker_socket_is_named(monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent.sock")
     with pytest.raises(DockerUnavailable) as info:
@@ -136,6 +168,18 @@ def test_a_wrong_docker_socket_is_named(monkeypatch: pytest.MonkeyPatch):
     assert "DOCKER_HOST=unix:///nonexistent.sock" in message
     assert "No such file or directory" in message
     assert "dockerd" in message
+
+
+def test_the_command_is_quiet_when_asked(built: tuple[dict[str, str], list[str]]):
+    executable = shutil.which("pywhisk")
+    assert executable, "the pywhisk command is not installed (pip install -e .)"
+    done = subprocess.run(
+        [executable, "images", "build", "--kind", "python", "--quiet"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, "", "")
 
 
 def test_the_command_names_the_socket_too():
