@@ -4,12 +4,16 @@ aiosqlite keeps every statement on its own thread, so the event loop never block
 Activation records are written behind: `put` queues the record and a flusher commits queued
 records in one transaction every few milliseconds, so a burst of activations costs one
 commit instead of hundreds. Reads flush first, so a record is visible as soon as `put`
-returned (read-your-writes within the process).
+returned (read-your-writes within the process). A flush that fails (disk full, I/O error,
+another process holding the lock too long) keeps its records queued and is retried with
+backoff: the invoker has already answered, so the store is the record's only keeper.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
 from typing import Any
 from urllib.parse import urlsplit
@@ -60,6 +64,10 @@ CREATE UNIQUE INDEX IF NOT EXISTS subjects_by_auth ON subjects (uuid, key);
 """
 
 _FLUSH_DELAY = 0.02
+_RETRY_MAX = 5.0
+_CLOSE_ATTEMPTS = 4
+
+log = logging.getLogger(__name__)
 
 
 def path_of(url: str) -> str:
@@ -85,23 +93,28 @@ class SqliteStore(Store):
         await db.execute("PRAGMA synchronous=NORMAL")
         await db.executescript(_SCHEMA)
         await db.commit()
-        self.entities = SqliteEntities(db)
-        self.activations = SqliteActivations(db)
-        self.subjects = SqliteSubjects(db)
+        # One connection is one transaction: a write (statements + commit, or a rollback)
+        # must not interleave with another family's, or one could commit or undo the other.
+        writing = asyncio.Lock()
+        self.entities = SqliteEntities(db, writing)
+        self.activations = SqliteActivations(db, writing)
+        self.subjects = SqliteSubjects(db, writing)
 
     async def close(self) -> None:
         if self._db is None:
             return
-        await self.activations.flush()
-        await self._db.close()
-        self._db = None
+        try:
+            await self.activations.close()
+        finally:
+            await self._db.close()
+            self._db = None
 
 
 class SqliteEntities(EntityStore):
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, writing: asyncio.Lock) -> None:
         self._db = db
-        # One writer at a time: the rev check and the write must not interleave.
-        self._write = asyncio.Lock()
+        # Also keeps the rev check and the write together.
+        self._write = writing
 
     async def get(self, doc_id: str) -> tuple[Doc, str] | None:
         async with self._db.execute("SELECT doc, rev FROM entities WHERE id = ?", (doc_id,)) as cur:
@@ -177,11 +190,11 @@ class SqliteEntities(EntityStore):
 
 
 class SqliteActivations(ActivationStore):
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, writing: asyncio.Lock) -> None:
         self._db = db
         self._pending: list[tuple[str, str, str, int, bytes]] = []
         self._flusher: asyncio.Task[None] | None = None
-        self._lock = asyncio.Lock()
+        self._lock = writing
 
     async def put(self, doc: Doc) -> None:
         row = (
@@ -196,20 +209,63 @@ class SqliteActivations(ActivationStore):
             self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
 
     async def _flush_soon(self) -> None:
-        await asyncio.sleep(_FLUSH_DELAY)
-        await self.flush()
+        delay = _FLUSH_DELAY
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await self.flush()
+                return
+            except Exception:
+                log.exception("writing %d activation records failed; retrying", len(self._pending))
+                delay = min(delay * 4, _RETRY_MAX)
 
     async def flush(self) -> None:
+        """Commit the queued records; on failure they stay queued and the error is raised."""
         async with self._lock:
             rows, self._pending = self._pending, []
-            if rows:
+            if not rows:
+                return
+            try:
                 await self._db.executemany(
                     "INSERT OR REPLACE INTO activations VALUES (?, ?, ?, ?, ?)", rows
                 )
                 await self._db.commit()
+            except BaseException:
+                # An open transaction would hold SQLite's write lock against other processes.
+                with contextlib.suppress(Exception):
+                    await self._db.rollback()
+                self._pending[:0] = rows
+                raise
+
+    async def close(self) -> None:
+        """Write what is queued before the connection closes; the process is going away, so
+        a few attempts, then the loss is logged with its size."""
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        for attempt in range(_CLOSE_ATTEMPTS):
+            try:
+                await self.flush()
+                return
+            except Exception:
+                log.exception(
+                    "writing activation records at close failed (attempt %d)", attempt + 1
+                )
+                await asyncio.sleep(_FLUSH_DELAY * 4**attempt)
+        log.error("%d activation records could not be written and are lost", len(self._pending))
+
+    async def _flush_for_read(self) -> None:
+        # A read must not fail because a write did: it answers from what is committed, and
+        # the background flusher keeps retrying the rest.
+        try:
+            await self.flush()
+        except Exception:
+            if self._flusher is None or self._flusher.done():
+                self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
 
     async def get(self, namespace: str, activation_id: str) -> Doc | None:
-        await self.flush()
+        await self._flush_for_read()
         async with self._db.execute(
             "SELECT doc FROM activations WHERE id = ? AND namespace = ?",
             (activation_id, namespace),
@@ -243,7 +299,7 @@ class SqliteActivations(ActivationStore):
         skip: int = 0,
         limit: int = 30,
     ) -> list[Doc]:
-        await self.flush()
+        await self._flush_for_read()
         where, args = self._where(namespace, name, since, upto)
         sql = f"SELECT doc FROM activations WHERE {where} ORDER BY start DESC LIMIT ? OFFSET ?"
         async with self._db.execute(sql, (*args, limit, skip)) as cur:
@@ -257,7 +313,7 @@ class SqliteActivations(ActivationStore):
         since: int | None = None,
         upto: int | None = None,
     ) -> int:
-        await self.flush()
+        await self._flush_for_read()
         where, args = self._where(namespace, name, since, upto)
         async with self._db.execute(f"SELECT COUNT(*) FROM activations WHERE {where}", args) as cur:
             row = await cur.fetchone()
@@ -265,8 +321,9 @@ class SqliteActivations(ActivationStore):
 
 
 class SqliteSubjects(SubjectStore):
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    def __init__(self, db: aiosqlite.Connection, writing: asyncio.Lock) -> None:
         self._db = db
+        self._write = writing
 
     @staticmethod
     def _identity(row: Any) -> Identity:
@@ -291,21 +348,23 @@ class SqliteSubjects(SubjectStore):
         return await self._one("SELECT * FROM subjects WHERE namespace = ?", (namespace,))
 
     async def put(self, identity: Identity) -> None:
-        await self._db.execute(
-            "INSERT OR REPLACE INTO subjects VALUES (?, ?, ?, ?, ?)",
-            (
-                identity.namespace,
-                identity.subject,
-                identity.uuid,
-                identity.key,
-                jsonio.dumps(identity.limits.to_json()),
-            ),
-        )
-        await self._db.commit()
+        async with self._write:
+            await self._db.execute(
+                "INSERT OR REPLACE INTO subjects VALUES (?, ?, ?, ?, ?)",
+                (
+                    identity.namespace,
+                    identity.subject,
+                    identity.uuid,
+                    identity.key,
+                    jsonio.dumps(identity.limits.to_json()),
+                ),
+            )
+            await self._db.commit()
 
     async def delete(self, namespace: str) -> bool:
-        cur = await self._db.execute("DELETE FROM subjects WHERE namespace = ?", (namespace,))
-        await self._db.commit()
+        async with self._write:
+            cur = await self._db.execute("DELETE FROM subjects WHERE namespace = ?", (namespace,))
+            await self._db.commit()
         return cur.rowcount == 1
 
     async def all(self) -> list[Identity]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -36,6 +38,42 @@ async def test_survives_reopen(tmp_path: Path) -> None:
     assert await second.entities.get("ns/a") is not None
     assert await second.activations.get("ns", "b" * 32) is not None
     await second.close()
+
+
+async def test_a_failed_flush_loses_no_record(tmp_path: Path) -> None:
+    """A write-behind commit that fails (disk full, I/O error, a lock held too long) keeps the
+    records queued and retries; reads still answer meanwhile, and close writes them out."""
+    path = tmp_path / "store.db"
+    store = SqliteStore(f"sqlite:///{path}")
+    await store.open()
+    # A real failure from SQLite itself, injected from another connection as an operator's
+    # mistake or a full disk would: every insert into activations aborts.
+    other = sqlite3.connect(path)
+    other.execute(
+        "CREATE TRIGGER refuse BEFORE INSERT ON activations "
+        "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+    )
+    other.commit()
+    try:
+        await store.activations.put(activation("ns", "c" * 32, 1))
+        await asyncio.sleep(0.1)  # the background flush fails at least once
+        assert await store.activations.list("ns") == []  # reads work; the record is not lost
+        other.execute("DROP TRIGGER refuse")
+        other.commit()
+        async with asyncio.timeout(10):
+            while await store.activations.get("ns", "c" * 32) is None:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        await store.activations.put(activation("ns", "d" * 32, 2))
+    finally:
+        other.close()
+        await store.close()
+    reopened = SqliteStore(f"sqlite:///{path}")
+    await reopened.open()
+    assert {d["activationId"] for d in await reopened.activations.list("ns")} == {
+        "c" * 32,
+        "d" * 32,
+    }
+    await reopened.close()
 
 
 def test_unknown_scheme_names_known_ones() -> None:
