@@ -63,15 +63,24 @@ def connect(timeout: int = 120) -> Any:
                 probe.connect(host.removeprefix("unix://"))
         client = docker.from_env(timeout=timeout)
         client.ping()
-    except Exception as exc:
+    except Exception as exc:  # DockerException, requests' errors, OSError: all mean "no engine"
         if client is not None:
-            client.close()  # DockerException, requests' errors, OSError: all mean "no engine"
+            client.close()
         where = f"DOCKER_HOST={host}" if os.environ.get("DOCKER_HOST") else host
+        reason = _reason(exc)
+        if reason == "Permission denied":
+            advice = (
+                "The engine runs, but this user may not use its socket: add the user to the "
+                "docker group (`usermod -aG docker USER`, then log in again) or run as root."
+            )
+        else:
+            advice = (
+                "Is dockerd running? Start it as root with `dockerd > /var/log/dockerd.log "
+                "2>&1 &` (it comes with `apt-get install docker.io`; deploy/lib/docker.sh does "
+                "both), or set DOCKER_HOST to an engine that is running."
+            )
         raise DockerUnavailable(
-            f"Cannot reach the Docker engine at {where}: {_reason(exc)}. Is dockerd running? "
-            "Start it as root with `dockerd > /var/log/dockerd.log 2>&1 &` (it comes with "
-            "`apt-get install docker.io`; deploy/lib/docker.sh does both), or set DOCKER_HOST "
-            "to an engine that is running."
+            f"Cannot reach the Docker engine at {where}: {reason}. {advice}"
         ) from None
     return client
 
