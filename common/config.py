@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     # Invoker container pool.
     user_memory: int = 2048  # MB of concurrently running containers per invoker
     idle_timeout: float = 600.0  # seconds an idle warm container is kept
+    # Seconds idle before a warm container is paused (docker pause / SIGSTOP) until its next
+    # activation resumes it (OW pause-grace); 0 never pauses.
+    pause_grace: float = 10.0
     prewarm: bool = True  # start stem cells (runtimes.json stemCells) ahead of first use
 
     @property

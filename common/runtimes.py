@@ -40,6 +40,20 @@ class Runtime:
         }
 
 
+def blackbox(image: str) -> Runtime:
+    """A blackbox action's runtime: its own image, which must speak /init and /run on port
+    8080 like ours (§4.1). Only container backends that run images can start it."""
+    return Runtime(
+        kind=BLACKBOX,
+        family=BLACKBOX,
+        language=BLACKBOX,
+        default=False,
+        image=image,
+        commands=(),
+        install="",
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Manifest:
     runtimes: tuple[Runtime, ...]

@@ -10,6 +10,7 @@ same port can never be handed a stale connection.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from common.entities.activation import ActivationResponse, Status
@@ -43,13 +44,13 @@ class ContainerClient:
         self._conn.close()
 
     async def _exchange(
-        self, path: str, body: bytes, timeout_ms: int
+        self, path: str, body: bytes, timeout_ms: int, retry: Callable[[], bool] | None = None
     ) -> tuple[int, bytes, int] | Reply:
         """The raw reply, or the failed Reply a timeout or a dropped connection makes."""
         start = now_ms()
         init = path == "/init"
         try:
-            return await self._conn.post(path, body, timeout_ms / 1000)
+            return await self._conn.post(path, body, timeout_ms / 1000, retry)
         except TimeoutError:
             message = outcomes.timed_out(timeout_ms, during_init=init)
             return Reply(outcomes.developer_error(message), start, now_ms(), True, False)
@@ -57,9 +58,13 @@ class ContainerClient:
             abnormal = outcomes.ABNORMAL_INIT if init else outcomes.ABNORMAL_RUN
             return Reply(outcomes.developer_error(abnormal), start, now_ms(), False, False)
 
-    async def init(self, body: bytes, timeout_ms: int) -> Reply:
+    async def init(
+        self, body: bytes, timeout_ms: int, alive: Callable[[], bool] | None = None
+    ) -> Reply:
+        """/init; while `alive()` holds, unanswered attempts are retried until the timeout:
+        a container's server may still be starting (Docker publishes the port first)."""
         start = now_ms()
-        reply = await self._exchange("/init", body, timeout_ms)
+        reply = await self._exchange("/init", body, timeout_ms, alive)
         if isinstance(reply, Reply):
             return reply
         failure = outcomes.init_reply(reply[0], reply[1])

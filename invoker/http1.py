@@ -12,13 +12,26 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections.abc import Callable
 from typing import cast
 
 import httptools
 
+# Retrying a request nothing answered: first pause, then doubling up to the cap. A runtime
+# that needs ~100 ms to listen is found within a few ms of it.
+_RETRY_FIRST = 0.002
+_RETRY_MAX = 0.010
+
 
 class ConnectionLost(ConnectionError):
-    """The container closed the connection before a whole response arrived."""
+    """The container closed the connection before a whole response arrived.
+
+    `answered`: some of a response had arrived (the request was certainly processed).
+    """
+
+    def __init__(self, message: str, answered: bool = False) -> None:
+        super().__init__(message)
+        self.answered = answered
 
 
 class _Protocol(asyncio.Protocol):
@@ -30,6 +43,7 @@ class _Protocol(asyncio.Protocol):
         self.body = bytearray()
         self.total = 0
         self.closed = False
+        self.received = False
 
     # asyncio.Protocol
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -40,14 +54,15 @@ class _Protocol(asyncio.Protocol):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def data_received(self, data: bytes) -> None:
+        self.received = True
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as e:
-            self._fail(ConnectionLost(f"malformed response: {e}"))
+            self._fail(ConnectionLost(f"malformed response: {e}", answered=True))
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.closed = True
-        self._fail(ConnectionLost("connection closed"))
+        self._fail(ConnectionLost("connection closed", answered=self.received))
 
     # httptools callbacks
     def on_message_begin(self) -> None:
@@ -88,14 +103,45 @@ class Http1Connection:
         _, proto = await loop.create_connection(lambda: _Protocol(self.cap), self.host, self.port)
         return proto
 
-    async def post(self, path: str, body: bytes, time_limit: float) -> tuple[int, bytes, int]:
+    async def post(
+        self,
+        path: str,
+        body: bytes,
+        time_limit: float,
+        retry: Callable[[], bool] | None = None,
+    ) -> tuple[int, bytes, int]:
         """(status, body capped at `cap` bytes, full body length) within `time_limit` seconds.
 
         Raises TimeoutError (the connection is then closed: a late reply must not be taken
         for the next request's), OSError or ConnectionLost.
+
+        `retry`: while it returns True, a request that got no byte back (connection refused,
+        or accepted and closed by a port forwarder that found nobody listening behind it) is
+        sent again until the time limit (OW retries /init while the container boots).
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + time_limit
+        if retry is None:
+            return await self._post(path, body, loop, deadline)
+        pause = _RETRY_FIRST
+        while True:
+            try:
+                return await self._post(path, body, loop, deadline)
+            except TimeoutError:  # an OSError too, but the time is up
+                raise
+            except OSError as exc:  # ConnectionLost included
+                if getattr(exc, "answered", False) or not retry():
+                    raise
+                self.close()
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError()
+            await asyncio.sleep(min(pause, remaining))
+            pause = min(pause * 2, _RETRY_MAX)
+
+    async def _post(
+        self, path: str, body: bytes, loop: asyncio.AbstractEventLoop, deadline: float
+    ) -> tuple[int, bytes, int]:
         proto = self._proto
         if proto is None or proto.closed:
             async with asyncio.timeout_at(deadline):

@@ -14,6 +14,7 @@ from common.entities.activation import ActivationResponse, Status
 
 ABNORMAL_INIT = "The action did not initialize and exited unexpectedly."
 ABNORMAL_RUN = "The action did not produce a valid response and exited unexpectedly."
+MEMORY_EXHAUSTED = "The action exhausted its memory and was aborted."
 NOT_FOUND = "Action could not be found or may have been deleted."
 PROVISION_FAILED = "Failed to provision resources to run the action."
 LOGS_MISSING = "The action did not initialize or run as expected. Log data might be missing."

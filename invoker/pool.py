@@ -143,6 +143,10 @@ class PoolEntry(Protocol):
     def adopt(self, key: ActionKey) -> None:
         """A stem cell is taken for `key`: from now on it is that action's container."""
 
+    def pause(self) -> None:
+        """Idle past the pause grace: freeze the container (in background); the entry stays
+        idle and is resumed by whoever runs on it next."""
+
 
 E = TypeVar("E", bound=PoolEntry)
 
@@ -164,10 +168,12 @@ class _Waiter(Generic[E]):
 
 
 class ContainerPool(Generic[E]):
-    """Idle/busy bookkeeping, the FIFO run buffer and idle expiry, all on one event loop.
+    """Idle/busy bookkeeping, the FIFO run buffer, pausing and idle expiry, on one event loop.
 
     Decisions are applied synchronously (no await between snapshot and update), so no lock is
-    needed. `make` builds a new, not yet started entry; the caller starts it.
+    needed. `make` builds a new, not yet started entry; the caller starts it. An idle entry
+    is paused after `pause_grace` seconds (0: never) and removed after `idle_timeout` (0:
+    never), both counted from its release (OW pause-grace, idle-container).
     """
 
     def __init__(
@@ -177,9 +183,11 @@ class ContainerPool(Generic[E]):
         idle_timeout: float,
         clock: Callable[[], float] = time.monotonic,
         on_stem_gone: Callable[[str, int], None] | None = None,
+        pause_grace: float = 0.0,
     ) -> None:
         self.user_memory = user_memory
         self.idle_timeout = idle_timeout
+        self.pause_grace = pause_grace
         self._make = make
         self._clock = clock
         self._idle: dict[E, float] = {}  # entry -> last used
@@ -251,8 +259,10 @@ class ContainerPool(Generic[E]):
             self._drain()
             return
         self._idle[entry] = self._clock()
-        if self.idle_timeout > 0:
-            loop = asyncio.get_running_loop()
+        loop = asyncio.get_running_loop()
+        if self.pause_grace > 0 and not 0 < self.idle_timeout <= self.pause_grace:
+            self._timers[entry] = loop.call_later(self.pause_grace, self._pause, entry)
+        elif self.idle_timeout > 0:
             self._timers[entry] = loop.call_later(self.idle_timeout, self._expire, entry)
         self._drain()
 
@@ -339,6 +349,16 @@ class ContainerPool(Generic[E]):
         if self._idle.pop(entry, None) is not None:
             self._cancel_timer(entry)
             entry.evict()
+
+    def _pause(self, entry: E) -> None:
+        self._timers.pop(entry, None)
+        if entry not in self._idle:
+            return
+        entry.pause()
+        if self.idle_timeout > 0:
+            loop = asyncio.get_running_loop()
+            rest = self.idle_timeout - self.pause_grace
+            self._timers[entry] = loop.call_later(rest, self._expire, entry)
 
     def _expire(self, entry: E) -> None:
         self._timers.pop(entry, None)

@@ -1,9 +1,9 @@
 """One container's lifecycle as an explicit state machine (OW ContainerProxy, OPENWHISK.md §4.7).
 
-    NEW ──> STARTING ──> INITIALIZING ──> BUSY <──> READY
-     │         │   │          ^   │             │         │
-     │         │   └> PREWARMED   │             │         │
-     └─────────┴────────────┴─────┴─────────────┴─────────┴──> REMOVING ──> REMOVED
+    NEW ──> STARTING ──> INITIALIZING ──> BUSY <──> READY <──> PAUSED
+     │         │   │          ^   │             │         │          │
+     │         │   └> PREWARMED   │             │         │          │
+     └─────────┴────────────┴─────┴─────────────┴─────────┴──────────┴──> REMOVING ──> REMOVED
 
 NEW is a slot the pool has already counted (memory) but no container yet. PREWARMED is a
 stem cell: a started container of some kind, not yet bound to an action; adopting it for an
@@ -12,12 +12,15 @@ initialized once, with the first activation's action revision, and then only run
 revision. A developer or whisk error (init failure, timeout, crash, bad reply) sends it to
 REMOVING: the next activation gets a fresh one. READY → REMOVING also happens on idle expiry,
 eviction for memory, and a newer revision of the action (all decided by the pool).
+READY → PAUSED after the pause grace (the pool's timer; OW pause-grace 10 s): the container is
+frozen in the background, and the next activation resumes it before /run.
 """
 
 from __future__ import annotations
 
 import asyncio
 import enum
+import logging
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +34,8 @@ from invoker.containers.base import Container, ContainerFactory, RuntimeUnavaila
 from invoker.pool import ActionKey
 from invoker.records import PreparedAction
 
+log = logging.getLogger("pywhisk.invoker")
+
 
 class State(enum.Enum):
     NEW = "new"
@@ -39,6 +44,7 @@ class State(enum.Enum):
     INITIALIZING = "initializing"
     BUSY = "busy"
     READY = "ready"
+    PAUSED = "paused"
     REMOVING = "removing"
     REMOVED = "removed"
 
@@ -49,13 +55,24 @@ _NEXT: dict[State, frozenset[State]] = {
     State.PREWARMED: frozenset({State.INITIALIZING, State.REMOVING}),
     State.INITIALIZING: frozenset({State.BUSY, State.REMOVING}),
     State.BUSY: frozenset({State.READY, State.REMOVING}),
-    State.READY: frozenset({State.BUSY, State.REMOVING}),
+    State.READY: frozenset({State.BUSY, State.PAUSED, State.REMOVING}),
+    State.PAUSED: frozenset({State.READY, State.REMOVING}),
     State.REMOVING: frozenset({State.REMOVED}),
     State.REMOVED: frozenset(),
 }
 _LIVE = frozenset(
-    {State.NEW, State.STARTING, State.PREWARMED, State.INITIALIZING, State.BUSY, State.READY}
+    {
+        State.NEW,
+        State.STARTING,
+        State.PREWARMED,
+        State.INITIALIZING,
+        State.BUSY,
+        State.READY,
+        State.PAUSED,
+    }
 )
+# An action that died this way may have been killed by its memory limit: ask the container.
+_ABNORMAL = ({"error": outcomes.ABNORMAL_RUN}, {"error": outcomes.ABNORMAL_INIT})
 
 
 class IllegalTransition(RuntimeError):
@@ -96,6 +113,7 @@ class ContainerProxy:
         self._spawn = spawn
         self._client: ContainerClient | None = None
         self._removal: asyncio.Task[None] | None = None
+        self._pausing: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         return (
@@ -121,6 +139,35 @@ class ContainerProxy:
     def adopt(self, key: ActionKey) -> None:
         self.key = key
 
+    def pause(self) -> None:
+        """Idle past the pause grace: freeze the container in the background."""
+        if self.state is State.READY and self.container is not None:
+            self._to(State.PAUSED)
+            self._pausing = self._spawn(self._pause(self.container))
+
+    async def _pause(self, container: Container) -> None:
+        try:
+            await container.pause()
+        except Exception:
+            log.warning("pausing %s failed: removing it", self.name, exc_info=True)
+            self._remove()
+
+    async def _resume(self) -> bool:
+        """PAUSED → READY; False (and removing) when the container cannot run again."""
+        assert self.container is not None
+        try:
+            if self._pausing is not None:
+                await asyncio.shield(self._pausing)
+            if self.state is State.PAUSED:
+                await self.container.resume()
+        except Exception:
+            log.warning("resuming %s failed: removing it", self.name, exc_info=True)
+            self._remove()
+        if self.state is not State.PAUSED:  # removed meanwhile (failed pause, shutdown)
+            return False
+        self._to(State.READY)
+        return True
+
     async def prewarm(self, runtime: Runtime) -> bool:
         """Start as a stem cell of `runtime`; False if the container could not be started."""
         self._to(State.STARTING)
@@ -142,6 +189,9 @@ class ContainerProxy:
         """Start and initialize if new, then run. Never raises for an action's failure."""
         init_time: int | None = None
         start: int | None = None
+        if self.state is State.PAUSED and not await self._resume():
+            response = ActivationResponse.error(Status.WHISK_ERROR, outcomes.PROVISION_FAILED)
+            return self._failed(response, now_ms())
         if self.state is State.NEW or self.state is State.PREWARMED:
             cold = await self._start_and_init(prepared, msg)
             if isinstance(cold, RunOutcome):
@@ -152,12 +202,14 @@ class ContainerProxy:
         deadline = now_ms() + prepared.timeout
         reply = await self._client.run(records.run_body(msg, prepared, deadline), prepared.timeout)
         assert reply.response is not None
+        response = reply.response
         if reply.healthy and self.state is State.BUSY:
             self._to(State.READY)
         else:
+            response = await self._explain(response)
             self._remove()
         return RunOutcome(
-            response=reply.response,
+            response=response,
             start=reply.start if start is None else start,
             end=reply.end,
             init_time=init_time,
@@ -177,13 +229,19 @@ class ContainerProxy:
         self._to(State.INITIALIZING)
         assert self._client is not None
         deadline = now_ms() + prepared.timeout
+        container = self.container
+        assert container is not None
         reply = await self._client.init(
-            records.init_body(msg, prepared, deadline), prepared.timeout
+            records.init_body(msg, prepared, deadline),
+            prepared.timeout,
+            alive=lambda: not container.exited,
         )
         if reply.response is not None or self.state is not State.INITIALIZING:
+            response = reply.response or outcomes.developer_error(outcomes.ABNORMAL_INIT)
+            response = await self._explain(response)
             self._remove()
             return RunOutcome(
-                response=reply.response or outcomes.developer_error(outcomes.ABNORMAL_INIT),
+                response=response,
                 start=reply.start,
                 end=reply.end,
                 init_time=reply.end - reply.start,
@@ -211,6 +269,20 @@ class ContainerProxy:
             return self._failed(response, began)
         self._client = ContainerClient(self.container.host, self.container.port, self._payload_max)
         return None
+
+    async def _explain(self, response: ActivationResponse) -> ActivationResponse:
+        """OW's memory message when the action died because of its memory limit."""
+        if (
+            response.status == Status.DEVELOPER_ERROR
+            and response.result in _ABNORMAL
+            and self.container is not None
+        ):
+            try:
+                if await self.container.out_of_memory():
+                    return outcomes.developer_error(outcomes.MEMORY_EXHAUSTED)
+            except Exception:
+                log.warning("asking %s about its memory failed", self.name, exc_info=True)
+        return response
 
     def _failed(self, response: ActivationResponse, began: int) -> RunOutcome:
         self._remove()

@@ -14,7 +14,7 @@ from common.entities.action import Action
 from common.entities.activation import Activation, ActivationResponse, Status
 from common.entities.params import KeyValue
 from common.messages import ActivationMessage
-from common.runtimes import Manifest, Runtime, default_manifest
+from common.runtimes import BLACKBOX, Manifest, Runtime, blackbox, default_manifest
 from invoker import outcomes
 from invoker.containers.base import MIB
 
@@ -28,7 +28,7 @@ class PreparedAction:
     action: Action
     doc_id: str
     revision: str
-    runtime: Runtime | None  # None: no runtime of ours runs this kind (blackbox, unknown)
+    runtime: Runtime | None  # None: nothing runs this kind (unknown kind, blackbox sans image)
     action_name: str  # `/ns/[pkg/]name`, as /run and __OW_ACTION_NAME spell it
     timeout: int  # ms
     memory: int  # MB
@@ -48,11 +48,14 @@ class PreparedAction:
         }
         if exec_.code is not None:
             init_value["code"] = exec_.code
+        runtime = manifest.resolve(exec_.kind)
+        if exec_.kind == BLACKBOX and exec_.image:
+            runtime = blackbox(exec_.image)
         return cls(
             action=action,
             doc_id=doc_id,
             revision=revision,
-            runtime=manifest.resolve(exec_.kind),
+            runtime=runtime,
             action_name=f"/{doc_id}",
             timeout=action.limits.timeout,
             memory=action.limits.memory,

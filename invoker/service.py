@@ -67,6 +67,7 @@ class Invoker:
             self._new_proxy,
             settings.idle_timeout,
             on_stem_gone=self._replace_stem,
+            pause_grace=settings.pause_grace,
         )
         self._names = itertools.count()
         self._consumer: Consumer | None = None

@@ -1,8 +1,9 @@
 """The containers family: where actions run (DESIGN.md "One code path, two presets").
 
 Implementations, chosen by `PYWHISK_CONTAINERS_URL`: `ProcessContainerFactory` (`process://`,
-standalone: one local process per container) and, later, `DockerContainerFactory`
-(`docker://`). Every one passes `tests/contract/test_container_factory_contract.py`.
+standalone: one local process per container) and `DockerContainerFactory` (`docker://`, one
+Docker container per warm action slot). Every one passes
+`tests/contract/test_container_factory_contract.py`.
 
 A container is something that serves the action protocol (§4) over HTTP at `host:port`, whose
 stdout/stderr the invoker can read per activation, and that can be destroyed. Everything about
@@ -20,6 +21,7 @@ from common.runtimes import Runtime
 
 FACTORIES = {
     "process": "invoker.containers.process:ProcessContainerFactory",
+    "docker": "invoker.containers.docker:DockerContainerFactory",
 }
 
 MIB = 1024 * 1024
@@ -57,8 +59,21 @@ class Container(ABC):
         """
 
     @abstractmethod
+    async def pause(self) -> None:
+        """Freeze every process in the container (idle past the pause grace, §4.7)."""
+
+    @abstractmethod
+    async def resume(self) -> None:
+        """Undo `pause`. Raises ContainerError when the container cannot run again."""
+
+    @abstractmethod
     async def destroy(self) -> None:
         """Stop the container and free what it holds. Idempotent; logs stay readable."""
+
+    async def out_of_memory(self) -> bool:
+        """Asked after the action died abnormally: did the memory limit kill it? May wait a
+        moment for the engine to tell. Containers without a memory limit never say yes."""
+        return False
 
 
 class ContainerFactory(ABC):

@@ -20,6 +20,8 @@ from invoker import outcomes
 
 SENTINEL = "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX"
 _SENTINEL_BYTES = SENTINEL.encode()
+_MIB = 1024 * 1024
+EOF_WAIT = 1.0  # after a kill, how long the streams get to deliver their last bytes
 
 Stream = Literal["stdout", "stderr"]
 
@@ -116,6 +118,14 @@ class ContainerLogs:
         self.stderr = StreamLog("stderr", cap_bytes, self._changed)
         # Activations are collected in the order they ran: one collect at a time, FIFO.
         self._lock = asyncio.Lock()
+
+    async def activation(self, limit_bytes: int, wait_for_sentinels: bool) -> list[str]:
+        """`Container.logs` for every backend: OW waits for the sentinels up to
+        max(log limit in MB, 5) × 2 s; without them (the container was just destroyed), the
+        streams get EOF_WAIT to end."""
+        patience = max(limit_bytes / _MIB, 5) * 2
+        drain = 0.0 if wait_for_sentinels else EOF_WAIT
+        return await self.collect(limit_bytes, wait_for_sentinels, patience, drain)
 
     async def collect(
         self, limit_bytes: int, wait_for_sentinels: bool, patience: float, drain: float = 0.0

@@ -46,7 +46,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import action_runtime
 from common.config import Settings
-from common.runtimes import Runtime
+from common.runtimes import BLACKBOX, Runtime
 from invoker.containers.base import (
     MIB,
     Container,
@@ -54,15 +54,17 @@ from invoker.containers.base import (
     ContainerFactory,
     RuntimeUnavailable,
 )
-from invoker.containers.logs import ContainerLogs
+from invoker.containers.logs import EOF_WAIT, ContainerLogs
 
 MIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 UNPRIVILEGED_USER = "nobody"
 UNPRIVILEGED_GROUP = "nogroup"
 _RUNTIME_SOURCE = Path(action_runtime.__file__).resolve().parent
-_READ_CHUNK = 256 * 1024
-_EOF_WAIT = 1.0  # after a kill, how long the pipes get to deliver their last bytes
 _EXIT_WAIT = 5.0
+BLACKBOX_NEEDS_DOCKER = (
+    "Blackbox actions run their own container image, which needs Docker containers: start "
+    "the invoker with PYWHISK_CONTAINERS_URL=docker:// (pywhisk standalone --containers docker)."
+)
 
 
 class _PipeReader(asyncio.Protocol):
@@ -136,9 +138,20 @@ class ProcessContainer(Container):
 
     async def logs(self, limit_bytes: int, wait_for_sentinels: bool) -> list[str]:
         assert self.log is not None
-        timeout = max(limit_bytes / MIB, 5) * 2  # OW: max(log limit MB, 5) × 2 s
-        drain = 0.0 if wait_for_sentinels else _EOF_WAIT
-        return await self.log.collect(limit_bytes, wait_for_sentinels, timeout, drain)
+        return await self.log.activation(limit_bytes, wait_for_sentinels)
+
+    # Keep-alive pausing: the whole process group (proxy and launcher) stops and continues.
+    async def pause(self) -> None:
+        self._signal(signal.SIGSTOP)
+
+    async def resume(self) -> None:
+        if self.exited:
+            raise ContainerError(f"container {self.name} is gone")
+        self._signal(signal.SIGCONT)
+
+    def _signal(self, signum: int) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.pid, signum)
 
     async def destroy(self) -> None:
         if self._destroyed is None:
@@ -152,7 +165,7 @@ class ProcessContainer(Container):
             async with asyncio.timeout(_EXIT_WAIT):
                 await asyncio.shield(self._exit)
         if self.log is not None:  # let the pipes deliver what was written before the kill
-            await self.log.wait_eof(_EOF_WAIT)
+            await self.log.wait_eof(EOF_WAIT)
         for transport in self._transports:
             transport.close()
         if self._pidfd >= 0:  # never saw the exit (unkillable?): stop watching anyway
@@ -245,6 +258,8 @@ class ProcessContainerFactory(ContainerFactory):
 
     def interpreter(self, runtime: Runtime) -> str:
         """The runtime's interpreter, or RuntimeUnavailable naming what to install."""
+        if runtime.kind == BLACKBOX:
+            raise RuntimeUnavailable(BLACKBOX_NEEDS_DOCKER)
         found = self._interpreters.get(runtime.kind)
         if found is None:
             for command in runtime.commands:

@@ -2,8 +2,8 @@
 
 `ContainerFactoryBehavior` holds every test; a backend subclasses it, provides the `factory`
 fixture (started, closed after the test) and `kill_from_outside` (what an OOM killer or an
-operator would do). Process containers are subclassed here; Docker adds its own subclass.
-Everything is real: real runtime processes, real interpreters, real sockets.
+operator would do) and `paused`. Process and Docker containers are subclassed here.
+Everything is real: real runtime processes, real interpreters, real sockets, a real engine.
 """
 
 from __future__ import annotations
@@ -28,12 +28,15 @@ from invoker import outcomes
 from invoker.client import ContainerClient
 from invoker.containers.base import (
     Container,
+    ContainerError,
     ContainerFactory,
     RuntimeUnavailable,
     factory_from_url,
 )
+from invoker.containers.docker import DockerContainer, DockerContainerFactory
 from invoker.containers.logs import SENTINEL
 from invoker.containers.process import ProcessContainer, ProcessContainerFactory
+from tests.support.docker import TEST_INVOKER_ID, docker, inspect, runtime_images
 
 MIB = 1024 * 1024
 PYTHON = default_manifest().resolve("python:3.11")
@@ -57,7 +60,9 @@ class Started:
         self.client = ContainerClient(container.host, container.port, MIB)
 
     async def init(self, code: str) -> None:
-        reply = await self.client.init(init_body(code), 10_000)
+        # As the invoker does: a container may still be starting its server (Docker).
+        alive = lambda: not self.container.exited  # noqa: E731
+        reply = await self.client.init(init_body(code), 10_000, alive)
         assert reply.response is None, reply.response
 
     async def run(self, value: Any, timeout_ms: int = 10_000) -> Any:
@@ -69,6 +74,16 @@ class Started:
 class ContainerFactoryBehavior:
     async def kill_from_outside(self, container: Container) -> None:
         raise NotImplementedError
+
+    async def paused(self, container: Container) -> bool:
+        """Whether the container's processes are frozen, as the system reports it."""
+        raise NotImplementedError
+
+    @staticmethod
+    async def eventually(probe: Any, container: Container, expected: bool) -> None:
+        async with asyncio.timeout(5):
+            while await probe(container) != expected:
+                await asyncio.sleep(0.005)
 
     @pytest.fixture
     async def started(self, factory: ContainerFactory) -> AsyncIterator[list[Started]]:
@@ -185,6 +200,21 @@ class ContainerFactoryBehavior:
         assert response.status == Status.DEVELOPER_ERROR
         assert response.result == {"error": outcomes.ABNORMAL_RUN}
 
+    async def test_pause_and_resume(
+        self, factory: ContainerFactory, started: list[Started]
+    ) -> None:
+        s = await self.start(factory, started)
+        await s.init("def main(a):\n    return {'n': a['n']}\n")
+        assert (await s.run({"n": 1})).result == {"n": 1}
+        await s.container.pause()
+        await self.eventually(self.paused, s.container, True)  # a signal arrives a bit later
+        await s.container.resume()
+        await self.eventually(self.paused, s.container, False)
+        assert (await s.run({"n": 2})).result == {"n": 2}  # the kept-alive connection too
+        await s.container.destroy()
+        with pytest.raises(ContainerError):
+            await s.container.resume()
+
     async def test_missing_interpreter_names_what_to_install(
         self, factory: ContainerFactory
     ) -> None:
@@ -230,6 +260,11 @@ class TestProcessContainers(ContainerFactoryBehavior):
     async def kill_from_outside(self, container: Container) -> None:
         assert isinstance(container, ProcessContainer)
         os.killpg(container.pid, signal.SIGKILL)
+
+    async def paused(self, container: Container) -> bool:
+        assert isinstance(container, ProcessContainer)
+        status = Path(f"/proc/{container.pid}/status").read_text()  # noqa: ASYNC240
+        return "\nState:\tT (stopped)" in status
 
     async def test_runs_unprivileged_in_a_private_work_dir(
         self, factory: ProcessContainerFactory, started: list[Started]
@@ -299,3 +334,75 @@ async def test_leftovers_of_a_dead_invoker_are_removed(root: Path) -> None:
         if leftover.returncode is None:
             leftover.kill()
             await leftover.wait()
+
+
+# -- docker containers -------------------------------------------------------------------------
+
+
+class TestDockerContainers(ContainerFactoryBehavior):
+    @pytest.fixture
+    async def factory(self) -> AsyncIterator[DockerContainerFactory]:
+        await asyncio.to_thread(runtime_images)
+        f = factory_from_url("docker://", Settings(), TEST_INVOKER_ID)
+        assert isinstance(f, DockerContainerFactory)
+        await f.start()
+        yield f
+        await f.close()
+
+    async def kill_from_outside(self, container: Container) -> None:
+        assert isinstance(container, DockerContainer)
+        await asyncio.to_thread(docker, "kill", container.id)
+
+    async def paused(self, container: Container) -> bool:
+        assert isinstance(container, DockerContainer)
+        return bool((await asyncio.to_thread(inspect, container.id))["State"]["Paused"])
+
+    async def test_missing_interpreter_names_what_to_install(
+        self, factory: ContainerFactory
+    ) -> None:
+        """Here the runtime is an image: one that is neither local nor pullable is named,
+        with how to build ours."""
+        runtime = Runtime(
+            kind="cobol:85",
+            family="cobol",
+            language="cobol",
+            default=True,
+            image="pywhisk-test/no-such-cobol:85",
+            commands=(),
+            install="",
+        )
+        with pytest.raises(RuntimeUnavailable) as info:
+            await factory.create("nocobol", runtime, 256)
+        assert str(info.value) == (
+            "The cobol:85 runtime image 'pywhisk-test/no-such-cobol:85' is not on this "
+            "invoker's Docker engine and could not be pulled: build the runtime images with "
+            "`pywhisk images build`."
+        )
+
+    async def test_started_as_openwhisk_starts_containers(
+        self, factory: DockerContainerFactory, started: list[Started]
+    ) -> None:
+        """§4.1: memory limit without swap, CPU shares by memory, no capabilities, no new
+        privileges, pid and file limits, the port on loopback only, labelled as ours."""
+        s = await self.start(factory, started)
+        assert isinstance(s.container, DockerContainer)
+        info = await asyncio.to_thread(inspect, s.container.id)
+        host = info["HostConfig"]
+        assert host["Memory"] == host["MemorySwap"] == 256 * MIB
+        assert host["CpuShares"] == 1024 * 256 // Settings().user_memory
+        assert host["CapDrop"] == ["ALL"] and not host["CapAdd"]
+        assert host["SecurityOpt"] == ["no-new-privileges"]
+        assert host["PidsLimit"] == 1024
+        assert host["Ulimits"] == [{"Name": "nofile", "Soft": 1024, "Hard": 1024}]
+        assert host["PortBindings"] == {"8080/tcp": [{"HostIp": "127.0.0.1", "HostPort": ""}]}
+        assert (s.container.host, str(s.container.port)) == (
+            info["NetworkSettings"]["Ports"]["8080/tcp"][0]["HostIp"],
+            info["NetworkSettings"]["Ports"]["8080/tcp"][0]["HostPort"],
+        )
+        labels = info["Config"]["Labels"]
+        assert labels["pywhisk.invoker"] == str(TEST_INVOKER_ID)
+        assert labels["pywhisk.kind"] == "python:3.11"
+        assert labels["pywhisk.owner"].split("/")[1] == str(os.getpid())
+        assert info["Config"]["Image"] == PYTHON.image
+        await s.init("import os\ndef main(a):\n    return {'uid': os.getuid()}\n")
+        assert (await s.run({})).result["uid"] != 0  # the image's unprivileged user

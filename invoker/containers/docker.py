@@ -1,0 +1,495 @@
+"""Docker containers (`docker://`): one container per warm action slot (OPENWHISK.md §4.1, §8.4).
+
+Each container runs the runtime's image (a blackbox action: its own image) as OW's
+DockerContainer starts it: memory limit = the action's memory with swap off (memory-swap
+equal), CPU shares proportional to memory (1024 × memory / the invoker's user memory, at least
+2), every capability dropped (the proxy listens on 8080 and writes its work dir: it needs
+none), no-new-privileges, 1024 pids, nofile 1024:1024, `__OW_API_HOST`, and port 8080
+published on 127.0.0.1 at a port the engine picks, read back after start.
+
+The `docker` SDK blocks, so its calls run on the factory's own small thread pool, never on
+the event loop; starting a container is one trip there (create, attach, start, inspect).
+Output comes from the attach stream, opened before start so nothing is missed; asyncio reads
+it and demultiplexes Docker's frames into the same ContainerLogs as process containers (a
+thread does it for transports asyncio cannot adopt, e.g. TLS). The stream's end is how a
+death is noticed. OOM kills come from the engine's `oom` events (one stream per factory, read
+on a thread): a container whose launcher the kernel killed keeps running, and the engine
+records `State.OOMKilled` only once the container has exited.
+
+Labels: `pywhisk.invoker` (our id: `start()` removes what a crashed invoker with this id left
+behind), `pywhisk.owner` (host/pid/process start time, so that a live invoker's containers are
+never taken for leftovers), `pywhisk.kind`.
+
+URL: `docker://` talks to the engine DOCKER_HOST names (default unix:///var/run/docker.sock);
+`?network=NAME` attaches containers to that network (default: bridge).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import os
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
+
+import docker
+from docker import errors as docker_errors
+from docker.types import LogConfig, Ulimit
+from docker.utils.socket import read as read_socket
+
+from common.config import Settings
+from common.runtimes import BLACKBOX, Runtime
+from invoker.containers.base import (
+    MIB,
+    Container,
+    ContainerError,
+    ContainerFactory,
+    RuntimeUnavailable,
+)
+from invoker.containers.logs import EOF_WAIT, ContainerLogs
+
+log = logging.getLogger("pywhisk.invoker")
+
+T = TypeVar("T")
+
+PORT = 8080
+DEFAULT_HOST = "unix:///var/run/docker.sock"
+LABEL_INVOKER = "pywhisk.invoker"
+LABEL_OWNER = "pywhisk.owner"
+LABEL_KIND = "pywhisk.kind"
+_WORKERS = 8
+_API_TIMEOUT = 60
+_OOM_WAIT = 0.2  # after an abnormal death: how long to wait for the engine's oom event
+_FRAME_HEADER = 8  # stream (1 stdout, 2 stderr), 3 zero bytes, payload size (big endian)
+
+
+def pull_failed(image: str) -> str:
+    return f"Failed to pull container image '{image}'."  # OW Messages.imagePullError
+
+
+class _AttachStream(asyncio.Protocol):
+    """Docker's multiplexed attach stream into a container's logs; its end is the exit."""
+
+    def __init__(self, logs: ContainerLogs, ended: Callable[[], None]) -> None:
+        self._logs = logs
+        self._ended = ended
+        self._buffer = bytearray()
+
+    def data_received(self, data: bytes) -> None:
+        buffer = self._buffer
+        buffer += data
+        offset, end = 0, len(buffer)
+        while end - offset >= _FRAME_HEADER:
+            size = int.from_bytes(buffer[offset + 4 : offset + 8], "big")
+            start = offset + _FRAME_HEADER
+            if end - start < size:
+                break
+            stream = self._logs.stderr if buffer[offset] == 2 else self._logs.stdout
+            stream.feed(bytes(buffer[start : start + size]))
+            offset = start + size
+        del buffer[:offset]
+
+    def eof_received(self) -> bool:
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._logs.stdout.end()
+        self._logs.stderr.end()
+        self._ended()
+
+
+def _pump(raw: Any, loop: asyncio.AbstractEventLoop, stream: _AttachStream) -> None:
+    """Read an attach stream asyncio cannot adopt (TLS, ssh) on a thread of its own."""
+    try:
+        while data := read_socket(raw, 65536):
+            loop.call_soon_threadsafe(stream.data_received, bytes(data))
+    except Exception:
+        pass  # closed by destroy, or the engine went away: both end the stream
+    finally:
+        _release(raw)
+        with contextlib.suppress(RuntimeError):  # the loop is already closed
+            loop.call_soon_threadsafe(stream.connection_lost, None)
+
+
+class DockerContainer(Container):
+    def __init__(
+        self, factory: DockerContainerFactory, name: str, cid: str, host: str, port: int
+    ) -> None:
+        self.name = name
+        self.id = cid
+        self.host = host
+        self.port = port
+        self.log = ContainerLogs(factory.log_cap)
+        self._factory = factory
+        self._exit = asyncio.get_running_loop().create_future()
+        self._oom = asyncio.Event()
+        self._transport: asyncio.BaseTransport | None = None
+        self._raw: Any = None
+        self._destroyed: asyncio.Task[None] | None = None
+
+    async def attach(self, raw: Any) -> None:
+        """Start reading the attach stream `raw` (the SDK's socket) on the event loop."""
+        loop = asyncio.get_running_loop()
+        stream = _AttachStream(self.log, self._ended)
+        sock = getattr(raw, "_sock", raw)
+        if type(sock) is socket.socket:  # unix or plain TCP: asyncio adopts a copy of it
+            own = socket.socket(fileno=os.dup(sock.fileno()))
+            _release(raw)
+            self._transport, _ = await loop.connect_accepted_socket(lambda: stream, own)
+        else:
+            self._raw = raw
+            threading.Thread(
+                target=_pump, args=(raw, loop, stream), name=f"attach-{self.name}", daemon=True
+            ).start()
+
+    def _ended(self) -> None:
+        if not self._exit.done():
+            self._exit.set_result(None)
+
+    @property
+    def exited(self) -> bool:
+        return self._exit.done()
+
+    async def logs(self, limit_bytes: int, wait_for_sentinels: bool) -> list[str]:
+        return await self.log.activation(limit_bytes, wait_for_sentinels)
+
+    async def pause(self) -> None:
+        await self._factory.call(self._factory.client.api.pause, self.id)
+
+    async def resume(self) -> None:
+        if self.exited:
+            raise ContainerError(f"container {self.name} is gone")
+        try:
+            await self._factory.call(self._factory.client.api.unpause, self.id)
+        except docker_errors.APIError as exc:
+            raise ContainerError(f"cannot resume container {self.name}: {exc}") from exc
+
+    def oom_killed(self) -> None:
+        self._oom.set()
+
+    async def out_of_memory(self) -> bool:
+        if not self._oom.is_set():
+            oom = asyncio.ensure_future(self._oom.wait())
+            try:
+                await asyncio.wait({oom, self._exit}, timeout=_OOM_WAIT)
+            finally:
+                oom.cancel()
+        if self._oom.is_set():
+            return True
+        if self.exited:  # the engine's record is final once it has seen the exit
+            return await self._factory.call(self._factory.oom_killed, self.id)
+        return False
+
+    async def destroy(self) -> None:
+        if self._destroyed is None:
+            self._destroyed = asyncio.get_running_loop().create_task(self._destroy())
+        await asyncio.shield(self._destroyed)
+
+    async def _destroy(self) -> None:
+        try:
+            await self._factory.call(self._factory.remove, self.id)
+        except Exception:
+            log.warning("removing container %s failed", self.name, exc_info=True)
+        await self.log.wait_eof(EOF_WAIT)  # what was written before the kill
+        if self._transport is not None:
+            self._transport.close()
+        if self._raw is not None:
+            _release(self._raw)
+        self._ended()
+        self._factory.forget(self)
+
+
+class DockerContainerFactory(ContainerFactory):
+    scheme = "docker"
+
+    def __init__(self, url: str, settings: Settings, invoker_id: int) -> None:
+        options = {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
+        self.network = options.get("network", "bridge")
+        self.invoker_id = invoker_id
+        self.api_host = settings.effective_api_host
+        self.user_memory = settings.user_memory
+        # As process containers: room for the largest log limit plus slack.
+        self.log_cap = settings.max_action_logs * MIB + 64 * 1024
+        self.engine = os.environ.get("DOCKER_HOST") or DEFAULT_HOST
+        self.owner = _owner_of(os.getpid())
+        self.client: Any = None
+        self._suffix = ""  # added to names when a live invoker with our id shares the engine
+        self._executor: ThreadPoolExecutor | None = None
+        self._containers: dict[str, DockerContainer] = {}
+        self._images: set[str] = set()  # known to be on the engine
+        self._fetching: dict[str, asyncio.Future[None]] = {}
+        self._host_configs: dict[int, Any] = {}
+        self._events: Any = None
+        self._watcher: threading.Thread | None = None
+        self._closing = False
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a blocking SDK call on the factory's threads."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._executor = ThreadPoolExecutor(_WORKERS, thread_name_prefix=f"docker{self.invoker_id}")
+        self.client = await self.call(self._connect)
+        leftovers, live = await self.call(self._our_containers)
+        if live:
+            self._suffix = "_" + secrets.token_hex(3)
+        if leftovers:
+            log.info(
+                "removing %d containers a previous invoker%d left", len(leftovers), self.invoker_id
+            )
+            await asyncio.gather(*(self.call(self.remove, cid) for cid in leftovers))
+        self._watcher = threading.Thread(
+            target=self._watch_ooms,
+            args=(asyncio.get_running_loop(),),
+            name=f"docker{self.invoker_id}-events",
+            daemon=True,
+        )
+        self._watcher.start()
+
+    async def close(self) -> None:
+        self._closing = True
+        await asyncio.gather(*(c.destroy() for c in list(self._containers.values())))
+        if self._executor is None:
+            return
+        if self._events is not None:
+            await self.call(self._events.close)
+        if self._watcher is not None:
+            await self.call(self._watcher.join, 5)
+        if self.client is not None:
+            await self.call(self.client.close)
+            self.client = None
+        self._executor.shutdown(wait=False)
+        self._executor = None
+
+    def _connect(self) -> Any:
+        try:
+            client = docker.from_env(timeout=_API_TIMEOUT)
+            client.ping()
+        except Exception as exc:  # DockerException, requests' errors, OSError: no engine
+            where = f"DOCKER_HOST={self.engine}" if os.environ.get("DOCKER_HOST") else self.engine
+            raise ContainerError(
+                f"Cannot reach the Docker engine at {where}: {_reason(exc)}. Is dockerd running? "
+                "Start it as root with `dockerd > /var/log/dockerd.log 2>&1 &` (it comes with "
+                "`apt-get install docker.io`), or set DOCKER_HOST to an engine that is running; "
+                "PYWHISK_CONTAINERS_URL=process:// runs actions without Docker."
+            ) from None
+        return client
+
+    def _our_containers(self) -> tuple[list[str], bool]:
+        """(ids of leftovers with our invoker id, whether a live invoker owns others)."""
+        found = self.client.api.containers(
+            all=True, filters={"label": f"{LABEL_INVOKER}={self.invoker_id}"}
+        )
+        leftovers, live = [], False
+        for c in found:
+            if _owner_alive((c.get("Labels") or {}).get(LABEL_OWNER, "")):
+                live = True
+            else:
+                leftovers.append(c["Id"])
+        return leftovers, live
+
+    def _watch_ooms(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Feed the engine's oom events for our containers to them (on a thread)."""
+        filters = {
+            "type": "container",
+            "event": "oom",
+            "label": f"{LABEL_INVOKER}={self.invoker_id}",
+        }
+        while not self._closing:
+            try:
+                self._events = self.client.api.events(decode=True, filters=filters)
+                if self._closing:  # close() may have missed it
+                    self._events.close()
+                    break
+                for event in self._events:
+                    loop.call_soon_threadsafe(self._on_oom, event.get("id", ""))
+            except Exception:
+                if not self._closing:
+                    log.warning("docker events stream broke: reconnecting", exc_info=True)
+            if not self._closing:
+                time.sleep(1.0)
+
+    def _on_oom(self, cid: str) -> None:
+        container = self._containers.get(cid)
+        if container is not None:
+            container.oom_killed()
+
+    # -- containers ------------------------------------------------------------------------
+
+    async def create(self, name: str, runtime: Runtime, memory_mb: int) -> Container:
+        if self.client is None or self._closing:
+            raise ContainerError("the docker container factory is not started")
+        await self._ensure_image(runtime)
+        try:
+            cid, host, port, raw = await self.call(self._start, name, runtime, memory_mb)
+        except docker_errors.ImageNotFound:  # removed since we looked: look again next time
+            self._images.discard(runtime.image)
+            raise ContainerError(f"image {runtime.image} disappeared") from None
+        except Exception as exc:
+            raise ContainerError(f"cannot start container {name}: {exc}") from exc
+        container = DockerContainer(self, name, cid, host, port)
+        self._containers[cid] = container
+        await container.attach(raw)
+        if self._closing:  # closed while starting
+            await container.destroy()
+            raise ContainerError("the docker container factory is closed")
+        return container
+
+    def forget(self, container: DockerContainer) -> None:
+        self._containers.pop(container.id, None)
+
+    def _start(self, name: str, runtime: Runtime, memory: int) -> tuple[str, str, int, Any]:
+        api = self.client.api
+        cid = api.create_container(
+            runtime.image,
+            name=name + self._suffix,
+            labels={
+                LABEL_INVOKER: str(self.invoker_id),
+                LABEL_OWNER: self.owner,
+                LABEL_KIND: runtime.kind,
+            },
+            environment={"__OW_API_HOST": self.api_host},
+            ports=[PORT],
+            host_config=self._host_config(memory),
+        )["Id"]
+        raw = None
+        try:
+            raw = api.attach_socket(cid, params={"stdout": 1, "stderr": 1, "stream": 1})
+            api.start(cid)
+            ports = api.inspect_container(cid)["NetworkSettings"].get("Ports") or {}
+        except BaseException:
+            if raw is not None:
+                _release(raw)
+            with contextlib.suppress(Exception):
+                api.remove_container(cid, force=True)
+            raise
+        # No binding: the container exited as it started. /init will find nobody there and
+        # report it as OW does (the action did not initialize), with its output as logs.
+        binding = (ports.get(f"{PORT}/tcp") or [{"HostIp": "127.0.0.1", "HostPort": "0"}])[0]
+        return cid, binding["HostIp"] or "127.0.0.1", int(binding["HostPort"]), raw
+
+    def _host_config(self, memory: int) -> Any:
+        config = self._host_configs.get(memory)
+        if config is None:
+            config = self._host_configs[memory] = self.client.api.create_host_config(
+                mem_limit=f"{memory}m",
+                memswap_limit=f"{memory}m",
+                cpu_shares=max(1024 * memory // self.user_memory, 2),
+                cap_drop=["ALL"],
+                security_opt=["no-new-privileges"],
+                pids_limit=1024,
+                ulimits=[Ulimit(name="nofile", soft=1024, hard=1024)],
+                port_bindings={PORT: ("127.0.0.1", None)},
+                network_mode=self.network,
+                # The engine's copy of the output (`docker logs`), bounded.
+                log_config=LogConfig(type="json-file", config={"max-size": "10m"}),
+            )
+        return config
+
+    def remove(self, cid: str) -> None:
+        with contextlib.suppress(docker_errors.NotFound):
+            try:
+                self.client.api.remove_container(cid, force=True)
+            except docker_errors.APIError as exc:
+                if exc.status_code != 409:  # 409: removal already in progress
+                    raise
+
+    def oom_killed(self, cid: str) -> bool:
+        try:
+            self.client.api.wait(cid, timeout=5, condition="not-running")
+            return bool(self.client.api.inspect_container(cid)["State"].get("OOMKilled"))
+        except Exception:  # gone already, or the engine is slow: we cannot tell
+            return False
+
+    # -- images ----------------------------------------------------------------------------
+
+    async def _ensure_image(self, runtime: Runtime) -> None:
+        """The image is on the engine, pulled if need be (one look-up per image, cached)."""
+        image = runtime.image
+        if image in self._images:
+            return
+        fetching = self._fetching.get(image)
+        if fetching is None:
+            fetching = asyncio.ensure_future(self._fetch_image(runtime))
+            self._fetching[image] = fetching
+            fetching.add_done_callback(lambda _: self._fetching.pop(image, None))
+        await asyncio.shield(fetching)
+
+    async def _fetch_image(self, runtime: Runtime) -> None:
+        image = runtime.image
+        if not await self.call(self._has_image, image):
+            try:
+                await self.call(self.client.api.pull, image)
+            except Exception as exc:
+                log.info("pulling %s failed: %s", image, _reason(exc))
+            if not await self.call(self._has_image, image):
+                if runtime.kind == BLACKBOX:
+                    raise RuntimeUnavailable(pull_failed(image))
+                raise RuntimeUnavailable(
+                    f"The {runtime.kind} runtime image '{image}' is not on this invoker's "
+                    "Docker engine and could not be pulled: build the runtime images with "
+                    "`pywhisk images build`."
+                )
+        self._images.add(image)
+
+    def _has_image(self, image: str) -> bool:
+        try:
+            self.client.api.inspect_image(image)
+        except docker_errors.ImageNotFound:
+            return False
+        return True
+
+
+def _release(raw: Any) -> None:
+    """Close the SDK's side of an attach stream: its HTTP response, its file object and its
+    socket (each holds a reference; the socket closes with the last)."""
+    response = getattr(raw, "_response", None)
+    for close in (getattr(response, "close", None), raw.close, getattr(raw, "_sock", raw).close):
+        if close is not None:
+            with contextlib.suppress(Exception):
+                close()
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc)
+    for needle, reason in (
+        ("No such file or directory", "no socket there"),
+        ("Connection refused", "connection refused"),
+        ("Permission denied", "permission denied"),
+    ):
+        if needle in text:
+            return reason
+    return text
+
+
+def _start_time(pid: int) -> str:
+    """The process's start time in clock ticks since boot: with the pid, it names a process
+    uniquely (a recycled pid has another start time)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rpartition(b")")[2].split()[19].decode()
+    except (OSError, IndexError):
+        return ""
+
+
+def _owner_of(pid: int) -> str:
+    return f"{socket.gethostname()}/{pid}/{_start_time(pid)}"
+
+
+def _owner_alive(owner: str) -> bool:
+    host, _, rest = owner.partition("/")
+    pid, _, started = rest.partition("/")
+    if host != socket.gethostname() or not pid.isdigit() or not started:
+        return False
+    return _start_time(int(pid)) == started
