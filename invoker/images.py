@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from common.runtimes import Runtime, default_manifest
+from invoker import baseimage
 from invoker.baseimage import ImageError, Reporter, cache_dir, ensure_base, locked, short_id
 
 __all__ = ["DockerUnavailable", "ImageError", "connect", "ensure_images", "recipe_for"]
@@ -101,12 +102,11 @@ def ensure_images(
     report = Reporter(progress, log)
     runtimes = _select(kinds)
     client = connect()
-    report.step(f"docker engine {client.version().get('Version', '?')} reachable")
     directory = cache_dir()
     with contextlib.closing(client), locked(directory):
+        report.step(f"docker engine {client.version().get('Version', '?')} reachable")
         if base is None:
-            base_image = ensure_base(client, report, directory)
-            base_ref = "pywhisk/base:bookworm"
+            base_image, base_ref = ensure_base(client, report, directory), baseimage.BASE_IMAGE
         else:
             base_image, base_ref = _upstream_base(client, base, report), base
         built = 0
