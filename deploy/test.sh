@@ -4,11 +4,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . deploy/lib/runtimes.sh
+. deploy/lib/docker.sh
 
 install_runtimes
+ensure_docker
 
 echo "==> installing pywhisk with its test dependencies (pip)"
-python3 -m pip install -q --disable-pip-version-check -e '.[test]'
+python3 -m pip install -q --disable-pip-version-check -e '.[test,docker]'
+
+echo "==> building the runtime images (first time: debootstrap, about a minute; then cached)"
+pywhisk images build
 
 echo "==> running the test suite"
 python3 -m pytest "$@"
