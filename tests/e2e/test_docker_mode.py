@@ -1,0 +1,119 @@
+"""The seed transcript unchanged with Docker containers (`PYWHISK_CONTAINERS_URL=docker://`).
+
+Needs a Docker engine; deploy/test.sh installs and starts one, so nothing here is skipped.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from invoker.images import ensure_images
+
+from tests.support.server import StandaloneServer
+
+HELLO = {
+    "hello.php": "<?php\nfunction main(array $args) : array {\n    $name = $args['name'] ?? 'World';\n    return ['msg' => \"Hello $name\"];\n}\n",
+    "hello.py": "def main(args):\n    name = args.get('name', 'World')\n    return {'msg': f'Hello {name}'}\n",
+    "hello.js": "function main(params) {\n  return { msg: 'Hello ' + (params.name || 'World') };\n}\n",
+}
+
+Wsk = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(scope="module")
+def docker_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandaloneServer]:
+    ensure_images(progress=lambda line: None)
+    server = StandaloneServer(
+        tmp_path_factory.mktemp("docker-standalone"), env={"PYWHISK_CONTAINERS_URL": "docker://"}
+    )
+    server.start(timeout=120)
+    yield server
+    server.stop()
+    leftover = subprocess.run(
+        ["docker", "ps", "-aq", "--filter", "label=pywhisk.invoker"], capture_output=True, text=True
+    ).stdout.split()
+    assert leftover == [], "the invoker left containers behind on shutdown"
+
+
+@pytest.fixture
+def dwsk(docker_server: StandaloneServer, tmp_path: Path) -> Wsk:
+    ns = docker_server.create_namespace(f"d{os.urandom(4).hex()}", invocationsPerMinute=10_000)
+    props = tmp_path / "wskprops"
+    props.write_text(f"APIHOST={docker_server.url}\nAUTH={ns.auth}\n")
+    executable = shutil.which("wsk")
+    assert executable
+
+    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "WSK_CONFIG_FILE": str(props)}
+        done = subprocess.run(
+            [executable, *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=180
+        )
+        if check and done.returncode != 0:
+            raise AssertionError(
+                f"wsk {' '.join(args)} exited {done.returncode}:\n{done.stdout}{done.stderr}"
+            )
+        return done
+
+    return run
+
+
+@pytest.mark.parametrize("filename", sorted(HELLO))
+def test_seed_transcript(dwsk: Wsk, tmp_path: Path, filename: str) -> None:
+    (tmp_path / filename).write_text(HELLO[filename])
+    assert dwsk("action", "update", "hello", filename).stdout == "ok: updated action hello\n"
+    assert json.loads(dwsk("action", "invoke", "hello", "--result").stdout) == {
+        "msg": "Hello World"
+    }
+    done = dwsk("action", "invoke", "hello", "--result", "--param", "name", "Rob")
+    assert json.loads(done.stdout) == {"msg": "Hello Rob"}
+
+
+def test_zip_action(dwsk: Wsk, tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as z:
+        z.writestr(
+            "__main__.py",
+            "from helper import greet\ndef main(args):\n    return {'msg': greet(args.get('name', 'zip'))}\n",
+        )
+        z.writestr("helper.py", "def greet(name):\n    return 'Hi ' + name\n")
+    (tmp_path / "a.zip").write_bytes(buffer.getvalue())
+    dwsk("action", "create", "zipped", "a.zip", "--kind", "python:3.11")
+    assert json.loads(dwsk("action", "invoke", "zipped", "-r").stdout) == {"msg": "Hi zip"}
+
+
+def test_blackbox_action_from_an_image(dwsk: Wsk, tmp_path: Path) -> None:
+    """Any image speaking /init and /run works as a blackbox action (`--docker IMAGE`)."""
+    images = ensure_images(progress=lambda line: None)
+    (tmp_path / "bb.py").write_text("def main(args):\n    return {'from': 'blackbox'}\n")
+    dwsk("action", "create", "bb", "bb.py", "--docker", images["python:3.11"])
+    got = json.loads(dwsk("action", "get", "bb").stdout.split("\n", 1)[1])
+    assert got["exec"]["kind"] == "blackbox"
+    assert json.loads(dwsk("action", "invoke", "bb", "-r").stdout) == {"from": "blackbox"}
+
+
+def test_missing_image_is_a_clear_error(dwsk: Wsk) -> None:
+    dwsk("action", "create", "ghost", "--docker", "pywhisk/no-such-image:nope")
+    done = dwsk("action", "invoke", "ghost", "-b", check=False)
+    assert done.returncode != 0
+    assert (
+        "Failed to pull container image 'pywhisk/no-such-image:nope'." in done.stdout + done.stderr
+    )
+
+
+def test_activation_records_in_docker_mode(dwsk: Wsk, tmp_path: Path) -> None:
+    (tmp_path / "p.py").write_text("def main(args):\n    print('from docker')\n    return {}\n")
+    dwsk("action", "create", "printer", "p.py")
+    dwsk("action", "invoke", "printer", "-b")
+    logs = dwsk("activation", "logs", "--last").stdout
+    assert "from docker" in logs
+    record = json.loads(dwsk("activation", "get", "--last").stdout.split("\n", 1)[1])
+    notes = {a["key"]: a["value"] for a in record["annotations"]}
+    assert notes["kind"] == "python:3.11" and notes["limits"]["memory"] == 256
