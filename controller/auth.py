@@ -52,13 +52,17 @@ Caller = Annotated[Identity, Depends(identity)]
 Svc = Annotated[Services, Depends(services)]
 
 
-def own_namespace(caller: Identity, namespace: str) -> str:
-    """Resolve `_` and refuse another namespace (403), as OW entitlement does for owners."""
+def own_namespace(caller: Identity, namespace: str, entity: str | None = None) -> str:
+    """Resolve `_` and refuse another namespace (403), as OW entitlement does for owners.
+
+    `entity` (`[pkg/]name`, an activation id) completes the resource the 403 names.
+    """
     try:
         check_namespace(namespace)
     except InvalidName as e:
         raise ApiError(400, str(e)) from None
     resolved = caller.namespace if namespace == DEFAULT_NAMESPACE else namespace
     if resolved != caller.namespace:
-        raise ApiError(403)
+        fqname = f"{resolved}/{entity}" if entity else resolved
+        raise ApiError(403, f"The supplied authentication is not authorized to access '{fqname}'.")
     return resolved

@@ -27,7 +27,7 @@ ONE_MB = 1024 * 1024
 def qualify(
     caller: Identity, namespace: str, name: str, package: str | None = None
 ) -> QualifiedName:
-    ns = own_namespace(caller, namespace)
+    ns = own_namespace(caller, namespace, f"{package}/{name}" if package else name)
     try:
         check_name(name)
         if package is not None:

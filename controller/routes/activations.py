@@ -61,7 +61,7 @@ async def list_activations(namespace: str, request: Request, caller: Caller, svc
 async def _fetch(
     svc: Services, caller: Caller, namespace: str, activation_id: str
 ) -> dict[str, Any]:
-    ns = own_namespace(caller, namespace)
+    ns = own_namespace(caller, namespace, activation_id)
     problem = activation_id_error(activation_id)
     if problem:
         raise ApiError(400, problem)

@@ -99,6 +99,20 @@ async def test_other_namespaces_are_forbidden(env: tuple[httpx.AsyncClient, Iden
         assert r.status_code == 403, method
     assert (await client.get("/api/v1/namespaces/guest/activations", headers=as_other)).status_code == 403
     assert (await client.get("/api/v1/namespaces/_/actions", headers=as_other)).json() == []
+    # OW names the resource it refused (Entitlement `notAuthorizedtoAccessResource(fqname)`).
+    denied = "The supplied authentication is not authorized to access '{}'."
+    for path, fqname in (
+        ("actions/mine", "guest/mine"),
+        ("actions/pkg/mine", "guest/pkg/mine"),
+        ("actions", "guest"),
+        ("activations", "guest"),
+        ("activations/" + "a" * 32, "guest/" + "a" * 32),
+        ("limits", "guest"),
+    ):
+        r = await client.get(f"/api/v1/namespaces/guest/{path}", headers=as_other)
+        assert (r.status_code, r.json()["error"]) == (403, denied.format(fqname)), path
+    r = await client.post("/api/v1/namespaces/guest/actions/mine", headers=as_other, json={})
+    assert r.json()["error"] == denied.format("guest/mine")
 
 
 async def test_bad_input(env: tuple[httpx.AsyncClient, Identity, Identity]) -> None:
