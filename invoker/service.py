@@ -234,8 +234,11 @@ class Invoker:
             timed_out=outcome.timed_out,
         )
         doc = record.to_json()
-        await self._complete(msg, record, doc)
+        # Queue the log collection before the completion send can yield: the container may
+        # already run the next activation meanwhile, and collections are served in the order
+        # they were queued, so a later one must never get in first and take these lines.
         self._spawn(self._bookkeep(doc, prepared, outcome, proxy))
+        await self._complete(msg, record, doc)
 
     async def _complete(
         self, msg: ActivationMessage, record: Activation, doc: dict[str, Any]

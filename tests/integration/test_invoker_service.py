@@ -434,6 +434,51 @@ async def test_full_pool_buffers_until_a_container_frees(tmp_path: Path, root: P
         await close(h)
 
 
+class SlowFirstCompletion(MemoryQueue):
+    """A queue whose first completion send takes a broker round trip longer than the rest,
+    as Kafka's batching makes sends of very different latency."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.slow = True
+
+    async def send(self, topic: str, payload: bytes) -> None:
+        if topic.startswith("completed") and self.slow:
+            self.slow = False
+            await asyncio.sleep(0.3)
+        await super().send(topic, payload)
+
+
+async def test_each_record_gets_its_own_logs_whatever_the_completion_latency(
+    tmp_path: Path, root: Path
+) -> None:
+    """Two activations back to back in one container: the second runs while the first's
+    completion is still being sent, and its logs must not be taken for the first's."""
+    config = Settings(data_dir=tmp_path, user_memory=256)
+    store = SqliteStore(f"sqlite:///{tmp_path / 'store.db'}")
+    await store.open()
+    queue = SlowFirstCompletion()
+    completions = await queue.consumer("completed0", "test")
+    factory = factory_from_url(f"process://{root}", config)
+    invoker = Invoker(config, store, queue, factory, 0, prewarm=False)
+    await invoker.start()
+    h = Harness(store, queue, invoker, completions)
+    try:
+        doc_id = await h.put_action(
+            "say", "def main(a):\n    print('run', a['n'])\n    return {}\n"
+        )
+        msgs = [h.message(doc_id, {"n": i}) for i in range(2)]
+        for m in msgs:
+            await h.send(m)
+        for _ in msgs:
+            await h.completion()
+        for i, m in enumerate(msgs):
+            logs = (await h.record(m.activation_id))["logs"]
+            assert [line.split("stdout: ")[1] for line in logs] == [f"run {i}"], logs
+    finally:
+        await close(h)
+
+
 async def test_action_bigger_than_the_invoker(tmp_path: Path, root: Path) -> None:
     h = await make_harness(tmp_path, root, user_memory=128)
     try:
