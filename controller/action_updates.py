@@ -10,7 +10,7 @@ import base64
 import binascii
 import re
 
-from common.entities import Action, ActionLimits, ActionPut, Exec, ExecPut, KeyValue, LimitRanges
+from common.entities import Action, ActionLimits, ActionPut, Exec, ExecPut, LimitRanges
 from common.entities import params as P
 from common.names import QualifiedName
 from common.runtimes import BLACKBOX, SEQUENCE, Manifest
@@ -115,7 +115,3 @@ def update_action(
             "updated": now,
         }
     )
-
-
-def init_keys(parameters: tuple[KeyValue, ...]) -> tuple[str, ...]:
-    return tuple(p.key for p in parameters if p.init)

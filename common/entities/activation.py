@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from common import jsonio
-from common.entities.params import KeyValue, Params
+from common.entities.params import Params
 from common.entities.params import get as get_param
 
 
@@ -123,7 +123,3 @@ def summary(doc: dict[str, Any]) -> dict[str, Any]:
     if "end" in doc:
         out["statusCode"] = doc["response"].get("statusCode", 0)
     return out
-
-
-def annotations(**values: Any) -> Params:
-    return tuple(KeyValue(key=k, value=v) for k, v in values.items())

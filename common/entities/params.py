@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
@@ -32,10 +32,6 @@ def to_dict(params: Iterable[KeyValue]) -> dict[str, Any]:
 
 def to_json(params: Iterable[KeyValue]) -> list[dict[str, Any]]:
     return [p.to_json() for p in params]
-
-
-def from_dict(values: Mapping[str, Any]) -> Params:
-    return tuple(KeyValue(key=k, value=v) for k, v in values.items())
 
 
 def get(params: Iterable[KeyValue], key: str, default: Any = None) -> Any:
