@@ -112,7 +112,8 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
 
 
 def run(settings: Settings, on_ready: Callable[[str], None] | None = None) -> None:
-    """Run until SIGINT/SIGTERM (uvicorn catches them and shuts down gracefully), on uvloop."""
+    """Run until SIGINT/SIGTERM (handled by `serve`: stop serving, drain the invoker,
+    flush the store), on uvloop when it is installed."""
     try:
         import uvloop
     except ImportError:
