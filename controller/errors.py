@@ -91,10 +91,6 @@ def install(app: FastAPI) -> None:
         )
         return error_response(request, 400, f"The request content was malformed:\n{detail}")
 
-    async def unexpected(request: Request, exc: Exception) -> Response:
-        return error_response(request, 500, INTERNAL)
-
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(RequestValidationError, validation_error)
-    app.add_exception_handler(Exception, unexpected)

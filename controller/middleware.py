@@ -3,15 +3,23 @@
 Assigns the transaction id (from `X-Request-ID` or fresh), echoes it back, adds the
 REST API's CORS headers and answers any OPTIONS under /api/v1 without auth (§1.1).
 Web action CORS (§5) is handled by the web routes themselves.
+
+It also turns an unexpected exception into OW's 500: Starlette would answer it from its
+ServerErrorMiddleware, outside every user middleware, so without the headers added here.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from common import jsonio
 from common.ids import new_transaction_id
+from controller.errors import INTERNAL
+
+log = logging.getLogger("pywhisk.controller")
 
 _CORS = [
     (b"access-control-allow-origin", b"*"),
@@ -48,11 +56,25 @@ class TransactionMiddleware:
                 await send({"type": "http.response.body", "body": b""})
                 return
 
+        started = False
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers: list[Any] = list(message.get("headers", ()))
                 headers.extend(extra)
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception:
+            if started:  # too late for an error response: let the server drop the connection
+                raise
+            log.exception("%s %s failed (transaction %s)", scope["method"], path, transid)
+            body = jsonio.dumps({"error": INTERNAL, "code": transid})
+            headers = [(b"content-type", b"application/json"), *extra]
+            headers.append((b"content-length", str(len(body)).encode()))
+            await send({"type": "http.response.start", "status": 500, "headers": headers})
+            await send({"type": "http.response.body", "body": body})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -178,3 +179,16 @@ async def test_cors_and_request_id(env: tuple[httpx.AsyncClient, Identity, Ident
     assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "*"
     r = await client.get("/api/v1/namespaces/_/actions", headers={"X-Request-ID": "abc123"})
     assert r.headers["x-request-id"] == "abc123"
+
+
+async def test_an_internal_failure_is_a_500_in_the_openwhisk_shape(tmp_path: Path, env: tuple[httpx.AsyncClient, Identity, Identity]) -> None:
+    """Like every other error: JSON `{error, code}`, the request id echoed, CORS headers."""
+    client, _, _ = env
+    await client.get("/api/v1/namespaces/_/actions")  # signed in: the subjects stay readable
+    with sqlite3.connect(tmp_path / "db.sqlite") as other:  # a real store failure
+        other.execute("DROP TABLE entities")
+    r = await client.get("/api/v1/namespaces/_/actions/hello", headers={"X-Request-ID": "req-500"})
+    assert r.status_code == 500
+    assert r.json() == {"error": "There was an error processing your request.", "code": "req-500"}
+    assert r.headers["x-request-id"] == "req-500"
+    assert r.headers["access-control-allow-origin"] == "*"
