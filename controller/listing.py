@@ -22,11 +22,23 @@ def _int(params: QueryParams, name: str, collection: str) -> int | None:
         raise ApiError(400, f"The value '{raw}' is not an integer for {collection}.") from None
 
 
+_TRUE = frozenset({"true", "yes", "on", "1"})
+_FALSE = frozenset({"false", "no", "off", "0"})
+
+
 def flag(params: QueryParams, name: str, default: bool = False) -> bool:
+    """A boolean query parameter, read as OpenWhisk's (akka-http) unmarshaller reads it."""
     raw = params.get(name)
     if raw is None:
         return default
-    return raw.lower() == "true"
+    value = raw.lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ApiError(
+        400, f"The query parameter '{name}' was malformed:\n'{raw}' is not a valid Boolean value"
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,9 @@ async def env(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Identity
     other = await ensure_namespace(store, "other")
     app = create_app(services, manage_services=False)
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://test", headers=basic(guest)) as client:
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://test", headers=basic(guest)
+    ) as client:
         yield client, guest, other
     await services.stop()
     await store.close()
@@ -54,7 +56,10 @@ async def test_info_routes_need_no_auth(env: tuple[httpx.AsyncClient, Identity, 
 
 async def test_auth_required_and_checked(env: tuple[httpx.AsyncClient, Identity, Identity]) -> None:
     client, guest, _ = env
-    for headers in ({"Authorization": ""}, {"Authorization": "Basic " + base64.b64encode(f"{guest.uuid}:nope".encode()).decode()}):
+    for headers in (
+        {"Authorization": ""},
+        {"Authorization": "Basic " + base64.b64encode(f"{guest.uuid}:nope".encode()).decode()},
+    ):
         r = await client.get("/api/v1/namespaces/_/actions", headers=headers)
         assert r.status_code == 401
         assert r.headers["www-authenticate"] == 'Basic realm="OpenWhisk secure realm"'
@@ -71,13 +76,18 @@ async def test_namespaces_and_limits(env: tuple[httpx.AsyncClient, Identity, Ide
 
 async def test_action_crud(env: tuple[httpx.AsyncClient, Identity, Identity]) -> None:
     client, _, _ = env
-    r = await client.put("/api/v1/namespaces/_/actions/hello", json={"exec": CODE, "parameters": [{"key": "a", "value": 1}]})
+    r = await client.put(
+        "/api/v1/namespaces/_/actions/hello",
+        json={"exec": CODE, "parameters": [{"key": "a", "value": 1}]},
+    )
     assert r.status_code == 200, r.text
     created = r.json()
     assert created["namespace"] == "guest" and created["exec"]["code"] == CODE["code"]
     r = await client.put("/api/v1/namespaces/_/actions/hello", json={"exec": CODE})
     assert (r.status_code, r.json()["error"]) == (409, "resource already exists")
-    r = await client.put("/api/v1/namespaces/guest/actions/hello?overwrite=true", json={"limits": {"timeout": 5000}})
+    r = await client.put(
+        "/api/v1/namespaces/guest/actions/hello?overwrite=true", json={"limits": {"timeout": 5000}}
+    )
     assert r.status_code == 200
     assert r.json()["version"] == "0.0.2" and r.json()["limits"]["timeout"] == 5000
     assert r.json()["parameters"] == [{"key": "a", "value": 1}]
@@ -91,14 +101,20 @@ async def test_action_crud(env: tuple[httpx.AsyncClient, Identity, Identity]) ->
     assert (await client.delete("/api/v1/namespaces/_/actions/hello")).status_code == 404
 
 
-async def test_other_namespaces_are_forbidden(env: tuple[httpx.AsyncClient, Identity, Identity]) -> None:
+async def test_other_namespaces_are_forbidden(
+    env: tuple[httpx.AsyncClient, Identity, Identity],
+) -> None:
     client, _, other = env
     await client.put("/api/v1/namespaces/_/actions/mine", json={"exec": CODE})
     as_other = basic(other)
     for method in ("GET", "DELETE", "POST", "PUT"):
-        r = await client.request(method, "/api/v1/namespaces/guest/actions/mine", headers=as_other, json={})
+        r = await client.request(
+            method, "/api/v1/namespaces/guest/actions/mine", headers=as_other, json={}
+        )
         assert r.status_code == 403, method
-    assert (await client.get("/api/v1/namespaces/guest/activations", headers=as_other)).status_code == 403
+    assert (
+        await client.get("/api/v1/namespaces/guest/activations", headers=as_other)
+    ).status_code == 403
     assert (await client.get("/api/v1/namespaces/_/actions", headers=as_other)).json() == []
     # OW names the resource it refused (Entitlement `notAuthorizedtoAccessResource(fqname)`).
     denied = "The supplied authentication is not authorized to access '{}'."
@@ -119,15 +135,27 @@ async def test_other_namespaces_are_forbidden(env: tuple[httpx.AsyncClient, Iden
 async def test_bad_input(env: tuple[httpx.AsyncClient, Identity, Identity]) -> None:
     client, _, _ = env
     r = await client.put("/api/v1/namespaces/_/actions/bad", content=b"{nope")
-    assert r.status_code == 400 and r.json()["error"].startswith("The request content was malformed:")
-    r = await client.put("/api/v1/namespaces/_/actions/bad", json={"exec": {"kind": "fortran:77", "code": "x"}})
+    assert r.status_code == 400 and r.json()["error"].startswith(
+        "The request content was malformed:"
+    )
+    r = await client.put(
+        "/api/v1/namespaces/_/actions/bad", json={"exec": {"kind": "fortran:77", "code": "x"}}
+    )
     assert r.status_code == 400 and "'fortran:77' is not supported" in r.json()["error"]
     r = await client.put("/api/v1/namespaces/_/actions/bad", json={"parameters": "x"})
     assert r.status_code == 400
-    r = await client.put("/api/v1/namespaces/_/actions/bad", json={"exec": CODE, "limits": {"memory": 4096}})
-    assert (r.status_code, r.json()["error"]) == (400, "memory size 4096 MB exceeds allowed threshold of 512 MB")
+    r = await client.put(
+        "/api/v1/namespaces/_/actions/bad", json={"exec": CODE, "limits": {"memory": 4096}}
+    )
+    assert (r.status_code, r.json()["error"]) == (
+        400,
+        "memory size 4096 MB exceeds allowed threshold of 512 MB",
+    )
     r = await client.put("/api/v1/namespaces/_/actions/bad%24name", json={"exec": CODE})
-    assert (r.status_code, r.json()["error"]) == (400, "The name of the entity contains illegal characters.")
+    assert (r.status_code, r.json()["error"]) == (
+        400,
+        "The name of the entity contains illegal characters.",
+    )
     big = {"exec": CODE, "parameters": [{"key": "k", "value": "x" * (1024 * 1024 + 10)}]}
     r = await client.put("/api/v1/namespaces/_/actions/bad", json=big)
     assert r.status_code == 413 and r.json()["error"].startswith("parameters larger than allowed")
@@ -135,24 +163,36 @@ async def test_bad_input(env: tuple[httpx.AsyncClient, Identity, Identity]) -> N
     assert r.status_code == 404
     r = await client.patch("/api/v1/namespaces/_/actions/x")
     assert r.status_code == 405 and "error" in r.json()
-    assert (await client.get("/api/v1/nowhere")).json()["error"] == "The requested resource does not exist."
+    assert (await client.get("/api/v1/nowhere")).json()[
+        "error"
+    ] == "The requested resource does not exist."
     # Nothing was stored by any of that.
     assert (await client.get("/api/v1/namespaces/_/actions?count=true")).json() == {"actions": 0}
 
 
-async def test_invoke_rejections_before_queueing(env: tuple[httpx.AsyncClient, Identity, Identity]) -> None:
+async def test_invoke_rejections_before_queueing(
+    env: tuple[httpx.AsyncClient, Identity, Identity],
+) -> None:
     client, _, _ = env
     await client.put("/api/v1/namespaces/_/actions/hello", json={"exec": CODE})
     r = await client.post("/api/v1/namespaces/_/actions/hello", content=b"x" * (1024 * 1024 + 1))
-    assert (r.status_code, r.json()["error"]) == (413, "Request larger than allowed: 1048577 > 1048576 bytes.")
+    assert (r.status_code, r.json()["error"]) == (
+        413,
+        "Request larger than allowed: 1048577 > 1048576 bytes.",
+    )
     r = await client.post("/api/v1/namespaces/_/actions/hello?blocking=true&timeout=70000", json={})
-    assert (r.status_code, r.json()["error"]) == (400, "Timeout must be number of milliseconds up to 60000.")
+    assert (r.status_code, r.json()["error"]) == (
+        400,
+        "Timeout must be number of milliseconds up to 60000.",
+    )
     assert (await client.post("/api/v1/namespaces/_/actions/missing", json={})).status_code == 404
     r = await client.post("/api/v1/namespaces/_/actions/hello", content=b'"text"')
     assert r.status_code == 400
 
 
-async def test_activation_queries_validate(env: tuple[httpx.AsyncClient, Identity, Identity]) -> None:
+async def test_activation_queries_validate(
+    env: tuple[httpx.AsyncClient, Identity, Identity],
+) -> None:
     client, _, _ = env
     base = "/api/v1/namespaces/_/activations"
     assert (await client.get(base)).json() == []
@@ -181,7 +221,9 @@ async def test_cors_and_request_id(env: tuple[httpx.AsyncClient, Identity, Ident
     assert r.headers["x-request-id"] == "abc123"
 
 
-async def test_an_internal_failure_is_a_500_in_the_openwhisk_shape(tmp_path: Path, env: tuple[httpx.AsyncClient, Identity, Identity]) -> None:
+async def test_an_internal_failure_is_a_500_in_the_openwhisk_shape(
+    tmp_path: Path, env: tuple[httpx.AsyncClient, Identity, Identity]
+) -> None:
     """Like every other error: JSON `{error, code}`, the request id echoed, CORS headers."""
     client, _, _ = env
     await client.get("/api/v1/namespaces/_/actions")  # signed in: the subjects stay readable
@@ -192,3 +234,20 @@ async def test_an_internal_failure_is_a_500_in_the_openwhisk_shape(tmp_path: Pat
     assert r.json() == {"error": "There was an error processing your request.", "code": "req-500"}
     assert r.headers["x-request-id"] == "req-500"
     assert r.headers["access-control-allow-origin"] == "*"
+
+
+async def test_boolean_query_parameters(env: tuple[httpx.AsyncClient, Identity, Identity]) -> None:
+    client, _, _ = env
+    await client.put("/api/v1/namespaces/_/actions/hello", json={"exec": CODE})
+    for value in ("false", "0", "no", "off"):
+        r = await client.get(f"/api/v1/namespaces/_/actions/hello?code={value}")
+        assert "code" not in r.json()["exec"], value
+    for value in ("true", "1", "yes", "ON"):
+        r = await client.get(f"/api/v1/namespaces/_/actions/hello?code={value}")
+        assert "code" in r.json()["exec"], value
+    r = await client.get("/api/v1/namespaces/_/actions/hello?code=maybe")
+    assert r.status_code == 400
+    assert (
+        r.json()["error"]
+        == "The query parameter 'code' was malformed:\n'maybe' is not a valid Boolean value"
+    )
