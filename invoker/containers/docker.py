@@ -274,6 +274,11 @@ class DockerContainerFactory(ContainerFactory):
 
     def _connect(self) -> Any:
         try:
+            if self.engine.startswith("unix://"):
+                # The SDK leaks the socket of a failed unix connect: find out ourselves first.
+                with socket.socket(socket.AF_UNIX) as probe:
+                    probe.settimeout(_API_TIMEOUT)
+                    probe.connect(self.engine.removeprefix("unix://"))
             client = docker.from_env(timeout=_API_TIMEOUT)
             client.ping()
         except Exception as exc:  # DockerException, requests' errors, OSError: no engine
@@ -351,18 +356,14 @@ class DockerContainerFactory(ContainerFactory):
 
     def _start(self, name: str, runtime: Runtime, memory: int) -> tuple[str, str, int, Any]:
         api = self.client.api
-        cid = api.create_container(
-            runtime.image,
-            name=name + self._suffix,
-            labels={
-                LABEL_INVOKER: str(self.invoker_id),
-                LABEL_OWNER: self.owner,
-                LABEL_KIND: runtime.kind,
-            },
-            environment={"__OW_API_HOST": self.api_host},
-            ports=[PORT],
-            host_config=self._host_config(memory),
-        )["Id"]
+        try:
+            cid = self._create(name + self._suffix, runtime, memory)
+        except docker_errors.APIError as exc:
+            if exc.status_code != 409 or self._suffix:
+                raise
+            # The name is taken: someone else's live invoker names containers as we do.
+            self._suffix = "_" + secrets.token_hex(3)
+            cid = self._create(name + self._suffix, runtime, memory)
         raw = None
         try:
             raw = api.attach_socket(cid, params={"stdout": 1, "stderr": 1, "stream": 1})
@@ -378,6 +379,20 @@ class DockerContainerFactory(ContainerFactory):
         # report it as OW does (the action did not initialize), with its output as logs.
         binding = (ports.get(f"{PORT}/tcp") or [{"HostIp": "127.0.0.1", "HostPort": "0"}])[0]
         return cid, binding["HostIp"] or "127.0.0.1", int(binding["HostPort"]), raw
+
+    def _create(self, name: str, runtime: Runtime, memory: int) -> str:
+        return self.client.api.create_container(  # type: ignore[no-any-return]
+            runtime.image,
+            name=name,
+            labels={
+                LABEL_INVOKER: str(self.invoker_id),
+                LABEL_OWNER: self.owner,
+                LABEL_KIND: runtime.kind,
+            },
+            environment={"__OW_API_HOST": self.api_host},
+            ports=[PORT],
+            host_config=self._host_config(memory),
+        )["Id"]
 
     def _host_config(self, memory: int) -> Any:
         config = self._host_configs.get(memory)
@@ -462,9 +477,11 @@ def _release(raw: Any) -> None:
 
 
 def _reason(exc: BaseException) -> str:
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror.lower()
     text = str(exc)
     for needle, reason in (
-        ("No such file or directory", "no socket there"),
+        ("No such file or directory", "no such file or directory"),
         ("Connection refused", "connection refused"),
         ("Permission denied", "permission denied"),
     ):
