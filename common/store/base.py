@@ -1,8 +1,9 @@
 """The store family: entities, activation records and subjects (namespaces + keys).
 
-Implementations: `SqliteStore` (standalone), `CouchDBStore` (cluster, later). Every one passes
-`tests/contract/test_store_contract.py`. Documents are plain JSON dicts in OpenWhisk's shape;
-revisions are opaque strings used for optimistic concurrency (CouchDB `_rev` semantics).
+Implementations: `SqliteStore` (standalone), `CouchDBStore` (cluster). Every one passes the
+contract suite `tests/contract/store_behavior.py`. Documents are plain JSON dicts in
+OpenWhisk's shape; revisions are opaque strings used for optimistic concurrency (CouchDB
+`_rev` semantics).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ Doc = dict[str, Any]
 
 STORES = {
     "sqlite": "common.store.sqlite:SqliteStore",
+    "couchdb": "common.store.couchdb:CouchDBStore",
 }
 
 

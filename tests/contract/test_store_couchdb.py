@@ -1,0 +1,328 @@
+"""The store contract against a real CouchDB HTTP API, plus what only CouchDB brings.
+
+The server here is pouchdb-server 4.2.0 (`tests/support/couchdb.py` installs and starts it):
+what these tests check is our side of the CouchDB HTTP API — the requests couchdb3 sends
+for us, percent-encoded ids, revisions and 409s, `_bulk_docs` answers, view keys and ranges,
+`_count` reductions, linked documents via include_docs, `validate_doc_update` refusals,
+`/_session` cookie login — as pouchdb-server implements them.
+
+Not checked here, only against real CouchDB 3 (docker-compose runs it): the map functions
+on CouchDB's SpiderMonkey (they are plain ES5 for that reason), CouchDB's exact error
+bodies (an unparsable revision is a 400 there, a 404 on pouchdb-server; both are mapped to
+`Conflict`), `_bulk_docs` answers in request order (matched by id here, so either works),
+a linked document that is missing (`"doc": null` there, absent here; both handled),
+clustered quorum reads (n=3), `max_document_size` (8 MB by default: a bigger action or
+record is refused there), session-cookie expiry and renewal, and view build times on a
+large database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from common.entities import Identity, NamespaceLimits
+from common.store.base import Conflict, StoreError, store_from_url
+from common.store.couchdb import CouchDBStore, parse_url
+from common.store.couchdb_design import ACTIVATIONS, SUBJECTS, WHISKS
+from tests.contract.store_behavior import StoreBehavior, activation, entity
+from tests.support.couchdb import PouchDBServer, TcpGate, couchdb_server
+
+__all__ = ["couchdb_server"]  # the session fixture, used by the fixtures below
+
+_prefixes = itertools.count()
+
+
+@pytest.fixture
+def prefix(couchdb_server: PouchDBServer) -> Iterator[str]:
+    """Databases of this test's own, dropped after it."""
+    name = f"t{next(_prefixes)}_"
+    yield name
+    couchdb_server.drop_databases(name)
+
+
+@pytest.fixture
+async def store(couchdb_server: PouchDBServer, prefix: str) -> AsyncIterator[CouchDBStore]:
+    s = store_from_url(couchdb_server.store_url(prefix))
+    assert isinstance(s, CouchDBStore)
+    await s.open()
+    yield s
+    await s.close()
+
+
+class TestCouchDBStore(StoreBehavior):
+    pass
+
+
+def count_requests(store: CouchDBStore) -> list[str]:
+    """Every HTTP request the store sends from now on, as `METHOD path`."""
+    seen: list[str] = []
+
+    async def record(request: httpx.Request) -> None:
+        seen.append(f"{request.method} {request.url.raw_path.decode()}")
+
+    assert store._couch is not None
+    store._couch._server.session.event_hooks["request"].append(record)
+    return seen
+
+
+# -- ids ----------------------------------------------------------------------------------------
+async def test_ids_keep_slashes_spaces_and_at_signs(
+    store: CouchDBStore, couchdb_server: PouchDBServer
+) -> None:
+    """The real OpenWhisk id is the CouchDB `_id`, not an attachment of `ns`."""
+    odd = "ns/pkg 1/my act@1"
+    rev = await store.entities.put(odd, entity("ns/pkg 1", "my act@1"), None)
+    found = await store.entities.get(odd)
+    assert found is not None and found == (entity("ns/pkg 1", "my act@1"), rev)
+    assert await store.entities.get("ns") is None
+    await store.activations.put(activation("ns", "e" * 32, 7, "ns/pkg 1/my act@1"))
+    assert await store.activations.list("ns", name="pkg 1/my act@1") != []
+    subject = Identity(namespace="ns", subject="someone@example.com/x", uuid="u", key="k")
+    await store.subjects.put(subject)
+    assert await store.subjects.by_auth("u", "k") == subject
+    with couchdb_server.client() as client:
+        ids = {
+            family: [r["id"] for r in client.get(f"/{db}/_all_docs").json()["rows"]]
+            for family, db in store.databases.items()
+        }
+    assert ids["whisks"] == [f"_design/{WHISKS}", odd]
+    assert ids["activations"] == [f"_design/{ACTIVATIONS}", f"ns/{'e' * 32}"]
+    assert ids["subjects"] == [f"_design/{SUBJECTS}", "someone@example.com/x"]
+    await store.entities.delete(odd, rev)
+    assert await store.entities.get(odd) is None
+
+
+async def test_design_documents_are_not_entities(store: CouchDBStore) -> None:
+    assert await store.entities.get(f"_design/{WHISKS}") is None
+
+
+# -- design documents ---------------------------------------------------------------------------
+def design_revs(server: PouchDBServer, store: CouchDBStore) -> dict[str, str]:
+    with server.client() as client:
+        return {
+            db: client.get(f"/{db}/_design/{name}").json()["_rev"]
+            for db, name in zip(
+                store.databases.values(), (WHISKS, ACTIVATIONS, SUBJECTS), strict=True
+            )
+        }
+
+
+async def test_design_documents_are_created_once_and_survive_reopen(
+    couchdb_server: PouchDBServer, prefix: str
+) -> None:
+    url = couchdb_server.store_url(prefix)
+    first = CouchDBStore(url)
+    await first.open()
+    revs = design_revs(couchdb_server, first)
+    assert all(rev.startswith("1-") for rev in revs.values())
+    await first.entities.put("ns/p/a", entity("ns/p", "a", updated=5), None)
+    await first.activations.put(activation("ns", "b" * 32, 1, "ns/p/a"))
+    await first.subjects.put(Identity(namespace="ns", subject="s", uuid="u", key="k"))
+    await first.close()  # flushes write-behind activations
+
+    # Two processes opening at once (two controllers starting) find them there.
+    again, other = CouchDBStore(url), CouchDBStore(url)
+    await asyncio.gather(again.open(), other.open())
+    await other.close()
+    try:
+        assert design_revs(couchdb_server, again) == revs
+        assert [d["name"] for d in await again.entities.list("ns", "action")] == ["a"]
+        assert await again.entities.count("ns", "action", package="p") == 1
+        assert await again.activations.count("ns", name="p/a") == 1
+        assert (await again.subjects.by_auth("u", "k")) is not None
+    finally:
+        await again.close()
+
+
+# -- revisions ----------------------------------------------------------------------------------
+async def test_a_concurrent_update_from_another_process_conflicts(
+    store: CouchDBStore, couchdb_server: PouchDBServer, prefix: str
+) -> None:
+    """Two controllers (two clients, two sessions) update one action from the same revision."""
+    other = CouchDBStore(couchdb_server.store_url(prefix))
+    await other.open()
+    try:
+        rev = await store.entities.put("ns/a", entity("ns", "a", v=0), None)
+        seen = await other.entities.get("ns/a")
+        assert seen is not None and seen[1] == rev
+        results = await asyncio.gather(
+            store.entities.put("ns/a", entity("ns", "a", v=1), rev),
+            other.entities.put("ns/a", entity("ns", "a", v=2), rev),
+            return_exceptions=True,
+        )
+        assert sorted(type(r).__name__ for r in results) == ["Conflict", "str"]
+        winner = next(r for r in results if isinstance(r, str))
+        found = await other.entities.get("ns/a")
+        assert found is not None and found[1] == winner
+        with pytest.raises(Conflict):
+            await other.entities.delete("ns/a", rev)
+        with pytest.raises(Conflict):
+            await other.entities.put("ns/a", entity("ns", "a"), "not-a-revision")
+        await other.entities.delete("ns/a", winner)
+    finally:
+        await other.close()
+
+
+# -- activation write-behind ----------------------------------------------------------------------
+async def test_a_refused_flush_keeps_its_records(
+    store: CouchDBStore, couchdb_server: PouchDBServer
+) -> None:
+    """CouchDB refuses the records (here a validate_doc_update veto, as a full disk or an
+    operator's rule would): they stay queued and are retried; reads still answer."""
+    db = store.databases["activations"]
+    veto = {"validate_doc_update": "function () { throw({forbidden: 'disk full'}); }"}
+    with couchdb_server.client() as client:
+        veto_rev = client.put(f"/{db}/_design/veto", json=veto).raise_for_status().json()["rev"]
+    await store.activations.put(activation("ns", "c" * 32, 1))
+    await asyncio.sleep(0.1)  # the background flush is refused at least once
+    assert store._activations.pending == 1
+    assert await store.activations.list("ns") == []
+    with couchdb_server.client() as client:
+        client.delete(f"/{db}/_design/veto", params={"rev": veto_rev}).raise_for_status()
+    async with asyncio.timeout(10):
+        while await store.activations.get("ns", "c" * 32) is None:  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
+    assert store._activations.pending == 0
+
+
+async def test_a_network_cut_loses_no_record(couchdb_server: PouchDBServer, prefix: str) -> None:
+    """CouchDB unreachable: reads fail, records wait in the queue, and are written once the
+    network is back; the store's connections recover by themselves."""
+    gate = TcpGate(couchdb_server.port)
+    await gate.restore()
+    store = CouchDBStore(couchdb_server.store_url(prefix, port=gate.port))
+    await store.open()
+    try:
+        await store.activations.put(activation("ns", "1" * 32, 1))
+        await store._activations.flush()
+        await gate.cut()
+        for i in range(2, 5):
+            await store.activations.put(activation("ns", f"{i}" * 32, i))
+        await asyncio.sleep(0.2)  # the flusher fails, backs off
+        assert store._activations.pending == 3
+        with pytest.raises(StoreError, match="unreachable"):
+            await store.activations.list("ns")
+        await gate.restore()
+        async with asyncio.timeout(15):
+            while store._activations.pending:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+        assert await store.activations.count("ns") == 4
+    finally:
+        await store.close()
+        await gate.cut()
+    direct = CouchDBStore(couchdb_server.store_url(prefix))
+    await direct.open()
+    try:
+        ids = {d["activationId"] for d in await direct.activations.list("ns")}
+        assert ids == {f"{i}" * 32 for i in range(1, 5)}
+    finally:
+        await direct.close()
+
+
+async def test_records_put_during_a_flush_are_flushed_too(store: CouchDBStore) -> None:
+    """A record queued while a batch is on its way is not left behind when it lands."""
+    await store.activations.put(activation("ns", "0" * 32, 0))
+    await asyncio.sleep(0.025)  # the first batch is posted now
+    await store.activations.put(activation("ns", "1" * 32, 1))
+    async with asyncio.timeout(5):
+        while store._activations.pending:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+    assert await store.activations.count("ns") == 2
+
+
+async def test_the_same_record_twice_is_stored_once(store: CouchDBStore) -> None:
+    doc = activation("ns", "a" * 32, 1)
+    await store.activations.put(doc)
+    await store._activations.flush()
+    await store.activations.put(doc)  # a retry whose first answer was lost: a 409, stored
+    await store._activations.flush()
+    assert await store.activations.list("ns") == [doc]
+
+
+# -- the hot path -------------------------------------------------------------------------------
+async def test_hot_path_reads_are_one_request_each(store: CouchDBStore) -> None:
+    await store.entities.put("ns/a", entity("ns", "a"), None)
+    await store.subjects.put(Identity(namespace="ns", subject="s", uuid="u", key="k"))
+    seen = count_requests(store)
+    assert await store.entities.get("ns/a") is not None
+    assert len(seen) == 1 and seen[0].startswith("GET ") and seen[0].endswith("/ns%2Fa")
+    seen.clear()
+    assert await store.subjects.by_auth("u", "k") is not None
+    assert len(seen) == 1 and "/_view/identities" in seen[0]
+    seen.clear()
+    assert await store.activations.get("ns", "f" * 32) is None
+    assert len(seen) == 1
+
+
+# -- subjects in OpenWhisk's shape --------------------------------------------------------------
+async def test_subjects_are_stored_as_openwhisk_keeps_them(
+    store: CouchDBStore, couchdb_server: PouchDBServer
+) -> None:
+    first = Identity(namespace="ns1", subject="alice", uuid="u1", key="k1")
+    second = Identity(namespace="ns2", subject="alice", uuid="u2", key="k2")
+    await asyncio.gather(store.subjects.put(first), store.subjects.put(second))
+    await store.subjects.put(
+        second.model_copy(update={"limits": NamespaceLimits(firesPerMinute=3)})
+    )
+    db = store.databases["subjects"]
+    with couchdb_server.client() as client:
+        alice = client.get(f"/{db}/alice").json()
+        limits = client.get(f"/{db}/ns2%2Flimits").json()
+        assert client.get(f"/{db}/ns1%2Flimits").status_code == 404
+    assert alice["subject"] == "alice"
+    assert sorted(alice["namespaces"], key=lambda n: n["name"]) == [
+        {"name": "ns1", "uuid": "u1", "key": "k1"},
+        {"name": "ns2", "uuid": "u2", "key": "k2"},
+    ]
+    assert limits["firesPerMinute"] == 3
+    # A namespace handed to another subject leaves the first one.
+    await store.subjects.put(first.model_copy(update={"subject": "bob"}))
+    assert [i.subject for i in await store.subjects.all()] == ["bob", "alice"]
+    assert await store.subjects.delete("ns2") is True
+    with couchdb_server.client() as client:
+        assert client.get(f"/{db}/alice").status_code == 404  # no namespace left
+        assert client.get(f"/{db}/ns2%2Flimits").status_code == 404
+
+
+async def test_blocked_subjects_do_not_authenticate(
+    store: CouchDBStore, couchdb_server: PouchDBServer
+) -> None:
+    await store.subjects.put(Identity(namespace="ns", subject="mallory", uuid="u", key="k"))
+    db = store.databases["subjects"]
+    with couchdb_server.client() as client:
+        doc: dict[str, Any] = client.get(f"/{db}/mallory").json()
+        client.put(f"/{db}/mallory", json={**doc, "blocked": True}).raise_for_status()
+    assert await store.subjects.by_auth("u", "k") is None
+
+
+# -- URLs ---------------------------------------------------------------------------------------
+def test_url_parts() -> None:
+    assert parse_url("couchdb://ad%40min:p%3Ass@db.local/whisk_") == (
+        "http://db.local:5984",
+        "ad@min",
+        "p:ss",
+        "whisk_",
+    )
+    assert parse_url("couchdb://u:p@[::1]:6984")[0] == "http://[::1]:6984"
+    with pytest.raises(ValueError, match="prefix"):
+        parse_url("couchdb://u:p@h:5984/Bad")
+
+
+def test_unknown_scheme_names_couchdb() -> None:
+    with pytest.raises(ValueError, match="couchdb://"):
+        store_from_url("mongo://x")
+
+
+async def test_wrong_password_is_a_store_error(couchdb_server: PouchDBServer, prefix: str) -> None:
+    store = CouchDBStore(couchdb_server.store_url(prefix).replace(":secret@", ":wrong@"))
+    started = time.monotonic()
+    with pytest.raises(StoreError):
+        await store.open()
+    assert time.monotonic() - started < 5
