@@ -141,6 +141,27 @@ async def test_design_documents_are_created_once_and_survive_reopen(
         await again.close()
 
 
+async def test_a_changed_design_document_is_left_alone_with_a_warning(
+    couchdb_server: PouchDBServer, prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A view changed without a new version in its name: one release's processes must not
+    rewrite another's views, so it stays as it is and the operator is told."""
+    first = CouchDBStore(couchdb_server.store_url(prefix))
+    await first.open()
+    await first.close()
+    db = first.databases["whisks"]
+    with couchdb_server.client() as client:
+        design = client.get(f"/{db}/_design/{WHISKS}").json()
+        design["views"]["entities"]["map"] += " "
+        changed = client.put(f"/{db}/_design/{WHISKS}", json=design).raise_for_status()
+    second = CouchDBStore(couchdb_server.store_url(prefix))
+    with caplog.at_level("WARNING", logger="common.store.couchdb"):
+        await second.open()
+    await second.close()
+    assert f"{db}/_design/{WHISKS} differs" in caplog.text
+    assert design_revs(couchdb_server, second)[db] == changed.json()["rev"]
+
+
 # -- revisions ----------------------------------------------------------------------------------
 async def test_a_concurrent_update_from_another_process_conflicts(
     store: CouchDBStore, couchdb_server: PouchDBServer, prefix: str
