@@ -82,7 +82,7 @@ class ContainerFactoryBehavior:
     @staticmethod
     async def eventually(probe: Any, container: Container, expected: bool) -> None:
         async with asyncio.timeout(5):
-            while await probe(container) != expected:
+            while await probe(container) != expected:  # noqa: ASYNC110 - polling the system
                 await asyncio.sleep(0.005)
 
     @pytest.fixture
@@ -395,10 +395,12 @@ class TestDockerContainers(ContainerFactoryBehavior):
         assert host["PidsLimit"] == 1024
         assert host["Ulimits"] == [{"Name": "nofile", "Soft": 1024, "Hard": 1024}]
         assert host["PortBindings"] == {"8080/tcp": [{"HostIp": "127.0.0.1", "HostPort": ""}]}
-        assert (s.container.host, str(s.container.port)) == (
-            info["NetworkSettings"]["Ports"]["8080/tcp"][0]["HostIp"],
-            info["NetworkSettings"]["Ports"]["8080/tcp"][0]["HostPort"],
-        )
+        # Reached at its own address (this host routes to the bridge), published on loopback.
+        assert factory.direct is True
+        address = info["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
+        assert (s.container.host, s.container.port) == (address, 8080)
+        published = info["NetworkSettings"]["Ports"]["8080/tcp"]
+        assert [p["HostIp"] for p in published] == ["127.0.0.1"]
         labels = info["Config"]["Labels"]
         assert labels["pywhisk.invoker"] == str(TEST_INVOKER_ID)
         assert labels["pywhisk.kind"] == "python:3.11"
@@ -406,3 +408,29 @@ class TestDockerContainers(ContainerFactoryBehavior):
         assert info["Config"]["Image"] == PYTHON.image
         await s.init("import os\ndef main(a):\n    return {'uid': os.getuid()}\n")
         assert (await s.run({})).result["uid"] != 0  # the image's unprivileged user
+
+
+async def test_docker_containers_through_the_published_port() -> None:
+    """`?direct=0`: the invoker goes through the port published on 127.0.0.1, as it must
+    when the containers' own addresses cannot be reached (a remote engine)."""
+    await asyncio.to_thread(runtime_images)
+    factory = factory_from_url("docker://?direct=0", Settings(), TEST_INVOKER_ID)
+    assert isinstance(factory, DockerContainerFactory)
+    await factory.start()
+    try:
+        assert PYTHON is not None
+        container = await factory.create(f"ct{os.getpid()}_published", PYTHON, 256)
+        assert isinstance(container, DockerContainer)
+        info = await asyncio.to_thread(inspect, container.id)
+        published = info["NetworkSettings"]["Ports"]["8080/tcp"][0]
+        assert (container.host, str(container.port)) == ("127.0.0.1", published["HostPort"])
+        s = Started(container)
+        try:
+            await s.init("def main(a):\n    print('via the port')\n    return {'ok': 1}\n")
+            assert (await s.run({})).result == {"ok": 1}
+            lines = await container.logs(MIB, wait_for_sentinels=True)
+            assert [line[31:] for line in lines] == ["stdout: via the port"]
+        finally:
+            await s.client.close()
+    finally:
+        await factory.close()
