@@ -11,6 +11,8 @@ stored as the real `_id`. couchdb3 puts ids into URL paths as they are, so `gues
 would address an attachment; every id is percent-encoded here (`guest%2Fhello`), which
 CouchDB and pouchdb-server decode back to the one document. Callers get documents without
 `_id`/`_rev`; the revision is CouchDB's `_rev`, passed through as an opaque string.
+CouchDB keeps ids that start with `_` for itself, so a namespace named `_x` cannot be
+stored here (a 400 from CouchDB, raised as `StoreError`); reads of such ids find nothing.
 """
 
 from __future__ import annotations
@@ -127,11 +129,18 @@ class CouchClient:
             except httpx.HTTPStatusError as e:
                 status = e.response.status_code
                 raise CouchError(status, f"CouchDB {method} {db}/{resource}: {status}") from e
+            except httpx.TransportError as e:
+                # A kept-alive connection the server closed as it was reused: a GET is safe
+                # to send again, once; a write might have been applied, so it is not.
+                if attempt == 2 or method != "GET":
+                    raise CouchError(0, f"CouchDB at {self.base_url} unreachable: {e!r}") from e
             except httpx.HTTPError as e:
-                raise CouchError(0, f"CouchDB at {self.base_url} unreachable: {e!r}") from e
+                raise CouchError(0, f"CouchDB at {self.base_url}: {e!r}") from e
         raise AssertionError("unreachable")
 
     async def get_doc(self, db: str, doc_id: str) -> Doc | None:
+        if doc_id.startswith("_"):  # CouchDB's own (_design/…), or an id it refuses to hold
+            return None
         try:
             doc: Doc = await self.request("GET", db, quote(doc_id, safe=""))
         except CouchError as e:
@@ -145,7 +154,7 @@ class CouchClient:
         try:
             answer = await self.request("PUT", db, quote(doc_id, safe=""), body=doc)
         except CouchError as e:
-            if e.status in (400, 404) and "_rev" in doc:
+            if e.status == 404 and "_rev" in doc:  # replacing a document that is gone
                 raise Conflict(doc_id) from e
             raise
         return str(answer["rev"])
@@ -209,8 +218,6 @@ class CouchDBEntities(EntityStore):
         self._db = db
 
     async def get(self, doc_id: str) -> tuple[Doc, str] | None:
-        if doc_id.startswith("_"):  # CouchDB's own documents (_design/…) are no entities
-            return None
         doc = await self._couch.get_doc(self._db, doc_id)
         if doc is None:
             return None

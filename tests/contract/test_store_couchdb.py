@@ -7,12 +7,13 @@ for us, percent-encoded ids, revisions and 409s, `_bulk_docs` answers, view keys
 `/_session` cookie login — as pouchdb-server implements them.
 
 Not checked here, only against real CouchDB 3 (docker-compose runs it): the map functions
-on CouchDB's SpiderMonkey (they are plain ES5 for that reason), CouchDB's exact error
-bodies (an unparsable revision is a 400 there, a 404 on pouchdb-server; both are mapped to
-`Conflict`), `_bulk_docs` answers in request order (matched by id here, so either works),
-a linked document that is missing (`"doc": null` there, absent here; both handled),
-clustered quorum reads (n=3), `max_document_size` (8 MB by default: a bigger action or
-record is refused there), session-cookie expiry and renewal, and view build times on a
+on CouchDB's SpiderMonkey (they are plain ES5 for that reason); CouchDB's exact error bodies
+(a revision it cannot parse is a 400 there, a 404 on pouchdb-server: the store checks a
+revision's shape before sending it, and maps both to `Conflict`); `_bulk_docs` answers in
+request order (matched by id here, so either order works); a missing linked document
+(`"doc": null` there, absent here; both handled); clustered quorum reads (n=3);
+`max_document_size` (8 MB by default there: a bigger action or record is refused, and a
+refused record stays queued); session-cookie expiry and renewal; view build times on a
 large database.
 """
 
@@ -99,8 +100,13 @@ async def test_ids_keep_slashes_spaces_and_at_signs(
     assert await store.entities.get(odd) is None
 
 
-async def test_design_documents_are_not_entities(store: CouchDBStore) -> None:
+async def test_ids_couchdb_keeps_for_itself(store: CouchDBStore) -> None:
+    """Ids starting with `_` are CouchDB's (`_design/…`): never read as entities, refused
+    as writes with a StoreError that says so."""
     assert await store.entities.get(f"_design/{WHISKS}") is None
+    assert await store.activations.get("_x", "a" * 32) is None
+    with pytest.raises(StoreError, match="400"):
+        await store.entities.put("_x/a", entity("_x", "a"), None)
 
 
 # -- design documents ---------------------------------------------------------------------------
