@@ -54,6 +54,7 @@ def standalone(
 ) -> None:
     """Run controller and invoker in one process, ready for `wsk`."""
     from controller import standalone as wiring
+    from invoker.containers.base import ContainerError
 
     settings = _settings(
         host=host,
@@ -62,7 +63,10 @@ def standalone(
         store_url=store_url,
         containers_url=f"{containers}://" if containers else None,
     )
-    wiring.run(settings, on_ready=lambda message: click.echo(message, err=True))
+    try:
+        wiring.run(settings, on_ready=lambda message: click.echo(message, err=True))
+    except ContainerError as exc:  # e.g. no Docker engine: what to do, not a traceback
+        raise click.ClickException(str(exc)) from None
 
 
 @main.group()

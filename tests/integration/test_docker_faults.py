@@ -6,6 +6,7 @@ engine. Every container a test starts is gone when it ends (checked by label).
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import subprocess
 import tempfile
@@ -436,3 +437,21 @@ async def test_stem_cells_in_docker_mode(tmp_path: Path) -> None:
         )
     finally:
         await close(h)
+
+
+def test_standalone_with_no_engine_says_what_to_do(tmp_path: Path) -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("PYWHISK_")},
+        "DOCKER_HOST": f"unix://{tmp_path / 'no-dockerd.sock'}",
+        "PYWHISK_DATA_DIR": str(tmp_path),
+    }
+    done = subprocess.run(
+        ["pywhisk", "standalone", "--containers", "docker", "--port", "0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("Error: Cannot reach the Docker engine at DOCKER_HOST=unix://")
+    assert "Traceback" not in done.stderr
