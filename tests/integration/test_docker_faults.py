@@ -397,6 +397,9 @@ async def test_idle_container_is_paused_and_resumed_on_use(tmp_path: Path) -> No
         state = (await asyncio.to_thread(inspect, container_id))["State"]
         assert state["Running"] and not state["Paused"]
         print(f"\nfirst invoke after a pause: {resumed_in * 1000:.1f} ms")
+        async with asyncio.timeout(5):  # paused again; shutting down removes it all the same
+            while proxy.state is not State.PAUSED:  # noqa: ASYNC110 - polling pool state
+                await asyncio.sleep(0.05)
     finally:
         await close(h)
 
