@@ -26,6 +26,7 @@ from common.entities.activation import Status
 from common.runtimes import Runtime, default_manifest
 from invoker import outcomes
 from invoker.client import ContainerClient
+from invoker.containers import docker as docker_module
 from invoker.containers.base import (
     Container,
     ContainerError,
@@ -430,6 +431,56 @@ async def test_docker_containers_through_the_published_port() -> None:
             assert (await s.run({})).result == {"ok": 1}
             lines = await container.logs(MIB, wait_for_sentinels=True)
             assert [line[31:] for line in lines] == ["stdout: via the port"]
+        finally:
+            await s.client.close()
+    finally:
+        await factory.close()
+
+
+class _Opaque:
+    """An attach stream asyncio cannot adopt (as a TLS one): only fileno/recv/close."""
+
+    def __init__(self, raw: Any) -> None:
+        self._raw = raw
+        self._socket = raw._sock
+
+    def fileno(self) -> int:
+        return int(self._socket.fileno())
+
+    def recv(self, n: int) -> bytes:
+        return bytes(self._socket.recv(n))
+
+    def close(self) -> None:
+        docker_module._release(self._raw)
+
+
+async def test_docker_attach_stream_read_on_a_thread(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Output and death arrive the same when the stream is read on a thread."""
+    original = DockerContainer.attach
+
+    async def attach_opaque(self: DockerContainer, raw: Any) -> None:
+        await original(self, _Opaque(raw))
+
+    monkeypatch.setattr(DockerContainer, "attach", attach_opaque)
+    await asyncio.to_thread(runtime_images)
+    factory = factory_from_url("docker://", Settings(), TEST_INVOKER_ID)
+    await factory.start()
+    try:
+        assert PYTHON is not None
+        container = await factory.create(f"ct{os.getpid()}_thread", PYTHON, 256)
+        assert isinstance(container, DockerContainer) and container._transport is None
+        s = Started(container)
+        try:
+            await s.init(
+                "import sys\ndef main(a):\n    print('out')\n    print('err', file=sys.stderr)\n    return {}\n"
+            )
+            await s.run({})
+            lines = await container.logs(MIB, wait_for_sentinels=True)
+            assert sorted(line[31:] for line in lines) == ["stderr: err", "stdout: out"]
+            await asyncio.to_thread(docker, "kill", container.id)
+            async with asyncio.timeout(5):
+                while not container.exited:  # noqa: ASYNC110 - polling a property
+                    await asyncio.sleep(0.01)
         finally:
             await s.client.close()
     finally:
