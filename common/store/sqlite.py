@@ -214,10 +214,14 @@ class SqliteActivations(ActivationStore):
             await asyncio.sleep(delay)
             try:
                 await self.flush()
-                return
             except Exception:
                 log.exception("writing %d activation records failed; retrying", len(self._pending))
                 delay = min(delay * 4, _RETRY_MAX)
+                continue
+            if not self._pending:
+                return
+            # Records put while that flush was writing saw this task running and relied on it.
+            delay = _FLUSH_DELAY
 
     async def flush(self) -> None:
         """Commit the queued records; on failure they stay queued and the error is raised."""

@@ -79,3 +79,22 @@ async def test_a_failed_flush_loses_no_record(tmp_path: Path) -> None:
 def test_unknown_scheme_names_known_ones() -> None:
     with pytest.raises(ValueError, match="sqlite://"):
         store_from_url("mongo://x")
+
+
+async def test_records_put_during_a_flush_reach_the_disk_unprompted(tmp_path: Path) -> None:
+    path = tmp_path / "store.db"
+    writer = store_from_url(f"sqlite:///{path}")
+    await writer.open()
+    blocker = sqlite3.connect(path, isolation_level=None)
+    try:
+        await writer.activations.put(activation("ns", "a" * 32, 1))
+        blocker.execute("BEGIN IMMEDIATE")  # hold the write lock: the writer's flush will wait
+        await asyncio.sleep(0.1)  # the flush has taken record a and is blocked writing it
+        await writer.activations.put(activation("ns", "b" * 32, 2))  # lands during the flush
+        blocker.execute("ROLLBACK")
+        await asyncio.sleep(0.3)  # no further activity on the writer: nothing prompts a flush
+        count = blocker.execute("SELECT COUNT(*) FROM activations").fetchone()[0]
+        assert count == 2
+    finally:
+        blocker.close()
+        await writer.close()
