@@ -10,10 +10,13 @@ install_runtimes
 ensure_docker
 
 echo "==> installing pywhisk with its test dependencies (pip)"
-python3 -m pip install -q --disable-pip-version-check -e '.[test,docker]'
+python3 -m pip install -q --disable-pip-version-check -e '.[test,docker,couchdb,kafka]'
 
 echo "==> building the runtime images (first time: debootstrap, about a minute; then cached)"
 pywhisk images build
+
+echo "==> installing pouchdb-server (the CouchDB API the store tests run against; cached)"
+python3 -c 'from tests.support.couchdb import ensure_pouchdb_server as e; print(e())'
 
 echo "==> running the test suite"
 python3 -m pytest "$@"
