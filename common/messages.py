@@ -1,7 +1,8 @@
 """Messages between controller and invokers: bytes on the queue (OPENWHISK.md §8.2).
 
 Topics follow OpenWhisk: `invoker{N}` carries ActivationMessages to invoker N,
-`completed{N}` carries CompletionMessages back to controller N.
+`completed{N}` carries CompletionMessages back to controller N, `health` carries every
+invoker's PingMessage to all controllers once a second.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ def invoker_topic(invoker_id: int) -> str:
 
 def completion_topic(controller_id: int) -> str:
     return f"completed{controller_id}"
+
+
+HEALTH_TOPIC = "health"
 
 
 class User(BaseModel):
@@ -74,4 +78,23 @@ class CompletionMessage(BaseModel):
 
     @classmethod
     def from_bytes(cls, data: bytes) -> CompletionMessage:
+        return cls.model_validate_json(data)
+
+
+class PingMessage(BaseModel):
+    """An invoker's heartbeat on `health` (OW PingMessage): it is alive, how much memory its
+    containers may use, and whether it takes work (`enabled`; false while draining)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    invoker: int
+    user_memory: int  # MB
+    enabled: bool = True
+    sent: int = 0  # epoch ms at the invoker, so a controller can skip replayed old pings
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> PingMessage:
         return cls.model_validate_json(data)
