@@ -20,7 +20,7 @@ import httptools
 # Retrying a request nothing answered: first pause, then doubling up to the cap. A runtime
 # that needs ~100 ms to listen is found within a few ms of it.
 _RETRY_FIRST = 0.002
-_RETRY_MAX = 0.010
+_RETRY_MAX = 0.005
 
 
 class ConnectionLost(ConnectionError):
