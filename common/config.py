@@ -36,6 +36,9 @@ class Settings(BaseSettings):
 
     controller_id: int = 0
     invoker_id: int = 0
+    # How many controllers share the invokers: each holds 1/N of an invoker's user memory
+    # as its slots (OW clusterSize).
+    controller_count: int = 1
 
     # Per-namespace throttles (OW standalone defaults, §3.2); namespaces may override.
     invocations_per_minute: int = 60

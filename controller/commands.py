@@ -69,6 +69,89 @@ def standalone(
         raise click.ClickException(str(exc)) from None
 
 
+_BACKENDS = [
+    click.option("--data-dir", type=click.Path(path_type=Path), default=None),
+    click.option("--store-url", default=None, help="PYWHISK_STORE_URL (sqlite:///…, couchdb://…)."),
+    click.option("--queue-url", default=None, help="PYWHISK_QUEUE_URL (kafka://host:9092)."),
+    click.option(
+        "--discovery-url", default=None, help="PYWHISK_DISCOVERY_URL (static://, consul://…)."
+    ),
+]
+
+
+def _backends(command: Any) -> Any:
+    for option in reversed(_BACKENDS):
+        command = option(command)
+    return command
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
+@click.option("--port", type=int, default=None, help="Port to listen on (default 3233).")
+@click.option("--controller-id", type=int, default=None, help="This controller's id (default 0).")
+@_backends
+def controller(
+    host: str | None,
+    port: int | None,
+    controller_id: int | None,
+    data_dir: Path | None,
+    store_url: str | None,
+    queue_url: str | None,
+    discovery_url: str | None,
+) -> None:
+    """Run one controller of a cluster (no invoker): the REST API and the load balancer."""
+    from controller import cluster
+
+    settings = _settings(
+        host=host,
+        port=port,
+        controller_id=controller_id,
+        data_dir=data_dir,
+        store_url=store_url,
+        queue_url=queue_url,
+        discovery_url=discovery_url,
+    )
+    cluster.run(settings, on_ready=lambda message: click.echo(message, err=True))
+
+
+@main.command()
+@click.option("--id", "invoker_id", type=int, default=None, help="This invoker's id (default 0).")
+@click.option(
+    "--containers",
+    type=click.Choice(["process", "docker"]),
+    default=None,
+    help="Run actions as local processes or Docker containers (default: the setting).",
+)
+@click.option("--user-memory", type=int, default=None, help="MB its containers may use.")
+@_backends
+def invoker(
+    invoker_id: int | None,
+    containers: str | None,
+    user_memory: int | None,
+    data_dir: Path | None,
+    store_url: str | None,
+    queue_url: str | None,
+    discovery_url: str | None,
+) -> None:
+    """Run one invoker of a cluster: consumes invoker{N}, pings health, runs actions."""
+    from invoker import main as wiring
+    from invoker.containers.base import ContainerError
+
+    settings = _settings(
+        invoker_id=invoker_id,
+        containers_url=f"{containers}://" if containers else None,
+        user_memory=user_memory,
+        data_dir=data_dir,
+        store_url=store_url,
+        queue_url=queue_url,
+        discovery_url=discovery_url,
+    )
+    try:
+        wiring.run(settings, on_ready=lambda message: click.echo(message, err=True))
+    except ContainerError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @main.group()
 @click.option(
     "--data-dir",

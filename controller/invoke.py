@@ -16,7 +16,7 @@ from common.entities import Action, ActivationResponse, Identity, Status
 from common.entities import params as P
 from common.ids import new_activation_id
 from common.messages import ActivationMessage, User
-from controller.errors import ApiError
+from controller.errors import UNAVAILABLE, ApiError
 from controller.services import Services
 
 NOT_ALLOWED = "Request defines parameters that are not allowed (e.g., reserved properties)."
@@ -83,10 +83,10 @@ async def invoke(
     )
     future = svc.tracker.register(activation_id, caller.namespace, blocking, action.limits.timeout)
     try:
-        await svc.balancer.publish(message)
+        await svc.balancer.publish(message, action.limits.memory)
     except Exception:
         svc.tracker.forget(activation_id)
-        raise ApiError(503) from None
+        raise ApiError(503, UNAVAILABLE) from None
     if future is None:
         return Outcome(activation_id, None)
     timeout = svc.settings.blocking_wait if wait is None else wait

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 
 from fastapi import Request
 
@@ -10,7 +10,7 @@ from common.config import Settings
 from common.queue.base import Queue
 from common.runtimes import Manifest, default_manifest
 from common.store.base import Store
-from controller.balancer import StaticBalancer
+from controller.balancer import Balancer, StaticBalancer
 from controller.cache import EntityCache, IdentityCache
 from controller.throttles import Throttles
 from controller.tracker import ActivationTracker
@@ -22,19 +22,28 @@ class Services:
     store: Store
     queue: Queue
     manifest: Manifest = field(default_factory=default_manifest)
+    # Default: standalone's one in-process invoker; `pywhisk controller` passes a
+    # ShardingBalancer over the cluster's invokers.
+    use_balancer: InitVar[Balancer | None] = None
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, use_balancer: Balancer | None) -> None:
         self.identities = IdentityCache(self.store)
         self.entities = EntityCache(self.store)
         self.throttles = Throttles(self.settings)
-        self.tracker = ActivationTracker(self.queue, self.settings.controller_id)
-        self.balancer = StaticBalancer(self.queue, (self.settings.invoker_id,))
+        self.balancer: Balancer = use_balancer or StaticBalancer(
+            self.queue, (self.settings.invoker_id,)
+        )
+        self.tracker = ActivationTracker(
+            self.queue, self.settings.controller_id, on_release=self.balancer.release
+        )
 
     async def start(self) -> None:
+        await self.balancer.start()
         await self.tracker.start()
 
     async def stop(self) -> None:
         await self.tracker.stop()
+        await self.balancer.stop()
 
 
 async def services(request: Request) -> Services:

@@ -4,6 +4,8 @@ Every published activation is registered here until its CompletionMessage arrive
 `completed{controller}`. Blocking callers wait on a future; the namespace's in-flight
 count feeds the concurrency throttle. If no completion ever arrives (an invoker died),
 the entry is released after OpenWhisk's forced-ack timeout, so counts never leak.
+Each release is also handed to `on_release` (the balancer: free the invoker's slots and
+count the outcome for its health).
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from common.messages import CompletionMessage, completion_topic
 from common.queue.base import Consumer, Queue
+from controller.health import Result
 
 log = logging.getLogger(__name__)
 
@@ -34,9 +38,15 @@ class _Entry:
 
 
 class ActivationTracker:
-    def __init__(self, queue: Queue, controller_id: int) -> None:
+    def __init__(
+        self,
+        queue: Queue,
+        controller_id: int,
+        on_release: Callable[[str, Result | None], None] | None = None,
+    ) -> None:
         self.queue = queue
         self.controller_id = controller_id
+        self.on_release = on_release
         self._entries: dict[str, _Entry] = {}
         self._in_flight: Counter[str] = Counter()
         self._consumer: Consumer | None = None
@@ -72,7 +82,11 @@ class ActivationTracker:
         future = loop.create_future() if blocking else None
         entry = _Entry(namespace, future)
         entry.timer = loop.call_later(
-            forced_ack_timeout(action_timeout_ms), self._release, activation_id, None
+            forced_ack_timeout(action_timeout_ms),
+            self._release,
+            activation_id,
+            None,
+            Result.TIMEOUT,
         )
         self._entries[activation_id] = entry
         self._in_flight[namespace] += 1
@@ -80,12 +94,19 @@ class ActivationTracker:
 
     def forget(self, activation_id: str) -> None:
         """Undo a registration whose message could not be published."""
-        self._release(activation_id, None)
+        self._release(activation_id, None, None)
 
-    def _release(self, activation_id: str, activation: dict[str, Any] | None) -> None:
+    def _release(
+        self, activation_id: str, activation: dict[str, Any] | None, result: Result | None
+    ) -> None:
         entry = self._entries.pop(activation_id, None)
         if entry is None:
             return
+        if self.on_release is not None:
+            try:
+                self.on_release(activation_id, result)
+            except Exception:
+                log.exception("releasing activation %s in the balancer failed", activation_id)
         if entry.timer:
             entry.timer.cancel()
         self._in_flight[entry.namespace] -= 1
@@ -101,4 +122,5 @@ class ActivationTracker:
             except ValueError:
                 log.exception("dropping malformed completion message")
                 continue
-            self._release(message.activation_id, message.activation)
+            result = Result.SYSTEM_ERROR if message.system_error else Result.SUCCESS
+            self._release(message.activation_id, message.activation, result)

@@ -1,0 +1,75 @@
+"""`pywhisk controller`: one controller process of the cluster preset (OPENWHISK.md §8).
+
+Store + queue + discovery from the settings, no invoker: activations go to the invokers
+that ping `health` (and that discovery lists, when it restricts), placed by the
+ShardingBalancer; completions come back on `completed{controller_id}`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable
+
+from common.config import Settings
+from common.discovery.base import discovery_from_url
+from common.queue.base import queue_from_url
+from common.store.base import store_from_url
+from controller.app import create_app
+from controller.balancer import ShardingBalancer
+from controller.bootstrap import GUEST, SYSTEM, ensure_namespace
+from controller.services import Services
+from controller.standalone import _Server, server_config
+
+
+async def serve(settings: Settings, on_ready: Callable[[str], None] | None = None) -> None:
+    store = store_from_url(settings.effective_store_url)
+    await store.open()
+    queue = queue_from_url(settings.queue_url)
+    await queue.open()
+    await ensure_namespace(store, GUEST)
+    await ensure_namespace(store, SYSTEM)
+    balancer = ShardingBalancer(
+        queue,
+        settings.controller_id,
+        controllers=settings.controller_count,
+        min_memory=settings.min_action_memory,
+        discovery=discovery_from_url(settings.discovery_url),
+    )
+    services = Services(settings, store, queue, use_balancer=balancer)
+    app = create_app(services, manage_services=False)
+    server = _Server(server_config(app, settings))
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, server.handle_exit, sig, None)
+    serving: asyncio.Task[None] | None = None
+    try:
+        await services.start()
+        serving = asyncio.create_task(server.serve())
+        while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn has no started event
+            await asyncio.sleep(0.01)
+        if server.started and on_ready:
+            on_ready(
+                f"pywhisk controller{settings.controller_id} is ready at "
+                f"{settings.effective_api_host} (queue {settings.queue_url}, "
+                f"discovery {settings.discovery_url})"
+            )
+        await serving
+    finally:
+        if serving is not None and not serving.done():
+            server.should_exit = True
+            await asyncio.wait({serving}, timeout=5)
+        await services.stop()
+        await queue.close()
+        await store.close()
+
+
+def run(settings: Settings, on_ready: Callable[[str], None] | None = None) -> None:
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(serve(settings, on_ready))
+    else:
+        uvloop.run(serve(settings, on_ready))

@@ -1,0 +1,91 @@
+"""`pywhisk invoker --id N`: one invoker process of the cluster preset (OPENWHISK.md §8).
+
+Store + queue + container factory + discovery: it consumes `invoker{N}`, pings `health`
+every second, and keeps its discovery registration passing. Imports nothing of the
+controller's (DESIGN.md dependency rules).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+
+from common.config import Settings
+from common.discovery.base import TTL, Discovery, discovery_from_url
+from common.queue.base import queue_from_url
+from common.store.base import store_from_url
+from invoker.containers.base import factory_from_url
+from invoker.health import Pinger
+from invoker.service import Invoker
+
+log = logging.getLogger("pywhisk.invoker")
+
+
+async def _keep_registered(discovery: Discovery, settings: Settings) -> None:
+    registered = False
+    while True:
+        try:
+            if not registered:
+                await discovery.register(settings.invoker_id, settings.user_memory, TTL)
+                registered = True
+            else:
+                await discovery.heartbeat(settings.invoker_id)
+        except Exception as exc:  # Consul away: pings still carry health; retry
+            log.warning("invoker%d: discovery: %s", settings.invoker_id, exc)
+            registered = False
+        await asyncio.sleep(TTL / 3)
+
+
+async def serve(settings: Settings, on_ready: Callable[[str], None] | None = None) -> None:
+    """Run until SIGINT/SIGTERM, then deregister, drain and close."""
+    store = store_from_url(settings.effective_store_url)
+    await store.open()
+    queue = queue_from_url(settings.queue_url)
+    await queue.open()
+    discovery = discovery_from_url(settings.discovery_url)
+    await discovery.open()
+    factory = factory_from_url(settings.containers_url, settings)
+    invoker = Invoker(
+        settings, store, queue, factory, settings.invoker_id, prewarm=settings.prewarm
+    )
+    pinger = Pinger(queue, settings.invoker_id, settings.user_memory)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stopping.set)
+    registration: asyncio.Task[None] | None = None
+    try:
+        await invoker.start()
+        await pinger.start()
+        registration = loop.create_task(_keep_registered(discovery, settings))
+        if on_ready:
+            on_ready(
+                f"pywhisk invoker{settings.invoker_id} is ready "
+                f"({settings.user_memory} MB, queue {settings.queue_url})"
+            )
+        await stopping.wait()
+    finally:
+        if registration is not None:
+            registration.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await registration
+        with contextlib.suppress(Exception):
+            await discovery.deregister(settings.invoker_id)
+        await pinger.stop()  # says "disabled" first, so controllers stop sending here
+        await invoker.stop()
+        await discovery.close()
+        await queue.close()
+        await store.close()
+
+
+def run(settings: Settings, on_ready: Callable[[str], None] | None = None) -> None:
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(serve(settings, on_ready))
+    else:
+        uvloop.run(serve(settings, on_ready))

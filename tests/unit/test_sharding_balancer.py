@@ -1,0 +1,155 @@
+"""The ShardingBalancer over the in-process queue: pings make invokers usable, activations
+go home and step on when full, releases (completion or forced ack) free the slots and feed
+health, and no usable invoker is NoInvokers."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from common.discovery.static import StaticDiscovery
+from common.messages import ActivationMessage, PingMessage, User, invoker_topic
+from common.queue.memory import MemoryQueue
+from controller.balancer import NoInvokers, ShardingBalancer
+from controller.health import Result, Status
+from controller.sharding import generate_hash, probe_order
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def message(n: int, action: str = "guest/hello") -> ActivationMessage:
+    return ActivationMessage(
+        transid="t",
+        activation_id=f"a{n}",
+        action=action,
+        revision="1",
+        version="0.0.1",
+        user=User(namespace="guest", subject="guest", auth="u:k"),
+        controller=0,
+        blocking=False,
+        content={},
+        received=0,
+    )
+
+
+def balancer(**kwargs: object) -> tuple[ShardingBalancer, Clock]:
+    clock = Clock()
+    return ShardingBalancer(MemoryQueue(), 0, clock=clock, **kwargs), clock  # type: ignore[arg-type]
+
+
+def ping(invoker: int, memory: int = 512, enabled: bool = True) -> PingMessage:
+    return PingMessage(invoker=invoker, user_memory=memory, enabled=enabled)
+
+
+async def test_no_pings_no_invokers() -> None:
+    lb, _ = balancer()
+    with pytest.raises(NoInvokers):
+        await lb.publish(message(0), 256)
+
+
+async def test_home_invoker_is_sticky_then_the_next_probe_takes_the_overflow() -> None:
+    lb, _ = balancer()
+    for i in range(3):
+        lb.on_ping(ping(i))
+    order = probe_order(generate_hash("guest", "guest/hello"), 3)
+    assert [await lb.publish(message(n), 256) for n in range(2)] == [order[0]] * 2
+    assert await lb.publish(message(2), 256) == order[1]
+    lb.release("a0", Result.SUCCESS)
+    assert await lb.publish(message(3), 256) == order[0]
+    assert {s.id: s.free for s in lb.states()}[order[0]] == 0
+
+
+async def test_activation_goes_on_the_invoker_topic() -> None:
+    lb, _ = balancer()
+    consumer = await lb.queue.consumer(invoker_topic(0), "invoker0")
+    lb.on_ping(ping(0))
+    await lb.publish(message(7), 128)
+    async for payload in consumer:
+        assert ActivationMessage.from_bytes(payload).activation_id == "a7"
+        break
+
+
+async def test_capacity_is_divided_across_controllers() -> None:
+    lb, _ = balancer(controllers=2)
+    lb.on_ping(ping(0, memory=512))
+    assert lb.states()[0].free == 256
+    await lb.publish(message(0), 256)
+    _invoker, forced = lb.choose(message(1), 256)
+    assert forced  # full: forced onto the only usable one
+
+
+async def test_offline_invoker_gets_no_new_work() -> None:
+    lb, clock = balancer()
+    lb.on_ping(ping(0))
+    lb.on_ping(ping(1))
+    clock.now = 11.0
+    lb.on_ping(ping(1))
+    lb.tick()
+    assert [s.status for s in lb.states()] == [Status.OFFLINE, Status.HEALTHY]
+    for n in range(5):
+        assert await lb.publish(message(n, f"guest/a{n}"), 128) == 1
+
+
+async def test_system_errors_make_an_invoker_unusable() -> None:
+    lb, _ = balancer()
+    lb.on_ping(ping(0, memory=4096))
+    lb.on_ping(ping(1, memory=4096))
+    for n in range(4):
+        lb._placed[f"x{n}"] = (0, 128)
+        lb.release(f"x{n}", Result.SYSTEM_ERROR)
+    assert not lb.usable(0)
+    for n in range(5):
+        assert await lb.publish(message(n, f"guest/a{n}"), 128) == 1
+
+
+async def test_discovery_restricts_the_usable_set() -> None:
+    lb, _ = balancer(discovery=StaticDiscovery("static://?invokers=1"))
+    await lb.start()
+    try:
+        lb.on_ping(ping(0))
+        lb.on_ping(ping(1))
+        assert (lb.usable(0), lb.usable(1)) == (False, True)
+    finally:
+        await lb.stop()
+
+
+async def test_pings_arrive_over_the_health_topic_and_old_ones_are_ignored() -> None:
+    from invoker.health import Pinger
+
+    lb, _ = balancer()
+    await lb.start()
+    pinger = Pinger(lb.queue, 2, 1024, interval=0.01)
+    try:
+        await lb.queue.send("health", PingMessage(invoker=5, user_memory=1, sent=1).to_bytes())
+        await pinger.start()
+        for _ in range(200):
+            if lb.usable(2):
+                break
+            await asyncio.sleep(0.01)
+        assert lb.usable(2)
+        assert 5 not in lb.health
+    finally:
+        await pinger.stop()
+        await lb.stop()
+
+
+async def test_tracker_release_frees_slots_and_counts_timeouts() -> None:
+    from controller.tracker import ActivationTracker
+
+    lb, _ = balancer()
+    lb.on_ping(ping(0, memory=256))
+    tracker = ActivationTracker(lb.queue, 0, on_release=lb.release)
+    tracker.register("a0", "guest", False, 1000)
+    await lb.publish(message(0), 256)
+    assert lb.states()[0].free == 0
+    tracker._release("a0", None, Result.TIMEOUT)  # what the forced-ack timer does
+    assert lb.states()[0].free == 256
+    assert list(lb.health[0].results) == [Result.TIMEOUT]
+    await tracker.stop()
