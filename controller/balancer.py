@@ -24,7 +24,15 @@ from common.discovery.base import Discovery
 from common.messages import HEALTH_TOPIC, ActivationMessage, PingMessage, invoker_topic
 from common.queue.base import Consumer, Queue
 from controller.health import HEALTHY_TIMEOUT, InvokerHealth, Result, Status
-from controller.sharding import Candidate, NoInvokers, Slots, generate_hash, schedule, shard_memory
+from controller.sharding import (
+    Candidate,
+    NoInvokers,
+    Slots,
+    generate_hash,
+    partition,
+    schedule,
+    shard_memory,
+)
 
 __all__ = ["Balancer", "NoInvokers", "ShardingBalancer", "StaticBalancer"]
 
@@ -39,7 +47,9 @@ class Balancer(Protocol):
 
     async def stop(self) -> None: ...
 
-    async def publish(self, message: ActivationMessage, memory: int = 256) -> int:
+    async def publish(
+        self, message: ActivationMessage, memory: int = 256, blackbox: bool = False
+    ) -> int:
         """Send the activation to an invoker (its id); NoInvokers when none can take it."""
         ...
 
@@ -63,7 +73,9 @@ class StaticBalancer:
         # One invoker in standalone; several static ones spread by action for warm reuse.
         return self.invoker_ids[hash(message.action) % len(self.invoker_ids)]
 
-    async def publish(self, message: ActivationMessage, memory: int = 256) -> int:
+    async def publish(
+        self, message: ActivationMessage, memory: int = 256, blackbox: bool = False
+    ) -> int:
         invoker = self.choose(message)
         await self.queue.send(invoker_topic(invoker), message.to_bytes())
         return invoker
@@ -184,21 +196,27 @@ class ShardingBalancer:
 
     # -- placing and releasing -------------------------------------------------------------
 
-    def choose(self, message: ActivationMessage, memory: int) -> tuple[int, bool]:
-        """Pick an invoker and hold `memory` MB of its slots (raises NoInvokers)."""
-        size = max(self.slots, default=-1) + 1
+    def choose(
+        self, message: ActivationMessage, memory: int, blackbox: bool = False
+    ) -> tuple[int, bool]:
+        """Pick an invoker and hold `memory` MB of its slots (raises NoInvokers). Blackbox
+        (image) actions go to the last invokers only, code actions to the first ones."""
+        managed, blackboxes = partition(max(self.slots, default=-1) + 1)
+        ids = blackboxes if blackbox else managed
         candidates = [
-            Candidate(self.usable(i), self.slots[i]) if i in self.slots else None
-            for i in range(size)
+            Candidate(self.usable(i), self.slots[i]) if i in self.slots else None for i in ids
         ]
         hash_ = generate_hash(message.user.namespace, message.action)
-        invoker, forced = schedule(candidates, hash_, memory, self.rng)
+        index, forced = schedule(candidates, hash_, memory, self.rng)
+        invoker = ids[index]
         if forced:
             log.warning("system is overloaded. Chose invoker%d by random assignment.", invoker)
         return invoker, forced
 
-    async def publish(self, message: ActivationMessage, memory: int = 256) -> int:
-        invoker, _forced = self.choose(message, memory)
+    async def publish(
+        self, message: ActivationMessage, memory: int = 256, blackbox: bool = False
+    ) -> int:
+        invoker, _forced = self.choose(message, memory, blackbox)
         self._placed[message.activation_id] = (invoker, memory)
         try:
             await self.queue.send(invoker_topic(invoker), message.to_bytes())

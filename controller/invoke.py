@@ -83,7 +83,9 @@ async def invoke(
     )
     future = svc.tracker.register(activation_id, caller.namespace, blocking, action.limits.timeout)
     try:
-        await svc.balancer.publish(message, action.limits.memory)
+        await svc.balancer.publish(
+            message, action.limits.memory, blackbox=action.exec.kind == "blackbox"
+        )
     except Exception:
         svc.tracker.forget(activation_id)
         raise ApiError(503, UNAVAILABLE) from None

@@ -14,7 +14,7 @@ from __future__ import annotations
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from math import gcd
+from math import ceil, floor, gcd
 
 
 class NoInvokers(Exception):
@@ -52,6 +52,23 @@ def probe_order(hash_: int, n: int) -> list[int]:
     step = steps[hash_ % len(steps)]
     home = hash_ % n
     return [(home + i * step) % n for i in range(n)]
+
+
+MANAGED_FRACTION = 0.9  # OW controller reference.conf `managed-fraction`
+BLACKBOX_FRACTION = 0.1  # OW `blackbox-fraction`
+
+
+def partition(
+    n: int, managed_fraction: float = MANAGED_FRACTION, blackbox_fraction: float = BLACKBOX_FRACTION
+) -> tuple[range, range]:
+    """Invoker ids for managed (code) actions and for blackbox (image) actions: the first
+    ⌈n·managed⌉ and the last ⌊n·blackbox⌋, at least one each; they may overlap (OW
+    `ShardingContainerPoolBalancerState.updateInvokers`)."""
+    if n <= 0:
+        return range(0), range(0)
+    managed = min(n, max(1, ceil(n * managed_fraction)))
+    blackbox = min(n, max(1, floor(n * blackbox_fraction)))
+    return range(managed), range(n - blackbox, n)
 
 
 def shard_memory(user_memory: int, controllers: int, min_memory: int) -> int:

@@ -13,6 +13,7 @@ from controller.sharding import (
     generate_hash,
     java_hash,
     pairwise_coprime_numbers_until,
+    partition,
     probe_order,
     schedule,
     shard_memory,
@@ -109,3 +110,11 @@ def test_slots_release_and_resize() -> None:
     assert slots.try_acquire(256)
     slots.resize(1024)
     assert (slots.capacity, slots.free) == (1024, 768)
+
+
+def test_partition_managed_and_blackbox_invokers() -> None:
+    assert partition(0) == (range(0), range(0))
+    assert partition(1) == (range(1), range(0, 1))
+    assert partition(2) == (range(2), range(1, 2))  # the last one also takes blackbox
+    assert partition(10) == (range(9), range(9, 10))
+    assert partition(20) == (range(18), range(18, 20))

@@ -153,3 +153,13 @@ async def test_tracker_release_frees_slots_and_counts_timeouts() -> None:
     assert lb.states()[0].free == 256
     assert list(lb.health[0].results) == [Result.TIMEOUT]
     await tracker.stop()
+
+
+async def test_blackbox_actions_go_to_the_last_invoker() -> None:
+    lb, _ = balancer()
+    for i in range(3):
+        lb.on_ping(ping(i, memory=4096))
+    assert {await lb.publish(message(n, f"guest/b{n}"), 128, blackbox=True) for n in range(8)} == {
+        2
+    }
+    assert {await lb.publish(message(n + 8, f"guest/c{n}"), 128) for n in range(16)} == {0, 1, 2}
