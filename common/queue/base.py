@@ -1,9 +1,9 @@
 """The queue family: topics of byte messages between controllers and invokers.
 
-Implementations: `MemoryQueue` (standalone, in-process), `KafkaQueue` (cluster, later).
-Both pass `tests/contract/test_queue_contract.py`. Delivery is at-least-once per consumer
-group: a consumer sees every message sent to its topic after it subscribed (Kafka also
-replays uncommitted ones after a restart).
+Implementations: `MemoryQueue` (standalone, in-process), `KafkaQueue` (cluster). Both pass
+`tests/contract/queue_behavior.py`. Delivery is at-least-once per consumer group: a consumer
+sees every message sent to its topic after it subscribed (Kafka also delivers what its group
+has not committed, including messages sent before the group's first consumer started).
 """
 
 from __future__ import annotations
@@ -15,7 +15,13 @@ from common import plugins
 
 QUEUES = {
     "memory": "common.queue.memory:MemoryQueue",
+    "kafka": "common.queue.kafka:KafkaQueue",
 }
+
+
+class QueueError(RuntimeError):
+    """A send, subscription or commit the backend could not complete (e.g. the broker stayed
+    unreachable for the backend's time limit, or the message is too large)."""
 
 
 class Consumer(ABC):

@@ -1,0 +1,281 @@
+"""The queue contract against a real Kafka-protocol broker (tansu), plus what Kafka adds:
+offsets committed per group, messages kept for groups that start later, broker restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from common.queue.base import Queue, QueueError, queue_from_url
+from common.queue.kafka import KafkaQueue, retention_ms
+from tests.contract.queue_behavior import QueueBehavior, take
+from tests.support.kafka import TansuBroker
+
+_prefixes = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TansuBroker]:
+    broker = TansuBroker(tmp_path_factory.mktemp("tansu") / "tansu.log")
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+def kafka_url(broker: TansuBroker, **params: object) -> str:
+    """A URL whose topics and groups no other test uses (OW's topic prefix)."""
+    params.setdefault("prefix", f"t{next(_prefixes)}_{int(time.time() * 1000)}_")
+    return f"{broker.url}?" + "&".join(f"{k}={v}" for k, v in params.items())
+
+
+@pytest.fixture
+async def queue(kafka_broker: TansuBroker) -> AsyncIterator[KafkaQueue]:
+    q = queue_from_url(kafka_url(kafka_broker))
+    assert isinstance(q, KafkaQueue)
+    await q.open()
+    yield q
+    await q.close()
+
+
+class TestKafkaQueue(QueueBehavior):
+    async def test_uncommitted_messages_go_to_the_groups_next_consumer(
+        self, queue: KafkaQueue
+    ) -> None:
+        first = await queue.consumer("invoker0", "invoker0")
+        for i in range(5):
+            await queue.send("invoker0", f"m{i}".encode())
+        assert await take(first, 2) == [b"m0", b"m1"]
+        await first.commit()
+        assert await take(first, 2) == [b"m2", b"m3"]
+        await first.close()  # m2, m3 taken but not committed; m4 perhaps fetched, not taken
+
+        second = await queue.consumer("invoker0", "invoker0")
+        assert await take(second, 3) == [b"m2", b"m3", b"m4"]
+        await second.commit()
+        await second.close()
+
+        third = await queue.consumer("invoker0", "invoker0")
+        await queue.send("invoker0", b"m5")
+        assert await take(third, 1) == [b"m5"]
+        await third.close()
+
+    async def test_commit_covers_what_was_yielded_not_what_was_fetched(
+        self, queue: KafkaQueue
+    ) -> None:
+        for i in range(50):
+            await queue.send("invoker2", f"m{i}".encode())
+        first = await queue.consumer("invoker2", "invoker2")
+        got = await take(first, 1)  # the fetch brings all 50; one is handed out
+        await first.commit()
+        await first.close()
+        second = await queue.consumer("invoker2", "invoker2")
+        got += await take(second, 49)
+        assert got == [f"m{i}".encode() for i in range(50)]
+        await second.close()
+
+    async def test_a_group_that_starts_later_gets_earlier_messages(self, queue: KafkaQueue) -> None:
+        await queue.send("invoker3", b"before-anyone-listened")
+        late = await queue.consumer("invoker3", "invoker3")
+        assert await take(late, 1) == [b"before-anyone-listened"]
+        await late.close()
+
+    async def test_groups_commit_independently(self, queue: KafkaQueue) -> None:
+        one = await queue.consumer("health", "controller0")
+        await queue.send("health", b"a")
+        assert await take(one, 1) == [b"a"]
+        await one.commit()
+        await one.close()
+        two = await queue.consumer("health", "controller1")
+        assert await take(two, 1) == [b"a"]
+        await two.close()
+
+    async def test_close_ends_iteration(self, queue: KafkaQueue) -> None:
+        consumer = await queue.consumer("completed3", "controller3")
+
+        async def drain() -> list[bytes]:
+            return [payload async for payload in consumer]
+
+        reading = asyncio.get_running_loop().create_task(drain())
+        await asyncio.sleep(0.2)
+        await consumer.close()
+        assert await asyncio.wait_for(reading, 5) == []
+
+    async def test_a_message_over_the_limit_is_refused(self, queue: KafkaQueue) -> None:
+        with pytest.raises(QueueError, match="invoker4"):
+            await queue.send("invoker4", b"x" * (queue.max_message_bytes + 2048))
+
+    async def test_topics_get_openwhisk_retention(self) -> None:
+        assert retention_ms("invoker7") == 48 * 3_600_000
+        assert retention_ms("completed0") == 3_600_000
+        assert retention_ms("cacheInvalidation") == 300_000
+
+    async def test_unknown_url_parts_are_refused(self) -> None:
+        with pytest.raises(ValueError, match="host:port"):
+            queue_from_url("kafka://")
+
+
+async def test_sending_without_a_broker_fails_in_bounded_time() -> None:
+    queue = queue_from_url("kafka://127.0.0.1:1?timeout=1")
+    started = time.monotonic()
+    with pytest.raises(QueueError, match=r"127\.0\.0\.1:1"):
+        await queue.open()
+    assert time.monotonic() - started < 5
+
+
+async def test_latency_and_throughput(
+    queue: KafkaQueue, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Figures for the README: produce -> consume for one small message, and 1,000 in a row."""
+    consumer = await queue.consumer("invoker5", "invoker5")
+    await queue.send("invoker5", b"warm-up")
+    await take(consumer, 1)
+    samples = []
+    iterator = aiter(consumer)
+    for _ in range(200):
+        started = time.perf_counter()
+        await queue.send("invoker5", b'{"activation_id":"x"}')
+        await anext(iterator)
+        samples.append(time.perf_counter() - started)
+    samples.sort()
+    p50, p99 = samples[len(samples) // 2], samples[int(len(samples) * 0.99)]
+
+    started = time.perf_counter()
+    await asyncio.gather(*(queue.send("invoker5", f"m{i}".encode()) for i in range(1000)))
+    sent = time.perf_counter() - started
+    got = [await anext(iterator) for _ in range(1000)]
+    total = time.perf_counter() - started
+    assert got == [f"m{i}".encode() for i in range(1000)]
+    await consumer.close()
+    with capsys.disabled():
+        print(
+            f"\nkafka (tansu): produce->consume p50 {p50 * 1000:.2f} ms, p99 {p99 * 1000:.2f} ms;"
+            f" 1,000 messages sent in {sent * 1000:.0f} ms, all consumed in {total * 1000:.0f} ms"
+            f" ({1000 / total:,.0f} msg/s)"
+        )
+    assert p50 < 0.05
+
+
+class TestBrokerRestart:
+    """A broker restart on the same port. tansu keeps everything in memory, so the restarted
+    broker has no topics, messages or committed offsets (a real Kafka keeps them); what the
+    platform needs is that producers and consumers reconnect and new messages flow, also to a
+    consumer whose position is past the end of the new, empty log."""
+
+    @pytest.fixture
+    def broker(self, tmp_path: Path) -> Iterator[TansuBroker]:
+        broker = TansuBroker(tmp_path / "tansu.log")
+        broker.start()
+        yield broker
+        broker.stop()
+
+    async def test_producer_and_consumer_reconnect(self, broker: TansuBroker) -> None:
+        queue = queue_from_url(kafka_url(broker, timeout=20))
+        await queue.open()
+        try:
+            consumer = await queue.consumer("invoker0", "invoker0")
+            iterator = aiter(consumer)
+            for i in range(20):
+                await queue.send("invoker0", f"before{i}".encode())
+            for i in range(20):
+                assert await asyncio.wait_for(anext(iterator), 10) == f"before{i}".encode()
+            await consumer.commit()
+
+            await asyncio.to_thread(broker.stop)
+            sending = asyncio.get_running_loop().create_task(queue.send("invoker0", b"during"))
+            await asyncio.sleep(1.0)
+            assert not sending.done()  # waits for the broker instead of failing at once
+            await asyncio.to_thread(broker.start)
+            started = time.monotonic()
+            await asyncio.wait_for(sending, 15)
+            got = await _flow(queue, "invoker0", iterator)
+            assert time.monotonic() - started < 15
+            assert got[0] == b"during"  # sent while the broker was down, not lost
+            await consumer.commit()
+            await consumer.close()
+
+            # Commits work again: the group's next consumer starts after them (with the
+            # `after…` messages sent after the committed one, if any).
+            consumer = await queue.consumer("invoker0", "invoker0")
+            await queue.send("invoker0", b"next")
+            rest = await asyncio.wait_for(_collect_until(aiter(consumer), b"next"), 10)
+            assert all(m.startswith(b"after") for m in rest[:-1]), rest
+            assert got[-1] not in rest
+            await consumer.close()
+        finally:
+            await queue.close()
+
+    async def test_a_send_fails_clearly_when_the_broker_stays_down(
+        self, broker: TansuBroker
+    ) -> None:
+        queue = queue_from_url(kafka_url(broker, timeout=2))
+        await queue.open()
+        try:
+            await queue.send("invoker1", b"up")
+            await asyncio.to_thread(broker.stop)
+            started = time.monotonic()
+            with pytest.raises(QueueError, match="invoker1"):
+                await queue.send("invoker1", b"down")
+            assert time.monotonic() - started < 5
+            await asyncio.to_thread(broker.start)
+            await asyncio.wait_for(queue.send("invoker1", b"up again"), 10)
+        finally:
+            await queue.close()
+
+    async def test_a_consumer_started_while_the_broker_restarts(self, broker: TansuBroker) -> None:
+        queue = queue_from_url(kafka_url(broker, timeout=20))
+        await queue.open()
+        try:
+            await queue.send("completed0", b"x")
+            await asyncio.to_thread(broker.stop)
+            subscribing = asyncio.get_running_loop().create_task(
+                queue.consumer("completed0", "controller0")
+            )
+            await asyncio.sleep(1.0)
+            await asyncio.to_thread(broker.start)
+            consumer = await asyncio.wait_for(subscribing, 15)
+            started = time.monotonic()
+            await _flow(queue, "completed0", aiter(consumer))
+            assert time.monotonic() - started < 15
+            await consumer.close()
+        finally:
+            await queue.close()
+
+
+async def _flow(
+    queue: Queue, topic: str, iterator: AsyncIterator[bytes], within: float = 15
+) -> list[bytes]:
+    """Send `after0`, `after1`, … to `topic` until one comes out of `iterator`; return what
+    came out up to it. tansu (memory storage) may hold a message sent in the second after
+    its restart until the next one is sent to the topic, so one message would not do."""
+    got: list[bytes] = []
+
+    async def send() -> None:
+        for i in itertools.count():
+            await queue.send(topic, f"after{i}".encode())
+            await asyncio.sleep(0.3)
+
+    async def receive() -> None:
+        while not got or not got[-1].startswith(b"after"):
+            got.append(await anext(iterator))
+
+    sending = asyncio.get_running_loop().create_task(send())
+    try:
+        await asyncio.wait_for(receive(), within)
+    finally:
+        sending.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sending
+    return got
+
+
+async def _collect_until(iterator: AsyncIterator[bytes], last: bytes) -> list[bytes]:
+    got: list[bytes] = []
+    while not got or got[-1] != last:
+        got.append(await anext(iterator))
+    return got
