@@ -35,16 +35,19 @@ class Reply:
 
 
 class ContainerClient:
-    def __init__(self, host: str, port: int, payload_max: int) -> None:
+    def __init__(
+        self, host: str, port: int, payload_max: int, alive: Callable[[], bool] | None = None
+    ) -> None:
+        """`alive`: False once the container has exited (then nothing connects to it)."""
         self.payload_max = payload_max
         # Keep one byte past the limit so an oversized reply is recognised as such.
-        self._conn = Http1Connection(host, port, payload_max + 1)
+        self._conn = Http1Connection(host, port, payload_max + 1, alive)
 
     async def close(self) -> None:
         self._conn.close()
 
     async def _exchange(
-        self, path: str, body: bytes, timeout_ms: int, retry: Callable[[], bool] | None = None
+        self, path: str, body: bytes, timeout_ms: int, retry: bool = False
     ) -> tuple[int, bytes, int] | Reply:
         """The raw reply, or the failed Reply a timeout or a dropped connection makes."""
         start = now_ms()
@@ -58,13 +61,11 @@ class ContainerClient:
             abnormal = outcomes.ABNORMAL_INIT if init else outcomes.ABNORMAL_RUN
             return Reply(outcomes.developer_error(abnormal), start, now_ms(), False, False)
 
-    async def init(
-        self, body: bytes, timeout_ms: int, alive: Callable[[], bool] | None = None
-    ) -> Reply:
-        """/init; while `alive()` holds, unanswered attempts are retried until the timeout:
-        a container's server may still be starting (Docker publishes the port first)."""
+    async def init(self, body: bytes, timeout_ms: int) -> Reply:
+        """/init; while the container is alive, unanswered attempts are retried until the
+        timeout: its server may still be starting (a Docker container's is)."""
         start = now_ms()
-        reply = await self._exchange("/init", body, timeout_ms, alive)
+        reply = await self._exchange("/init", body, timeout_ms, retry=True)
         if isinstance(reply, Reply):
             return reply
         failure = outcomes.init_reply(reply[0], reply[1])

@@ -91,10 +91,16 @@ class _Protocol(asyncio.Protocol):
 class Http1Connection:
     """POSTs JSON to one host:port over a single kept-alive connection, reconnecting as needed."""
 
-    def __init__(self, host: str, port: int, cap: int) -> None:
+    def __init__(
+        self, host: str, port: int, cap: int, alive: Callable[[], bool] | None = None
+    ) -> None:
+        """`alive`: whether the server can still answer (its container has not exited); a
+        dead one is not connected to again (an address nobody owns any more can take the
+        kernel seconds to give up on)."""
         self.host = host
         self.port = port
         self.cap = cap
+        self._alive = alive
         self._proto: _Protocol | None = None
         self._head = f"Host: {host}:{port}\r\nContent-Type: application/json\r\n".encode()
 
@@ -108,20 +114,21 @@ class Http1Connection:
         path: str,
         body: bytes,
         time_limit: float,
-        retry: Callable[[], bool] | None = None,
+        retry: bool = False,
     ) -> tuple[int, bytes, int]:
         """(status, body capped at `cap` bytes, full body length) within `time_limit` seconds.
 
         Raises TimeoutError (the connection is then closed: a late reply must not be taken
         for the next request's), OSError or ConnectionLost.
 
-        `retry`: while it returns True, a request that got no byte back (connection refused,
-        or accepted and closed by a port forwarder that found nobody listening behind it) is
-        sent again until the time limit (OW retries /init while the container boots).
+        `retry`: while the server is alive, a request that got no byte back (connection
+        refused, or accepted and closed by a port forwarder that found nobody listening
+        behind it) is sent again until the time limit (OW retries /init while the container
+        boots). Only with `alive`: without it, not listening yet and dead look the same.
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + time_limit
-        if retry is None:
+        if not retry or self._alive is None:
             return await self._post(path, body, loop, deadline)
         pause = _RETRY_FIRST
         while True:
@@ -130,7 +137,7 @@ class Http1Connection:
             except TimeoutError:  # an OSError too, but the time is up
                 raise
             except OSError as exc:  # ConnectionLost included
-                if getattr(exc, "answered", False) or not retry():
+                if getattr(exc, "answered", False) or not self._is_alive():
                     raise
                 self.close()
             remaining = deadline - loop.time()
@@ -144,6 +151,8 @@ class Http1Connection:
     ) -> tuple[int, bytes, int]:
         proto = self._proto
         if proto is None or proto.closed:
+            if not self._is_alive():
+                raise ConnectionLost("the server is gone")
             async with asyncio.timeout_at(deadline):
                 proto = self._proto = await self._connect()
         assert proto.transport is not None
@@ -160,6 +169,9 @@ class Http1Connection:
         finally:
             timer.cancel()
             proto.waiter = None
+
+    def _is_alive(self) -> bool:
+        return self._alive is None or self._alive()
 
     def _expire(self, proto: _Protocol, waiter: asyncio.Future[tuple[int, bytes, int]]) -> None:
         if not waiter.done():

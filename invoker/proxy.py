@@ -179,7 +179,7 @@ class ContainerProxy:
         if self.state is not State.STARTING:  # shut down while starting
             self._spawn(self.container.destroy())
             return False
-        self._client = ContainerClient(self.container.host, self.container.port, self._payload_max)
+        self._client = self._connect(self.container)
         self._to(State.PREWARMED)
         return True
 
@@ -229,12 +229,8 @@ class ContainerProxy:
         self._to(State.INITIALIZING)
         assert self._client is not None
         deadline = now_ms() + prepared.timeout
-        container = self.container
-        assert container is not None
         reply = await self._client.init(
-            records.init_body(msg, prepared, deadline),
-            prepared.timeout,
-            alive=lambda: not container.exited,
+            records.init_body(msg, prepared, deadline), prepared.timeout
         )
         if reply.response is not None or self.state is not State.INITIALIZING:
             response = reply.response or outcomes.developer_error(outcomes.ABNORMAL_INIT)
@@ -267,8 +263,13 @@ class ContainerProxy:
             self._spawn(self.container.destroy())
             response = ActivationResponse.error(Status.WHISK_ERROR, outcomes.PROVISION_FAILED)
             return self._failed(response, began)
-        self._client = ContainerClient(self.container.host, self.container.port, self._payload_max)
+        self._client = self._connect(self.container)
         return None
+
+    def _connect(self, container: Container) -> ContainerClient:
+        return ContainerClient(
+            container.host, container.port, self._payload_max, alive=lambda: not container.exited
+        )
 
     async def _explain(self, response: ActivationResponse) -> ActivationResponse:
         """OW's memory message when the action died because of its memory limit."""

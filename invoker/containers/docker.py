@@ -186,7 +186,9 @@ class DockerContainer(Container):
         if not self._oom.is_set():
             oom = asyncio.ensure_future(self._oom.wait())
             try:
-                await asyncio.wait({oom, self._exit}, timeout=_OOM_WAIT)
+                await asyncio.wait(
+                    {oom, self._exit}, timeout=_OOM_WAIT, return_when=asyncio.FIRST_COMPLETED
+                )
             finally:
                 oom.cancel()
         if self._oom.is_set():

@@ -58,12 +58,13 @@ class Started:
 
     def __init__(self, container: Container) -> None:
         self.container = container
-        self.client = ContainerClient(container.host, container.port, MIB)
+        # As the invoker does: nothing connects to a container known to be gone.
+        self.client = ContainerClient(
+            container.host, container.port, MIB, alive=lambda: not container.exited
+        )
 
     async def init(self, code: str) -> None:
-        # As the invoker does: a container may still be starting its server (Docker).
-        alive = lambda: not self.container.exited  # noqa: E731
-        reply = await self.client.init(init_body(code), 10_000, alive)
+        reply = await self.client.init(init_body(code), 10_000)
         assert reply.response is None, reply.response
 
     async def run(self, value: Any, timeout_ms: int = 10_000) -> Any:

@@ -59,9 +59,9 @@ async def start(made: list[Forwarder], drops: int, reply: bytes = OK) -> tuple[F
 
 async def test_dropped_without_an_answer_is_retried(forwarders: list[Forwarder]) -> None:
     f, port = await start(forwarders, drops=3)
-    conn = Http1Connection("127.0.0.1", port, 1024)
+    conn = Http1Connection("127.0.0.1", port, 1024, alive=lambda: True)
     try:
-        assert await conn.post("/init", b"{}", 5, retry=lambda: True) == (200, b"ok", 2)
+        assert await conn.post("/init", b"{}", 5, retry=True) == (200, b"ok", 2)
         assert f.connections == 4
     finally:
         conn.close()
@@ -69,7 +69,7 @@ async def test_dropped_without_an_answer_is_retried(forwarders: list[Forwarder])
 
 async def test_without_retry_the_drop_is_reported(forwarders: list[Forwarder]) -> None:
     _, port = await start(forwarders, drops=1)
-    conn = Http1Connection("127.0.0.1", port, 1024)
+    conn = Http1Connection("127.0.0.1", port, 1024, alive=lambda: True)
     with pytest.raises(ConnectionLost) as info:
         await conn.post("/init", b"{}", 5)
     assert not info.value.answered
@@ -78,19 +78,38 @@ async def test_without_retry_the_drop_is_reported(forwarders: list[Forwarder]) -
 
 async def test_no_retry_once_the_container_is_dead(forwarders: list[Forwarder]) -> None:
     f, port = await start(forwarders, drops=100)
-    conn = Http1Connection("127.0.0.1", port, 1024)
-    alive = iter([True, True, False])
+    conn = Http1Connection("127.0.0.1", port, 1024, alive=lambda: f.connections < 2)
     with pytest.raises(ConnectionLost):
-        await conn.post("/init", b"{}", 5, retry=lambda: next(alive))
-    assert f.connections == 3
+        await conn.post("/init", b"{}", 5, retry=True)
+    assert f.connections == 2
     conn.close()
+
+
+async def test_no_retry_without_knowing_whether_the_server_lives(
+    forwarders: list[Forwarder],
+) -> None:
+    f, port = await start(forwarders, drops=1)
+    conn = Http1Connection("127.0.0.1", port, 1024)
+    with pytest.raises(ConnectionLost):
+        await conn.post("/init", b"{}", 5, retry=True)
+    assert f.connections == 1
+    conn.close()
+
+
+async def test_nothing_connects_to_a_dead_server() -> None:
+    # An address no host owns: connecting would take the kernel seconds to give up.
+    conn = Http1Connection("192.0.2.1", 8080, 1024, alive=lambda: False)
+    began = time.monotonic()
+    with pytest.raises(ConnectionLost):
+        await conn.post("/run", b"{}", 5)
+    assert time.monotonic() - began < 0.1
 
 
 async def test_refused_until_listening(forwarders: list[Forwarder]) -> None:
     with socket.socket() as s:  # a port nobody listens on, yet
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    conn = Http1Connection("127.0.0.1", port, 1024)
+    conn = Http1Connection("127.0.0.1", port, 1024, alive=lambda: True)
 
     async def listen_later() -> asyncio.Server:
         await asyncio.sleep(0.05)
@@ -102,7 +121,7 @@ async def test_refused_until_listening(forwarders: list[Forwarder]) -> None:
     later = asyncio.ensure_future(listen_later())
     began = time.monotonic()
     try:
-        assert (await conn.post("/init", b"{}", 5, retry=lambda: True))[0] == 200
+        assert (await conn.post("/init", b"{}", 5, retry=True))[0] == 200
         assert time.monotonic() - began < 0.2  # found within a retry pause of listening
     finally:
         conn.close()
@@ -111,10 +130,10 @@ async def test_refused_until_listening(forwarders: list[Forwarder]) -> None:
 
 async def test_retries_stop_at_the_time_limit(forwarders: list[Forwarder]) -> None:
     _, port = await start(forwarders, drops=10_000)
-    conn = Http1Connection("127.0.0.1", port, 1024)
+    conn = Http1Connection("127.0.0.1", port, 1024, alive=lambda: True)
     began = time.monotonic()
     with pytest.raises(TimeoutError):
-        await conn.post("/init", b"{}", 0.2, retry=lambda: True)
+        await conn.post("/init", b"{}", 0.2, retry=True)
     assert 0.19 < time.monotonic() - began < 0.5
     conn.close()
 
@@ -124,8 +143,8 @@ async def test_an_answered_request_is_never_sent_again(forwarders: list[Forwarde
     f, port = await start(
         forwarders, drops=0, reply=b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nok"
     )
-    conn = Http1Connection("127.0.0.1", port, 1024)
+    conn = Http1Connection("127.0.0.1", port, 1024, alive=lambda: True)
     with pytest.raises(ConnectionLost) as info:
-        await conn.post("/init", b"{}", 5, retry=lambda: True)
+        await conn.post("/init", b"{}", 5, retry=True)
     assert info.value.answered and f.connections == 1
     conn.close()
