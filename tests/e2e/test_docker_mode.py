@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from invoker.images import ensure_images
 
+from invoker.images import ensure_images
 from tests.support.server import StandaloneServer
 
 HELLO = {
@@ -36,10 +36,24 @@ def docker_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Standalo
     )
     server.start(timeout=120)
     yield server
+    assert server.process is not None
+    pid = server.process.pid
     server.stop()
-    leftover = subprocess.run(
-        ["docker", "ps", "-aq", "--filter", "label=pywhisk.invoker"], capture_output=True, text=True
+    # Other suites may run invokers too: only this server's containers (owner host/pid/start).
+    owners = subprocess.run(
+        [
+            "docker",
+            "ps",
+            "-a",
+            "--filter",
+            "label=pywhisk.invoker",
+            "--format",
+            '{{.Label "pywhisk.owner"}}',
+        ],
+        capture_output=True,
+        text=True,
     ).stdout.split()
+    leftover = [owner for owner in owners if owner.split("/")[1:2] == [str(pid)]]
     assert leftover == [], "the invoker left containers behind on shutdown"
 
 
