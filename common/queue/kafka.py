@@ -99,12 +99,13 @@ class KafkaConsumer(Consumer):
         self._yielded: dict[TopicPartition, int] = {}
         self._committed: dict[TopicPartition, int] = {}
         self._closed = False
+        self._closing: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     async def __aiter__(self) -> AsyncIterator[bytes]:  # type: ignore[override]
         while not self._closed:
             if not self._fetched:
                 try:
-                    batches = await self._reader.getmany(timeout_ms=1000)
+                    batches = await self._fetch()
                 except ConsumerStoppedError:
                     return
                 for tp, records in batches.items():
@@ -117,6 +118,21 @@ class KafkaConsumer(Consumer):
             # caller handles it includes it (the invoker commits what it took).
             self._yielded[tp] = record.offset + 1
             yield record.value  # type: ignore[misc]
+
+    async def _fetch(self) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
+        # aiokafka's getmany does not return when the consumer stops; close() must end the
+        # iteration at once (an invoker stopping, a controller shutting down).
+        fetching = asyncio.ensure_future(self._reader.getmany(timeout_ms=1000))
+        try:
+            await asyncio.wait((fetching, self._closing), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            if not fetching.done():
+                fetching.cancel()
+                with contextlib.suppress(asyncio.CancelledError, KafkaError):
+                    await fetching
+        if self._closed or fetching.cancelled():
+            raise ConsumerStoppedError()
+        return fetching.result()
 
     async def _realign(self) -> None:
         """While idle, make sure no partition's log now ends before our position.
@@ -168,6 +184,7 @@ class KafkaConsumer(Consumer):
         if self._closed:
             return
         self._closed = True
+        self._closing.set_result(None)
         self._queue._consumers.discard(self)
         # Not committing here: what was not committed goes to the group's next consumer
         # (at-least-once), which is what an invoker that stops mid-work needs.

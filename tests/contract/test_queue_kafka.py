@@ -104,7 +104,7 @@ class TestKafkaQueue(QueueBehavior):
         reading = asyncio.get_running_loop().create_task(drain())
         await asyncio.sleep(0.2)
         await consumer.close()
-        assert await asyncio.wait_for(reading, 5) == []
+        assert await asyncio.wait_for(reading, 0.5) == []
 
     async def test_a_message_over_the_limit_is_refused(self, queue: KafkaQueue) -> None:
         with pytest.raises(QueueError, match="invoker4"):
