@@ -55,6 +55,10 @@ class Balancer(Protocol):
 
     def release(self, activation_id: str, result: Result | None) -> None: ...
 
+    def invoker_health(self) -> list[tuple[int, Status]]:
+        """Each known invoker's status, by id (empty: no supervision, OW LeanBalancer)."""
+        ...
+
 
 class StaticBalancer:
     def __init__(self, queue: Queue, invoker_ids: tuple[int, ...] = (0,)) -> None:
@@ -82,6 +86,9 @@ class StaticBalancer:
 
     def release(self, activation_id: str, result: Result | None) -> None:
         return None
+
+    def invoker_health(self) -> list[tuple[int, Status]]:
+        return []
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,6 +188,12 @@ class ShardingBalancer:
         if health is None or not health.usable:
             return False
         return self.discovered is None or invoker in self.discovered
+
+    def invoker_health(self) -> list[tuple[int, Status]]:
+        return [
+            (i, h.status if self.usable(i) or not h.usable else Status.OFFLINE)
+            for i, h in sorted(self.health.items())
+        ]
 
     def states(self) -> list[InvokerState]:
         return [
