@@ -236,10 +236,12 @@ class KafkaQueue(Queue):
         self._admin = AIOKafkaAdminClient(
             bootstrap_servers=self.servers, request_timeout_ms=timeout_ms
         )
+        producer, admin = self._producer, self._admin
+        deadline = self._deadline()
         try:
-            async with asyncio.timeout(self.timeout):
-                await self._producer.start()
-                await self._admin.start()
+            # A broker that is still starting (docker compose) gets until the deadline.
+            await _until(deadline, producer.start, _RETRY_PAUSE)
+            await _until(deadline, admin.start, _RETRY_PAUSE)
         except (TimeoutError, KafkaError, OSError) as exc:
             await self.close()
             raise self._failed("connecting", exc) from exc
