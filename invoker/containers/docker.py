@@ -47,11 +47,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-import docker
-from docker import errors as docker_errors
-from docker.types import LogConfig, Ulimit
-from docker.utils.socket import read as read_socket
-
 from common.config import Settings
 from common.runtimes import BLACKBOX, Runtime
 from invoker.containers.base import (
@@ -62,6 +57,16 @@ from invoker.containers.base import (
     RuntimeUnavailable,
 )
 from invoker.containers.logs import EOF_WAIT, ContainerLogs
+
+try:
+    import docker
+    from docker import errors as docker_errors
+    from docker.types import LogConfig, Ulimit
+    from docker.utils.socket import read as read_socket
+except ImportError:  # a ContainerError, so that `pywhisk standalone` says it plainly
+    raise ContainerError(
+        "docker:// containers need the Docker SDK for Python: pip install 'pywhisk[docker]'"
+    ) from None
 
 log = logging.getLogger("pywhisk.invoker")
 
