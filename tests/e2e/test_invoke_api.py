@@ -212,7 +212,7 @@ def test_activation_list_filters(api: httpx.Client) -> None:
         wait_for_record(api, activation_id)
     listed = api.get("/namespaces/_/activations").json()
     assert [a["activationId"] for a in listed] == ids[::-1]
-    assert all(a["statusCode"] == 0 and "response" not in a for a in listed)
+    assert all(a["statusCode"] == 0 and "response" not in a for a in listed), listed
     assert [a["activationId"] for a in api.get("/namespaces/_/activations?name=a1").json()] == [
         ids[2],
         ids[0],
