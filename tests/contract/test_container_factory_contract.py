@@ -407,7 +407,7 @@ class TestDockerContainers(ContainerFactoryBehavior):
         assert labels["pywhisk.invoker"] == str(TEST_INVOKER_ID)
         assert labels["pywhisk.kind"] == "python:3.11"
         assert labels["pywhisk.owner"].split("/")[1] == str(os.getpid())
-        assert info["Config"]["Image"] == PYTHON.image
+        assert PYTHON is not None and info["Config"]["Image"] == PYTHON.image
         await s.init("import os\ndef main(a):\n    return {'uid': os.getuid()}\n")
         assert (await s.run({})).result["uid"] != 0  # the image's unprivileged user
 

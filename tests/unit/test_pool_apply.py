@@ -15,7 +15,7 @@ B = ActionKey("guest", "guest/b", "1")
 
 
 class Entry:
-    """Stands in for a container proxy: the pool only needs key, memory, usable and evict."""
+    """Stands in for a container proxy: key, memory, usable, evict, adopt and pause."""
 
     _ids = itertools.count()
 
@@ -36,6 +36,9 @@ class Entry:
 
     def adopt(self, key: ActionKey) -> None:
         self.key = key
+
+    def pause(self) -> None:
+        pass  # pools here have no pause grace (see test_pool_pause.py)
 
     def __repr__(self) -> str:
         return f"Entry({self.key.action}@{self.key.revision}#{self.id})"
