@@ -214,6 +214,7 @@ class ShardingBalancer:
     ) -> tuple[int, bool]:
         """Pick an invoker and hold `memory` MB of its slots (raises NoInvokers). Blackbox
         (image) actions go to the last invokers only, code actions to the first ones."""
+        self.tick()  # an invoker silent for 10 s is Offline now, not at the next tick
         managed, blackboxes = partition(max(self.slots, default=-1) + 1)
         ids = blackboxes if blackbox else managed
         candidates = [

@@ -41,9 +41,16 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
     app = create_app(services, manage_services=False)
     server = _Server(server_config(app, settings))
     loop = asyncio.get_running_loop()
+
+    def shut_down(sig: int) -> None:
+        server.handle_exit(sig, None)
+        # Blocking callers still waiting (e.g. on an invoker that died) get their 202 with
+        # the activation id now, instead of holding the shutdown until their wait ends.
+        services.tracker.stop_waiting()
+
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, server.handle_exit, sig, None)
+            loop.add_signal_handler(sig, shut_down, sig)
     serving: asyncio.Task[None] | None = None
     try:
         await services.start()

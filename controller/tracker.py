@@ -72,6 +72,13 @@ class ActivationTracker:
                 entry.future.set_result(None)
         self._entries.clear()
 
+    def stop_waiting(self) -> None:
+        """Let every blocking caller go now (they answer 202 with the activation id); the
+        entries stay until their completion or forced-ack timeout releases them."""
+        for entry in self._entries.values():
+            if entry.future is not None and not entry.future.done():
+                entry.future.set_result(None)
+
     def in_flight(self, namespace: str) -> int:
         return self._in_flight[namespace]
 
