@@ -206,3 +206,39 @@ def test_spread_stickiness_and_failover(cluster: Cluster, api: httpx.Client) -> 
     for name in names:
         status, result = invoke(name)
         assert status == 200 and invoker_of(result) == survivor, (name, result)
+
+
+def test_a_stopping_invoker_is_left_at_once_and_rejoins_when_restarted(
+    cluster: Cluster, api: httpx.Client
+) -> None:
+    """SIGTERM: the invoker's last ping says it is disabled, so the controller stops sending
+    there right away; started again, it is up within seconds and gets its home actions."""
+    for name in ("who0", "who1", "who2", "who3"):
+        r = api.put(f"/actions/{name}", json={"exec": {"kind": "python:3", "code": WHO}})
+        assert r.status_code == 200, r.text
+
+    def run(name: str) -> int:
+        r = api.post(f"/actions/{name}", params={"blocking": "true", "result": "true"})
+        assert r.status_code == 200, (r.text, cluster.logs())
+        return invoker_of(r.json())
+
+    def wait_for(invokers: dict[str, str]) -> None:
+        deadline = time.monotonic() + 15
+        while httpx.get(f"{cluster.url}/invokers").json() != invokers:
+            assert time.monotonic() < deadline, (invokers, cluster.logs())
+            time.sleep(0.1)
+
+    wait_for({"invoker0": "up", "invoker1": "up"})
+    homes = {name: run(name) for name in ("who0", "who1", "who2", "who3")}
+    victim = homes["who0"]
+    survivor = 1 - victim
+    stopped_at = time.monotonic()
+    cluster.procs[f"invoker{victim}"].stop(signal.SIGTERM)
+    assert time.monotonic() - stopped_at < 10
+    names = list(homes)
+    assert {run(name) for name in names} == {survivor}
+    assert httpx.get(f"{cluster.url}/invokers").json()[f"invoker{victim}"] == "down"
+
+    cluster.start_invoker(victim)
+    wait_for({"invoker0": "up", "invoker1": "up"})
+    assert {name: run(name) for name in names} == homes
