@@ -10,7 +10,7 @@ install_runtimes
 ensure_docker
 
 echo "==> installing pywhisk with its test dependencies (pip)"
-python3 -m pip install -q --disable-pip-version-check -e '.[test,docker,couchdb,kafka]'
+python3 -m pip install -q --disable-pip-version-check -e '.[test,docker,couchdb,kafka,consul]'
 
 echo "==> building the runtime images (first time: debootstrap, about a minute; then cached)"
 pywhisk images build
