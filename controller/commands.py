@@ -89,11 +89,18 @@ def _backends(command: Any) -> Any:
 @click.option("--host", default=None, help="Address to listen on (default 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port to listen on (default 3233).")
 @click.option("--controller-id", type=int, default=None, help="This controller's id (default 0).")
+@click.option(
+    "--controller-count",
+    type=int,
+    default=None,
+    help="How many controllers share the invokers (each takes 1/N of their memory).",
+)
 @_backends
 def controller(
     host: str | None,
     port: int | None,
     controller_id: int | None,
+    controller_count: int | None,
     data_dir: Path | None,
     store_url: str | None,
     queue_url: str | None,
@@ -106,6 +113,7 @@ def controller(
         host=host,
         port=port,
         controller_id=controller_id,
+        controller_count=controller_count,
         data_dir=data_dir,
         store_url=store_url,
         queue_url=queue_url,

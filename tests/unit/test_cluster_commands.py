@@ -52,13 +52,13 @@ seen = {}
 controller.cluster.run = lambda settings, on_ready=None: seen.setdefault("s", settings)
 from controller.commands import main
 try:
-    main(["controller", "--controller-id", "1", "--port", "4000"])
+    main(["controller", "--controller-id", "1", "--port", "4000", "--controller-count", "2"])
 except SystemExit:
     pass
 s = seen["s"]
-print(s.controller_id, s.port)
+print(s.controller_id, s.port, s.controller_count)
 """
     out = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     ).stdout.split()
-    assert out == ["1", "4000"]
+    assert out == ["1", "4000", "2"]
