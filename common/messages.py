@@ -98,3 +98,23 @@ class PingMessage(BaseModel):
     @classmethod
     def from_bytes(cls, data: bytes) -> PingMessage:
         return cls.model_validate_json(data)
+
+
+INVALIDATION_TOPIC = "cacheInvalidation"
+
+
+class InvalidationMessage(BaseModel):
+    """An entity changed or went away (OW cacheInvalidation): invokers drop what they keep
+    for that revision of it, warm containers included."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str  # store doc id `ns[/pkg]/name`
+    revision: str  # the revision that is no longer current
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> InvalidationMessage:
+        return cls.model_validate_json(data)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import InitVar, dataclass, field
 
 from fastapi import Request
 
 from common.config import Settings
+from common.messages import INVALIDATION_TOPIC, InvalidationMessage
 from common.queue.base import Queue
 from common.runtimes import Manifest, default_manifest
 from common.store.base import Store
@@ -14,6 +16,8 @@ from controller.balancer import Balancer, StaticBalancer
 from controller.cache import EntityCache, IdentityCache
 from controller.throttles import Throttles
 from controller.tracker import ActivationTracker
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -40,6 +44,17 @@ class Services:
     async def start(self) -> None:
         await self.balancer.start()
         await self.tracker.start()
+
+    async def entity_changed(self, doc_id: str, old_revision: str) -> None:
+        """An entity was updated or deleted: tell the invokers, so they drop what they keep
+        for the old revision (warm containers included). Best effort: the write stands."""
+        message = InvalidationMessage(key=doc_id, revision=old_revision)
+        try:
+            await self.queue.send(INVALIDATION_TOPIC, message.to_bytes())
+        except Exception:
+            log.warning(
+                "could not announce the change of %s to the invokers", doc_id, exc_info=True
+            )
 
     async def stop(self) -> None:
         await self.tracker.stop()

@@ -48,6 +48,9 @@ class ActionCache:
             return loading.result()
         return await asyncio.shield(loading)
 
+    def forget(self, doc_id: str) -> None:
+        self._cache.pop(doc_id, None)
+
     async def _fetch(self, doc_id: str) -> PreparedAction | None:
         found = await self._entities.get(doc_id)
         if found is None:

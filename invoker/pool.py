@@ -195,6 +195,8 @@ class ContainerPool(Generic[E]):
         self._timers: dict[E, asyncio.TimerHandle] = {}
         self._buffer: deque[_Waiter[E]] = deque()
         self._closed = False
+        # (action, revision) pairs updated or deleted since: never kept warm again.
+        self._retired: set[tuple[str, str]] = set()
         # Stem cells: (entry, kind, memory). Not counted against user_memory until taken
         # (OW: prewarms don't count against taking a job); `on_stem_gone` replenishes
         # when one is taken or found dead.
@@ -252,8 +254,9 @@ class ContainerPool(Generic[E]):
     def release(self, entry: E) -> None:
         """The activation is over and the container stays warm."""
         self._busy.discard(entry)
-        if self._closed:
+        if self._closed or self._is_retired(entry):
             entry.evict()
+            self._drain()
             return
         if not entry.usable:
             self._drain()
@@ -265,6 +268,17 @@ class ContainerPool(Generic[E]):
         elif self.idle_timeout > 0:
             self._timers[entry] = loop.call_later(self.idle_timeout, self._expire, entry)
         self._drain()
+
+    def retire(self, action: str, revision: str) -> None:
+        """That revision of the action was updated or deleted: remove its idle containers
+        now and its busy ones when they are released."""
+        self._retired.add((action, revision))
+        for entry in [e for e in self._idle if self._is_retired(e)]:
+            self._remove_idle(entry)
+        self._drain()
+
+    def _is_retired(self, entry: E) -> bool:
+        return (entry.key.action, entry.key.revision) in self._retired
 
     def discard(self, entry: E) -> None:
         """The container is gone (error, death, shutdown): free its memory."""

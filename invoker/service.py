@@ -19,7 +19,14 @@ from pydantic import ValidationError
 
 from common.config import Settings
 from common.entities.activation import Activation, ActivationResponse, Status, api_form
-from common.messages import ActivationMessage, CompletionMessage, completion_topic, invoker_topic
+from common.messages import (
+    INVALIDATION_TOPIC,
+    ActivationMessage,
+    CompletionMessage,
+    InvalidationMessage,
+    completion_topic,
+    invoker_topic,
+)
 from common.queue.base import Consumer, Queue
 from common.runtimes import Manifest, Runtime, default_manifest
 from common.store.base import Store
@@ -71,6 +78,7 @@ class Invoker:
         )
         self._names = itertools.count()
         self._consumer: Consumer | None = None
+        self._invalidations: Consumer | None = None
         self._consuming: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
         self._background: set[asyncio.Task[None]] = set()
@@ -88,12 +96,17 @@ class Invoker:
                         self._spawn(self._grow_stem(runtime, memory))
         self._consumer = await self.queue.consumer(invoker_topic(self.id), f"invoker{self.id}")
         self._consuming = asyncio.get_running_loop().create_task(self._consume(self._consumer))
+        self._invalidations = await self.queue.consumer(INVALIDATION_TOPIC, f"invoker{self.id}")
+        self._spawn(self._forget_changed(self._invalidations))
 
     async def stop(self, drain_timeout: float = 10.0) -> None:
         """Stop taking messages, let running activations finish (up to `drain_timeout`,
         then their containers are destroyed and they end as errors), flush the records and
         destroy every container."""
         self._stopping = True
+        if self._invalidations is not None:
+            await self._invalidations.close()
+            self._invalidations = None
         if self._consumer is not None:
             await self._consumer.close()
             self._consumer = None
@@ -125,6 +138,19 @@ class Invoker:
                 self._uncommitted = True
         finally:
             committer.cancel()
+
+    async def _forget_changed(self, consumer: Consumer) -> None:
+        """Actions updated or deleted: their warm containers would only sit out the idle
+        timeout holding memory, so they go now (busy ones when their activation ends)."""
+        async for payload in consumer:
+            try:
+                changed = InvalidationMessage.from_bytes(payload)
+            except ValidationError as exc:
+                log.error("dropping a malformed invalidation message: %s", exc)
+                continue
+            self.actions.forget(changed.key)
+            self.pool.retire(changed.key, changed.revision)
+            await consumer.commit()
 
     async def _commit_periodically(self, consumer: Consumer) -> None:
         # Committing per message would cost a broker round trip each (Kafka); once a second

@@ -121,6 +121,8 @@ async def _put(svc: Services, request: Request, fqn: QualifiedName) -> Response:
         raise ApiError(409, errors.CONCURRENT_MODIFICATION if rev else errors.CONFLICT) from None
     finally:
         svc.entities.invalidate(fqn.doc_id)
+    if rev is not None:
+        await svc.entity_changed(fqn.doc_id, rev)
     return json_response(200, action.to_json())
 
 
@@ -132,6 +134,7 @@ async def _delete(svc: Services, fqn: QualifiedName) -> Response:
         raise ApiError(409, errors.CONCURRENT_MODIFICATION) from None
     finally:
         svc.entities.invalidate(fqn.doc_id)
+    await svc.entity_changed(fqn.doc_id, rev)
     return json_response(200, action.to_json())
 
 

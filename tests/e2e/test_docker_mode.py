@@ -131,3 +131,51 @@ def test_activation_records_in_docker_mode(dwsk: Wsk, tmp_path: Path) -> None:
     record = json.loads(dwsk("activation", "get", "--last").stdout.split("\n", 1)[1])
     notes = {a["key"]: a["value"] for a in record["annotations"]}
     assert notes["kind"] == "python:3.11" and notes["limits"]["memory"] == 256
+
+
+def own_containers(server: StandaloneServer) -> list[str]:
+    """Ids of the containers this server's invoker owns (stem cells included)."""
+    assert server.process is not None
+    out = subprocess.run(
+        [
+            "docker",
+            "ps",
+            "-a",
+            "--filter",
+            "label=pywhisk.invoker",
+            "--format",
+            '{{.ID}} {{.Label "pywhisk.owner"}}',
+        ],
+        capture_output=True,
+        text=True,
+    ).stdout.split("\n")
+    return [
+        line.split()[0]
+        for line in out
+        if line and line.split()[1].split("/")[1:2] == [str(server.process.pid)]
+    ]
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
+
+
+def test_updating_or_deleting_an_action_removes_its_warm_containers(
+    docker_server: StandaloneServer, dwsk: Wsk, tmp_path: Path
+) -> None:
+    (tmp_path / "w.py").write_text("def main(args):\n    return {'v': 1}\n")
+    dwsk("action", "create", "warm", "w.py")
+    dwsk("action", "invoke", "warm", "-r")
+    # The warm container plus one stem cell per language (the one taken is replaced).
+    assert wait_for(lambda: len(own_containers(docker_server)) >= 4)
+    before = set(own_containers(docker_server))
+    dwsk("action", "delete", "warm")
+    gone = lambda: before - set(own_containers(docker_server))  # noqa: E731
+    assert wait_for(lambda: len(gone()) == 1), "the deleted action's warm container stayed"

@@ -258,3 +258,19 @@ async def test_evict_all_evicts_stems() -> None:
     late = Entry(STEM_KEY, 256)
     pool.add_stem(late, "python:3.11", 256)  # finished starting after shutdown began
     assert late.evicted
+
+
+async def test_retired_revision_leaves_idle_now_and_busy_on_release() -> None:
+    pool = make_pool(user_memory=1024)
+    idle = await pool.acquire(A, 256)
+    busy = await pool.acquire(A, 256)
+    other = await pool.acquire(B, 256)
+    pool.release(idle)
+    pool.release(other)
+    pool.retire("guest/a", "1")
+    assert idle.evicted and not busy.evicted and not other.evicted
+    pool.release(busy)  # its activation ends after the action changed: not kept warm
+    assert busy.evicted
+    assert pool.entries == [other]
+    fresh = await pool.acquire(A2, 256)  # the new revision gets a new container
+    assert fresh not in (idle, busy) and not fresh.evicted
