@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from common.messages import CompletionMessage, completion_topic
-from common.queue.base import Consumer, Queue
+from common.queue.base import Committer, Consumer, Queue
 from controller.health import Result
 
 log = logging.getLogger(__name__)
@@ -123,11 +123,19 @@ class ActivationTracker:
             entry.future.set_result(activation)
 
     async def _consume(self, consumer: Consumer) -> None:
-        async for payload in consumer:
-            try:
-                message = CompletionMessage.from_bytes(payload)
-            except ValueError:
-                log.exception("dropping malformed completion message")
-                continue
-            result = Result.SYSTEM_ERROR if message.system_error else Result.SUCCESS
-            self._release(message.activation_id, message.activation, result)
+        # Committed so that a restarted controller does not replay an hour of completions
+        # (and their results) for activations nobody waits for any more.
+        commits = Committer(consumer, "completion messages")
+        committer = asyncio.get_running_loop().create_task(commits.run())
+        try:
+            async for payload in consumer:
+                commits.mark()
+                try:
+                    message = CompletionMessage.from_bytes(payload)
+                except ValueError:
+                    log.exception("dropping malformed completion message")
+                    continue
+                result = Result.SYSTEM_ERROR if message.system_error else Result.SUCCESS
+                self._release(message.activation_id, message.activation, result)
+        finally:
+            committer.cancel()

@@ -27,7 +27,7 @@ from common.messages import (
     completion_topic,
     invoker_topic,
 )
-from common.queue.base import Consumer, Queue
+from common.queue.base import Committer, Consumer, Queue
 from common.runtimes import Manifest, Runtime, default_manifest
 from common.store.base import Store
 from invoker import outcomes, records
@@ -82,7 +82,6 @@ class Invoker:
         self._consuming: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
         self._background: set[asyncio.Task[None]] = set()
-        self._uncommitted = False
         self._stopping = False
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -126,7 +125,8 @@ class Invoker:
     # -- consuming -------------------------------------------------------------------------
 
     async def _consume(self, consumer: Consumer) -> None:
-        committer = asyncio.get_running_loop().create_task(self._commit_periodically(consumer))
+        commits = Committer(consumer, "activation messages", _COMMIT_INTERVAL)
+        committer = asyncio.get_running_loop().create_task(commits.run())
         try:
             async for payload in consumer:
                 try:
@@ -135,7 +135,7 @@ class Invoker:
                     log.error("dropping a malformed activation message: %s", exc)
                     continue
                 self._track(self._inflight, self.handle(msg))
-                self._uncommitted = True
+                commits.mark()
         finally:
             committer.cancel()
 
@@ -151,18 +151,6 @@ class Invoker:
             self.actions.forget(changed.key)
             self.pool.retire(changed.key, changed.revision)
             await consumer.commit()
-
-    async def _commit_periodically(self, consumer: Consumer) -> None:
-        # Committing per message would cost a broker round trip each (Kafka); once a second
-        # bounds what a crash replays.
-        while True:
-            await asyncio.sleep(_COMMIT_INTERVAL)
-            if self._uncommitted:
-                self._uncommitted = False
-                try:
-                    await consumer.commit()
-                except Exception:
-                    log.exception("committing consumed activation messages failed")
 
     def _track(
         self, tasks: set[asyncio.Task[None]], coro: Coroutine[Any, Any, None]

@@ -8,10 +8,14 @@ has not committed, including messages sent before the group's first consumer sta
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 
 from common import plugins
+
+log = logging.getLogger(__name__)
 
 QUEUES = {
     "memory": "common.queue.memory:MemoryQueue",
@@ -49,6 +53,33 @@ class Queue(ABC):
     @abstractmethod
     async def consumer(self, topic: str, group: str) -> Consumer:
         """Subscribe; messages sent from now on are delivered (once per group)."""
+
+
+class Committer:
+    """Commits a consumer's progress at most once per `interval` seconds.
+
+    A commit per message would cost a broker round trip each (Kafka); committing once a
+    second bounds what a restart replays to about a second of messages.
+    """
+
+    def __init__(self, consumer: Consumer, what: str, interval: float = 1.0) -> None:
+        self.consumer = consumer
+        self.what = what
+        self.interval = interval
+        self.dirty = False
+
+    def mark(self) -> None:
+        self.dirty = True
+
+    async def run(self) -> None:
+        while True:
+            await asyncio.sleep(self.interval)
+            if self.dirty:
+                self.dirty = False
+                try:
+                    await self.consumer.commit()
+                except Exception:
+                    log.exception("committing consumed %s failed", self.what)
 
 
 def queue_from_url(url: str) -> Queue:
