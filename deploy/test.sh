@@ -9,6 +9,13 @@ cd "$(dirname "$0")/.."
 install_runtimes
 ensure_docker
 
+if ! { command -v docker-compose && command -v nginx; } >/dev/null 2>&1; then
+  echo "==> installing docker-compose and nginx (apt; the compose-file and nginx.conf checks use them)"
+  sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq docker-compose nginx-light
+fi
+
 echo "==> installing pywhisk with its test dependencies (pip)"
 python3 -m pip install -q --disable-pip-version-check -e '.[test,docker,couchdb,kafka,consul]'
 
