@@ -16,25 +16,22 @@ which makes `put` idempotent by activation id.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
 
 from common.store.base import ActivationStore, Doc, StoreError
 from common.store.couchdb_design import ACTIVATIONS
+from common.store.writebehind import WriteBehind
 
 if TYPE_CHECKING:
     from common.store.couchdb import CouchClient
 
-_FLUSH_DELAY = 0.02
-_RETRY_MAX = 5.0
 _BATCH_MAX = 500
-_CLOSE_ATTEMPTS = 4
 
 log = logging.getLogger(__name__)
 
 
-class CouchDBActivations(ActivationStore):
+class CouchDBActivations(WriteBehind, ActivationStore):
     def __init__(self, couch: CouchClient, db: str) -> None:
         self._couch = couch
         self._db = db
@@ -51,27 +48,6 @@ class CouchDBActivations(ActivationStore):
         doc_id = f"{doc['namespace']}/{doc['activationId']}"
         self._pending[doc_id] = {**doc, "_id": doc_id}
         self._wake()
-
-    def _wake(self) -> None:
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.get_running_loop().create_task(self._flush_while_pending())
-
-    async def _flush_while_pending(self) -> None:
-        # Records queued while a flush is under way are flushed by the next turn.
-        delay = _FLUSH_DELAY
-        while self._pending:
-            await asyncio.sleep(delay)
-            try:
-                await self.flush()
-                delay = _FLUSH_DELAY
-            except Exception as e:
-                delay = min(delay * 4, _RETRY_MAX)
-                log.warning(
-                    "writing %d activation records failed (%s); retrying in %.2fs",
-                    len(self._pending),
-                    e,
-                    delay,
-                )
 
     def _requeue(self, docs: dict[str, Doc]) -> None:
         # Older than anything queued since; a newer put of the same id keeps its version.
@@ -113,34 +89,6 @@ class CouchDBActivations(ActivationStore):
                     answer.get("reason"),
                 )
         return {i: doc for i, doc in batch.items() if i not in stored}
-
-    async def close(self) -> None:
-        """Write what is queued before the connection closes; the process is going away, so
-        a few attempts, then the loss is logged with its size."""
-        if self._flusher is not None:
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
-        for attempt in range(_CLOSE_ATTEMPTS):
-            try:
-                await self.flush()
-                return
-            except Exception:
-                log.exception(
-                    "writing activation records at close failed (attempt %d)", attempt + 1
-                )
-                await asyncio.sleep(_FLUSH_DELAY * 4**attempt)
-        log.error("%d activation records could not be written and are lost", len(self._pending))
-
-    async def _flush_for_read(self) -> None:
-        # A read must not fail because a write did: it answers from what is stored, and the
-        # background flusher keeps retrying the rest.
-        if not self._pending and not self._lock.locked():
-            return
-        try:
-            await self.flush()
-        except Exception:
-            self._wake()
 
     async def get(self, namespace: str, activation_id: str) -> Doc | None:
         await self._flush_for_read()

@@ -31,6 +31,7 @@ from common.store.base import (
     SubjectStore,
     activation_filter_name,
 )
+from common.store.writebehind import WriteBehind
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entities (
@@ -63,9 +64,6 @@ CREATE TABLE IF NOT EXISTS subjects (
 CREATE UNIQUE INDEX IF NOT EXISTS subjects_by_auth ON subjects (uuid, key);
 """
 
-_FLUSH_DELAY = 0.02
-_RETRY_MAX = 5.0
-_CLOSE_ATTEMPTS = 4
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +187,7 @@ class SqliteEntities(EntityStore):
         return int(row[0]) if row else 0
 
 
-class SqliteActivations(ActivationStore):
+class SqliteActivations(WriteBehind, ActivationStore):
     def __init__(self, db: aiosqlite.Connection, writing: asyncio.Lock) -> None:
         self._db = db
         self._pending: list[tuple[str, str, str, int, bytes]] = []
@@ -205,23 +203,7 @@ class SqliteActivations(ActivationStore):
             jsonio.dumps(doc),
         )
         self._pending.append(row)
-        if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
-
-    async def _flush_soon(self) -> None:
-        delay = _FLUSH_DELAY
-        while True:
-            await asyncio.sleep(delay)
-            try:
-                await self.flush()
-            except Exception:
-                log.exception("writing %d activation records failed; retrying", len(self._pending))
-                delay = min(delay * 4, _RETRY_MAX)
-                continue
-            if not self._pending:
-                return
-            # Records put while that flush was writing saw this task running and relied on it.
-            delay = _FLUSH_DELAY
+        self._wake()
 
     async def flush(self) -> None:
         """Commit the queued records; on failure they stay queued and the error is raised."""
@@ -240,33 +222,6 @@ class SqliteActivations(ActivationStore):
                     await self._db.rollback()
                 self._pending[:0] = rows
                 raise
-
-    async def close(self) -> None:
-        """Write what is queued before the connection closes; the process is going away, so
-        a few attempts, then the loss is logged with its size."""
-        if self._flusher is not None:
-            self._flusher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._flusher
-        for attempt in range(_CLOSE_ATTEMPTS):
-            try:
-                await self.flush()
-                return
-            except Exception:
-                log.exception(
-                    "writing activation records at close failed (attempt %d)", attempt + 1
-                )
-                await asyncio.sleep(_FLUSH_DELAY * 4**attempt)
-        log.error("%d activation records could not be written and are lost", len(self._pending))
-
-    async def _flush_for_read(self) -> None:
-        # A read must not fail because a write did: it answers from what is committed, and
-        # the background flusher keeps retrying the rest.
-        try:
-            await self.flush()
-        except Exception:
-            if self._flusher is None or self._flusher.done():
-                self._flusher = asyncio.get_running_loop().create_task(self._flush_soon())
 
     async def get(self, namespace: str, activation_id: str) -> Doc | None:
         await self._flush_for_read()

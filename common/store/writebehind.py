@@ -1,0 +1,83 @@
+"""Write-behind for activation records, shared by the store backends.
+
+`put` queues a record and wakes one flusher task, which writes what is queued every
+`FLUSH_DELAY` seconds in one batch (a burst of activations costs one write, not one each)
+and keeps going while records arrive. The invoker has already answered when it stores a
+record, so the queue is the record's only keeper: a failed flush leaves its records queued
+and is retried with backoff. Reads flush first, so a record is readable from this process
+as soon as `put` returned.
+
+A backend supplies `_pending` (anything sized), `_lock` (held while writing) and `flush()`
+(write what is queued; on failure requeue it and raise).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sized
+
+FLUSH_DELAY = 0.02
+RETRY_MAX = 5.0
+CLOSE_ATTEMPTS = 4
+
+log = logging.getLogger(__name__)
+
+
+class WriteBehind:
+    _pending: Sized
+    _lock: asyncio.Lock
+    _flusher: asyncio.Task[None] | None = None
+
+    async def flush(self) -> None:
+        raise NotImplementedError
+
+    def _wake(self) -> None:
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.get_running_loop().create_task(self._flush_while_pending())
+
+    async def _flush_while_pending(self) -> None:
+        # Records queued while a flush is under way saw this task running and rely on it.
+        delay = FLUSH_DELAY
+        while len(self._pending):
+            await asyncio.sleep(delay)
+            try:
+                await self.flush()
+                delay = FLUSH_DELAY
+            except Exception as e:
+                delay = min(delay * 4, RETRY_MAX)
+                log.warning(
+                    "writing %d activation records failed (%s); retrying in %.2fs",
+                    len(self._pending),
+                    e,
+                    delay,
+                )
+
+    async def _flush_for_read(self) -> None:
+        # A read must not fail because a write did: it answers from what is stored, and the
+        # background flusher keeps retrying the rest.
+        if not len(self._pending) and not self._lock.locked():
+            return
+        try:
+            await self.flush()
+        except Exception:
+            self._wake()
+
+    async def close(self) -> None:
+        """Write what is queued before the connection closes; the process is going away, so
+        a few attempts, then the loss is logged with its size."""
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        for attempt in range(CLOSE_ATTEMPTS):
+            try:
+                await self.flush()
+                return
+            except Exception:
+                log.exception(
+                    "writing activation records at close failed (attempt %d)", attempt + 1
+                )
+                await asyncio.sleep(FLUSH_DELAY * 4**attempt)
+        log.error("%d activation records could not be written and are lost", len(self._pending))
