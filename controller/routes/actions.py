@@ -17,6 +17,7 @@ from controller.auth import Caller, Svc, own_namespace
 from controller.errors import ApiError, json_response
 from controller.listing import Page, flag
 from controller.requests import json_body, parse_model
+from controller.resolve import check_package, fetch_action
 from controller.services import Services
 
 router = APIRouter(prefix="/api/v1/namespaces/{namespace}/actions")
@@ -35,26 +36,6 @@ def qualify(
     except InvalidName as e:
         raise ApiError(400, str(e)) from None
     return QualifiedName(ns, name, package)
-
-
-async def check_package(svc: Services, fqn: QualifiedName, for_write: bool) -> None:
-    if fqn.package is None:
-        return
-    found = await svc.entities.get(f"{fqn.namespace}/{fqn.package}")
-    if found is None or found[0].get("entityType") != "package":
-        raise ApiError(404)
-    if for_write and found[0].get("binding"):
-        raise ApiError(400, "Operation not permitted on package binding.")
-
-
-async def fetch_action(svc: Services, fqn: QualifiedName) -> tuple[Action, str]:
-    hit = await svc.entities.action(fqn.doc_id)
-    if hit is None:
-        other = await svc.entities.get(fqn.doc_id)
-        if other is not None:
-            raise ApiError(409, errors.WRONG_COLLECTION)
-        raise ApiError(404)
-    return hit
 
 
 async def _list(svc: Services, request: Request, ns: str, package: str | None) -> Response:

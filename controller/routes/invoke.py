@@ -24,7 +24,8 @@ from controller.errors import ApiError, json_response
 from controller.invoke import invoke
 from controller.listing import flag
 from controller.requests import body_bytes
-from controller.routes.actions import check_package, fetch_action, qualify
+from controller.resolve import resolve_action
+from controller.routes.actions import qualify
 from controller.services import Services
 
 PATHS = (
@@ -63,17 +64,17 @@ async def _invoke(
         raise errors.malformed(str(e)) from None
     if not isinstance(payload, dict | list):
         raise errors.malformed("expected a JSON object or array")
-    await check_package(svc, fqn, for_write=False)
-    action, rev = await fetch_action(svc, fqn)
+    target = await resolve_action(svc, fqn)
     outcome = await invoke(
         svc,
         caller,
-        action,
-        rev,
+        target.action,
+        target.revision,
         payload,
         blocking=blocking,
         transid=errors.transid_of(request),
         wait=wait,
+        binding=target.binding,
         received=received,
     )
     headers = {"x-openwhisk-activation-id": outcome.activation_id}
