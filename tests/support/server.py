@@ -15,7 +15,7 @@ import httpx
 
 from common.entities import Identity, NamespaceLimits
 from common.ids import new_auth
-from common.store.sqlite import SqliteStore
+from common.store.base import store_from_url
 
 
 def free_port() -> int:
@@ -78,22 +78,24 @@ class StandaloneServer:
 
     def create_namespace(self, name: str, **limits: int) -> Identity:
         """Add a namespace straight into the store, as `pywhisk admin create` does."""
+        return create_namespace(f"sqlite:///{self.data_dir / 'pywhisk.db'}", name, **limits)
 
-        async def go() -> Identity:
-            store = SqliteStore(f"sqlite:///{self.data_dir / 'pywhisk.db'}")
-            await store.open()
-            try:
-                uuid, key = new_auth()
-                identity = Identity(
-                    namespace=name,
-                    subject=name,
-                    uuid=uuid,
-                    key=key,
-                    limits=NamespaceLimits(**limits),
-                )
-                await store.subjects.put(identity)
-                return identity
-            finally:
-                await store.close()
 
-        return asyncio.run(go())
+def create_namespace(store_url: str, name: str, **limits: int) -> Identity:
+    """Add a namespace with a fresh key to the store at `store_url` (any backend), as
+    `pywhisk admin create` does; `limits` are NamespaceLimits fields."""
+
+    async def go() -> Identity:
+        store = store_from_url(store_url)
+        await store.open()
+        try:
+            uuid, key = new_auth()
+            identity = Identity(
+                namespace=name, subject=name, uuid=uuid, key=key, limits=NamespaceLimits(**limits)
+            )
+            await store.subjects.put(identity)
+            return identity
+        finally:
+            await store.close()
+
+    return asyncio.run(go())

@@ -1,0 +1,190 @@
+"""Warm invokes through the cluster preset (controller → Kafka → invoker) beside standalone.
+
+    python -m bench cluster [--requests N] [--seconds S] [--clients C] [--warmup N]
+                            [--store couchdb|sqlite] [--fetch-wait-ms MS] [--invokers 1,2]
+
+Measures, in one run and with the same aiohttp clients as `python -m bench`: a standalone
+server (the baseline), then a cluster of real processes, one `pywhisk controller` and one,
+then two, `pywhisk invoker --id N` (process containers, as the standalone server) on tansu
+(a Kafka-protocol broker) and pouchdb-server (CouchDB's API, in memory), each started fresh.
+Latency is p50/p99 of sequential blocking invokes of one no-op action; throughput is
+`--clients` concurrent loops of blocking invokes, each on an action of its own, named so
+that their home invokers alternate: with two invokers both get the same share. Every
+process shares the machine's cores with the client. Figures are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bench.clients import percentile, sequential, session_for, spread_throughput
+from bench.invoke import CODE, LIMITS, platform
+from common.queue.kafka import FETCH_WAIT_MS
+from controller.sharding import generate_hash, probe_order
+
+NAMESPACE = "bench"
+_started = time.monotonic()
+
+
+def progress(line: str) -> None:
+    print(f"[{time.monotonic() - _started:6.1f} s] {line}", file=sys.stderr, flush=True)
+
+
+def action_names(count: int) -> list[str]:
+    """`count` action names whose home invokers, in a cluster of two, go 0, 1, 0, 1, …
+    (the controller's own sharding functions, so the split is exact)."""
+    names: list[str] = []
+    k = 0
+    while len(names) < count:
+        name = f"noop{k}"
+        if probe_order(generate_hash(NAMESPACE, f"{NAMESPACE}/{name}"), 2)[0] == len(names) % 2:
+            names.append(name)
+        k += 1
+    return names
+
+
+async def figures(s: aiohttp.ClientSession, api: str, args: argparse.Namespace) -> dict[str, Any]:
+    names = action_names(args.clients)
+    for name in names:
+        async with s.put(f"{api}/{name}?overwrite=true", json=CODE) as r:
+            assert r.status == 200, await r.text()
+    urls = [f"{api}/{name}?blocking=true&result=true" for name in names]
+    for url in urls:  # each action's container warm, and the controller's caches
+        await sequential(s, url, args.warmup, {})
+    latency = await sequential(s, urls[0], args.requests, {})
+    rps = await spread_throughput(s, urls, args.seconds, {})
+    return {"latency": latency, "rps": rps}
+
+
+@asynccontextmanager
+async def cluster(
+    root: Path, store_url: str, queue_url: str, invokers: int
+) -> AsyncIterator[tuple[aiohttp.ClientSession, str]]:
+    """A controller and `invokers` invokers, once the controller sees them all up, and a
+    client session for a high-limit namespace."""
+    from tests.support.cluster import Cluster
+    from tests.support.server import create_namespace
+
+    parts = Cluster(root, store_url, queue_url)
+    try:
+        parts.start_controller()
+        for n in range(invokers):
+            parts.start_invoker(n)
+        await asyncio.to_thread(parts.wait_for_controller, 60.0)
+        up = {f"invoker{n}": "up" for n in range(invokers)}
+        await asyncio.to_thread(parts.wait_for_invokers, up, 60.0)
+        progress(f"controller and {invokers} invoker(s) up, logs in {root}")
+        ns = await asyncio.to_thread(create_namespace, store_url, NAMESPACE, **LIMITS)
+        async with session_for(ns.auth) as session:
+            yield session, f"{parts.url}/api/v1/namespaces/_/actions"
+    finally:
+        await asyncio.to_thread(parts.stop)
+
+
+async def services(stack: AsyncExitStack, tmp: Path, store: str) -> tuple[str, str]:
+    """tansu, and pouchdb-server unless `store` is sqlite: the (store, queue) URL stems."""
+    from tests.support.couchdb import PouchDBServer
+    from tests.support.kafka import TansuBroker
+
+    progress("starting tansu (Kafka-protocol broker, memory storage)")
+    broker = TansuBroker(tmp / "tansu.log")
+    await asyncio.to_thread(broker.start)
+    stack.callback(broker.stop)
+    progress(f"tansu up at {broker.address}")
+    if store == "sqlite":
+        return f"sqlite:///{tmp}/", broker.url
+    progress("starting pouchdb-server (CouchDB API, in memory; installed with npm on first use)")
+    couch = PouchDBServer(tmp / "pouchdb")
+    await asyncio.to_thread(couch.start)
+    stack.callback(couch.stop)
+    progress(f"pouchdb-server up at {couch.http_url}")
+    return couch.store_url(""), broker.url
+
+
+def setup_urls(stems: tuple[str, str], tag: str, fetch_wait_ms: int | None) -> tuple[str, str]:
+    """Store and queue URLs of a setup of its own: fresh databases, fresh topics."""
+    store, queue = stems
+    store = f"{store}{tag}.db" if store.startswith("sqlite") else f"{store}{tag}_"
+    queue += f"?prefix={tag}_" + (f"&fetch_wait_ms={fetch_wait_ms}" if fetch_wait_ms else "")
+    return store, queue
+
+
+def row(label: str, got: dict[str, Any], base: dict[str, Any]) -> str:
+    p50, p99 = statistics.median(got["latency"]), percentile(got["latency"], 0.99)
+    ratio = p50 / statistics.median(base["latency"])
+    return (
+        f"{label:<22} {p50:8.2f} {p99:8.2f} {ratio:8.2f}x"
+        f" {got['rps']:12,.0f} {got['rps'] / base['rps']:8.2f}x"
+    )
+
+
+async def run(args: argparse.Namespace) -> None:
+    load = os.getloadavg()[0]
+    results: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-cluster-") as tmp_name:
+        tmp = Path(tmp_name)
+        progress("starting the standalone server (the baseline)")
+        async with platform(tmp, "standalone") as (s, api):
+            progress("standalone up; measuring")
+            results["standalone"] = await figures(s, api, args)
+        async with AsyncExitStack() as stack:
+            stems = await services(stack, tmp, args.store)
+            for n in args.invokers:
+                tag = f"c{n}"
+                store_url, queue_url = setup_urls(stems, tag, args.fetch_wait_ms)
+                progress(f"starting a controller and {n} invoker(s)")
+                async with cluster(tmp / tag, store_url, queue_url, n) as (s, api):
+                    progress("measuring")
+                    results[f"cluster, {n} invoker{'s' if n > 1 else ''}"] = await figures(
+                        s, api, args
+                    )
+    store = "SQLite file" if args.store == "sqlite" else "pouchdb-server 4.2.0 (CouchDB API)"
+    wait = args.fetch_wait_ms or FETCH_WAIT_MS
+    print(
+        f"no-op python action, process containers, {os.cpu_count()} cores, load average "
+        f"{load:.1f} at start, {os.getloadavg()[0]:.1f} at end"
+    )
+    print(f"cluster: tansu (fetch wait: {wait} ms), store: {store}")
+    print(
+        f"latency: {args.requests} sequential blocking invokes; throughput: {args.clients} "
+        f"clients for {args.seconds:g} s, one action each"
+    )
+    print(f"{'':<22} {'p50 ms':>8} {'p99 ms':>8} {'p50/base':>9} {'invokes/s':>12} {'/base':>9}")
+    base = results["standalone"]
+    for label, got in results.items():
+        print(row(label, got, base))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench cluster", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--warmup", type=int, default=200, help="invokes per action first")
+    parser.add_argument(
+        "--store", choices=["couchdb", "sqlite"], default="couchdb", help="the cluster's store"
+    )
+    parser.add_argument(
+        "--fetch-wait-ms", type=int, default=None, help="the consumers' fetch wait at tansu"
+    )
+    parser.add_argument(
+        "--invokers",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[1, 2],
+        help="cluster sizes to measure, comma-separated",
+    )
+    asyncio.run(run(parser.parse_args(argv)))

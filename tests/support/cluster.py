@@ -1,0 +1,116 @@
+"""Real cluster processes, for tests and the cluster bench: one `pywhisk controller` and
+`pywhisk invoker --id N`s (process containers) sharing a store and a queue given by URL,
+each in its own process with its own log file.
+
+The processes are `python -m controller.commands` of the interpreter running this, with this
+process's environment (PYTHONPATH included), so they run the code being tested.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.support.server import free_port
+
+
+class Proc:
+    """`pywhisk <command>` in a process of its own, its output in `log_path`."""
+
+    def __init__(
+        self, name: str, command: list[str], log_path: Path, env: dict[str, str] | None = None
+    ) -> None:
+        self.name = name
+        self.log_path = log_path
+        with open(log_path, "ab") as log:  # the child keeps its own copy of the fd
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "controller.commands", *command],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            )
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class Cluster:
+    """A controller on a free loopback port and invokers, started one by one; `env` is added
+    to each process's environment (PYWHISK_* settings)."""
+
+    def __init__(
+        self, root: Path, store_url: str, queue_url: str, env: dict[str, str] | None = None
+    ) -> None:
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        self.store_url = store_url
+        self.queue_url = queue_url
+        self.env = env or {}
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.procs: dict[str, Proc] = {}
+
+    def backends(self) -> list[str]:
+        return ["--store-url", self.store_url, "--queue-url", self.queue_url]
+
+    def start_controller(self) -> None:
+        command = ["controller", "--port", str(self.port), *self.backends()]
+        log_path = self.root / "controller.log"
+        self.procs["controller"] = Proc("controller", command, log_path, self.env)
+
+    def start_invoker(self, n: int) -> None:
+        command = ["invoker", "--id", str(n), "--containers", "process", *self.backends()]
+        log_path = self.root / f"invoker{n}.log"
+        self.procs[f"invoker{n}"] = Proc(f"invoker{n}", command, log_path, self.env)
+
+    def wait_for_controller(self, timeout: float = 30.0) -> None:
+        """Until the controller answers /ping; RuntimeError with the logs after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(f"{self.url}/ping", timeout=1).text == "pong":
+                    return
+            except httpx.TransportError:
+                pass
+            self._check(deadline, "the controller did not answer /ping")
+            time.sleep(0.1)
+
+    def wait_for_invokers(self, invokers: dict[str, str], timeout: float = 15.0) -> None:
+        """Until the controller's `GET /invokers` is `invokers` (e.g. {"invoker0": "up"})."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(f"{self.url}/invokers", timeout=1).json() == invokers:
+                    return
+            except httpx.TransportError:
+                pass
+            self._check(deadline, f"the controller did not see {invokers}")
+            time.sleep(0.1)
+
+    def _check(self, deadline: float, what: str) -> None:
+        exited = [p.name for p in self.procs.values() if p.process.poll() is not None]
+        if exited or time.monotonic() > deadline:
+            because = f" ({', '.join(exited)} exited)" if exited else ""
+            raise RuntimeError(f"{what}{because}:\n{self.logs()}")
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {name}\n{p.log()[-4000:]}" for name, p in self.procs.items())
+
+    def stop(self) -> None:
+        for proc in self.procs.values():
+            proc.stop()
