@@ -65,7 +65,7 @@ def _limits(base: ActionLimits, put: ActionPut, ranges: LimitRanges) -> ActionLi
     return limits
 
 
-def _bump(version: str) -> str:
+def bump_version(version: str) -> str:
     parts = version.split(".")
     try:
         major, minor, patch = (int(p) for p in parts)
@@ -109,7 +109,7 @@ def update_action(
             "exec": exec_,
             "parameters": tuple(put.parameters) if put.parameters is not None else old.parameters,
             "limits": _limits(old.limits, put, ranges),
-            "version": put.version or _bump(old.version),
+            "version": put.version or bump_version(old.version),
             "publish": put.publish if put.publish is not None else old.publish,
             "annotations": annotations,
             "updated": now,

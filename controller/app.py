@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from controller import errors
 from controller.middleware import TransactionMiddleware
-from controller.routes import actions, activations, invoke, invokers, meta, namespaces
+from controller.routes import actions, activations, invoke, invokers, meta, namespaces, packages
 from controller.services import Services
 
 
@@ -48,7 +48,7 @@ def create_app(services: Services, *, manage_services: bool = True) -> FastAPI:
     app.state.services = services
     errors.install(app)
     invoke.install(app)  # the hot path first: it must match before the routers
-    for module in (meta, invokers, namespaces, actions, activations):
+    for module in (meta, invokers, namespaces, actions, packages, activations):
         app.include_router(module.router)
     app.add_middleware(TransactionMiddleware)
     return app

@@ -10,7 +10,7 @@ from fastapi import Depends, Request
 
 from common.entities import Identity
 from common.names import DEFAULT_NAMESPACE, InvalidName, check_namespace
-from controller.errors import ApiError
+from controller.errors import ApiError, not_authorized
 from controller.services import Services, services
 
 _CHALLENGE = {"WWW-Authenticate": 'Basic realm="OpenWhisk secure realm"'}
@@ -52,17 +52,21 @@ Caller = Annotated[Identity, Depends(identity)]
 Svc = Annotated[Services, Depends(services)]
 
 
+def resolve_namespace(caller: Identity, namespace: str) -> str:
+    """`_` is the caller's namespace; an invalid one is a 400."""
+    try:
+        check_namespace(namespace)
+    except InvalidName as e:
+        raise ApiError(400, str(e)) from None
+    return caller.namespace if namespace == DEFAULT_NAMESPACE else namespace
+
+
 def own_namespace(caller: Identity, namespace: str, entity: str | None = None) -> str:
     """Resolve `_` and refuse another namespace (403), as OW entitlement does for owners.
 
     `entity` (`[pkg/]name`, an activation id) completes the resource the 403 names.
     """
-    try:
-        check_namespace(namespace)
-    except InvalidName as e:
-        raise ApiError(400, str(e)) from None
-    resolved = caller.namespace if namespace == DEFAULT_NAMESPACE else namespace
+    resolved = resolve_namespace(caller, namespace)
     if resolved != caller.namespace:
-        fqname = f"{resolved}/{entity}" if entity else resolved
-        raise ApiError(403, f"The supplied authentication is not authorized to access '{fqname}'.")
+        raise not_authorized(f"{resolved}/{entity}" if entity else resolved)
     return resolved

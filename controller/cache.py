@@ -10,10 +10,13 @@ from __future__ import annotations
 import time
 from typing import Generic, TypeVar
 
-from common.entities import Action, Identity
+from pydantic import BaseModel
+
+from common.entities import Action, Identity, Package
 from common.store.base import Doc, Store
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 IDENTITY_TTL = 10.0
 
@@ -69,12 +72,13 @@ class IdentityCache:
 
 
 class EntityCache:
-    """doc id → (document, revision); actions also kept parsed."""
+    """doc id → (document, revision); actions and packages also kept parsed."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
         self._docs: dict[str, tuple[Doc, str]] = {}
         self._actions: dict[str, tuple[Action, str]] = {}
+        self._packages: dict[str, tuple[Package, str]] = {}
 
     async def get(self, doc_id: str) -> tuple[Doc, str] | None:
         hit = self._docs.get(doc_id)
@@ -86,16 +90,26 @@ class EntityCache:
 
     async def action(self, doc_id: str) -> tuple[Action, str] | None:
         """The action at `doc_id`, or None if absent or not an action."""
-        hit = self._actions.get(doc_id)
+        return await self._parsed(doc_id, "action", Action, self._actions)
+
+    async def package(self, doc_id: str) -> tuple[Package, str] | None:
+        """The package (or binding) at `doc_id`, or None if absent or not a package."""
+        return await self._parsed(doc_id, "package", Package, self._packages)
+
+    async def _parsed(
+        self, doc_id: str, entity_type: str, model: type[M], parsed: dict[str, tuple[M, str]]
+    ) -> tuple[M, str] | None:
+        hit = parsed.get(doc_id)
         if hit is not None:
             return hit
         found = await self.get(doc_id)
-        if found is None or found[0].get("entityType") != "action":
+        if found is None or found[0].get("entityType") != entity_type:
             return None
-        parsed = (Action.model_validate(found[0]), found[1])
-        self._actions[doc_id] = parsed
-        return parsed
+        hit = (model.model_validate(found[0]), found[1])
+        parsed[doc_id] = hit
+        return hit
 
     def invalidate(self, doc_id: str) -> None:
         self._docs.pop(doc_id, None)
         self._actions.pop(doc_id, None)
+        self._packages.pop(doc_id, None)

@@ -61,6 +61,11 @@ def error_response(
     return json_response(status, {"error": message, "code": transid_of(request)}, headers)
 
 
+def not_authorized(fqname: str) -> ApiError:
+    """OW entitlement's refusal, naming the resource (`ns[/pkg][/name]`) it refused."""
+    return ApiError(403, f"The supplied authentication is not authorized to access '{fqname}'.")
+
+
 def malformed(detail: str) -> ApiError:
     return ApiError(400, f"The request content was malformed:\n{detail}")
 

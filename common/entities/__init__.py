@@ -4,6 +4,7 @@ from common.entities.action import Action, ActionPut, Exec, ExecPut
 from common.entities.activation import Activation, ActivationResponse, Status
 from common.entities.identity import Identity, NamespaceLimits
 from common.entities.limits import ActionLimits, LimitRanges, LimitsPut
+from common.entities.package import Binding, Package, PackagePut
 from common.entities.params import KeyValue, Params
 
 __all__ = [
@@ -12,6 +13,7 @@ __all__ = [
     "ActionPut",
     "Activation",
     "ActivationResponse",
+    "Binding",
     "Exec",
     "ExecPut",
     "Identity",
@@ -19,6 +21,8 @@ __all__ = [
     "LimitRanges",
     "LimitsPut",
     "NamespaceLimits",
+    "Package",
+    "PackagePut",
     "Params",
     "Status",
 ]

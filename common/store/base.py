@@ -63,7 +63,12 @@ class EntityStore(ABC):
 
     @abstractmethod
     async def count(
-        self, namespace: str, entity_type: str, *, package: str | None = None
+        self,
+        namespace: str,
+        entity_type: str,
+        *,
+        package: str | None = None,
+        public_only: bool = False,
     ) -> int: ...
 
 

@@ -261,12 +261,19 @@ class CouchDBEntities(EntityStore):
         )
         return [strip(row["doc"]) for row in rows if row.get("doc")]
 
-    async def count(self, namespace: str, entity_type: str, *, package: str | None = None) -> int:
+    async def count(
+        self,
+        namespace: str,
+        entity_type: str,
+        *,
+        package: str | None = None,
+        public_only: bool = False,
+    ) -> int:
         collection = f"{namespace}/{package}" if package is not None else namespace
         return await self._couch.view_count(
             self._db,
             WHISKS,
-            "entities",
+            "public" if public_only else "entities",
             startkey=[entity_type, collection],
             endkey=[entity_type, collection, {}],
         )

@@ -180,8 +180,15 @@ class SqliteEntities(EntityStore):
         async with self._db.execute(sql, (*args, limit, skip)) as cur:
             return [jsonio.loads(row[0]) for row in await cur.fetchall()]
 
-    async def count(self, namespace: str, entity_type: str, *, package: str | None = None) -> int:
-        where, args = self._where(namespace, entity_type, package, False)
+    async def count(
+        self,
+        namespace: str,
+        entity_type: str,
+        *,
+        package: str | None = None,
+        public_only: bool = False,
+    ) -> int:
+        where, args = self._where(namespace, entity_type, package, public_only)
         async with self._db.execute(f"SELECT COUNT(*) FROM entities WHERE {where}", args) as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0

@@ -10,14 +10,13 @@ from starlette.responses import Response
 from common import jsonio
 from common.entities import Action, ActionPut, Identity
 from common.names import InvalidName, QualifiedName, check_name
-from common.store.base import Conflict
-from controller import errors
 from controller.action_updates import make_action, update_action
-from controller.auth import Caller, Svc, own_namespace
+from controller.auth import Caller, Svc, own_namespace, resolve_namespace
+from controller.entity_writes import check_replace, delete_entity, put_entity
 from controller.errors import ApiError, json_response
 from controller.listing import Page, flag
 from controller.requests import json_body, parse_model
-from controller.resolve import check_package, fetch_action
+from controller.resolve import check_package, fetch_action, resolve_action, resolve_package
 from controller.services import Services
 
 router = APIRouter(prefix="/api/v1/namespaces/{namespace}/actions")
@@ -26,9 +25,19 @@ ONE_MB = 1024 * 1024
 
 
 def qualify(
-    caller: Identity, namespace: str, name: str, package: str | None = None
+    caller: Identity,
+    namespace: str,
+    name: str,
+    package: str | None = None,
+    *,
+    shared: bool = False,
 ) -> QualifiedName:
-    ns = own_namespace(caller, namespace, f"{package}/{name}" if package else name)
+    """The name from the URL. Another namespace is refused here unless `shared` (a read or
+    an invoke) and in a package: then `resolve_action` decides, as the package allows."""
+    if shared and package is not None:
+        ns = resolve_namespace(caller, namespace)
+    else:
+        ns = own_namespace(caller, namespace, f"{package}/{name}" if package else name)
     try:
         check_name(name)
         if package is not None:
@@ -59,16 +68,18 @@ async def list_actions(namespace: str, request: Request, caller: Caller, svc: Sv
 async def list_package_actions(
     namespace: str, package: str, request: Request, caller: Caller, svc: Svc
 ) -> Response:
-    fqn = qualify(caller, namespace, package)
-    found = await svc.entities.get(fqn.doc_id)
-    if found is None or found[0].get("entityType") != "package":
-        raise ApiError(404)
-    return await _list(svc, request, fqn.namespace, package)
+    ns = resolve_namespace(caller, namespace)
+    try:
+        check_name(package)
+    except InvalidName as e:
+        raise ApiError(400, str(e)) from None
+    # A binding lists the bound package's actions (their namespace shows where they live).
+    holder = (await resolve_package(svc, ns, package, caller)).package
+    return await _list(svc, request, holder.namespace, holder.name)
 
 
-async def _get(svc: Services, request: Request, fqn: QualifiedName) -> Response:
-    await check_package(svc, fqn, for_write=False)
-    action, _ = await fetch_action(svc, fqn)
+async def _get(svc: Services, request: Request, caller: Identity, fqn: QualifiedName) -> Response:
+    action = (await resolve_action(svc, fqn, caller)).action
     return json_response(200, action.to_json(with_code=flag(request.query_params, "code", True)))
 
 
@@ -91,17 +102,9 @@ async def _put(svc: Services, request: Request, fqn: QualifiedName) -> Response:
         rev = None
     else:
         doc, rev = existing
-        if doc.get("entityType") != "action":
-            raise ApiError(409, errors.WRONG_COLLECTION)
-        if not overwrite:
-            raise ApiError(409, errors.CONFLICT)
+        check_replace(doc, "action", overwrite)
         action = update_action(Action.model_validate(doc), put, svc.manifest, s.limit_ranges, now)
-    try:
-        await svc.store.entities.put(fqn.doc_id, {**action.to_json(), "entityType": "action"}, rev)
-    except Conflict:
-        raise ApiError(409, errors.CONCURRENT_MODIFICATION if rev else errors.CONFLICT) from None
-    finally:
-        svc.entities.invalidate(fqn.doc_id)
+    await put_entity(svc, fqn.doc_id, {**action.to_json(), "entityType": "action"}, rev)
     if rev is not None:
         await svc.entity_changed(fqn.doc_id, rev)
     return json_response(200, action.to_json())
@@ -109,12 +112,7 @@ async def _put(svc: Services, request: Request, fqn: QualifiedName) -> Response:
 
 async def _delete(svc: Services, fqn: QualifiedName) -> Response:
     action, rev = await fetch_action(svc, fqn)
-    try:
-        await svc.store.entities.delete(fqn.doc_id, rev)
-    except Conflict:
-        raise ApiError(409, errors.CONCURRENT_MODIFICATION) from None
-    finally:
-        svc.entities.invalidate(fqn.doc_id)
+    await delete_entity(svc, fqn.doc_id, rev)
     await svc.entity_changed(fqn.doc_id, rev)
     return json_response(200, action.to_json())
 
@@ -126,14 +124,14 @@ async def _delete(svc: Services, fqn: QualifiedName) -> Response:
 async def get_action(
     namespace: str, name: str, request: Request, caller: Caller, svc: Svc
 ) -> Response:
-    return await _get(svc, request, qualify(caller, namespace, name))
+    return await _get(svc, request, caller, qualify(caller, namespace, name))
 
 
 @router.get("/{package}/{name}")
 async def get_package_action(
     namespace: str, package: str, name: str, request: Request, caller: Caller, svc: Svc
 ) -> Response:
-    return await _get(svc, request, qualify(caller, namespace, name, package))
+    return await _get(svc, request, caller, qualify(caller, namespace, name, package, shared=True))
 
 
 @router.put("/{name}")

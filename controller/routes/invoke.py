@@ -64,7 +64,7 @@ async def _invoke(
         raise errors.malformed(str(e)) from None
     if not isinstance(payload, dict | list):
         raise errors.malformed("expected a JSON object or array")
-    target = await resolve_action(svc, fqn)
+    target = await resolve_action(svc, fqn, caller)
     outcome = await invoke(
         svc,
         caller,
@@ -99,7 +99,7 @@ async def invoke_endpoint(request: Request) -> Response:
     params = request.path_params
     caller = await identity(request)
     svc: Services = request.app.state.services
-    fqn = qualify(caller, params["namespace"], params["name"], params.get("package"))
+    fqn = qualify(caller, params["namespace"], params["name"], params.get("package"), shared=True)
     return await _invoke(svc, request, caller, fqn)
 
 

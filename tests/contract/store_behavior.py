@@ -99,6 +99,8 @@ class StoreBehavior:
         await store.entities.put("ns/p2", entity("ns", "p2", kind="package", publish=False), None)
         listed = await store.entities.list("ns", "package", public_only=True)
         assert [d["name"] for d in listed] == ["p1"]
+        assert await store.entities.count("ns", "package", public_only=True) == 1
+        assert await store.entities.count("ns", "package") == 2
 
     # -- activations ------------------------------------------------------------------------
     async def test_activation_round_trip_is_readable_at_once(self, store: Store) -> None:
