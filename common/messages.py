@@ -22,6 +22,10 @@ def completion_topic(controller_id: int) -> str:
 
 HEALTH_TOPIC = "health"
 
+# Seconds without a ping before controllers take an invoker for gone (OW healthyTimeout):
+# they stop sending it work and answer what it held with whisk internal errors.
+OFFLINE_AFTER = 10.0
+
 
 class User(BaseModel):
     """The invoking identity, as much as the invoker needs (api key only if provided)."""
@@ -61,8 +65,9 @@ class ActivationMessage(BaseModel):
 class CompletionMessage(BaseModel):
     """Sent once per activation, when the result is known (before logs are collected).
 
-    `activation` is the record (API form, logs empty) for blocking callers; `None` for
-    non-blocking ones, which only need the slot released.
+    `activation` is the record (API form, logs empty). Blocking callers get it as their
+    answer; for every activation the controller keeps it until the invoker's pings say the
+    record is written, so a record an invoker had not written when it died is not lost.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -72,6 +77,9 @@ class CompletionMessage(BaseModel):
     invoker: int
     activation: dict[str, Any] | None = None
     system_error: bool = False
+    # Epoch ms at the invoker when it took the activation, compared with pings'
+    # `stored_until` (0: the sender keeps no such account).
+    accepted: int = 0
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json().encode()
@@ -91,6 +99,9 @@ class PingMessage(BaseModel):
     user_memory: int  # MB
     enabled: bool = True
     sent: int = 0  # epoch ms at the invoker, so a controller can skip replayed old pings
+    # Epoch ms at the invoker: every activation it took before this has its record written
+    # (0: says nothing).
+    stored_until: int = 0
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json().encode()

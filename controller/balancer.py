@@ -42,8 +42,20 @@ TICK = 1.0  # s between health clock ticks
 DISCOVERY_REFRESH = 2.0  # s between reads of the discovery backend
 
 
+class InvokerWatcher(Protocol):
+    """Told what the balancer hears of invokers (the activation tracker)."""
+
+    def invoker_stored(self, invoker: int, until: int) -> None: ...
+
+    def invoker_gone(self, invoker: int) -> None: ...
+
+
 class Balancer(Protocol):
     async def start(self) -> None: ...
+
+    def watch(self, watcher: InvokerWatcher) -> None:
+        """Report invokers' stored records and silences to `watcher`."""
+        ...
 
     async def stop(self) -> None: ...
 
@@ -72,6 +84,9 @@ class StaticBalancer:
 
     async def stop(self) -> None:
         return None
+
+    def watch(self, watcher: InvokerWatcher) -> None:
+        return None  # nothing supervised: the invokers live and die with this process
 
     def choose(self, message: ActivationMessage) -> int:
         # One invoker in standalone; several static ones spread by action for warm reuse.
@@ -125,6 +140,8 @@ class ShardingBalancer:
         self.slots: dict[int, Slots] = {}
         self.discovered: Mapping[int, int | None] | None = None
         self._placed: dict[str, tuple[int, int]] = {}  # activation id -> (invoker, MB)
+        self._watcher: InvokerWatcher | None = None
+        self._silent: set[int] = set()  # invokers already reported gone
         self._consumer: Consumer | None = None
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -158,6 +175,9 @@ class ShardingBalancer:
         if self.discovery is not None:
             await self.discovery.close()
 
+    def watch(self, watcher: InvokerWatcher) -> None:
+        self._watcher = watcher
+
     # -- what the controller hears ---------------------------------------------------------
 
     def on_ping(self, ping: PingMessage) -> None:
@@ -174,6 +194,9 @@ class ShardingBalancer:
             slots.resize(capacity)
         if health.status is not before:
             log.info("invoker%d is %s", ping.invoker, health.status.value)
+        self._silent.discard(ping.invoker)
+        if self._watcher is not None and ping.stored_until:
+            self._watcher.invoker_stored(ping.invoker, ping.stored_until)
 
     def tick(self) -> None:
         now = self.clock()
@@ -182,6 +205,15 @@ class ShardingBalancer:
             health.tick(now)
             if health.status is not before:
                 log.warning("invoker%d is %s", invoker, health.status.value)
+            silent = (
+                health.last_ping is not None and now - health.last_ping > health.healthy_timeout
+            )
+            if silent and invoker not in self._silent:
+                # Checked apart from the status: a draining invoker is Offline already
+                # but still finishing its work; only its silence means it is gone.
+                self._silent.add(invoker)
+                if self._watcher is not None:
+                    self._watcher.invoker_gone(invoker)
 
     def usable(self, invoker: int) -> bool:
         health = self.health.get(invoker)

@@ -22,9 +22,11 @@ import enum
 from collections import deque
 from dataclasses import dataclass, field
 
+from common.messages import OFFLINE_AFTER
+
 BUFFER_SIZE = 10  # OW InvokerActor.bufferSize
 ERROR_TOLERANCE = 3  # OW InvokerActor.bufferErrorTolerance
-HEALTHY_TIMEOUT = 10.0  # s without a ping before Offline (OW healthyTimeout)
+HEALTHY_TIMEOUT = OFFLINE_AFTER  # s without a ping before Offline (OW healthyTimeout)
 PROBE_AFTER = 10.0  # s in Unhealthy/Unresponsive (pinging) before results are forgotten
 
 

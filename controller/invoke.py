@@ -81,14 +81,17 @@ async def invoke(
         binding=binding,
         received=received if received is not None else int(time.time() * 1000),
     )
-    future = svc.tracker.register(activation_id, caller.namespace, blocking, action.limits.timeout)
+    future = svc.tracker.register(
+        activation_id, caller.namespace, blocking, action.limits.timeout, message
+    )
     try:
-        await svc.balancer.publish(
+        invoker = await svc.balancer.publish(
             message, action.limits.memory, blackbox=action.exec.kind == "blackbox"
         )
     except Exception:
         svc.tracker.forget(activation_id)
         raise ApiError(503, UNAVAILABLE) from None
+    svc.tracker.placed(activation_id, invoker)
     if future is None:
         return Outcome(activation_id, None)
     timeout = svc.settings.blocking_wait if wait is None else wait

@@ -38,8 +38,12 @@ class Services:
             self.queue, (self.settings.invoker_id,)
         )
         self.tracker = ActivationTracker(
-            self.queue, self.settings.controller_id, on_release=self.balancer.release
+            self.queue,
+            self.settings.controller_id,
+            on_release=self.balancer.release,
+            store=self.store,
         )
+        self.balancer.watch(self.tracker)
 
     async def start(self) -> None:
         await self.balancer.start()

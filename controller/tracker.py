@@ -6,6 +6,16 @@ count feeds the concurrency throttle. If no completion ever arrives (an invoker 
 the entry is released after OpenWhisk's forced-ack timeout, so counts never leak.
 Each release is also handed to `on_release` (the balancer: free the invoker's slots and
 count the outcome for its health).
+
+No activation ends without a record (OPENWHISK.md §8.3 goes further than OpenWhisk here,
+which writes none when an invoker dies):
+- an activation nobody answered by the forced-ack timeout, or held by an invoker that went
+  silent (`invoker_gone`), gets a whisk internal error record written here, and its
+  blocking caller that record;
+- an answered one whose record its invoker had not written yet when it died is written
+  here from the completion, which carries the record: completions are kept per invoker
+  until the invoker's pings say everything it took before a time is stored
+  (`invoker_stored`).
 """
 
 from __future__ import annotations
@@ -13,16 +23,25 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import Counter
+import time
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from common.messages import CompletionMessage, completion_topic
+from common.entities.activation import ActivationResponse, Status, api_form
+from common.fallback_records import fallback
+from common.messages import ActivationMessage, CompletionMessage, completion_topic
 from common.queue.base import Committer, Consumer, Queue
+from common.store.base import Store
 from controller.health import Result
 
 log = logging.getLogger(__name__)
+
+LOST = "The activation was lost: the invoker running it stopped before answering."
+NO_ANSWER = "The activation was not answered in time by the invoker it was sent to."
+LOGS_LOST = "The invoker stopped before this activation's logs were stored."
+KEPT_MAX = 100_000  # answered records kept per invoker while its store writes lag
 
 
 def forced_ack_timeout(action_timeout_ms: int) -> float:
@@ -35,6 +54,8 @@ class _Entry:
     namespace: str
     future: asyncio.Future[dict[str, Any] | None] | None
     timer: asyncio.TimerHandle | None = field(default=None)
+    message: ActivationMessage | None = None  # what a record needs if no answer comes
+    invoker: int | None = None
 
 
 class ActivationTracker:
@@ -43,10 +64,15 @@ class ActivationTracker:
         queue: Queue,
         controller_id: int,
         on_release: Callable[[str, Result | None], None] | None = None,
+        store: Store | None = None,
     ) -> None:
         self.queue = queue
         self.controller_id = controller_id
         self.on_release = on_release
+        self.store = store
+        self._answered: dict[int, deque[tuple[int, dict[str, Any]]]] = {}
+        self._stored_until: dict[int, int] = {}
+        self._writes: set[asyncio.Task[None]] = set()
         self._entries: dict[str, _Entry] = {}
         self._in_flight: Counter[str] = Counter()
         self._consumer: Consumer | None = None
@@ -59,6 +85,8 @@ class ActivationTracker:
         self._task = asyncio.get_running_loop().create_task(self._consume(self._consumer))
 
     async def stop(self) -> None:
+        if self._writes:  # records of lost activations: let them reach the store's queue
+            await asyncio.wait(set(self._writes), timeout=5)
         if self._consumer is not None:
             await self._consumer.close()
         if self._task is not None:
@@ -83,21 +111,93 @@ class ActivationTracker:
         return self._in_flight[namespace]
 
     def register(
-        self, activation_id: str, namespace: str, blocking: bool, action_timeout_ms: int
+        self,
+        activation_id: str,
+        namespace: str,
+        blocking: bool,
+        action_timeout_ms: int,
+        message: ActivationMessage | None = None,
     ) -> asyncio.Future[dict[str, Any] | None] | None:
         loop = asyncio.get_running_loop()
         future = loop.create_future() if blocking else None
-        entry = _Entry(namespace, future)
+        entry = _Entry(namespace, future, message=message)
         entry.timer = loop.call_later(
-            forced_ack_timeout(action_timeout_ms),
-            self._release,
-            activation_id,
-            None,
-            Result.TIMEOUT,
+            forced_ack_timeout(action_timeout_ms), self._give_up, activation_id, NO_ANSWER
         )
         self._entries[activation_id] = entry
         self._in_flight[namespace] += 1
         return future
+
+    def placed(self, activation_id: str, invoker: int) -> None:
+        """The balancer sent it to `invoker`."""
+        entry = self._entries.get(activation_id)
+        if entry is not None:
+            entry.invoker = invoker
+
+    # -- what the balancer says of invokers ------------------------------------------------
+
+    def invoker_stored(self, invoker: int, until: int) -> None:
+        """Invoker `invoker` has written the records of all it took before `until`."""
+        self._stored_until[invoker] = until
+        kept = self._answered.get(invoker)
+        while kept and kept[0][0] < until:
+            kept.popleft()
+
+    def invoker_gone(self, invoker: int) -> None:
+        """Invoker `invoker` went silent: what it held is lost, and what it answered may
+        lack its record."""
+        held = [aid for aid, entry in self._entries.items() if entry.invoker == invoker]
+        answered = self._answered.pop(invoker, None)
+        self._stored_until.pop(invoker, None)
+        if held or answered:
+            log.warning(
+                "invoker%d is gone: %d activations lost, %d answered ones to check",
+                invoker,
+                len(held),
+                len(answered or ()),
+            )
+        for activation_id in held:
+            self._give_up(activation_id, LOST)
+        if answered:
+            self._background(self._rewrite_missing([doc for _, doc in answered]))
+
+    def _give_up(self, activation_id: str, reason: str) -> None:
+        """No answer will come: record a whisk internal error and answer with it."""
+        entry = self._entries.get(activation_id)
+        if entry is None:
+            return
+        record: dict[str, Any] | None = None
+        if entry.message is not None and self.store is not None:
+            error = ActivationResponse.error(Status.WHISK_ERROR, reason)
+            doc = fallback(entry.message, error, int(time.time() * 1000)).to_json()
+            self._background(self._put(doc))
+            record = api_form(doc)
+        self._release(activation_id, record, Result.TIMEOUT)
+
+    async def _rewrite_missing(self, answered: list[dict[str, Any]]) -> None:
+        assert self.store is not None
+        for doc in answered:
+            try:
+                if await self.store.activations.get(doc["namespace"], doc["activationId"]):
+                    continue
+            except Exception:
+                log.exception("checking the record of %s failed", doc["activationId"])
+            response = ActivationResponse.from_json(doc["response"]).to_json()
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime())
+            logs = [*doc.get("logs", ()), f"{stamp} stderr: {LOGS_LOST}"]
+            await self._put({**doc, "response": response, "logs": logs})
+
+    async def _put(self, doc: dict[str, Any]) -> None:
+        assert self.store is not None
+        try:
+            await self.store.activations.put(doc)
+        except Exception:
+            log.exception("writing the record of %s failed", doc["activationId"])
+
+    def _background(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._writes.add(task)
+        task.add_done_callback(self._writes.discard)
 
     def forget(self, activation_id: str) -> None:
         """Undo a registration whose message could not be published."""
@@ -122,6 +222,18 @@ class ActivationTracker:
         if entry.future is not None and not entry.future.done():
             entry.future.set_result(activation)
 
+    def _keep(self, message: CompletionMessage) -> None:
+        # Kept only for invokers whose pings say what is stored (none in standalone).
+        stored_until = self._stored_until.get(message.invoker)
+        if stored_until is None or message.activation is None or not message.accepted:
+            return
+        if message.accepted < stored_until:
+            return  # its record is already written
+        kept = self._answered.get(message.invoker)
+        if kept is None:
+            kept = self._answered[message.invoker] = deque(maxlen=KEPT_MAX)
+        kept.append((message.accepted, message.activation))
+
     async def _consume(self, consumer: Consumer) -> None:
         # Committed so that a restarted controller does not replay an hour of completions
         # (and their results) for activations nobody waits for any more.
@@ -136,6 +248,7 @@ class ActivationTracker:
                     log.exception("dropping malformed completion message")
                     continue
                 result = Result.SYSTEM_ERROR if message.system_error else Result.SUCCESS
+                self._keep(message)
                 self._release(message.activation_id, message.activation, result)
         finally:
             committer.cancel()

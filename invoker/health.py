@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 
 from common.messages import HEALTH_TOPIC, PingMessage
 from common.queue.base import Queue
@@ -18,9 +19,15 @@ PING_INTERVAL = 1.0
 
 class Pinger:
     def __init__(
-        self, queue: Queue, invoker_id: int, user_memory: int, interval: float = PING_INTERVAL
+        self,
+        queue: Queue,
+        invoker_id: int,
+        user_memory: int,
+        interval: float = PING_INTERVAL,
+        stored_until: Callable[[], int] | None = None,
     ) -> None:
         self.queue = queue
+        self.stored_until = stored_until
         self.invoker_id = invoker_id
         self.user_memory = user_memory
         self.interval = interval
@@ -33,6 +40,7 @@ class Pinger:
             user_memory=self.user_memory,
             enabled=self.enabled,
             sent=int(time.time() * 1000),
+            stored_until=self.stored_until() if self.stored_until is not None else 0,
         )
 
     async def ping(self) -> None:

@@ -51,7 +51,9 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
     invoker = Invoker(
         settings, store, queue, factory, settings.invoker_id, prewarm=settings.prewarm
     )
-    pinger = Pinger(queue, settings.invoker_id, settings.user_memory)
+    pinger = Pinger(
+        queue, settings.invoker_id, settings.user_memory, stored_until=invoker.stored_until
+    )
     stopping = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -13,12 +13,11 @@ from common import jsonio
 from common.entities.action import Action
 from common.entities.activation import Activation, ActivationResponse, Status
 from common.entities.params import KeyValue
+from common.fallback_records import fallback
 from common.messages import ActivationMessage
 from common.runtimes import BLACKBOX, Manifest, Runtime, blackbox, default_manifest
 from invoker import outcomes
 from invoker.containers.base import MIB
-
-UNKNOWN_KIND = "unknown"
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,30 +157,6 @@ def activation(
         logs=logs,
         annotations=tuple(annotations),
         publish=False,
-    )
-
-
-def fallback(msg: ActivationMessage, response: ActivationResponse, now: int) -> Activation:
-    """The record of an activation that never reached a container, e.g. the action was
-    deleted (OW generateFallbackActivation): kind `unknown`, zero duration."""
-    annotations = [
-        KeyValue(key="path", value=msg.action),
-        KeyValue(key="kind", value=UNKNOWN_KIND),
-    ]
-    if msg.cause:
-        annotations.append(KeyValue(key="causedBy", value="sequence"))
-    return Activation(
-        namespace=msg.user.namespace,
-        name=msg.action.rpartition("/")[2],
-        version=msg.version,
-        subject=msg.user.subject,
-        activation_id=msg.activation_id,
-        start=now,
-        end=now,
-        duration=0,
-        cause=msg.cause,
-        response=response,
-        annotations=tuple(annotations),
     )
 
 

@@ -21,6 +21,7 @@ from common.config import Settings
 from common.entities.activation import Activation, ActivationResponse, Status, api_form
 from common.messages import (
     INVALIDATION_TOPIC,
+    OFFLINE_AFTER,
     ActivationMessage,
     CompletionMessage,
     InvalidationMessage,
@@ -83,6 +84,13 @@ class Invoker:
         self._inflight: set[asyncio.Task[None]] = set()
         self._background: set[asyncio.Task[None]] = set()
         self._stopping = False
+        # Activations taken whose records are not written yet, with when each was taken:
+        # pings report the oldest, so controllers know which answered ones are safe.
+        self._unstored: dict[str, int] = {}
+
+    def stored_until(self) -> int:
+        """Every activation taken before this epoch ms has its record written."""
+        return min(self._unstored.values(), default=now_ms())
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -195,6 +203,9 @@ class Invoker:
     # -- one activation --------------------------------------------------------------------
 
     async def handle(self, msg: ActivationMessage) -> None:
+        if now_ms() - msg.received > OFFLINE_AFTER * 1000 and await self._given_up(msg):
+            return
+        self._unstored[msg.activation_id] = now_ms()
         try:
             prepared = await self.actions.get(msg.action, msg.revision)
         except Exception:
@@ -261,8 +272,9 @@ class Invoker:
             transid=msg.transid,
             activation_id=msg.activation_id,
             invoker=self.id,
-            activation=api_form(doc) if msg.blocking else None,
+            activation=api_form(doc),
             system_error=record.response.status == Status.WHISK_ERROR,
+            accepted=self._unstored.get(msg.activation_id, 0),
         )
         await self.queue.send(completion_topic(msg.controller), completion.to_bytes())
 
@@ -302,5 +314,20 @@ class Invoker:
     async def _store(self, doc: dict[str, Any]) -> None:
         try:
             await self.store.activations.put(doc)
+            await self.store.activations.settle()
         except Exception:
             log.exception("storing activation %s failed", doc.get("activationId"))
+        finally:
+            self._unstored.pop(doc["activationId"], None)
+
+    async def _given_up(self, msg: ActivationMessage) -> bool:
+        """An old message (this invoker was away): if controllers already answered it as
+        lost, it must not run now. Only old messages pay for the lookup."""
+        try:
+            found = await self.store.activations.get(msg.user.namespace, msg.activation_id)
+        except Exception:
+            log.warning("could not check whether %s was given up; running it", msg.activation_id)
+            return False
+        if found is not None:
+            log.info("skipping activation %s: already answered as lost", msg.activation_id)
+        return found is not None

@@ -75,7 +75,14 @@ class EntityStore(ABC):
 class ActivationStore(ABC):
     @abstractmethod
     async def put(self, doc: Doc) -> None:
-        """Store a record (API form with `response.statusCode`); idempotent by activationId."""
+        """Store a record (API form with `response.statusCode`); idempotent by activationId.
+
+        May return before the record is written (write-behind); `settle` waits for that."""
+
+    async def settle(self) -> None:
+        """Return once every record `put` so far is written; at once for a store that
+        writes in `put`."""
+        return None
 
     @abstractmethod
     async def get(self, namespace: str, activation_id: str) -> Doc | None: ...

@@ -29,11 +29,18 @@ class WriteBehind:
     _pending: Sized
     _lock: asyncio.Lock
     _flusher: asyncio.Task[None] | None = None
+    # For `settle`: records put so far, how many of them are surely written, and the event
+    # that wakes settlers after a flush.
+    _queued: int = 0
+    _written: int = 0
+    _flushed: asyncio.Event | None = None
 
     async def flush(self) -> None:
         raise NotImplementedError
 
     def _wake(self) -> None:
+        """Called once per `put`, after the record is queued."""
+        self._queued += 1
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.get_running_loop().create_task(self._flush_while_pending())
 
@@ -43,7 +50,7 @@ class WriteBehind:
         while len(self._pending):
             await asyncio.sleep(delay)
             try:
-                await self.flush()
+                await self._flush_counted()
                 delay = FLUSH_DELAY
             except Exception as e:
                 delay = min(delay * 4, RETRY_MAX)
@@ -54,14 +61,34 @@ class WriteBehind:
                     delay,
                 )
 
+    async def _flush_counted(self) -> None:
+        # Every record queued before this call is written once it returns: those already
+        # queued are swapped out by this flush, or by one that held the lock before it.
+        upto = self._queued
+        await self.flush()
+        if upto > self._written:
+            self._written = upto
+            if self._flushed is not None:
+                self._flushed.set()
+                self._flushed = None
+
+    async def settle(self) -> None:
+        """Wait until every record `put` so far is written (however many retries it takes)."""
+        ticket = self._queued
+        while self._written < ticket:
+            if self._flushed is None:
+                self._flushed = asyncio.Event()
+            await self._flushed.wait()
+
     async def _flush_for_read(self) -> None:
         # A read must not fail because a write did: it answers from what is stored, and the
         # background flusher keeps retrying the rest.
         if not len(self._pending) and not self._lock.locked():
             return
         try:
-            await self.flush()
+            await self._flush_counted()
         except Exception:
+            self._queued -= 1  # _wake counts a put; this one only restarts the flusher
             self._wake()
 
     async def close(self) -> None:
@@ -73,7 +100,7 @@ class WriteBehind:
                 await self._flusher
         for attempt in range(CLOSE_ATTEMPTS):
             try:
-                await self.flush()
+                await self._flush_counted()
                 return
             except Exception:
                 log.exception(

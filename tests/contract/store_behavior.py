@@ -123,6 +123,18 @@ class StoreBehavior:
         assert await store.activations.count("ns", name="hello", since=1001) == 1
         assert [d["start"] for d in await store.activations.list("ns", skip=1, limit=2)] == [1002, 1001]
 
+    async def test_settle_returns_once_records_are_written(self, store: Store, observer: Store) -> None:
+        """The invoker tells controllers which records are safe by this (a killed invoker's
+        unwritten ones are rewritten from completions): after `settle`, another client of
+        the same store reads every record put before it."""
+        ids = [f"{i:032x}" for i in range(40)]
+        for aid in ids:
+            await store.activations.put(activation("ns", aid, 1000))
+        await asyncio.wait_for(store.activations.settle(), 10)
+        found = await asyncio.gather(*(observer.activations.get("ns", aid) for aid in ids))
+        assert all(doc is not None for doc in found)
+        await asyncio.wait_for(store.activations.settle(), 1)  # nothing new: at once
+
     async def test_many_activations_at_once(self, store: Store) -> None:
         await asyncio.gather(*(store.activations.put(activation("ns", f"{i:032x}", i)) for i in range(300)))
         assert await store.activations.count("ns") == 300

@@ -57,6 +57,18 @@ async def store(couchdb_server: PouchDBServer, prefix: str) -> AsyncIterator[Cou
     await s.close()
 
 
+@pytest.fixture
+async def observer(
+    couchdb_server: PouchDBServer, prefix: str, store: CouchDBStore
+) -> AsyncIterator[CouchDBStore]:
+    """A second client of the same databases: sees only what was written."""
+    s = store_from_url(couchdb_server.store_url(prefix))
+    assert isinstance(s, CouchDBStore)
+    await s.open()
+    yield s
+    await s.close()
+
+
 class TestCouchDBStore(StoreBehavior):
     pass
 

@@ -22,6 +22,15 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
     await s.close()
 
 
+@pytest.fixture
+async def observer(tmp_path: Path, store: SqliteStore) -> AsyncIterator[SqliteStore]:
+    """A second connection to the same file: sees only what was written."""
+    s = SqliteStore(f"sqlite:///{tmp_path / 'store.db'}")
+    await s.open()
+    yield s
+    await s.close()
+
+
 class TestSqliteStore(StoreBehavior):
     pass
 

@@ -204,15 +204,31 @@ async def test_cold_then_warm(harness: Harness) -> None:
     assert [line[31:] for line in first_record["logs"]] == ["stdout: hello Ann"]
 
 
-async def test_non_blocking_completion_carries_no_record(harness: Harness) -> None:
+async def test_completions_carry_the_record_until_pings_say_it_is_stored(
+    harness: Harness,
+) -> None:
+    """Non-blocking too: if this invoker dies before writing the record, a controller
+    writes it from the completion, until `stored_until` (sent in pings) passes `accepted`."""
     doc_id = await harness.put_action("hello", HELLO)
     msg = harness.message(doc_id, {"name": "Nb"}, blocking=False)
     await harness.send(msg)
     done = await harness.completion()
-    assert done.activation is None and done.activation_id == msg.activation_id
-    assert not done.system_error
-    record = await harness.record(msg.activation_id)
-    assert record["response"]["result"] == {"greeting": "Hello Nb"}
+    assert done.activation_id == msg.activation_id and not done.system_error
+    assert done.activation is not None
+    assert done.activation["response"]["result"] == {"greeting": "Hello Nb"}
+    assert done.accepted > 0
+    deadline = asyncio.get_running_loop().time() + 5
+    while harness.invoker.stored_until() <= done.accepted:
+        assert asyncio.get_running_loop().time() < deadline
+        await asyncio.sleep(0.01)
+    # Written by then: another connection to the store reads it.
+    other = SqliteStore(f"sqlite:///{harness.store.path}")
+    await other.open()
+    try:
+        record = await other.activations.get(USER.namespace, msg.activation_id)
+    finally:
+        await other.close()
+    assert record is not None and record["response"]["result"] == {"greeting": "Hello Nb"}
 
 
 async def test_application_error_keeps_the_container(harness: Harness) -> None:
