@@ -11,7 +11,16 @@ from fastapi import FastAPI
 
 from controller import errors
 from controller.middleware import TransactionMiddleware
-from controller.routes import actions, activations, invoke, invokers, meta, namespaces, packages
+from controller.routes import (
+    actions,
+    activations,
+    invoke,
+    invokers,
+    meta,
+    namespaces,
+    packages,
+    web,
+)
 from controller.services import Services
 
 
@@ -47,7 +56,8 @@ def create_app(services: Services, *, manage_services: bool = True) -> FastAPI:
     )
     app.state.services = services
     errors.install(app)
-    invoke.install(app)  # the hot path first: it must match before the routers
+    invoke.install(app)  # the hot paths first: they must match before the routers
+    web.install(app)
     for module in (meta, invokers, namespaces, actions, packages, activations):
         app.include_router(module.router)
     app.add_middleware(TransactionMiddleware)

@@ -1,0 +1,128 @@
+"""From an HTTP request to a web action's arguments (OPENWHISK.md §5, OW `WebActions.scala`).
+
+The action gets the request's context as `__ow_method` (lower case), `__ow_headers`
+(lower-cased names), `__ow_path` (what follows the action in the URL) and, when the caller
+authenticated, `__ow_user`. Then, for an ordinary web action, the query parameters and the
+body's fields as top-level arguments (body wins over query); a body that is not a JSON
+object or form is passed whole as `__ow_body`. A raw action gets `__ow_query` and
+`__ow_body` untouched instead. Callers may not set `__ow_*` themselves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from common import jsonio
+from controller.errors import ApiError, malformed
+from controller.invoke import NOT_ALLOWED
+from controller.web import media
+
+EXTENSIONS = ("http", "json", "html", "svg", "text")
+RESERVED = frozenset(
+    f"__ow_{field}" for field in ("method", "headers", "path", "user", "query", "body")
+)
+REQUIRE_AUTH_HEADER = "x-require-whisk-auth"
+
+
+def split_extension(segment: str) -> tuple[str, str]:
+    """`hello.json` → (`hello`, `json`); no known extension means `.http`, and an unknown
+    one stays part of the name (so `hello.xyz` names an action that will not be found)."""
+    for extension in EXTENSIONS:
+        if segment.endswith("." + extension):
+            return segment[: -len(extension) - 1], extension
+    return segment, "http"
+
+
+@dataclass(frozen=True, slots=True)
+class WebRequest:
+    method: str  # as received, e.g. "POST"
+    headers: Iterable[tuple[str, str]]  # in order; names in any case
+    path: str  # the URL past the action: "" or "/extra/path"
+    query: str  # the raw query string, without "?"
+    body: bytes
+    user: str | None = None  # the authenticated caller's namespace, if any
+
+    def content_type(self) -> tuple[str, dict[str, str]]:
+        for name, value in self.headers:
+            if name.lower() == "content-type":
+                return media.split(value)
+        return "", {}
+
+
+def context(request: WebRequest) -> dict[str, Any]:
+    """The `__ow_*` arguments every web action receives."""
+    out: dict[str, Any] = {
+        "__ow_method": request.method.lower(),
+        # Repeated headers: the last one wins, as in OpenWhisk.
+        "__ow_headers": {name.lower(): value for name, value in request.headers},
+        "__ow_path": request.path,
+    }
+    if request.user is not None:
+        out["__ow_user"] = request.user
+    return out
+
+
+def _opaque_body(request: WebRequest, media_type: str, params: dict[str, str]) -> str:
+    # JSON is base64 here too: OpenWhisk's legacy behaviour, which raw actions rely on.
+    if media_type == media.JSON or not media.is_text(
+        media_type or "application/octet-stream", params
+    ):
+        return media.encode(request.body)
+    return request.body.decode("utf-8", errors="replace")
+
+
+def _body(request: WebRequest) -> Any:
+    """The decoded body of an ordinary web action: a JSON value, a dict, a string, or None."""
+    if not request.body:
+        return None
+    media_type, params = request.content_type()
+    if media.is_json(media_type):
+        if not request.body.strip():
+            return None
+        try:
+            return jsonio.loads(request.body)
+        except jsonio.JSONDecodeError as e:
+            raise malformed(str(e)) from None
+    if media_type == media.FORM:
+        text = request.body.decode("utf-8", errors="replace")
+        return dict(parse_qsl(text, keep_blank_values=True))
+    return _opaque_body(request, media_type, params)
+
+
+def arguments(request: WebRequest, raw: bool) -> dict[str, Any]:
+    """The action's arguments; 400 when the query or body would set a reserved `__ow_*` key."""
+    args = context(request)
+    if raw:
+        media_type, params = request.content_type()
+        args["__ow_query"] = request.query
+        args["__ow_body"] = _opaque_body(request, media_type, params) if request.body else ""
+        return args
+    query = dict(parse_qsl(request.query, keep_blank_values=True))
+    body = _body(request)
+    fields = body if isinstance(body, dict) else {}
+    if RESERVED.intersection(query) or RESERVED.intersection(fields):
+        raise ApiError(400, NOT_ALLOWED)
+    args.update(query)
+    if isinstance(body, dict):
+        args.update(body)
+    elif body is not None:
+        args["__ow_body"] = body
+    return args
+
+
+def authorized(require: Any, request: WebRequest) -> bool:
+    """`require-whisk-auth`: true wants whisk credentials, a string or number wants the
+    same value in `X-Require-Whisk-Auth`, absent or false lets everyone in."""
+    if require is None or require is False:
+        return True
+    if require is True:
+        return request.user is not None
+    if isinstance(require, str | int | float):
+        expected = jsonio.dumps_str(require) if not isinstance(require, str) else require
+        for name, value in request.headers:
+            if name.lower() == REQUIRE_AUTH_HEADER:
+                return value == expected
+    return False
