@@ -352,3 +352,25 @@ def test_runs_as_the_owner_and_is_recorded_there(
     record = api.get(f"/namespaces/_/activations/{activation_id}")
     assert record.status_code == 200
     assert (record.json()["namespace"], record.json()["name"]) == (namespace.namespace, "echo")
+
+
+def test_web_action_in_a_package_and_through_a_binding(
+    wsk: Wsk, tmp_path: Path, namespace: Identity, web: httpx.Client, api: httpx.Client
+) -> None:
+    ns = namespace.namespace
+    shop = {"parameters": [{"key": "db", "value": "/data/shop.db"}, {"key": "tier", "value": "p"}]}
+    assert api.put("/namespaces/_/packages/shop", json=shop).status_code == 200
+    create(wsk, tmp_path, "shop/echo", "echo.py", ECHO_PY, "--web", "true")
+    args = web.get(f"/{ns}/shop/echo.json", params={"q": "1"}).json()["args"]
+    assert context_free(args) == {"db": "/data/shop.db", "tier": "p", "q": "1"}
+    refused = web.get(f"/{ns}/shop/echo.json", params={"db": "/etc/passwd"})
+    assert (refused.status_code, error_of(refused)) == (400, NOT_ALLOWED)
+
+    bind = {
+        "binding": {"namespace": ns, "name": "shop"},
+        "parameters": [{"key": "tier", "value": "b"}],
+    }
+    assert api.put("/namespaces/_/packages/mine", json=bind).status_code == 200
+    args = web.get(f"/{ns}/mine/echo.json").json()["args"]
+    assert context_free(args) == {"db": "/data/shop.db", "tier": "b"}
+    assert web.get(f"/{ns}/default/echo.json").status_code == 404  # not in the default package
