@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     payload_max: int = 1024 * 1024  # invoke/fire/web request bodies and results
     exec_max: int = 48 * 1024 * 1024
     blocking_wait: float = 60.0  # seconds a blocking invoke waits before answering 202
+    # Seconds a stopping controller lets running sequences go on before ending them (their
+    # records then say so).
+    drain_timeout: float = 10.0
 
     # Invoker container pool.
     user_memory: int = 2048  # MB of concurrently running containers per invoker

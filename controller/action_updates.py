@@ -12,9 +12,11 @@ import re
 
 from common.entities import Action, ActionLimits, ActionPut, Exec, ExecPut, LimitRanges
 from common.entities import params as P
+from common.entities.params import KeyValue, Params
 from common.names import QualifiedName
 from common.runtimes import BLACKBOX, SEQUENCE, Manifest
-from controller.errors import ApiError
+from controller.errors import ApiError, malformed
+from controller.sequence_checks import MalformedComponents, parse_components
 
 _BASE64 = re.compile(r"\A[A-Za-z0-9+/]*={0,2}\Z")
 _ARCHIVE_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"\x1f\x8b\x08")
@@ -33,10 +35,15 @@ def looks_binary(code: str) -> bool:
     return head.startswith(_ARCHIVE_MAGIC)
 
 
-def build_exec(put: ExecPut, manifest: Manifest) -> Exec:
+def build_exec(put: ExecPut, manifest: Manifest, namespace: str) -> Exec:
+    """`namespace` (the owner's) stands in for `_` in sequence components."""
     kind = put.kind.strip().lower()
     if kind == SEQUENCE:
-        raise ApiError(400, "Sequences are not supported yet.")
+        try:
+            components = parse_components(put.components, namespace)
+        except MalformedComponents as e:
+            raise malformed(str(e)) from None
+        return Exec(kind=SEQUENCE, components=tuple(f"/{c.doc_id}" for c in components))
     if kind == BLACKBOX:
         if not put.image:
             raise ApiError(
@@ -65,6 +72,20 @@ def _limits(base: ActionLimits, put: ActionPut, ranges: LimitRanges) -> ActionLi
     return limits
 
 
+def _sequence_parameters(exec_: Exec) -> Params:
+    # OW keeps a sequence's components as its only parameter; given parameters are dropped.
+    return (KeyValue(key="_actions", value=list(exec_.components or ())),)
+
+
+def _parameters(old: Action, put: ActionPut, exec_: Exec) -> Params:
+    """OW updateWhiskAction: a sequence's parameters never leak into what replaces it."""
+    if exec_.kind == SEQUENCE:
+        return _sequence_parameters(exec_) if put.exec is not None else old.parameters
+    if put.parameters is not None:
+        return tuple(put.parameters)
+    return () if old.exec.kind == SEQUENCE else old.parameters
+
+
 def bump_version(version: str) -> str:
     parts = version.split(".")
     try:
@@ -79,7 +100,7 @@ def make_action(
 ) -> Action:
     if put.exec is None:
         raise ApiError(400, "exec undefined")
-    exec_ = build_exec(put.exec, manifest)
+    exec_ = build_exec(put.exec, manifest, fqn.namespace)
     annotations = P.merge((), put.annotations or ())
     if P.get(annotations, "provide-api-key") is None:
         annotations = P.put(annotations, "provide-api-key", False)
@@ -90,7 +111,9 @@ def make_action(
         version=put.version or "0.0.1",
         publish=bool(put.publish),
         exec=exec_,
-        parameters=tuple(put.parameters or ()),
+        parameters=(
+            _sequence_parameters(exec_) if exec_.kind == SEQUENCE else tuple(put.parameters or ())
+        ),
         limits=_limits(ActionLimits(), put, ranges),
         annotations=annotations,
         updated=now,
@@ -100,14 +123,14 @@ def make_action(
 def update_action(
     old: Action, put: ActionPut, manifest: Manifest, ranges: LimitRanges, now: int
 ) -> Action:
-    exec_ = build_exec(put.exec, manifest) if put.exec is not None else old.exec
+    exec_ = build_exec(put.exec, manifest, old.fqn.namespace) if put.exec is not None else old.exec
     annotations = P.without(old.annotations, put.delAnnotations or ())
     annotations = P.merge(annotations, put.annotations or ())
     annotations = P.put(annotations, "exec", exec_.kind)
     return old.model_copy(
         update={
             "exec": exec_,
-            "parameters": tuple(put.parameters) if put.parameters is not None else old.parameters,
+            "parameters": _parameters(old, put, exec_),
             "limits": _limits(old.limits, put, ranges),
             "version": put.version or bump_version(old.version),
             "publish": put.publish if put.publish is not None else old.publish,

@@ -46,7 +46,7 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
         server.handle_exit(sig, None)
         # Blocking callers still waiting (e.g. on an invoker that died) get their 202 with
         # the activation id now, instead of holding the shutdown until their wait ends.
-        services.tracker.stop_waiting()
+        services.stop_waiting()
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):

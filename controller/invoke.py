@@ -1,52 +1,28 @@
-"""Publishing an activation and waiting for it (OPENWHISK.md §1.3.3).
+"""Invoking an action the way every entry point does (OPENWHISK.md §1.3.3): the REST route,
+web actions and rules all call `invoke`.
 
-Shared by the actions route and, later, web actions, sequences and rule firing: checks
-throttles, merges arguments, publishes an ActivationMessage to an invoker and, for
-blocking calls, waits for the completion up to the blocking limit.
+Throttles are checked once per invoke; then a primitive action is published to an invoker
+(`controller.primitive`) and a sequence is run by the controller (`controller.sequences`),
+so callers need not know which kind they hold.
 """
 
 from __future__ import annotations
 
-import asyncio
-import time
-from dataclasses import dataclass
 from typing import Any
 
-from common.entities import Action, ActivationResponse, Identity, Status
-from common.entities import params as P
-from common.ids import new_activation_id
-from common.messages import ActivationMessage, User
-from controller.errors import UNAVAILABLE, ApiError
+from common.entities import Action, Identity
+from common.runtimes import SEQUENCE
+from controller import sequences
+from controller.primitive import (
+    NOT_ALLOWED,
+    Outcome,
+    invoke_primitive,
+    merge_arguments,
+    refuse_final_overrides,
+)
 from controller.services import Services
 
-NOT_ALLOWED = "Request defines parameters that are not allowed (e.g., reserved properties)."
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    activation_id: str
-    activation: dict[str, Any] | None  # None: accepted, or still running after the wait
-
-    @property
-    def status_code(self) -> int:
-        """HTTP status for a blocking answer: 200 success, 502 app/dev error, 500 whisk error."""
-        if self.activation is None:
-            return 202
-        status = ActivationResponse.from_json(self.activation["response"]).status
-        return {Status.SUCCESS: 200, Status.WHISK_ERROR: 500}.get(status, 502)
-
-
-def merge_arguments(action: Action, payload: Any) -> dict[str, Any] | list[Any]:
-    """Action parameters < payload; `final` actions refuse to have defined ones overridden."""
-    if isinstance(payload, list):
-        return payload
-    defaults = P.to_dict(action.parameters)
-    if payload and P.truthy(action.annotation("final", False)):
-        if any(defaults.get(key) is not None for key in payload):
-            raise ApiError(400, NOT_ALLOWED)
-    if not payload:
-        return defaults
-    return {**defaults, **payload}
+__all__ = ["NOT_ALLOWED", "Outcome", "invoke", "merge_arguments"]
 
 
 async def invoke(
@@ -63,40 +39,32 @@ async def invoke(
     binding: str | None = None,
     received: int | None = None,
 ) -> Outcome:
+    """`cause`: the activation that led to this one (a trigger's, for rules); a sequence
+    invoked this way is still topmost, and its record carries no cause (as in OW)."""
     svc.throttles.check_invoke(caller, svc.tracker.in_flight(caller.namespace))
-    content = merge_arguments(action, payload)
-    activation_id = new_activation_id()
-    message = ActivationMessage(
-        transid=transid,
-        activation_id=activation_id,
-        action=action.doc_id,
-        revision=revision,
-        version=action.version,
-        user=User(namespace=caller.namespace, subject=caller.subject, auth=caller.auth),
-        controller=svc.settings.controller_id,
+    if action.exec.kind == SEQUENCE:
+        refuse_final_overrides(action, payload)
+        return await sequences.invoke_sequence(
+            svc,
+            caller,
+            action,
+            payload,
+            blocking=blocking,
+            transid=transid,
+            wait=wait,
+            binding=binding,
+            received=received,
+        )
+    return await invoke_primitive(
+        svc,
+        caller,
+        action,
+        revision,
+        merge_arguments(action, payload),
         blocking=blocking,
-        content=content,
-        init_args=tuple(p.key for p in action.parameters if p.init),
+        transid=transid,
+        wait=wait,
         cause=cause,
         binding=binding,
-        received=received if received is not None else int(time.time() * 1000),
+        received=received,
     )
-    future = svc.tracker.register(
-        activation_id, caller.namespace, blocking, action.limits.timeout, message
-    )
-    try:
-        invoker = await svc.balancer.publish(
-            message, action.limits.memory, blackbox=action.exec.kind == "blackbox"
-        )
-    except Exception:
-        svc.tracker.forget(activation_id)
-        raise ApiError(503, UNAVAILABLE) from None
-    svc.tracker.placed(activation_id, invoker)
-    if future is None:
-        return Outcome(activation_id, None)
-    timeout = svc.settings.blocking_wait if wait is None else wait
-    try:
-        activation = await asyncio.wait_for(asyncio.shield(future), timeout)
-    except TimeoutError:
-        return Outcome(activation_id, None)
-    return Outcome(activation_id, activation)

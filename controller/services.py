@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import InitVar, dataclass, field
+from typing import Any
 
 from fastapi import Request
 
@@ -14,6 +15,7 @@ from common.runtimes import Manifest, default_manifest
 from common.store.base import Store
 from controller.balancer import Balancer, StaticBalancer
 from controller.cache import EntityCache, IdentityCache
+from controller.detached import Detached
 from controller.throttles import Throttles
 from controller.tracker import ActivationTracker
 
@@ -44,6 +46,8 @@ class Services:
             store=self.store,
         )
         self.balancer.watch(self.tracker)
+        # Sequences running in the controller; each ends by returning its record.
+        self.detached: Detached[dict[str, Any]] = Detached()
 
     async def start(self) -> None:
         await self.balancer.start()
@@ -60,7 +64,18 @@ class Services:
                 "could not announce the change of %s to the invokers", doc_id, exc_info=True
             )
 
+    def stop_waiting(self) -> None:
+        """Shutdown: blocking callers still waiting get their 202 with the activation id now."""
+        self.tracker.stop_waiting()
+        self.detached.stop_waiting()
+
+    async def drain(self) -> None:
+        """Shutdown: let running sequences finish (or end them, recorded) while the queue,
+        the tracker and, in standalone, the invoker are still up to run their components."""
+        await self.detached.drain(self.settings.drain_timeout)
+
     async def stop(self) -> None:
+        await self.drain()
         await self.tracker.stop()
         await self.balancer.stop()
 

@@ -105,6 +105,7 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
         if serving is not None and not serving.done():
             server.should_exit = True
             await asyncio.wait({serving}, timeout=5)
+        await services.drain()  # running sequences need the invoker for their components
         await invoker.stop()
         await services.stop()
         await queue.close()

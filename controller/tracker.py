@@ -53,6 +53,7 @@ def forced_ack_timeout(action_timeout_ms: int) -> float:
 class _Entry:
     namespace: str
     future: asyncio.Future[dict[str, Any] | None] | None
+    internal: bool = False  # the controller waits (a sequence's component), not a caller
     timer: asyncio.TimerHandle | None = field(default=None)
     message: ActivationMessage | None = None  # what a record needs if no answer comes
     invoker: int | None = None
@@ -102,8 +103,11 @@ class ActivationTracker:
 
     def stop_waiting(self) -> None:
         """Let every blocking caller go now (they answer 202 with the activation id); the
-        entries stay until their completion or forced-ack timeout releases them."""
+        entries stay until their completion or forced-ack timeout releases them. Running
+        sequences keep waiting for their components: the shutdown drains them."""
         for entry in self._entries.values():
+            if entry.internal:
+                continue
             if entry.future is not None and not entry.future.done():
                 entry.future.set_result(None)
 
@@ -117,10 +121,11 @@ class ActivationTracker:
         blocking: bool,
         action_timeout_ms: int,
         message: ActivationMessage | None = None,
+        internal: bool = False,
     ) -> asyncio.Future[dict[str, Any] | None] | None:
         loop = asyncio.get_running_loop()
         future = loop.create_future() if blocking else None
-        entry = _Entry(namespace, future, message=message)
+        entry = _Entry(namespace, future, internal, message=message)
         entry.timer = loop.call_later(
             forced_ack_timeout(action_timeout_ms), self._give_up, activation_id, NO_ANSWER
         )

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from common import jsonio
 from common.entities import Action, ActionPut, Identity
 from common.names import InvalidName, QualifiedName, check_name
+from common.runtimes import SEQUENCE
 from controller.action_updates import make_action, update_action
 from controller.auth import Caller, Svc, own_namespace, resolve_namespace
 from controller.entity_writes import check_replace, delete_entity, put_entity
@@ -17,6 +18,7 @@ from controller.errors import ApiError, json_response
 from controller.listing import Page, flag
 from controller.requests import json_body, parse_model
 from controller.resolve import check_package, fetch_action, resolve_action, resolve_package
+from controller.sequences import check_put
 from controller.services import Services
 
 router = APIRouter(prefix="/api/v1/namespaces/{namespace}/actions")
@@ -83,7 +85,7 @@ async def _get(svc: Services, request: Request, caller: Identity, fqn: Qualified
     return json_response(200, action.to_json(with_code=flag(request.query_params, "code", True)))
 
 
-async def _put(svc: Services, request: Request, fqn: QualifiedName) -> Response:
+async def _put(svc: Services, request: Request, caller: Identity, fqn: QualifiedName) -> Response:
     s = svc.settings
     body = await json_body(request, s.exec_max + 2 * ONE_MB)
     put = parse_model(ActionPut, body)
@@ -104,6 +106,8 @@ async def _put(svc: Services, request: Request, fqn: QualifiedName) -> Response:
         doc, rev = existing
         check_replace(doc, "action", overwrite)
         action = update_action(Action.model_validate(doc), put, svc.manifest, s.limit_ranges, now)
+    if put.exec is not None and action.exec.kind == SEQUENCE:
+        await check_put(svc, caller, action)
     await put_entity(svc, fqn.doc_id, {**action.to_json(), "entityType": "action"}, rev)
     if rev is not None:
         await svc.entity_changed(fqn.doc_id, rev)
@@ -138,14 +142,14 @@ async def get_package_action(
 async def put_action(
     namespace: str, name: str, request: Request, caller: Caller, svc: Svc
 ) -> Response:
-    return await _put(svc, request, qualify(caller, namespace, name))
+    return await _put(svc, request, caller, qualify(caller, namespace, name))
 
 
 @router.put("/{package}/{name}")
 async def put_package_action(
     namespace: str, package: str, name: str, request: Request, caller: Caller, svc: Svc
 ) -> Response:
-    return await _put(svc, request, qualify(caller, namespace, name, package))
+    return await _put(svc, request, caller, qualify(caller, namespace, name, package))
 
 
 @router.delete("/{name}")
