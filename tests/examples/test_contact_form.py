@@ -55,8 +55,8 @@ def activation_logs(wsk: Wsk, activation_id: str) -> str:
 def test_contact_form(wsk: Wsk, tmp_path: Path) -> None:
     site_dir = tmp_path / "site"
     site_dir.mkdir()
-    for page in ("index.html", "thanks.html"):
-        shutil.copy(EXAMPLE / page, site_dir / page)
+    for name in ("index.html", "thanks.html"):
+        shutil.copy(EXAMPLE / name, site_dir / name)
     with static_site(site_dir) as site:
         wsk(
             "action", "create", "contact", "contact.php", "--web", "true",
