@@ -374,3 +374,50 @@ def test_web_action_in_a_package_and_through_a_binding(
     args = web.get(f"/{ns}/mine/echo.json").json()["args"]
     assert context_free(args) == {"db": "/data/shop.db", "tier": "b"}
     assert web.get(f"/{ns}/default/echo.json").status_code == 404  # not in the default package
+
+
+def test_a_sequence_as_a_web_action(
+    wsk: Wsk, tmp_path: Path, namespace: Identity, web: httpx.Client
+) -> None:
+    create(
+        wsk,
+        tmp_path,
+        "greet",
+        "greet.py",
+        "def main(args):\n    return {'name': args.get('name', 'stranger').title()}\n",
+    )
+    create(
+        wsk,
+        tmp_path,
+        "wrap",
+        "wrap.js",
+        "function main(p) { return { statusCode: 201, body: '<h1>Hello ' + p.name + '</h1>' }; }\n",
+    )
+    wsk("action", "create", "page", "--sequence", "greet,wrap", "--web", "true")
+    r = web.get(f"/{namespace.namespace}/default/page", params={"name": "ada"})
+    assert (r.status_code, r.text) == (201, "<h1>Hello Ada</h1>")
+    assert r.headers["content-type"] == "text/html; charset=UTF-8"
+
+
+def test_a_slow_web_action_answers_202_when_the_wait_is_over(tmp_path: Path) -> None:
+    server = StandaloneServer(tmp_path / "data", env={"PYWHISK_BLOCKING_WAIT": "1"})
+    server.start()
+    try:
+        owner = server.create_namespace("slow")
+        uuid, _, key = owner.auth.partition(":")
+        slow = "import time\ndef main(args):\n    time.sleep(3)\n    return {'body': 'late'}\n"
+        put = httpx.put(
+            f"{server.url}/api/v1/namespaces/_/actions/slow",
+            auth=(uuid, key),
+            json={
+                "exec": {"kind": "python:3.11", "code": slow},
+                "annotations": [{"key": "web-export", "value": True}],
+            },
+        )
+        assert put.status_code == 200, put.text
+        r = httpx.get(f"{server.url}/api/v1/web/slow/default/slow", timeout=30)
+        assert r.status_code == 202
+        assert error_of(r) == "Response not yet ready."
+        assert len(r.headers["x-openwhisk-activation-id"]) == 32
+    finally:
+        server.stop()
