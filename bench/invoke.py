@@ -110,6 +110,21 @@ async def warm_figures(
     return figures
 
 
+async def web_figures(
+    s: aiohttp.ClientSession, api: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    """The same no-op as a web action (`.json`), called as a browser or webhook would."""
+    web = {**CODE, "annotations": [{"key": "web-export", "value": True}]}
+    async with s.put(f"{api}/noopweb?overwrite=true", json=web) as r:
+        assert r.status == 200, await r.text()
+    url = api.split("/api/v1/")[0] + "/api/v1/web/bench/default/noopweb.json"
+    await sequential(s, url, 200, {})
+    return {
+        "latency": await sequential(s, url, args.requests, {}),
+        "rps": await throughput(s, url, args.clients, args.seconds, {}),
+    }
+
+
 async def docker_available() -> bool:
     try:
         done = await asyncio.create_subprocess_exec(
@@ -130,6 +145,7 @@ async def run(args: argparse.Namespace) -> None:
         direct = await direct_figures(tmp, args)
         async with platform(tmp, "process") as (s, api):
             warm = await warm_figures(s, api, args, rps=True)
+            web = await web_figures(s, api, args)
             stem = await first_invokes(s, api, args.cold, pause=0.3)
         async with platform(tmp, "process-cold", PYWHISK_PREWARM="false") as (s, api):
             cold = await first_invokes(s, api, args.cold, pause=0.0)
@@ -155,6 +171,9 @@ async def run(args: argparse.Namespace) -> None:
     )
     print(
         f"  throughput, {args.clients} clients: platform {warm['rps']:6.0f} invokes/s (target >= 1000), direct {direct['rps']:6.0f} runs/s"
+    )
+    print(
+        f"  web action (.json) {ms(web['latency'])}   {web['rps']:6.0f} requests/s with {args.clients} clients"
     )
     print(
         f"  first invoke, stem cell   p50 {statistics.median(stem):6.1f} ms over {len(stem)} new actions"
