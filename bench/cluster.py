@@ -1,6 +1,6 @@
 """Warm invokes through the cluster preset (controller → Kafka → invoker) beside standalone.
 
-    python -m bench cluster [--requests N] [--seconds S] [--clients C] [--warmup N]
+    python -m bench cluster [--requests N] [--seconds S] [--clients C] [--warmup N] [--idle S]
                             [--store couchdb|sqlite] [--fetch-wait-ms MS] [--invokers 1,2]
 
 Measures, in one run and with the same aiohttp clients as `python -m bench`: a standalone
@@ -10,7 +10,9 @@ then two, `pywhisk invoker --id N` (process containers, as the standalone server
 Latency is p50/p99 of sequential blocking invokes of one no-op action; throughput is
 `--clients` concurrent loops of blocking invokes, each on an action of its own, named so
 that their home invokers alternate: with two invokers both get the same share. Every
-process shares the machine's cores with the client. Figures are printed, never asserted.
+process shares the machine's cores with the client. Below the figures, CPU time by part
+(bench/cpu.py): per invoke during the throughput run, and while idle after the warm-up.
+Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from typing import Any
 import aiohttp
 
 from bench.clients import percentile, sequential, session_for, spread_throughput
+from bench.cpu import PARTS, cpu_by_part, used
 from bench.invoke import CODE, LIMITS, platform
 from common.queue.kafka import FETCH_WAIT_MS
 from controller.sharding import generate_hash, probe_order
@@ -63,9 +66,16 @@ async def figures(s: aiohttp.ClientSession, api: str, args: argparse.Namespace) 
     urls = [f"{api}/{name}?blocking=true&result=true" for name in names]
     for url in urls:  # each action's container warm, and the controller's caches
         await sequential(s, url, args.warmup, {})
+    # What the parts burn while nothing happens: consumers polling the broker, pings.
+    before = cpu_by_part()
+    await asyncio.sleep(args.idle)
+    idle = {part: t / args.idle for part, t in used(before, cpu_by_part()).items()}
     latency = await sequential(s, urls[0], args.requests, {})
+    before, started = cpu_by_part(), time.perf_counter()
     rps = await spread_throughput(s, urls, args.seconds, {})
-    return {"latency": latency, "rps": rps}
+    invokes = rps * (time.perf_counter() - started)
+    busy = {part: t / invokes for part, t in used(before, cpu_by_part()).items()}
+    return {"latency": latency, "rps": rps, "idle": idle, "busy": busy}
 
 
 @asynccontextmanager
@@ -117,7 +127,9 @@ def setup_urls(stems: tuple[str, str], tag: str, fetch_wait_ms: int | None) -> t
     """Store and queue URLs of a setup of its own: fresh databases, fresh topics."""
     store, queue = stems
     store = f"{store}{tag}.db" if store.startswith("sqlite") else f"{store}{tag}_"
-    queue += f"?prefix={tag}_" + (f"&fetch_wait_ms={fetch_wait_ms}" if fetch_wait_ms else "")
+    queue += f"?prefix={tag}_"
+    if fetch_wait_ms is not None:
+        queue += f"&fetch_wait_ms={fetch_wait_ms}"
     return store, queue
 
 
@@ -128,6 +140,11 @@ def row(label: str, got: dict[str, Any], base: dict[str, Any]) -> str:
         f"{label:<22} {p50:8.2f} {p99:8.2f} {ratio:8.2f}x"
         f" {got['rps']:12,.0f} {got['rps'] / base['rps']:8.2f}x"
     )
+
+
+def cpu_cells(by_part: dict[str, float], parts: list[str], scale: float) -> str:
+    cells = [f"{by_part[p] * scale:11.2f}" if p in by_part else f"{'-':>11}" for p in parts]
+    return "".join(cells) + f"{sum(by_part.values()) * scale:11.2f}"
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -151,7 +168,7 @@ async def run(args: argparse.Namespace) -> None:
                         s, api, args
                     )
     store = "SQLite file" if args.store == "sqlite" else "pouchdb-server 4.2.0 (CouchDB API)"
-    wait = args.fetch_wait_ms or FETCH_WAIT_MS
+    wait = FETCH_WAIT_MS if args.fetch_wait_ms is None else args.fetch_wait_ms
     print(
         f"no-op python action, process containers, {os.cpu_count()} cores, load average "
         f"{load:.1f} at start, {os.getloadavg()[0]:.1f} at end"
@@ -165,6 +182,24 @@ async def run(args: argparse.Namespace) -> None:
     base = results["standalone"]
     for label, got in results.items():
         print(row(label, got, base))
+    parts = ["client", *(part for _, part in PARTS)]
+    shown = [
+        p
+        for p in parts
+        if any(got["busy"].get(p) or got["idle"].get(p) for got in results.values())
+    ]
+    head = "".join(f"{p:>11}" for p in [*shown, "total"])
+    print(
+        f"CPU ms per invoke in the throughput run ({os.cpu_count()} cores: 1 ms per invoke "
+        f"caps the rate at {1000 * (os.cpu_count() or 1):,}/s)"
+    )
+    print(f"{'':<22}{head}")
+    for label, got in results.items():
+        print(f"{label:<22}{cpu_cells(got['busy'], shown, 1000)}")
+    print(f"CPU when idle, % of a core ({args.idle:g} s after the warm-up, before any load)")
+    print(f"{'':<22}{head}")
+    for label, got in results.items():
+        print(f"{label:<22}{cpu_cells(got['idle'], shown, 100)}")
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -175,6 +210,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--warmup", type=int, default=200, help="invokes per action first")
+    parser.add_argument("--idle", type=float, default=2.0, help="seconds of idle CPU measured")
     parser.add_argument(
         "--store", choices=["couchdb", "sqlite"], default="couchdb", help="the cluster's store"
     )
