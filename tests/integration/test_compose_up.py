@@ -1,0 +1,147 @@
+"""`docker compose up` for real: docker-compose.yml on this machine's Docker engine, with
+deploy/standins/compose.yml swapping the four third-party images this machine cannot pull
+(pouchdb-server for CouchDB, tansu for Kafka, Debian's nginx for nginx, no Consul: static
+discovery). The platform image, both controllers, both invokers starting action containers
+on the engine, nginx's configuration, the health checks and the start order are the compose
+file's own.
+
+Then the seed transcript through nginx with the real `wsk`, in PHP, Python and Node.js; both
+controllers answer behind nginx; a blocking invoke still works with one controller stopped.
+Needs a Docker engine and docker-compose; deploy/test.sh installs both, so nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.server import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+PROJECT = "pywhisk-compose-test"
+
+
+def compose_command() -> list[str]:
+    files = [
+        "-f",
+        str(REPO / "docker-compose.yml"),
+        "-f",
+        str(REPO / "deploy/standins/compose.yml"),
+    ]
+    return ["docker-compose", "-p", PROJECT, *files]
+
+
+def run(command: list[str], env: dict[str, str], timeout: float = 900) -> str:
+    done = subprocess.run(
+        command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    assert done.returncode == 0, (
+        f"{' '.join(command)}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    )
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYWHISK_PORT": f"127.0.0.1:{port}",
+        "PYWHISK_BASE": "pywhisk/standin-base:local",
+    }
+    run(["bash", str(REPO / "deploy/standins/build.sh")], env)
+    run([*compose_command(), "build"], env)
+    try:
+        run([*compose_command(), "up", "-d"], env, timeout=300)  # nginx healthy => all up
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                seen = httpx.get(f"{url}/invokers", timeout=2).json()
+                if seen == {"invoker0": "up", "invoker1": "up"}:
+                    break
+            except (httpx.TransportError, ValueError):
+                pass
+            assert time.monotonic() < deadline, run([*compose_command(), "logs"], env)
+            time.sleep(0.5)
+        yield url, env
+    finally:
+        subprocess.run(
+            [*compose_command(), "down", "-v", "--remove-orphans"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            timeout=300,
+        )
+
+
+SEED = {
+    "hello.php": (
+        "<?php\nfunction main(array $args) : array {\n"
+        '    $name = $args["name"] ?? "stranger";\n'
+        '    return ["greeting" => "Hello $name!"];\n}\n'
+    ),
+    "hello.py": (
+        "def main(args):\n    return {'greeting': 'Hello %s!' % args.get('name', 'stranger')}\n"
+    ),
+    "hello.js": (
+        "function main(args) {\n  return {greeting: `Hello ${args.name || 'stranger'}!`};\n}\n"
+    ),
+}
+
+
+def test_the_seed_transcript_through_nginx(
+    cluster: tuple[str, dict[str, str]], tmp_path: Path
+) -> None:
+    url, env = cluster
+    key = run(
+        [*compose_command(), "exec", "-T", "controller0", "pywhisk", "admin", "get", "guest"], env
+    )
+    auth = key.strip().splitlines()[-1]
+    wsk_env = {**env, "WSK_CONFIG_FILE": str(tmp_path / "wskprops")}
+
+    def wsk(*args: str) -> str:
+        return run(["wsk", *args], wsk_env, timeout=120)
+
+    wsk("property", "set", "--apihost", url, "--auth", auth)
+    for name, code in SEED.items():
+        (tmp_path / name).write_text(code)
+        action = name.replace(".", "-")
+        assert wsk("action", "create", action, str(tmp_path / name)).strip() == (
+            f"ok: created action {action}"
+        )
+        out = wsk("action", "invoke", action, "--result", "--param", "name", "World")
+        assert '"greeting": "Hello World!"' in out, out
+
+    invoked = wsk("action", "invoke", "hello-py", "--param", "name", "Async")
+    activation_id = re.search(r"with id (\w{32})", invoked).group(1)  # type: ignore[union-attr]
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            got = wsk("activation", "result", activation_id)
+            break
+        except AssertionError:
+            assert time.monotonic() < deadline
+            time.sleep(0.5)
+    assert '"greeting": "Hello Async!"' in got
+
+    # Both controllers answered behind nginx (its access log names the upstream).
+    logs = run([*compose_command(), "logs", "--no-color", "nginx"], env)
+    upstreams = set(re.findall(r" (\d+\.\d+\.\d+\.\d+:3233) ", logs))
+    assert len(upstreams) == 2, logs[-3000:]
+    # The invokers ran the actions in containers on this engine.
+    containers = run(["docker", "ps", "--format", "{{.Names}}"], env).split()
+    assert any(re.fullmatch(r"wsk\d+_\d+", c) for c in containers), containers
+
+    # One controller stopped: nginx sends everything to the other.
+    run([*compose_command(), "stop", "controller1"], env, timeout=120)
+    for _ in range(4):
+        out = wsk("action", "invoke", "hello-js", "--result", "--param", "name", "Again")
+        assert '"greeting": "Hello Again!"' in out, out
