@@ -15,10 +15,12 @@ from collections.abc import Callable
 from common.config import Settings
 from common.discovery.base import discovery_from_url
 from common.queue.base import queue_from_url
+from common.runtimes import default_manifest
 from common.store.base import store_from_url
 from controller.app import create_app
 from controller.balancer import ShardingBalancer
 from controller.bootstrap import GUEST, SYSTEM, ensure_namespace
+from controller.catalog.install import install as install_catalog
 from controller.services import Services
 from controller.standalone import _Server, server_config
 
@@ -30,6 +32,7 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
     await queue.open()
     await ensure_namespace(store, GUEST)
     await ensure_namespace(store, SYSTEM)
+    await install_catalog(store, default_manifest(), settings.limit_ranges)
     balancer = ShardingBalancer(
         queue,
         settings.controller_id,

@@ -16,6 +16,7 @@ import uvicorn
 
 from common.config import Settings
 from common.queue.base import queue_from_url
+from common.runtimes import default_manifest
 from common.store.base import store_from_url
 from controller.app import create_app
 from controller.bootstrap import (
@@ -25,6 +26,7 @@ from controller.bootstrap import (
     write_wskprops_if_unset,
     wskprops_path,
 )
+from controller.catalog.install import install as install_catalog
 from controller.services import Services
 
 log = logging.getLogger("pywhisk")
@@ -66,6 +68,7 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
     await queue.open()
     guest = await ensure_namespace(store, GUEST)
     await ensure_namespace(store, SYSTEM)
+    await install_catalog(store, default_manifest(), settings.limit_ranges)
 
     factory = factory_from_url(settings.containers_url, settings)
     invoker = Invoker(

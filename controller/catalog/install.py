@@ -1,0 +1,86 @@
+"""Putting the built-in packages into the store, at every start of a controller.
+
+Idempotent: what already matches is left alone, so a restart bumps no versions; what
+differs (our code or its documentation changed) is replaced, with the patch version bumped,
+so invokers fetch the new code by its new revision. Controllers starting together may race:
+a lost race (Conflict) means another one has just written the same thing.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from common.entities import ActionPut, ExecPut, KeyValue, LimitRanges, PackagePut
+from common.names import QualifiedName
+from common.runtimes import Manifest
+from common.store.base import Conflict, Doc, Store
+from controller.action_updates import bump_version, make_action
+from controller.bootstrap import SYSTEM
+from controller.catalog import utils
+from controller.catalog.model import CatalogPackage
+from controller.package_updates import make_package
+
+log = logging.getLogger(__name__)
+
+CATALOG: tuple[CatalogPackage, ...] = (utils.PACKAGE,)
+KIND = "python:default"  # the catalog's code is Python, whatever the default version is
+
+# What makes an entity "ours as written"; the rest (version, updated) follows from writes.
+_PACKAGE_FIELDS = ("publish", "binding", "parameters", "annotations")
+_ACTION_FIELDS = ("exec", "parameters", "limits", "annotations", "publish")
+
+
+def _annotations(values: dict[str, Any]) -> list[KeyValue]:
+    return [KeyValue(key=k, value=v) for k, v in values.items()]
+
+
+async def _sync(store: Store, doc_id: str, doc: Doc, fields: tuple[str, ...]) -> bool:
+    """Write `doc` unless the stored one already has the same `fields`; True if written."""
+    found = await store.entities.get(doc_id)
+    rev = None
+    if found is not None:
+        old, rev = found
+        same_type = old.get("entityType") == doc["entityType"]
+        if same_type and all(old.get(f) == doc.get(f) for f in fields):
+            return False
+        doc = {**doc, "version": bump_version(str(old.get("version", "0.0.1")))}
+    try:
+        await store.entities.put(doc_id, doc, rev)
+    except Conflict:
+        return False
+    return True
+
+
+async def install(
+    store: Store,
+    manifest: Manifest,
+    ranges: LimitRanges,
+    namespace: str = SYSTEM,
+    catalog: tuple[CatalogPackage, ...] = CATALOG,
+) -> list[str]:
+    """Create or refresh every built-in package and action; the doc ids written."""
+    now = int(time.time() * 1000)
+    written: list[str] = []
+    for package in catalog:
+        put = PackagePut(
+            publish=True, annotations=_annotations({"description": package.description})
+        )
+        entity = make_package(QualifiedName(namespace, package.name), put, now)
+        doc = {**entity.to_json(), "entityType": "package"}
+        if await _sync(store, entity.doc_id, doc, _PACKAGE_FIELDS):
+            written.append(entity.doc_id)
+        for item in package.actions:
+            action_put = ActionPut(
+                exec=ExecPut(kind=KIND, code=item.source.read_text()),
+                annotations=_annotations(item.annotations()),
+            )
+            fqn = QualifiedName(namespace, item.name, package.name)
+            action = make_action(fqn, action_put, manifest, ranges, now)
+            doc = {**action.to_json(), "entityType": "action"}
+            if await _sync(store, action.doc_id, doc, _ACTION_FIELDS):
+                written.append(action.doc_id)
+    if written:
+        log.info("catalog: installed or updated %s", ", ".join(written))
+    return written
