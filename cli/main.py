@@ -15,6 +15,7 @@ import click
 from cli.commands.action import action_group
 from cli.commands.activation import activation_group
 from cli.commands.namespace import list_command, namespace_group
+from cli.commands.package import package_group
 from cli.commands.property import property_group
 from cli.errors import EXIT_GENERAL, WskError
 from cli.help import WskCommand, WskGroup
@@ -118,7 +119,14 @@ def help_command(ctx: click.Context, words: tuple[str, ...]) -> None:
     click.echo(command.get_help(current))
 
 
-for _command in (action_group, activation_group, namespace_group, property_group, list_command):
+for _command in (
+    action_group,
+    activation_group,
+    namespace_group,
+    package_group,
+    property_group,
+    list_command,
+):
     cli.add_command(_command)
 
 

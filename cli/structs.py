@@ -73,7 +73,7 @@ def _is_empty(field: Projector, raw: Any) -> bool:
         return raw == ""
     if field is _int:
         return raw == 0 and not isinstance(raw, bool)
-    if field in (_key_values, _same_list):
+    if field in (_key_values, _same_list, _actions):
         return isinstance(raw, list) and not raw
     return False
 
@@ -131,6 +131,33 @@ _RESPONSE = _struct(
         ("success", _bool, False),
         ("result", _same, True),
     )
+)
+
+_BINDING = _struct((("namespace", _string, True), ("name", _string, True)))
+
+
+def _actions(value: Any) -> Any:
+    """A package's ``actions``/``feeds``: Go ``[]Action``."""
+    return [action_struct(item) for item in value] if isinstance(value, list) else value
+
+
+package_struct: Projector = _struct(
+    (
+        ("namespace", _string, True),
+        ("name", _string, True),
+        ("version", _string, True),
+        ("publish", _pointer, True),
+        ("annotations", _key_values, True),
+        ("parameters", _key_values, True),
+        ("binding", _BINDING, True),
+        ("actions", _actions, True),
+        ("feeds", _actions, True),
+        ("updated", _int, True),
+    )
+)
+
+PACKAGE_FIELDS = (
+    "Namespace Name Version Publish Annotations Parameters Binding Actions Feeds Updated".split()
 )
 
 _ACTIVATION = _struct(

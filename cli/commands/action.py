@@ -21,7 +21,7 @@ from cli.structs import ACTION_FIELDS, action_struct, annotation, field_key
 from cli.tables import action_rows, entity_summary, full_name
 
 from .action_put import action_create, action_update, action_url, get_action
-from .common import given, kv_options
+from .common import given, kv_options, list_page, shown_namespace
 
 
 @click.group("action", cls=WskGroup, help="work with actions")
@@ -274,18 +274,14 @@ def action_list(args: tuple[str, ...], skip: int, limit: int, name_sort: bool) -
     if args:
         qualified = parse_name_or_fail(args[0], session.namespace)
         namespace, package = qualified.namespace, qualified.entity_name
-    client = session.client
     route = f"actions/{quote_path(package)}/" if package else "actions"
+    client = session.client  # outside the try: a missing API host is reported as it is
     try:
-        reply = client.request(
-            "GET",
-            client.namespaced(route, namespace),
-            query=[("limit", str(limit)), ("skip", str(skip))],
-        )
+        actions = list_page(client, route, namespace, skip, limit)
     except WskError as err:
-        shown = "default" if namespace == "_" else namespace
         raise nested(
-            f"Unable to obtain the list of actions for namespace '{shown}': {err}", err
+            f"Unable to obtain the list of actions for namespace '{shown_namespace(namespace)}': "
+            f"{err}",
+            err,
         ) from None
-    actions = [item for item in reply.body or [] if isinstance(item, dict)]
     click.echo(action_rows(actions, name_sort), nl=False)

@@ -19,7 +19,7 @@ from cli.output import bold, ok
 from cli.session import Session, current, global_options
 from cli.web import augment
 
-from .common import given, key_values, kv_options
+from .common import given, key_value_fields, kv_options
 
 DEFAULT_LIMITS = {"timeout": 60000, "memory": 256, "logsize": 10, "concurrency": 1}
 LIMIT_KEYS = {
@@ -195,12 +195,7 @@ def _parse_action(
     limits = {LIMIT_KEYS[flag]: options[flag] for flag in LIMIT_KEYS if given(ctx, flag)}
     if limits:
         action["limits"] = limits
-    parameters = key_values(session.kv.param, "parameter")
-    if parameters is not None:
-        action["parameters"] = parameters
-    annotations = key_values(session.kv.annotation, "annotation")
-    if annotations is not None:
-        action["annotations"] = annotations
+    action.update(key_value_fields(session))
     if options["kind"] and options["docker"]:
         raise WskError(
             "Cannot specify both --kind and --docker at the same time.", EXIT_NOT_ALLOWED

@@ -8,7 +8,9 @@ from typing import Any, TypeVar
 import click
 from click.core import ParameterSource
 
+from cli.client import WhiskClient
 from cli.params import KVSource, key_value_array, merge_json_objects
+from cli.session import Session
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -56,6 +58,35 @@ def key_values(sources: list[KVSource], what: str) -> list[dict[str, Any]] | Non
     return key_value_array(merged) if merged else None
 
 
+def key_value_fields(session: Session) -> dict[str, Any]:
+    """``parameters``/``annotations`` from -p/-P/-a/-A, each omitted when not given."""
+    fields: dict[str, Any] = {}
+    parameters = key_values(session.kv.param, "parameter")
+    if parameters is not None:
+        fields["parameters"] = parameters
+    annotations = key_values(session.kv.annotation, "annotation")
+    if annotations is not None:
+        fields["annotations"] = annotations
+    return fields
+
+
 def given(ctx: click.Context, name: str) -> bool:
     """Whether a flag was typed on the command line (wsk's ``Flags().Changed``)."""
     return ctx.get_parameter_source(name) is ParameterSource.COMMANDLINE
+
+
+def list_page(
+    client: WhiskClient, route: str, namespace: str, skip: int, limit: int
+) -> list[dict[str, Any]]:
+    """One page of a collection (``route`` already path-quoted), as wsk asks for it."""
+    reply = client.request(
+        "GET",
+        client.namespaced(route, namespace),
+        query=[("limit", str(limit)), ("skip", str(skip))],
+    )
+    return [item for item in reply.body or [] if isinstance(item, dict)]
+
+
+def shown_namespace(namespace: str) -> str:
+    """How wsk names the namespace in messages: ``_`` is ``default``."""
+    return "default" if namespace == "_" else namespace

@@ -10,8 +10,10 @@ from cli.client import quote_path
 from cli.errors import WskError, check_args, wrap
 from cli.help import WskCommand, WskGroup
 from cli.output import bold
-from cli.session import Session, current, global_options
+from cli.session import current, global_options
 from cli.tables import action_rows, namespace_rows, package_rows, rule_rows, trigger_rows
+
+from .common import list_page
 
 NAME_SORT_HELP = (
     "sorts a list alphabetically by entity name; only applicable within the limit/skip "
@@ -39,13 +41,6 @@ def namespace_list(args: tuple[str, ...]) -> None:
     click.echo(namespace_rows(names), nl=False)
 
 
-def _list(session: Session, collection: str) -> list[dict[str, Any]]:
-    client = session.client
-    url = client.namespaced(collection, session.namespace)
-    body = client.request("GET", url, query=[("limit", "0"), ("skip", "0")]).body
-    return [item for item in body if isinstance(item, dict)] if isinstance(body, list) else []
-
-
 def show_namespace(args: tuple[str, ...], name_sort: bool) -> None:
     """``namespace get``: every package, action, trigger and rule of the namespace."""
     if not (len(args) == 1 and args[0] == "/_"):
@@ -55,7 +50,7 @@ def show_namespace(args: tuple[str, ...], name_sort: bool) -> None:
     collections: dict[str, list[dict[str, Any]]] = {}
     for collection in ("actions", "packages", "triggers", "rules"):
         try:
-            collections[collection] = _list(session, collection)
+            collections[collection] = list_page(session.client, collection, session.namespace, 0, 0)
         except WskError as err:
             raise wrap(
                 f"Unable to obtain the list of entities for namespace '{shown}': {err}", err
