@@ -73,10 +73,12 @@ async def invoke_primitive(
     binding: str | None = None,
     received: int | None = None,
     internal: bool = False,
+    activation_id: str | None = None,
 ) -> Outcome:
     """Publish `action` with `content` (arguments already merged). `internal`: the controller
-    itself waits (a sequence's component), so a shutdown's `stop_waiting` leaves it be."""
-    activation_id = new_activation_id()
+    itself waits (a sequence's component), so a shutdown's `stop_waiting` leaves it be.
+    `activation_id`: chosen by the caller, so it knows the id before the answer."""
+    activation_id = activation_id or new_activation_id()
     message = ActivationMessage(
         transid=transid,
         activation_id=activation_id,

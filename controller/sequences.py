@@ -160,13 +160,18 @@ async def _run(
     so far. Every way out writes the record, cancellation (a shutdown's drain) included."""
     start = _now()
     accounting = Accounting.start(payload, count)
+    started: list[str] = []  # component activation ids, as they are published
     try:
         for component in components_of(run.action):
-            accounting = await _step(svc, caller, run, component, accounting, transid, depth)
+            accounting = await _step(
+                svc, caller, run, component, accounting, transid, depth, started
+            )
             if accounting.stopped:
                 break
     except asyncio.CancelledError:
-        await _store(svc, run, accounting.fail(Status.WHISK_ERROR, FAILED), start)
+        # The component still running is named too: the invoker records how it ended.
+        running = started[-1] if started and started[-1] not in accounting.ids else None
+        await _store(svc, run, accounting.fail(Status.WHISK_ERROR, FAILED, running), start)
         raise
     except Exception:
         log.exception("sequence %s (%s) failed", run.action.doc_id, run.activation_id)
@@ -182,6 +187,7 @@ async def _step(
     accounting: Accounting,
     transid: str,
     depth: int,
+    started: list[str],
 ) -> Accounting:
     limit = svc.settings.sequence_max_length
     # Nesting counts too: a loop of sequences without atomic actions (only possible through
@@ -195,10 +201,12 @@ async def _step(
             return accounting.fail(Status.APPLICATION_ERROR, MISSING)
         raise
     action = target.action
+    activation_id = new_activation_id()
+    started.append(activation_id)
     if action.exec.kind == SEQUENCE:
         inner = SequenceRun(
             action=action,
-            activation_id=new_activation_id(),
+            activation_id=activation_id,
             namespace=run.namespace,
             subject=run.subject,
             cause=run.activation_id,
@@ -227,6 +235,7 @@ async def _step(
         cause=run.activation_id,
         binding=target.binding,
         internal=True,
+        activation_id=activation_id,
     )
     if outcome.activation is None:
         message = component_timeout(outcome.activation_id)

@@ -54,12 +54,12 @@ def start_sequence(server: StandaloneServer, seconds: float) -> tuple[Identity, 
 
 
 def after_restart(
-    server: StandaloneServer, identity: Identity, activation_id: str
-) -> dict[str, Any]:
+    server: StandaloneServer, identity: Identity, *activation_ids: str
+) -> list[dict[str, Any]]:
     assert server.stop() == 0, server.log()
     server.start()
     with client(server, identity) as api:
-        return wait_for_record(api, activation_id, timeout=5)
+        return [wait_for_record(api, i, timeout=5) for i in activation_ids]
 
 
 def test_a_sequence_finishing_within_the_grace_is_recorded(tmp_path: Path) -> None:
@@ -67,7 +67,7 @@ def test_a_sequence_finishing_within_the_grace_is_recorded(tmp_path: Path) -> No
     server.start()
     try:
         identity, activation_id = start_sequence(server, 2)
-        seq = after_restart(server, identity, activation_id)
+        (seq,) = after_restart(server, identity, activation_id)
     finally:
         server.stop()
     assert seq["response"]["status"] == "success"
@@ -79,7 +79,13 @@ def test_a_sequence_outlasting_the_grace_is_recorded_as_ended(
     own_server: StandaloneServer,
 ) -> None:
     identity, activation_id = start_sequence(own_server, 30)
-    seq = after_restart(own_server, identity, activation_id)
+    (seq,) = after_restart(own_server, identity, activation_id)
     assert seq["response"]["status"] == "whisk internal error"
     assert seq["response"]["result"] == {"error": "Sequence failed."}
-    assert len(seq["logs"]) == 1  # `first`; `nap` was cut short
+    # `first`, and `nap`, cut short: its record says how it ended
+    assert len(seq["logs"]) == 2
+    with client(own_server, identity) as api:
+        first, nap = (wait_for_record(api, i, timeout=5) for i in seq["logs"])
+    assert (first["name"], nap["name"]) == ("first", "nap")
+    assert nap["cause"] == activation_id
+    assert nap["response"]["status"] != "success"
