@@ -68,13 +68,27 @@ def test_an_error_mid_chain_is_the_sequences_error(wsk: Wsk, tmp_path: Path) -> 
     assert len(record["logs"]) == 2  # split and sort ran; join did not
 
 
-def test_a_component_in_a_package(wsk: Wsk, tmp_path: Path, api: httpx.Client) -> None:
+def test_a_component_in_a_package(wsk: Wsk, tmp_path: Path) -> None:
     chain(wsk, tmp_path)
-    assert api.put("/namespaces/_/packages/tools", json={}).status_code == 200
+    wsk("package", "create", "tools")
     wsk("action", "create", "tools/split", "split.py", cwd=tmp_path)
     wsk("action", "create", "packed", "--sequence", "tools/split,sort,join")
     got = wsk("action", "invoke", "packed", "-r", "-p", "text", "y x")
     assert json.loads(got.stdout) == {"text": "x < y"}
+
+
+def test_the_openwhisk_docs_example_with_the_catalog(wsk: Wsk) -> None:
+    # docs/actions.md "Creating action sequences", on /whisk.system/utils
+    components = "/whisk.system/utils/split,/whisk.system/utils/sort"
+    wsk("action", "create", "sequenceAction", "--sequence", components)
+    haiku = r"Over-ripe sushi,\nThe Master\nIs full of regret."  # as typed in a shell
+    got = wsk(
+        "action", "invoke", "--blocking", "--result", "sequenceAction", "-p", "payload", haiku
+    )
+    assert json.loads(got.stdout) == {
+        "length": 3,
+        "lines": ["Is full of regret.", "Over-ripe sushi,", "The Master"],
+    }
 
 
 def test_refusals(wsk: Wsk, tmp_path: Path) -> None:
