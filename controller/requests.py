@@ -21,10 +21,16 @@ async def body_bytes(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise too_large(int(declared), limit)
-    body = await request.body()
-    if len(body) > limit:
-        raise too_large(len(body), limit)
-    return body
+    # Read as it comes and stop past the limit: a chunked body declares no length, and
+    # buffering all of it first would let one request fill the controller's memory.
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large(size, limit)
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 async def json_body(request: Request, limit: int) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import socket
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -421,3 +422,31 @@ def test_a_slow_web_action_answers_202_when_the_wait_is_over(tmp_path: Path) -> 
         assert len(r.headers["x-openwhisk-activation-id"]) == 32
     finally:
         server.stop()
+
+
+def test_oversize_chunked_body_is_refused_before_it_ends(
+    wsk: Wsk, tmp_path: Path, namespace: Identity, server: StandaloneServer
+) -> None:
+    """A chunked body declares no length: the 413 comes once the limit is passed, while the
+    client is still sending, not after buffering all it would send."""
+    create(wsk, tmp_path, "echo", "echo.py", ECHO_PY, "--web", "true")
+    chunk = b"a" * (256 * 1024)
+    with socket.create_connection(("127.0.0.1", server.port), timeout=20) as conn:
+        conn.sendall(
+            f"POST /api/v1/web/{namespace.namespace}/default/echo HTTP/1.1\r\n"
+            "Host: 127.0.0.1\r\nContent-Type: text/plain\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n".encode()
+        )
+        # one byte past the limit, and the body never ends; nothing more is sent, so the
+        # server has read all there is when it answers (no reset racing the answer)
+        for piece in (chunk, chunk, chunk, chunk, b"a"):
+            conn.sendall(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.endswith(b"}"):
+            data = conn.recv(65536)
+            if not data:
+                break
+            answer += data
+    text = answer.decode()
+    assert text.startswith("HTTP/1.1 413 "), text[:300]
+    assert "Request larger than allowed: " in text
