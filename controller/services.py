@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from dataclasses import InitVar, dataclass, field
 from typing import Any
@@ -10,7 +12,7 @@ from fastapi import Request
 
 from common.config import Settings
 from common.messages import INVALIDATION_TOPIC, InvalidationMessage
-from common.queue.base import Queue
+from common.queue.base import Consumer, Queue
 from common.runtimes import Manifest, default_manifest
 from common.store.base import Store
 from controller.balancer import Balancer, StaticBalancer
@@ -48,14 +50,32 @@ class Services:
         self.balancer.watch(self.tracker)
         # Sequences running in the controller; each ends by returning its record.
         self.detached: Detached[dict[str, Any]] = Detached()
+        self._invalidations: Consumer | None = None
+        self._forgetting: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         await self.balancer.start()
         await self.tracker.start()
+        # Another controller's writes must not leave this one serving what it cached before
+        # (a package made private, new parameters): OW's RemoteCacheInvalidation.
+        group = f"controller{self.settings.controller_id}"
+        self._invalidations = await self.queue.consumer(INVALIDATION_TOPIC, group)
+        self._forgetting = asyncio.get_running_loop().create_task(
+            self._forget_changed(self._invalidations)
+        )
+
+    async def _forget_changed(self, consumer: Consumer) -> None:
+        async for payload in consumer:
+            try:
+                self.entities.invalidate(InvalidationMessage.from_bytes(payload).key)
+            except ValueError:
+                log.error("dropping a malformed invalidation message")
+            await consumer.commit()
 
     async def entity_changed(self, doc_id: str, old_revision: str) -> None:
         """An entity was updated or deleted: tell the invokers, so they drop what they keep
-        for the old revision (warm containers included). Best effort: the write stands."""
+        for the old revision (warm containers included), and the other controllers, so they
+        drop their cached copy. Best effort: the write stands."""
         message = InvalidationMessage(key=doc_id, revision=old_revision)
         try:
             await self.queue.send(INVALIDATION_TOPIC, message.to_bytes())
@@ -76,6 +96,14 @@ class Services:
 
     async def stop(self) -> None:
         await self.drain()
+        if self._invalidations is not None:
+            await self._invalidations.close()
+            self._invalidations = None
+        if self._forgetting is not None:
+            self._forgetting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._forgetting
+            self._forgetting = None
         await self.tracker.stop()
         await self.balancer.stop()
 

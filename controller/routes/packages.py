@@ -134,6 +134,8 @@ async def put_package(
             await _check_binding(svc, caller, put.binding)
         package = update_package(old, put, now)
     await put_entity(svc, fqn.doc_id, {**package.to_json(), "entityType": "package"}, rev)
+    if rev is not None:
+        await svc.entity_changed(fqn.doc_id, rev)  # other controllers may have it cached
     return json_response(200, package.to_json())
 
 
@@ -167,4 +169,5 @@ async def delete_package(
                 await delete_entity(svc, action_id, hit[1])
                 await svc.entity_changed(action_id, hit[1])
     await delete_entity(svc, fqn.doc_id, rev)
+    await svc.entity_changed(fqn.doc_id, rev)
     return json_response(200, package.to_json())

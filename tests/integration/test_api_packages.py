@@ -6,9 +6,18 @@ API's shapes, refusals and the parameters an action is resolved with (GET shows 
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import httpx
 
+from common.config import Settings
 from common.entities import Identity
+from common.queue.memory import MemoryQueue
+from common.store.sqlite import SqliteStore
+from controller.app import create_app
+from controller.bootstrap import ensure_namespace
+from controller.services import Services
 from tests.integration import test_api_entities as entities
 
 # The in-process app with namespaces `guest` (the client's) and `other`.
@@ -251,3 +260,44 @@ async def test_other_namespaces_see_public_packages_only(env: Env) -> None:
     assert r.status_code == 403
     r = await client.get(f"{NS}/_/packages/theirs", headers=as_other)
     assert r.status_code == 403
+
+
+async def test_another_controllers_change_reaches_this_ones_cache(tmp_path: Path) -> None:
+    """Two controllers on one store and queue: a package made private through one is no
+    longer served to other namespaces by the one that had it cached."""
+    store = SqliteStore(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    await store.open()
+    queue = MemoryQueue()
+    controllers = [
+        Services(Settings(data_dir=tmp_path, controller_id=i), store, queue) for i in (0, 1)
+    ]
+    for services in controllers:
+        await services.start()
+    guest = await ensure_namespace(store, "guest")
+    other = await ensure_namespace(store, "other")
+    try:
+        one, two = (
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=create_app(s, manage_services=False)),
+                base_url="http://test",
+                headers=basic(guest),
+            )
+            for s in controllers
+        )
+        await put(one, "packages/pub", {"publish": True})
+        await put(one, "actions/pub/act", {"exec": CODE})
+        as_other = basic(other)
+        path = f"{NS}/guest/actions/pub/act"
+        assert (await two.get(path, headers=as_other)).status_code == 200  # now cached in two
+        await put(one, "packages/pub?overwrite=true", {"publish": False})
+        for _ in range(100):
+            if (await two.get(path, headers=as_other)).status_code == 403:
+                break
+            await asyncio.sleep(0.02)
+        assert (await two.get(path, headers=as_other)).status_code == 403
+        await one.aclose()
+        await two.aclose()
+    finally:
+        for services in controllers:
+            await services.stop()
+        await store.close()
