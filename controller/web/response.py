@@ -22,6 +22,9 @@ UNKNOWN_CONTENT_TYPE = "Response did not specify a known content-type."
 CONTENT_TYPE_MISMATCH = "Response type in header did not match generated content type."
 
 Headers = list[tuple[str, str]]
+# How the body is framed is the server's business: an action's own value would contradict
+# the body actually sent (akka-http, under OpenWhisk, ignores them too).
+_FRAMING = frozenset({"content-length", "transfer-encoding", "connection"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +112,9 @@ def _headers(result: dict[str, Any]) -> Headers:
     for name, value in given.items():
         if not media.is_token(name):
             raise not_valid("message/http")
-        out.extend((name, v) for v in _header_values(value))
+        values = _header_values(value)
+        if name.lower() not in _FRAMING:
+            out.extend((name, v) for v in values)
     return out
 
 

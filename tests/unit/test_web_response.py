@@ -152,3 +152,15 @@ def test_text_extension(result: dict[str, Any], text: bytes) -> None:
 
 def test_text_extension_without_the_property_is_404() -> None:
     assert refused({"other": 1}, "text") == (404, NOT_FOUND_PROPERTY)
+
+
+def test_http_framing_headers_of_the_action_are_dropped() -> None:
+    r = shape(
+        {
+            "headers": {"Content-Length": "3", "Transfer-Encoding": "chunked", "X-Kept": "y"},
+            "body": "hello",
+        },
+        "http",
+    )
+    assert [name.lower() for name, _ in r.headers] == ["x-kept", "content-type"]
+    assert r.body == b"hello"
