@@ -10,6 +10,7 @@ ahead of the FastAPI routers: bots and forms call it as often as clients invoke.
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from fastapi import FastAPI
 from starlette.requests import Request
@@ -91,18 +92,19 @@ async def _caller(svc: Services, request: Request) -> str | None:
     return identity.namespace if identity else None
 
 
-def _reply(shaped: WebResponse, extra: dict[str, str]) -> Response:
+def _reply(shaped: WebResponse, defaults: dict[str, str], ours: dict[str, str]) -> Response:
+    """The action's headers replace `defaults` (CORS) of the same name, never `ours`."""
     response = Response(shaped.body, shaped.status)
     given = {name.lower() for name, _ in shaped.headers}
-    pairs = [(k, v) for k, v in extra.items() if k.lower() not in given] + shaped.headers
+    pairs = [(k, v) for k, v in defaults.items() if k.lower() not in given]
+    pairs += [(k, v) for k, v in shaped.headers if k.lower() not in ours]
+    pairs += ours.items()
     response.raw_headers.extend((k.lower().encode(), v.encode()) for k, v in pairs)
     return response
 
 
-def _outcome_response(activation: dict[str, object], extension: str) -> WebResponse:
-    response = activation["response"]
-    assert isinstance(response, dict)
-    outcome = ActivationResponse.from_json(response)
+def _outcome_response(activation: dict[str, Any], extension: str) -> WebResponse:
+    outcome = ActivationResponse.from_json(activation["response"])
     if outcome.status == Status.SUCCESS:
         return shape(outcome.result, extension)
     if outcome.status == Status.APPLICATION_ERROR:
@@ -165,7 +167,7 @@ async def web_endpoint(request: Request) -> Response:
         method=request.method,
         headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
         path=path,
-        query=request.url.query,
+        query=request.scope["query_string"].decode("latin-1"),
         body=body,
         user=await _caller(svc, request),
     )
@@ -180,7 +182,7 @@ async def web_endpoint(request: Request) -> Response:
         )
     except ApiError as e:
         return error_response(request, e.status, e.message, {**cors, **e.headers})
-    return _reply(shaped, {**cors, **activation_header})
+    return _reply(shaped, cors, activation_header)
 
 
 def install(app: FastAPI) -> None:
