@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from common.entities import Identity
-from tests.e2e.test_invoke_api import annotations, invoke, put_action, wait_for_record
+from tests.e2e.test_invoke_api import invoke, put_action, wait_for_record
 from tests.support.server import StandaloneServer
 
 SPLIT = "def main(args):\n    return {'words': args.get('text', '').split(args.get('sep', ' '))}\n"
@@ -47,6 +47,10 @@ def chain(api: httpx.Client) -> httpx.Client:
     return api
 
 
+def annotation_map(record: dict[str, Any]) -> dict[str, Any]:
+    return {a["key"]: a["value"] for a in record["annotations"]}
+
+
 def record(api: httpx.Client, activation_id: str) -> dict[str, Any]:
     r = api.get(f"/namespaces/_/activations/{activation_id}")
     assert r.status_code == 200, r.text
@@ -66,11 +70,11 @@ def test_each_output_is_the_next_input(chain: httpx.Client, namespace: Identity)
     assert seq["response"]["result"] == {"text": "apple-fig-pear"}
     assert seq["response"]["status"] == "success"
     assert r.headers["x-openwhisk-activation-id"] == seq["activationId"]
-    assert annotations(seq) == {
+    assert annotation_map(seq) == {
         "topmost": True,
         "path": f"{ns}/words",
         "kind": "sequence",
-        "waitTime": annotations(seq)["waitTime"],
+        "waitTime": annotation_map(seq)["waitTime"],
         "limits": {"timeout": 60000, "memory": 256, "logs": 10, "concurrency": 1},
     }
     # the sequence's logs are its components' activation ids, in order
@@ -83,7 +87,7 @@ def test_each_output_is_the_next_input(chain: httpx.Client, namespace: Identity)
     ]
     for part in parts:
         assert part["cause"] == seq["activationId"]
-        assert annotations(part)["causedBy"] == "sequence"
+        assert annotation_map(part)["causedBy"] == "sequence"
     assert seq["duration"] == sum(p["duration"] for p in parts)
     # the stored record is what the blocking caller got
     stored_seq = record(chain, seq["activationId"])
@@ -145,8 +149,8 @@ def test_nested_sequences(chain: httpx.Client, namespace: Identity) -> None:
     inner, join = (record(chain, i) for i in outer["logs"])
     assert (inner["name"], join["name"]) == ("inner", "join")
     assert inner["cause"] == outer["activationId"] and join["cause"] == outer["activationId"]
-    assert annotations(inner)["topmost"] is False
-    assert annotations(inner)["causedBy"] == "sequence"
+    assert annotation_map(inner)["topmost"] is False
+    assert annotation_map(inner)["causedBy"] == "sequence"
     assert [record(chain, i)["cause"] for i in inner["logs"]] == [inner["activationId"]] * 2
     assert "cause" not in outer
 
@@ -173,8 +177,8 @@ def test_components_in_a_package_and_through_a_binding(
     assert r.status_code == 200, r.text
     assert r.json()["response"]["result"] == {"text": "x-y"}
     split = record(chain, r.json()["logs"][0])
-    assert annotations(split)["path"] == f"{ns}/tools/split"
-    assert annotations(split)["binding"] == f"{ns}/commas"
+    assert annotation_map(split)["path"] == f"{ns}/tools/split"
+    assert annotation_map(split)["binding"] == f"{ns}/commas"
 
 
 def error_of(r: httpx.Response, status: int) -> str:

@@ -82,7 +82,7 @@ def test_failures_without_a_record() -> None:
     assert Accounting.start({}).fail(Status.WHISK_ERROR, FAILED).ids == ()
 
 
-def annotations(record: Activation) -> dict[str, Any]:
+def annotation_map(record: Activation) -> dict[str, Any]:
     return {a.key: a.value for a in record.annotations}
 
 
@@ -99,7 +99,7 @@ def test_topmost_record() -> None:
     assert record.duration == 3 + 4 and record.end == 1200
     assert record.cause is None
     assert record.response.result == {"y": 2}
-    assert annotations(record) == {
+    assert annotation_map(record) == {
         "topmost": True,
         "path": "guest/s",
         "kind": "sequence",
@@ -113,7 +113,7 @@ def test_nested_record_names_its_cause_and_binding() -> None:
     run = SequenceRun(SEQ, "inner", "guest", "subj", cause="outer", binding="guest/b", received=5)
     record = sequence_record(run, Accounting.start({}), start=5, end=5)
     assert record.cause == "outer"
-    found = annotations(record)
+    found = annotation_map(record)
     assert found["topmost"] is False and found["causedBy"] == "sequence"
     assert found["binding"] == "guest/b"
     assert "limits" not in found  # no component ran: no memory to account for
