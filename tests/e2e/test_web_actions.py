@@ -450,3 +450,26 @@ def test_oversize_chunked_body_is_refused_before_it_ends(
     text = answer.decode()
     assert text.startswith("HTTP/1.1 413 "), text[:300]
     assert "Request larger than allowed: " in text
+
+
+def test_the_owners_throttle_applies(
+    server: StandaloneServer, tmp_path: Path, web: httpx.Client
+) -> None:
+    owner = server.create_namespace(f"throttled_{tmp_path.name}", invocationsPerMinute=1)
+    uuid, _, key = owner.auth.partition(":")
+    put = httpx.put(
+        f"{server.url}/api/v1/namespaces/_/actions/echo",
+        auth=(uuid, key),
+        json={
+            "exec": {"kind": "python:3.11", "code": ECHO_PY},
+            "annotations": [{"key": "web-export", "value": True}],
+        },
+    )
+    assert put.status_code == 200, put.text
+    url = f"/{owner.namespace}/default/echo.json"
+    # a third call in case the wall-clock minute turns between the first two
+    first, *later = (web.get(url) for _ in range(3))
+    assert first.status_code == 200
+    refused = next(r for r in later if r.status_code == 429)
+    assert error_of(refused) == "Too many requests in the last minute (count: 1, allowed: 1)."
+    assert refused.headers["access-control-allow-origin"] == "*"  # browsers can read it
