@@ -145,10 +145,16 @@ class Store(ABC):
 
 
 def activation_filter_name(doc: Doc) -> str:
-    """`[pkg/]name` of the action that ran, from the `path` annotation (OW filters view)."""
-    for annotation in doc.get("annotations", ()):
-        if annotation.get("key") == "path" and isinstance(annotation.get("value"), str):
-            return annotation["value"].partition("/")[2] or doc["name"]
+    """`[pkg/]name` a record is listed under (OW filters view): run through a binding,
+    `binding/name`; else the package of its `path` annotation, if any, and its name."""
+    annotations = {
+        a.get("key"): a.get("value") for a in doc.get("annotations", ()) if isinstance(a, dict)
+    }
+    binding, path = annotations.get("binding"), annotations.get("path")
+    if isinstance(binding, str) and "/" in binding:
+        return f"{binding.partition('/')[2]}/{doc['name']}"
+    if isinstance(path, str):
+        return path.partition("/")[2] or str(doc["name"])
     return str(doc["name"])
 
 

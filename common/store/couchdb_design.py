@@ -38,21 +38,27 @@ WHISKS_DESIGN: dict[str, Any] = {
 }
 
 # -- activations --------------------------------------------------------------------------------
-# `name` is the `[pkg/]action` filter of `common.store.base.activation_filter_name`: what
-# follows the namespace in the first `path` annotation, else the record's name.
+# `name` is the `[pkg/]action` filter of `common.store.base.activation_filter_name`: through
+# a binding, the binding's name and the record's; else what follows the namespace in the
+# `path` annotation, else the record's name.
 _BY_NAME_MAP = """function (doc) {
   if (typeof doc.activationId !== 'string' || typeof doc.namespace !== 'string') return;
   var start = typeof doc.start === 'number' ? doc.start : 0;
   var name = String(doc.name);
+  var path = null, binding = null;
   var annotations = doc.annotations || [];
   for (var i = 0; i < annotations.length; i++) {
     var a = annotations[i];
-    if (a && a.key === 'path' && typeof a.value === 'string') {
-      var cut = a.value.indexOf('/');
-      var rest = cut < 0 ? '' : a.value.slice(cut + 1);
-      if (rest) name = rest;
-      break;
-    }
+    if (a && a.key === 'path' && typeof a.value === 'string') path = a.value;
+    if (a && a.key === 'binding' && typeof a.value === 'string') binding = a.value;
+  }
+  var cut;
+  if (binding !== null && (cut = binding.indexOf('/')) >= 0) {
+    name = binding.slice(cut + 1) + '/' + String(doc.name);
+  } else if (path !== null) {
+    cut = path.indexOf('/');
+    var rest = cut < 0 ? '' : path.slice(cut + 1);
+    if (rest) name = rest;
   }
   emit([doc.namespace, name, start], null);
 }"""
@@ -62,7 +68,7 @@ _BY_NAMESPACE_MAP = """function (doc) {
   emit([doc.namespace, typeof doc.start === 'number' ? doc.start : 0], null);
 }"""
 
-ACTIVATIONS = "pywhisk.activations.v1"
+ACTIVATIONS = "pywhisk.activations.v2"
 ACTIVATIONS_DESIGN: dict[str, Any] = {
     "language": "javascript",
     "views": {

@@ -135,6 +135,16 @@ class StoreBehavior:
         assert all(doc is not None for doc in found)
         await asyncio.wait_for(store.activations.settle(), 1)  # nothing new: at once
 
+    async def test_activations_through_a_binding_are_found_by_its_name(self, store: Store) -> None:
+        bound = activation("ns", "b" * 32, 1000, "lib/utils/echo")
+        bound["annotations"].append({"key": "binding", "value": "ns/mine"})
+        await store.activations.put(bound)
+        await store.activations.put(activation("ns", "c" * 32, 1001, "lib/utils/echo"))
+        assert [d["activationId"] for d in await store.activations.list("ns", name="mine/echo")] == [
+            "b" * 32
+        ]
+        assert await store.activations.count("ns", name="utils/echo") == 1
+
     async def test_many_activations_at_once(self, store: Store) -> None:
         await asyncio.gather(*(store.activations.put(activation("ns", f"{i:032x}", i)) for i in range(300)))
         assert await store.activations.count("ns") == 300

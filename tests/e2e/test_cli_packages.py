@@ -136,6 +136,10 @@ def test_parameters_merge_package_binding_action_invocation(wsk: Wsk, tmp_path: 
     annotations = {a["key"]: a["value"] for a in activation["annotations"]}
     ns = activation["namespace"]
     assert (annotations["path"], annotations["binding"]) == (f"{ns}/base/show", f"{ns}/mine")
+    # listed under the binding's name, as OW's activation filter lists them
+    through_binding = wsk("activation", "list", "mine/show").stdout
+    assert activation["activationId"] in through_binding
+    assert activation["activationId"] not in wsk("activation", "list", "base/show").stdout
 
     # a binding's view: the binding itself, the bound package's parameters under its own
     view = json.loads(wsk("package", "get", "mine").stdout.split("\n", 1)[1])
