@@ -219,6 +219,16 @@ def test_an_update_may_not_make_a_cycle(chain: httpx.Client) -> None:
     assert [c.rsplit("/", 1)[1] for c in kept] == ["split", "sort", "join"]
 
 
+def test_a_cycle_through_a_binding(chain: httpx.Client) -> None:
+    assert chain.put("/namespaces/_/packages/pkg", json={}).status_code == 200
+    bind = {"binding": {"namespace": "_", "name": "pkg"}}
+    assert chain.put("/namespaces/_/packages/alias", json=bind).status_code == 200
+    assert put_sequence(chain, "pkg/s", ["/_/split"]).status_code == 200
+    # pkg/s -> alias/s, which is pkg/s itself
+    r = put_sequence(chain, "pkg/s", ["/_/split", "/_/alias/s"])
+    assert error_of(r, 400) == "Sequence may not refer to itself."
+
+
 def test_the_limit_counts_atomic_actions(chain: httpx.Client) -> None:
     assert put_sequence(chain, "fifty", ["/_/split"] * 50).status_code == 200
     too_long = "Too many actions in the sequence."
