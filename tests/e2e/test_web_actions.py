@@ -36,6 +36,20 @@ def create(wsk: Wsk, tmp_path: Path, name: str, filename: str, code: str, *flags
     wsk("action", "create", name, filename, *flags, cwd=tmp_path)
 
 
+def put_web_action(server: StandaloneServer, owner: Identity, name: str, code: str) -> None:
+    """A Python web action in `owner`'s namespace, over the REST API (no wsk config needed)."""
+    uuid, _, key = owner.auth.partition(":")
+    put = httpx.put(
+        f"{server.url}/api/v1/namespaces/_/actions/{name}",
+        auth=(uuid, key),
+        json={
+            "exec": {"kind": "python:3.11", "code": code},
+            "annotations": [{"key": "web-export", "value": True}],
+        },
+    )
+    assert put.status_code == 200, put.text
+
+
 def context_free(args: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in args.items() if not k.startswith("__ow_")}
 
@@ -405,17 +419,8 @@ def test_a_slow_web_action_answers_202_when_the_wait_is_over(tmp_path: Path) -> 
     server.start()
     try:
         owner = server.create_namespace("slow")
-        uuid, _, key = owner.auth.partition(":")
         slow = "import time\ndef main(args):\n    time.sleep(3)\n    return {'body': 'late'}\n"
-        put = httpx.put(
-            f"{server.url}/api/v1/namespaces/_/actions/slow",
-            auth=(uuid, key),
-            json={
-                "exec": {"kind": "python:3.11", "code": slow},
-                "annotations": [{"key": "web-export", "value": True}],
-            },
-        )
-        assert put.status_code == 200, put.text
+        put_web_action(server, owner, "slow", slow)
         r = httpx.get(f"{server.url}/api/v1/web/slow/default/slow", timeout=30)
         assert r.status_code == 202
         assert error_of(r) == "Response not yet ready."
@@ -456,16 +461,7 @@ def test_the_owners_throttle_applies(
     server: StandaloneServer, tmp_path: Path, web: httpx.Client
 ) -> None:
     owner = server.create_namespace(f"throttled_{tmp_path.name}", invocationsPerMinute=1)
-    uuid, _, key = owner.auth.partition(":")
-    put = httpx.put(
-        f"{server.url}/api/v1/namespaces/_/actions/echo",
-        auth=(uuid, key),
-        json={
-            "exec": {"kind": "python:3.11", "code": ECHO_PY},
-            "annotations": [{"key": "web-export", "value": True}],
-        },
-    )
-    assert put.status_code == 200, put.text
+    put_web_action(server, owner, "echo", ECHO_PY)
     url = f"/{owner.namespace}/default/echo.json"
     # a third call in case the wall-clock minute turns between the first two
     first, *later = (web.get(url) for _ in range(3))
