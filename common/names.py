@@ -65,6 +65,12 @@ class QualifiedName:
         return {"path": self.path, "name": self.name}
 
     @classmethod
+    def at(cls, path: str, name: str) -> QualifiedName:
+        """The entity `name` whose `namespace` field (`ns` or `ns/pkg`) is `path`."""
+        ns, _, pkg = path.partition("/")
+        return cls(ns, name, pkg or None)
+
+    @classmethod
     def parse(cls, text: str, default_namespace: str) -> QualifiedName:
         """Parse `name`, `pkg/name`, `/ns/name` or `/ns/pkg/name`; `_` becomes the default.
 

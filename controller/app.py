@@ -19,6 +19,8 @@ from controller.routes import (
     meta,
     namespaces,
     packages,
+    rules,
+    triggers,
     web,
 )
 from controller.services import Services
@@ -58,7 +60,7 @@ def create_app(services: Services, *, manage_services: bool = True) -> FastAPI:
     errors.install(app)
     invoke.install(app)  # the hot paths first: they must match before the routers
     web.install(app)
-    for module in (meta, invokers, namespaces, actions, packages, activations):
+    for module in (meta, invokers, namespaces, actions, packages, triggers, rules, activations):
         app.include_router(module.router)
     app.add_middleware(TransactionMiddleware)
     return app

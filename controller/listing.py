@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from starlette.datastructures import QueryParams
+from starlette.requests import Request
+from starlette.responses import Response
 
-from controller.errors import ApiError
+from controller.errors import ApiError, json_response
+
+if TYPE_CHECKING:
+    from controller.services import Services
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 30
@@ -67,3 +74,20 @@ class Page:
                 400, f"The value '{skip}' is not greater than or equal to 0 for {collection}."
             )
         return cls(skip=skip, limit=limit, count=flag(params, "count"))
+
+
+async def list_entities(
+    svc: Services,
+    request: Request,
+    namespace: str,
+    entity_type: str,
+    render: Callable[[dict[str, Any]], dict[str, Any]],
+) -> Response:
+    """GET of a namespace-level collection: a page of items, or `{"<type>s": N}` for count."""
+    collection = f"{entity_type}s"
+    page = Page.parse(request.query_params, collection)
+    entities = svc.store.entities
+    if page.count:
+        return json_response(200, {collection: await entities.count(namespace, entity_type)})
+    docs = await entities.list(namespace, entity_type, skip=page.skip, limit=page.limit)
+    return json_response(200, [render(d) for d in docs])

@@ -54,3 +54,18 @@ def parse_model(model: type[M], data: Any) -> M:
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in e.errors()
         )
         raise malformed(detail) from None
+
+
+PARAMETER_SIZE_MAX = 1024 * 1024  # OW whisk.parameter-size-limit
+
+
+def check_sizes(
+    body: dict[str, Any], fields: tuple[str, ...] = ("parameters", "annotations")
+) -> None:
+    """A PUT body's parameters and annotations: at most 1 MB each, else 413 (§1.3.1)."""
+    for field in fields:
+        size = jsonio.size(body.get(field) or [])
+        if size > PARAMETER_SIZE_MAX:
+            raise ApiError(
+                413, f"{field} larger than allowed: {size} > {PARAMETER_SIZE_MAX} bytes."
+            )

@@ -6,6 +6,8 @@ from common.entities.identity import Identity, NamespaceLimits
 from common.entities.limits import ActionLimits, LimitRanges, LimitsPut
 from common.entities.package import Binding, Package, PackagePut
 from common.entities.params import KeyValue, Params
+from common.entities.rule import Rule, RulePut
+from common.entities.trigger import EntityRef, RuleLink, Trigger, TriggerPut
 
 __all__ = [
     "Action",
@@ -14,6 +16,7 @@ __all__ = [
     "Activation",
     "ActivationResponse",
     "Binding",
+    "EntityRef",
     "Exec",
     "ExecPut",
     "Identity",
@@ -24,5 +27,10 @@ __all__ = [
     "Package",
     "PackagePut",
     "Params",
+    "Rule",
+    "RuleLink",
+    "RulePut",
     "Status",
+    "Trigger",
+    "TriggerPut",
 ]

@@ -58,8 +58,7 @@ class Action(BaseModel):
 
     @property
     def fqn(self) -> QualifiedName:
-        ns, _, pkg = self.namespace.partition("/")
-        return QualifiedName(ns, self.name, pkg or None)
+        return QualifiedName.at(self.namespace, self.name)
 
     @property
     def doc_id(self) -> str:

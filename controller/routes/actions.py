@@ -7,7 +7,6 @@ import time
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from common import jsonio
 from common.entities import Action, ActionPut, Identity
 from common.names import InvalidName, QualifiedName, check_name
 from common.runtimes import SEQUENCE
@@ -16,7 +15,7 @@ from controller.auth import Caller, Svc, own_namespace, resolve_namespace
 from controller.entity_writes import check_replace, delete_entity, put_entity
 from controller.errors import ApiError, json_response
 from controller.listing import Page, flag
-from controller.requests import json_body, parse_model
+from controller.requests import check_sizes, json_body, parse_model
 from controller.resolve import check_package, fetch_action, resolve_action, resolve_package
 from controller.sequences import check_put
 from controller.services import Services
@@ -91,10 +90,7 @@ async def _put(svc: Services, request: Request, caller: Identity, fqn: Qualified
     put = parse_model(ActionPut, body)
     if put.exec is not None and put.exec.code is not None and len(put.exec.code) > s.exec_max:
         raise ApiError(413, f"exec larger than allowed: {len(put.exec.code)} > {s.exec_max} bytes.")
-    for field in ("parameters", "annotations"):
-        size = jsonio.size(body.get(field) or [])
-        if size > ONE_MB:
-            raise ApiError(413, f"{field} larger than allowed: {size} > {ONE_MB} bytes.")
+    check_sizes(body)
     await check_package(svc, fqn, for_write=True)
     overwrite = flag(request.query_params, "overwrite")
     existing = await svc.store.entities.get(fqn.doc_id)

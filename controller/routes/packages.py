@@ -11,7 +11,6 @@ import time
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from common import jsonio
 from common.entities import Binding, Identity, Package, PackagePut
 from common.entities.package import is_feed, package_action
 from common.names import InvalidName, QualifiedName, check_name
@@ -21,7 +20,7 @@ from controller.entity_writes import check_replace, delete_entity, put_entity
 from controller.errors import ApiError, json_response
 from controller.listing import Page, flag
 from controller.package_updates import RESERVED_NAMES, make_package, update_package
-from controller.requests import json_body, parse_model
+from controller.requests import check_sizes, json_body, parse_model
 from controller.resolve import resolve_package
 from controller.services import Services
 
@@ -97,10 +96,7 @@ async def _check_binding(svc: Services, caller: Identity, binding: Binding) -> N
 async def _read_put(svc: Services, request: Request, caller: Identity) -> PackagePut:
     body = await json_body(request, 4 * ONE_MB)
     put = parse_model(PackagePut, body)
-    for field in ("parameters", "annotations"):
-        size = jsonio.size(body.get(field) or [])
-        if size > ONE_MB:
-            raise ApiError(413, f"{field} larger than allowed: {size} > {ONE_MB} bytes.")
+    check_sizes(body)
     if put.binding is None:
         return put
     ns = resolve_namespace(caller, put.binding.namespace)  # `_` is the caller's own

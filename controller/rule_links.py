@@ -1,0 +1,70 @@
+"""The trigger side of rules: a rule's status lives in its trigger's `rules` map
+(OPENWHISK.md §1.5), so linking, relinking and unlinking a rule are trigger writes.
+
+Several rules of one trigger may be written at once (two `wsk rule create` on one trigger),
+so a link is written at the trigger's current revision and retried on a conflict with the
+trigger read afresh: neither writer's link is lost.
+"""
+
+from __future__ import annotations
+
+from common.entities import RuleLink, Trigger
+from common.entities.trigger import INACTIVE, RuleStatus
+from common.store.base import Conflict
+from controller import errors
+from controller.entity_writes import put_entity
+from controller.errors import ApiError
+from controller.services import Services
+
+_ATTEMPTS = 5
+
+
+async def fetch_trigger(svc: Services, doc_id: str) -> tuple[Trigger, str] | None:
+    """The trigger at `doc_id` from the store itself (not the cache: it is about to be
+    written), or None if there is none (or something else is there)."""
+    found = await svc.store.entities.get(doc_id)
+    if found is None or found[0].get("entityType") != "trigger":
+        return None
+    return Trigger.model_validate(found[0]), found[1]
+
+
+async def require_trigger(svc: Services, doc_id: str) -> tuple[Trigger, str]:
+    """The trigger at `doc_id`: 404 if absent, 409 if another kind of entity is there.
+
+    Read from the store, not the controller's cache: in a cluster another controller may
+    have just disabled one of its rules, and a fire must not run a disabled rule."""
+    found = await svc.store.entities.get(doc_id)
+    if found is None:
+        raise ApiError(404)
+    if found[0].get("entityType") != "trigger":
+        raise ApiError(409, errors.WRONG_COLLECTION)
+    return Trigger.model_validate(found[0]), found[1]
+
+
+def status_in(trigger: Trigger | None, rule_id: str) -> RuleStatus:
+    """A rule's status: its link's, or inactive when the trigger or the link is gone."""
+    if trigger is None or trigger.rules is None or rule_id not in trigger.rules:
+        return INACTIVE
+    return trigger.rules[rule_id].status
+
+
+async def set_link(svc: Services, trigger_id: str, rule_id: str, link: RuleLink | None) -> bool:
+    """Link `rule_id` into the trigger as `link` (None: unlink). False if no such trigger."""
+    for _ in range(_ATTEMPTS):
+        found = await fetch_trigger(svc, trigger_id)
+        if found is None:
+            return False
+        trigger, rev = found
+        doc = {**trigger.with_link(rule_id, link).to_json(), "entityType": "trigger"}
+        try:
+            await svc.store.entities.put(trigger_id, doc, rev)
+        except Conflict:
+            continue
+        finally:
+            svc.entities.invalidate(trigger_id)
+        return True
+    raise ApiError(409, errors.CONCURRENT_MODIFICATION)
+
+
+async def put_trigger(svc: Services, trigger: Trigger, rev: str | None) -> None:
+    await put_entity(svc, trigger.doc_id, {**trigger.to_json(), "entityType": "trigger"}, rev)
