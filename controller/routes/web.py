@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import unquote
 
 from fastapi import FastAPI
 from starlette.requests import Request
@@ -28,7 +29,8 @@ from controller.services import Services
 from controller.web import request as web_request
 from controller.web.response import NOT_FOUND_PROPERTY, WebResponse, shape
 
-PATH = "/api/v1/web/{rest:path}"
+_PREFIX = "/api/v1/web/"
+PATH = _PREFIX + "{rest:path}"
 METHODS = ("GET", "DELETE", "POST", "PUT", "HEAD", "OPTIONS", "PATCH")
 _METHOD_NOT_ALLOWED = "HTTP method not allowed, supported methods: " + ", ".join(METHODS)
 NOT_READY = "Response not yet ready."
@@ -48,12 +50,14 @@ def cors_headers(request: Request) -> dict[str, str]:
     }
 
 
-def parse_target(rest: str) -> tuple[QualifiedName, str, str] | None:
-    """`ns/pkg/action.ext/extra` → (name, extension, `/extra`); None if it names nothing."""
-    parts = rest.split("/")
+def parse_target(raw: str) -> tuple[QualifiedName, str, str] | None:
+    """`ns/pkg/action.ext/extra` (as sent, percent-encoded) → (name, extension, `/extra`);
+    None if it names nothing. The rest of the path reaches the action as it was sent, as
+    in OpenWhisk, so an encoded `/` in it stays distinguishable from a separator."""
+    parts = raw.split("/")
     if len(parts) < 3:
         return None
-    namespace, package, segment = parts[:3]
+    namespace, package, segment = (unquote(part) for part in parts[:3])
     name, extension = web_request.split_extension(segment)
     if not (is_valid_name(namespace) and is_valid_name(package) and is_valid_name(name)):
         return None
@@ -63,6 +67,13 @@ def parse_target(rest: str) -> tuple[QualifiedName, str, str] | None:
         extension,
         path,
     )
+
+
+def _raw_rest(request: Request) -> str:
+    raw: bytes | None = request.scope.get("raw_path")
+    if raw is None:  # a server that keeps no raw path: the decoded one will do
+        return str(request.path_params["rest"])
+    return raw.decode("latin-1")[len(_PREFIX) :]
 
 
 async def _exported(svc: Services, fqn: QualifiedName) -> tuple[Identity, Resolved]:
@@ -153,7 +164,7 @@ async def web_endpoint(request: Request) -> Response:
         raise ApiError(405, _METHOD_NOT_ALLOWED, {"Allow": ", ".join(METHODS)})
     svc: Services = request.app.state.services
     body = await body_bytes(request, svc.settings.payload_max)
-    named = parse_target(request.path_params["rest"])
+    named = parse_target(_raw_rest(request))
     if named is None:
         raise ApiError(404)
     fqn, extension, path = named

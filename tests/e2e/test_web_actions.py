@@ -67,12 +67,12 @@ def test_wsk_creates_a_web_action_and_prints_its_url(
     lines = wsk("action", "get", "echo", "--url").stdout.splitlines()
     url = f"{server.url}/api/v1/web/{namespace.namespace}/default/echo"
     assert lines == ["ok: got action echo", url]
-    r = httpx.get(f"{url}.json/some/path?name=Ada&n=1", headers={"X-Custom": "Yes"})
+    r = httpx.get(f"{url}.json/some/a%2Fb%20c?name=Ada&n=1", headers={"X-Custom": "Yes"})
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     args = r.json()["args"]
     assert context_free(args) == {"name": "Ada", "n": "1"}
     assert args["__ow_method"] == "get"
-    assert args["__ow_path"] == "/some/path"
+    assert args["__ow_path"] == "/some/a%2Fb%20c"  # as sent, as in OpenWhisk
     assert args["__ow_headers"]["x-custom"] == "Yes"
     assert "__ow_user" not in args  # anonymous
 
