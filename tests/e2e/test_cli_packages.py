@@ -199,6 +199,8 @@ def test_another_namespace_uses_a_public_package_through_a_binding(
 
     listed = as_other("package", "list", f"/{owner}").stdout
     assert listed == f"packages\n{f'/{owner}/pub':<70} shared\n"
+    inside = as_other("action", "list", f"/{owner}/pub").stdout
+    assert inside.startswith(f"actions\n/{owner}/pub/show ")
     bound = as_other("package", "bind", f"/{owner}/pub", "mine", "-p", "from", "binding")
     assert bound.stdout == "ok: created binding mine\n"
     assert result(as_other("action", "invoke", "mine/show", "-r", "-p", "x", "1")) == {
