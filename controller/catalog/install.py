@@ -2,12 +2,14 @@
 
 Idempotent: what already matches is left alone, so a restart bumps no versions; what
 differs (our code or its documentation changed) is replaced, with the patch version bumped,
-so invokers fetch the new code by its new revision. Controllers starting together may race:
+so invokers fetch the new code by its new revision; an action a built-in package no longer
+has is deleted (these packages are ours: nothing else belongs in them). Controllers starting together may race:
 a lost race (Conflict) means another one has just written the same thing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from typing import Any
@@ -53,6 +55,18 @@ async def _sync(store: Store, doc_id: str, doc: Doc, fields: tuple[str, ...]) ->
     return True
 
 
+async def _prune(store: Store, package_path: str, keep: set[str]) -> list[str]:
+    namespace, _, package = package_path.partition("/")
+    listed = await store.entities.list(namespace, "action", package=package, limit=10_000)
+    gone = [f"{package_path}/{d['name']}" for d in listed if d["name"] not in keep]
+    for doc_id in gone:
+        found = await store.entities.get(doc_id)
+        if found is not None:
+            with contextlib.suppress(Conflict):
+                await store.entities.delete(doc_id, found[1])
+    return gone
+
+
 async def install(
     store: Store,
     manifest: Manifest,
@@ -60,7 +74,7 @@ async def install(
     namespace: str = SYSTEM,
     catalog: tuple[CatalogPackage, ...] = CATALOG,
 ) -> list[str]:
-    """Create or refresh every built-in package and action; the doc ids written."""
+    """Create, refresh or prune every built-in package and action; the doc ids written."""
     now = int(time.time() * 1000)
     written: list[str] = []
     for package in catalog:
@@ -81,6 +95,7 @@ async def install(
             doc = {**action.to_json(), "entityType": "action"}
             if await _sync(store, action.doc_id, doc, _ACTION_FIELDS):
                 written.append(action.doc_id)
+        written += await _prune(store, entity.path, {item.name for item in package.actions})
     if written:
-        log.info("catalog: installed or updated %s", ", ".join(written))
+        log.info("catalog: installed, updated or removed %s", ", ".join(written))
     return written

@@ -86,6 +86,11 @@ async def test_install_is_idempotent_and_refreshes_changed_code(tmp_path: Path) 
         assert action["exec"]["kind"].startswith("python:")
         assert {"key": "description", "value": "hi"} in action["annotations"]
 
+        # an action the package no longer has goes
+        smaller = (CatalogPackage("tools", "tests"),)
+        assert await install(store, default_manifest(), ranges, "ns", smaller) == ["ns/tools/hello"]
+        assert await store.entities.get("ns/tools/hello") is None
+
         assert await install(store, default_manifest(), ranges) != []  # the real catalog
         assert await store.entities.count("whisk.system", "action", package="utils") == len(
             utils.PACKAGE.actions
