@@ -77,6 +77,8 @@ def test_create_update_get_list_delete(wsk: Wsk, namespace: Identity, tmp_path: 
     )
 
     assert wsk("package", "list").stdout == f"packages\n{f'/{ns}/tools':<70} shared\n"
+    everything = wsk("list").stdout
+    assert f"packages\n{f'/{ns}/tools':<70} shared\nactions\n/{ns}/tools/show " in everything
     assert wsk("action", "list", "tools").stdout.startswith(f"actions\n/{ns}/tools/show ")
     bad = wsk("package", "list", "tools", check=False)
     assert bad.returncode == 1
