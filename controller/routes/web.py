@@ -176,7 +176,7 @@ async def web_endpoint(request: Request) -> Response:
         return Response(status_code=200, headers=cors)
     web = web_request.WebRequest(
         method=request.method,
-        headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
+        headers=[(k.decode("latin-1"), web_request.header_text(v)) for k, v in request.headers.raw],
         path=path,
         query=request.scope["query_string"].decode("latin-1"),
         body=body,

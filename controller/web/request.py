@@ -36,6 +36,14 @@ def split_extension(segment: str) -> tuple[str, str]:
     return segment, "http"
 
 
+def header_text(raw: bytes) -> str:
+    """A header value as text: UTF-8 when it is (what clients send today), else Latin-1."""
+    try:
+        return raw.decode()
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
 @dataclass(frozen=True, slots=True)
 class WebRequest:
     method: str  # as received, e.g. "POST"

@@ -67,13 +67,15 @@ def test_wsk_creates_a_web_action_and_prints_its_url(
     lines = wsk("action", "get", "echo", "--url").stdout.splitlines()
     url = f"{server.url}/api/v1/web/{namespace.namespace}/default/echo"
     assert lines == ["ok: got action echo", url]
-    r = httpx.get(f"{url}.json/some/a%2Fb%20c?name=Ada&n=1", headers={"X-Custom": "Yes"})
+    headers = [(b"X-Custom", b"Yes"), (b"X-Greeting", "Grüße".encode())]
+    r = httpx.get(f"{url}.json/some/a%2Fb%20c?name=Ada&n=1", headers=headers)
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"
     args = r.json()["args"]
     assert context_free(args) == {"name": "Ada", "n": "1"}
     assert args["__ow_method"] == "get"
     assert args["__ow_path"] == "/some/a%2Fb%20c"  # as sent, as in OpenWhisk
     assert args["__ow_headers"]["x-custom"] == "Yes"
+    assert args["__ow_headers"]["x-greeting"] == "Grüße"
     assert "__ow_user" not in args  # anonymous
 
 

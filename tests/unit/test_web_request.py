@@ -9,7 +9,13 @@ import pytest
 
 from controller.errors import ApiError
 from controller.invoke import NOT_ALLOWED
-from controller.web.request import WebRequest, arguments, authorized, split_extension
+from controller.web.request import (
+    WebRequest,
+    arguments,
+    authorized,
+    header_text,
+    split_extension,
+)
 
 
 def request(
@@ -143,3 +149,8 @@ def test_raw_actions_get_query_and_body_untouched() -> None:
 )
 def test_require_whisk_auth(require: Any, req: WebRequest, allowed: bool) -> None:
     assert authorized(require, req) is allowed
+
+
+def test_header_text_is_utf8_else_latin1() -> None:
+    assert header_text("Grüße".encode()) == "Grüße"
+    assert header_text("Grüße".encode("latin-1")) == "Grüße"
