@@ -1,7 +1,8 @@
 """Warm invokes through the cluster preset (controller → Kafka → invoker) beside standalone.
 
-    python -m bench cluster [--requests N] [--seconds S] [--clients C] [--warmup N] [--idle S]
-                            [--store couchdb|sqlite] [--fetch-wait-ms MS] [--invokers 1,2]
+    python -m bench cluster [--requests N] [--seconds S] [--clients C] [--warmup N]
+                            [--split N] [--idle S] [--store couchdb|sqlite]
+                            [--fetch-wait-ms MS] [--invokers 1,2]
 
 Measures, in one run and with the same aiohttp clients as `python -m bench`: a standalone
 server (the baseline), then a cluster of real processes, one `pywhisk controller` and one,
@@ -10,9 +11,11 @@ then two, `pywhisk invoker --id N` (process containers, as the standalone server
 Latency is p50/p99 of sequential blocking invokes of one no-op action; throughput is
 `--clients` concurrent loops of blocking invokes, each on an action of its own, named so
 that their home invokers alternate: with two invokers both get the same share. Every
-process shares the machine's cores with the client. Below the figures, CPU time by part
-(bench/cpu.py): per invoke during the throughput run, and while idle after the warm-up.
-Figures are printed, never asserted.
+process shares the machine's cores with the client. Below the figures: where an invoke's
+time goes (the hop there, the run, the way back, from the records' waitTime and duration),
+and CPU time by part (bench/cpu.py) per invoke under load and while idle. `--store sqlite`
+and `--fetch-wait-ms` change one thing at a time, to attribute a cost. Figures are printed,
+never asserted.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from common.queue.kafka import FETCH_WAIT_MS
 from controller.sharding import generate_hash, probe_order
 
 NAMESPACE = "bench"
+SPLIT = ("total", "there", "run", "back")
 _started = time.monotonic()
 
 
@@ -66,16 +70,38 @@ async def figures(s: aiohttp.ClientSession, api: str, args: argparse.Namespace) 
     urls = [f"{api}/{name}?blocking=true&result=true" for name in names]
     for url in urls:  # each action's container warm, and the controller's caches
         await sequential(s, url, args.warmup, {})
-    # What the parts burn while nothing happens: consumers polling the broker, pings.
-    before = cpu_by_part()
-    await asyncio.sleep(args.idle)
-    idle = {part: t / args.idle for part, t in used(before, cpu_by_part()).items()}
+    idle: dict[str, float] = {}
+    if args.idle:  # what the parts burn while nothing happens: consumers polling, pings
+        before = cpu_by_part()
+        await asyncio.sleep(args.idle)
+        idle = {part: t / args.idle for part, t in used(before, cpu_by_part()).items()}
     latency = await sequential(s, urls[0], args.requests, {})
+    split = await time_split(s, urls[0].replace("&result=true", ""), args.split)
     before, started = cpu_by_part(), time.perf_counter()
     rps = await spread_throughput(s, urls, args.seconds, {})
     invokes = rps * (time.perf_counter() - started)
     busy = {part: t / invokes for part, t in used(before, cpu_by_part()).items()}
-    return {"latency": latency, "rps": rps, "idle": idle, "busy": busy}
+    return {"latency": latency, "rps": rps, "idle": idle, "busy": busy, "split": split}
+
+
+async def time_split(s: aiohttp.ClientSession, url: str, n: int) -> dict[str, list[float]]:
+    """Sequential blocking invokes that answer with the record: the client's time split into
+    the record's waitTime ("there": the controller's receipt to the run's start, the hop to
+    the invoker), its duration ("run"), and the rest ("back": the completion's hop back, the
+    controller's answer, HTTP)."""
+    split: dict[str, list[float]] = {k: [] for k in SPLIT}
+    for _ in range(n):
+        started = time.perf_counter()
+        async with s.post(url, json={}) as r:
+            record = await r.json()
+            assert r.status == 200, record
+        total = (time.perf_counter() - started) * 1000
+        wait = next(a["value"] for a in record["annotations"] if a["key"] == "waitTime")
+        split["total"].append(total)
+        split["there"].append(wait)
+        split["run"].append(record["duration"])
+        split["back"].append(total - wait - record["duration"])
+    return split
 
 
 @asynccontextmanager
@@ -142,9 +168,50 @@ def row(label: str, got: dict[str, Any], base: dict[str, Any]) -> str:
     )
 
 
-def cpu_cells(by_part: dict[str, float], parts: list[str], scale: float) -> str:
-    cells = [f"{by_part[p] * scale:11.2f}" if p in by_part else f"{'-':>11}" for p in parts]
-    return "".join(cells) + f"{sum(by_part.values()) * scale:11.2f}"
+def cpu_table(results: dict[str, dict[str, Any]], key: str, scale: float) -> None:
+    parts = ["client", *(part for _, part in PARTS)]
+    shown = [p for p in parts if any(p in got[key] for got in results.values())]
+    print(f"{'':<22}{''.join(f'{p:>11}' for p in [*shown, 'total'])}")
+    for label, got in results.items():
+        by_part = got[key]
+        cells = [f"{by_part[p] * scale:11.2f}" if p in by_part else f"{'-':>11}" for p in shown]
+        print(f"{label:<22}{''.join(cells)}{sum(by_part.values()) * scale:11.2f}")
+
+
+def report(results: dict[str, dict[str, Any]], args: argparse.Namespace, load: float) -> None:
+    store = "SQLite file" if args.store == "sqlite" else "pouchdb-server 4.2.0 (CouchDB API)"
+    wait = FETCH_WAIT_MS if args.fetch_wait_ms is None else args.fetch_wait_ms
+    cores = os.cpu_count() or 1
+    print(
+        f"no-op python action, process containers, {cores} cores, load average "
+        f"{load:.1f} at start, {os.getloadavg()[0]:.1f} at end"
+    )
+    print(f"cluster: tansu (fetch wait: {wait} ms), store: {store}")
+    print(
+        f"latency: {args.requests} sequential blocking invokes; throughput: {args.clients} "
+        f"clients for {args.seconds:g} s, one action each"
+    )
+    print(f"{'':<22} {'p50 ms':>8} {'p99 ms':>8} {'p50/base':>9} {'invokes/s':>12} {'/base':>9}")
+    for label, got in results.items():
+        print(row(label, got, results["standalone"]))
+    if args.split:
+        print(
+            f"where an invoke's time goes, p50 ms of {args.split} sequential invokes answered "
+            "with the record: there = waitTime (controller to the run's start; a ms clock), "
+            "back = the run's end to the client"
+        )
+        print(f"{'':<22}{''.join(f'{k:>11}' for k in SPLIT)}")
+        for label, got in results.items():
+            cells = (statistics.median(got["split"][k]) for k in SPLIT)
+            print(f"{label:<22}{''.join(f'{c:11.2f}' for c in cells)}")
+    print(
+        f"CPU ms per invoke in the throughput run ({cores} cores: 1 ms per invoke caps the "
+        f"rate at {1000 * cores:,}/s)"
+    )
+    cpu_table(results, "busy", 1000)
+    if args.idle:
+        print(f"CPU when idle, % of a core ({args.idle:g} s after the warm-up, before any load)")
+        cpu_table(results, "idle", 100)
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -167,39 +234,7 @@ async def run(args: argparse.Namespace) -> None:
                     results[f"cluster, {n} invoker{'s' if n > 1 else ''}"] = await figures(
                         s, api, args
                     )
-    store = "SQLite file" if args.store == "sqlite" else "pouchdb-server 4.2.0 (CouchDB API)"
-    wait = FETCH_WAIT_MS if args.fetch_wait_ms is None else args.fetch_wait_ms
-    print(
-        f"no-op python action, process containers, {os.cpu_count()} cores, load average "
-        f"{load:.1f} at start, {os.getloadavg()[0]:.1f} at end"
-    )
-    print(f"cluster: tansu (fetch wait: {wait} ms), store: {store}")
-    print(
-        f"latency: {args.requests} sequential blocking invokes; throughput: {args.clients} "
-        f"clients for {args.seconds:g} s, one action each"
-    )
-    print(f"{'':<22} {'p50 ms':>8} {'p99 ms':>8} {'p50/base':>9} {'invokes/s':>12} {'/base':>9}")
-    base = results["standalone"]
-    for label, got in results.items():
-        print(row(label, got, base))
-    parts = ["client", *(part for _, part in PARTS)]
-    shown = [
-        p
-        for p in parts
-        if any(got["busy"].get(p) or got["idle"].get(p) for got in results.values())
-    ]
-    head = "".join(f"{p:>11}" for p in [*shown, "total"])
-    print(
-        f"CPU ms per invoke in the throughput run ({os.cpu_count()} cores: 1 ms per invoke "
-        f"caps the rate at {1000 * (os.cpu_count() or 1):,}/s)"
-    )
-    print(f"{'':<22}{head}")
-    for label, got in results.items():
-        print(f"{label:<22}{cpu_cells(got['busy'], shown, 1000)}")
-    print(f"CPU when idle, % of a core ({args.idle:g} s after the warm-up, before any load)")
-    print(f"{'':<22}{head}")
-    for label, got in results.items():
-        print(f"{label:<22}{cpu_cells(got['idle'], shown, 100)}")
+    report(results, args, load)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -210,6 +245,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--warmup", type=int, default=200, help="invokes per action first")
+    parser.add_argument("--split", type=int, default=200, help="invokes timed part by part")
     parser.add_argument("--idle", type=float, default=2.0, help="seconds of idle CPU measured")
     parser.add_argument(
         "--store", choices=["couchdb", "sqlite"], default="couchdb", help="the cluster's store"
