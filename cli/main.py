@@ -17,6 +17,8 @@ from cli.commands.activation import activation_group
 from cli.commands.namespace import list_command, namespace_group
 from cli.commands.package import package_group
 from cli.commands.property import property_group
+from cli.commands.rule import rule_group
+from cli.commands.trigger import trigger_group
 from cli.errors import EXIT_GENERAL, WskError
 from cli.help import WskCommand, WskGroup
 from cli.output import error_prefix
@@ -125,6 +127,8 @@ for _command in (
     namespace_group,
     package_group,
     property_group,
+    rule_group,
+    trigger_group,
     list_command,
 ):
     cli.add_command(_command)

@@ -36,6 +36,10 @@ def _same_list(value: Any) -> Any:
     return value
 
 
+def _same_map(value: Any) -> Any:
+    return value
+
+
 def _key_values(value: Any) -> Any:
     if not isinstance(value, list):
         return value
@@ -75,6 +79,8 @@ def _is_empty(field: Projector, raw: Any) -> bool:
         return raw == 0 and not isinstance(raw, bool)
     if field in (_key_values, _same_list, _actions):
         return isinstance(raw, list) and not raw
+    if field is _same_map:
+        return isinstance(raw, dict) and not raw
     return False
 
 
@@ -159,6 +165,41 @@ package_struct: Projector = _struct(
 PACKAGE_FIELDS = (
     "Namespace Name Version Publish Annotations Parameters Binding Actions Feeds Updated".split()
 )
+
+trigger_struct: Projector = _struct(
+    (
+        ("namespace", _string, True),
+        ("name", _string, False),  # wsk's tag says `omityempty`: never omitted
+        ("version", _string, True),
+        ("activationId", _string, True),
+        ("annotations", _key_values, True),
+        ("parameters", _key_values, True),
+        ("limits", _LIMITS, True),
+        ("publish", _pointer, True),
+        ("rules", _same_map, True),
+        ("updated", _int, True),
+    )
+)
+
+TRIGGER_FIELDS = (
+    "Namespace Name Version ActivationId Annotations Parameters Limits Publish Rules Updated"
+).split()
+
+rule_struct: Projector = _struct(
+    (
+        ("namespace", _string, True),
+        ("name", _string, True),
+        ("version", _string, True),
+        ("annotations", _key_values, True),
+        ("status", _string, False),
+        ("trigger", _same, False),
+        ("action", _same, False),
+        ("publish", _pointer, True),
+        ("updated", _int, True),
+    )
+)
+
+RULE_FIELDS = "Namespace Name Version Annotations Status Trigger Action Publish Updated".split()
 
 _ACTIVATION = _struct(
     (

@@ -63,30 +63,25 @@ def action_invoke(args: tuple[str, ...], blocking: bool, result: bool) -> None:
             timeout_is_error=blocking,
             activation_reply=True,
         )
-        failed = _failed_activation(reply.body) if blocking and not result else None
+        failed = failed_activation(reply.body) if blocking and not result else None
         if failed is not None:
             raise failed
     except WskError as err:
         if blocking and err.timed_out:
-            activation_id = _activation_id(err.body, err.headers)
-            click.echo(
-                f"{ok()} invoked /{bold(qualified.namespace)}/{bold(qualified.entity_name)}, "
-                f"but the request has not yet finished, with id {bold(activation_id)}",
-                err=True,
-            )
+            print_not_finished(qualified, err)
             raise
         if blocking and err.application_error:
             # wsk shows the failed result (or activation) on stderr and exits non-zero
-            _print_invocation(qualified, err.body, err.headers, header=not result, to_stderr=True)
+            print_invocation(qualified, err.body, err.headers, header=not result, to_stderr=True)
             raise
         raise nested(f"Unable to invoke action '{qualified.entity_name}': {err}", err) from None
     if blocking:
-        _print_invocation(qualified, reply.body, reply.headers, header=not result)
+        print_invocation(qualified, reply.body, reply.headers, header=not result)
     else:
-        _print_invocation(qualified, reply.body, reply.headers, header=True, show_body=False)
+        print_invocation(qualified, reply.body, reply.headers, header=True, show_body=False)
 
 
-def _failed_activation(body: Any) -> WskError | None:
+def failed_activation(body: Any) -> WskError | None:
     """A 200 whose activation says ``success: false`` is the failure a 502 would be."""
     response = body.get("response") if isinstance(body, dict) else None
     if isinstance(response, dict) and response.get("success") is False:
@@ -101,13 +96,23 @@ def _failed_activation(body: Any) -> WskError | None:
     return None
 
 
+def print_not_finished(qualified: QualifiedName, err: WskError) -> None:
+    """``printBlockingTimeoutMsg``: a blocking invoke answered 202."""
+    activation_id = _activation_id(err.body, err.headers)
+    click.echo(
+        f"{ok()} invoked /{bold(qualified.namespace)}/{bold(qualified.entity_name)}, "
+        f"but the request has not yet finished, with id {bold(activation_id)}",
+        err=True,
+    )
+
+
 def _activation_id(body: Any, headers: dict[str, str]) -> str:
     if isinstance(body, dict) and "activationId" in body:
         return str(body["activationId"])
     return headers.get("x-openwhisk-activation-id", "")
 
 
-def _print_invocation(
+def print_invocation(
     qualified: QualifiedName,
     body: Any,
     headers: dict[str, str],

@@ -1,4 +1,4 @@
-"""Pieces shared by entity commands (actions now; triggers, rules, packages later)."""
+"""Pieces shared by entity commands (actions, packages, triggers, rules)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,12 @@ import click
 from click.core import ParameterSource
 
 from cli.client import WhiskClient
+from cli.errors import EXIT_GENERAL, WskError, check_args, wrap
+from cli.jsontext import go_json
+from cli.names import parse_name_or_fail
+from cli.output import bold, ok
 from cli.params import KVSource, key_value_array, merge_json_objects
-from cli.session import Session
+from cli.session import Session, current
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -90,3 +94,80 @@ def list_page(
 def shown_namespace(namespace: str) -> str:
     """How wsk names the namespace in messages: ``_`` is ``default``."""
     return "default" if namespace == "_" else namespace
+
+
+def namespace_argument(args: tuple[str, ...], session: Session) -> str:
+    """The optional ``/NAMESPACE`` of ``list`` commands (wsk refuses an entity name there)."""
+    check_args(args, 0, 1, "An optional namespace is the only valid argument.")
+    if not args:
+        return session.namespace
+    qualified = parse_name_or_fail(args[0], session.namespace)
+    if qualified.entity_name:
+        raise WskError(
+            f"An entity name, '{qualified.entity_name}', was provided instead of a "
+            "namespace. Valid namespaces are of the following format: /NAMESPACE.",
+            EXIT_GENERAL,
+            display_usage=True,
+        )
+    return qualified.namespace
+
+
+def print_got(
+    kind: str, name: str, projected: Any, field: str = "", key: str | None = None, zero: Any = None
+) -> None:
+    """``ok: got KIND NAME`` and the entity, or only the field `key` that the filter `field`
+    names (its Go zero value, `zero`, when the reply lacks it)."""
+    if field and key is not None:
+        click.echo(f"{ok()} got {kind} {bold(name)}, displaying field {bold(field)}")
+        click.echo(go_json(projected.get(key, zero)), nl=False)
+    else:
+        click.echo(f"{ok()} got {kind} {bold(name)}")
+        click.echo(go_json(projected), nl=False)
+
+
+NAME_SORT_HELP = (
+    "sorts a list alphabetically by entity name; only applicable within the limit/skip "
+    "returned entity block"
+)
+
+
+def list_options(collection: str) -> Callable[[F], F]:
+    """``-s/--skip``, ``-l/--limit`` and ``-n/--name-sort`` of every ``list`` command."""
+
+    def decorate(func: F) -> F:
+        func = click.option("-n", "--name-sort", "name_sort", is_flag=True, help=NAME_SORT_HELP)(
+            func
+        )
+        func = click.option(
+            "-l",
+            "--limit",
+            type=int,
+            default=30,
+            help=f"only return `LIMIT` number of {collection} from the collection",
+        )(func)
+        return click.option(
+            "-s",
+            "--skip",
+            type=int,
+            default=0,
+            help=f"exclude the first `SKIP` number of {collection} from the result",
+        )(func)
+
+    return decorate
+
+
+def list_collection(
+    args: tuple[str, ...], collection: str, skip: int, limit: int
+) -> tuple[Session, str, list[dict[str, Any]]]:
+    """What ``wsk <entity> list [/NAMESPACE]`` lists: the session, namespace and page."""
+    session = current()
+    namespace = namespace_argument(args, session)
+    client = session.client  # outside the try: a missing API host is reported as it is
+    try:
+        return session, namespace, list_page(client, collection, namespace, skip, limit)
+    except WskError as err:
+        raise wrap(
+            f"Unable to obtain the list of {collection} for namespace "
+            f"'{shown_namespace(namespace)}': {err}",
+            err,
+        ) from None

@@ -13,12 +13,7 @@ from cli.output import bold
 from cli.session import current, global_options
 from cli.tables import action_rows, namespace_rows, package_rows, rule_rows, trigger_rows
 
-from .common import list_page
-
-NAME_SORT_HELP = (
-    "sorts a list alphabetically by entity name; only applicable within the limit/skip "
-    "returned entity block"
-)
+from .common import NAME_SORT_HELP, list_page
 
 
 @click.group("namespace", cls=WskGroup, help="work with namespaces")

@@ -20,8 +20,12 @@ from cli.session import Session, current, global_options
 from cli.structs import PACKAGE_FIELDS, field_key, package_struct
 from cli.tables import entity_summary, full_name, package_rows
 
-from .common import key_value_fields, kv_options, list_page, shown_namespace
-from .namespace import NAME_SORT_HELP
+from .common import (
+    key_value_fields,
+    kv_options,
+    list_collection,
+    list_options,
+)
 
 NAME_REQUIRED = "A package name is required."
 
@@ -205,44 +209,9 @@ def package_delete(args: tuple[str, ...], force: bool) -> None:
 
 
 @package_group.command("list", cls=WskCommand, use="[NAMESPACE]", help="list all packages")
-@click.option(
-    "-s",
-    "--skip",
-    type=int,
-    default=0,
-    help="exclude the first `SKIP` number of packages from the result",
-)
-@click.option(
-    "-l",
-    "--limit",
-    type=int,
-    default=30,
-    help="only return `LIMIT` number of packages from the collection",
-)
-@click.option("-n", "--name-sort", "name_sort", is_flag=True, help=NAME_SORT_HELP)
+@list_options("packages")
 @global_options()
 @click.argument("args", nargs=-1)
 def package_list(args: tuple[str, ...], skip: int, limit: int, name_sort: bool) -> None:
-    check_args(args, 0, 1, "An optional namespace is the only valid argument.")
-    session = current()
-    namespace = session.namespace
-    if args:
-        qualified = parse_name_or_fail(args[0], session.namespace)
-        if qualified.entity_name:
-            raise WskError(
-                f"An entity name, '{qualified.entity_name}', was provided instead of a "
-                "namespace. Valid namespaces are of the following format: /NAMESPACE.",
-                EXIT_GENERAL,
-                display_usage=True,
-            )
-        namespace = qualified.namespace
-    client = session.client  # outside the try: a missing API host is reported as it is
-    try:
-        packages = list_page(client, "packages", namespace, skip, limit)
-    except WskError as err:
-        raise wrap(
-            f"Unable to obtain the list of packages for namespace '{shown_namespace(namespace)}': "
-            f"{err}",
-            err,
-        ) from None
+    _, _, packages = list_collection(args, "packages", skip, limit)
     click.echo(package_rows(packages, name_sort), nl=False)
