@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     # records then say so).
     drain_timeout: float = 10.0
 
+    # Feeds (alarms, database changes): seconds between two looks at the feed documents
+    # (0 runs no feed service in this process), and how long one `_changes` long poll waits.
+    feed_tick: float = 1.0
+    feed_longpoll: float = 25.0
+
     # Invoker container pool.
     user_memory: int = 2048  # MB of concurrently running containers per invoker
     idle_timeout: float = 600.0  # seconds an idle warm container is kept

@@ -14,6 +14,7 @@ from controller.middleware import TransactionMiddleware
 from controller.routes import (
     actions,
     activations,
+    feeds,
     invoke,
     invokers,
     meta,
@@ -60,7 +61,17 @@ def create_app(services: Services, *, manage_services: bool = True) -> FastAPI:
     errors.install(app)
     invoke.install(app)  # the hot paths first: they must match before the routers
     web.install(app)
-    for module in (meta, invokers, namespaces, actions, packages, triggers, rules, activations):
+    for module in (
+        meta,
+        invokers,
+        namespaces,
+        actions,
+        packages,
+        triggers,
+        rules,
+        activations,
+        feeds,
+    ):
         app.include_router(module.router)
     app.add_middleware(TransactionMiddleware)
     return app

@@ -18,6 +18,7 @@ from common.store.base import Store
 from controller.balancer import Balancer, StaticBalancer
 from controller.cache import EntityCache, IdentityCache
 from controller.detached import Detached
+from controller.feeds.service import Feeds
 from controller.throttles import Throttles
 from controller.tracker import ActivationTracker
 
@@ -52,6 +53,9 @@ class Services:
         self.detached: Detached[dict[str, Any]] = Detached()
         self._invalidations: Consumer | None = None
         self._forgetting: asyncio.Task[None] | None = None
+        # Alarms and database-changes followers: every controller runs them (claims in the
+        # store keep N controllers from firing one event N times).
+        self.feeds = Feeds(self)
 
     async def start(self) -> None:
         await self.balancer.start()
@@ -63,6 +67,7 @@ class Services:
         self._forgetting = asyncio.get_running_loop().create_task(
             self._forget_changed(self._invalidations)
         )
+        await self.feeds.start()
 
     async def _forget_changed(self, consumer: Consumer) -> None:
         async for payload in consumer:
@@ -91,7 +96,9 @@ class Services:
 
     async def drain(self) -> None:
         """Shutdown: let running sequences finish (or end them, recorded) while the queue,
-        the tracker and, in standalone, the invoker are still up to run their components."""
+        the tracker and, in standalone, the invoker are still up to run their components.
+        Feeds stop first: nothing new is fired into a stopping controller."""
+        await self.feeds.stop()
         await self.detached.drain(self.settings.drain_timeout)
 
     async def stop(self) -> None:

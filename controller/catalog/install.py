@@ -20,13 +20,13 @@ from common.runtimes import Manifest
 from common.store.base import Conflict, Doc, Store
 from controller.action_updates import bump_version, make_action
 from controller.bootstrap import SYSTEM
-from controller.catalog import utils
+from controller.catalog import alarms, couchdb, utils
 from controller.catalog.model import CatalogPackage
 from controller.package_updates import make_package
 
 log = logging.getLogger(__name__)
 
-CATALOG: tuple[CatalogPackage, ...] = (utils.PACKAGE,)
+CATALOG: tuple[CatalogPackage, ...] = (utils.PACKAGE, alarms.PACKAGE, couchdb.PACKAGE)
 KIND = "python:default"  # the catalog's code is Python, whatever the default version is
 
 # What makes an entity "ours as written"; the rest (version, updated) follows from writes.
@@ -36,6 +36,9 @@ _ACTION_FIELDS = ("exec", "parameters", "limits", "annotations", "publish")
 
 def _annotations(values: dict[str, Any]) -> list[KeyValue]:
     return [KeyValue(key=k, value=v) for k, v in values.items()]
+
+
+_parameters = _annotations  # bound parameters have the same key/value shape
 
 
 async def _sync(store: Store, doc_id: str, doc: Doc, fields: tuple[str, ...]) -> bool:
@@ -79,7 +82,9 @@ async def install(
     written: list[str] = []
     for package in catalog:
         put = PackagePut(
-            publish=True, annotations=_annotations({"description": package.description})
+            publish=True,
+            annotations=_annotations(package.annotations()),
+            parameters=_parameters(package.bound),
         )
         entity = make_package(QualifiedName(namespace, package.name), put, now)
         doc = {**entity.to_json(), "entityType": "package"}
@@ -89,6 +94,7 @@ async def install(
             action_put = ActionPut(
                 exec=ExecPut(kind=KIND, code=item.source.read_text()),
                 annotations=_annotations(item.annotations()),
+                parameters=_parameters(item.bound),
             )
             fqn = QualifiedName(namespace, item.name, package.name)
             action = make_action(fqn, action_put, manifest, ranges, now)

@@ -1,0 +1,121 @@
+"""The alarm scheduler every controller runs: each tick, fire the alarms that are due.
+
+Each tick reads the alarm documents, and for each active one whose next due time has
+come, claims that due time (the registry's compare-and-set on `state.lastDue`) and fires
+the trigger; only the controller whose claim was written fires, so N controllers fire
+each due time once. Nothing is kept in memory between ticks: a new, updated, paused or
+deleted alarm is seen at the next tick, and a restarted controller carries on from the
+store.
+
+Missed due times (every controller down, or a tick later than the alarm's period) are
+caught up once: the latest due time not yet fired is fired, the earlier ones are not,
+as a cron daemon that was off does not run a job once per missed minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+
+from common.store.base import Conflict
+from controller.feeds import alarm_spec
+from controller.feeds.firing import Fire
+from controller.feeds.registry import FeedRecord, FeedRegistry, now_ms
+from controller.feeds.ticking import Ticking
+
+log = logging.getLogger(__name__)
+
+# deleteAfterFire: remove the trigger (and, for "rules", its rules) once fired.
+DeleteTrigger = Callable[[FeedRecord, bool], Awaitable[None]]
+
+_LAST = {
+    "cron": "Automatically disabled after firing last scheduled cron trigger",
+    "interval": "Automatically disabled after firing last scheduled interval trigger",
+    "once": "Automatically disabled after firing once",
+}
+MAX_REACHED = "Automatically disabled after reaching max triggers"
+
+
+def last_due(record: FeedRecord) -> int:
+    return int(record.state.get("lastDue", record.created))
+
+
+def after_claim(record: FeedRecord, due: int) -> FeedRecord:
+    """The record once `due` is claimed: progress moved on, switched off if that was its
+    last fire (maxTriggers reached, once fired, nothing due before its stopDate)."""
+    fired = int(record.state.get("fired", 0)) + 1
+    claimed = replace(record, state={**record.state, "lastDue": due, "fired": fired})
+    limit = int(record.config.get("maxTriggers", -1))
+    if limit > 0 and fired >= limit:
+        return claimed.disabled(MAX_REACHED)
+    if alarm_spec.next_due(record.config, due) is None:
+        return claimed.disabled(_LAST[record.config["kind"]])
+    return claimed
+
+
+class AlarmScheduler(Ticking):
+    def __init__(
+        self,
+        registry: FeedRegistry,
+        fire: Fire,
+        delete_trigger: DeleteTrigger,
+        *,
+        tick: float = 1.0,
+        clock: Callable[[], int] = now_ms,
+    ) -> None:
+        super().__init__(registry, fire, tick)
+        self._delete_trigger = delete_trigger
+        self._clock = clock
+
+    async def tick_once(self) -> None:
+        await self.run_once(wait=False)
+
+    async def run_once(self, wait: bool = True) -> list[tuple[str, int]]:
+        """One tick: claim every due time that has come; `(record id, due)` of each claim.
+        The fires run on as tasks (retries may sleep); `wait` waits for them."""
+        now = self._clock()
+        claims: list[tuple[str, int]] = []
+        for record in await self.registry.all():
+            if not record.active:
+                continue
+            if alarm_spec.latest_due(record.config, last_due(record), now) is None:
+                continue
+            claimed = await self._claim(record, now)
+            if claimed is None:
+                continue
+            claims.append((claimed.id, last_due(claimed)))
+            self.spawn(self._fire_claimed(claimed), f"fire {claimed.id}")
+        if wait and self.tasks:
+            await asyncio.gather(*self.tasks, return_exceptions=True)
+        return claims
+
+    async def _claim(self, listed: FeedRecord, now: int) -> FeedRecord | None:
+        """Write the claim of the due time at `now`, from the current revision; None if
+        another controller claimed it first or the alarm changed meanwhile (the next tick
+        looks again)."""
+        record = await self.registry.reload(listed)
+        if record is None or not record.active:
+            return None
+        due = alarm_spec.latest_due(record.config, last_due(record), now)
+        if due is None:
+            return None
+        try:
+            return await self.registry.put(after_claim(record, due))
+        except Conflict:
+            return None
+
+    async def _fire_claimed(self, record: FeedRecord) -> None:
+        try:
+            refusal = await self._fire(record, dict(record.config.get("payload") or {}))
+            if refusal is not None:
+                await self.registry.switch_off(record, refusal.message, refusal.status)
+            elif record.config["kind"] == "once" and record.config.get("deleteAfterFire") in (
+                "true",
+                "rules",
+            ):
+                await self._delete_trigger(record, record.config["deleteAfterFire"] == "rules")
+                await self.registry.remove(record.namespace, record.trigger)
+        except Exception:
+            log.warning("alarm %s: firing failed", record.id, exc_info=True)

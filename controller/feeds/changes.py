@@ -1,0 +1,145 @@
+"""Database-changes followers: a trigger fired once for every change of a CouchDB database.
+
+Every controller runs one follower per active changes feed. A follower long-polls the
+database's `_changes` from the sequence its feed document holds, and for each change in
+order claims it (writes that change's `seq` as the feed's progress, at the revision it
+read) and then fires the trigger with the change (`id`, `seq`, `changes`, `deleted`) plus
+`dbname`, over the feed's `trigger_payload`. A controller whose claim loses (another one
+fired that change) reads the progress again and polls on from there; a restarted one
+starts where the store says, so no change is fired twice or skipped. (A controller that
+dies between a claim and its fire loses that one fire: at most once, as for alarms.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import httpx
+
+from common.store.base import Conflict
+from controller.feeds.alarm_spec import FeedRefused
+from controller.feeds.alarms import MAX_REACHED
+from controller.feeds.changes_spec import Config, database_url
+from controller.feeds.firing import Fire
+from controller.feeds.registry import FeedRecord, FeedRegistry
+from controller.feeds.ticking import Ticking
+
+log = logging.getLogger(__name__)
+
+ClientFactory = Callable[[float], httpx.AsyncClient]
+
+
+def _auth(config: Config) -> tuple[str, str] | None:
+    if config.get("username"):
+        return (str(config["username"]), str(config.get("password") or ""))
+    return None
+
+
+async def current_seq(client: httpx.AsyncClient, config: Config) -> Any:
+    """The database's `update_seq`: where a feed created with `since=now` starts.
+    Refused (400) when the database cannot be read with the feed's credentials."""
+    try:
+        answer = await client.get(database_url(config), auth=_auth(config))
+    except httpx.HTTPError as e:
+        raise FeedRefused(
+            400, f"couchdb trigger feed: cannot reach {database_url(config)}: {e!r}"
+        ) from None
+    if answer.status_code != 200:
+        raise FeedRefused(
+            400,
+            f"couchdb trigger feed: database '{config['dbname']}' answered "
+            f"{answer.status_code}: {answer.text[:200]}",
+        )
+    return answer.json().get("update_seq", 0)
+
+
+async def poll(
+    client: httpx.AsyncClient, config: Config, since: Any, wait_ms: int
+) -> list[dict[str, Any]]:
+    """The changes after `since`, waiting up to `wait_ms` for the first one."""
+    params: dict[str, Any] = {"feed": "longpoll", "since": str(since), "timeout": wait_ms}
+    if config.get("filter"):
+        params["filter"] = config["filter"]
+        params.update({k: str(v) for k, v in (config.get("query_params") or {}).items()})
+    answer = await client.get(f"{database_url(config)}/_changes", params=params, auth=_auth(config))
+    answer.raise_for_status()
+    return list(answer.json().get("results") or [])
+
+
+def after_claim(record: FeedRecord, change: dict[str, Any]) -> FeedRecord:
+    fired = int(record.state.get("fired", 0)) + 1
+    claimed = replace(record, state={**record.state, "since": change["seq"], "fired": fired})
+    limit = int(record.config.get("maxTriggers", -1))
+    return claimed.disabled(MAX_REACHED) if 0 < limit <= fired else claimed
+
+
+def event_of(record: FeedRecord, change: dict[str, Any]) -> dict[str, Any]:
+    return {**(record.config.get("payload") or {}), **change, "dbname": record.config["dbname"]}
+
+
+def default_client(timeout: float) -> httpx.AsyncClient:
+    return httpx.AsyncClient(timeout=httpx.Timeout(timeout, connect=5.0))
+
+
+class ChangesFollowers(Ticking):
+    """One follower task per active changes feed, kept in step with the store each tick."""
+
+    def __init__(
+        self,
+        registry: FeedRegistry,
+        fire: Fire,
+        *,
+        tick: float = 1.0,
+        longpoll: float = 25.0,
+        retry: float = 2.0,
+        client: ClientFactory = default_client,
+    ) -> None:
+        super().__init__(registry, fire, tick)
+        self.longpoll = longpoll
+        self.retry = retry
+        self._client = client
+        self.followers: dict[str, asyncio.Task[None]] = {}
+
+    async def stop(self) -> None:
+        await super().stop()
+        self.followers.clear()
+
+    async def tick_once(self) -> None:
+        await self.sync()
+
+    async def sync(self) -> None:
+        """Start a follower for each active feed without a running one; followers end by
+        themselves when their feed is paused, removed or switched off."""
+        for record in await self.registry.all():
+            running = self.followers.get(record.id)
+            if record.active and (running is None or running.done()):
+                self.followers[record.id] = self.spawn(self.follow(record), f"follow {record.id}")
+
+    async def follow(self, listed: FeedRecord) -> None:
+        wait_ms = int(self.longpoll * 1000)
+        async with self._client(self.longpoll + 10) as client:
+            while True:
+                record = await self.registry.reload(listed)
+                if record is None or not record.active:
+                    return
+                try:
+                    changes = await poll(client, record.config, record.state.get("since"), wait_ms)
+                except (httpx.HTTPError, ValueError) as e:
+                    log.warning("changes feed %s: %r; retrying", record.id, e)
+                    await asyncio.sleep(self.retry)
+                    continue
+                for change in changes:
+                    try:
+                        record = await self.registry.put(after_claim(record, change))
+                    except Conflict:
+                        break  # fired by another controller, or changed: read it again
+                    refusal = await self._fire(record, event_of(record, change))
+                    if refusal is not None:
+                        await self.registry.switch_off(record, refusal.message, refusal.status)
+                        return
+                    if not record.active:
+                        return

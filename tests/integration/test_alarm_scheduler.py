@@ -1,0 +1,208 @@
+"""The alarm scheduler on a real SQLite store with a clock the test moves: each due time
+fired once by any number of schedulers, kept across a restart, switched off as OpenWhisk's
+provider does."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from common.store.base import Store
+from controller.feeds.alarm_spec import create_config
+from controller.feeds.alarms import AlarmScheduler
+from controller.feeds.firing import Refusal
+from controller.feeds.lifecycle import AlarmsProvider, handle
+from controller.feeds.registry import FeedRecord, FeedRegistry
+from tests.support.feeds import Fires, sqlite_store
+
+__all__ = ["sqlite_store"]  # the fixture, used by the tests below
+
+T0 = 31_666_667 * 60_000  # a whole minute (2030-03-17T17:47Z), in ms
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> int:
+        return self.now
+
+
+def scheduler(
+    store: Store, fires: Fires, clock: Clock, deleted: list[Any] | None = None
+) -> AlarmScheduler:
+    async def delete_trigger(record: FeedRecord, with_rules: bool) -> None:
+        if deleted is not None:
+            deleted.append((record.trigger, with_rules))
+
+    return AlarmScheduler(FeedRegistry(store, "alarms"), fires, delete_trigger, clock=clock)
+
+
+async def create(store: Store, trigger: str, params: dict[str, Any], now: int = T0) -> None:
+    registry = FeedRegistry(store, "alarms")
+    await handle(registry, AlarmsProvider(), "guest", trigger, "CREATE", params, now)
+
+
+async def test_every_minute_fires_once_per_due_time(sqlite_store: Store) -> None:
+    store = sqlite_store
+    clock, fires = Clock(), Fires()
+    await create(store, "tick", {"cron": "* * * * *", "trigger_payload": {"x": 1}})
+    alarms = scheduler(store, fires, clock)
+    assert await alarms.run_once() == []
+    clock.now = T0 + 60_000
+    assert len(await alarms.run_once()) == 1
+    assert await alarms.run_once() == []  # same due time, next tick
+    clock.now = T0 + 90_000
+    assert await alarms.run_once() == []
+    clock.now = T0 + 120_500
+    assert len(await alarms.run_once()) == 1
+    assert fires.seen == [("tick", {"x": 1}), ("tick", {"x": 1})]
+
+
+async def test_three_controllers_fire_each_due_time_once(sqlite_store: Store) -> None:
+    store = sqlite_store
+    """Three schedulers on one store (three controllers) tick together, in any order."""
+    clock, fires = Clock(), Fires()
+    await create(store, "tick", {"cron": "*/10 * * * * *"})
+    controllers = [scheduler(store, fires, clock) for _ in range(3)]
+    for step in range(1, 31):
+        clock.now = T0 + step * 1_000
+        claims = [c.run_once() for c in controllers]
+        for claim in claims[step % 3 :] + claims[: step % 3]:
+            await claim
+    assert len(fires.seen) == 3  # 10 s, 20 s, 30 s
+
+
+async def test_a_restart_between_two_alarms_loses_and_doubles_none(sqlite_store: Store) -> None:
+    store = sqlite_store
+    clock, fires = Clock(), Fires()
+    await create(store, "tick", {"cron": "* * * * *"})
+    clock.now = T0 + 60_000
+    await scheduler(store, fires, clock).run_once()
+    clock.now = T0 + 61_000  # stopped after the first alarm; a new one starts before the next
+    restarted = scheduler(store, fires, clock)
+    assert await restarted.run_once() == []
+    clock.now = T0 + 120_000
+    assert len(await restarted.run_once()) == 1
+    assert len(fires.seen) == 2
+
+
+async def test_downtime_across_due_times_catches_up_once(sqlite_store: Store) -> None:
+    store = sqlite_store
+    clock, fires = Clock(), Fires()
+    await create(store, "tick", {"cron": "* * * * *"})
+    clock.now = T0 + 7 * 60_000 + 30_000  # down from T0 to 7.5 minutes later
+    claims = await scheduler(store, fires, clock).run_once()
+    assert [due for _, due in claims] == [T0 + 7 * 60_000]
+    clock.now = T0 + 8 * 60_000
+    assert len(await scheduler(store, fires, clock).run_once()) == 1
+    assert len(fires.seen) == 2
+
+
+async def test_max_triggers_then_switched_off(sqlite_store: Store) -> None:
+    store = sqlite_store
+    clock, fires = Clock(), Fires()
+    await create(store, "twice", {"cron": "* * * * *", "maxTriggers": 2})
+    alarms = scheduler(store, fires, clock)
+    for minute in range(1, 5):
+        clock.now = T0 + minute * 60_000
+        await alarms.run_once()
+    assert len(fires.seen) == 2
+    record = await FeedRegistry(store, "alarms").get("guest", "twice")
+    assert record is not None and not record.active
+    assert record.reason == {
+        "kind": "AUTO",
+        "message": "Automatically disabled after reaching max triggers",
+    }
+
+
+async def test_stop_date_ends_the_schedule(sqlite_store: Store) -> None:
+    store = sqlite_store
+    clock, fires = Clock(), Fires()
+    await create(store, "short", {"cron": "* * * * *", "stopDate": T0 + 150_000})
+    alarms = scheduler(store, fires, clock)
+    for minute in range(1, 6):
+        clock.now = T0 + minute * 60_000
+        await alarms.run_once()
+    assert len(fires.seen) == 2
+    record = await FeedRegistry(store, "alarms").get("guest", "short")
+    assert record is not None and record.reason is not None
+    assert (
+        record.reason["message"]
+        == "Automatically disabled after firing last scheduled cron trigger"
+    )
+
+
+async def test_once_with_delete_after_fire(sqlite_store: Store) -> None:
+    store = sqlite_store
+    clock, fires, deleted = Clock(), Fires(), list[Any]()
+    await create(store, "later", {"fireOnce": True, "date": T0 + 5_000, "deleteAfterFire": "rules"})
+    alarms = scheduler(store, fires, clock, deleted)
+    clock.now = T0 + 6_000
+    await alarms.run_once()
+    clock.now = T0 + 600_000
+    await alarms.run_once()
+    assert fires.seen == [("later", {})]
+    assert deleted == [("later", True)]
+    assert await FeedRegistry(store, "alarms").get("guest", "later") is None
+
+
+async def test_a_refused_fire_switches_the_alarm_off(sqlite_store: Store) -> None:
+    store = sqlite_store
+    clock, fires = Clock(), Fires()
+    await create(store, "gone", {"cron": "* * * * *"})
+    fires.refuse = Refusal(404, "The requested resource does not exist.")
+    alarms = scheduler(store, fires, clock)
+    for minute in (1, 2, 3):
+        clock.now = T0 + minute * 60_000
+        await alarms.run_once()
+    assert len(fires.seen) == 1
+    record = await FeedRegistry(store, "alarms").get("guest", "gone")
+    assert record is not None and record.reason == {
+        "kind": "AUTO",
+        "statusCode": 404,
+        "message": "Trigger automatically disabled: The requested resource does not exist.",
+    }
+
+
+async def test_pause_skips_what_falls_in_the_pause(sqlite_store: Store) -> None:
+    store = sqlite_store
+    clock, fires = Clock(), Fires()
+    registry = FeedRegistry(store, "alarms")
+    await create(store, "tick", {"cron": "* * * * *"})
+    alarms = scheduler(store, fires, clock)
+    await handle(registry, AlarmsProvider(), "guest", "tick", "PAUSE", {}, T0 + 1_000)
+    clock.now = T0 + 5 * 60_000 + 1_000
+    assert await alarms.run_once() == []
+    await handle(registry, AlarmsProvider(), "guest", "tick", "UNPAUSE", {}, clock.now)
+    assert await alarms.run_once() == []  # 00:05 fell in the pause
+    clock.now = T0 + 6 * 60_000
+    assert len(await alarms.run_once()) == 1
+    read = await handle(registry, AlarmsProvider(), "guest", "tick", "READ", {}, clock.now)
+    assert read["status"]["active"] is True
+    assert read["config"] == {
+        "name": "tick",
+        "namespace": "guest",
+        **{
+            "payload": {},
+            "startDate": None,
+            "stopDate": None,
+            "cron": "* * * * *",
+            "timezone": None,
+        },
+    }
+
+
+async def test_an_update_applies_from_now(sqlite_store: Store) -> None:
+    store = sqlite_store
+    clock, fires = Clock(), Fires()
+    registry = FeedRegistry(store, "alarms")
+    await create(store, "tick", {"cron": "0 * * * *"})
+    clock.now = T0 + 90_000
+    await handle(
+        registry, AlarmsProvider(), "guest", "tick", "UPDATE", {"cron": "* * * * *"}, clock.now
+    )
+    alarms = scheduler(store, fires, clock)
+    assert await alarms.run_once() == []  # 00:01 matched the new cron, but came before the update
+    clock.now = T0 + 120_000
+    assert len(await alarms.run_once()) == 1
+    assert create_config({"cron": "* * * * *"}, T0)["cron"] == "* * * * *"

@@ -1,0 +1,165 @@
+"""Changes followers against a real CouchDB API (pouchdb-server): one fire per document
+change, none missed or repeated across a restart, none doubled by two controllers."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from common.store.base import Store
+from controller.feeds.alarm_spec import FeedRefused
+from controller.feeds.changes import ChangesFollowers
+from controller.feeds.lifecycle import ChangesProvider, handle
+from controller.feeds.registry import FeedRegistry
+from tests.support.couchdb import ADMIN, PouchDBServer, couchdb_server
+from tests.support.feeds import Fires, sqlite_store
+
+__all__ = ["couchdb_server", "sqlite_store"]  # fixtures, used by the tests below
+
+_names = itertools.count()
+
+
+@pytest.fixture
+def database(couchdb_server: PouchDBServer) -> Iterator[str]:
+    name = f"photos{next(_names)}"
+    with couchdb_server.client() as client:
+        client.put(f"/{name}").raise_for_status()
+    yield name
+    with couchdb_server.client() as client:
+        client.delete(f"/{name}")
+
+
+def ids(fires: Fires) -> list[str]:
+    return [p["id"] for p in fires.payloads()]
+
+
+def params(server: PouchDBServer, database: str, **extra: Any) -> dict[str, Any]:
+    user, password = ADMIN
+    return {
+        "host": "127.0.0.1",
+        "port": server.port,
+        "dbname": database,
+        "username": user,
+        "password": password,
+        **extra,
+    }
+
+
+async def put_doc(server: PouchDBServer, database: str, doc_id: str, **fields: Any) -> None:
+    async with httpx.AsyncClient(base_url=server.http_url, auth=ADMIN) as client:
+        (await client.put(f"/{database}/{doc_id}", json=fields)).raise_for_status()
+
+
+def followers(store: Store, fires: Fires) -> ChangesFollowers:
+    return ChangesFollowers(FeedRegistry(store, "couchdb"), fires, tick=0.05, longpoll=0.5)
+
+
+async def wait_for(condition: Any, within: float = 10.0) -> None:
+    async with asyncio.timeout(within):
+        while not condition():  # noqa: ASYNC110 - polling what another task records
+            await asyncio.sleep(0.02)
+
+
+async def test_each_change_fires_once_across_a_restart(
+    sqlite_store: Store, couchdb_server: PouchDBServer, database: str
+) -> None:
+    store = sqlite_store
+    await put_doc(couchdb_server, database, "before")  # before the feed: not fired (since=now)
+    registry = FeedRegistry(store, "couchdb")
+    feed = params(couchdb_server, database, trigger_payload={"site": "365"})
+    await handle(registry, ChangesProvider(), "guest", "photos", "CREATE", feed, 0)
+    fires = Fires()
+    first = followers(store, fires)
+    await first.start()
+    try:
+        await put_doc(couchdb_server, database, "a")
+        await put_doc(couchdb_server, database, "b")
+        await wait_for(lambda: len(fires.seen) == 2)
+    finally:
+        await first.stop()
+    assert ids(fires) == ["a", "b"]
+    assert fires.payloads()[0]["site"] == "365" and fires.payloads()[0]["dbname"] == database
+    assert fires.payloads()[0]["changes"][0]["rev"].startswith("1-")
+    await put_doc(couchdb_server, database, "c")  # while no controller runs
+    second = followers(store, fires)
+    await second.start()
+    try:
+        await put_doc(couchdb_server, database, "d")
+        await wait_for(lambda: len(fires.seen) == 4)
+        await asyncio.sleep(0.7)  # a further long poll: nothing more
+    finally:
+        await second.stop()
+    assert ids(fires) == ["a", "b", "c", "d"]
+    record = await registry.get("guest", "photos")
+    assert record is not None and record.state["fired"] == 4
+
+
+async def test_two_controllers_fire_each_change_once(
+    sqlite_store: Store, couchdb_server: PouchDBServer, database: str
+) -> None:
+    store = sqlite_store
+    registry = FeedRegistry(store, "couchdb")
+    await handle(
+        registry,
+        ChangesProvider(),
+        "guest",
+        "photos",
+        "CREATE",
+        params(couchdb_server, database),
+        0,
+    )
+    fires = Fires()
+    both = [followers(store, fires), followers(store, fires)]
+    for f in both:
+        await f.start()
+    try:
+        for n in range(12):
+            await put_doc(couchdb_server, database, f"doc{n:02d}")
+        await wait_for(lambda: len(fires.seen) >= 12)
+        await asyncio.sleep(1.0)
+    finally:
+        for f in both:
+            await f.stop()
+    assert sorted(ids(fires)) == [f"doc{n:02d}" for n in range(12)]
+
+
+async def test_since_zero_replays_and_max_triggers_stops(
+    sqlite_store: Store, couchdb_server: PouchDBServer, database: str
+) -> None:
+    store = sqlite_store
+    for n in range(3):
+        await put_doc(couchdb_server, database, f"old{n}")
+    registry = FeedRegistry(store, "couchdb")
+    feed = params(couchdb_server, database, since=0, maxTriggers=2)
+    await handle(registry, ChangesProvider(), "guest", "photos", "CREATE", feed, 0)
+    fires = Fires()
+    f = followers(store, fires)
+    await f.start()
+    try:
+        await wait_for(lambda: len(fires.seen) == 2)
+        await asyncio.sleep(0.5)
+    finally:
+        await f.stop()
+    assert ids(fires) == ["old0", "old1"]
+    record = await registry.get("guest", "photos")
+    assert record is not None and not record.active
+
+
+async def test_a_database_that_cannot_be_read_is_refused(
+    sqlite_store: Store, couchdb_server: PouchDBServer, database: str
+) -> None:
+    store = sqlite_store
+    registry = FeedRegistry(store, "couchdb")
+    bad_password = params(couchdb_server, "nosuchdb")
+    with pytest.raises(FeedRefused) as caught:
+        await handle(registry, ChangesProvider(), "guest", "photos", "CREATE", bad_password, 0)
+    assert caught.value.status == 400
+    assert caught.value.message.startswith("couchdb trigger feed: database 'nosuchdb' answered 404")
+    with pytest.raises(FeedRefused, match="couchdb trigger feed: missing dbname parameter"):
+        await handle(registry, ChangesProvider(), "guest", "photos", "CREATE", {"host": "x"}, 0)
+    assert await registry.get("guest", "photos") is None
