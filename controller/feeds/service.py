@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -53,13 +52,10 @@ class Feeds:
     async def _fire_trigger(
         self, owner: Identity, fqn: QualifiedName, payload: dict[str, Any], transid: str
     ) -> str | None:
-        # controller.firing lands with triggers and rules; imported late so that the feeds
-        # do not depend on import order.
-        firing = importlib.import_module("controller.firing")
-        result: str | None = await firing.fire_trigger(
-            self._svc, owner, fqn, payload, transid=transid
-        )
-        return result
+        # Imported here: controller.firing imports the services, which build the feeds.
+        from controller.firing import fire_trigger
+
+        return await fire_trigger(self._svc, owner, fqn, payload, transid=transid)
 
     async def _delete_trigger(self, record: FeedRecord, with_rules: bool) -> None:
         """deleteAfterFire: the trigger, and with `rules` the rules it names, are removed."""
@@ -74,13 +70,15 @@ class Feeds:
                 rule_id = str(rule).lstrip("/")
                 hit = await entities.get(rule_id)
                 if hit is not None and hit[0].get("entityType") == "rule":
-                    try:
-                        await entities.delete(rule_id, hit[1])
-                    except Conflict:
-                        log.warning("deleteAfterFire: rule %s changed meanwhile; kept", rule_id)
-                    self._svc.entities.invalidate(rule_id)
+                    await self._delete(rule_id, hit[1])
+        await self._delete(trigger_id, rev)
+
+    async def _delete(self, doc_id: str, rev: str) -> None:
         try:
-            await entities.delete(trigger_id, rev)
+            await self._svc.store.entities.delete(doc_id, rev)
         except Conflict:
-            log.warning("deleteAfterFire: trigger %s changed meanwhile; kept", trigger_id)
-        self._svc.entities.invalidate(trigger_id)
+            log.warning("deleteAfterFire: %s changed meanwhile; kept", doc_id)
+            return
+        finally:
+            self._svc.entities.invalidate(doc_id)
+        await self._svc.entity_changed(doc_id, rev)
