@@ -1,0 +1,100 @@
+"""The real `wsk` against a real standalone server with `/whisk.system/alarms`: a trigger
+created with an alarm feed, a rule to a real action, the alarm firing it; an invalid cron
+refused with no trigger left; a once alarm deleting its trigger and rules after firing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.e2e.test_alarms_api import records, wait_until
+
+Wsk = Callable[..., subprocess.CompletedProcess[str]]
+ECHO = "def main(args):\n    return args\n"
+
+
+def echo_action(wsk: Wsk, tmp_path: Path) -> None:
+    path = tmp_path / "echo.py"
+    path.write_text(ECHO)
+    wsk("action", "create", "echo", str(path))
+
+
+def feed_answer(done: subprocess.CompletedProcess[str]) -> Any:
+    """What the feed answered READ: `wsk trigger get` of a feed's trigger prints the feed
+    action's activation."""
+    return json.loads(done.stdout)["response"]["result"]
+
+
+def test_every_two_seconds_through_a_rule(wsk: Wsk, api: httpx.Client, tmp_path: Path) -> None:
+    echo_action(wsk, tmp_path)
+    created = wsk(
+        *("trigger", "create", "every-2s", "--feed", "/whisk.system/alarms/alarm"),
+        *("-p", "cron", "*/2 * * * * *", "-p", "trigger_payload", '{"x":1}'),
+    )
+    assert created.stdout.splitlines()[-1] == "ok: created trigger every-2s"
+    assert wsk("rule", "create", "r", "every-2s", "echo").stdout == "ok: created rule r\n"
+    wait_until(lambda: len(records(api, "echo")) >= 2)
+    assert records(api, "echo")[0]["response"]["result"]["x"] == 1
+
+    answer = feed_answer(wsk("trigger", "get", "every-2s"))
+    assert answer["config"]["cron"] == "*/2 * * * * *"
+    assert answer["config"]["payload"] == {"x": 1}
+    assert answer["status"]["active"] is True
+
+    updated = wsk("trigger", "update", "every-2s", "-p", "trigger_payload", '{"x":2}')
+    assert updated.stdout.endswith("ok: updated trigger every-2s\n")
+    wait_until(lambda: records(api, "echo")[0]["response"]["result"]["x"] == 2)
+
+    assert wsk("trigger", "delete", "every-2s").stdout.endswith("ok: deleted trigger every-2s\n")
+    time.sleep(1.5)  # a fire claimed just before the delete may still be recorded
+    count = len(records(api, "every-2s"))
+    time.sleep(4)
+    assert len(records(api, "every-2s")) == count  # the schedule went with the trigger
+
+
+def test_an_invalid_cron_leaves_no_trigger(wsk: Wsk, api: httpx.Client) -> None:
+    failed = wsk(
+        *("trigger", "create", "bad", "--feed", "/whisk.system/alarms/alarm"),
+        *("-p", "cron", "*/61 * * *"),
+        check=False,
+    )
+    assert failed.returncode != 0
+    assert json.loads(failed.stderr)["response"]["result"] == {
+        "error": "cron pattern '*/61 * * *' is not valid"
+    }
+    assert wsk("trigger", "list").stdout == "triggers\n"
+    assert api.get("/namespaces/_/triggers/bad").status_code == 404
+    later = wsk(
+        *("trigger", "create", "late", "--feed", "/whisk.system/alarms/alarm"),
+        *("-p", "cron", "* * * * *"),
+        *("-p", "startDate", "2031-02-01T00:00:00Z", "-p", "stopDate", "2031-01-01T00:00:00Z"),
+        check=False,
+    )
+    assert json.loads(later.stderr)["response"]["result"] == {
+        "error": "stopDate parameter '2031-01-01T00:00:00Z' must be greater than the "
+        "startDate parameter '2031-02-01T00:00:00Z'"
+    }
+    assert wsk("trigger", "list").stdout == "triggers\n"
+
+
+def test_once_then_trigger_and_rules_deleted(wsk: Wsk, api: httpx.Client, tmp_path: Path) -> None:
+    echo_action(wsk, tmp_path)
+    when = datetime.fromtimestamp(time.time() + 4, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    wsk(
+        *("trigger", "create", "soon", "--feed", "/whisk.system/alarms/once"),
+        *("-p", "date", when, "-p", "deleteAfterFire", "rules"),
+        *("-p", "trigger_payload", "the talk"),
+    )
+    wsk("rule", "create", "once-r", "soon", "echo")
+    wait_until(lambda: len(records(api, "echo")) == 1)
+    assert records(api, "echo")[0]["response"]["result"]["payload"] == "the talk"
+    wait_until(lambda: api.get("/namespaces/_/triggers/soon").status_code == 404)
+    assert api.get("/namespaces/_/rules/once-r").status_code == 404
+    assert wsk("trigger", "list").stdout == "triggers\n"
