@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -17,7 +16,9 @@ from common.entities import Identity
 from tests.conftest import TEST_LIMITS
 from tests.e2e.test_invoke_api import put_action
 from tests.e2e.test_triggers_api import put, setup_rule
-from tests.support.server import StandaloneServer
+from tests.support.server import StandaloneServer, own_server
+
+__all__ = ["own_server"]  # the fixture, used below
 
 ECHO = "def main(args):\n    return args\n"
 
@@ -169,14 +170,6 @@ def test_only_the_triggers_owner_with_an_existing_trigger(
 
 
 # -- a restart between two alarms -------------------------------------------------------------
-@pytest.fixture
-def own_server(tmp_path: Path) -> Iterator[StandaloneServer]:
-    srv = StandaloneServer(tmp_path / "server")
-    srv.start()
-    yield srv
-    srv.stop()
-
-
 PERIOD = 10  # seconds between two alarms: longer than a restart takes
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -15,20 +15,29 @@ import pytest
 from tests.e2e.test_alarms_api import records, wait_until
 from tests.e2e.test_cli_alarms import echo_action
 from tests.support.couchdb import ADMIN, PouchDBServer, couchdb_server
-from tests.support.server import StandaloneServer
+from tests.support.server import StandaloneServer, own_server
 
-__all__ = ["couchdb_server"]
+__all__ = ["couchdb_server", "own_server"]  # fixtures, used below
 
 Wsk = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[StandaloneServer]:
+def server(own_server: StandaloneServer) -> StandaloneServer:
     """A server of this test's own (the conftest's `wsk` and `api` use it): it is restarted."""
-    srv = StandaloneServer(tmp_path / "server")
-    srv.start()
-    yield srv
-    srv.stop()
+    return own_server
+
+
+def create_trigger(
+    wsk: Wsk, name: str, dbname: str, couch: PouchDBServer, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    user, password = ADMIN
+    return wsk(
+        *("trigger", "create", name, "--feed", "/whisk.system/couchdb/changes"),
+        *("-p", "dbname", dbname, "-p", "host", "127.0.0.1", "-p", "port", str(couch.port)),
+        *("-p", "username", user, "-p", "password", password),
+        check=check,
+    )
 
 
 def put_doc(couch: PouchDBServer, db: str, doc_id: str) -> None:
@@ -51,22 +60,7 @@ def test_each_change_fires_once_across_a_restart(
         client.put("/365photos").raise_for_status()
     put_doc(couchdb_server, "365photos", "before")  # the feed starts at `now`: not fired
     echo_action(wsk, tmp_path)
-    user, password = ADMIN
-    created = wsk(
-        *("trigger", "create", "photos", "--feed", "/whisk.system/couchdb/changes"),
-        *("-p", "dbname", "365photos", "-p", "host", "127.0.0.1"),
-        *(
-            "-p",
-            "port",
-            str(couchdb_server.port),
-            "-p",
-            "username",
-            user,
-            "-p",
-            "password",
-            password,
-        ),
-    )
+    created = create_trigger(wsk, "photos", "365photos", couchdb_server)
     assert created.stdout.splitlines()[-1] == "ok: created trigger photos"
     wsk("rule", "create", "photos-echo", "photos", "echo")
     put_doc(couchdb_server, "365photos", "day001")
@@ -84,21 +78,6 @@ def test_each_change_fires_once_across_a_restart(
     assert changed_ids(api) == ["day001", "day002", "day003", "day004"]
     assert len(records(api, "photos")) == 4
 
-    refused = wsk(
-        *("trigger", "create", "nodb", "--feed", "/whisk.system/couchdb/changes"),
-        *("-p", "dbname", "nosuchdb", "-p", "host", "127.0.0.1"),
-        *(
-            "-p",
-            "port",
-            str(couchdb_server.port),
-            "-p",
-            "username",
-            user,
-            "-p",
-            "password",
-            password,
-        ),
-        check=False,
-    )
+    refused = create_trigger(wsk, "nodb", "nosuchdb", couchdb_server, check=False)
     assert refused.returncode != 0 and "database 'nosuchdb' answered 404" in refused.stderr
     assert api.get("/namespaces/_/triggers/nodb").status_code == 404

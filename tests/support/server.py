@@ -9,9 +9,11 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
 from common.entities import Identity, NamespaceLimits
 from common.ids import new_auth
@@ -99,3 +101,12 @@ def create_namespace(store_url: str, name: str, **limits: int) -> Identity:
             await store.close()
 
     return asyncio.run(go())
+
+
+@pytest.fixture
+def own_server(tmp_path: Path) -> Iterator[StandaloneServer]:
+    """A standalone server of one test's own, for tests that stop and start it."""
+    srv = StandaloneServer(tmp_path / "server")
+    srv.start()
+    yield srv
+    srv.stop()
