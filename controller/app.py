@@ -23,6 +23,7 @@ from controller.routes import (
     rules,
     triggers,
     web,
+    webhooks,
 )
 from controller.services import Services
 
@@ -67,6 +68,7 @@ def create_app(services: Services, *, manage_services: bool = True) -> FastAPI:
         namespaces,
         actions,
         packages,
+        webhooks,
         triggers,
         rules,
         activations,

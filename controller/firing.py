@@ -18,17 +18,19 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from starlette.responses import Response
+
 from common import jsonio
 from common.entities import Activation, ActivationResponse, Identity, RuleLink, Status, Trigger
 from common.entities import params as P
 from common.ids import new_activation_id
 from common.names import QualifiedName
 from controller import errors
-from controller.errors import ApiError
+from controller.errors import ApiError, json_response
 from controller.invoke import invoke
 from controller.resolve import resolve_action
-from controller.rule_links import require_trigger
 from controller.services import Services
+from controller.trigger_docs import require_trigger
 
 log = logging.getLogger(__name__)
 
@@ -173,3 +175,11 @@ async def fire_trigger(
     args = rule_arguments(trigger, payload, headers)
     svc.detached.spawn(_activate_rules(svc, caller, trigger, record, args, transid))
     return record.activation_id
+
+
+def fire_answer(activation_id: str | None) -> Response:
+    """202 with the trigger activation's id, or 204 when nothing fired (OW)."""
+    if activation_id is None:
+        return Response(status_code=204)
+    headers = {"x-openwhisk-activation-id": activation_id}
+    return json_response(202, {"activationId": activation_id}, headers)

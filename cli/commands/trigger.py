@@ -14,7 +14,16 @@ from typing import Any
 import click
 
 from cli.client import WhiskClient, quote_path
-from cli.errors import EXIT_GENERAL, EXIT_NOT_ALLOWED, EXIT_NOT_FOUND, WskError, check_args, wrap
+from cli.config import url_base
+from cli.errors import (
+    EXIT_GENERAL,
+    EXIT_NOT_ALLOWED,
+    EXIT_NOT_FOUND,
+    WskError,
+    check_args,
+    usage_error,
+    wrap,
+)
 from cli.help import WskCommand, WskGroup
 from cli.names import QualifiedName, parse_name_or_fail
 from cli.output import bold, ok
@@ -323,3 +332,39 @@ def trigger_fire(args: tuple[str, ...]) -> None:
         f"{ok()} triggered /{bold(qualified.namespace)}/{bold(qualified.entity_name)} "
         f"with id {bold(body.get('activationId', ''))}"
     )
+
+
+@trigger_group.command(
+    "webhook",
+    cls=WskCommand,
+    use="TRIGGER_NAME [--rotate | --revoke]",
+    help="create, rotate or revoke the URL that fires a trigger without credentials (pywhisk)",
+)
+@click.option("--rotate", is_flag=True, help="replace the secret: the old URL stops working")
+@click.option("--revoke", is_flag=True, help="remove the webhook: its URL stops working")
+@global_options()
+@click.argument("args", nargs=-1)
+def trigger_webhook(args: tuple[str, ...], rotate: bool, revoke: bool) -> None:
+    check_args(args, 1, 1, NAME_REQUIRED)
+    if rotate and revoke:
+        raise usage_error("Only one of --rotate and --revoke may be given.")
+    session = current()
+    qualified = parse_name_or_fail(args[0], session.namespace)
+    name = qualified.entity_name
+    client = session.client
+    url = f"{trigger_url(client, qualified)}/webhook"
+    verb = "revoke" if revoke else "rotate" if rotate else "create"
+    try:
+        if revoke:
+            client.request("DELETE", url)
+        else:
+            query = [("rotate", "true")] if rotate else []
+            reply = client.request("POST", url, query=query)
+    except WskError as err:
+        raise wrap(f"Unable to {verb} the webhook of trigger '{name}': {err}", err) from None
+    click.echo(f"{ok()} {verb}d webhook for trigger {bold(name)}")
+    if not revoke:
+        # The secret is shown this once (the server keeps only its hash); the URL is
+        # spelled with the API host wsk talks to, as `wsk action get --url` does.
+        path = reply.body.get("path", "") if isinstance(reply.body, dict) else ""
+        click.echo(url_base(session.props.apihost, "") + path)

@@ -58,6 +58,19 @@ class RuleLink(BaseModel):
         return {"action": self.action.to_json(), "status": self.status}
 
 
+class WebhookKey(BaseModel):
+    """A trigger's webhook (a pywhisk extension): only the SHA-256 of its secret is kept, so
+    whoever reads the store learns nothing that fires the trigger."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    sha256: str
+    created: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"sha256": self.sha256, "created": self.created}
+
+
 class Trigger(BaseModel):
     model_config = ConfigDict(frozen=True, extra="ignore")
 
@@ -70,6 +83,7 @@ class Trigger(BaseModel):
     annotations: Params = ()
     rules: dict[str, RuleLink] | None = None  # None until a rule is first linked
     updated: int = 0
+    webhook: WebhookKey | None = None  # stored, never shown: see `to_doc`
 
     @property
     def doc_id(self) -> str:
@@ -106,6 +120,13 @@ class Trigger(BaseModel):
             out["rules"] = {k: v.to_json() for k, v in self.rules.items()}
         out["updated"] = self.updated
         return out
+
+    def to_doc(self) -> dict[str, Any]:
+        """The stored form: the API form plus the webhook's key, which no GET returns."""
+        doc = {**self.to_json(), "entityType": "trigger"}
+        if self.webhook is not None:
+            doc["webhook"] = self.webhook.to_json()
+        return doc
 
     def summary(self) -> dict[str, Any]:
         """The list-view item (OW `triggers` view)."""

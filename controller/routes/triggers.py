@@ -20,10 +20,10 @@ from controller.action_updates import bump_version
 from controller.auth import Caller, Svc, own_namespace
 from controller.entity_writes import check_replace, delete_entity
 from controller.errors import ApiError, json_response
-from controller.firing import fire_trigger
+from controller.firing import fire_answer, fire_trigger
 from controller.listing import flag, list_entities
 from controller.requests import check_sizes, json_body, parse_model
-from controller.rule_links import put_trigger, require_trigger
+from controller.trigger_docs import put_trigger, require_trigger
 
 router = APIRouter(prefix="/api/v1/namespaces/{namespace}/triggers")
 
@@ -140,7 +140,4 @@ async def fire(namespace: str, name: str, request: Request, caller: Caller, svc:
         transid=errors.transid_of(request),
         headers=dict(request.headers),
     )
-    if activation_id is None:
-        return Response(status_code=204)
-    headers = {"x-openwhisk-activation-id": activation_id}
-    return json_response(202, {"activationId": activation_id}, headers)
+    return fire_answer(activation_id)

@@ -121,6 +121,19 @@ def arguments(request: WebRequest, raw: bool) -> dict[str, Any]:
     return args
 
 
+def payload(request: WebRequest) -> dict[str, Any]:
+    """What a webhook's request says, as an ordinary web action would read it: query
+    parameters < the body's fields, or the body whole as `__ow_body` when it is not a JSON
+    object or a form."""
+    out: dict[str, Any] = dict(parse_qsl(request.query, keep_blank_values=True))
+    body = _body(request)
+    if isinstance(body, dict):
+        out.update(body)
+    elif body is not None:
+        out["__ow_body"] = body
+    return out
+
+
 def authorized(require: Any, request: WebRequest) -> bool:
     """`require-whisk-auth`: true wants whisk credentials, a string or number wants the
     same value in `X-Require-Whisk-Auth`, absent or false lets everyone in."""

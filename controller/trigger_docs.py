@@ -1,12 +1,15 @@
-"""The trigger side of rules: a rule's status lives in its trigger's `rules` map
-(OPENWHISK.md §1.5), so linking, relinking and unlinking a rule are trigger writes.
+"""Trigger documents: reading them, and the writes others make to them. A rule's status
+lives in its trigger's `rules` map (OPENWHISK.md §1.5), so linking, relinking and unlinking a
+rule are trigger writes, as are a webhook's rotation and revocation.
 
-Several rules of one trigger may be written at once (two `wsk rule create` on one trigger),
-so a link is written at the trigger's current revision and retried on a conflict with the
-trigger read afresh: neither writer's link is lost.
+Several of those may happen at once (two `wsk rule create` on one trigger), so each is
+written at the trigger's current revision and retried on a conflict with the trigger read
+afresh: no writer's change is lost.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 from common.entities import RuleLink, Trigger
 from common.entities.trigger import INACTIVE, RuleStatus
@@ -48,23 +51,32 @@ def status_in(trigger: Trigger | None, rule_id: str) -> RuleStatus:
     return trigger.rules[rule_id].status
 
 
-async def set_link(svc: Services, trigger_id: str, rule_id: str, link: RuleLink | None) -> bool:
-    """Link `rule_id` into the trigger as `link` (None: unlink). False if no such trigger."""
+async def modify_trigger(
+    svc: Services, trigger_id: str, change: Callable[[Trigger], Trigger]
+) -> Trigger | None:
+    """Write `change(trigger)` over the trigger, retrying on a concurrent write; the trigger
+    written, or None if there is no such trigger."""
     for _ in range(_ATTEMPTS):
         found = await fetch_trigger(svc, trigger_id)
         if found is None:
-            return False
+            return None
         trigger, rev = found
-        doc = {**trigger.with_link(rule_id, link).to_json(), "entityType": "trigger"}
+        changed = change(trigger)
         try:
-            await svc.store.entities.put(trigger_id, doc, rev)
+            await svc.store.entities.put(trigger_id, changed.to_doc(), rev)
         except Conflict:
             continue
         finally:
             svc.entities.invalidate(trigger_id)
-        return True
+        return changed
     raise ApiError(409, errors.CONCURRENT_MODIFICATION)
 
 
+async def set_link(svc: Services, trigger_id: str, rule_id: str, link: RuleLink | None) -> bool:
+    """Link `rule_id` into the trigger as `link` (None: unlink). False if no such trigger."""
+    changed = await modify_trigger(svc, trigger_id, lambda t: t.with_link(rule_id, link))
+    return changed is not None
+
+
 async def put_trigger(svc: Services, trigger: Trigger, rev: str | None) -> None:
-    await put_entity(svc, trigger.doc_id, {**trigger.to_json(), "entityType": "trigger"}, rev)
+    await put_entity(svc, trigger.doc_id, trigger.to_doc(), rev)
