@@ -2,50 +2,24 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
-import pytest
 
 from common.entities import Identity
+from tests.support.examples import run_deploy, shared_dir
 from tests.support.server import StandaloneServer
 
+__all__ = ["shared_dir"]  # the fixture, used below
+
 Wsk = Callable[..., subprocess.CompletedProcess[str]]
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "crud-api"
-
-
-@pytest.fixture
-def shared_dir() -> Iterator[Path]:
-    """A directory the actions can write whatever user they run as (nobody, as root)."""
-    path = Path(tempfile.mkdtemp(prefix="todo-", dir="/tmp"))
-    path.chmod(0o777)
-    yield path
-    shutil.rmtree(path)
 
 
 def deploy(wskprops: Path, db: Path) -> None:
-    wsk = shutil.which("wsk")
-    assert wsk
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("__OW_")},
-        "WSK_CONFIG_FILE": str(wskprops),
-        "PATH": f"{Path(wsk).parent}{os.pathsep}{os.environ['PATH']}",
-    }
-    done = subprocess.run(
-        ["sh", str(EXAMPLE / "deploy.sh"), str(db)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd="/",
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.count("ok: updated action todo/") == 5
+    output = run_deploy(wskprops, "crud-api", str(db))
+    assert output.count("ok: updated action todo/") == 5
 
 
 def test_crud_api(
