@@ -160,7 +160,6 @@ def test_an_invoker_killed_under_load_leaves_every_activation_with_an_outcome(
         for _ in range(50):  # a quarter answered: the rest is queued or running
             answered.acquire()
         cluster.procs[f"invoker{victim}"].stop(signal.SIGKILL)
-        killed_at = time.monotonic()
         calls = [f.result() for f in futures]
 
     blocking = [c for c in calls if c.blocking]
@@ -188,7 +187,6 @@ def test_an_invoker_killed_under_load_leaves_every_activation_with_an_outcome(
     for name in NAMES:
         r = api.post(f"/actions/{name}", params={"blocking": "true", "result": "true"})
         assert r.status_code == 200 and invoker_of(r.json()) == survivor, r.text
-    assert time.monotonic() - killed_at < 60
 
     # Restarted, the victim rejoins, and does not run what was already answered as lost:
     # those records stay whisk internal errors.

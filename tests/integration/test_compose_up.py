@@ -26,6 +26,8 @@ from tests.support.server import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = "pywhisk-compose-test"
+# Image builds (the platform image's pip install most of all) take minutes on a fresh machine.
+pytestmark = pytest.mark.timeout(1500)
 
 
 def compose_command() -> list[str]:
