@@ -1,4 +1,4 @@
-"""The alarm scheduler on a real SQLite store with a clock the test moves: each due time
+"""The alarm scheduler on a real store (SQLite, and CouchDB's API) with a clock the test moves: each due time
 fired once by any number of schedulers, kept across a restart, switched off as OpenWhisk's
 provider does."""
 
@@ -12,9 +12,10 @@ from controller.feeds.alarms import AlarmScheduler
 from controller.feeds.firing import Refusal
 from controller.feeds.lifecycle import AlarmsProvider, handle
 from controller.feeds.registry import FeedRecord, FeedRegistry
-from tests.support.feeds import Fires, sqlite_store
+from tests.support.couchdb import couchdb_server
+from tests.support.feeds import Fires, any_store
 
-__all__ = ["sqlite_store"]  # the fixture, used by the tests below
+__all__ = ["any_store", "couchdb_server"]  # fixtures, used by the tests below
 
 T0 = 31_666_667 * 60_000  # a whole minute (2030-03-17T17:47Z), in ms
 
@@ -42,8 +43,8 @@ async def create(store: Store, trigger: str, params: dict[str, Any], now: int = 
     await handle(registry, AlarmsProvider(), "guest", trigger, "CREATE", params, now)
 
 
-async def test_every_minute_fires_once_per_due_time(sqlite_store: Store) -> None:
-    store = sqlite_store
+async def test_every_minute_fires_once_per_due_time(any_store: Store) -> None:
+    store = any_store
     clock, fires = Clock(), Fires()
     await create(store, "tick", {"cron": "* * * * *", "trigger_payload": {"x": 1}})
     alarms = scheduler(store, fires, clock)
@@ -58,8 +59,8 @@ async def test_every_minute_fires_once_per_due_time(sqlite_store: Store) -> None
     assert fires.seen == [("tick", {"x": 1}), ("tick", {"x": 1})]
 
 
-async def test_three_controllers_fire_each_due_time_once(sqlite_store: Store) -> None:
-    store = sqlite_store
+async def test_three_controllers_fire_each_due_time_once(any_store: Store) -> None:
+    store = any_store
     """Three schedulers on one store (three controllers) tick together, in any order."""
     clock, fires = Clock(), Fires()
     await create(store, "tick", {"cron": "*/10 * * * * *"})
@@ -72,8 +73,8 @@ async def test_three_controllers_fire_each_due_time_once(sqlite_store: Store) ->
     assert len(fires.seen) == 3  # 10 s, 20 s, 30 s
 
 
-async def test_a_restart_between_two_alarms_loses_and_doubles_none(sqlite_store: Store) -> None:
-    store = sqlite_store
+async def test_a_restart_between_two_alarms_loses_and_doubles_none(any_store: Store) -> None:
+    store = any_store
     clock, fires = Clock(), Fires()
     await create(store, "tick", {"cron": "* * * * *"})
     clock.now = T0 + 60_000
@@ -86,8 +87,8 @@ async def test_a_restart_between_two_alarms_loses_and_doubles_none(sqlite_store:
     assert len(fires.seen) == 2
 
 
-async def test_downtime_across_due_times_catches_up_once(sqlite_store: Store) -> None:
-    store = sqlite_store
+async def test_downtime_across_due_times_catches_up_once(any_store: Store) -> None:
+    store = any_store
     clock, fires = Clock(), Fires()
     await create(store, "tick", {"cron": "* * * * *"})
     clock.now = T0 + 7 * 60_000 + 30_000  # down from T0 to 7.5 minutes later
@@ -98,8 +99,8 @@ async def test_downtime_across_due_times_catches_up_once(sqlite_store: Store) ->
     assert len(fires.seen) == 2
 
 
-async def test_max_triggers_then_switched_off(sqlite_store: Store) -> None:
-    store = sqlite_store
+async def test_max_triggers_then_switched_off(any_store: Store) -> None:
+    store = any_store
     clock, fires = Clock(), Fires()
     await create(store, "twice", {"cron": "* * * * *", "maxTriggers": 2})
     alarms = scheduler(store, fires, clock)
@@ -115,8 +116,8 @@ async def test_max_triggers_then_switched_off(sqlite_store: Store) -> None:
     }
 
 
-async def test_stop_date_ends_the_schedule(sqlite_store: Store) -> None:
-    store = sqlite_store
+async def test_stop_date_ends_the_schedule(any_store: Store) -> None:
+    store = any_store
     clock, fires = Clock(), Fires()
     await create(store, "short", {"cron": "* * * * *", "stopDate": T0 + 150_000})
     alarms = scheduler(store, fires, clock)
@@ -132,8 +133,8 @@ async def test_stop_date_ends_the_schedule(sqlite_store: Store) -> None:
     )
 
 
-async def test_once_with_delete_after_fire(sqlite_store: Store) -> None:
-    store = sqlite_store
+async def test_once_with_delete_after_fire(any_store: Store) -> None:
+    store = any_store
     clock, fires, deleted = Clock(), Fires(), list[Any]()
     await create(store, "later", {"fireOnce": True, "date": T0 + 5_000, "deleteAfterFire": "rules"})
     alarms = scheduler(store, fires, clock, deleted)
@@ -146,8 +147,8 @@ async def test_once_with_delete_after_fire(sqlite_store: Store) -> None:
     assert await FeedRegistry(store, "alarms").get("guest", "later") is None
 
 
-async def test_a_refused_fire_switches_the_alarm_off(sqlite_store: Store) -> None:
-    store = sqlite_store
+async def test_a_refused_fire_switches_the_alarm_off(any_store: Store) -> None:
+    store = any_store
     clock, fires = Clock(), Fires()
     await create(store, "gone", {"cron": "* * * * *"})
     fires.refuse = Refusal(404, "The requested resource does not exist.")
@@ -164,8 +165,8 @@ async def test_a_refused_fire_switches_the_alarm_off(sqlite_store: Store) -> Non
     }
 
 
-async def test_pause_skips_what_falls_in_the_pause(sqlite_store: Store) -> None:
-    store = sqlite_store
+async def test_pause_skips_what_falls_in_the_pause(any_store: Store) -> None:
+    store = any_store
     clock, fires = Clock(), Fires()
     registry = FeedRegistry(store, "alarms")
     await create(store, "tick", {"cron": "* * * * *"})
@@ -192,8 +193,8 @@ async def test_pause_skips_what_falls_in_the_pause(sqlite_store: Store) -> None:
     }
 
 
-async def test_an_update_applies_from_now(sqlite_store: Store) -> None:
-    store = sqlite_store
+async def test_an_update_applies_from_now(any_store: Store) -> None:
+    store = any_store
     clock, fires = Clock(), Fires()
     registry = FeedRegistry(store, "alarms")
     await create(store, "tick", {"cron": "0 * * * *"})
@@ -206,3 +207,16 @@ async def test_an_update_applies_from_now(sqlite_store: Store) -> None:
     clock.now = T0 + 120_000
     assert len(await alarms.run_once()) == 1
     assert create_config({"cron": "* * * * *"}, T0)["cron"] == "* * * * *"
+
+
+async def test_interval_from_its_start_date(any_store: Store) -> None:
+    store = any_store
+    clock, fires = Clock(), Fires()
+    await create(store, "every2", {"isInterval": True, "minutes": 2})  # starts at T0 + 30 s
+    alarms = scheduler(store, fires, clock)
+    fired_at: list[int] = []
+    for second in range(0, 6 * 60, 5):
+        clock.now = T0 + second * 1_000
+        if await alarms.run_once():
+            fired_at.append(second)
+    assert fired_at == [30, 150, 270]

@@ -17,9 +17,9 @@ from controller.feeds.changes import ChangesFollowers
 from controller.feeds.lifecycle import ChangesProvider, handle
 from controller.feeds.registry import FeedRegistry
 from tests.support.couchdb import ADMIN, PouchDBServer, couchdb_server
-from tests.support.feeds import Fires, sqlite_store
+from tests.support.feeds import Fires, any_store
 
-__all__ = ["couchdb_server", "sqlite_store"]  # fixtures, used by the tests below
+__all__ = ["any_store", "couchdb_server"]  # fixtures, used by the tests below
 
 _names = itertools.count()
 
@@ -66,9 +66,9 @@ async def wait_for(condition: Any, within: float = 10.0) -> None:
 
 
 async def test_each_change_fires_once_across_a_restart(
-    sqlite_store: Store, couchdb_server: PouchDBServer, database: str
+    any_store: Store, couchdb_server: PouchDBServer, database: str
 ) -> None:
-    store = sqlite_store
+    store = any_store
     await put_doc(couchdb_server, database, "before")  # before the feed: not fired (since=now)
     registry = FeedRegistry(store, "couchdb")
     feed = params(couchdb_server, database, trigger_payload={"site": "365"})
@@ -100,9 +100,9 @@ async def test_each_change_fires_once_across_a_restart(
 
 
 async def test_two_controllers_fire_each_change_once(
-    sqlite_store: Store, couchdb_server: PouchDBServer, database: str
+    any_store: Store, couchdb_server: PouchDBServer, database: str
 ) -> None:
-    store = sqlite_store
+    store = any_store
     registry = FeedRegistry(store, "couchdb")
     await handle(
         registry,
@@ -129,9 +129,9 @@ async def test_two_controllers_fire_each_change_once(
 
 
 async def test_since_zero_replays_and_max_triggers_stops(
-    sqlite_store: Store, couchdb_server: PouchDBServer, database: str
+    any_store: Store, couchdb_server: PouchDBServer, database: str
 ) -> None:
-    store = sqlite_store
+    store = any_store
     for n in range(3):
         await put_doc(couchdb_server, database, f"old{n}")
     registry = FeedRegistry(store, "couchdb")
@@ -151,9 +151,9 @@ async def test_since_zero_replays_and_max_triggers_stops(
 
 
 async def test_a_database_that_cannot_be_read_is_refused(
-    sqlite_store: Store, couchdb_server: PouchDBServer, database: str
+    any_store: Store, couchdb_server: PouchDBServer, database: str
 ) -> None:
-    store = sqlite_store
+    store = any_store
     registry = FeedRegistry(store, "couchdb")
     bad_password = params(couchdb_server, "nosuchdb")
     with pytest.raises(FeedRefused) as caught:

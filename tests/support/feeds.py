@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,26 @@ class Fires:
 @pytest.fixture
 async def sqlite_store(tmp_path: Path) -> AsyncIterator[Store]:
     store = store_from_url(f"sqlite:///{tmp_path / 'store.db'}")
+    await store.open()
+    yield store
+    await store.close()
+
+
+_prefixes = itertools.count()
+
+
+@pytest.fixture(params=["sqlite", "couchdb"])
+async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Store]:
+    """Each store backend in turn: SQLite, and CouchDB's API on pouchdb-server (the test
+    module imports the `couchdb_server` fixture)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'store.db'}"
+    else:
+        couch = request.getfixturevalue("couchdb_server")
+        prefix = f"feeds{next(_prefixes)}_"
+        url = couch.store_url(prefix)
+        request.addfinalizer(lambda: couch.drop_databases(prefix))
+    store = store_from_url(url)
     await store.open()
     yield store
     await store.close()
