@@ -70,9 +70,13 @@ class Detached(Generic[T]):
     async def drain(self, grace: float) -> None:
         """Let running work finish for up to `grace` seconds, then cancel what is left and
         wait for it to wind down (a cancelled sequence still writes its record)."""
-        if not self._tasks:
-            return
-        _, pending = await asyncio.wait(set(self._tasks), timeout=grace)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        # Draining work may start more (a trigger fired just before the stop invokes a
+        # rule's sequence): wait until none is left or the grace is over.
+        while self._tasks and (remaining := deadline - loop.time()) > 0:
+            await asyncio.wait(set(self._tasks), timeout=remaining)
+        pending = set(self._tasks)
         for task in pending:
             task.cancel()
         if pending:

@@ -69,6 +69,8 @@ def test_trigger_rule_fire(
 
     fired = wsk("trigger", "fire", "t", "-p", "size", "10")
     trigger_id = ok_id(fired.stdout, "ok: triggered /_/t with id ")
+    listed = wsk("activation", "list", "t").stdout.splitlines()
+    assert any(trigger_id in row and row.endswith("/t:0.0.1") for row in listed), listed
     got = wsk("activation", "get", trigger_id)
     record = json.loads(got.stdout.partition("\n")[2])
     assert record["name"] == "t" and record["response"]["result"] == {"size": 10}

@@ -307,3 +307,29 @@ def test_fires_per_minute_throttle(server: StandaloneServer) -> None:
     assert answers[2].json()["error"] == (
         "Too many requests in the last minute (count: 2, allowed: 2)."
     )
+
+
+def test_rule_to_another_namespaces_shared_package(
+    api: httpx.Client, namespace: Identity, server: StandaloneServer
+) -> None:
+    ns = namespace.namespace
+    owner = server.create_namespace(f"lib{time.monotonic_ns()}")
+    uuid, _, key = owner.auth.partition(":")
+    with httpx.Client(base_url=f"{server.url}/api/v1", auth=(uuid, key), timeout=30) as lib:
+        lib.put("/namespaces/_/packages/shared", json={"publish": True})
+        lib.put("/namespaces/_/packages/private", json={})
+        put_action(lib, "shared/echo", ECHO)
+        put_action(lib, "private/echo", ECHO)
+    put(api, "triggers", "t", {})
+    refused = put(
+        api, "rules", "no", {"trigger": "/_/t", "action": f"/{owner.namespace}/private/echo"}
+    )
+    assert refused.status_code == 403
+    r = put(api, "rules", "yes", {"trigger": "/_/t", "action": f"/{owner.namespace}/shared/echo"})
+    assert r.status_code == 200, r.text
+    record = wait_for_record(api, fire(api, "t", {"k": "v"}).json()["activationId"])
+    (line,) = rule_logs(record)
+    assert line["action"] == f"{owner.namespace}/shared/echo"
+    run = wait_for_record(api, line["activationId"])
+    # Recorded, and throttled, in the namespace that fired.
+    assert (run["namespace"], run["response"]["result"]["k"]) == (ns, "v")

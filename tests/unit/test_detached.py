@@ -79,3 +79,25 @@ async def test_stop_waiting_leaves_a_sequences_components_waiting() -> None:
     assert caller.done() and caller.result() is None
     assert not component.done()
     await tracker.stop()
+
+
+async def test_drain_waits_for_work_started_while_draining() -> None:
+    """A fire drained at shutdown may start a rule's sequence: that is drained too."""
+    detached: Detached[str] = Detached()
+    ended: list[str] = []
+
+    async def later() -> str:
+        await asyncio.sleep(0.2)
+        ended.append("later")
+        return "later"
+
+    async def starter() -> str:
+        await asyncio.sleep(0.05)
+        detached.spawn(later())
+        ended.append("starter")
+        return "starter"
+
+    detached.spawn(starter())
+    await detached.drain(5)
+    assert ended == ["starter", "later"]
+    assert len(detached) == 0

@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from types import SimpleNamespace
+from typing import Any, cast
 
-from common.entities import EntityRef, KeyValue, RuleLink, Status, Trigger
+import pytest
+
+from common.entities import (
+    Activation,
+    ActivationResponse,
+    EntityRef,
+    KeyValue,
+    RuleLink,
+    Status,
+    Trigger,
+)
 from common.names import QualifiedName
+from controller import firing
 from controller.firing import RuleOutcome, rule_arguments
 
 ACTION = EntityRef(path="ns/pkg", name="a")
@@ -65,3 +79,52 @@ def test_links_are_added_replaced_and_removed() -> None:
     }
     assert ACTION.fqn == QualifiedName("ns", "a", "pkg")
     assert "rules" not in trigger().to_json()  # absent until a rule is linked
+
+
+async def test_a_fire_cut_short_still_writes_its_record(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stopping controller cancels what outlasts the drain: the trigger's record is
+    written anyway, the rules not reached reported as whisk errors."""
+    written: list[dict[str, Any]] = []
+
+    class Activations:
+        async def put(self, doc: dict[str, Any]) -> None:
+            written.append(doc)
+
+    svc = SimpleNamespace(store=SimpleNamespace(activations=Activations()))
+
+    async def fire_rule(_svc: Any, _caller: Any, rule: str, link: RuleLink, *_: Any) -> Any:
+        if rule == "ns/stuck":
+            await asyncio.sleep(60)
+        return RuleOutcome(rule, link.action.doc_id, Status.SUCCESS, activation_id="a" * 32)
+
+    monkeypatch.setattr(firing, "_fire_rule", fire_rule)
+    record = Activation(
+        namespace="ns",
+        name="t",
+        subject="ns",
+        activation_id="b" * 32,
+        start=1,
+        response=ActivationResponse(status=Status.SUCCESS, result={}),
+    )
+    task = asyncio.create_task(
+        firing._activate_rules(
+            cast(Any, svc),
+            cast(Any, None),
+            trigger(quick="active", stuck="active"),
+            record,
+            {},
+            "x",
+        )
+    )
+    await asyncio.sleep(0.05)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    (doc,) = written
+    lines = {json.loads(x)["rule"]: json.loads(x) for x in doc["logs"]}
+    assert lines["ns/quick"]["activationId"] == "a" * 32
+    assert (lines["ns/stuck"]["statusCode"], lines["ns/stuck"]["error"]) == (
+        3,
+        "There was an error processing your request.",
+    )
+    assert doc["activationId"] == "b" * 32 and "end" not in doc
