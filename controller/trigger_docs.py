@@ -19,7 +19,7 @@ from controller.entity_writes import put_entity
 from controller.errors import ApiError
 from controller.services import Services
 
-_ATTEMPTS = 5
+_ATTEMPTS = 10
 
 
 async def fetch_trigger(svc: Services, doc_id: str) -> tuple[Trigger, str] | None:

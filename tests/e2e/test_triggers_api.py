@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -333,3 +334,21 @@ def test_rule_to_another_namespaces_shared_package(
     run = wait_for_record(api, line["activationId"])
     # Recorded, and throttled, in the namespace that fired.
     assert (run["namespace"], run["response"]["result"]["k"]) == (ns, "v")
+
+
+def test_rules_created_at_once_are_all_linked(api: httpx.Client, namespace: Identity) -> None:
+    """Each rule's link is a write to the one trigger document: none may be lost."""
+    ns = namespace.namespace
+    put_action(api, "echo", ECHO)
+    put(api, "triggers", "t", {})
+
+    def create(i: int) -> int:
+        body = {"trigger": "/_/t", "action": "/_/echo"}
+        return put(api, "rules", f"r{i}", body).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        assert list(pool.map(create, range(16))) == [200] * 16
+    links = api.get("/namespaces/_/triggers/t").json()["rules"]
+    assert sorted(links) == sorted(f"{ns}/r{i}" for i in range(16))
+    record = wait_for_record(api, fire(api, "t").json()["activationId"])
+    assert len(record["logs"]) == 16
