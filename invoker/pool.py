@@ -1,130 +1,24 @@
-"""The container pool: pure scheduling over snapshots, and the class that applies the decisions.
-
-Scheduling follows OpenWhisk's classic ContainerPool (OPENWHISK.md §8.4): an idle warm
-container of the same invoking namespace + action + revision → a cold container if the pool
-has memory for it → evict least-recently-used idle containers and create → otherwise wait in a
-FIFO buffer. Each container runs one activation at a time (concurrency limit 1).
-
-The decision functions know nothing about containers or asyncio, so every rule above is unit
-tested on plain tuples; `ContainerPool` owns the mutable state and applies what they decide.
-"""
+"""The container pool: applies the scheduling decisions of `invoker.scheduling` to live
+containers (idle/busy bookkeeping, the FIFO run buffer, pausing and idle expiry)."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-
-@dataclass(frozen=True, slots=True)
-class ActionKey:
-    """What a warm container can be reused for: OW matches invoking namespace and action."""
-
-    namespace: str  # the invoking user's namespace, not the action's
-    action: str  # store doc id `ns[/pkg]/name`
-    revision: str
-
-
-@dataclass(frozen=True, slots=True)
-class Slot:
-    """One container as the scheduler sees it."""
-
-    id: object
-    key: ActionKey
-    memory: int  # MB
-    idle: bool
-    last_used: float
-
-
-@dataclass(frozen=True, slots=True)
-class Warm:
-    id: object
-
-
-@dataclass(frozen=True, slots=True)
-class Create:
-    evict: tuple[object, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Wait:
-    pass
-
-
-Decision = Warm | Create | Wait
-WAIT = Wait()
-CREATE = Create()
-
-
-def used_memory(slots: Iterable[Slot]) -> int:
-    return sum(s.memory for s in slots)
-
-
-def find_warm(key: ActionKey, slots: Iterable[Slot]) -> object | None:
-    """The most recently used idle container for `key`: keeps the others cold enough to expire."""
-    best: Slot | None = None
-    for s in slots:
-        if s.idle and s.key == key and (best is None or s.last_used > best.last_used):
-            best = s
-    return best.id if best else None
-
-
-def evictions(memory: int, slots: Iterable[Slot], user_memory: int) -> tuple[object, ...] | None:
-    """Least-recently-used idle containers whose removal makes room for `memory` (OW `remove`).
-
-    None when even removing every idle container would not be enough.
-    """
-    slots = tuple(slots)
-    missing = used_memory(slots) + memory - user_memory
-    if missing <= 0:
-        return ()
-    chosen: list[object] = []
-    for s in sorted((s for s in slots if s.idle), key=lambda s: s.last_used):
-        chosen.append(s.id)
-        missing -= s.memory
-        if missing <= 0:
-            return tuple(chosen)
-    return None
-
-
-def schedule(key: ActionKey, memory: int, slots: Iterable[Slot], user_memory: int) -> Decision:
-    slots = tuple(slots)
-    warm = find_warm(key, slots)
-    if warm is not None:
-        return Warm(warm)
-    evict = evictions(memory, slots, user_memory)
-    if evict is None:
-        return WAIT
-    return Create(evict) if evict else CREATE
-
-
-def stale(key: ActionKey, slots: Iterable[Slot]) -> tuple[object, ...]:
-    """Idle containers of the same action at another revision: the action was updated, so
-    they will never be reused (OW keys warm containers by revision)."""
-    return tuple(
-        s.id
-        for s in slots
-        if s.idle
-        and s.key.revision != key.revision
-        and s.key.action == key.action
-        and s.key.namespace == key.namespace
-    )
-
-
-def pick_stem(kind: str, memory: int, stems: Iterable[tuple[object, str, int]]) -> object | None:
-    """A prewarmed container (started, not initialized) of the same kind and memory: a cold
-    start then costs only /init (OW takePrewarmContainer)."""
-    for stem_id, stem_kind, stem_memory in stems:
-        if stem_kind == kind and stem_memory == memory:
-            return stem_id
-    return None
-
-
-# ---------------------------------------------------------------------------------------------
-# Applying the decisions.
+from invoker.scheduling import (
+    ActionKey,
+    Create,
+    Slot,
+    Warm,
+    pick_stem,
+    schedule,
+    stale,
+)
 
 
 class PoolEntry(Protocol):

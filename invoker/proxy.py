@@ -31,8 +31,8 @@ from common.runtimes import Runtime
 from invoker import outcomes, records
 from invoker.client import ContainerClient, Reply, now_ms
 from invoker.containers.base import Container, ContainerFactory, RuntimeUnavailable
-from invoker.pool import ActionKey
 from invoker.records import PreparedAction
+from invoker.scheduling import ActionKey
 
 log = logging.getLogger("pywhisk.invoker")
 

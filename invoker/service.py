@@ -36,9 +36,10 @@ from invoker.actions import ActionCache
 from invoker.client import now_ms
 from invoker.containers.base import ContainerFactory
 from invoker.containers.logs import format_line
-from invoker.pool import ActionKey, ContainerPool, NoCapacity, PoolClosed
+from invoker.pool import ContainerPool, NoCapacity, PoolClosed
 from invoker.proxy import ContainerProxy, RunOutcome
 from invoker.records import PreparedAction
+from invoker.scheduling import ActionKey
 
 log = logging.getLogger("pywhisk.invoker")
 

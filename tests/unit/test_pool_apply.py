@@ -7,7 +7,8 @@ import itertools
 
 import pytest
 
-from invoker.pool import ActionKey, ContainerPool, NoCapacity
+from invoker.pool import ContainerPool, NoCapacity
+from invoker.scheduling import ActionKey
 
 A = ActionKey("guest", "guest/a", "1")
 A2 = ActionKey("guest", "guest/a", "2")

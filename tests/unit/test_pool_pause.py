@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from invoker.pool import ActionKey, ContainerPool
+from invoker.pool import ContainerPool
+from invoker.scheduling import ActionKey
 from tests.unit.test_pool_apply import Clock, Entry
 
 A = ActionKey("guest", "guest/a", "1")

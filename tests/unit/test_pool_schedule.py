@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from invoker.pool import (
+from invoker.scheduling import (
     CREATE,
     WAIT,
     ActionKey,
