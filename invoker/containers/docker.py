@@ -62,11 +62,13 @@ try:
     import docker
     from docker import errors as docker_errors
     from docker.types import LogConfig, Ulimit
-    from docker.utils.socket import read as read_socket
 except ImportError:  # a ContainerError, so that `pywhisk standalone` says it plainly
     raise ContainerError(
         "docker:// containers need the Docker SDK for Python: pip install 'pywhisk[docker]'"
     ) from None
+
+from invoker.containers.docker_attach import AttachStream, pump, release
+from invoker.containers.owners import owner_alive, owner_of
 
 log = logging.getLogger("pywhisk.invoker")
 
@@ -80,55 +82,10 @@ LABEL_KIND = "pywhisk.kind"
 _WORKERS = 8
 _API_TIMEOUT = 60
 _OOM_WAIT = 0.2  # after an abnormal death: how long to wait for the engine's oom event
-_FRAME_HEADER = 8  # stream (1 stdout, 2 stderr), 3 zero bytes, payload size (big endian)
 
 
 def pull_failed(image: str) -> str:
     return f"Failed to pull container image '{image}'."  # OW Messages.imagePullError
-
-
-class _AttachStream(asyncio.Protocol):
-    """Docker's multiplexed attach stream into a container's logs; its end is the exit."""
-
-    def __init__(self, logs: ContainerLogs, ended: Callable[[], None]) -> None:
-        self._logs = logs
-        self._ended = ended
-        self._buffer = bytearray()
-
-    def data_received(self, data: bytes) -> None:
-        buffer = self._buffer
-        buffer += data
-        offset, end = 0, len(buffer)
-        while end - offset >= _FRAME_HEADER:
-            size = int.from_bytes(buffer[offset + 4 : offset + 8], "big")
-            start = offset + _FRAME_HEADER
-            if end - start < size:
-                break
-            stream = self._logs.stderr if buffer[offset] == 2 else self._logs.stdout
-            stream.feed(bytes(buffer[start : start + size]))
-            offset = start + size
-        del buffer[:offset]
-
-    def eof_received(self) -> bool:
-        return False
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._logs.stdout.end()
-        self._logs.stderr.end()
-        self._ended()
-
-
-def _pump(raw: Any, loop: asyncio.AbstractEventLoop, stream: _AttachStream) -> None:
-    """Read an attach stream asyncio cannot adopt (TLS, ssh) on a thread of its own."""
-    try:
-        while data := read_socket(raw, 65536):
-            loop.call_soon_threadsafe(stream.data_received, bytes(data))
-    except Exception:
-        pass  # closed by destroy, or the engine went away: both end the stream
-    finally:
-        _release(raw)
-        with contextlib.suppress(RuntimeError):  # the loop is already closed
-            loop.call_soon_threadsafe(stream.connection_lost, None)
 
 
 class DockerContainer(Container):
@@ -150,16 +107,16 @@ class DockerContainer(Container):
     async def attach(self, raw: Any) -> None:
         """Start reading the attach stream `raw` (the SDK's socket) on the event loop."""
         loop = asyncio.get_running_loop()
-        stream = _AttachStream(self.log, self._ended)
+        stream = AttachStream(self.log, self._ended)
         sock = getattr(raw, "_sock", raw)
         if type(sock) is socket.socket:  # unix or plain TCP: asyncio adopts a copy of it
             own = socket.socket(fileno=os.dup(sock.fileno()))
-            _release(raw)
+            release(raw)
             self._transport, _ = await loop.connect_accepted_socket(lambda: stream, own)
         else:
             self._raw = raw
             threading.Thread(
-                target=_pump, args=(raw, loop, stream), name=f"attach-{self.name}", daemon=True
+                target=pump, args=(raw, loop, stream), name=f"attach-{self.name}", daemon=True
             ).start()
 
     def _ended(self) -> None:
@@ -216,7 +173,7 @@ class DockerContainer(Container):
         if self._transport is not None:
             self._transport.close()
         if self._raw is not None:
-            _release(self._raw)
+            release(self._raw)
         self._ended()
         self._factory.forget(self)
 
@@ -233,7 +190,7 @@ class DockerContainerFactory(ContainerFactory):
         # As process containers: room for the largest log limit plus slack.
         self.log_cap = settings.max_action_logs * MIB + 64 * 1024
         self.engine = os.environ.get("DOCKER_HOST") or DEFAULT_HOST
-        self.owner = _owner_of(os.getpid())
+        self.owner = owner_of(os.getpid())
         self.client: Any = None
         self._suffix = ""  # added to names when a live invoker with our id shares the engine
         # Talk to containers at their own address (True), or through the published port;
@@ -315,7 +272,7 @@ class DockerContainerFactory(ContainerFactory):
         )
         leftovers, live = [], False
         for c in found:
-            if _owner_alive((c.get("Labels") or {}).get(LABEL_OWNER, "")):
+            if owner_alive((c.get("Labels") or {}).get(LABEL_OWNER, "")):
                 live = True
             else:
                 leftovers.append(c["Id"])
@@ -388,7 +345,7 @@ class DockerContainerFactory(ContainerFactory):
             network = api.inspect_container(cid)["NetworkSettings"]
         except BaseException:
             if raw is not None:
-                _release(raw)
+                release(raw)
             with contextlib.suppress(Exception):
                 api.remove_container(cid, force=True)
             raise
@@ -490,16 +447,6 @@ class DockerContainerFactory(ContainerFactory):
         return True
 
 
-def _release(raw: Any) -> None:
-    """Close the SDK's side of an attach stream: its HTTP response, its file object and its
-    socket (each holds a reference; the socket closes with the last)."""
-    response = getattr(raw, "_response", None)
-    for close in (getattr(response, "close", None), raw.close, getattr(raw, "_sock", raw).close):
-        if close is not None:
-            with contextlib.suppress(Exception):
-                close()
-
-
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror.lower()
@@ -526,25 +473,3 @@ def _reachable(ip: str) -> bool:
         except OSError:
             return False
     return True
-
-
-def _start_time(pid: int) -> str:
-    """The process's start time in clock ticks since boot: with the pid, it names a process
-    uniquely (a recycled pid has another start time)."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            return f.read().rpartition(b")")[2].split()[19].decode()
-    except (OSError, IndexError):
-        return ""
-
-
-def _owner_of(pid: int) -> str:
-    return f"{socket.gethostname()}/{pid}/{_start_time(pid)}"
-
-
-def _owner_alive(owner: str) -> bool:
-    host, _, rest = owner.partition("/")
-    pid, _, started = rest.partition("/")
-    if host != socket.gethostname() or not pid.isdigit() or not started:
-        return False
-    return _start_time(int(pid)) == started
