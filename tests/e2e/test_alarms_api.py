@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -213,3 +214,39 @@ def test_a_restart_between_two_alarms_neither_loses_nor_doubles_one(
             late = restarted - d + 1.5 if stopped < d <= restarted else 1.5
             assert 0 <= f - d < late, (fired, due, stopped, restarted)
         assert len(records(api, "echo")) == len(due)
+
+
+def test_two_servers_on_one_store_fire_each_due_time_once(tmp_path: Path) -> None:
+    """Two standalone servers sharing one SQLite store both run the alarm scheduler (as N
+    controllers on one CouchDB do): each due time is fired by one of them. (Their ticks
+    rarely meet; the race of two claims at one moment is tested with the scheduler itself,
+    tests/integration/test_alarm_scheduler.py.)"""
+    first = StandaloneServer(tmp_path / "first")
+    first.start()
+    shared = f"sqlite:///{first.data_dir / 'pywhisk.db'}"
+    second = StandaloneServer(tmp_path / "second", env={"PYWHISK_STORE_URL": shared})
+    second.start()
+    try:
+        owner = first.create_namespace("alarmed", **TEST_LIMITS)
+        uuid, _, key = owner.auth.partition(":")
+        with httpx.Client(base_url=f"{first.url}/api/v1", auth=(uuid, key), timeout=90) as api:
+            put_action(api, "echo", ECHO)
+            create_trigger(api, "tick")
+            setup_rule(api, "tick", "tick-echo", "echo")
+            period = 2
+            time.sleep((1.0 - time.time() % period) % period)  # midway between due times
+            began = time.time()
+            r = feed(api, owner, "CREATE", "tick", cron=f"*/{period} * * * * *")
+            assert feed_result(r) == {"status": "success"}, r.text
+            time.sleep(5 * period)
+            time.sleep((1.0 - time.time() % period) % period)
+            assert feed_result(feed(api, owner, "DELETE", "tick")) == {"status": "success"}
+            ended = time.time()
+            time.sleep(1.5)
+            due = [t for t in range(int(began) + 1, int(ended) + 1) if t % period == 0]
+            fired = sorted(r["start"] / 1000 for r in records(api, "tick"))
+            assert len(fired) == len(due), (fired, due)
+            assert all(0 <= f - d < 1.5 for f, d in zip(fired, due, strict=True)), (fired, due)
+    finally:
+        second.stop()
+        first.stop()
