@@ -9,6 +9,8 @@ afresh: no writer's change is lost.
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import Callable
 
 from common.entities import RuleLink, Trigger
@@ -56,7 +58,9 @@ async def modify_trigger(
 ) -> Trigger | None:
     """Write `change(trigger)` over the trigger, retrying on a concurrent write; the trigger
     written, or None if there is no such trigger."""
-    for _ in range(_ATTEMPTS):
+    for attempt in range(_ATTEMPTS):
+        if attempt:  # after a conflict: back off a random while, so writers spread out
+            await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
         found = await fetch_trigger(svc, trigger_id)
         if found is None:
             return None
