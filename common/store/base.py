@@ -84,6 +84,10 @@ class ActivationStore(ABC):
         writes in `put`."""
         return None
 
+    async def close(self) -> None:
+        """Write what is still queued; the store's connection closes next."""
+        return None
+
     @abstractmethod
     async def get(self, namespace: str, activation_id: str) -> Doc | None: ...
 

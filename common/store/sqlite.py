@@ -243,7 +243,8 @@ class SqliteActivations(WriteBehind, ActivationStore):
     def _where(
         namespace: str, name: str | None, since: int | None, upto: int | None
     ) -> tuple[str, list[Any]]:
-        clause, args = "namespace = ?", [namespace]
+        clause = "namespace = ?"
+        args: list[Any] = [namespace]
         if name is not None:
             clause += " AND name = ?"
             args.append(name)
