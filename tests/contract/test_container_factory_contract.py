@@ -26,7 +26,6 @@ from common.entities.activation import Status
 from common.runtimes import Runtime, default_manifest
 from invoker import outcomes
 from invoker.client import ContainerClient
-from invoker.containers import docker as docker_module
 from invoker.containers.base import (
     Container,
     ContainerError,
@@ -35,6 +34,7 @@ from invoker.containers.base import (
     factory_from_url,
 )
 from invoker.containers.docker import DockerContainer, DockerContainerFactory
+from invoker.containers.docker_attach import release
 from invoker.containers.logs import SENTINEL
 from invoker.containers.process import ProcessContainer, ProcessContainerFactory
 from tests.support.docker import TEST_INVOKER_ID, docker, inspect, runtime_images
@@ -452,7 +452,7 @@ class _Opaque:
         return bytes(self._socket.recv(n))
 
     def close(self) -> None:
-        docker_module._release(self._raw)
+        release(self._raw)
 
 
 async def test_docker_attach_stream_read_on_a_thread(monkeypatch: pytest.MonkeyPatch) -> None:

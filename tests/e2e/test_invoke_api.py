@@ -46,7 +46,7 @@ def wait_for_record(api: httpx.Client, activation_id: str, timeout: float = 30) 
     raise AssertionError(f"no activation record {activation_id}")
 
 
-def annotations(record: dict[str, Any]) -> dict[str, Any]:
+def annotations_of(record: dict[str, Any]) -> dict[str, Any]:
     return {a["key"]: a["value"] for a in record["annotations"]}
 
 
@@ -80,14 +80,14 @@ def test_blocking_activation_and_its_record(api: httpx.Client, namespace: Identi
     assert activation["namespace"] == namespace.namespace and activation["name"] == "echo"
     record = wait_for_record(api, activation["activationId"])
     assert any(line.endswith("stdout: hi there") for line in record["logs"]), record["logs"]
-    notes = annotations(record)
+    notes = annotations_of(record)
     assert notes["path"] == f"{namespace.namespace}/echo"
     assert notes["kind"] == "python:3.11" and notes["timeout"] is False
     assert notes["limits"] == {"timeout": 60000, "memory": 256, "logs": 10, "concurrency": 1}
     assert "initTime" in notes and notes["waitTime"] >= 0  # first run is cold
     assert record["duration"] == record["end"] - record["start"]
     warm = invoke(api, "echo").json()
-    assert "initTime" not in annotations(warm)
+    assert "initTime" not in annotations_of(warm)
     logs = api.get(f"/namespaces/_/activations/{activation['activationId']}/logs").json()
     assert logs == {"logs": record["logs"]}
     result = api.get(f"/namespaces/_/activations/{activation['activationId']}/result").json()
@@ -161,10 +161,10 @@ def test_runaway_action_is_stopped_and_next_invoke_works(api: httpx.Client) -> N
         activation["response"]["result"]["error"]
         == "The action exceeded its time limits of 1000 milliseconds."
     )
-    assert annotations(activation)["timeout"] is True
+    assert annotations_of(activation)["timeout"] is True
     again = invoke(api, "spin")
     assert again.status_code == 200 and again.json()["response"]["result"] == {"ok": True}
-    assert "initTime" in annotations(again.json())  # the old container was destroyed
+    assert "initTime" in annotations_of(again.json())  # the old container was destroyed
 
 
 @pytest.mark.parametrize(

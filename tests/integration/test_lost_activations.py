@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,7 +95,7 @@ class Parts:
     async def complete(self, completion: CompletionMessage) -> None:
         await self.queue.send(completion_topic(0), completion.to_bytes())
 
-    async def record(self, aid: str) -> dict[str, object] | None:
+    async def record(self, aid: str) -> dict[str, Any] | None:
         await asyncio.sleep(0)  # let background writes queue
         return await self.store.activations.get("guest", aid)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import click
 import pytest
@@ -130,7 +131,7 @@ def test_field_filters_are_case_insensitive_go_field_names() -> None:
 
 
 def test_action_rows() -> None:
-    actions = [
+    actions: list[dict[str, Any]] = [
         {
             "namespace": "guest/pkg",
             "name": "b",
