@@ -25,5 +25,10 @@ pywhisk images build
 echo "==> installing pouchdb-server (the CouchDB API the store tests run against; cached)"
 python3 -c 'from tests.support.couchdb import ensure_pouchdb_server as e; print(e())'
 
+if [ "$#" -eq 0 ]; then  # the whole run; `deploy/test.sh tests/unit` skips it
+  echo "==> type checking (mypy, the code and the tests)"
+  python3 -m mypy common controller invoker cli action_runtime bench tests examples
+fi
+
 echo "==> running the test suite"
 python3 -m pytest "$@"
