@@ -24,6 +24,7 @@ from controller.feeds.registry import FeedRecord, FeedRegistry
 
 EVENTS = ("CREATE", "READ", "UPDATE", "DELETE", "PAUSE", "UNPAUSE")
 SUCCESS = {"status": "success"}
+PAUSED = "USER"  # status.reason.kind of a feed paused by its owner
 
 
 class Provider(Protocol):
@@ -87,6 +88,10 @@ class ChangesProvider:
         return changes_spec.describe(config)
 
 
+def paused(record: FeedRecord) -> bool:
+    return not record.active and (record.reason or {}).get("kind") == PAUSED
+
+
 async def handle(
     registry: FeedRegistry,
     provider: Provider,
@@ -122,9 +127,10 @@ async def handle(
             return {"config": config, "status": record.status_json()}
         if event == "UPDATE":
             changed = provider.update(record, params, now)
-            changed = replace(changed, active=True, reason=None, changed=now)
+            if not paused(record):  # one switched off by itself (say, at maxTriggers) restarts
+                changed = replace(changed, active=True, reason=None, changed=now)
         elif event == "PAUSE":
-            changed = record.disabled("paused (lifecycle event PAUSE)", kind="USER")
+            changed = record.disabled("paused (lifecycle event PAUSE)", kind=PAUSED)
         elif event == "UNPAUSE":
             state = await provider.resume(record, now)
             changed = replace(record, state=state, active=True, reason=None, changed=now)

@@ -175,17 +175,21 @@ async def test_pause_skips_what_falls_in_the_pause(any_store: Store) -> None:
     await handle(registry, AlarmsProvider(), "guest", "tick", "PAUSE", {}, T0 + 1_000)
     clock.now = T0 + 5 * 60_000 + 1_000
     assert await alarms.run_once() == []
+    payload = {"trigger_payload": {"y": 2}}
+    await handle(registry, AlarmsProvider(), "guest", "tick", "UPDATE", payload, clock.now)
+    assert await alarms.run_once() == []  # an update does not end the pause
     await handle(registry, AlarmsProvider(), "guest", "tick", "UNPAUSE", {}, clock.now)
     assert await alarms.run_once() == []  # 00:05 fell in the pause
     clock.now = T0 + 6 * 60_000
     assert len(await alarms.run_once()) == 1
+    assert fires.payloads() == [{"y": 2}]
     read = await handle(registry, AlarmsProvider(), "guest", "tick", "READ", {}, clock.now)
     assert read["status"]["active"] is True
     assert read["config"] == {
         "name": "tick",
         "namespace": "guest",
         **{
-            "payload": {},
+            "payload": {"y": 2},
             "startDate": None,
             "stopDate": None,
             "cron": "* * * * *",
