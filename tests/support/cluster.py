@@ -68,10 +68,15 @@ class Cluster:
     def backends(self) -> list[str]:
         return ["--store-url", self.store_url, "--queue-url", self.queue_url]
 
-    def start_controller(self) -> None:
-        command = ["controller", "--port", str(self.port), *self.backends()]
-        log_path = self.root / "controller.log"
-        self.procs["controller"] = Proc("controller", command, log_path, self.env)
+    def start_controller(self, n: int = 0, of: int = 1) -> str:
+        """Controller `n` of `of` (0: on `self.port`, others on free ports); its URL."""
+        port = self.port if n == 0 else free_port()
+        command = ["controller", "--port", str(port), *self.backends()]
+        if of > 1:
+            command += ["--controller-id", str(n), "--controller-count", str(of)]
+        name = "controller" if n == 0 else f"controller{n}"
+        self.procs[name] = Proc(name, command, self.root / f"{name}.log", self.env)
+        return f"http://127.0.0.1:{port}"
 
     def start_invoker(self, n: int) -> None:
         command = ["invoker", "--id", str(n), "--containers", "process", *self.backends()]
