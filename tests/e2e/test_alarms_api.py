@@ -250,3 +250,16 @@ def test_two_servers_on_one_store_fire_each_due_time_once(tmp_path: Path) -> Non
     finally:
         second.stop()
         first.stop()
+
+
+def test_the_packages_list_their_feeds(api: httpx.Client) -> None:
+    alarms = api.get("/namespaces/whisk.system/packages/alarms").json()
+    assert alarms["publish"] is True
+    assert alarms["parameters"] == [{"key": "trigger_payload", "value": ""}]
+    assert sorted(f["name"] for f in alarms["feeds"]) == ["alarm", "interval", "once"]
+    assert alarms["actions"] == []
+    once = api.get("/namespaces/whisk.system/actions/alarms/once").json()
+    assert {"key": "fireOnce", "value": True} in once["parameters"]
+    assert {"key": "feed", "value": True} in once["annotations"]
+    couchdb = api.get("/namespaces/whisk.system/packages/couchdb").json()
+    assert [f["name"] for f in couchdb["feeds"]] == ["changes"]
