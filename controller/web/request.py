@@ -10,6 +10,7 @@ object or form is passed whole as `__ow_body`. A raw action gets `__ow_query` an
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -62,10 +63,16 @@ class WebRequest:
 
 def context(request: WebRequest) -> dict[str, Any]:
     """The `__ow_*` arguments every web action receives."""
+    # Valid whisk credentials (they are what set `user`) stay out: the action, perhaps
+    # another namespace's code, learns who called from `__ow_user`, never the caller's key
+    # (OW forwards it; rules' actions do not get it here either).
+    withheld = "authorization" if request.user is not None else None
     out: dict[str, Any] = {
         "__ow_method": request.method.lower(),
         # Repeated headers: the last one wins, as in OpenWhisk.
-        "__ow_headers": {name.lower(): value for name, value in request.headers},
+        "__ow_headers": {
+            name.lower(): value for name, value in request.headers if name.lower() != withheld
+        },
         "__ow_path": request.path,
     }
     if request.user is not None:
@@ -145,5 +152,6 @@ def authorized(require: Any, request: WebRequest) -> bool:
         expected = jsonio.dumps_str(require) if not isinstance(require, str) else require
         for name, value in request.headers:
             if name.lower() == REQUIRE_AUTH_HEADER:
-                return value == expected
+                # constant time: a secret must not be guessable byte by byte from timings
+                return hmac.compare_digest(value.encode(), expected.encode())
     return False

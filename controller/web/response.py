@@ -8,6 +8,7 @@ not fit its extension is the caller's 400 in OpenWhisk's words, never a 500.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,7 @@ Headers = list[tuple[str, str]]
 # How the body is framed is the server's business: an action's own value would contradict
 # the body actually sent (akka-http, under OpenWhisk, ignores them too).
 _FRAMING = frozenset({"content-length", "transfer-encoding", "connection"})
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +99,9 @@ def _header_values(value: Any) -> list[str]:
         values = [v for item in value for v in _header_values(item)]
     else:
         raise not_valid("message/http")
-    if any("\r" in v or "\n" in v for v in values):  # no response splitting
+    # CR/LF would split the response; other control characters (tab aside) no HTTP server
+    # sends: uvicorn drops the connection on them, leaving the caller no answer at all
+    if any(_CONTROL.search(v) for v in values):
         raise not_valid("message/http")
     return values
 

@@ -471,3 +471,39 @@ def test_the_owners_throttle_applies(
     refused = next(r for r in later if r.status_code == 429)
     assert error_of(refused) == "Too many requests in the last minute (count: 1, allowed: 1)."
     assert refused.headers["access-control-allow-origin"] == "*"  # browsers can read it
+
+
+def test_header_values_no_server_may_send_are_a_400_not_a_dropped_connection(
+    wsk: Wsk, tmp_path: Path, namespace: Identity, web: httpx.Client
+) -> None:
+    code = (
+        "def main(args):\n"
+        "    value = {'nul': 'a\\x00b', 'ctl': 'a\\x01b', 'del': 'a\\x7f', 'tab': 'a\\tb'}\n"
+        "    return {'headers': {'X-Value': value[args['kind']]}, 'body': 'ok'}\n"
+    )
+    create(wsk, tmp_path, "hdr", "hdr.py", code, "--web", "true")
+    url = f"/{namespace.namespace}/default/hdr"
+    for kind in ("nul", "ctl", "del"):
+        r = web.get(url, params={"kind": kind})
+        assert (r.status_code, error_of(r)) == (400, "Response is not valid 'message/http'.")
+        assert len(r.headers["x-openwhisk-activation-id"]) == 32
+    fine = web.get(url, params={"kind": "tab"})
+    assert (fine.status_code, fine.headers["x-value"], fine.text) == (200, "a\tb", "ok")
+
+
+def test_a_callers_whisk_key_does_not_reach_the_action(
+    tmp_path: Path, namespace: Identity, web: httpx.Client, server: StandaloneServer
+) -> None:
+    """Valid whisk credentials name the caller in `__ow_user`; the key itself stays with
+    the platform, or another namespace's action could act as the caller with it."""
+    put_web_action(server, namespace, "who", ECHO_PY)
+    caller = server.create_namespace(f"{namespace.namespace}_caller")
+    uuid, _, key = caller.auth.partition(":")
+    url = f"/{namespace.namespace}/default/who.json"
+    args = web.get(url, auth=(uuid, key)).json()["args"]
+    assert args["__ow_user"] == caller.namespace
+    assert "authorization" not in args["__ow_headers"]
+    # the action's own schemes still reach it
+    bearer = web.get(url, headers={"Authorization": "Bearer t0ken"}).json()["args"]
+    assert bearer["__ow_headers"]["authorization"] == "Bearer t0ken"
+    assert "__ow_user" not in bearer

@@ -13,6 +13,7 @@ from controller.web.request import (
     WebRequest,
     arguments,
     authorized,
+    context,
     header_text,
     split_extension,
 )
@@ -145,10 +146,26 @@ def test_raw_actions_get_query_and_body_untouched() -> None:
         ("s3cret", request(user="alice"), False),  # credentials are not the secret
         (4711, request(X_Require_Whisk_Auth="4711"), True),
         ({"odd": 1}, request(X_Require_Whisk_Auth="{}"), False),
+        ("gr\u00fc\u00dfe", request(X_Require_Whisk_Auth="gr\u00fc\u00dfe"), True),
+        ("gr\u00fc\u00dfe", request(X_Require_Whisk_Auth="grusse"), False),
     ],
 )
 def test_require_whisk_auth(require: Any, req: WebRequest, allowed: bool) -> None:
     assert authorized(require, req) is allowed
+
+
+def test_whisk_credentials_that_named_the_caller_stay_out_of_ow_headers() -> None:
+    """The caller's key must not reach the action, which may be another namespace's code:
+    the action learns who called from `__ow_user` (as rules' actions do not get it either)."""
+    basic = "Basic dXVpZDprZXk="
+    authenticated = context(request(user="alice", Authorization=basic, X_Other="1"))
+    assert authenticated["__ow_user"] == "alice"
+    assert "authorization" not in authenticated["__ow_headers"]
+    assert authenticated["__ow_headers"]["x-other"] == "1"
+    # an Authorization header that is not whisk credentials is the action's business
+    for value in ("Bearer abc.def", basic):
+        anonymous = context(request(Authorization=value))
+        assert anonymous["__ow_headers"]["authorization"] == value
 
 
 def test_header_text_is_utf8_else_latin1() -> None:

@@ -104,6 +104,10 @@ def test_http_legacy_base64_json_is_decoded() -> None:
         ({"headers": "x"}, (400, "Response is not valid 'message/http'.")),
         ({"headers": {"X": {"nested": 1}}}, (400, "Response is not valid 'message/http'.")),
         ({"headers": {"X": "a\r\nInjected: 1"}}, (400, "Response is not valid 'message/http'.")),
+        # control characters no HTTP server may send (uvicorn drops the connection on them)
+        ({"headers": {"X": "a\x00b"}}, (400, "Response is not valid 'message/http'.")),
+        ({"headers": {"X": ["ok", "a\x01b"]}}, (400, "Response is not valid 'message/http'.")),
+        ({"headers": {"X": "a\x7f"}}, (400, "Response is not valid 'message/http'.")),
         ([1, 2], (400, "Response is not valid 'message/http'.")),
     ],
 )
@@ -152,6 +156,14 @@ def test_text_extension(result: dict[str, Any], text: bytes) -> None:
 
 def test_text_extension_without_the_property_is_404() -> None:
     assert refused({"other": 1}, "text") == (404, NOT_FOUND_PROPERTY)
+
+
+def test_http_header_values_may_hold_tabs_and_non_ascii_text() -> None:
+    shaped = shape({"headers": {"X-A": "a\tb", "X-B": "h\u00e9"}, "body": "x"}, "http")
+    assert [h for h in shaped.headers if h[0].startswith("X-")] == [
+        ("X-A", "a\tb"),
+        ("X-B", "h\u00e9"),
+    ]
 
 
 def test_http_framing_headers_of_the_action_are_dropped() -> None:
