@@ -16,7 +16,7 @@ from controller.feeds.alarm_spec import FeedRefused
 from controller.feeds.changes import ChangesFollowers
 from controller.feeds.lifecycle import ChangesProvider, handle
 from controller.feeds.registry import FeedRegistry
-from tests.support.couchdb import ADMIN, PouchDBServer, couchdb_server
+from tests.support.couchdb import ADMIN, PouchDBServer, TcpGate, couchdb_server
 from tests.support.feeds import Fires, any_store
 
 __all__ = ["any_store", "couchdb_server"]  # fixtures, used by the tests below
@@ -163,3 +163,33 @@ async def test_a_database_that_cannot_be_read_is_refused(
     with pytest.raises(FeedRefused, match="couchdb trigger feed: missing dbname parameter"):
         await handle(registry, ChangesProvider(), "guest", "photos", "CREATE", {"host": "x"}, 0)
     assert await registry.get("guest", "photos") is None
+
+
+async def test_a_network_cut_loses_no_change(
+    any_store: Store, couchdb_server: PouchDBServer, database: str
+) -> None:
+    """The database unreachable for a while (a long poll cut mid-wait, then refused
+    connections): the follower retries and fires what changed meanwhile, once each."""
+    store = any_store
+    gate = TcpGate(couchdb_server.port)
+    await gate.restore()
+    feed = {**params(couchdb_server, database), "port": gate.port}
+    await handle(FeedRegistry(store, "couchdb"), ChangesProvider(), "guest", "p", "CREATE", feed, 0)
+    fires = Fires()
+    f = ChangesFollowers(FeedRegistry(store, "couchdb"), fires, tick=0.05, longpoll=0.5, retry=0.2)
+    await f.start()
+    try:
+        await put_doc(couchdb_server, database, "a")
+        await wait_for(lambda: len(fires.seen) == 1)
+        await gate.cut()
+        await put_doc(couchdb_server, database, "b")
+        await put_doc(couchdb_server, database, "c")
+        await asyncio.sleep(1.0)
+        assert ids(fires) == ["a"]
+        await gate.restore()
+        await wait_for(lambda: len(fires.seen) == 3)
+        await asyncio.sleep(0.7)
+    finally:
+        await f.stop()
+        await gate.cut()
+    assert ids(fires) == ["a", "b", "c"]
