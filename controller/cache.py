@@ -79,12 +79,17 @@ class EntityCache:
         self._docs: dict[str, tuple[Doc, str]] = {}
         self._actions: dict[str, tuple[Action, str]] = {}
         self._packages: dict[str, tuple[Package, str]] = {}
+        # Bumped by every invalidation: a read that an invalidation overtook may hold what
+        # was just replaced (a package made private), so it answers its caller but is not
+        # kept, or the stale copy would be served until the next change.
+        self._invalidations = 0
 
     async def get(self, doc_id: str) -> tuple[Doc, str] | None:
         hit = self._docs.get(doc_id)
         if hit is None:
+            seen = self._invalidations
             hit = await self._store.entities.get(doc_id)
-            if hit is not None:
+            if hit is not None and seen == self._invalidations:
                 self._docs[doc_id] = hit
         return hit
 
@@ -102,14 +107,17 @@ class EntityCache:
         hit = parsed.get(doc_id)
         if hit is not None:
             return hit
+        seen = self._invalidations
         found = await self.get(doc_id)
         if found is None or found[0].get("entityType") != entity_type:
             return None
         hit = (model.model_validate(found[0]), found[1])
-        parsed[doc_id] = hit
+        if seen == self._invalidations:
+            parsed[doc_id] = hit
         return hit
 
     def invalidate(self, doc_id: str) -> None:
+        self._invalidations += 1
         self._docs.pop(doc_id, None)
         self._actions.pop(doc_id, None)
         self._packages.pop(doc_id, None)
