@@ -12,8 +12,10 @@ The public route, no credentials:
            (unknown namespace, trigger or secret, revoked), with nothing fired; 413 past
            the payload limit; 429 past the owner's fires per minute.
 The payload is read as a web action reads its request: query parameters < the body's JSON
-object or form fields, any other body whole as `__ow_body`; the headers reach the rules'
-actions as `__ow_headers`.
+object or form fields, any other body whole as `__ow_body`; or, for a trigger annotated
+`raw-http: true`, as a raw web action reads it (`__ow_query`, `__ow_body` untouched, base64
+for JSON and binary), so an action can check a signature computed over the exact body. The
+headers reach the rules' actions as `__ow_headers`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import time
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from common.entities.params import truthy
 from common.names import InvalidName, QualifiedName, check_name, check_namespace
 from controller import errors
 from controller.auth import Caller, Svc
@@ -37,6 +40,7 @@ from controller.webhooks import key_for, new_secret, opens, webhook_path
 
 router = APIRouter(prefix="/api/v1")
 
+RAW_ANNOTATION = "raw-http"  # on the trigger: pass the body untouched, as raw web actions get it
 EXISTS = "The trigger has a webhook already; rotate it (rotate=true) for a new URL."
 NO_WEBHOOK = "The trigger has no webhook."
 
@@ -89,7 +93,8 @@ async def webhook(namespace: str, name: str, secret: str, request: Request, svc:
         raise ApiError(401) from None
     owner = await svc.identities.by_namespace(fqn.namespace)
     found = await fetch_trigger(svc, fqn.doc_id) if owner is not None else None
-    if not opens(found[0] if found else None, secret) or owner is None:
+    trigger = found[0] if found else None
+    if not opens(trigger, secret) or owner is None or trigger is None:
         raise ApiError(401)
     body = await body_bytes(request, svc.settings.payload_max)
     headers = [(header_text(k), header_text(v)) for k, v in request.scope["headers"]]
@@ -104,7 +109,7 @@ async def webhook(namespace: str, name: str, secret: str, request: Request, svc:
         svc,
         owner,
         fqn,
-        payload(given),
+        payload(given, raw=truthy(trigger.annotation(RAW_ANNOTATION, False))),
         transid=errors.transid_of(request),
         headers=dict(headers),
     )

@@ -128,10 +128,15 @@ def arguments(request: WebRequest, raw: bool) -> dict[str, Any]:
     return args
 
 
-def payload(request: WebRequest) -> dict[str, Any]:
+def payload(request: WebRequest, raw: bool = False) -> dict[str, Any]:
     """What a webhook's request says, as an ordinary web action would read it: query
     parameters < the body's fields, or the body whole as `__ow_body` when it is not a JSON
-    object or a form."""
+    object or a form. `raw`, as a raw web action reads it: `__ow_query` and `__ow_body`
+    untouched (what a signature over the body is checked against)."""
+    if raw:
+        media_type, params = request.content_type()
+        body = _opaque_body(request, media_type, params) if request.body else ""
+        return {"__ow_query": request.query, "__ow_body": body}
     out: dict[str, Any] = dict(parse_qsl(request.query, keep_blank_values=True))
     body = _body(request)
     if isinstance(body, dict):

@@ -4,6 +4,7 @@ credentials; created, rotated and revoked with the real `wsk`, called over real 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import sqlite3
 import subprocess
@@ -134,3 +135,38 @@ def test_wrong_rotated_and_revoked_secrets_fire_nothing(
         # Without an active rule, a webhook answers 204 like a fire.
         url = wsk("trigger", "webhook", "paid").stdout.splitlines()[1]
         assert outside.post(url, json={}).status_code == 204
+
+
+VERIFY = """import base64, hashlib, hmac, json
+
+def main(args):
+    body = base64.b64decode(args["__ow_body"])
+    given = args["__ow_headers"].get("x-signature", "")
+    expected = hmac.new(args["signing_key"].encode(), body, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(given, expected):
+        return {"error": "bad signature"}
+    return {"verified": True, "amount": json.loads(body)["amount"]}
+"""
+
+
+def test_a_raw_webhook_lets_the_action_check_a_signature(
+    wsk: Wsk, api: httpx.Client, tmp_path: Path
+) -> None:
+    """A gateway signs the exact bytes it sends: with `raw-http` on the trigger the action
+    gets them untouched, as a raw web action would."""
+    path = tmp_path / "verify.py"
+    path.write_text(VERIFY)
+    wsk("action", "create", "verify", str(path), "-p", "signing_key", "whsec_test")
+    wsk("trigger", "create", "paid", "-a", "raw-http", "true")
+    wsk("rule", "create", "check", "paid", "verify")
+    url = wsk("trigger", "webhook", "paid").stdout.splitlines()[1]
+    body = b'{"amount": 42,  "currency": "EUR"}'  # spacing a re-encoding would lose
+    signature = hmac.new(b"whsec_test", body, hashlib.sha256).hexdigest()
+    with httpx.Client(timeout=30) as outside:
+        headers = {"Content-Type": "application/json", "X-Signature": signature}
+        answer = outside.post(url + "?attempt=1", content=body, headers=headers)
+        result = ran_with(api, answer)
+        assert (result["verified"], result["amount"]) == (True, 42)
+        headers["X-Signature"] = "0" * 64
+        forged = ran_with(api, outside.post(url, content=body, headers=headers))
+    assert forged == {"error": "bad signature"}
