@@ -217,7 +217,9 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace, load: f
 async def run(args: argparse.Namespace) -> None:
     load = os.getloadavg()[0]
     results: dict[str, dict[str, Any]] = {}
-    with tempfile.TemporaryDirectory(prefix="bench-cluster-") as tmp_name:
+    with tempfile.TemporaryDirectory(
+        prefix="bench-cluster-", ignore_cleanup_errors=True
+    ) as tmp_name:
         tmp = Path(tmp_name)
         progress("starting the standalone server (the baseline)")
         async with platform(tmp, "standalone") as (s, api):
