@@ -157,7 +157,8 @@ async def fire_trigger(
     """Fire the trigger `fqn` as `caller` with `payload`: the trigger activation's id, or
     None when no rule of it is active (nothing ran, nothing recorded).
 
-    Raises ApiError: 429 past the namespace's fires per minute, 404 for no such trigger.
+    Raises ApiError: 429 past the namespace's fires per minute, 404 for no such trigger
+    (409 for another kind of entity by that name).
     """
     svc.throttles.check_fire(caller)
     trigger, _ = await require_trigger(svc, fqn.doc_id)

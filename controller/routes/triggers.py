@@ -12,7 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from common.entities import Trigger, TriggerPut
+from common.entities import Identity, Trigger, TriggerPut
 from common.entities.trigger import FEED_ANNOTATION
 from common.names import InvalidName, QualifiedName, check_name
 from controller import errors
@@ -30,7 +30,7 @@ router = APIRouter(prefix="/api/v1/namespaces/{namespace}/triggers")
 ONE_MB = 1024 * 1024
 
 
-def trigger_name(caller: Caller, namespace: str, name: str) -> QualifiedName:
+def trigger_name(caller: Identity, namespace: str, name: str) -> QualifiedName:
     ns = own_namespace(caller, namespace, name)
     try:
         return QualifiedName(ns, check_name(name))

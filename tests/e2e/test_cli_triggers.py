@@ -106,6 +106,9 @@ def test_trigger_rule_fire(
         "name": "echo",
         "path": ns,
     }
+    summary = wsk("trigger", "get", "t", "--summary").stdout
+    assert summary.startswith(f"trigger /{ns}/t: ") and "color" in summary
+    assert wsk("rule", "get", "r", "-s").stdout == f"rule /{ns}/r\n   (status: active)\n"
     listing = wsk("list").stdout
     assert f"/{ns}/t" in listing and f"/{ns}/r" in listing
 
