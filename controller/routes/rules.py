@@ -151,9 +151,9 @@ async def put_rule(
     await put_entity(svc, fqn.doc_id, {**rule.to_json(), "entityType": "rule"}, rev)
     if old_trigger is not None and old_trigger != rule.trigger:
         await set_link(svc, old_trigger.doc_id, rule.doc_id, None)
-    await set_link(
-        svc, rule.trigger.doc_id, rule.doc_id, RuleLink(action=rule.action, status=status)
-    )
+    link = RuleLink(action=rule.action, status=status)
+    if not await set_link(svc, rule.trigger.doc_id, rule.doc_id, link):
+        status = INACTIVE  # the trigger went away meanwhile: the rule dangles
     return json_response(200, rule.to_json(status))
 
 

@@ -98,6 +98,9 @@ def test_trigger_refusals(api: httpx.Client, server: StandaloneServer) -> None:
     )
     r = api.post("/namespaces/_/triggers/t", content=b"[1]")
     assert r.status_code == 400 and "malformed" in r.json()["error"]
+    big = b'{"x": "' + b"y" * (1024 * 1024) + b'"}'
+    r = api.post("/namespaces/_/triggers/t", content=big)
+    assert error(r) == (413, f"Request larger than allowed: {len(big)} > 1048576 bytes.")
     other = server.create_namespace(f"other{time.monotonic_ns()}")
     assert api.get(f"/namespaces/{other.namespace}/triggers/t").status_code == 403
     assert api.post(f"/namespaces/{other.namespace}/triggers/t", json={}).status_code == 403
