@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any
 
@@ -9,6 +10,8 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
+from starlette.types import Scope
 
 from common import jsonio
 
@@ -70,6 +73,25 @@ def malformed(detail: str) -> ApiError:
     return ApiError(400, f"The request content was malformed:\n{detail}")
 
 
+_METHOD_ORDER = ("GET", "PUT", "DELETE", "POST", "PATCH", "OPTIONS")  # OW's listing order
+
+
+def _route_methods(routes: Iterable[BaseRoute], scope: Scope) -> set[str]:
+    methods: set[str] = set()
+    for route in routes:
+        included = getattr(route, "original_router", None)  # FastAPI's include_router
+        if included is not None:
+            methods |= _route_methods(included.routes, scope)
+        elif route.matches(scope)[0] != Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return methods
+
+
+def _allowed_methods(request: Request) -> str:
+    methods = _route_methods(request.app.router.routes, request.scope)
+    return ", ".join(m for m in _METHOD_ORDER if m in methods)
+
+
 def install(app: FastAPI) -> None:
     """Route every framework rejection through the OpenWhisk error shape."""
 
@@ -80,11 +102,13 @@ def install(app: FastAPI) -> None:
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         message = default_message(exc.status_code)
+        headers = dict(exc.headers or {})
         if exc.status_code == 405:
-            message = "HTTP method not allowed, supported methods: " + (exc.headers or {}).get(
-                "Allow", ""
-            )
-        return error_response(request, exc.status_code, message, dict(exc.headers or {}))
+            # Starlette's Allow names the methods of the first route the path matched; the
+            # resource has those of every route it matches (a package: GET, PUT, DELETE)
+            headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+            message = "HTTP method not allowed, supported methods: " + headers["Allow"]
+        return error_response(request, exc.status_code, message, headers)
 
     async def validation_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, RequestValidationError)

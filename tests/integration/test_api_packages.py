@@ -189,8 +189,23 @@ async def test_package_and_binding_refusals(env: Env) -> None:
     big = {"parameters": kv(x="y" * (1024 * 1024))}
     r = await put(client, "packages/huge", big)
     assert r.status_code == 413 and r.json()["error"].startswith("parameters larger than allowed")
+    # a 405 names every method the resource has (OW's MethodRejection), not one route's
     r = await client.post(f"{NS}/_/packages/base", json={})
-    assert r.status_code == 405
+    assert (r.status_code, r.json()["error"], r.headers["allow"]) == (
+        405,
+        "HTTP method not allowed, supported methods: GET, PUT, DELETE",
+        "GET, PUT, DELETE",
+    )
+    r = await client.patch(f"{NS}/_/actions/base/a")
+    assert (r.status_code, r.json()["error"]) == (
+        405,
+        "HTTP method not allowed, supported methods: GET, PUT, DELETE, POST",
+    )
+    r = await client.post(f"{NS}/_/packages")
+    assert (r.status_code, r.json()["error"]) == (
+        405,
+        "HTTP method not allowed, supported methods: GET",
+    )
     r = await client.get(f"{NS}/_/packages?limit=201")
     assert r.json()["error"] == "The value '201' is not in the range of 0 to 200 for packages."
 
