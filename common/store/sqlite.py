@@ -121,27 +121,32 @@ class SqliteEntities(EntityStore):
 
     async def put(self, doc_id: str, doc: Doc, rev: str | None) -> str:
         path = doc["namespace"]
+        fields = (
+            path.partition("/")[0],
+            path,
+            doc["entityType"],
+            int(doc.get("updated", 0)),
+            1 if doc.get("publish") else 0,
+            jsonio.dumps(doc),
+        )
+        # One statement checks and writes, so that another process writing the same file
+        # (several controllers on one SQLite store) cannot slip between the two.
         async with self._write:
-            async with self._db.execute("SELECT rev FROM entities WHERE id = ?", (doc_id,)) as cur:
-                row = await cur.fetchone()
-            current = str(row[0]) if row else None
-            if current != rev:
-                raise Conflict(doc_id)
-            new_rev = (row[0] if row else 0) + 1
-            await self._db.execute(
-                "INSERT OR REPLACE INTO entities VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    doc_id,
-                    path.partition("/")[0],
-                    path,
-                    doc["entityType"],
-                    int(doc.get("updated", 0)),
-                    1 if doc.get("publish") else 0,
-                    new_rev,
-                    jsonio.dumps(doc),
-                ),
-            )
+            if rev is None:
+                new_rev = 1
+                sql = "INSERT OR IGNORE INTO entities (root, path, type, updated, publish, doc, rev, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                args: tuple[Any, ...] = (*fields, new_rev, doc_id)
+            else:
+                try:
+                    new_rev = int(rev) + 1
+                except ValueError:
+                    raise Conflict(doc_id) from None
+                sql = "UPDATE entities SET root = ?, path = ?, type = ?, updated = ?, publish = ?, doc = ?, rev = ? WHERE id = ? AND rev = ?"
+                args = (*fields, new_rev, doc_id, new_rev - 1)
+            cur = await self._db.execute(sql, args)
             await self._db.commit()
+            if cur.rowcount != 1:
+                raise Conflict(doc_id)
         return str(new_rev)
 
     async def delete(self, doc_id: str, rev: str) -> None:

@@ -36,6 +36,7 @@ _LAST = {
     "once": "Automatically disabled after firing once",
 }
 MAX_REACHED = "Automatically disabled after reaching max triggers"
+WAKE_SLACK = 0.005  # seconds past a due time to wake, so the clock has reached it
 
 
 def last_due(record: FeedRecord) -> int:
@@ -68,25 +69,32 @@ class AlarmScheduler(Ticking):
         super().__init__(registry, fire, tick)
         self._delete_trigger = delete_trigger
         self._clock = clock
+        self.next_due: int | None = None  # the earliest due time after the last look
 
-    async def tick_once(self) -> None:
+    async def tick_once(self) -> float | None:
+        """Between ticks, wake for the next due time known, so an alarm fires on time
+        rather than up to a tick late (a few ms after it: cron times are whole seconds)."""
         await self.run_once(wait=False)
+        if self.next_due is None:
+            return None
+        return max(0.0, (self.next_due - self._clock()) / 1000) + WAKE_SLACK
 
     async def run_once(self, wait: bool = True) -> list[tuple[str, int]]:
         """One tick: claim every due time that has come; `(record id, due)` of each claim.
         The fires run on as tasks (retries may sleep); `wait` waits for them."""
         now = self._clock()
         claims: list[tuple[str, int]] = []
+        upcoming: list[int] = []
         for record in await self.registry.all():
             if not record.active:
                 continue
-            if alarm_spec.latest_due(record.config, last_due(record), now) is None:
-                continue
-            claimed = await self._claim(record, now)
-            if claimed is None:
-                continue
-            claims.append((claimed.id, last_due(claimed)))
-            self.spawn(self._fire_claimed(claimed), f"fire {claimed.id}")
+            if alarm_spec.latest_due(record.config, last_due(record), now) is not None:
+                claimed = await self._claim(record, now)
+                if claimed is not None:
+                    claims.append((claimed.id, last_due(claimed)))
+                    self.spawn(self._fire_claimed(claimed), f"fire {claimed.id}")
+            upcoming.append(alarm_spec.next_due(record.config, max(now, last_due(record))) or 0)
+        self.next_due = min((t for t in upcoming if t), default=None)
         if wait and self.tasks:
             await asyncio.gather(*self.tasks, return_exceptions=True)
         return claims

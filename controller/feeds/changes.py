@@ -108,8 +108,9 @@ class ChangesFollowers(Ticking):
         await super().stop()
         self.followers.clear()
 
-    async def tick_once(self) -> None:
+    async def tick_once(self) -> float | None:
         await self.sync()
+        return None
 
     async def sync(self) -> None:
         """Start a follower for each active feed without a running one; followers end by

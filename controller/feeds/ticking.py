@@ -25,7 +25,8 @@ class Ticking(ABC):
         self.tasks: set[asyncio.Task[None]] = set()
 
     @abstractmethod
-    async def tick_once(self) -> None: ...
+    async def tick_once(self) -> float | None:
+        """Look once; how many seconds until it wants to look again, if sooner than a tick."""
 
     def spawn(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task = asyncio.create_task(work, name=name)
@@ -49,8 +50,11 @@ class Ticking(ABC):
         loop = asyncio.get_running_loop()
         while True:
             began = loop.time()
+            wait = self.tick
             try:
-                await self.tick_once()
+                sooner = await self.tick_once()
+                if sooner is not None:
+                    wait = min(wait, sooner)
             except Exception:  # the store away for a moment: try again next tick
                 log.warning("%s: tick failed", type(self).__name__, exc_info=True)
-            await asyncio.sleep(max(0.0, self.tick - (loop.time() - began)))
+            await asyncio.sleep(max(0.0, wait - (loop.time() - began)))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from common.store.base import store_from_url
+from common.store.base import Conflict, store_from_url
 from common.store.sqlite import SqliteStore
 from tests.contract.feed_registry_behavior import FeedRegistryBehavior
 from tests.contract.store_behavior import StoreBehavior, activation, entity
@@ -108,3 +108,29 @@ async def test_records_put_during_a_flush_reach_the_disk_unprompted(tmp_path: Pa
     finally:
         blocker.close()
         await writer.close()
+
+
+async def test_two_connections_one_revision_one_write(tmp_path: Path) -> None:
+    """Two processes on one SQLite file (two stores here, each with its own connection and
+    lock) writing at the revision both read: one write goes through, the rest conflict.
+    Feeds claim due times this way when several controllers share the file."""
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    first, second = store_from_url(url), store_from_url(url)
+    await first.open()
+    await second.open()
+    try:
+        rev = await first.entities.put("ns/a", entity("ns", "a"), None)
+        writes = [
+            s.entities.put("ns/a", entity("ns", "a", v=i), rev)
+            for i in range(6)
+            for s in (first, second)
+        ]
+        results = await asyncio.gather(*writes, return_exceptions=True)
+        assert sum(isinstance(r, str) for r in results) == 1, results
+        assert all(isinstance(r, str | Conflict) for r in results)
+        creates = [s.entities.put("ns/b", entity("ns", "b"), None) for s in (first, second)]
+        created = await asyncio.gather(*creates, return_exceptions=True)
+        assert sorted(type(r).__name__ for r in created) == ["Conflict", "str"]
+    finally:
+        await first.close()
+        await second.close()

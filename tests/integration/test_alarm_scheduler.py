@@ -50,8 +50,10 @@ async def test_every_minute_fires_once_per_due_time(any_store: Store) -> None:
     await create(store, "tick", {"cron": "* * * * *", "trigger_payload": {"x": 1}})
     alarms = scheduler(store, fires, clock)
     assert await alarms.run_once() == []
+    assert alarms.next_due == T0 + 60_000  # the loop wakes then, not a tick later
     clock.now = T0 + 60_000
     assert len(await alarms.run_once()) == 1
+    assert alarms.next_due == T0 + 120_000
     assert await alarms.run_once() == []  # same due time, next tick
     clock.now = T0 + 90_000
     assert await alarms.run_once() == []
