@@ -138,17 +138,24 @@ async def _run(
     """Invoke, wait, and shape the result; the activation id header goes on errors too."""
     action = target.action
     args = web_request.arguments(web, raw=action.annotation("raw-http") is True)
-    outcome = await invoke(
-        svc,
-        owner,
-        action,
-        target.revision,
-        args,
-        blocking=True,
-        transid=errors.transid_of(request),
-        binding=target.binding,
-        received=received,
-    )
+    try:
+        outcome = await invoke(
+            svc,
+            owner,
+            action,
+            target.revision,
+            args,
+            blocking=True,
+            transid=errors.transid_of(request),
+            binding=target.binding,
+            received=received,
+        )
+    except ApiError as e:
+        if e.status == 403:
+            # a sequence naming what its owner may no longer use: the 403 would name that
+            # component to anonymous callers; it reads as absence, as every refusal here
+            raise ApiError(404) from None
+        raise
     activation_header = {"x-openwhisk-activation-id": outcome.activation_id}
     if outcome.activation is None:
         raise ApiError(202, NOT_READY, activation_header)

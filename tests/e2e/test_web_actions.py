@@ -507,3 +507,28 @@ def test_a_callers_whisk_key_does_not_reach_the_action(
     bearer = web.get(url, headers={"Authorization": "Bearer t0ken"}).json()["args"]
     assert bearer["__ow_headers"]["authorization"] == "Bearer t0ken"
     assert "__ow_user" not in bearer
+
+
+def test_a_web_sequence_its_owner_may_no_longer_run_names_nothing(
+    wsk: Wsk, tmp_path: Path, namespace: Identity, web: httpx.Client, server: StandaloneServer
+) -> None:
+    """The sequence's component is another namespace's, in a package that stops being
+    shared: anonymous callers get the web route's 404, not a 403 naming the component."""
+    lender = server.create_namespace(f"{namespace.namespace}_lender")
+    uuid, _, key = lender.auth.partition(":")
+    with httpx.Client(base_url=f"{server.url}/api/v1/namespaces/_", auth=(uuid, key)) as other:
+        assert other.put("/packages/lent", json={"publish": True}).status_code == 200
+        code = {"kind": "python:3.11", "code": ECHO_PY}
+        assert other.put("/actions/lent/hidden_helper", json={"exec": code}).status_code == 200
+        component = f"/{lender.namespace}/lent/hidden_helper"
+        wsk("action", "create", "page", "--sequence", component, "--web", "true")
+        url = f"/{namespace.namespace}/default/page.json"
+        assert web.get(url).status_code == 200
+        put = other.put("/packages/lent?overwrite=true", json={"publish": False})
+        assert put.status_code == 200
+    refused = web.get(url)
+    assert (refused.status_code, error_of(refused)) == (
+        404,
+        "The requested resource does not exist.",
+    )
+    assert "hidden_helper" not in refused.text
