@@ -115,32 +115,43 @@ class ChangesFollowers(Ticking):
     async def sync(self) -> None:
         """Start a follower for each active feed without a running one; followers end by
         themselves when their feed is paused, removed or switched off."""
-        for record in await self.registry.all():
+        listed = await self.registry.all()
+        for record in listed:
             running = self.followers.get(record.id)
             if record.active and (running is None or running.done()):
                 self.followers[record.id] = self.spawn(self.follow(record), f"follow {record.id}")
+        known = {record.id for record in listed}
+        for gone in [k for k, task in self.followers.items() if task.done() and k not in known]:
+            del self.followers[gone]
 
     async def follow(self, listed: FeedRecord) -> None:
-        wait_ms = int(self.longpoll * 1000)
         async with self._client(self.longpoll + 10) as client:
             while True:
-                record = await self.registry.reload(listed)
-                if record is None or not record.active:
-                    return
                 try:
-                    changes = await poll(client, record.config, record.state.get("since"), wait_ms)
-                except (httpx.HTTPError, ValueError) as e:
-                    log.warning("changes feed %s: %r; retrying", record.id, e)
+                    if not await self._step(client, listed):
+                        return
+                except Exception as e:
+                    # The database or the store away for a moment: the progress is in the
+                    # store, so carrying on from it later misses nothing.
+                    log.warning("changes feed %s: %r; retrying", listed.id, e)
                     await asyncio.sleep(self.retry)
-                    continue
-                for change in changes:
-                    try:
-                        record = await self.registry.put(after_claim(record, change))
-                    except Conflict:
-                        break  # fired by another controller, or changed: read it again
-                    refusal = await self._fire(record, event_of(record, change))
-                    if refusal is not None:
-                        await self.registry.switch_off(record, refusal.message, refusal.status)
-                        return
-                    if not record.active:
-                        return
+
+    async def _step(self, client: httpx.AsyncClient, listed: FeedRecord) -> bool:
+        """One long poll and the fires of what it brought; False once the feed has ended."""
+        record = await self.registry.reload(listed)
+        if record is None or not record.active:
+            return False
+        wait_ms = int(self.longpoll * 1000)
+        changes = await poll(client, record.config, record.state.get("since"), wait_ms)
+        for change in changes:
+            try:
+                record = await self.registry.put(after_claim(record, change))
+            except Conflict:
+                return True  # fired by another controller, or changed: read it again
+            refusal = await self._fire(record, event_of(record, change))
+            if refusal is not None:
+                await self.registry.switch_off(record, refusal.message, refusal.status)
+                return False
+            if not record.active:
+                return False
+        return True

@@ -4,7 +4,6 @@ to a real Python action, and the alarm firing it; refusals; a restart between tw
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -68,6 +67,7 @@ def wait_until(check: Callable[[], bool], within: float = 20.0) -> None:
 def test_an_alarm_fires_a_rule_then_pauses_and_ends(api: httpx.Client, namespace: Identity) -> None:
     put_action(api, "echo", ECHO)
     create_trigger(api, "tick")
+    began = int(time.time() * 1000)
     created = feed(api, namespace, "CREATE", "tick", cron="*/2 * * * * *", trigger_payload={"x": 1})
     assert (created.status_code, feed_result(created)) == (200, {"status": "success"})
     setup_rule(api, "tick", "tick-echo", "echo")
@@ -75,7 +75,8 @@ def test_an_alarm_fires_a_rule_then_pauses_and_ends(api: httpx.Client, namespace
     echoed = records(api, "echo")[0]["response"]["result"]
     assert echoed["x"] == 1 and "__ow_headers" in echoed
     starts = sorted(r["start"] for r in records(api, "tick"))
-    assert all(b - a >= 1_500 for a, b in itertools.pairwise(starts))  # 2 s apart
+    due_so_far = (starts[-1] - began) // 2_000 + 1  # due times from creation to the last fire
+    assert len(starts) <= due_so_far, starts
 
     read = feed_result(feed(api, namespace, "READ", "tick"))
     assert read["config"] == {
