@@ -26,6 +26,7 @@ Headers = list[tuple[str, str]]
 # How the body is framed is the server's business: an action's own value would contradict
 # the body actually sent (akka-http, under OpenWhisk, ignores them too).
 _FRAMING = frozenset({"content-length", "transfer-encoding", "connection"})
+_NO_CONTENT = frozenset({204, 304})
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
@@ -130,7 +131,8 @@ def _status(result: dict[str, Any]) -> int | None:
         code = int(code)
     elif isinstance(code, float) and code.is_integer():
         code = int(code)
-    if isinstance(code, bool) or not isinstance(code, int) or not 100 <= code <= 599:
+    # 1xx are interim answers, not a response (101 would switch the connection's protocol)
+    if isinstance(code, bool) or not isinstance(code, int) or not 200 <= code <= 599:
         raise not_valid("message/http")
     return code
 
@@ -188,6 +190,8 @@ def as_http(result: Any) -> WebResponse:
     headers = _headers(result)
     status = _status(result)
     body = result.get("body")
+    if status in _NO_CONTENT:
+        body = None  # by definition without content: a body would break the framing
     if isinstance(body, str) and body:
         return _string_body(status or 200, headers, body)
     if body is None or body == "":

@@ -532,3 +532,18 @@ def test_a_web_sequence_its_owner_may_no_longer_run_names_nothing(
         "The requested resource does not exist.",
     )
     assert "hidden_helper" not in refused.text
+
+
+def test_statuses_that_carry_no_body_or_no_final_answer(
+    wsk: Wsk, tmp_path: Path, namespace: Identity, web: httpx.Client
+) -> None:
+    code = "def main(args):\n    return {'statusCode': int(args['status']), 'body': 'text'}\n"
+    create(wsk, tmp_path, "status", "status.py", code, "--web", "true")
+    url = f"/{namespace.namespace}/default/status"
+    for status in ("100", "101", "199"):  # interim answers: 101 would switch protocols
+        r = web.get(url, params={"status": status})
+        assert (r.status_code, error_of(r)) == (400, "Response is not valid 'message/http'.")
+    for no_content in (204, 304):  # no content by definition: the body is dropped
+        r = web.get(url, params={"status": str(no_content)})
+        assert (r.status_code, r.content) == (no_content, b"")
+    assert web.get(url, params={"status": "200"}).text == "text"  # the connection lives on

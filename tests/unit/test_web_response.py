@@ -42,6 +42,12 @@ def test_http_without_body_is_204(result: dict[str, Any]) -> None:
     assert (r.status, r.body, r.headers) == (204, b"", [])
 
 
+@pytest.mark.parametrize("status", [204, 304])
+def test_http_statuses_without_content_drop_the_body(status: int) -> None:
+    r = shape({"statusCode": status, "headers": {"ETag": "x1"}, "body": {"a": 1}}, "http")
+    assert (r.status, r.body, r.headers) == (status, b"", [("ETag", "x1")])
+
+
 def test_http_redirect_keeps_headers_and_drops_content_type_of_no_body() -> None:
     r = shape(
         {"statusCode": 303, "headers": {"Location": "/thanks.html", "Content-Type": "text/html"}},
@@ -100,6 +106,10 @@ def test_http_legacy_base64_json_is_decoded() -> None:
         ),
         ({"statusCode": "xyz"}, (400, "Response is not valid 'message/http'.")),
         ({"statusCode": 1000}, (400, "Response is not valid 'message/http'.")),
+        # an interim (1xx) answer is no response: 101 would even switch protocols
+        ({"statusCode": 100, "body": "x"}, (400, "Response is not valid 'message/http'.")),
+        ({"statusCode": "101"}, (400, "Response is not valid 'message/http'.")),
+        ({"statusCode": 199}, (400, "Response is not valid 'message/http'.")),
         ({"statusCode": True}, (400, "Response is not valid 'message/http'.")),
         ({"headers": "x"}, (400, "Response is not valid 'message/http'.")),
         ({"headers": {"X": {"nested": 1}}}, (400, "Response is not valid 'message/http'.")),
