@@ -86,7 +86,8 @@ def test_an_invalid_cron_leaves_no_trigger(wsk: Wsk, api: httpx.Client) -> None:
 
 def test_once_then_trigger_and_rules_deleted(wsk: Wsk, api: httpx.Client, tmp_path: Path) -> None:
     echo_action(wsk, tmp_path)
-    when = datetime.fromtimestamp(time.time() + 4, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # Far enough ahead that the trigger and the rule exist by then on a loaded machine.
+    when = datetime.fromtimestamp(time.time() + 12, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     wsk(
         *("trigger", "create", "soon", "--feed", "/whisk.system/alarms/once"),
         *("-p", "date", when, "-p", "deleteAfterFire", "rules"),
