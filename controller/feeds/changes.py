@@ -104,8 +104,8 @@ class ChangesFollowers(Ticking):
         self._client = client
         self.followers: dict[str, asyncio.Task[None]] = {}
 
-    async def stop(self) -> None:
-        await super().stop()
+    async def stop(self, grace: float = 0.0) -> None:
+        await super().stop(grace)
         self.followers.clear()
 
     async def tick_once(self) -> float | None:

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+FIRE_GRACE = 2.0  # seconds a stopping controller waits for alarm fires under way
+
 
 class Feeds:
     def __init__(self, svc: Services) -> None:
@@ -46,7 +48,9 @@ class Feeds:
             await self.changes.start()
 
     async def stop(self) -> None:
-        await self.alarms.stop()
+        # A due time claimed is fired before the controller goes, unless its fire is stuck
+        # retrying; a follower is ended at once (its long poll may wait for many seconds).
+        await self.alarms.stop(grace=FIRE_GRACE)
         await self.changes.stop()
 
     async def _fire_trigger(

@@ -37,7 +37,13 @@ class Ticking(ABC):
     async def start(self) -> None:
         self._loop_task = asyncio.create_task(self._run(), name=type(self).__name__)
 
-    async def stop(self) -> None:
+    async def stop(self, grace: float = 0.0) -> None:
+        """End the loop, give the tasks it started up to `grace` seconds to finish, then
+        end them too."""
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+        if grace > 0 and self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=grace)
         tasks = [t for t in (self._loop_task, *self.tasks) if t is not None]
         for task in tasks:
             task.cancel()
