@@ -227,3 +227,20 @@ async def test_interval_from_its_start_date(any_store: Store) -> None:
         if await alarms.run_once():
             fired_at.append(second)
     assert fired_at == [30, 150, 270]
+
+
+async def test_a_stopping_scheduler_lets_a_fire_under_way_finish(any_store: Store) -> None:
+    store = any_store
+    clock, finished = Clock(), list[str]()
+
+    async def slow_fire(record: FeedRecord, payload: dict[str, Any]) -> Refusal | None:
+        await asyncio.sleep(0.3)
+        finished.append(record.trigger)
+        return None
+
+    await create(store, "tick", {"cron": "* * * * *"})
+    alarms = scheduler(store, slow_fire, clock)  # type: ignore[arg-type]
+    clock.now = T0 + 60_000
+    assert len(await alarms.run_once(wait=False)) == 1  # claimed, the fire under way
+    await alarms.stop(grace=2.0)
+    assert finished == ["tick"]
