@@ -1,6 +1,7 @@
 """The alarm scheduler every controller runs: each tick, fire the alarms that are due.
 
-Each tick reads the alarm documents, and for each active one whose next due time has
+A tick comes every `tick` seconds, or sooner when the earliest due time seen comes first,
+so an alarm fires within milliseconds of its time. Each tick reads the alarm documents, and for each active one whose next due time has
 come, claims that due time (the registry's compare-and-set on `state.lastDue`) and fires
 the trigger; only the controller whose claim was written fires, so N controllers fire
 each due time once. Nothing is kept in memory between ticks: a new, updated, paused or
