@@ -58,7 +58,9 @@ async def test_a_failed_flush_loses_no_record(tmp_path: Path) -> None:
     await store.open()
     # A real failure from SQLite itself, injected from another connection as an operator's
     # mistake or a full disk would: every insert into activations aborts.
-    other = sqlite3.connect(path)
+    # Used from a thread below: its lock waits must not block the event loop the store needs
+    # to roll its failed transaction back.
+    other = sqlite3.connect(path, check_same_thread=False)
     other.execute(
         "CREATE TRIGGER refuse BEFORE INSERT ON activations "
         "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
@@ -68,8 +70,8 @@ async def test_a_failed_flush_loses_no_record(tmp_path: Path) -> None:
         await store.activations.put(activation("ns", "c" * 32, 1))
         await asyncio.sleep(0.1)  # the background flush fails at least once
         assert await store.activations.list("ns") == []  # reads work; the record is not lost
-        other.execute("DROP TRIGGER refuse")
-        other.commit()
+        await asyncio.to_thread(other.execute, "DROP TRIGGER refuse")
+        await asyncio.to_thread(other.commit)
         async with asyncio.timeout(10):
             while await store.activations.get("ns", "c" * 32) is None:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)

@@ -60,6 +60,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dic
     }
     run(["bash", str(REPO / "deploy/standins/build.sh")], env)
     run([*compose_command(), "build"], env)
+    down = [*compose_command(), "down", "-v", "--remove-orphans"]
+    run(down, env, timeout=300)  # what an interrupted earlier run may have left
     try:
         run([*compose_command(), "up", "-d"], env, timeout=300)  # nginx healthy => all up
         url = f"http://127.0.0.1:{port}"
@@ -75,13 +77,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dic
             time.sleep(0.5)
         yield url, env
     finally:
-        subprocess.run(
-            [*compose_command(), "down", "-v", "--remove-orphans"],
-            cwd=REPO,
-            env=env,
-            capture_output=True,
-            timeout=300,
-        )
+        subprocess.run(down, cwd=REPO, env=env, capture_output=True, timeout=300)
 
 
 SEED = {
