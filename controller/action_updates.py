@@ -16,7 +16,7 @@ from common.entities.params import KeyValue, Params
 from common.names import QualifiedName
 from common.runtimes import BLACKBOX, SEQUENCE, Manifest
 from controller.errors import ApiError, malformed
-from controller.sequence_checks import MalformedComponents, parse_components
+from controller.sequences.checks import MalformedComponents, parse_components
 
 _BASE64 = re.compile(r"\A[A-Za-z0-9+/]*={0,2}\Z")
 _ARCHIVE_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"\x1f\x8b\x08")

@@ -4,7 +4,7 @@ non-blocking, or one that outlasts its caller's blocking wait (OPENWHISK.md §6.
 Each runs as a task kept here, so that a caller can wait for one with a bound (and be let
 go at shutdown), and so that a stopping controller drains them: what finishes within the
 grace writes its record as usual; what does not is cancelled, and cancelling a sequence
-writes its record too (see `controller.sequences`). Nothing is left unanswered.
+writes its record too (see `controller.sequences.run`). Nothing is left unanswered.
 """
 
 from __future__ import annotations

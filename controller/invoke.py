@@ -2,7 +2,7 @@
 web actions and rules all call `invoke`.
 
 Throttles are checked once per invoke; then a primitive action is published to an invoker
-(`controller.primitive`) and a sequence is run by the controller (`controller.sequences`),
+(`controller.primitive`) and a sequence is run by the controller (`controller.sequences.run`),
 so callers need not know which kind they hold.
 """
 
@@ -12,7 +12,6 @@ from typing import Any
 
 from common.entities import Action, Identity
 from common.runtimes import SEQUENCE
-from controller import sequences
 from controller.primitive import (
     NOT_ALLOWED,
     Outcome,
@@ -20,6 +19,7 @@ from controller.primitive import (
     merge_arguments,
     refuse_final_overrides,
 )
+from controller.sequences import run as sequences
 from controller.services import Services
 
 __all__ = ["NOT_ALLOWED", "Outcome", "invoke", "merge_arguments"]

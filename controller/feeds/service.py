@@ -56,8 +56,8 @@ class Feeds:
     async def _fire_trigger(
         self, owner: Identity, fqn: QualifiedName, payload: dict[str, Any], transid: str
     ) -> str | None:
-        # Imported here: controller.firing imports the services, which build the feeds.
-        from controller.firing import fire_trigger
+        # Imported here: controller.triggers.firing imports the services, which build the feeds.
+        from controller.triggers.firing import fire_trigger
 
         return await fire_trigger(self._svc, owner, fqn, payload, transid=transid)
 

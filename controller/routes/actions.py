@@ -17,7 +17,7 @@ from controller.errors import ApiError, json_response
 from controller.listing import Page, flag
 from controller.requests import check_sizes, json_body, parse_model
 from controller.resolve import check_package, fetch_action, resolve_action, resolve_package
-from controller.sequences import check_put
+from controller.sequences.run import check_put
 from controller.services import Services
 
 router = APIRouter(prefix="/api/v1/namespaces/{namespace}/actions")

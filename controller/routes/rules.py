@@ -1,7 +1,7 @@
 """/namespaces/{ns}/rules: list, get, put, delete, enable and disable rules (OPENWHISK.md §1.5).
 
 A rule is stored as its own document, but its status is its link in the trigger's `rules`
-map (`controller.trigger_docs`): GET and PUT answer with the status read from there, and
+map (`controller.triggers.docs`): GET and PUT answer with the status read from there, and
 POST {"status"} rewrites only the link.
 """
 
@@ -25,7 +25,7 @@ from controller.listing import flag, list_entities
 from controller.requests import check_sizes, json_body, parse_model
 from controller.resolve import resolve_action
 from controller.services import Services
-from controller.trigger_docs import fetch_trigger, set_link, status_in
+from controller.triggers.docs import fetch_trigger, set_link, status_in
 
 router = APIRouter(prefix="/api/v1/namespaces/{namespace}/rules")
 

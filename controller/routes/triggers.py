@@ -1,7 +1,7 @@
 """/namespaces/{ns}/triggers: list, get, put, delete and fire triggers (OPENWHISK.md §1.4).
 
 Triggers live at namespace level only and are private to their namespace. Firing is
-`controller.firing.fire_trigger`; this module only reads the request and shapes the answer.
+`controller.triggers.firing.fire_trigger`; this module only reads the request and shapes the answer.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from controller.action_updates import bump_version
 from controller.auth import Caller, Svc, own_namespace
 from controller.entity_writes import check_replace, delete_entity
 from controller.errors import ApiError, json_response
-from controller.firing import fire_answer, fire_trigger
 from controller.listing import flag, list_entities
 from controller.requests import check_sizes, json_body, parse_model
-from controller.trigger_docs import put_trigger, require_trigger
+from controller.triggers.docs import put_trigger, require_trigger
+from controller.triggers.firing import fire_answer, fire_trigger
 
 router = APIRouter(prefix="/api/v1/namespaces/{namespace}/triggers")
 

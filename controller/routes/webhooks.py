@@ -30,13 +30,13 @@ from common.names import InvalidName, QualifiedName, check_name, check_namespace
 from controller import errors
 from controller.auth import Caller, Svc
 from controller.errors import ApiError, json_response
-from controller.firing import fire_answer, fire_trigger
 from controller.listing import flag
 from controller.requests import body_bytes
 from controller.routes.triggers import trigger_name
-from controller.trigger_docs import fetch_trigger, modify_trigger, require_trigger
+from controller.triggers.docs import fetch_trigger, modify_trigger, require_trigger
+from controller.triggers.firing import fire_answer, fire_trigger
+from controller.triggers.webhooks import key_for, new_secret, opens, webhook_path
 from controller.web.request import WebRequest, header_text, payload
-from controller.webhooks import key_for, new_secret, opens, webhook_path
 
 router = APIRouter(prefix="/api/v1")
 

@@ -7,16 +7,14 @@ import asyncio
 from common.queue.base import Consumer, Queue
 
 
-async def take(consumer: Consumer, n: int, timeout: float = 10.0) -> list[bytes]:
+async def take(consumer: Consumer, n: int) -> list[bytes]:
+    """The next `n` messages, within 10 s."""
     got: list[bytes] = []
-
-    async def collect() -> None:
+    async with asyncio.timeout(10):
         async for payload in consumer:
             got.append(payload)
             if len(got) == n:
-                return
-
-    await asyncio.wait_for(collect(), timeout)
+                break
     return got
 
 

@@ -15,11 +15,15 @@ from common.entities import Identity, NamespaceLimits
 from common.store.base import Conflict, Store
 
 
-def entity(namespace: str, name: str, kind: str = "action", updated: int = 1, **extra: Any) -> dict[str, Any]:
+def entity(
+    namespace: str, name: str, kind: str = "action", updated: int = 1, **extra: Any
+) -> dict[str, Any]:
     return {"namespace": namespace, "name": name, "entityType": kind, "updated": updated, **extra}
 
 
-def activation(namespace: str, aid: str, start: int, path: str | None = None, **extra: Any) -> dict[str, Any]:
+def activation(
+    namespace: str, aid: str, start: int, path: str | None = None, **extra: Any
+) -> dict[str, Any]:
     annotations = [{"key": "path", "value": path}] if path else []
     return {
         "namespace": namespace,
@@ -88,7 +92,9 @@ class StoreBehavior:
         await store.entities.put("other/d", entity("other", "d", updated=5), None)
         names = [d["name"] for d in await store.entities.list("ns", "action")]
         assert names == ["b", "c", "a"]
-        assert [d["name"] for d in await store.entities.list("ns", "action", skip=1, limit=1)] == ["c"]
+        assert [d["name"] for d in await store.entities.list("ns", "action", skip=1, limit=1)] == [
+            "c"
+        ]
         assert [d["name"] for d in await store.entities.list("ns", "action", package="p")] == ["b"]
         assert await store.entities.count("ns", "action") == 3
         assert await store.entities.count("ns", "action", package="p") == 1
@@ -110,7 +116,9 @@ class StoreBehavior:
         assert await store.activations.get("other", "a" * 32) is None
 
     async def test_activation_filters(self, store: Store) -> None:
-        for i, path in enumerate(["ns/hello", "ns/pkg/hello", "ns/hello", "whisk.system/utils/echo"]):
+        for i, path in enumerate(
+            ["ns/hello", "ns/pkg/hello", "ns/hello", "whisk.system/utils/echo"]
+        ):
             await store.activations.put(activation("ns", f"{i:032x}", 1000 + i, path))
         await store.activations.put(activation("other", "f" * 32, 5000, "other/hello"))
         all_ids = [d["activationId"] for d in await store.activations.list("ns")]
@@ -118,12 +126,20 @@ class StoreBehavior:
         assert len(await store.activations.list("ns", name="hello")) == 2
         assert len(await store.activations.list("ns", name="pkg/hello")) == 1
         assert len(await store.activations.list("ns", name="utils/echo")) == 1
-        assert [d["start"] for d in await store.activations.list("ns", since=1001, upto=1002)] == [1002, 1001]
+        assert [d["start"] for d in await store.activations.list("ns", since=1001, upto=1002)] == [
+            1002,
+            1001,
+        ]
         assert await store.activations.count("ns") == 4
         assert await store.activations.count("ns", name="hello", since=1001) == 1
-        assert [d["start"] for d in await store.activations.list("ns", skip=1, limit=2)] == [1002, 1001]
+        assert [d["start"] for d in await store.activations.list("ns", skip=1, limit=2)] == [
+            1002,
+            1001,
+        ]
 
-    async def test_settle_returns_once_records_are_written(self, store: Store, observer: Store) -> None:
+    async def test_settle_returns_once_records_are_written(
+        self, store: Store, observer: Store
+    ) -> None:
         """The invoker tells controllers which records are safe by this (a killed invoker's
         unwritten ones are rewritten from completions): after `settle`, another client of
         the same store reads every record put before it."""
@@ -140,13 +156,15 @@ class StoreBehavior:
         bound["annotations"].append({"key": "binding", "value": "ns/mine"})
         await store.activations.put(bound)
         await store.activations.put(activation("ns", "c" * 32, 1001, "lib/utils/echo"))
-        assert [d["activationId"] for d in await store.activations.list("ns", name="mine/echo")] == [
-            "b" * 32
-        ]
+        assert [
+            d["activationId"] for d in await store.activations.list("ns", name="mine/echo")
+        ] == ["b" * 32]
         assert await store.activations.count("ns", name="utils/echo") == 1
 
     async def test_many_activations_at_once(self, store: Store) -> None:
-        await asyncio.gather(*(store.activations.put(activation("ns", f"{i:032x}", i)) for i in range(300)))
+        await asyncio.gather(
+            *(store.activations.put(activation("ns", f"{i:032x}", i)) for i in range(300))
+        )
         assert await store.activations.count("ns") == 300
 
     # -- subjects ---------------------------------------------------------------------------

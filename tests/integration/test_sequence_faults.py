@@ -14,9 +14,9 @@ from common.config import Settings
 from common.entities import Action, ActionLimits, Exec, Identity
 from common.queue.memory import MemoryQueue
 from common.store.sqlite import SqliteStore
-from controller import sequences
 from controller.bootstrap import ensure_namespace
 from controller.invoke import invoke
+from controller.sequences import run as sequences
 from controller.services import Services
 
 

@@ -25,10 +25,17 @@ def put(**body: object) -> ActionPut:
 
 
 def test_create_defaults_and_annotations() -> None:
-    action = make_action(FQN, put(exec={"kind": "python:default", "code": "def main(a): return a"}), M, R, 5)
+    action = make_action(
+        FQN, put(exec={"kind": "python:default", "code": "def main(a): return a"}), M, R, 5
+    )
     assert action.exec.kind == "python:3.11"  # stored as the concrete kind
     assert action.version == "0.0.1" and action.updated == 5
-    assert action.limits.to_json() == {"timeout": 60000, "memory": 256, "logs": 10, "concurrency": 1}
+    assert action.limits.to_json() == {
+        "timeout": 60000,
+        "memory": 256,
+        "logs": 10,
+        "concurrency": 1,
+    }
     assert P.to_dict(action.annotations) == {"provide-api-key": False, "exec": "python:3.11"}
     assert not action.exec.binary
 
@@ -42,24 +49,40 @@ def test_update_merges_limits_and_annotations_replaces_parameters() -> None:
             annotations=[{"key": "web-export", "value": True}, {"key": "gone", "value": 1}],
             limits={"timeout": 1000},
         ),
-        M, R, 1,
+        M,
+        R,
+        1,
     )
     new = update_action(
         old,
-        put(parameters=[{"key": "b", "value": 2}], limits={"memory": 128},
-            annotations=[{"key": "x", "value": "y"}], delAnnotations=["gone"]),
-        M, R, 2,
+        put(
+            parameters=[{"key": "b", "value": 2}],
+            limits={"memory": 128},
+            annotations=[{"key": "x", "value": "y"}],
+            delAnnotations=["gone"],
+        ),
+        M,
+        R,
+        2,
     )
     assert P.to_dict(new.parameters) == {"b": 2}
     assert (new.limits.timeout, new.limits.memory) == (1000, 128)
-    assert P.to_dict(new.annotations) == {"web-export": True, "provide-api-key": False, "exec": "nodejs:20", "x": "y"}
+    assert P.to_dict(new.annotations) == {
+        "web-export": True,
+        "provide-api-key": False,
+        "exec": "nodejs:20",
+        "x": "y",
+    }
     assert new.version == "0.0.2" and new.exec.code == "x"
 
 
 @pytest.mark.parametrize(
     ("limits", "message"),
     [
-        ({"timeout": 600000}, "duration 600000 milliseconds exceeds allowed threshold of 300000 milliseconds"),
+        (
+            {"timeout": 600000},
+            "duration 600000 milliseconds exceeds allowed threshold of 300000 milliseconds",
+        ),
         ({"memory": 1024}, "memory size 1024 MB exceeds allowed threshold of 512 MB"),
         ({"logs": 11}, "log size 11 MB exceeds allowed threshold of 10 MB"),
         ({"concurrency": 10}, "concurrency 10 exceeds allowed threshold of 1"),

@@ -19,8 +19,8 @@ from common.entities import (
     Trigger,
 )
 from common.names import QualifiedName
-from controller import firing
-from controller.firing import RuleOutcome, rule_arguments
+from controller.triggers import firing
+from controller.triggers.firing import RuleOutcome, rule_arguments
 
 ACTION = EntityRef(path="ns/pkg", name="a")
 

@@ -37,5 +37,10 @@ def test_parse_rejects(text: str) -> None:
 
 def test_paths() -> None:
     fqn = QualifiedName("ns", "act", "pkg")
-    assert (fqn.path, fqn.doc_id, str(fqn), fqn.relative) == ("ns/pkg", "ns/pkg/act", "/ns/pkg/act", "pkg/act")
+    assert (fqn.path, fqn.doc_id, str(fqn), fqn.relative) == (
+        "ns/pkg",
+        "ns/pkg/act",
+        "/ns/pkg/act",
+        "pkg/act",
+    )
     assert fqn.to_json() == {"path": "ns/pkg", "name": "act"}

@@ -8,14 +8,14 @@ from typing import Any
 from common.entities import Action, ActionLimits, ActivationResponse, Exec, Status
 from common.entities.activation import Activation
 from common.entities.params import KeyValue
-from controller.sequence_accounting import (
+from controller.sequences.accounting import (
     FAILED,
     Accounting,
     SequenceRun,
     component_timeout,
     sequence_record,
 )
-from controller.sequence_checks import TOO_LONG
+from controller.sequences.checks import TOO_LONG
 
 SEQ = Action(
     namespace="guest",

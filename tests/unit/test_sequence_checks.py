@@ -11,7 +11,7 @@ from common.names import QualifiedName
 from common.runtimes import default_manifest
 from controller.action_updates import make_action, update_action
 from controller.errors import ApiError
-from controller.sequence_checks import (
+from controller.sequences.checks import (
     CYCLE,
     EMPTY,
     MISSING,

@@ -25,14 +25,14 @@ from controller import errors
 from controller.errors import ApiError
 from controller.primitive import Outcome, arguments, invoke_primitive
 from controller.resolve import resolve_action
-from controller.sequence_accounting import (
+from controller.sequences.accounting import (
     FAILED,
     Accounting,
     SequenceRun,
     component_timeout,
     sequence_record,
 )
-from controller.sequence_checks import (
+from controller.sequences.checks import (
     MISSING,
     TOO_LONG,
     ComponentMissing,

@@ -30,7 +30,7 @@ from controller.errors import ApiError, json_response
 from controller.invoke import invoke
 from controller.resolve import resolve_action
 from controller.services import Services
-from controller.trigger_docs import require_trigger
+from controller.triggers.docs import require_trigger
 
 log = logging.getLogger(__name__)
 

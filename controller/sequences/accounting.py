@@ -14,7 +14,7 @@ from common.entities import Action, ActivationResponse, Status
 from common.entities.activation import Activation
 from common.entities.params import KeyValue
 from common.runtimes import SEQUENCE
-from controller.sequence_checks import TOO_LONG
+from controller.sequences.checks import TOO_LONG
 
 FAILED = "Sequence failed."
 
