@@ -12,6 +12,7 @@ import contextlib
 import signal
 from collections.abc import Callable
 
+from common import eventloop
 from common.config import Settings
 from common.discovery.base import discovery_from_url
 from common.queue.base import queue_from_url
@@ -77,9 +78,4 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
 
 
 def run(settings: Settings, on_ready: Callable[[str], None] | None = None) -> None:
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(serve(settings, on_ready))
-    else:
-        uvloop.run(serve(settings, on_ready))
+    eventloop.run(serve(settings, on_ready))

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 import uvicorn
 
+from common import eventloop
 from common.config import Settings
 from common.queue.base import queue_from_url
 from common.runtimes import default_manifest
@@ -118,9 +119,4 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
 def run(settings: Settings, on_ready: Callable[[str], None] | None = None) -> None:
     """Run until SIGINT/SIGTERM (handled by `serve`: stop serving, drain the invoker,
     flush the store), on uvloop when it is installed."""
-    try:
-        import uvloop
-    except ImportError:
-        asyncio.run(serve(settings, on_ready))
-    else:
-        uvloop.run(serve(settings, on_ready))
+    eventloop.run(serve(settings, on_ready))

@@ -73,7 +73,8 @@ class Reporter:
 
 
 def cache_dir() -> Path:
-    """Where the root filesystem, its tarball and Node.js are kept (PYWHISK_CACHE_DIR wins)."""
+    """Where the root filesystem, its tarball and Node.js are kept, and the tests' pouchdb-server
+    (PYWHISK_CACHE_DIR wins)."""
     if os.environ.get("PYWHISK_CACHE_DIR"):
         return Path(os.environ["PYWHISK_CACHE_DIR"])
     if os.geteuid() == 0:

@@ -41,6 +41,9 @@ class WriteBehind:
     def _wake(self) -> None:
         """Called once per `put`, after the record is queued."""
         self._queued += 1
+        self._start_flusher()
+
+    def _start_flusher(self) -> None:
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.get_running_loop().create_task(self._flush_while_pending())
 
@@ -88,8 +91,7 @@ class WriteBehind:
         try:
             await self._flush_counted()
         except Exception:
-            self._queued -= 1  # _wake counts a put; this one only restarts the flusher
-            self._wake()
+            self._start_flusher()
 
     async def close(self) -> None:
         """Write what is queued before the connection closes; the process is going away, so

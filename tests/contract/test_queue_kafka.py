@@ -15,7 +15,9 @@ import pytest
 from common.queue.base import Queue, QueueError, queue_from_url
 from common.queue.kafka import KafkaQueue, retention_ms
 from tests.contract.queue_behavior import QueueBehavior, take
-from tests.support.kafka import TansuBroker
+from tests.support.kafka import TansuBroker, tansu
+
+__all__ = ["tansu"]  # the fixture, used by TestBrokerRestart
 
 _prefixes = itertools.count()
 
@@ -161,15 +163,8 @@ class TestBrokerRestart:
     platform needs is that producers and consumers reconnect and new messages flow, also to a
     consumer whose position is past the end of the new, empty log."""
 
-    @pytest.fixture
-    def broker(self, tmp_path: Path) -> Iterator[TansuBroker]:
-        broker = TansuBroker(tmp_path / "tansu.log")
-        broker.start()
-        yield broker
-        broker.stop()
-
-    async def test_producer_and_consumer_reconnect(self, broker: TansuBroker) -> None:
-        queue = queue_from_url(kafka_url(broker, timeout=20))
+    async def test_producer_and_consumer_reconnect(self, tansu: TansuBroker) -> None:
+        queue = queue_from_url(kafka_url(tansu, timeout=20))
         await queue.open()
         try:
             consumer = await queue.consumer("invoker0", "invoker0")
@@ -180,11 +175,11 @@ class TestBrokerRestart:
                 assert await asyncio.wait_for(anext(iterator), 10) == f"before{i}".encode()
             await consumer.commit()
 
-            await asyncio.to_thread(broker.stop)
+            await asyncio.to_thread(tansu.stop)
             sending = asyncio.get_running_loop().create_task(queue.send("invoker0", b"during"))
             await asyncio.sleep(1.0)
             assert not sending.done()  # waits for the broker instead of failing at once
-            await asyncio.to_thread(broker.start)
+            await asyncio.to_thread(tansu.start)
             started = time.monotonic()
             await asyncio.wait_for(sending, 15)
             got = await _flow(queue, "invoker0", iterator)
@@ -205,33 +200,33 @@ class TestBrokerRestart:
             await queue.close()
 
     async def test_a_send_fails_clearly_when_the_broker_stays_down(
-        self, broker: TansuBroker
+        self, tansu: TansuBroker
     ) -> None:
-        queue = queue_from_url(kafka_url(broker, timeout=2))
+        queue = queue_from_url(kafka_url(tansu, timeout=2))
         await queue.open()
         try:
             await queue.send("invoker1", b"up")
-            await asyncio.to_thread(broker.stop)
+            await asyncio.to_thread(tansu.stop)
             started = time.monotonic()
             with pytest.raises(QueueError, match="invoker1"):
                 await queue.send("invoker1", b"down")
             assert time.monotonic() - started < 5
-            await asyncio.to_thread(broker.start)
+            await asyncio.to_thread(tansu.start)
             await asyncio.wait_for(queue.send("invoker1", b"up again"), 10)
         finally:
             await queue.close()
 
-    async def test_a_consumer_started_while_the_broker_restarts(self, broker: TansuBroker) -> None:
-        queue = queue_from_url(kafka_url(broker, timeout=20))
+    async def test_a_consumer_started_while_the_broker_restarts(self, tansu: TansuBroker) -> None:
+        queue = queue_from_url(kafka_url(tansu, timeout=20))
         await queue.open()
         try:
             await queue.send("completed0", b"x")
-            await asyncio.to_thread(broker.stop)
+            await asyncio.to_thread(tansu.stop)
             subscribing = asyncio.get_running_loop().create_task(
                 queue.consumer("completed0", "controller0")
             )
             await asyncio.sleep(1.0)
-            await asyncio.to_thread(broker.start)
+            await asyncio.to_thread(tansu.start)
             consumer = await asyncio.wait_for(subscribing, 15)
             started = time.monotonic()
             await _flow(queue, "completed0", aiter(consumer))

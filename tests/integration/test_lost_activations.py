@@ -139,9 +139,6 @@ async def test_a_silent_invoker_loses_what_it_held_with_records_and_answers(part
     assert parts.tracker.in_flight("guest") == 0
     assert parts.balancer.states()[0].free == parts.balancer.states()[0].user_memory
 
-    # Reported once per silence: a second tick does not write or answer anything again.
-    parts.balancer.tick()
-
 
 async def test_answered_records_the_invoker_had_not_stored_are_rewritten(parts: Parts) -> None:
     parts.ping(stored_until=1000)

@@ -3,31 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
 
 from common.messages import CompletionMessage, completion_topic
 from common.queue.base import queue_from_url
 from controller.tracker import ActivationTracker
-from tests.support.kafka import TansuBroker
+from tests.support.kafka import TansuBroker, tansu
 
-
-@pytest.fixture
-def broker(tmp_path: Path) -> Iterator[TansuBroker]:
-    broker = TansuBroker(tmp_path / "tansu.log")
-    broker.start()
-    yield broker
-    broker.stop()
+__all__ = ["tansu"]  # the fixture, used by the tests below
 
 
 def completion(activation_id: str) -> bytes:
     return CompletionMessage(transid="t", activation_id=activation_id, invoker=0).to_bytes()
 
 
-async def test_consumed_completions_are_committed(broker: TansuBroker) -> None:
-    url = f"{broker.url}?prefix=trk_&timeout=20"
+async def test_consumed_completions_are_committed(tansu: TansuBroker) -> None:
+    url = f"{tansu.url}?prefix=trk_&timeout=20"
     queue = queue_from_url(url)
     await queue.open()
     try:

