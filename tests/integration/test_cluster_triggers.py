@@ -15,8 +15,6 @@ from typing import Any
 import httpx
 import pytest
 
-pytest.importorskip("aiokafka")
-
 from tests.support.cluster import Cluster
 from tests.support.couchdb import PouchDBServer, couchdb_server
 from tests.support.kafka import TansuBroker, tansu

@@ -118,7 +118,6 @@ def _handler(agent: _Agent) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture
 def agent() -> Iterator[tuple[_Agent, int]]:
-    pytest.importorskip("consul")  # the `consul` extra (py-consul)
     state = _Agent()
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -166,7 +165,6 @@ async def test_consul_register_heartbeat_list_deregister(agent: tuple[_Agent, in
 async def test_consul_unreachable_is_a_discovery_error() -> None:
     from common.discovery.base import DiscoveryError
 
-    pytest.importorskip("consul")
     discovery = ConsulDiscovery("consul://127.0.0.1:1")
     await discovery.open()
     with pytest.raises(DiscoveryError, match=r"127\.0\.0\.1:1"):
