@@ -12,6 +12,10 @@
 
 The current directory is the action's private work dir: /init writes the code there.
 
+PYWHISK_RUNTIME_TOKEN in the environment: requests without it in the X-Runtime-Token header
+are refused (403), so other containers on a shared network cannot drive this runtime. It is
+taken out of the environment before the launcher starts: the action never sees it there.
+
 Start-up order is the point of this module: parse arguments and spawn the launcher using
 nothing but os, and only then import asyncio and the server, which costs tens of
 milliseconds that the launcher's interpreter spends booting on the other core.
@@ -35,7 +39,7 @@ class UsageError(Exception):
 
 
 class Options:
-    __slots__ = ("host", "interpreter", "kind", "language", "listen_fd", "port")
+    __slots__ = ("host", "interpreter", "kind", "language", "listen_fd", "port", "token")
 
     def __init__(self) -> None:
         self.language = ""
@@ -44,6 +48,7 @@ class Options:
         self.listen_fd: int | None = None
         self.interpreter: str | None = None
         self.kind: str | None = None
+        self.token: str | None = None
 
 
 def parse_args(argv: list[str]) -> Options:
@@ -92,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"action_runtime: --listen-fd {options.listen_fd}: {exc}", file=sys.stderr)
             return 2
 
+    options.token = os.environ.pop("PYWHISK_RUNTIME_TOKEN", None) or None
     language = LANGUAGES[options.language]
     if options.kind:
         language = language.with_kind(options.kind)

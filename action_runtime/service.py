@@ -33,7 +33,7 @@ async def serve(
     work_dir = Path.cwd().resolve()
     forget_work_dir_imports(work_dir)
     proxy = ActionProxy(language, process, work_dir, problem)
-    server = Server(proxy.init, proxy.run)
+    server = Server(proxy.init, proxy.run, options.token)
     if options.listen_fd is not None:
         await server.start(sock=socket.socket(fileno=options.listen_fd))
     else:

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from collections.abc import Callable, Iterator
 
 import uvicorn
@@ -59,6 +60,30 @@ def server_config(app: object, settings: Settings) -> uvicorn.Config:
     )
 
 
+def listening_sockets(
+    config: uvicorn.Config, settings: Settings, gateway: str | None
+) -> list[socket.socket] | None:
+    """Where the API listens: None is uvicorn's own address (`settings.host`). With Docker
+    containers, also the gateway address of their network, at the same port: 127.0.0.1 is a
+    container's own loopback. Reachable from the host and that network, not beyond, unlike
+    listening on every address."""
+    if not gateway or settings.host in ("0.0.0.0", "::", ""):
+        return None
+    from invoker.containers.base import ContainerError
+
+    main = config.bind_socket()
+    try:
+        extra = socket.create_server((gateway, main.getsockname()[1]), backlog=2048)
+    except OSError as exc:
+        main.close()
+        raise ContainerError(
+            f"cannot listen on the Docker network's gateway {gateway}:{settings.port}: "
+            f"{exc.strerror}"
+        ) from None
+    extra.set_inheritable(True)
+    return [main, extra]
+
+
 async def serve(settings: Settings, on_ready: Callable[[str], None] | None = None) -> None:
     from invoker.containers.base import factory_from_url
     from invoker.service import Invoker
@@ -72,6 +97,11 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
     await install_catalog(store, default_manifest(), settings.limit_ranges)
 
     factory = factory_from_url(settings.containers_url, settings)
+    if factory.scheme == "docker" and not settings.api_host:
+        from invoker.containers.docker import DockerContainerFactory
+
+        assert isinstance(factory, DockerContainerFactory)
+        factory.share_api(settings.port)
     invoker = Invoker(
         settings, store, queue, factory, settings.invoker_id, prewarm=settings.prewarm
     )
@@ -88,7 +118,8 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
         await invoker.start()
         props = wskprops_path()
         wrote = write_wskprops_if_unset(props, settings.effective_api_host, guest)
-        serving = asyncio.create_task(server.serve())
+        sockets = listening_sockets(server.config, settings, getattr(factory, "gateway", None))
+        serving = asyncio.create_task(server.serve(sockets))
         while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn has no started event
             await asyncio.sleep(0.01)
         if server.started:

@@ -36,12 +36,18 @@ class Reply:
 
 class ContainerClient:
     def __init__(
-        self, host: str, port: int, payload_max: int, alive: Callable[[], bool] | None = None
+        self,
+        host: str,
+        port: int,
+        payload_max: int,
+        alive: Callable[[], bool] | None = None,
+        token: str | None = None,
     ) -> None:
-        """`alive`: False once the container has exited (then nothing connects to it)."""
+        """`alive`: False once the container has exited (then nothing connects to it);
+        `token`: the secret the container's runtime asks for."""
         self.payload_max = payload_max
         # Keep one byte past the limit so an oversized reply is recognised as such.
-        self._conn = Http1Connection(host, port, payload_max + 1, alive)
+        self._conn = Http1Connection(host, port, payload_max + 1, alive, token)
 
     async def close(self) -> None:
         self._conn.close()

@@ -92,17 +92,23 @@ class Http1Connection:
     """POSTs JSON to one host:port over a single kept-alive connection, reconnecting as needed."""
 
     def __init__(
-        self, host: str, port: int, cap: int, alive: Callable[[], bool] | None = None
+        self,
+        host: str,
+        port: int,
+        cap: int,
+        alive: Callable[[], bool] | None = None,
+        token: str | None = None,
     ) -> None:
         """`alive`: whether the server can still answer (its container has not exited); a
         dead one is not connected to again (an address nobody owns any more can take the
-        kernel seconds to give up on)."""
+        kernel seconds to give up on). `token`: sent as X-Runtime-Token on every request."""
         self.host = host
         self.port = port
         self.cap = cap
         self._alive = alive
         self._proto: _Protocol | None = None
-        self._head = f"Host: {host}:{port}\r\nContent-Type: application/json\r\n".encode()
+        secret = f"X-Runtime-Token: {token}\r\n" if token else ""
+        self._head = f"Host: {host}:{port}\r\nContent-Type: application/json\r\n{secret}".encode()
 
     async def _connect(self) -> _Protocol:
         loop = asyncio.get_running_loop()

@@ -268,7 +268,11 @@ class ContainerProxy:
 
     def _connect(self, container: Container) -> ContainerClient:
         return ContainerClient(
-            container.host, container.port, self._payload_max, alive=lambda: not container.exited
+            container.host,
+            container.port,
+            self._payload_max,
+            alive=lambda: not container.exited,
+            token=container.token,
         )
 
     async def _explain(self, response: ActivationResponse) -> ActivationResponse:

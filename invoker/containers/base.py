@@ -37,11 +37,13 @@ class RuntimeUnavailable(ContainerError):
 
 
 class Container(ABC):
-    """One started container. `host:port` speaks /init and /run."""
+    """One started container. `host:port` speaks /init and /run; `token`, when set, goes
+    with every request (see docker_network.py)."""
 
     name: str
     host: str
     port: int
+    token: str | None = None
 
     @property
     @abstractmethod

@@ -26,8 +26,12 @@ Labels: `pywhisk.invoker` (our id: `start()` removes what a crashed invoker with
 behind), `pywhisk.owner` (host/pid/process start time, so that a live invoker's containers are
 never taken for leftovers), `pywhisk.kind`.
 
+Isolation between containers (their own network without inter-container traffic, a secret
+per runtime): see docker_network.py.
+
 URL: `docker://` talks to the engine DOCKER_HOST names (default unix:///var/run/docker.sock).
-Options: `?network=NAME` attaches containers to that network (default: bridge);
+Options: `?network=NAME` attaches containers to that network (default: `pywhisk-actions`,
+created when missing);
 `?direct=1|0` always/never talks to containers at their own address (default: if reachable).
 """
 
@@ -68,6 +72,13 @@ except ImportError:  # a ContainerError, so that `pywhisk standalone` says it pl
     ) from None
 
 from invoker.containers.docker_attach import AttachStream, pump, release
+from invoker.containers.docker_network import (
+    DEFAULT_NETWORK,
+    TOKEN_ENV,
+    ensure_network,
+    new_token,
+    reachable,
+)
 from invoker.containers.owners import owner_alive, owner_of
 
 log = logging.getLogger("pywhisk.invoker")
@@ -90,12 +101,19 @@ def pull_failed(image: str) -> str:
 
 class DockerContainer(Container):
     def __init__(
-        self, factory: DockerContainerFactory, name: str, cid: str, host: str, port: int
+        self,
+        factory: DockerContainerFactory,
+        name: str,
+        cid: str,
+        host: str,
+        port: int,
+        token: str,
     ) -> None:
         self.name = name
         self.id = cid
         self.host = host
         self.port = port
+        self.token = token
         self.log = ContainerLogs(factory.log_cap)
         self._factory = factory
         self._exit = asyncio.get_running_loop().create_future()
@@ -183,9 +201,11 @@ class DockerContainerFactory(ContainerFactory):
 
     def __init__(self, url: str, settings: Settings, invoker_id: int) -> None:
         options = {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
-        self.network = options.get("network", "bridge")
+        self.network = options.get("network", DEFAULT_NETWORK)
         self.invoker_id = invoker_id
         self.api_host = settings.effective_api_host
+        self.gateway: str | None = None  # the network's, once started
+        self._api_port: int | None = None  # see share_api
         self.user_memory = settings.user_memory
         # As process containers: room for the largest log limit plus slack.
         self.log_cap = settings.max_action_logs * MIB + 64 * 1024
@@ -215,6 +235,9 @@ class DockerContainerFactory(ContainerFactory):
     async def start(self) -> None:
         self._executor = ThreadPoolExecutor(_WORKERS, thread_name_prefix=f"docker{self.invoker_id}")
         self.client = await self.call(self._connect)
+        self.gateway = await self.call(ensure_network, self.client, self.network)
+        if self._api_port is not None and self.gateway:
+            self.api_host = f"http://{self.gateway}:{self._api_port}"
         leftovers, live = await self.call(self._our_containers)
         if live:
             self._suffix = "_" + secrets.token_hex(3)
@@ -230,6 +253,12 @@ class DockerContainerFactory(ContainerFactory):
             daemon=True,
         )
         self._watcher.start()
+
+    def share_api(self, port: int) -> None:
+        """This process also serves the API on the network's gateway address at `port`
+        (standalone): once started, containers get that as `__OW_API_HOST`, since the
+        loopback address the API has for its own users is the container's own there."""
+        self._api_port = port
 
     async def close(self) -> None:
         self._closing = True
@@ -311,13 +340,14 @@ class DockerContainerFactory(ContainerFactory):
             raise ContainerError("the docker container factory is not started")
         await self._ensure_image(runtime)
         try:
-            cid, host, port, raw = await self.call(self._start, name, runtime, memory_mb)
+            token = new_token()
+            cid, host, port, raw = await self.call(self._start, name, runtime, memory_mb, token)
         except docker_errors.ImageNotFound:  # removed since we looked: look again next time
             self._images.discard(runtime.image)
             raise ContainerError(f"image {runtime.image} disappeared") from None
         except Exception as exc:
             raise ContainerError(f"cannot start container {name}: {exc}") from exc
-        container = DockerContainer(self, name, cid, host, port)
+        container = DockerContainer(self, name, cid, host, port, token)
         self._containers[cid] = container
         await container.attach(raw)
         if self._closing:  # closed while starting
@@ -328,16 +358,18 @@ class DockerContainerFactory(ContainerFactory):
     def forget(self, container: DockerContainer) -> None:
         self._containers.pop(container.id, None)
 
-    def _start(self, name: str, runtime: Runtime, memory: int) -> tuple[str, str, int, Any]:
+    def _start(
+        self, name: str, runtime: Runtime, memory: int, token: str
+    ) -> tuple[str, str, int, Any]:
         api = self.client.api
         try:
-            cid = self._create(name + self._suffix, runtime, memory)
+            cid = self._create(name + self._suffix, runtime, memory, token)
         except docker_errors.APIError as exc:
             if exc.status_code != 409 or self._suffix:
                 raise
             # The name is taken: someone else's live invoker names containers as we do.
             self._suffix = "_" + secrets.token_hex(3)
-            cid = self._create(name + self._suffix, runtime, memory)
+            cid = self._create(name + self._suffix, runtime, memory, token)
         raw = None
         try:
             raw = api.attach_socket(cid, params={"stdout": 1, "stderr": 1, "stream": 1})
@@ -351,7 +383,7 @@ class DockerContainerFactory(ContainerFactory):
             raise
         ip = ((network.get("Networks") or {}).get(self.network) or {}).get("IPAddress")
         if ip and self.direct is None:
-            self.direct = _reachable(ip)
+            self.direct = reachable(ip, PORT)
         if ip and self.direct:
             return cid, ip, PORT, raw
         # No binding: the container exited as it started. /init will find nobody there and
@@ -360,7 +392,7 @@ class DockerContainerFactory(ContainerFactory):
         binding = (ports.get(f"{PORT}/tcp") or [{"HostIp": "127.0.0.1", "HostPort": "0"}])[0]
         return cid, binding["HostIp"] or "127.0.0.1", int(binding["HostPort"]), raw
 
-    def _create(self, name: str, runtime: Runtime, memory: int) -> str:
+    def _create(self, name: str, runtime: Runtime, memory: int, token: str) -> str:
         return self.client.api.create_container(  # type: ignore[no-any-return]
             runtime.image,
             name=name,
@@ -369,7 +401,7 @@ class DockerContainerFactory(ContainerFactory):
                 LABEL_OWNER: self.owner,
                 LABEL_KIND: runtime.kind,
             },
-            environment={"__OW_API_HOST": self.api_host},
+            environment={"__OW_API_HOST": self.api_host, TOKEN_ENV: token},
             ports=[PORT],
             host_config=self._host_config(memory),
         )["Id"]
@@ -459,17 +491,3 @@ def _reason(exc: BaseException) -> str:
         if needle in text:
             return reason
     return text
-
-
-def _reachable(ip: str) -> bool:
-    """Whether a container's own address can be reached from here: refused (nobody listens
-    yet) says yes as clearly as an accepted connection; no route or silence says no."""
-    with socket.socket() as probe:
-        probe.settimeout(0.5)
-        try:
-            probe.connect((ip, PORT))
-        except ConnectionRefusedError:
-            return True
-        except OSError:
-            return False
-    return True

@@ -23,9 +23,9 @@ def test_without_the_sdk_it_says_what_to_install(monkeypatch: pytest.MonkeyPatch
 @pytest.mark.parametrize(
     ("url", "network", "direct"),
     [
-        ("docker://", "bridge", None),
+        ("docker://", "pywhisk-actions", None),
         ("docker://?network=pywhisk_default", "pywhisk_default", None),
-        ("docker://?direct=0", "bridge", False),
+        ("docker://?direct=0", "pywhisk-actions", False),
         ("docker://?direct=1&network=n", "n", True),
     ],
 )
