@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     # (0 runs no feed service in this process), and how long one `_changes` long poll waits.
     feed_tick: float = 1.0
     feed_longpoll: float = 25.0
+    # Hosts a database-changes feed may connect to beyond public ones (names, addresses,
+    # networks, comma-separated; `*`: any), e.g. a CouchDB on this machine: 127.0.0.1.
+    feed_allowed_hosts: str = ""
 
     # Invoker container pool.
     user_memory: int = 2048  # MB of concurrently running containers per invoker

@@ -23,7 +23,8 @@ import httpx
 from common.store.base import Conflict
 from controller.feeds.alarm_spec import FeedRefused
 from controller.feeds.alarms import MAX_REACHED
-from controller.feeds.changes_spec import Config, database_url
+from controller.feeds.changes_spec import Config, database_url, host_header
+from controller.feeds.feed_hosts import HostPolicy, checked_address
 from controller.feeds.firing import Fire
 from controller.feeds.registry import FeedRecord, FeedRegistry
 from controller.feeds.ticking import Ticking
@@ -39,14 +40,37 @@ def _auth(config: Config) -> tuple[str, str] | None:
     return None
 
 
-async def current_seq(client: httpx.AsyncClient, config: Config) -> Any:
+async def _get(
+    client: httpx.AsyncClient,
+    policy: HostPolicy,
+    config: Config,
+    path: str = "",
+    params: dict[str, Any] | None = None,
+) -> httpx.Response:
+    """GET from the feed's database at the address its host was checked at (so that no
+    second resolution picks another), the name kept for Host and TLS."""
+    https = config.get("protocol") == "https"
+    port = int(config.get("port") or (443 if https else 80))
+    address = await checked_address(policy, str(config["host"]), port)
+    return await client.get(
+        database_url({**config, "host": address}) + path,
+        params=params,
+        auth=_auth(config),
+        headers={"Host": host_header(config)},
+        extensions={"sni_hostname": str(config["host"]).strip("[]")} if https else None,
+    )
+
+
+async def current_seq(client: httpx.AsyncClient, config: Config, policy: HostPolicy) -> Any:
     """The database's `update_seq`: where a feed created with `since=now` starts.
-    Refused (400) when the database cannot be read with the feed's credentials."""
+    Refused (400) when the host is not allowed or the database cannot be read with the
+    feed's credentials."""
     try:
-        answer = await client.get(database_url(config), auth=_auth(config))
+        answer = await _get(client, policy, config)
     except httpx.HTTPError as e:
+        # The kind of failure only: the host is public, but its errors are not ours to relay.
         raise FeedRefused(
-            400, f"couchdb trigger feed: cannot reach {database_url(config)}: {e!r}"
+            400, f"couchdb trigger feed: cannot reach {database_url(config)}: {type(e).__name__}"
         ) from None
     if answer.status_code != 200:
         raise FeedRefused(
@@ -58,14 +82,14 @@ async def current_seq(client: httpx.AsyncClient, config: Config) -> Any:
 
 
 async def poll(
-    client: httpx.AsyncClient, config: Config, since: Any, wait_ms: int
+    client: httpx.AsyncClient, config: Config, since: Any, wait_ms: int, policy: HostPolicy
 ) -> list[dict[str, Any]]:
     """The changes after `since`, waiting up to `wait_ms` for the first one."""
     params: dict[str, Any] = {"feed": "longpoll", "since": str(since), "timeout": wait_ms}
     if config.get("filter"):
         params["filter"] = config["filter"]
         params.update({k: str(v) for k, v in (config.get("query_params") or {}).items()})
-    answer = await client.get(f"{database_url(config)}/_changes", params=params, auth=_auth(config))
+    answer = await _get(client, policy, config, "/_changes", params)
     answer.raise_for_status()
     return list(answer.json().get("results") or [])
 
@@ -97,8 +121,11 @@ class ChangesFollowers(Ticking):
         longpoll: float = 25.0,
         retry: float = 2.0,
         client: ClientFactory = default_client,
+        policy: HostPolicy | None = None,
     ) -> None:
+        """`policy`: the hosts feeds may reach (default: public ones only)."""
         super().__init__(registry, fire, tick)
+        self.policy = policy or HostPolicy()
         self.longpoll = longpoll
         self.retry = retry
         self._client = client
@@ -142,7 +169,8 @@ class ChangesFollowers(Ticking):
         if record is None or not record.active:
             return False
         wait_ms = int(self.longpoll * 1000)
-        changes = await poll(client, record.config, record.state.get("since"), wait_ms)
+        since = record.state.get("since")
+        changes = await poll(client, record.config, since, wait_ms, self.policy)
         for change in changes:
             try:
                 record = await self.registry.put(after_claim(record, change))

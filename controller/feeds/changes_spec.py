@@ -101,3 +101,11 @@ def database_url(config: Config) -> str:
         host = f"[{host}]"
     port = f":{config['port']}" if config.get("port") else ""
     return f"{config['protocol']}://{host}{port}/{quote(config['dbname'], safe='')}"
+
+
+def host_header(config: Config) -> str:
+    """The Host header for the feed's database: its name as the tenant gave it."""
+    host = str(config["host"])
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"{host}:{config['port']}" if config.get("port") else host

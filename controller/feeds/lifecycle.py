@@ -20,6 +20,7 @@ from common.store.base import Conflict
 from controller.feeds import alarm_spec, changes_spec
 from controller.feeds.alarm_spec import FeedRefused, bad
 from controller.feeds.changes import ClientFactory, current_seq, default_client
+from controller.feeds.feed_hosts import HostPolicy
 from controller.feeds.registry import FeedRecord, FeedRegistry
 
 EVENTS = ("CREATE", "READ", "UPDATE", "DELETE", "PAUSE", "UNPAUSE")
@@ -61,13 +62,16 @@ class AlarmsProvider:
 
 
 class ChangesProvider:
-    def __init__(self, client: ClientFactory = default_client) -> None:
+    def __init__(
+        self, client: ClientFactory = default_client, policy: HostPolicy | None = None
+    ) -> None:
         self._client = client
+        self._policy = policy or HostPolicy()
 
     async def _seq_now(self, config: dict[str, Any]) -> Any:
         client: httpx.AsyncClient
         async with self._client(15.0) as client:
-            return await current_seq(client, config)
+            return await current_seq(client, config, self._policy)
 
     async def create(
         self, params: dict[str, Any], now: int

@@ -10,6 +10,7 @@ from common.names import QualifiedName
 from common.store.base import Conflict
 from controller.feeds.alarms import AlarmScheduler
 from controller.feeds.changes import ChangesFollowers
+from controller.feeds.feed_hosts import HostPolicy
 from controller.feeds.firing import TriggerFirer
 from controller.feeds.lifecycle import AlarmsProvider, ChangesProvider, Provider
 from controller.feeds.registry import FeedRecord, FeedRegistry
@@ -26,10 +27,14 @@ class Feeds:
     def __init__(self, svc: Services) -> None:
         self._svc = svc
         store, settings = svc.store, svc.settings
+        hosts = HostPolicy.parse(
+            settings.feed_allowed_hosts,
+            (settings.effective_store_url, settings.queue_url, settings.discovery_url),
+        )
         self.registries = {p: FeedRegistry(store, p) for p in ("alarms", "couchdb")}
         self.providers: dict[str, Provider] = {
             "alarms": AlarmsProvider(),
-            "couchdb": ChangesProvider(),
+            "couchdb": ChangesProvider(policy=hosts),
         }
         fire = TriggerFirer(self._fire_trigger, svc.identities.by_namespace)
         self.alarms = AlarmScheduler(
@@ -40,6 +45,7 @@ class Feeds:
             fire,
             tick=settings.feed_tick,
             longpoll=settings.feed_longpoll,
+            policy=hosts,
         )
 
     async def start(self) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -15,17 +15,21 @@ import pytest
 from tests.e2e.test_alarms_api import records, wait_until
 from tests.e2e.test_cli_alarms import echo_action
 from tests.support.couchdb import ADMIN, PouchDBServer, couchdb_server
-from tests.support.server import StandaloneServer, own_server
+from tests.support.server import StandaloneServer
 
-__all__ = ["couchdb_server", "own_server"]  # fixtures, used below
+__all__ = ["couchdb_server"]  # fixtures, used below
 
 Wsk = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture
-def server(own_server: StandaloneServer) -> StandaloneServer:
-    """A server of this test's own (the conftest's `wsk` and `api` use it): it is restarted."""
-    return own_server
+def server(tmp_path: Path) -> Iterator[StandaloneServer]:
+    """A server of this test's own (the conftest's `wsk` and `api` use it): it is restarted.
+    pouchdb-server listens on loopback, which feeds may reach only when the operator says so."""
+    srv = StandaloneServer(tmp_path / "server", env={"PYWHISK_FEED_ALLOWED_HOSTS": "127.0.0.1"})
+    srv.start()
+    yield srv
+    srv.stop()
 
 
 def create_trigger(

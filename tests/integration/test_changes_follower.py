@@ -14,6 +14,7 @@ import pytest
 from common.store.base import Store
 from controller.feeds.alarm_spec import FeedRefused
 from controller.feeds.changes import ChangesFollowers
+from controller.feeds.feed_hosts import HostPolicy
 from controller.feeds.lifecycle import ChangesProvider, handle
 from controller.feeds.registry import FeedRegistry
 from tests.support.couchdb import ADMIN, PouchDBServer, TcpGate, couchdb_server
@@ -22,6 +23,10 @@ from tests.support.feeds import Fires, any_store
 __all__ = ["any_store", "couchdb_server"]  # fixtures, used by the tests below
 
 _names = itertools.count()
+
+
+# pouchdb-server listens on loopback: allowed here as an operator would allow it.
+LOOPBACK = HostPolicy.parse("127.0.0.1")
 
 
 @pytest.fixture
@@ -56,7 +61,9 @@ async def put_doc(server: PouchDBServer, database: str, doc_id: str, **fields: A
 
 
 def followers(store: Store, fires: Fires) -> ChangesFollowers:
-    return ChangesFollowers(FeedRegistry(store, "couchdb"), fires, tick=0.05, longpoll=0.5)
+    return ChangesFollowers(
+        FeedRegistry(store, "couchdb"), fires, tick=0.05, longpoll=0.5, policy=LOOPBACK
+    )
 
 
 async def wait_for(condition: Any, within: float = 10.0) -> None:
@@ -72,7 +79,7 @@ async def test_each_change_fires_once_across_a_restart(
     await put_doc(couchdb_server, database, "before")  # before the feed: not fired (since=now)
     registry = FeedRegistry(store, "couchdb")
     feed = params(couchdb_server, database, trigger_payload={"site": "365"})
-    await handle(registry, ChangesProvider(), "guest", "photos", "CREATE", feed, 0)
+    await handle(registry, ChangesProvider(policy=LOOPBACK), "guest", "photos", "CREATE", feed, 0)
     fires = Fires()
     first = followers(store, fires)
     await first.start()
@@ -106,7 +113,7 @@ async def test_two_controllers_fire_each_change_once(
     registry = FeedRegistry(store, "couchdb")
     await handle(
         registry,
-        ChangesProvider(),
+        ChangesProvider(policy=LOOPBACK),
         "guest",
         "photos",
         "CREATE",
@@ -136,7 +143,7 @@ async def test_since_zero_replays_and_max_triggers_stops(
         await put_doc(couchdb_server, database, f"old{n}")
     registry = FeedRegistry(store, "couchdb")
     feed = params(couchdb_server, database, since=0, maxTriggers=2)
-    await handle(registry, ChangesProvider(), "guest", "photos", "CREATE", feed, 0)
+    await handle(registry, ChangesProvider(policy=LOOPBACK), "guest", "photos", "CREATE", feed, 0)
     fires = Fires()
     f = followers(store, fires)
     await f.start()
@@ -157,11 +164,21 @@ async def test_a_database_that_cannot_be_read_is_refused(
     registry = FeedRegistry(store, "couchdb")
     bad_password = params(couchdb_server, "nosuchdb")
     with pytest.raises(FeedRefused) as caught:
-        await handle(registry, ChangesProvider(), "guest", "photos", "CREATE", bad_password, 0)
+        await handle(
+            registry, ChangesProvider(policy=LOOPBACK), "guest", "photos", "CREATE", bad_password, 0
+        )
     assert caught.value.status == 400
     assert caught.value.message.startswith("couchdb trigger feed: database 'nosuchdb' answered 404")
     with pytest.raises(FeedRefused, match="couchdb trigger feed: missing dbname parameter"):
-        await handle(registry, ChangesProvider(), "guest", "photos", "CREATE", {"host": "x"}, 0)
+        await handle(
+            registry,
+            ChangesProvider(policy=LOOPBACK),
+            "guest",
+            "photos",
+            "CREATE",
+            {"host": "x"},
+            0,
+        )
     assert await registry.get("guest", "photos") is None
 
 
@@ -174,9 +191,19 @@ async def test_a_network_cut_loses_no_change(
     gate = TcpGate(couchdb_server.port)
     await gate.restore()
     feed = {**params(couchdb_server, database), "port": gate.port}
-    await handle(FeedRegistry(store, "couchdb"), ChangesProvider(), "guest", "p", "CREATE", feed, 0)
+    await handle(
+        FeedRegistry(store, "couchdb"),
+        ChangesProvider(policy=LOOPBACK),
+        "guest",
+        "p",
+        "CREATE",
+        feed,
+        0,
+    )
     fires = Fires()
-    f = ChangesFollowers(FeedRegistry(store, "couchdb"), fires, tick=0.05, longpoll=0.5, retry=0.2)
+    f = ChangesFollowers(
+        FeedRegistry(store, "couchdb"), fires, tick=0.05, longpoll=0.5, retry=0.2, policy=LOOPBACK
+    )
     await f.start()
     try:
         await put_doc(couchdb_server, database, "a")
