@@ -45,7 +45,8 @@ class Victim:
 
 
 class Platform:
-    def __init__(self, mode: str) -> None:
+    def __init__(self, mode: str, containers_url: str = "") -> None:
+        """`mode`: process or docker; `containers_url`: that mode's URL with options."""
         self.mode = mode
         self.data_dir = Path(tempfile.mkdtemp(prefix=f"pywhisk-iso-{mode}-"))
         os.chmod(self.data_dir, 0o755)
@@ -53,7 +54,7 @@ class Platform:
         self.secret = f"SECRET-{secrets.token_hex(16)}"
         self.code_marker = f"VICTIMCODE-{secrets.token_hex(8)}"
         env = {
-            "PYWHISK_CONTAINERS_URL": f"{mode}://",
+            "PYWHISK_CONTAINERS_URL": containers_url or f"{mode}://",
             "PYWHISK_PAUSE_GRACE": "0",  # a paused victim would hide a reachable one
         }
         self.server = StandaloneServer(self.data_dir / "server", env=env)
