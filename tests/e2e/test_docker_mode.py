@@ -179,3 +179,45 @@ def test_updating_or_deleting_an_action_removes_its_warm_containers(
     dwsk("action", "delete", "warm")
     gone = lambda: before - set(own_containers(docker_server))  # noqa: E731
     assert wait_for(lambda: len(gone()) == 1), "the deleted action's warm container stayed"
+
+
+API_CALLER = """import json, os, urllib.request
+def main(args):
+    host = os.environ["__OW_API_HOST"]
+    request = urllib.request.Request(host + "/api/v1/namespaces/_/actions")
+    request.add_header("Authorization", "Basic " + __import__("base64").b64encode(
+        os.environ["__OW_API_KEY"].encode()).decode())
+    names = [a["name"] for a in json.load(urllib.request.urlopen(request, timeout=10))]
+    return {"host": host, "actions": names}
+"""
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local IPv4 addresses with a listening socket on `port` (from /proc/net/tcp)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, _, hex_port = local.partition(":")
+        if state == "0A" and int(hex_port, 16) == port:
+            found.add(".".join(str(b) for b in reversed(bytes.fromhex(address))))
+    return found
+
+
+def test_actions_reach_the_api_and_feeds_work_without_any_setting(
+    docker_server: StandaloneServer, dwsk: Wsk, tmp_path: Path
+) -> None:
+    (tmp_path / "caller.py").write_text(API_CALLER)
+    dwsk("action", "create", "caller", "caller.py", "-a", "provide-api-key", "true")
+    result = json.loads(dwsk("action", "invoke", "caller", "--result").stdout)
+    assert "caller" in result["actions"]
+    gateway = result["host"].removeprefix("http://").rpartition(":")[0]
+    # The API listens on loopback and on the action network's gateway, nowhere else.
+    assert listening_addresses(docker_server.port) == {"127.0.0.1", gateway}
+    created = dwsk(
+        *("trigger", "create", "every-minute", "--feed", "/whisk.system/alarms/alarm"),
+        *("-p", "cron", "*/1 * * * *"),
+    )
+    assert created.stdout.splitlines()[-1] == "ok: created trigger every-minute"
+    read = dwsk("trigger", "get", "every-minute").stdout  # the feed's READ, through the API
+    assert '"active": true' in read, read
+    dwsk("trigger", "delete", "every-minute")

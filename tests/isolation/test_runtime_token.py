@@ -25,7 +25,17 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYWHISK_RUNTIME_TOKEN": TOKEN}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "action_runtime", "--language", "python", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "action_runtime",
+            "--language",
+            "python",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         cwd=tmp_path_factory.mktemp("runtime"),
         env=env,
         stdout=subprocess.DEVNULL,
