@@ -60,7 +60,11 @@ class Started:
         self.container = container
         # As the invoker does: nothing connects to a container known to be gone.
         self.client = ContainerClient(
-            container.host, container.port, MIB, alive=lambda: not container.exited
+            container.host,
+            container.port,
+            MIB,
+            alive=lambda: not container.exited,
+            token=container.token,
         )
 
     async def init(self, code: str) -> None:
@@ -397,12 +401,22 @@ class TestDockerContainers(ContainerFactoryBehavior):
         assert host["PidsLimit"] == 1024
         assert host["Ulimits"] == [{"Name": "nofile", "Soft": 1024, "Hard": 1024}]
         assert host["PortBindings"] == {"8080/tcp": [{"HostIp": "127.0.0.1", "HostPort": ""}]}
-        # Reached at its own address (this host routes to the bridge), published on loopback.
+        # On the platform's own network, where containers cannot reach each other; reached
+        # at its own address (this host routes to the bridge), published on loopback.
+        network = json.loads(
+            await asyncio.to_thread(docker, "network", "inspect", "pywhisk-actions")
+        )[0]
+        assert network["Options"]["com.docker.network.bridge.enable_icc"] == "false"
         assert factory.direct is True
-        address = info["NetworkSettings"]["Networks"]["bridge"]["IPAddress"]
+        address = info["NetworkSettings"]["Networks"]["pywhisk-actions"]["IPAddress"]
         assert (s.container.host, s.container.port) == (address, 8080)
         published = info["NetworkSettings"]["Ports"]["8080/tcp"]
         assert [p["HostIp"] for p in published] == ["127.0.0.1"]
+        # A runtime secret of its own, which the invoker sends.
+        assert (
+            s.container.token
+            and f"PYWHISK_RUNTIME_TOKEN={s.container.token}" in info["Config"]["Env"]
+        )
         labels = info["Config"]["Labels"]
         assert labels["pywhisk.invoker"] == str(TEST_INVOKER_ID)
         assert labels["pywhisk.kind"] == "python:3.11"
