@@ -60,7 +60,6 @@ from invoker.containers.base import (
     ContainerFactory,
     RuntimeUnavailable,
 )
-from invoker.containers.logs import EOF_WAIT, ContainerLogs
 
 try:
     import docker
@@ -71,7 +70,8 @@ except ImportError:  # a ContainerError, so that `pywhisk standalone` says it pl
         "docker:// containers need the Docker SDK for Python: pip install 'pywhisk[docker]'"
     ) from None
 
-from invoker.containers.docker_attach import AttachStream, pump, release
+from invoker.containers.docker_attach import release
+from invoker.containers.docker_container import DockerContainer
 from invoker.containers.docker_network import (
     DEFAULT_NETWORK,
     TOKEN_ENV,
@@ -92,108 +92,10 @@ LABEL_OWNER = "pywhisk.owner"
 LABEL_KIND = "pywhisk.kind"
 _WORKERS = 8
 _API_TIMEOUT = 60
-_OOM_WAIT = 0.2  # after an abnormal death: how long to wait for the engine's oom event
 
 
 def pull_failed(image: str) -> str:
     return f"Failed to pull container image '{image}'."  # OW Messages.imagePullError
-
-
-class DockerContainer(Container):
-    def __init__(
-        self,
-        factory: DockerContainerFactory,
-        name: str,
-        cid: str,
-        host: str,
-        port: int,
-        token: str,
-    ) -> None:
-        self.name = name
-        self.id = cid
-        self.host = host
-        self.port = port
-        self.token = token
-        self.log = ContainerLogs(factory.log_cap)
-        self._factory = factory
-        self._exit = asyncio.get_running_loop().create_future()
-        self._oom = asyncio.Event()
-        self._transport: asyncio.BaseTransport | None = None
-        self._raw: Any = None
-        self._destroyed: asyncio.Task[None] | None = None
-
-    async def attach(self, raw: Any) -> None:
-        """Start reading the attach stream `raw` (the SDK's socket) on the event loop."""
-        loop = asyncio.get_running_loop()
-        stream = AttachStream(self.log, self._ended)
-        sock = getattr(raw, "_sock", raw)
-        if type(sock) is socket.socket:  # unix or plain TCP: asyncio adopts a copy of it
-            own = socket.socket(fileno=os.dup(sock.fileno()))
-            release(raw)
-            self._transport, _ = await loop.connect_accepted_socket(lambda: stream, own)
-        else:
-            self._raw = raw
-            threading.Thread(
-                target=pump, args=(raw, loop, stream), name=f"attach-{self.name}", daemon=True
-            ).start()
-
-    def _ended(self) -> None:
-        if not self._exit.done():
-            self._exit.set_result(None)
-
-    @property
-    def exited(self) -> bool:
-        return self._exit.done()
-
-    async def logs(self, limit_bytes: int, wait_for_sentinels: bool) -> list[str]:
-        return await self.log.activation(limit_bytes, wait_for_sentinels)
-
-    async def pause(self) -> None:
-        await self._factory.call(self._factory.client.api.pause, self.id)
-
-    async def resume(self) -> None:
-        if self.exited:
-            raise ContainerError(f"container {self.name} is gone")
-        try:
-            await self._factory.call(self._factory.client.api.unpause, self.id)
-        except docker_errors.APIError as exc:
-            raise ContainerError(f"cannot resume container {self.name}: {exc}") from exc
-
-    def oom_killed(self) -> None:
-        self._oom.set()
-
-    async def out_of_memory(self) -> bool:
-        if not self._oom.is_set():
-            oom = asyncio.ensure_future(self._oom.wait())
-            try:
-                await asyncio.wait(
-                    {oom, self._exit}, timeout=_OOM_WAIT, return_when=asyncio.FIRST_COMPLETED
-                )
-            finally:
-                oom.cancel()
-        if self._oom.is_set():
-            return True
-        if self.exited:  # the engine's record is final once it has seen the exit
-            return await self._factory.call(self._factory.oom_killed, self.id)
-        return False
-
-    async def destroy(self) -> None:
-        if self._destroyed is None:
-            self._destroyed = asyncio.get_running_loop().create_task(self._destroy())
-        await asyncio.shield(self._destroyed)
-
-    async def _destroy(self) -> None:
-        try:
-            await self._factory.call(self._factory.remove, self.id)
-        except Exception:
-            log.warning("removing container %s failed", self.name, exc_info=True)
-        await self.log.wait_eof(EOF_WAIT)  # what was written before the kill
-        if self._transport is not None:
-            self._transport.close()
-        if self._raw is not None:
-            release(self._raw)
-        self._ended()
-        self._factory.forget(self)
 
 
 class DockerContainerFactory(ContainerFactory):
