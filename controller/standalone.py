@@ -12,6 +12,7 @@ import logging
 import signal
 import socket
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import uvicorn
 
@@ -30,6 +31,9 @@ from controller.bootstrap import (
 )
 from controller.catalog.install import install as install_catalog
 from controller.services import Services
+
+if TYPE_CHECKING:
+    from invoker.containers.docker import DockerContainerFactory
 
 log = logging.getLogger("pywhisk")
 
@@ -97,11 +101,13 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
     await install_catalog(store, default_manifest(), settings.limit_ranges)
 
     factory = factory_from_url(settings.containers_url, settings)
+    shared: DockerContainerFactory | None = None  # actions reach the API on its network
     if factory.scheme == "docker" and not settings.api_host:
         from invoker.containers.docker import DockerContainerFactory
 
         assert isinstance(factory, DockerContainerFactory)
-        factory.share_api(settings.port)
+        shared = factory
+        shared.share_api(settings.port)
     invoker = Invoker(
         settings, store, queue, factory, settings.invoker_id, prewarm=settings.prewarm
     )
@@ -118,7 +124,8 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
         await invoker.start()
         props = wskprops_path()
         wrote = write_wskprops_if_unset(props, settings.effective_api_host, guest)
-        sockets = listening_sockets(server.config, settings, getattr(factory, "gateway", None))
+        gateway = shared.gateway if shared is not None else None
+        sockets = listening_sockets(server.config, settings, gateway)
         serving = asyncio.create_task(server.serve(sockets))
         while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn has no started event
             await asyncio.sleep(0.01)

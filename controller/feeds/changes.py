@@ -170,7 +170,11 @@ class ChangesFollowers(Ticking):
             return False
         wait_ms = int(self.longpoll * 1000)
         since = record.state.get("since")
-        changes = await poll(client, record.config, since, wait_ms, self.policy)
+        try:
+            changes = await poll(client, record.config, since, wait_ms, self.policy)
+        except FeedRefused as refused:  # its host now resolves where feeds may not go
+            await self.registry.switch_off(record, refused.message, refused.status)
+            return False
         for change in changes:
             try:
                 record = await self.registry.put(after_claim(record, change))

@@ -220,3 +220,33 @@ async def test_a_network_cut_loses_no_change(
         await f.stop()
         await gate.cut()
     assert ids(fires) == ["a", "b", "c"]
+
+
+async def test_a_feed_whose_host_is_no_longer_allowed_is_switched_off(
+    any_store: Store, couchdb_server: PouchDBServer, database: str
+) -> None:
+    """Created while loopback was allowed (or while its name resolved elsewhere): the
+    follower checks again before each poll, and switches the feed off instead of connecting."""
+    store = any_store
+    registry = FeedRegistry(store, "couchdb")
+    feed = params(couchdb_server, database)
+    await handle(registry, ChangesProvider(policy=LOOPBACK), "guest", "photos", "CREATE", feed, 0)
+    fires = Fires()
+    strict = ChangesFollowers(registry, fires, tick=0.05, longpoll=0.5, policy=HostPolicy())
+    await strict.start()
+    try:
+        await put_doc(couchdb_server, database, "a")
+
+        async def switched_off() -> bool:
+            record = await registry.get("guest", "photos")
+            return record is not None and not record.active
+
+        async with asyncio.timeout(10):
+            while not await switched_off():  # noqa: ASYNC110 - polling the store
+                await asyncio.sleep(0.05)
+    finally:
+        await strict.stop()
+    record = await registry.get("guest", "photos")
+    assert record is not None and record.reason is not None
+    assert "host '127.0.0.1' cannot be used" in record.reason["message"]
+    assert fires.seen == []
