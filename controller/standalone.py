@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import socket
 from collections.abc import Callable, Iterator
@@ -82,7 +83,7 @@ def listening_sockets(
         main.close()
         raise ContainerError(
             f"cannot listen on the Docker network's gateway {gateway}:{settings.port}: "
-            f"{exc.strerror}"
+            f"{os.strerror(exc.errno) if exc.errno else exc}"
         ) from None
     extra.set_inheritable(True)
     return [main, extra]

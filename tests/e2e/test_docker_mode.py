@@ -9,6 +9,7 @@ import io
 import json
 import os
 import shutil
+import socket
 import subprocess
 import zipfile
 from collections.abc import Callable, Iterator
@@ -221,3 +222,32 @@ def test_actions_reach_the_api_and_feeds_work_without_any_setting(
     read = dwsk("trigger", "get", "every-minute").stdout  # the feed's READ, through the API
     assert '"active": true' in read, read
     dwsk("trigger", "delete", "every-minute")
+
+
+def test_a_taken_gateway_address_stops_the_start_with_one_line(
+    docker_server: StandaloneServer, tmp_path: Path
+) -> None:
+    """The port is free on loopback but taken on the action network's gateway: the server
+    says so in one line and exits non-zero, leaving no container behind."""
+    network = json.loads(
+        subprocess.run(
+            ["docker", "network", "inspect", "pywhisk-actions"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )[0]
+    gateway = network["IPAM"]["Config"][0]["Gateway"]
+    with socket.create_server((gateway, 0)) as taken:
+        port = taken.getsockname()[1]
+        server = StandaloneServer(
+            tmp_path / "taken", port=port, env={"PYWHISK_CONTAINERS_URL": "docker://"}
+        )
+        with pytest.raises(RuntimeError, match="standalone server exited"):
+            server.start(timeout=120)
+    assert server.process is not None and server.process.returncode != 0
+    assert own_containers(server) == []
+    assert server.log().strip().splitlines() == [
+        f"Error: cannot listen on the Docker network's gateway {gateway}:{port}: "
+        "Address already in use"
+    ]
