@@ -14,7 +14,9 @@ from controller.middleware import TransactionMiddleware
 from controller.routes import (
     actions,
     activations,
+    apimgmt,
     feeds,
+    gateway,
     invoke,
     invokers,
     meta,
@@ -61,6 +63,7 @@ def create_app(services: Services, *, manage_services: bool = True) -> FastAPI:
     app.state.services = services
     errors.install(app)
     invoke.install(app)  # the hot paths first: they must match before the routers
+    apimgmt.install(app)  # before the web route, which would look for actions of its names
     web.install(app)
     for module in (
         meta,
@@ -75,5 +78,6 @@ def create_app(services: Services, *, manage_services: bool = True) -> FastAPI:
         feeds,
     ):
         app.include_router(module.router)
+    gateway.install(app)  # last: /api/<tenant>/… is whatever nothing else serves
     app.add_middleware(TransactionMiddleware)
     return app

@@ -175,17 +175,43 @@ async def web_endpoint(request: Request) -> Response:
     if named is None:
         raise ApiError(404)
     fqn, extension, path = named
+    query = request.scope["query_string"].decode("latin-1")
+    return await serve(request, svc, fqn, extension, path, query, body, received)
+
+
+async def serve(
+    request: Request,
+    svc: Services,
+    fqn: QualifiedName,
+    extension: str,
+    path: str,
+    query: str,
+    body: bytes,
+    received: int,
+    *,
+    headers: dict[str, str] | None = None,
+    cors_enabled: bool = True,
+) -> Response:
+    """Run the web action `fqn` for `request` and answer as its `extension` asks. The API
+    gateway calls it too, with `headers` to set (replacing the caller's of those names)
+    and its API's CORS choice."""
     owner, target = await _exported(svc, fqn)
     action = target.action
     custom_options = action.annotation("web-custom-options") is True
-    cors = {} if custom_options else cors_headers(request)
+    cors = {} if custom_options or not cors_enabled else cors_headers(request)
     if request.method == "OPTIONS" and not custom_options:
         return Response(status_code=200, headers=cors)
+    replaced = {name.lower() for name in headers or {}}
+    sent = [
+        (k.decode("latin-1"), web_request.header_text(v))
+        for k, v in request.headers.raw
+        if k.decode("latin-1").lower() not in replaced
+    ]
     web = web_request.WebRequest(
         method=request.method,
-        headers=[(k.decode("latin-1"), web_request.header_text(v)) for k, v in request.headers.raw],
+        headers=[*sent, *(headers or {}).items()],
         path=path,
-        query=request.scope["query_string"].decode("latin-1"),
+        query=query,
         body=body,
         user=await _caller(svc, request),
     )

@@ -1,0 +1,221 @@
+"""The API Gateway over real HTTP: the management API at OpenWhisk's URLs, as the Go `wsk`
+and the npm client call it, and the APIs it makes, served on the API port."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from common.entities import Identity
+from tests.support.server import StandaloneServer
+
+ECHO = (
+    "def main(args):\n"
+    "    return {'statusCode': 200, 'headers': {'Content-Type': 'application/json'},\n"
+    "            'body': {k: v for k, v in args.items()}}\n"
+)
+PLAIN = "def main(args):\n    return {'got': {k: v for k, v in args.items() if not k.startswith('__ow_')}}\n"
+MGMT = "/api/v1/web/whisk.system/apimgmt"
+TEST_LIMITS = {"invocationsPerMinute": 100_000, "concurrentInvocations": 1_000}
+
+
+def client(server: StandaloneServer, who: Identity) -> httpx.Client:
+    uuid, _, key = who.auth.partition(":")
+    return httpx.Client(base_url=server.url, auth=(uuid, key), timeout=90)
+
+
+def put_action(api: httpx.Client, name: str, code: str, *annotations: tuple[str, Any]) -> None:
+    pairs = [{"key": "web-export", "value": True}] + [
+        {"key": k, "value": v} for k, v in annotations
+    ]
+    done = api.put(
+        f"/api/v1/namespaces/_/actions/{name}?overwrite=true",
+        json={"exec": {"kind": "python:3.11", "code": code}, "annotations": pairs},
+    )
+    assert done.status_code == 200, done.text
+
+
+def route(
+    api: httpx.Client,
+    base: str,
+    path: str,
+    verb: str,
+    action: str,
+    kind: str = "json",
+    *,
+    secure_key: str | None = None,
+    api_name: str | None = None,
+) -> httpx.Response:
+    """createApi as the Go wsk sends it (apidoc form, `_` for the namespace)."""
+    params = [p[1:-1] for p in path.split("/") if p.startswith("{") and p.endswith("}")]
+    apidoc: dict[str, Any] = {
+        "namespace": "_",
+        "gatewayBasePath": base,
+        "gatewayPath": path,
+        "gatewayMethod": verb.upper(),
+        "id": f"API:_:{base}",
+        "action": {
+            "name": action,
+            "namespace": "_",
+            "backendMethod": verb.upper(),
+            "backendUrl": f"{api.base_url}/api/v1/web/_/default/{action}.http",
+            "authkey": "uuid:key",
+        },
+    }
+    if params:
+        apidoc["pathParameters"] = [
+            {"name": p, "in": "path", "required": True, "type": "string"} for p in params
+        ]
+    if secure_key:
+        apidoc["action"]["secureKey"] = secure_key
+    if api_name:
+        apidoc["apiName"] = api_name
+    return api.post(
+        f"{MGMT}/createApi.http",
+        params={"responsetype": kind, "spaceguid": "x", "accesstoken": "DUMMY TOKEN"},
+        json={"apidoc": apidoc},
+    )
+
+
+@pytest.fixture
+def owner(server: StandaloneServer, namespace: Identity) -> httpx.Client:
+    with client(server, namespace) as api:
+        yield api
+
+
+def test_routes_merge_into_one_api_and_serve_their_actions(
+    owner: httpx.Client, namespace: Identity
+) -> None:
+    put_action(owner, "show", ECHO)
+    put_action(owner, "plain", PLAIN)
+    made = route(owner, "/todos", "/{id}", "get", "show", "http")
+    assert made.status_code == 200, made.text
+    value = made.json()
+    gw_url = value["gwApiUrl"]
+    assert gw_url == f"{owner.base_url}/api/{namespace.uuid}/todos"
+    op = value["apidoc"]["paths"]["/{id}"]["get"]
+    assert op["x-openwhisk"] == {
+        "namespace": namespace.namespace,
+        "package": "",
+        "action": "show",
+        "url": f"{owner.base_url}/api/v1/web/{namespace.namespace}/default/show.http",
+    }
+    assert route(owner, "/todos", "/", "post", "plain").status_code == 200
+
+    listed = owner.get(f"{MGMT}/getApi.http", params={"basepath": "/todos"}).json()["apis"]
+    assert len(listed) == 1 and set(listed[0]["value"]["apidoc"]["paths"]) == {"/{id}", "/"}
+
+    got = httpx.get(f"{gw_url}/42?x=1", headers={"Origin": "http://a.example"})
+    assert got.status_code == 200, got.text
+    args = got.json()
+    assert args["id"] == "42" and args["x"] == "1"
+    assert args["__ow_method"] == "get" and args["__ow_path"] == "/42"
+    assert args["__ow_headers"]["x-forwarded-url"] == f"{gw_url}/42?x=1"
+    assert got.headers["access-control-allow-origin"] == "*"
+
+    posted = httpx.post(f"{gw_url}/", json={"title": "milk"})
+    assert posted.status_code == 200 and posted.json() == {"got": {"title": "milk"}}
+
+
+def test_unknown_paths_and_verbs_and_preflight(owner: httpx.Client, namespace: Identity) -> None:
+    put_action(owner, "show", ECHO)
+    gw_url = route(owner, "/todos", "/{id}", "get", "show", "http").json()["gwApiUrl"]
+    missing = httpx.get(f"{gw_url}/1/2")
+    assert missing.status_code == 404 and missing.json()["error"] == (
+        "The requested resource does not exist."
+    )
+    assert httpx.get(f"{owner.base_url}/api/{namespace.uuid}/nothing/1").status_code == 404
+    assert httpx.get(f"{owner.base_url}/api/not-a-tenant/todos/1").status_code == 404
+    wrong = httpx.delete(f"{gw_url}/1")
+    assert wrong.status_code == 405 and wrong.headers["allow"] == "GET"
+    preflight = httpx.options(
+        f"{gw_url}/1",
+        headers={
+            "Origin": "http://a.example",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "X-Custom",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert preflight.headers["access-control-allow-headers"] == "X-Custom"
+    assert "GET" in preflight.headers["access-control-allow-methods"]
+    # the REST API keeps its own answers under /api/v1
+    assert httpx.get(f"{owner.base_url}/api/v1/nothing").status_code == 404
+
+
+def test_secure_key_reaches_actions_that_require_it(owner: httpx.Client) -> None:
+    put_action(owner, "guarded", PLAIN, ("require-whisk-auth", "s3cret"))
+    direct = httpx.get(f"{owner.base_url}/api/v1/web/_/default/guarded.json")
+    assert direct.status_code in (401, 404)
+    gw_url = route(owner, "/g", "/in", "get", "guarded", secure_key="s3cret").json()["gwApiUrl"]
+    served = httpx.get(f"{gw_url}/in", headers={"X-Require-Whisk-Auth": "wrong"})
+    assert served.status_code == 200, served.text
+    # a route made without the key does not open the action
+    gw_url = route(owner, "/open", "/in", "get", "guarded").json()["gwApiUrl"]
+    assert httpx.get(f"{gw_url}/in").status_code == 401
+
+
+def test_apis_belong_to_their_namespace(
+    server: StandaloneServer, owner: httpx.Client, namespace: Identity
+) -> None:
+    put_action(owner, "plain", PLAIN)
+    gw_url = route(owner, "/mine", "/a", "get", "plain").json()["gwApiUrl"]
+    other = server.create_namespace(f"{namespace.namespace}_other", **TEST_LIMITS)
+    with client(server, other) as them:
+        assert them.get(f"{MGMT}/getApi.http").json() == {"apis": []}
+        gone = them.delete(f"{MGMT}/deleteApi.http", params={"basepath": "/mine"})
+        assert gone.status_code == 404
+        assert gone.json()["error"] == "API deletion failure: API '/mine' does not exist."
+    assert httpx.get(f"{gw_url}/a").status_code == 200
+    anonymous = httpx.get(f"{owner.base_url}{MGMT}/getApi.http")
+    assert anonymous.status_code == 401
+
+
+def test_delete_a_verb_a_path_and_the_api(owner: httpx.Client) -> None:
+    put_action(owner, "plain", PLAIN)
+    route(owner, "/d", "/a", "get", "plain", api_name="Dee")  # the first route names the API
+    route(owner, "/d", "/a", "post", "plain")
+    gw_url = route(owner, "/d", "/b", "get", "plain", api_name="ignored").json()["gwApiUrl"]
+    one = owner.delete(
+        f"{MGMT}/deleteApi.http", params={"basepath": "/d", "relpath": "/a", "operation": "post"}
+    )
+    assert one.status_code == 200 and one.json() == {}
+    assert httpx.post(f"{gw_url}/a").status_code == 405
+    assert httpx.get(f"{gw_url}/a").status_code == 200
+    again = owner.delete(
+        f"{MGMT}/deleteApi.http", params={"basepath": "/d", "relpath": "/a", "operation": "post"}
+    )
+    assert again.status_code == 404
+    assert "path '/a' with operation 'post' does not exist in the API" in again.json()["error"]
+    by_name = owner.get(f"{MGMT}/getApi.json", params={"basepath": "Dee"}).json()["apis"]
+    assert [a["value"]["apidoc"]["basePath"] for a in by_name] == ["/d"]
+    assert owner.delete(f"{MGMT}/deleteApi", params={"basepath": "Dee"}).status_code == 200
+    assert httpx.get(f"{gw_url}/b").status_code == 404
+    assert owner.get(f"{MGMT}/getApi.http").json() == {"apis": []}
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({}, "apidoc is required."),
+        ({"apidoc": "{"}, "apidoc field cannot be parsed. Ensure it is valid JSON."),
+        ({"apidoc": {"gatewayBasePath": "/x"}}, "apidoc is missing the namespace field"),
+        (
+            {"apidoc": {"namespace": "_", "gatewayBasePath": "/x"}},
+            "apidoc is missing the gatewayPath field",
+        ),
+        (
+            {"apidoc": {"namespace": "_", "swagger": {"paths": {}, "info": {}}}},
+            "swagger is missing the basePath field.",
+        ),
+    ],
+)
+def test_bad_create_requests_get_openwhisk_messages(
+    owner: httpx.Client, body: dict[str, Any], message: str
+) -> None:
+    answer = owner.post(f"{MGMT}/createApi.http", json=body)
+    assert answer.status_code == 400
+    assert answer.json()["error"] == message and answer.json()["code"]
