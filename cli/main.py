@@ -14,6 +14,7 @@ import click
 
 from cli.commands.action import action_group
 from cli.commands.activation import activation_group
+from cli.commands.api import api_group
 from cli.commands.namespace import list_command, namespace_group
 from cli.commands.package import package_group
 from cli.commands.property import property_group
@@ -124,6 +125,7 @@ def help_command(ctx: click.Context, words: tuple[str, ...]) -> None:
 for _command in (
     action_group,
     activation_group,
+    api_group,
     namespace_group,
     package_group,
     property_group,

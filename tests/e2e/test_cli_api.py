@@ -1,0 +1,123 @@
+"""`wsk api create|get|list|delete` against a real server, and the APIs they make called
+over real HTTP, as a user of the Go wsk would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from common.entities import Identity
+
+Wsk = Callable[..., subprocess.CompletedProcess[str]]
+
+SHOW = (
+    "def main(args):\n"
+    "    return {'statusCode': 200, 'headers': {'Content-Type': 'text/plain'},\n"
+    "            'body': 'todo ' + args.get('id', '?') + ' ' + args['__ow_path']}\n"
+)
+HELLO = "def main(args):\n    return {'msg': 'hello ' + args.get('name', 'world')}\n"
+
+
+def action(wsk: Wsk, tmp_path: Path, name: str, code: str, *flags: str) -> None:
+    (tmp_path / f"{name}.py").write_text(code)
+    wsk("action", "update", name, f"{name}.py", *flags, cwd=tmp_path)
+
+
+def test_create_call_list_get_delete(wsk: Wsk, tmp_path: Path, namespace: Identity) -> None:
+    action(wsk, tmp_path, "show-todo", SHOW, "--web", "true")
+    made = wsk("api", "create", "/todos", "/{id}", "get", "show-todo", "--response-type", "http")
+    lines = made.stdout.splitlines()
+    assert lines[0] == "ok: created API /todos/{id} GET for action /_/show-todo"
+    url = lines[-1]
+    assert url.endswith(f"/api/{namespace.uuid}/todos/{{id}}")
+    got = httpx.get(url.replace("{id}", "7"))
+    assert got.status_code == 200 and got.text == "todo 7 /7"
+
+    action(wsk, tmp_path, "hello", HELLO, "--web", "true")
+    wsk("api", "create", "/todos", "/hello", "post", "hello", "--apiname", "ignored")
+    hello_url = url.replace("/{id}", "/hello")
+    assert httpx.post(hello_url, json={"name": "Rob"}).json() == {"msg": "hello Rob"}
+
+    listed = wsk("api", "list", "/todos", "--name-sort").stdout.splitlines()
+    assert listed[0] == "ok: APIs"
+    assert listed[1].split() == ["Action", "Verb", "API", "Name", "URL"]
+    # action names are cut at 40 characters, and the column is as wide as the longest
+    hello, show = (f"/{namespace.namespace}/{name}"[:40] for name in ("hello", "show-todo"))
+    assert listed[2].split() == [hello, "post", "/todos", hello_url]
+    assert listed[3].split() == [show, "get", "/todos", url]
+    width = max(len(hello), len(show))
+    assert listed[1].startswith("Action" + " " * (width - len("Action")) + "    Verb")
+    only = wsk("api", "list", "/todos", "/hello", "post").stdout.splitlines()
+    assert len(only) == 3 and only[2].split()[1] == "post"
+    full = wsk("api", "list", "--full").stdout
+    assert (
+        f"Action: /{namespace.namespace}/hello\n   API Name: /todos\n   Base path: /todos\n" in full
+    )
+
+    swagger = json.loads(wsk("api", "get", "/todos").stdout)
+    assert list(swagger) == ["swagger", "basePath", "info", "paths", "x-ibm-configuration"]
+    op = swagger["paths"]["/{id}"]["get"]
+    assert list(op) == ["operationId", "parameters", "responses", "x-openwhisk"]
+    assert op["x-openwhisk"]["action"] == "show-todo"
+    assert op["x-openwhisk"]["url"].endswith("/default/show-todo.http")
+    detailed = json.loads(wsk("api", "get", "/todos", "--full").stdout)
+    assert detailed["gwApiUrl"] == url.removesuffix("/{id}") and detailed["gwApiActivated"]
+    yaml_text = wsk("api", "get", "/todos", "--format", "yaml").stdout
+    assert "basePath: /todos\n" in yaml_text and 'swagger: "2.0"\n' in yaml_text
+
+    assert wsk("api", "delete", "/todos", "/hello", "post").stdout == (
+        "ok: deleted /hello POST from /todos\n"
+    )
+    after = httpx.post(hello_url)  # /hello is now only what /{id} matches: a GET
+    assert after.status_code == 405 and after.headers["allow"] == "GET"
+    assert wsk("api", "delete", "/todos").stdout == "ok: deleted API /todos\n"
+    assert httpx.get(url.replace("{id}", "7")).status_code == 404
+    empty = wsk("api", "list").stdout
+    assert empty == "ok: APIs\n" + f"{'Action':<30} {'Verb':>7} {'API Name':>20}  URL\n"
+
+
+def test_refusals(wsk: Wsk, tmp_path: Path) -> None:
+    action(wsk, tmp_path, "plain", HELLO)
+    done = wsk("api", "create", "/x", "/y", "get", "plain", check=False)
+    assert done.returncode == 1
+    assert done.stderr.startswith(
+        "error: Action '/_/plain' is not a web action. Issue 'wsk action update \"/_/plain\" "
+        "--web true' to convert the action to a web action."
+    )
+    assert "annotations" not in wsk("action", "get", "plain").stdout or "web-export" not in (
+        wsk("action", "get", "plain").stdout
+    )
+    missing = wsk("api", "create", "/x", "/y", "get", "nothing", check=False)
+    assert missing.returncode == 148
+    assert missing.stderr.startswith("error: Unable to get action '/_/nothing': ")
+    verb = wsk("api", "create", "/x", "/y", "fetch", "plain", check=False)
+    assert verb.returncode == 1 and "'fetch' is not a valid API verb." in verb.stderr
+    params = wsk("api", "create", "/x", "/{y}", "get", "plain", check=False)
+    assert "A response type of 'http' is required when using path parameters." in params.stderr
+    gone = wsk("api", "get", "/nothing", check=False)
+    assert (
+        gone.returncode == 1 and gone.stderr == "error: API does not exist for basepath /nothing\n"
+    )
+    deleted = wsk("api", "delete", "/nothing", check=False)
+    assert deleted.returncode == 1
+    assert deleted.stderr.startswith(
+        "error: Unable to delete API: API deletion failure: API '/nothing' does not exist."
+    )
+
+
+def test_config_file(wsk: Wsk, tmp_path: Path, namespace: Identity) -> None:
+    action(wsk, tmp_path, "hello", HELLO, "--web", "true")
+    wsk("api", "create", "/greet", "/hi", "get", "hello")
+    exported = wsk("api", "get", "/greet").stdout
+    wsk("api", "delete", "/greet")
+    (tmp_path / "api.json").write_text(exported)
+    made = wsk("api", "create", "--config-file", str(tmp_path / "api.json")).stdout.splitlines()
+    assert made[0] == f"ok: created API /greet/hi get for action /{namespace.namespace}/hello"
+    assert httpx.get(made[1], params={"name": "file"}).json() == {"msg": "hello file"}
+    (tmp_path / "bad.json").write_text('{"swagger": "2.0"}')
+    bad = wsk("api", "create", "-c", str(tmp_path / "bad.json"), check=False)
+    assert bad.returncode == 1 and "Swagger file is invalid" in bad.stderr
