@@ -20,14 +20,14 @@ import asyncio
 import random
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from common.entities import Identity
-from common.store.base import Conflict, Doc
-from controller import errors
+from common.store.base import Conflict, Doc, Store
 from controller.apigw.swagger import CompiledApi, compile_api
-from controller.errors import ApiError
-from controller.services import Services
+
+if TYPE_CHECKING:
+    from controller.services import Services
 
 HOLDER = "whisk.system/apis"
 ENTITY_TYPE = "apis"
@@ -51,22 +51,25 @@ def _doc(identity: Identity, apis: Apis) -> Doc:
     }
 
 
-async def read(svc: Services, identity: Identity) -> Apis:
+async def read(store: Store, identity: Identity) -> Apis:
     """The caller's APIs, from the store itself (a write may follow)."""
-    found = await svc.store.entities.get(doc_id(identity.uuid))
+    found = await store.entities.get(doc_id(identity.uuid))
     if found is None or found[0].get("owner") != identity.namespace:
         return {}
     return dict(found[0].get("apis") or {})
 
 
-async def modify(svc: Services, identity: Identity, change: Callable[[Apis], Apis]) -> Apis:
+async def modify(
+    store: Store, identity: Identity, change: Callable[[Apis], Apis]
+) -> tuple[Apis, str | None]:
     """Write `change(apis)` over the caller's APIs, retrying on a concurrent write; the APIs
-    written. `change` may raise (an ApiDocError) to refuse: nothing is written."""
+    written and the revision they replaced (None: there was no document). `change` may
+    raise to refuse: nothing is written. Conflict when writers kept overtaking this one."""
     key = doc_id(identity.uuid)
     for attempt in range(_ATTEMPTS):
         if attempt:  # spread concurrent writers out
             await asyncio.sleep(random.uniform(0, 0.005 * 2**attempt))
-        found = await svc.store.entities.get(key)
+        found = await store.entities.get(key)
         rev = found[1] if found else None
         current = dict(found[0].get("apis") or {}) if found else {}
         if found is not None and found[0].get("owner") != identity.namespace:
@@ -74,17 +77,13 @@ async def modify(svc: Services, identity: Identity, change: Callable[[Apis], Api
         changed = change(current)
         try:
             if changed:
-                await svc.store.entities.put(key, _doc(identity, changed), rev)
+                await store.entities.put(key, _doc(identity, changed), rev)
             elif rev is not None:
-                await svc.store.entities.delete(key, rev)
+                await store.entities.delete(key, rev)
         except Conflict:
             continue
-        finally:
-            svc.entities.invalidate(key)
-        if rev is not None:
-            await svc.entity_changed(key, rev)  # other controllers drop their copy
-        return changed
-    raise ApiError(409, errors.CONCURRENT_MODIFICATION)
+        return changed, rev
+    raise Conflict(key)
 
 
 class CompiledCache:

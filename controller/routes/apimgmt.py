@@ -23,6 +23,7 @@ does not exist (OpenWhisk answers both with a 502 from the action).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -32,6 +33,8 @@ from starlette.responses import Response
 
 from common import jsonio
 from common.entities import Identity
+from common.store.base import Conflict
+from controller import errors
 from controller.apigw import model, tenants
 from controller.apigw.model import ApiDocError
 from controller.auth import identity
@@ -103,11 +106,26 @@ async def create_api(request: Request, svc: Services, caller: Identity) -> Respo
         current = apis.get(base_path) or model.base_swagger(base_path, doc.get("apiName"))
         return {**apis, base_path: model.add_route(current, doc, kind, base)}
 
-    written = await tenants.modify(svc, caller, change)
+    written = await _modify(svc, caller, change)
     url = gw_url(request, caller.uuid, base_path)
     return json_response(
         200, model.cli_value(written[base_path], caller.namespace, caller.uuid, url)
     )
+
+
+async def _modify(
+    svc: Services, caller: Identity, change: Callable[[tenants.Apis], tenants.Apis]
+) -> tenants.Apis:
+    key = tenants.doc_id(caller.uuid)
+    try:
+        written, replaced = await tenants.modify(svc.store, caller, change)
+    except Conflict:
+        raise ApiError(409, errors.CONCURRENT_MODIFICATION) from None
+    finally:
+        svc.entities.invalidate(key)
+    if replaced is not None:
+        await svc.entity_changed(key, replaced)  # other controllers drop their copy
+    return written
 
 
 def _limit(params: dict[str, Any], name: str, default: int) -> int:
@@ -121,7 +139,7 @@ def _limit(params: dict[str, Any], name: str, default: int) -> int:
 
 async def get_api(request: Request, svc: Services, caller: Identity) -> Response:
     params = await _params(request, svc)
-    apis = await tenants.read(svc, caller)
+    apis = await tenants.read(svc.store, caller)
     name = params.get("basepath")
     if name:
         found = _named(apis, str(name))
@@ -173,7 +191,7 @@ async def delete_api(request: Request, svc: Services, caller: Identity) -> Respo
             del rest[base_path]
         return rest
 
-    await tenants.modify(svc, caller, change)
+    await _modify(svc, caller, change)
     return json_response(200, {})
 
 

@@ -32,6 +32,7 @@ from common.entities import Identity, NamespaceLimits
 from common.store.base import Conflict, StoreError, store_from_url
 from common.store.couchdb import CouchDBStore, parse_url
 from common.store.couchdb_design import ACTIVATIONS, SUBJECTS, WHISKS
+from tests.contract.api_docs_behavior import ApiDocsBehavior
 from tests.contract.feed_registry_behavior import FeedRegistryBehavior
 from tests.contract.store_behavior import StoreBehavior, activation, entity
 from tests.support.couchdb import PouchDBServer, TcpGate, couchdb_server
@@ -70,7 +71,7 @@ async def observer(
     await s.close()
 
 
-class TestCouchDBStore(StoreBehavior, FeedRegistryBehavior):
+class TestCouchDBStore(StoreBehavior, FeedRegistryBehavior, ApiDocsBehavior):
     pass
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from common.store.base import Conflict, store_from_url
 from common.store.sqlite import SqliteStore
+from tests.contract.api_docs_behavior import ApiDocsBehavior
 from tests.contract.feed_registry_behavior import FeedRegistryBehavior
 from tests.contract.store_behavior import StoreBehavior, activation, entity
 
@@ -32,7 +33,7 @@ async def observer(tmp_path: Path, store: SqliteStore) -> AsyncIterator[SqliteSt
     await s.close()
 
 
-class TestSqliteStore(StoreBehavior, FeedRegistryBehavior):
+class TestSqliteStore(StoreBehavior, FeedRegistryBehavior, ApiDocsBehavior):
     pass
 
 
