@@ -90,9 +90,11 @@ def _target(operation: dict[str, Any], case: dict[str, Any] | None) -> Target | 
     given = operation.get("x-openwhisk")
     if isinstance(given, dict) and given.get("namespace") and given.get("action"):
         extension = _extension(str(given.get("url", ""))) or _extension(case_url or "") or "json"
+        package = str(given.get("package") or "")
         return Target(
             namespace=str(given["namespace"]),
-            package=str(given.get("package") or "") or None,
+            # serverless-openwhisk names no package `default`, as web-action URLs do
+            package=None if package in ("", "default") else package,
             action=str(given["action"]),
             extension=extension,
             secure_key=secure_key,

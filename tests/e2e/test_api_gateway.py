@@ -3,6 +3,7 @@ and the npm client call it, and the APIs it makes, served on the API port."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -19,6 +20,11 @@ ECHO = (
 PLAIN = "def main(args):\n    return {'got': {k: v for k, v in args.items() if not k.startswith('__ow_')}}\n"
 MGMT = "/api/v1/web/whisk.system/apimgmt"
 TEST_LIMITS = {"invocationsPerMinute": 100_000, "concurrentInvocations": 1_000}
+
+
+def call(method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """One request with room for a cold start on a loaded machine (httpx waits 5 s)."""
+    return httpx.request(method, url, timeout=90, **kwargs)
 
 
 def client(server: StandaloneServer, who: Identity) -> httpx.Client:
@@ -80,7 +86,7 @@ def route(
 
 
 @pytest.fixture
-def owner(server: StandaloneServer, namespace: Identity) -> httpx.Client:
+def owner(server: StandaloneServer, namespace: Identity) -> Iterator[httpx.Client]:
     with client(server, namespace) as api:
         yield api
 
@@ -107,7 +113,7 @@ def test_routes_merge_into_one_api_and_serve_their_actions(
     listed = owner.get(f"{MGMT}/getApi.http", params={"basepath": "/todos"}).json()["apis"]
     assert len(listed) == 1 and set(listed[0]["value"]["apidoc"]["paths"]) == {"/{id}", "/"}
 
-    got = httpx.get(f"{gw_url}/42?x=1", headers={"Origin": "http://a.example"})
+    got = call("GET", f"{gw_url}/42?x=1", headers={"Origin": "http://a.example"})
     assert got.status_code == 200, got.text
     args = got.json()
     assert args["id"] == "42" and args["x"] == "1"
@@ -115,22 +121,23 @@ def test_routes_merge_into_one_api_and_serve_their_actions(
     assert args["__ow_headers"]["x-forwarded-url"] == f"{gw_url}/42?x=1"
     assert got.headers["access-control-allow-origin"] == "*"
 
-    posted = httpx.post(f"{gw_url}/", json={"title": "milk"})
+    posted = call("POST", f"{gw_url}/", json={"title": "milk"})
     assert posted.status_code == 200 and posted.json() == {"got": {"title": "milk"}}
 
 
 def test_unknown_paths_and_verbs_and_preflight(owner: httpx.Client, namespace: Identity) -> None:
     put_action(owner, "show", ECHO)
     gw_url = route(owner, "/todos", "/{id}", "get", "show", "http").json()["gwApiUrl"]
-    missing = httpx.get(f"{gw_url}/1/2")
+    missing = call("GET", f"{gw_url}/1/2")
     assert missing.status_code == 404 and missing.json()["error"] == (
         "The requested resource does not exist."
     )
-    assert httpx.get(f"{owner.base_url}/api/{namespace.uuid}/nothing/1").status_code == 404
-    assert httpx.get(f"{owner.base_url}/api/not-a-tenant/todos/1").status_code == 404
-    wrong = httpx.delete(f"{gw_url}/1")
+    assert call("GET", f"{owner.base_url}/api/{namespace.uuid}/nothing/1").status_code == 404
+    assert call("GET", f"{owner.base_url}/api/not-a-tenant/todos/1").status_code == 404
+    wrong = call("DELETE", f"{gw_url}/1")
     assert wrong.status_code == 405 and wrong.headers["allow"] == "GET"
-    preflight = httpx.options(
+    preflight = call(
+        "OPTIONS",
         f"{gw_url}/1",
         headers={
             "Origin": "http://a.example",
@@ -143,19 +150,19 @@ def test_unknown_paths_and_verbs_and_preflight(owner: httpx.Client, namespace: I
     assert preflight.headers["access-control-allow-headers"] == "X-Custom"
     assert "GET" in preflight.headers["access-control-allow-methods"]
     # the REST API keeps its own answers under /api/v1
-    assert httpx.get(f"{owner.base_url}/api/v1/nothing").status_code == 404
+    assert call("GET", f"{owner.base_url}/api/v1/nothing").status_code == 404
 
 
 def test_secure_key_reaches_actions_that_require_it(owner: httpx.Client) -> None:
     put_action(owner, "guarded", PLAIN, ("require-whisk-auth", "s3cret"))
-    direct = httpx.get(f"{owner.base_url}/api/v1/web/_/default/guarded.json")
+    direct = call("GET", f"{owner.base_url}/api/v1/web/_/default/guarded.json")
     assert direct.status_code in (401, 404)
     gw_url = route(owner, "/g", "/in", "get", "guarded", secure_key="s3cret").json()["gwApiUrl"]
-    served = httpx.get(f"{gw_url}/in", headers={"X-Require-Whisk-Auth": "wrong"})
+    served = call("GET", f"{gw_url}/in", headers={"X-Require-Whisk-Auth": "wrong"})
     assert served.status_code == 200, served.text
     # a route made without the key does not open the action
     gw_url = route(owner, "/open", "/in", "get", "guarded").json()["gwApiUrl"]
-    assert httpx.get(f"{gw_url}/in").status_code == 401
+    assert call("GET", f"{gw_url}/in").status_code == 401
 
 
 def test_apis_belong_to_their_namespace(
@@ -169,8 +176,8 @@ def test_apis_belong_to_their_namespace(
         gone = them.delete(f"{MGMT}/deleteApi.http", params={"basepath": "/mine"})
         assert gone.status_code == 404
         assert gone.json()["error"] == "API deletion failure: API '/mine' does not exist."
-    assert httpx.get(f"{gw_url}/a").status_code == 200
-    anonymous = httpx.get(f"{owner.base_url}{MGMT}/getApi.http")
+    assert call("GET", f"{gw_url}/a").status_code == 200
+    anonymous = call("GET", f"{owner.base_url}{MGMT}/getApi.http")
     assert anonymous.status_code == 401
 
 
@@ -183,8 +190,8 @@ def test_delete_a_verb_a_path_and_the_api(owner: httpx.Client) -> None:
         f"{MGMT}/deleteApi.http", params={"basepath": "/d", "relpath": "/a", "operation": "post"}
     )
     assert one.status_code == 200 and one.json() == {}
-    assert httpx.post(f"{gw_url}/a").status_code == 405
-    assert httpx.get(f"{gw_url}/a").status_code == 200
+    assert call("POST", f"{gw_url}/a").status_code == 405
+    assert call("GET", f"{gw_url}/a").status_code == 200
     again = owner.delete(
         f"{MGMT}/deleteApi.http", params={"basepath": "/d", "relpath": "/a", "operation": "post"}
     )
@@ -193,7 +200,7 @@ def test_delete_a_verb_a_path_and_the_api(owner: httpx.Client) -> None:
     by_name = owner.get(f"{MGMT}/getApi.json", params={"basepath": "Dee"}).json()["apis"]
     assert [a["value"]["apidoc"]["basePath"] for a in by_name] == ["/d"]
     assert owner.delete(f"{MGMT}/deleteApi", params={"basepath": "Dee"}).status_code == 200
-    assert httpx.get(f"{gw_url}/b").status_code == 404
+    assert call("GET", f"{gw_url}/b").status_code == 404
     assert owner.get(f"{MGMT}/getApi.http").json() == {"apis": []}
 
 

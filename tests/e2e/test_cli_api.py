@@ -7,6 +7,7 @@ import json
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -22,6 +23,11 @@ SHOW = (
 HELLO = "def main(args):\n    return {'msg': 'hello ' + args.get('name', 'world')}\n"
 
 
+def call(method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """One request with room for a cold start on a loaded machine (httpx waits 5 s)."""
+    return httpx.request(method, url, timeout=90, **kwargs)
+
+
 def action(wsk: Wsk, tmp_path: Path, name: str, code: str, *flags: str) -> None:
     (tmp_path / f"{name}.py").write_text(code)
     wsk("action", "update", name, f"{name}.py", *flags, cwd=tmp_path)
@@ -34,13 +40,13 @@ def test_create_call_list_get_delete(wsk: Wsk, tmp_path: Path, namespace: Identi
     assert lines[0] == "ok: created API /todos/{id} GET for action /_/show-todo"
     url = lines[-1]
     assert url.endswith(f"/api/{namespace.uuid}/todos/{{id}}")
-    got = httpx.get(url.replace("{id}", "7"))
+    got = call("GET", url.replace("{id}", "7"))
     assert got.status_code == 200 and got.text == "todo 7 /7"
 
     action(wsk, tmp_path, "hello", HELLO, "--web", "true")
     wsk("api", "create", "/todos", "/hello", "post", "hello", "--apiname", "ignored")
     hello_url = url.replace("/{id}", "/hello")
-    assert httpx.post(hello_url, json={"name": "Rob"}).json() == {"msg": "hello Rob"}
+    assert call("POST", hello_url, json={"name": "Rob"}).json() == {"msg": "hello Rob"}
 
     listed = wsk("api", "list", "/todos", "--name-sort").stdout.splitlines()
     assert listed[0] == "ok: APIs"
@@ -72,10 +78,10 @@ def test_create_call_list_get_delete(wsk: Wsk, tmp_path: Path, namespace: Identi
     assert wsk("api", "delete", "/todos", "/hello", "post").stdout == (
         "ok: deleted /hello POST from /todos\n"
     )
-    after = httpx.post(hello_url)  # /hello is now only what /{id} matches: a GET
+    after = call("POST", hello_url)  # /hello is now only what /{id} matches: a GET
     assert after.status_code == 405 and after.headers["allow"] == "GET"
     assert wsk("api", "delete", "/todos").stdout == "ok: deleted API /todos\n"
-    assert httpx.get(url.replace("{id}", "7")).status_code == 404
+    assert call("GET", url.replace("{id}", "7")).status_code == 404
     empty = wsk("api", "list").stdout
     assert empty == "ok: APIs\n" + f"{'Action':<30} {'Verb':>7} {'API Name':>20}  URL\n"
 
@@ -117,7 +123,7 @@ def test_config_file(wsk: Wsk, tmp_path: Path, namespace: Identity) -> None:
     (tmp_path / "api.json").write_text(exported)
     made = wsk("api", "create", "--config-file", str(tmp_path / "api.json")).stdout.splitlines()
     assert made[0] == f"ok: created API /greet/hi get for action /{namespace.namespace}/hello"
-    assert httpx.get(made[1], params={"name": "file"}).json() == {"msg": "hello file"}
+    assert call("GET", made[1], params={"name": "file"}).json() == {"msg": "hello file"}
     (tmp_path / "bad.json").write_text('{"swagger": "2.0"}')
     bad = wsk("api", "create", "-c", str(tmp_path / "bad.json"), check=False)
     assert bad.returncode == 1 and "Swagger file is invalid" in bad.stderr

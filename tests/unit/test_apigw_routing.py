@@ -129,6 +129,13 @@ def test_response_type_secure_key_and_cors_come_from_the_swagger() -> None:
     assert (target.package, target.extension, target.secure_key) == ("pkg", "text", "k")
 
 
+def test_the_package_default_is_no_package() -> None:
+    swagger_op = {"x-openwhisk": {"namespace": "ns", "package": "default", "action": "a"}}
+    compiled = compile_api({"basePath": "/s", "info": {}, "paths": {"/x": {"get": swagger_op}}})
+    target = compiled.routes[0].target
+    assert target is not None and target.package is None and target.extension == "json"
+
+
 def test_an_operation_without_x_openwhisk_uses_its_case_url() -> None:
     swagger = {
         "basePath": "/s",
