@@ -3,6 +3,7 @@ and the npm client call it, and the APIs it makes, served on the API port."""
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,7 +11,9 @@ import httpx
 import pytest
 
 from common.entities import Identity
-from tests.support.server import StandaloneServer
+from tests.support.server import StandaloneServer, own_server
+
+__all__ = ["own_server"]  # the fixture, used below
 
 ECHO = (
     "def main(args):\n"
@@ -226,3 +229,62 @@ def test_bad_create_requests_get_openwhisk_messages(
     answer = owner.post(f"{MGMT}/createApi.http", json=body)
     assert answer.status_code == 400
     assert answer.json()["error"] == message and answer.json()["code"]
+
+
+def test_an_api_survives_the_server_killed(own_server: StandaloneServer) -> None:
+    """Acknowledged means stored: a kill -9 right after the 200 loses no route."""
+    owner = own_server.create_namespace("survivor", **TEST_LIMITS)
+    with client(own_server, owner) as api:
+        put_action(api, "plain", PLAIN)
+        gw_url = route(api, "/kept", "/a", "get", "plain").json()["gwApiUrl"]
+    assert own_server.stop(signal.SIGKILL) == -signal.SIGKILL
+    own_server.start()
+    answer = call("GET", f"{gw_url}/a", params={"k": "v"})
+    assert answer.status_code == 200 and answer.json() == {"got": {"k": "v"}}
+
+
+def test_calls_count_against_the_owners_throttles(server: StandaloneServer) -> None:
+    owner = server.create_namespace("throttled_api", invocationsPerMinute=2)
+    with client(server, owner) as api:
+        put_action(api, "plain", PLAIN)
+        gw_url = route(api, "/t", "/a", "get", "plain").json()["gwApiUrl"]
+    statuses = [call("GET", f"{gw_url}/a").status_code for _ in range(3)]
+    assert statuses == [200, 200, 429]
+
+
+def test_a_route_to_another_namespaces_private_action_serves_nothing(
+    server: StandaloneServer, owner: httpx.Client, namespace: Identity
+) -> None:
+    """A route runs only web actions, as their URL would: naming someone's private action
+    (not a web action) in a route gets the caller nothing of it."""
+    put_action(owner, "plain", PLAIN)
+    private = owner.put(
+        "/api/v1/namespaces/_/actions/secret?overwrite=true",
+        json={"exec": {"kind": "python:3.11", "code": PLAIN}},
+    )
+    assert private.status_code == 200
+    intruder = server.create_namespace(f"{namespace.namespace}_in", **TEST_LIMITS)
+    with client(server, intruder) as them:
+        made = them.post(
+            f"{MGMT}/createApi.http",
+            json={
+                "apidoc": {
+                    "namespace": "_",
+                    "gatewayBasePath": "/steal",
+                    "gatewayPath": "/x",
+                    "gatewayMethod": "GET",
+                    "action": {
+                        "name": "secret",
+                        "namespace": namespace.namespace,
+                        "backendMethod": "GET",
+                        "backendUrl": "http://h/api/v1/web/x/default/secret.http",
+                        "authkey": "x",
+                    },
+                }
+            },
+        )
+        assert made.status_code == 200
+        stolen = call("GET", made.json()["gwApiUrl"] + "/x")
+    assert stolen.status_code == 404
+    listed = owner.get(f"{MGMT}/getApi.http").json()["apis"]
+    assert listed == []
