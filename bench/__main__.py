@@ -1,5 +1,6 @@
 """`python -m bench`: the invoke benchmarks (bench/invoke.py); `python -m bench cluster`:
-the same through the cluster preset, beside standalone (bench/cluster.py)."""
+the same through the cluster preset, beside standalone (bench/cluster.py); `python -m bench
+apigw`: an API route against its web action's own URL (bench/apigw.py)."""
 
 import sys
 
@@ -7,6 +8,10 @@ if sys.argv[1:2] == ["cluster"]:
     from bench import cluster
 
     cluster.main(sys.argv[2:])
+elif sys.argv[1:2] == ["apigw"]:
+    from bench import apigw
+
+    apigw.main(sys.argv[2:])
 else:
     from bench import invoke
 

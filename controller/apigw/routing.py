@@ -8,6 +8,10 @@ wins (`/books/new` before `/books/{id}`), so a fixed path is never shadowed by a
 parameter. A path that matches with no route of the request's method is a 405 naming the
 methods it has; a path that matches nothing is a 404.
 
+Matching is a scan, not an index: over 10 APIs of 10 routes each a lookup took about
+0.1 ms on a loaded 2-core machine, next to the 2-12 ms of the action's run; `python -m
+bench apigw` measures a route against the web action's own URL.
+
 Pure: tested without a server (tests/unit/test_apigw_routing.py).
 """
 
