@@ -95,6 +95,31 @@ SEED = {
 }
 
 
+def test_an_api_route_through_nginx(cluster: tuple[str, dict[str, str]], tmp_path: Path) -> None:
+    """`wsk api create` through nginx, and the route it prints called through nginx too."""
+    url, env = cluster
+    key = run(
+        [*compose_command(), "exec", "-T", "controller0", "pywhisk", "admin", "get", "guest"], env
+    )
+    wsk_env = {**env, "WSK_CONFIG_FILE": str(tmp_path / "wskprops")}
+
+    def wsk(*args: str) -> str:
+        return run(["wsk", *args], wsk_env, timeout=120)
+
+    wsk("property", "set", "--apihost", url, "--auth", key.strip().splitlines()[-1])
+    (tmp_path / "todo.py").write_text(
+        "def main(args):\n    return {'body': {'id': args['id'], 'path': args['__ow_path']}}\n"
+    )
+    wsk("action", "create", "show-todo", str(tmp_path / "todo.py"), "--web", "true")
+    made = wsk("api", "create", "/todos", "/{id}", "get", "show-todo", "--response-type", "http")
+    route = made.strip().splitlines()[-1]
+    assert route.startswith(f"{url}/api/") and route.endswith("/todos/{id}"), made
+    for _ in range(4):  # nginx spreads these over both controllers
+        answer = httpx.get(route.replace("{id}", "42"), timeout=60)
+        assert answer.status_code == 200, answer.text
+        assert answer.json() == {"id": "42", "path": "/42"}
+
+
 def test_the_seed_transcript_through_nginx(
     cluster: tuple[str, dict[str, str]], tmp_path: Path
 ) -> None:

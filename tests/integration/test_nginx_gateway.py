@@ -1,0 +1,92 @@
+"""The API gateway behind the cluster's nginx: deploy/nginx/nginx.conf as it is, but for its
+upstream (the standalone server instead of the compose file's two controllers) and its
+port, run by the machine's nginx. `wsk api create` goes through it, and so do the calls of
+the route it prints, with the URL naming nginx's host."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from common.entities import Identity
+from tests.e2e.test_cli_api import SHOW  # the same to-do action as the CLI tests
+from tests.support.server import StandaloneServer, free_port
+
+REPO = Path(__file__).resolve().parents[2]
+CONF = REPO / "deploy" / "nginx" / "nginx.conf"
+
+pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="needs nginx")
+
+
+@pytest.fixture
+def nginx(server: StandaloneServer, tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    text = CONF.read_text()
+    text, upstreams = re.subn(r"server controller\d:3233[^;]*;", "", text)
+    assert upstreams == 2
+    text = text.replace("least_conn;", f"least_conn;\n        server 127.0.0.1:{server.port};")
+    text = text.replace("listen 3233;", f"listen 127.0.0.1:{port};")
+    (tmp_path / "nginx.conf").write_text(text)
+    pid = tmp_path / "nginx.pid"
+    log = tmp_path / "nginx.log"
+    with open(log, "wb") as out:  # the child keeps its own copy of the fd
+        process = subprocess.Popen(
+            [
+                shutil.which("nginx") or "nginx",
+                *("-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")),
+                *("-g", f"daemon off; pid {pid};"),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    try:
+        while True:
+            try:
+                if httpx.get(f"{url}/ping", timeout=2).text == "pong":
+                    break
+            except httpx.TransportError:
+                pass
+            assert process.poll() is None, log.read_text(errors="replace")
+            assert time.monotonic() < deadline, "nginx did not answer"
+            time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def test_an_api_route_through_nginx(nginx: str, tmp_path: Path, namespace: Identity) -> None:
+    props = tmp_path / "nginx.wskprops"
+    props.write_text(f"APIHOST={nginx}\nAUTH={namespace.auth}\n")
+    env = {"WSK_CONFIG_FILE": str(props), "PATH": str(Path(shutil.which("wsk") or "").parent)}
+
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            ["wsk", *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    (tmp_path / "show.py").write_text(SHOW)
+    run("action", "create", "show-todo", "show.py", "--web", "true")
+    made = run("api", "create", "/todos", "/{id}", "get", "show-todo", "--response-type", "http")
+    route = made.strip().splitlines()[-1]
+    assert route.startswith(f"{nginx}/api/") and route.endswith("/todos/{id}"), made
+    answer = httpx.get(route.replace("{id}", "42"), timeout=90)
+    assert answer.status_code == 200 and answer.text == "todo 42 /42"
+    preflight = httpx.options(
+        route.replace("{id}", "42"),
+        headers={"Origin": "http://a.example", "Access-Control-Request-Method": "GET"},
+        timeout=90,
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "*"
