@@ -5,7 +5,7 @@ of `whisk.system/apimgmt` (createApi, getApi, deleteApi) that call that gateway'
 pywhisk has no separate gateway: the controller serves the APIs (`/api/<tenant>/<base
 path>/<path>`) by running the routes' web actions through the web-action code, and answers
 the management URLs itself, so clients that speak OpenWhisk's (`wsk api`, the `openwhisk`
-npm client, serverless-openwhisk) work unchanged.
+npm client, serverless-openwhisk) work unchanged (docs/openwhisk-compatibility.md §5.1).
 
 - `model`: the API documents (swagger 2.0 with `x-openwhisk` operations) and how one
   route is merged in or removed, in OpenWhisk's words; pure.
