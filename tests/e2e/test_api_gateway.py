@@ -3,6 +3,7 @@ and the npm client call it, and the APIs it makes, served on the API port."""
 
 from __future__ import annotations
 
+import json
 import signal
 from collections.abc import Iterator
 from typing import Any
@@ -288,3 +289,64 @@ def test_a_route_to_another_namespaces_private_action_serves_nothing(
     assert stolen.status_code == 404
     listed = owner.get(f"{MGMT}/getApi.http").json()["apis"]
     assert listed == []
+
+
+RAW = "def main(args):\n    return {'body': {'q': args['__ow_query'], 'b': args['__ow_body']}}\n"
+
+
+def test_raw_actions_and_response_types(owner: httpx.Client) -> None:
+    put_action(owner, "raw", RAW, ("raw-http", True))
+    gw_url = route(owner, "/raw", "/{id}", "post", "raw", "json").json()["gwApiUrl"]
+    answer = call(
+        "POST", f"{gw_url}/9?a=1", content=b"hello", headers={"Content-Type": "text/plain"}
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"body": {"q": "a=1&id=9", "b": "hello"}}
+    text_url = route(owner, "/raw", "/t", "post", "raw", "text").json()["gwApiUrl"]
+    shown = call("POST", f"{text_url}/t", content=b"x", headers={"Content-Type": "text/plain"})
+    assert shown.headers["content-type"].startswith("text/plain")
+    assert shown.json() == {"q": "", "b": "x"}  # the `body` property, as text
+
+
+def test_a_whole_swagger_replaces_the_api_and_may_turn_cors_off(
+    owner: httpx.Client, namespace: Identity
+) -> None:
+    put_action(owner, "plain", PLAIN)
+    route(owner, "/sw", "/old", "get", "plain")
+    swagger = {
+        "swagger": "2.0",
+        "basePath": "/sw",
+        "info": {"title": "Swagger API", "version": "1.0"},
+        "paths": {
+            "/new": {
+                "put": {
+                    "operationId": "put-/new",
+                    "responses": {"200": {"description": "ok"}},
+                    "x-openwhisk": {
+                        "namespace": "_",
+                        "package": "default",
+                        "action": "plain",
+                        "url": "https://h/api/v1/web/_/default/plain.json",
+                    },
+                }
+            }
+        },
+        "x-ibm-configuration": {"cors": {"enabled": False}},
+    }
+    made = owner.post(
+        f"{MGMT}/createApi.json",
+        json={"apidoc": {"namespace": "_", "swagger": json.dumps(swagger)}},
+    )
+    assert made.status_code == 200, made.text
+    value = made.json()
+    assert list(value["apidoc"]["paths"]) == ["/new"]
+    assert (
+        value["apidoc"]["paths"]["/new"]["put"]["x-openwhisk"]["namespace"] == namespace.namespace
+    )
+    gw_url = value["gwApiUrl"]
+    assert call("GET", f"{gw_url}/old").status_code == 404
+    answer = call("PUT", f"{gw_url}/new", json={"k": 1}, headers={"Origin": "http://a.example"})
+    assert answer.status_code == 200 and answer.json() == {"got": {"k": 1}}
+    assert "access-control-allow-origin" not in answer.headers
+    preflight = call("OPTIONS", f"{gw_url}/new", headers={"Origin": "http://a.example"})
+    assert "access-control-allow-origin" not in preflight.headers
