@@ -153,7 +153,12 @@ def full(rows: list[tuple[str, str, str, str, str, str]]) -> str:
     return "".join(out)
 
 
+_RESERVED = frozenset(("true", "false", "yes", "no", "on", "off", "null", "~", "y", "n"))
+
+
 def _yaml_scalar(value: Any) -> str:
+    """A scalar as go-yaml writes it in block context: plain unless YAML would read it as
+    something else (a number, a boolean, an indicator), else double-quoted."""
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -161,12 +166,18 @@ def _yaml_scalar(value: Any) -> str:
     if isinstance(value, int | float):
         return str(value)
     text = str(value)
-    plain = text and not any(c in text for c in ":#{}[],&*!|>'\"%@`\n\t") and text.strip() == text
-    reserved = text.lower() in ("true", "false", "yes", "no", "on", "off", "null", "~", "y", "n")
-    numeric = text.replace(".", "", 1).lstrip("-").isdigit()
-    if plain and not reserved and not numeric and not text.startswith(("-", "?")):
-        return text
-    return go_json(text, indent="").strip()
+    special = (
+        not text
+        or text[0] in "-?:,[]{}#&*!|>'\"%@`"
+        or ": " in text
+        or " #" in text
+        or text.endswith(":")
+        or text != text.strip()
+        or any(c in text for c in "\n\t")
+        or text.lower() in _RESERVED
+        or text.replace(".", "", 1).lstrip("-+").isdigit()
+    )
+    return go_json(text, indent="").strip() if special else text
 
 
 def _yaml(value: Any, indent: int, out: list[str]) -> None:
