@@ -51,12 +51,13 @@ class GatewayRoute(Route):
         return super().matches(scope)
 
 
-def _raw_rest(request: Request, tenant: str) -> str:
+def _raw_rest(request: Request) -> str:
+    """The path past `/api/<tenant>`, as sent (percent-encoded, as routing expects)."""
     raw: bytes | None = request.scope.get("raw_path")
-    prefix = f"/api/{tenant}"
-    if raw is None:
+    if raw is None:  # a server that keeps no raw path: the decoded one will do
         return "/" + str(request.path_params["rest"])
-    return raw.decode("latin-1")[len(prefix) :] or "/"
+    parts = raw.decode("latin-1").split("?", 1)[0].split("/", 3)
+    return "/" + parts[3] if len(parts) > 3 else "/"
 
 
 def _preflight(request: Request, methods: tuple[str, ...]) -> Response:
@@ -79,7 +80,7 @@ async def gateway_endpoint(request: Request) -> Response:
     if found is None:
         raise ApiError(404)
     _, apis = found
-    match = routing.find(apis, request.method, _raw_rest(request, tenant))
+    match = routing.find(apis, request.method, _raw_rest(request))
     if isinstance(match, routing.Miss):
         cors = cors_headers(request) if match.api is None or match.api.cors else {}
         if match.api is not None and request.method == "OPTIONS" and match.api.cors:

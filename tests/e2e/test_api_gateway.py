@@ -125,6 +125,11 @@ def test_routes_merge_into_one_api_and_serve_their_actions(
     assert args["__ow_headers"]["x-forwarded-url"] == f"{gw_url}/42?x=1"
     assert got.headers["access-control-allow-origin"] == "*"
 
+    # a percent-encoded tenant names the same APIs, and the path past it is still the path
+    encoded = gw_url.replace(f"/api/{namespace.uuid[0]}", f"/api/%{ord(namespace.uuid[0]):02X}")
+    again = call("GET", f"{encoded}/42")
+    assert again.status_code == 200 and again.json()["id"] == "42"
+
     posted = call("POST", f"{gw_url}/", json={"title": "milk"})
     assert posted.status_code == 200 and posted.json() == {"got": {"title": "milk"}}
 
