@@ -74,12 +74,18 @@ def parse_apidoc(given: Any) -> dict[str, Any]:
     for field in ("gatewayBasePath", "gatewayPath", "gatewayMethod"):
         if not doc.get(field):
             raise ApiDocError(f"apidoc is missing the {field} field")
+        if not isinstance(doc[field], str):
+            raise ApiDocError(f"apidoc field {field} must be a string.")
     action = doc.get("action")
     if not isinstance(action, dict):
         raise ApiDocError("apidoc is missing the action field.")
     for field in ("backendMethod", "backendUrl", "namespace", "name", "authkey"):
         if not action.get(field):
             raise ApiDocError(f"action is missing the {field} field.")
+        if not isinstance(action[field], str):
+            raise ApiDocError(f"action field {field} must be a string.")
+    if "pathParameters" in doc and not isinstance(doc["pathParameters"], list | None):
+        raise ApiDocError("apidoc field pathParameters must be a list.")
     for field in ("gatewayBasePath", "gatewayPath"):
         if not str(doc[field]).startswith("/"):
             raise ApiDocError(f"'{doc[field]}' must begin with '/'.")
@@ -91,7 +97,7 @@ def parse_apidoc(given: Any) -> dict[str, Any]:
 
 
 def check_response_type(given: str | None) -> str:
-    kind = (given or "json").lower()
+    kind = str(given or "json").lower()
     if kind not in RESPONSE_TYPES:
         raise ApiDocError(
             f"Invalid response type '{given}'. Possible values are {', '.join(RESPONSE_TYPES)}"

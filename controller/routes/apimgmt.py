@@ -53,6 +53,8 @@ def gw_url(request: Request, tenant: str, base_path: str) -> str:
 
 
 async def _params(request: Request, svc: Services) -> dict[str, Any]:
+    """Query < JSON body, as a web action's arguments; values other than the apidoc as
+    text (a number where a path is expected is the caller's mistake, not a crash)."""
     params: dict[str, Any] = dict(parse_qsl(request.url.query, keep_blank_values=True))
     body = await body_bytes(request, svc.settings.payload_max)
     if body.strip():
@@ -62,7 +64,10 @@ async def _params(request: Request, svc: Services) -> dict[str, Any]:
             raise malformed(str(e)) from None
         if isinstance(given, dict):
             params.update(given)
-    return params
+    return {
+        k: v if k == "apidoc" or isinstance(v, str) or v is None else jsonio.dumps_str(v)
+        for k, v in params.items()
+    }
 
 
 def _named(apis: tenants.Apis, name: str) -> str | None:

@@ -355,3 +355,45 @@ def test_a_whole_swagger_replaces_the_api_and_may_turn_cors_off(
     assert "access-control-allow-origin" not in answer.headers
     preflight = call("OPTIONS", f"{gw_url}/new", headers={"Origin": "http://a.example"})
     assert "access-control-allow-origin" not in preflight.headers
+
+
+def _valid_apidoc(**action: Any) -> dict[str, Any]:
+    return {
+        "namespace": "_",
+        "gatewayBasePath": "/h",
+        "gatewayPath": "/p",
+        "gatewayMethod": "GET",
+        "action": {
+            "name": "plain",
+            "namespace": "_",
+            "backendMethod": "GET",
+            "backendUrl": "http://h/api/v1/web/_/default/plain.http",
+            "authkey": "x",
+            **action,
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("operation", "method", "body"),
+    [
+        ("createApi", "POST", {"apidoc": _valid_apidoc(name=5)}),
+        ("createApi", "POST", {"apidoc": _valid_apidoc(namespace=["_"])}),
+        ("createApi", "POST", {"apidoc": {**_valid_apidoc(), "pathParameters": "id"}}),
+        ("createApi", "POST", {"responsetype": 5, "apidoc": _valid_apidoc()}),
+        ("createApi", "POST", {"apidoc": {"namespace": 1, "swagger": [1]}}),
+        ("getApi", "GET", {"basepath": {"a": 1}, "limit": "x"}),
+        ("getApi", "GET", {"limit": -3, "skip": [1]}),
+        ("deleteApi", "DELETE", {"basepath": "/h", "relpath": "/p", "operation": 3}),
+        ("deleteApi", "DELETE", {"basepath": "/h", "relpath": ["/p"]}),
+        ("deleteApi", "DELETE", [1, 2]),
+    ],
+)
+def test_hostile_management_requests_are_refused_not_crashed(
+    owner: httpx.Client, operation: str, method: str, body: Any
+) -> None:
+    put_action(owner, "plain", PLAIN)
+    assert owner.post(f"{MGMT}/createApi", json={"apidoc": _valid_apidoc()}).status_code == 200
+    answer = owner.request(method, f"{MGMT}/{operation}", json=body)
+    assert answer.status_code in (200, 400, 404), answer.text
+    assert answer.status_code == 200 or answer.json()["code"]
