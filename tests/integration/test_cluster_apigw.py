@@ -12,8 +12,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-pytest.importorskip("aiokafka")
-
 from tests.support.cluster import Cluster
 from tests.support.couchdb import PouchDBServer, couchdb_server
 from tests.support.kafka import TansuBroker, tansu
