@@ -3,6 +3,7 @@ time, removing routes, the operation ids."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -75,6 +76,7 @@ def test_routes_merge_and_leave() -> None:
     put["action"]["secureKey"] = 42
     swagger = model.add_route(swagger, put, "http", "http://fallback")
     assert set(swagger["paths"]["/p"]) == {"get", "put"}
+    assert "u:k" not in json.dumps(swagger)  # the caller's key is not kept
     get = swagger["paths"]["/p"]["get"]
     assert get["operationId"] == "getP"
     assert get["x-openwhisk"] == {
