@@ -23,6 +23,7 @@ from cli.commands.trigger import trigger_group
 from cli.errors import EXIT_GENERAL, WskError
 from cli.help import WskCommand, WskGroup
 from cli.output import error_prefix
+from cli.project.commands import project_group
 from cli.params import split_kv_args
 from cli.session import Session, global_options
 
@@ -128,6 +129,7 @@ for _command in (
     api_group,
     namespace_group,
     package_group,
+    project_group,
     property_group,
     rule_group,
     trigger_group,

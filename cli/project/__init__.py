@@ -1,0 +1,1 @@
+"""`wsk project`: deploying and undeploying wskdeploy manifests (see commands)."""
