@@ -69,6 +69,8 @@ class Entity:
     feed: str = ""  # trigger: the feed action, fully qualified
     feed_params: dict[str, Any] = field(default_factory=dict)
     query: list[tuple[str, str]] = field(default_factory=list)
+    # an action's package parameters, which the server shows merged under the action's own
+    inherited: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -154,12 +156,13 @@ class _Reader:
         what = f"package '{name}'"
         self.named(name, spec.line, "package")
         override = self.overrides.get(name, {})
+        params = self.inputs(spec, what, override.get("inputs"))
         if name != DEFAULT_PACKAGE:
             annotations = self.mapping(spec.get("annotations"), spec.line_of("annotations"), what)
             body = {
                 "namespace": self.target.namespace,
                 "name": name,
-                "parameters": self.inputs(spec, what, override.get("inputs")),
+                "parameters": params,
                 "annotations": [
                     {"key": k, "value": self.subst.value(v, annotations.line_of(k))}
                     for k, v in annotations.items()
@@ -167,6 +170,7 @@ class _Reader:
                 "publish": spec.get("public") is True,
             }
             self.add(Entity("package", name, spec.line, body))
+        known = len(self.entities)
         actions = self.mapping(spec.get("actions"), spec.line_of("actions"), what)
         for action, action_spec in actions.items():
             at = actions.line_of(action)
@@ -197,6 +201,10 @@ class _Reader:
                 rule,
                 self.mapping(rule_spec, rules.line_of(rule), f"rule '{rule}'", RULE_KEYS),
             )
+        if name != DEFAULT_PACKAGE:
+            for entity in self.entities[known:]:
+                if entity.kind in ("action", "sequence"):
+                    entity.inherited = params
         if "apis" in spec:
             try:
                 apis = build_apis(

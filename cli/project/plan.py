@@ -21,7 +21,8 @@ from cli.errors import EXIT_NOT_FOUND, WskError
 from .manifest import Entity, Manifest
 
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
-SERVER_ANNOTATIONS = {"exec"}  # added by the server to every action
+SERVER_ANNOTATIONS = {"exec", "provide-api-key"}  # the server adds them to every action
+SERVER_PARAMETERS = {"_actions"}  # a sequence's components, as OpenWhisk keeps them
 COLLECTIONS = {
     "package": "packages",
     "action": "actions",
@@ -79,14 +80,20 @@ def _kv(items: Any) -> dict[str, Any]:
     return {i["key"]: i.get("value") for i in items or [] if isinstance(i, dict) and "key" in i}
 
 
-def _same_common(want: dict[str, Any], have: dict[str, Any]) -> bool:
+def _same_common(entity: Entity, have: dict[str, Any]) -> bool:
+    """Parameters (an action's merged over its package's, as GET shows them) and
+    annotations, less those the server adds unless the manifest sets them too."""
+    wanted = _kv(entity.body.get("annotations"))
     annotations = {
-        k: v for k, v in _kv(have.get("annotations")).items() if k not in SERVER_ANNOTATIONS
+        k: v
+        for k, v in _kv(have.get("annotations")).items()
+        if k not in SERVER_ANNOTATIONS or k in wanted
     }
-    return (
-        _kv(want.get("parameters")) == _kv(have.get("parameters"))
-        and _kv(want.get("annotations")) == annotations
-    )
+    params = {**_kv(entity.inherited), **_kv(entity.body.get("parameters"))}
+    have_params = {
+        k: v for k, v in _kv(have.get("parameters")).items() if k not in SERVER_PARAMETERS
+    }
+    return params == have_params and wanted == annotations
 
 
 def _same_exec(want: dict[str, Any], have: dict[str, Any]) -> bool:
@@ -114,7 +121,7 @@ def same(entity: Entity, have: dict[str, Any]) -> bool:
             and _name_of(have.get("action")) == want["action"]
             and have.get("status") == "active"
         )
-    if not _same_common(want, have):
+    if not _same_common(entity, have):
         return False
     if entity.kind == "package":
         return bool(have.get("publish")) == want["publish"] and not have.get("binding")
