@@ -82,6 +82,8 @@ def build_exec(
 ) -> dict[str, Any]:
     """`exec` for the action: code from `function` (file or folder) or `code`, or an image."""
     function = spec.get("function")
+    if function is not None:
+        function = subst.text(str(function), spec.line_of("function"))
     code = spec.get("code")
     runtime = spec.get("runtime", spec.get("kind"))
     main = spec.get("main")
@@ -94,7 +96,7 @@ def build_exec(
             "image": subst.text(str(docker), spec.line_of("docker")),
         }
         if function is not None:
-            path = base / subst.text(str(function), spec.line_of("function"))
+            path = base / function
             exec_.update(_code_of(path, spec.line_of("function")))
         return exec_
     if function is None and code is None:
@@ -107,7 +109,7 @@ def build_exec(
             raise InputError("has code but no runtime; code needs one", spec.line_of("code"))
         exec_ = {"code": str(code), "binary": False}
     else:
-        path = base / subst.text(str(function), spec.line_of("function"))
+        path = base / function
         exec_ = _code_of(path, spec.line_of("function"))
         if exec_["binary"] and runtime is None:
             raise InputError(
@@ -131,7 +133,7 @@ def _code_of(path: Path, line: int) -> dict[str, Any]:
     if path.is_dir():
         return {"code": base64.b64encode(zip_folder(path)).decode(), "binary": True}
     if not path.is_file():
-        raise InputError(f"function '{path}' does not exist", line)
+        raise InputError(f"function '{path.name}' does not exist (looked in {path.parent})", line)
     data = path.read_bytes()
     if path.suffix in (".zip", ".jar"):
         return {"code": base64.b64encode(data).decode(), "binary": True}

@@ -115,6 +115,7 @@ class _Reader:
         for key in value:
             if allowed is not None and key not in allowed:
                 raise self.fail(value.line_of(key), what, f"unknown key '{key}'")
+        value.line = line  # where it is named: what a missing key's refusal points at
         return value
 
     def named(self, name: str, line: int, kind: str) -> str:
@@ -155,6 +156,7 @@ class _Reader:
     def package(self, name: str, spec: Node) -> None:
         what = f"package '{name}'"
         self.named(name, spec.line, "package")
+        self.subst.context = what
         override = self.overrides.get(name, {})
         params = self.inputs(spec, what, override.get("inputs"))
         if name != DEFAULT_PACKAGE:
@@ -206,6 +208,7 @@ class _Reader:
                 if entity.kind in ("action", "sequence"):
                     entity.inherited = params
         if "apis" in spec:
+            self.subst.context = what
             try:
                 apis = build_apis(
                     spec["apis"], spec.line_of("apis"), name, self.entities, self.target
@@ -223,6 +226,7 @@ class _Reader:
     def action(self, package: str, name: str, spec: Node, override: Any) -> None:
         what = f"action '{name}'"
         self.named(name, spec.line, "action")
+        self.subst.context = what
         warnings: list[tuple[int, str]] = []
         try:
             body: dict[str, Any] = {
@@ -245,6 +249,7 @@ class _Reader:
     def sequence(self, package: str, name: str, spec: Node) -> None:
         what = f"sequence '{name}'"
         self.named(name, spec.line, "sequence")
+        self.subst.context = what
         given = spec.get("actions")
         if isinstance(given, str):
             given = given.split(",")
@@ -271,6 +276,7 @@ class _Reader:
     def trigger(self, name: str, spec: Node, override: Any) -> None:
         what = f"trigger '{name}'"
         self.named(name, spec.line, "trigger")
+        self.subst.context = what
         params = self.inputs(spec, what, override)
         annotations = self.mapping(spec.get("annotations"), spec.line_of("annotations"), what)
         body: dict[str, Any] = {
@@ -301,6 +307,7 @@ class _Reader:
     def rule(self, package: str, name: str, spec: Node) -> None:
         what = f"rule '{name}'"
         self.named(name, spec.line, "rule")
+        self.subst.context = what
         for key in ("trigger", "action"):
             if not isinstance(spec.get(key), str) or not spec[key].strip():
                 raise self.fail(spec.line_of(key), what, f"{key}: needs a name")

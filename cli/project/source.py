@@ -110,10 +110,14 @@ class Substitution:
     def __init__(self, where: str, env: Mapping[str, str] | None = None) -> None:
         self.where = where
         self.env = os.environ if env is None else env
+        self.context = ""  # the entity being read, named in refusals
 
     def _lookup(self, name: str, line: int) -> str:
         if name not in self.env:
-            raise ManifestError(self.where, line, f"environment variable '{name}' is not set")
+            prefix = f"{self.context}: " if self.context else ""
+            raise ManifestError(
+                self.where, line, f"{prefix}environment variable '{name}' is not set"
+            )
         return self.env[name]
 
     def text(self, value: str, line: int) -> str:
