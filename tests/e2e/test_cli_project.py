@@ -1,0 +1,211 @@
+"""`wsk project deploy/undeploy` with the real `wsk` against a real standalone server:
+a manifest deployed, deployed again unchanged, changed in one place, previewed, refused,
+and undeployed without touching what was created outside it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import textwrap
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from common.entities import Identity
+from tests.support.server import StandaloneServer
+
+Wsk = Callable[..., subprocess.CompletedProcess[str]]
+
+MANIFEST = """
+project:
+  name: shop
+  packages:
+    shop:
+      inputs:
+        greeting: ${GREETING}
+        limit: {type: integer, value: 10}
+      actions:
+        hello:
+          function: src/hello.py
+          runtime: python
+          web: true
+          limits: {timeout: 5000, memorySize: 128}
+        lib:
+          function: src/lib
+          runtime: python:3
+        upper:
+          function: src/upper.php
+      sequences:
+        shout:
+          actions: hello, upper
+      triggers:
+        ping:
+          inputs: {source: manifest}
+        yearly:
+          feed: /whisk.system/alarms/alarm
+          inputs: {cron: "0 0 1 1 *"}
+      rules:
+        ping-hello:
+          trigger: ping
+          action: hello
+"""
+HELLO = "def main(args):\n    return {'msg': f\"{args['greeting']} {args.get('name', 'World')}\"}\n"
+UPPER = "<?php\nfunction main(array $a): array { return ['msg' => strtoupper($a['msg'])]; }\n"
+ENTITIES = 8
+
+
+def write_project(root: Path) -> Path:
+    (root / "src" / "lib").mkdir(parents=True)
+    (root / "src" / "hello.py").write_text(HELLO)
+    (root / "src" / "upper.php").write_text(UPPER)
+    (root / "src" / "lib" / "__main__.py").write_text("def main(args):\n    return {'zip': 1}\n")
+    (root / "manifest.yaml").write_text(textwrap.dedent(MANIFEST).lstrip("\n"))
+    return root
+
+
+def project(
+    wskprops: Path, root: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    wsk = shutil.which("wsk")
+    assert wsk
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("__OW_")}
+    environ.update({"WSK_CONFIG_FILE": str(wskprops), "GREETING": "Hello", **(env or {})})
+    return subprocess.run(
+        [wsk, "project", *args],
+        env=environ,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def lines(done: subprocess.CompletedProcess[str], word: str) -> list[str]:
+    return [line for line in done.stdout.splitlines() if word in line]
+
+
+def get(api: httpx.Client, collection: str, name: str) -> Any:
+    reply = api.get(f"/namespaces/_/{collection}/{name}")
+    return reply.json() if reply.status_code == 200 else None
+
+
+def test_deploy_redeploy_change_undeploy(
+    wsk: Wsk, wskprops: Path, api: httpx.Client, server: StandaloneServer, namespace: Identity,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    root = write_project(tmp_path / "shop")
+
+    preview = project(wskprops, root, "deploy", "--preview")
+    assert preview.returncode == 0, preview.stderr
+    assert "  * action: shop/hello (create)" in preview.stdout
+    assert preview.stdout.rstrip().endswith(
+        f"Plan: {ENTITIES} to create. Nothing was changed (--preview)."
+    )
+    assert get(api, "packages", "shop") is None  # a preview changes nothing
+
+    first = project(wskprops, root, "deploy")
+    assert first.returncode == 0, first.stderr
+    assert len(lines(first, "has been successfully deployed.")) == ENTITIES
+    assert first.stdout.endswith("Success: Deployment completed successfully.\n")
+
+    result = json.loads(wsk("action", "invoke", "shop/shout", "-r", "-p", "name", "Rob").stdout)
+    assert result == {"msg": "HELLO ROB"}
+    assert json.loads(wsk("action", "invoke", "shop/lib", "-r").stdout) == {"zip": 1}
+    web = httpx.get(f"{server.url}/api/v1/web/{namespace.namespace}/shop/hello.json")
+    assert web.json() == {"msg": "Hello World"}  # web: true, and the package's input
+    hello = get(api, "actions", "shop/hello")
+    assert hello["limits"]["timeout"] == 5000 and hello["limits"]["memory"] == 128
+    assert get(api, "rules", "ping-hello")["status"] == "active"
+    yearly = get(api, "triggers", "yearly")
+    assert {"key": "feed", "value": "/whisk.system/alarms/alarm"} in yearly["annotations"]
+
+    # the same manifest again: nothing is written (no entity gets a new version)
+    versions = {n: get(api, "actions", n)["version"] for n in ("shop/hello", "shop/lib")}
+    again = project(wskprops, root, "deploy")
+    assert again.returncode == 0, again.stderr
+    assert len(lines(again, "is unchanged; skipped.")) == ENTITIES
+    assert lines(again, "successfully deployed") == []
+    assert f"Info: all {ENTITIES} entities are unchanged; nothing was deployed." in again.stdout
+    assert {n: get(api, "actions", n)["version"] for n in versions} == versions
+
+    # one file and one environment value changed: only what they reach is written
+    (root / "src" / "upper.php").write_text(UPPER.replace("strtoupper", "strtolower"))
+    changed = project(wskprops, root, "deploy", env={"GREETING": "Howdy"})
+    assert changed.returncode == 0, changed.stderr
+    deployed = lines(changed, "successfully deployed")
+    assert "Info: action [shop/upper] has been successfully deployed." in deployed
+    assert "Info: package [shop] has been successfully deployed." in deployed
+    assert "Info: trigger [yearly] is unchanged; skipped." in changed.stdout
+    result = json.loads(wsk("action", "invoke", "shop/shout", "-r").stdout)
+    assert result == {"msg": "howdy world"}
+
+    # entities created outside the manifest survive its undeploy
+    wsk("action", "create", "shop/extra", str(root / "src" / "hello.py"))
+    wsk("trigger", "create", "outside")
+    undeploy_preview = project(wskprops, root, "undeploy", "--preview", env={"GREETING": "x"})
+    assert f"Plan: {ENTITIES} to delete." in undeploy_preview.stdout
+    assert get(api, "actions", "shop/hello") is not None
+    gone = project(wskprops, root, "undeploy", env={"GREETING": "x"})
+    assert gone.returncode == 0, gone.stderr
+    assert len(lines(gone, "has been successfully undeployed.")) == ENTITIES - 1
+    assert "Warning: package [shop] holds entities the manifest does not name; kept." in gone.stdout
+    for collection, name in (
+        ("actions", "shop/hello"), ("actions", "shop/shout"), ("triggers", "ping"),
+        ("triggers", "yearly"), ("rules", "ping-hello"),
+    ):  # fmt: skip
+        assert get(api, collection, name) is None, name
+    assert get(api, "actions", "shop/extra") is not None
+    assert get(api, "triggers", "outside") is not None
+    twice = project(wskprops, root, "undeploy", env={"GREETING": "x"})
+    assert twice.returncode == 0
+    assert "Info: action [shop/hello] is not deployed; skipped." in twice.stdout
+
+
+def test_refusals_name_the_line_and_deploy_nothing(
+    wskprops: Path, api: httpx.Client, tmp_path: Path
+) -> None:
+    root = write_project(tmp_path / "shop")
+    text = (root / "manifest.yaml").read_text()
+    (root / "manifest.yaml").write_text(text.replace("runtime: python:3", "runtime: cobol"))
+    refused = project(wskprops, root, "deploy")
+    assert refused.returncode == 1
+    assert refused.stderr.startswith(
+        "error: manifest.yaml:16: action 'lib': runtime 'cobol' is not supported (supported: "
+    )
+    assert refused.stdout == ""
+    assert get(api, "packages", "shop") is None
+
+    (root / "manifest.yaml").write_text(text.replace("${GREETING}", "${PYWHISK_TEST_UNSET}"))
+    unset = project(wskprops, root, "deploy")
+    assert (unset.returncode, unset.stderr) == (
+        1,
+        "error: manifest.yaml:6: package 'shop': "
+        "environment variable 'PYWHISK_TEST_UNSET' is not set\n",
+    )
+    assert get(api, "packages", "shop") is None
+
+    (root / "manifest.yaml").write_text(text)
+    elsewhere = project(wskprops, tmp_path, "deploy", "--manifest", str(root / "manifest.yaml"))
+    assert elsewhere.returncode == 0, elsewhere.stderr  # relative to the manifest, not the cwd
+
+    missing = project(wskprops, tmp_path, "deploy")
+    assert missing.returncode == 1
+    assert missing.stderr.startswith("error: Manifest file not found at path [")
+
+
+def test_a_failing_step_says_so_and_exits_nonzero(
+    wskprops: Path, api: httpx.Client, tmp_path: Path
+) -> None:
+    root = write_project(tmp_path / "shop")
+    text = (root / "manifest.yaml").read_text()
+    # a rule naming an action the manifest does not deploy: the server refuses it
+    (root / "manifest.yaml").write_text(text.replace("action: hello", "action: nowhere"))
+    failed = project(wskprops, root, "deploy")
+    assert failed.returncode != 0
+    assert "Error: Deployment did not complete successfully." in failed.stderr
+    assert "error: rule [ping-hello]: " in failed.stderr
+    assert get(api, "actions", "shop/hello") is not None  # what came before it stays
