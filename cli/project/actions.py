@@ -109,7 +109,7 @@ def build_exec(
             raise InputError("has code but no runtime; code needs one", spec.line_of("code"))
         exec_ = {"code": str(code), "binary": False}
     else:
-        path = base / function
+        path = base / str(function)
         exec_ = _code_of(path, spec.line_of("function"))
         if exec_["binary"] and runtime is None:
             raise InputError(

@@ -412,7 +412,7 @@ def test_folder_zip_is_the_same_bytes_every_time(tmp_path: Path) -> None:
 def test_comparison_with_the_server(tmp_path: Path) -> None:
     plan = read(tmp_path, FULL, env={"DSN": "d", "PORT": "1"})
     listing = entity(plan, "action", "shop/list")
-    server = {
+    server: dict[str, Any] = {
         "exec": {**listing.body["exec"]},
         "parameters": [*listing.inherited, *listing.body["parameters"]],
         "annotations": [*listing.body["annotations"], {"key": "exec", "value": "python:3.11"}],
