@@ -9,11 +9,19 @@ cd "$(dirname "$0")/.."
 install_runtimes
 ensure_docker
 
-if ! { command -v docker-compose && command -v nginx; } >/dev/null 2>&1; then
-  echo "==> installing docker-compose and nginx (apt; the compose-file and nginx.conf checks use them)"
+# docker-compose and nginx: the compose-file and nginx.conf checks; PostgreSQL, PHP's PDO
+# driver for it and Chromium: the rest-api example (its database and the page's browser)
+apt_missing=()
+command -v docker-compose >/dev/null 2>&1 || apt_missing+=(docker-compose)
+command -v nginx >/dev/null 2>&1 || apt_missing+=(nginx-light)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || apt_missing+=(postgresql)
+php -m 2>/dev/null | grep -qx pdo_pgsql || apt_missing+=(php-pgsql)
+command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium)
+if [ ${#apt_missing[@]} -gt 0 ]; then
+  echo "==> installing ${apt_missing[*]} (apt)"
   sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
   "${sudo_cmd[@]}" apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq docker-compose nginx-light
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${apt_missing[@]}"
 fi
 
 echo "==> installing pywhisk with its test dependencies (pip)"

@@ -82,7 +82,17 @@ def postgres_cluster(database: str = "app", user: str = "app") -> Iterator[Postg
     run(str(bindir / "initdb"), "-D", str(data), "-U", POSTGRES_USER, "--auth-local=trust",
         "--auth-host=scram-sha-256", "-E", "UTF8")  # fmt: skip
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1"
-    run(str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start")
+    run(
+        str(bindir / "pg_ctl"),
+        "-D",
+        str(data),
+        "-o",
+        options,
+        "-l",
+        str(root / "log"),
+        "-w",
+        "start",
+    )
     cluster = Postgres(port, root, database, user, password, run_as, bindir)
     try:
         cluster.psql(f"CREATE ROLE {user} LOGIN PASSWORD '{password}'", as_app=False)
