@@ -12,13 +12,11 @@ both as the Go client sends them. `method` may also be given alone (`list: GET`)
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from .entities import DEFAULT_PACKAGE, Entity, Target
 from .inputs import InputError
 from .source import Node
-
-if TYPE_CHECKING:
-    from .manifest import Entity, Target
 
 METHODS = ("GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS")
 RESPONSES = ("http", "json", "text", "html", "svg")
@@ -51,8 +49,6 @@ def build_apis(
     given: Any, line: int, package: str, entities: list[Entity], target: Target
 ) -> list[tuple[Entity, str | None]]:
     """One createApi request per (api, path, method); a warning beside each, or None."""
-    from .manifest import DEFAULT_PACKAGE, Entity
-
     ns = target.namespace
     prefix = "" if package == DEFAULT_PACKAGE else f"{package}/"
     runnable = {e.name: e for e in entities if e.kind in ("action", "sequence")}

@@ -20,7 +20,7 @@ from cli.errors import EXIT_NOT_FOUND, WskError
 from cli.names import parse_name_or_fail
 from cli.session import Session
 
-from .manifest import Entity, Manifest
+from .entities import Entity, Manifest
 from .plan import CREATE, UNCHANGED, Step, apimgmt_url, entity_url, fetch, fetch_api
 
 Echo = Callable[[str], None]

@@ -18,7 +18,7 @@ from typing import Any
 from cli.client import WhiskClient, quote_path
 from cli.errors import EXIT_NOT_FOUND, WskError
 
-from .manifest import Entity, Manifest
+from .entities import Entity, Manifest
 
 CREATE, UPDATE, UNCHANGED = "create", "update", "unchanged"
 SERVER_ANNOTATIONS = {"exec", "provide-api-key"}  # the server adds them to every action

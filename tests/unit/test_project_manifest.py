@@ -392,10 +392,19 @@ def test_deployment_file_inputs_win(tmp_path: Path) -> None:
         ),
         ("packages:\n  p: [1\n", "manifest.yaml:3: not valid YAML"),
         ("project:\n  name: x\n", "manifest.yaml:1: the manifest has no packages"),
+        ("packges:\n  p: {}\n", "manifest.yaml:1: unknown key 'packges'"),
+        ("project:\n  inputs: {a: 1}\n", "manifest.yaml:2: project: unknown key 'inputs'"),
     ],
 )
 def test_refusals_name_the_line(tmp_path: Path, text: str, message: str) -> None:
     assert refusal(tmp_path, text).startswith(message)
+
+
+def test_a_file_that_is_not_text(tmp_path: Path) -> None:
+    path = tmp_path / "manifest.yaml"
+    path.write_bytes(b"packages:\n  p: \xff\xfe\n")
+    with pytest.raises(ManifestError, match=r"^manifest.yaml: is not UTF-8 text$"):
+        parse(path, TARGET, RUNTIMES, env={})
 
 
 def test_folder_zip_is_the_same_bytes_every_time(tmp_path: Path) -> None:
