@@ -52,10 +52,13 @@ project:
         ping-hello:
           trigger: ping
           action: hello
+        yearly-hello:
+          trigger: yearly
+          action: hello
 """
 HELLO = "def main(args):\n    return {'msg': f\"{args['greeting']} {args.get('name', 'World')}\"}\n"
 UPPER = "<?php\nfunction main(array $a): array { return ['msg' => strtoupper($a['msg'])]; }\n"
-ENTITIES = 8
+ENTITIES = 9
 
 
 def write_project(root: Path) -> Path:
@@ -142,6 +145,19 @@ def test_deploy_redeploy_change_undeploy(
     assert "Info: trigger [yearly] is unchanged; skipped." in changed.stdout
     result = json.loads(wsk("action", "invoke", "shop/shout", "-r").stdout)
     assert result == {"msg": "howdy world"}
+
+    # a feed's inputs changed: the trigger is re-created through its feed (feeds take no
+    # update), and its rule, left inactive by the trigger's deletion, is active again
+    text = (root / "manifest.yaml").read_text()
+    (root / "manifest.yaml").write_text(text.replace("0 0 1 1 *", "0 0 2 1 *"))
+    refed = project(wskprops, root, "deploy", env={"GREETING": "Howdy"})
+    assert refed.returncode == 0, refed.stderr
+    assert lines(refed, "successfully deployed") == [
+        "Info: trigger [yearly] has been successfully deployed.",
+        "Info: rule [yearly-hello] has been successfully deployed.",
+    ]
+    assert '"cron": "0 0 2 1 *"' in wsk("trigger", "get", "yearly").stdout  # the feed's READ
+    assert get(api, "rules", "yearly-hello")["status"] == "active"
 
     # entities created outside the manifest survive its undeploy
     wsk("action", "create", "shop/extra", str(root / "src" / "hello.py"))
