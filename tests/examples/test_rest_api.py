@@ -150,6 +150,6 @@ def test_rest_api(wskprops: Path, server: StandaloneServer, namespace: Identity)
         assert (wrong.status_code, wrong.headers["allow"]) == (405, "DELETE")
 
         project(wskprops, pg.pdo_dsn, "undeploy")
-        gone = httpx.get(f"{web}/list.http", timeout=60)
-        assert gone.status_code == 404
+        assert httpx.get(f"{web}/list.http", timeout=60).status_code == 404
+        assert httpx.get(f"{api}/items", timeout=60).status_code == 404  # the routes too
         assert rows(pg) == [("Call Rob back", "f")]  # undeploy leaves the data alone
