@@ -154,9 +154,25 @@ def same_api(entity: Entity, swagger: dict[str, Any] | None) -> bool:
     )
 
 
+def as_after_package_update(
+    have: dict[str, Any], old: dict[str, Any], new: dict[str, Any]
+) -> dict[str, Any]:
+    """An action as GET will show it once its package's parameters go from `old` to `new`:
+    the server merges them under the action's own, so a value equal to the old package's
+    is the package's (an action setting the same value itself is indistinguishable, and
+    behaves the same)."""
+    params = dict(_kv(have.get("parameters")))
+    for key, value in old.items():
+        if key in params and params[key] == value:
+            del params[key]
+    merged = {**new, **params}
+    return {**have, "parameters": [{"key": k, "value": v} for k, v in merged.items()]}
+
+
 def make_plan(client: WhiskClient, manifest: Manifest) -> list[Step]:
     steps = []
     swaggers: dict[str, Any] = {}
+    packages: dict[str, dict[str, Any]] = {}  # the server's parameters of changing packages
     for entity in manifest.entities:
         if entity.kind == "api":
             base = entity.body["apidoc"]["gatewayBasePath"]
@@ -167,6 +183,11 @@ def make_plan(client: WhiskClient, manifest: Manifest) -> list[Step]:
         else:
             have = fetch(client, entity)
             exists = isinstance(have, dict)
+            package = entity.name.split("/")[0]
+            if exists and entity.kind in ("action", "sequence") and package in packages:
+                have = as_after_package_update(have, packages[package], _kv(entity.inherited))
             unchanged = exists and same(entity, have)
+            if exists and entity.kind == "package" and not unchanged:
+                packages[entity.name] = _kv(have.get("parameters"))
         steps.append(Step(entity, UNCHANGED if unchanged else UPDATE if exists else CREATE))
     return steps

@@ -139,9 +139,10 @@ def test_deploy_redeploy_change_undeploy(
     (root / "src" / "upper.php").write_text(UPPER.replace("strtoupper", "strtolower"))
     changed = project(wskprops, root, "deploy", env={"GREETING": "Howdy"})
     assert changed.returncode == 0, changed.stderr
-    deployed = lines(changed, "successfully deployed")
-    assert "Info: action [shop/upper] has been successfully deployed." in deployed
-    assert "Info: package [shop] has been successfully deployed." in deployed
+    assert lines(changed, "successfully deployed") == [
+        "Info: package [shop] has been successfully deployed.",
+        "Info: action [shop/upper] has been successfully deployed.",
+    ]  # the other actions see the package's new input without being written
     assert "Info: trigger [yearly] is unchanged; skipped." in changed.stdout
     result = json.loads(wsk("action", "invoke", "shop/shout", "-r").stdout)
     assert result == {"msg": "howdy world"}

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from cli.project.manifest import Manifest, ManifestError, Target, parse
-from cli.project.plan import same, same_api
+from cli.project.plan import as_after_package_update, same, same_api
 
 RUNTIMES = {
     "python": [{"kind": "python:3.11", "default": True}],
@@ -460,3 +460,12 @@ def test_comparison_with_the_server(tmp_path: Path) -> None:
     assert same_api(api, swagger)
     assert not same_api(api, {**swagger, "info": {"title": "renamed"}})
     assert not same_api(api, None)
+
+
+def test_an_action_seen_through_its_package_update() -> None:
+    have = {"parameters": [{"key": "dsn", "value": "old"}, {"key": "own", "value": 1}]}
+    after = as_after_package_update(have, {"dsn": "old", "gone": 2}, {"dsn": "new"})
+    assert after["parameters"] == [{"key": "dsn", "value": "new"}, {"key": "own", "value": 1}]
+    overriding = {"parameters": [{"key": "dsn", "value": "mine"}]}
+    after = as_after_package_update(overriding, {"dsn": "old"}, {"dsn": "new"})
+    assert after["parameters"] == [{"key": "dsn", "value": "mine"}]
