@@ -104,12 +104,14 @@ class Reader:
         return f"/{self.target.namespace}/{name}"
 
     def add(self, entity: Entity) -> None:
+        runnable = ("action", "sequence")  # one name space: both are actions to the server
         for known in self.entities:
-            if known.kind == entity.kind and known.name == entity.name:
+            same_kind = known.kind == entity.kind or {known.kind, entity.kind} <= set(runnable)
+            if same_kind and known.name == entity.name:
                 raise self.fail(
                     entity.line,
                     f"{entity.kind} '{entity.name}'",
-                    f"already defined on line {known.line}",
+                    f"already defined as {'an' if known.kind == 'action' else 'a'} {known.kind} on line {known.line}",
                 )
         self.entities.append(entity)
 

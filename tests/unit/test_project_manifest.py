@@ -388,7 +388,12 @@ def test_deployment_file_inputs_win(tmp_path: Path) -> None:
         ),
         (
             "packages:\n  p:\n    triggers:\n      t: {}\n  q:\n    triggers:\n      t: {}\n",
-            "manifest.yaml:7: trigger 't': already defined on line 4",
+            "manifest.yaml:7: trigger 't': already defined as a trigger on line 4",
+        ),
+        (
+            "packages:\n  p:\n    actions:\n      a: {function: hello.py}\n"
+            "    sequences:\n      a: {actions: x}\n",
+            "manifest.yaml:6: sequence 'p/a': already defined as an action on line 4",
         ),
         ("packages:\n  p: [1\n", "manifest.yaml:3: not valid YAML"),
         ("project:\n  name: x\n", "manifest.yaml:1: the manifest has no packages"),
