@@ -474,3 +474,22 @@ def test_an_action_seen_through_its_package_update() -> None:
     overriding = {"parameters": [{"key": "dsn", "value": "mine"}]}
     after = as_after_package_update(overriding, {"dsn": "old"}, {"dsn": "new"})
     assert after["parameters"] == [{"key": "dsn", "value": "mine"}]
+
+
+def test_docker_actions(tmp_path: Path) -> None:
+    plan = read(
+        tmp_path,
+        """
+        packages:
+          p:
+            actions:
+              image: {docker: "example/skeleton:1"}
+              with-code: {docker: example/python, function: hello.py}
+        """,
+    )
+    assert entity(plan, "action", "p/image").body["exec"] == {
+        "kind": "blackbox",
+        "image": "example/skeleton:1",
+    }
+    with_code = entity(plan, "action", "p/with-code").body["exec"]
+    assert with_code["kind"] == "blackbox" and with_code["code"].startswith("def main")
