@@ -23,8 +23,8 @@ from cli.commands.trigger import trigger_group
 from cli.errors import EXIT_GENERAL, WskError
 from cli.help import WskCommand, WskGroup
 from cli.output import error_prefix
-from cli.project.commands import project_group
 from cli.params import split_kv_args
+from cli.project.commands import project_group
 from cli.session import Session, global_options
 
 USAGE_HINT = "Run 'wsk --help' for usage."
