@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -20,6 +21,7 @@ from tests.support.postgres import Postgres, postgres_cluster
 from tests.support.server import StandaloneServer
 from tests.support.static_site import static_site
 
+Wsk = Callable[..., subprocess.CompletedProcess[str]]
 EXAMPLE = EXAMPLES / "rest-api"
 ENTITIES = 11  # the package, five actions, five API routes
 
@@ -105,20 +107,14 @@ def drive_page(page: Page, url: str, pg: Postgres) -> None:
     assert rows(pg) == [("Call Rob back", "f")]
 
 
-def gateway_url(server: StandaloneServer, namespace: Identity) -> str:
-    """The API's public URL, as `wsk api list` finds it (getApi's gwApiUrl)."""
-    uuid, _, key = namespace.auth.partition(":")
-    reply = httpx.get(
-        f"{server.url}/api/v1/web/whisk.system/apimgmt/getApi.json",
-        params={"basepath": "/store"},
-        auth=(uuid, key),
-        timeout=30,
-    )
-    assert reply.status_code == 200, reply.text
-    return str(reply.json()["apis"][0]["value"]["gwApiUrl"])
+def gateway_url(wsk: Wsk) -> str:
+    """The API's URL as a user finds it: `wsk api list`, the list route's URL."""
+    listing = wsk("api", "list").stdout.splitlines()
+    row = next(line for line in listing if line.split()[0].endswith("/items/list"))
+    return row.split()[-1].removesuffix("/items")
 
 
-def test_rest_api(wskprops: Path, server: StandaloneServer, namespace: Identity) -> None:
+def test_rest_api(wsk: Wsk, wskprops: Path, server: StandaloneServer, namespace: Identity) -> None:
     with postgres_cluster(database="items", user="items") as pg:
         pg.psql((EXAMPLE / "schema.sql").read_text())
         deployed = project(wskprops, pg.pdo_dsn, "deploy")
@@ -126,7 +122,7 @@ def test_rest_api(wskprops: Path, server: StandaloneServer, namespace: Identity)
         again = project(wskprops, pg.pdo_dsn, "deploy")
         assert again.stdout.count("is unchanged; skipped.") == ENTITIES
 
-        api = gateway_url(server, namespace)
+        api = gateway_url(wsk)
         assert api.startswith(f"{server.url}/api/") and api.endswith("/store")
         with httpx.Client(timeout=60) as http:
             assert http.get(f"{api}/items").json() == []
