@@ -10,14 +10,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import socket
 from collections.abc import Callable
 
 from common import eventloop
 from common.config import Settings
-from common.discovery.base import discovery_from_url
-from common.queue.base import queue_from_url
+from common.discovery.base import Discovery, discovery_from_url
+from common.queue.base import Queue, queue_from_url
 from common.runtimes import default_manifest
-from common.store.base import store_from_url
+from common.startup import listen
+from common.store.base import Store, store_from_url
 from controller.app import create_app
 from controller.balancer import ShardingBalancer
 from controller.bootstrap import GUEST, SYSTEM, ensure_namespace
@@ -28,9 +30,26 @@ from controller.standalone import _Server, server_config
 
 async def serve(settings: Settings, on_ready: Callable[[str], None] | None = None) -> None:
     store = store_from_url(settings.effective_store_url)
-    await store.open()
     queue = queue_from_url(settings.queue_url)
-    await queue.open()
+    discovery = discovery_from_url(settings.discovery_url)
+    async with contextlib.AsyncExitStack() as opened:  # closes what opened if a later step fails
+        sock = listen(settings.host, settings.port)
+        opened.callback(sock.close)
+        await store.open()
+        opened.push_async_callback(store.close)
+        await queue.open()
+        opened.push_async_callback(queue.close)
+        await _serve(settings, store, queue, discovery, sock, on_ready)
+
+
+async def _serve(
+    settings: Settings,
+    store: Store,
+    queue: Queue,
+    discovery: Discovery,
+    sock: socket.socket,
+    on_ready: Callable[[str], None] | None,
+) -> None:
     await ensure_namespace(store, GUEST)
     await ensure_namespace(store, SYSTEM)
     await install_catalog(store, default_manifest(), settings.limit_ranges)
@@ -39,7 +58,7 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
         settings.controller_id,
         controllers=settings.controller_count,
         min_memory=settings.min_action_memory,
-        discovery=discovery_from_url(settings.discovery_url),
+        discovery=discovery,
     )
     services = Services(settings, store, queue, use_balancer=balancer)
     app = create_app(services, manage_services=False)
@@ -58,7 +77,7 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
     serving: asyncio.Task[None] | None = None
     try:
         await services.start()
-        serving = asyncio.create_task(server.serve())
+        serving = asyncio.create_task(server.serve(sockets=[sock]))
         while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn has no started event
             await asyncio.sleep(0.01)
         if server.started and on_ready:
@@ -73,8 +92,6 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
             server.should_exit = True
             await asyncio.wait({serving}, timeout=5)
         await services.stop()
-        await queue.close()
-        await store.close()
 
 
 def run(settings: Settings, on_ready: Callable[[str], None] | None = None) -> None:

@@ -1,27 +1,61 @@
-"""The `pywhisk` command: standalone, controller, invoker, admin (DESIGN.md)."""
+"""The `pywhisk` command: standalone, controller, invoker, admin (DESIGN.md).
+
+A start-up failure (a port in use, a store that refuses the login, a broker nobody answers
+at, a missing Docker SDK, an unknown URL scheme, a data directory that cannot be written)
+is one line on stderr and exit status 1, as soon as it is known: the backends' own error
+families are caught here, at the edge, and nothing below needs to know about the terminal.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import ValidationError
 
 from common.config import Settings
-from common.entities import Identity, NamespaceLimits
-from common.ids import new_auth
-from common.names import is_valid_name
-from common.store.base import Store, store_from_url
+from common.discovery.base import DiscoveryError
+from common.plugins import UnknownScheme
+from common.queue.base import QueueError
+from common.startup import StartupError, one_line
+from common.store.base import StoreError
+from controller.admin import admin
+from invoker.containers.base import ContainerError
+
+# What a command may fail with because of the machine or the settings, not a bug.
+FAILURES = (
+    StartupError,
+    StoreError,
+    QueueError,
+    DiscoveryError,
+    ContainerError,
+    UnknownScheme,
+    ValidationError,
+)
 
 
 def _settings(**overrides: Any) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
 
 
-@click.group()
+class _Commands(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FAILURES as exc:
+            raise click.ClickException(_reason(exc)) from None
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):  # a PYWHISK_* setting that is not of its type
+        error = exc.errors()[0]
+        return f"invalid setting {'.'.join(map(str, error['loc']))}: {error['msg'].lower()}"
+    return one_line(exc)
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="pywhisk")
 def main() -> None:
     """pywhisk: an OpenWhisk-compatible Functions-as-a-Service platform."""
@@ -54,7 +88,6 @@ def standalone(
 ) -> None:
     """Run controller and invoker in one process, ready for `wsk`."""
     from controller import standalone as wiring
-    from invoker.containers.base import ContainerError
 
     settings = _settings(
         host=host,
@@ -63,10 +96,7 @@ def standalone(
         store_url=store_url,
         containers_url=f"{containers}://" if containers else None,
     )
-    try:
-        wiring.run(settings, on_ready=lambda message: click.echo(message, err=True))
-    except ContainerError as exc:  # e.g. no Docker engine: what to do, not a traceback
-        raise click.ClickException(str(exc)) from None
+    wiring.run(settings, on_ready=lambda message: click.echo(message, err=True))
 
 
 _BACKENDS = [
@@ -143,7 +173,6 @@ def invoker(
 ) -> None:
     """Run one invoker of a cluster: consumes invoker{N}, pings health, runs actions."""
     from invoker import main as wiring
-    from invoker.containers.base import ContainerError
 
     settings = _settings(
         invoker_id=invoker_id,
@@ -154,113 +183,10 @@ def invoker(
         queue_url=queue_url,
         discovery_url=discovery_url,
     )
-    try:
-        wiring.run(settings, on_ready=lambda message: click.echo(message, err=True))
-    except ContainerError as exc:
-        raise click.ClickException(str(exc)) from None
+    wiring.run(settings, on_ready=lambda message: click.echo(message, err=True))
 
 
-@main.group()
-@click.option(
-    "--data-dir",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="The standalone data directory.",
-)
-@click.option("--store-url", default=None, help="Store URL (default: the standalone SQLite store).")
-@click.pass_context
-def admin(ctx: click.Context, data_dir: Path | None, store_url: str | None) -> None:
-    """Manage namespaces and their keys directly in the store (like wskadmin)."""
-    ctx.obj = _settings(data_dir=data_dir, store_url=store_url)
-
-
-def _with_store(settings: Settings, work: Any) -> Any:
-    async def go() -> Any:
-        store: Store = store_from_url(settings.effective_store_url)
-        await store.open()
-        try:
-            return await work(store)
-        finally:
-            await store.close()
-
-    return asyncio.run(go())
-
-
-@admin.command("create")
-@click.argument("namespace")
-@click.pass_obj
-def admin_create(settings: Settings, namespace: str) -> None:
-    """Create NAMESPACE and print its key (uuid:key)."""
-    if not is_valid_name(namespace):
-        raise click.ClickException("The namespace contains illegal characters.")
-
-    async def work(store: Store) -> Identity:
-        if await store.subjects.by_namespace(namespace) is not None:
-            raise click.ClickException(f"namespace '{namespace}' already exists")
-        uuid, key = new_auth()
-        identity = Identity(namespace=namespace, subject=namespace, uuid=uuid, key=key)
-        await store.subjects.put(identity)
-        return identity
-
-    click.echo(_with_store(settings, work).auth)
-
-
-@admin.command("get")
-@click.argument("namespace")
-@click.pass_obj
-def admin_get(settings: Settings, namespace: str) -> None:
-    """Print NAMESPACE's key (uuid:key)."""
-    identity = _with_store(settings, lambda store: store.subjects.by_namespace(namespace))
-    if identity is None:
-        raise click.ClickException(f"namespace '{namespace}' does not exist")
-    click.echo(identity.auth)
-
-
-@admin.command("list")
-@click.pass_obj
-def admin_list(settings: Settings) -> None:
-    """List namespaces with their limit overrides."""
-    for identity in _with_store(settings, lambda store: store.subjects.all()):
-        limits = identity.limits.to_json()
-        click.echo(f"{identity.namespace:<40} {json.dumps(limits) if limits else ''}".rstrip())
-
-
-@admin.command("delete")
-@click.argument("namespace")
-@click.pass_obj
-def admin_delete(settings: Settings, namespace: str) -> None:
-    """Delete NAMESPACE's key (its entities stay in the store)."""
-    if not _with_store(settings, lambda store: store.subjects.delete(namespace)):
-        raise click.ClickException(f"namespace '{namespace}' does not exist")
-    click.echo(f"ok: deleted namespace {namespace}")
-
-
-@admin.command("limits")
-@click.argument("namespace")
-@click.option("--invocations-per-minute", type=int, default=None)
-@click.option("--concurrent-invocations", type=int, default=None)
-@click.option("--fires-per-minute", type=int, default=None)
-@click.pass_obj
-def admin_limits(settings: Settings, namespace: str, **limits: int | None) -> None:
-    """Override NAMESPACE's throttles (unset ones keep the system defaults)."""
-
-    async def work(store: Store) -> Identity:
-        identity = await store.subjects.by_namespace(namespace)
-        if identity is None:
-            raise click.ClickException(f"namespace '{namespace}' does not exist")
-        current = identity.limits.model_dump()
-        given = {
-            "invocationsPerMinute": limits["invocations_per_minute"],
-            "concurrentInvocations": limits["concurrent_invocations"],
-            "firesPerMinute": limits["fires_per_minute"],
-        }
-        current.update({k: v for k, v in given.items() if v is not None})
-        updated = identity.model_copy(update={"limits": NamespaceLimits(**current)})
-        await store.subjects.put(updated)
-        return updated
-
-    updated = _with_store(settings, work).limits.to_json()
-    click.echo(f"ok: limits of {namespace}: {json.dumps(updated)}")
+main.add_command(admin)
 
 
 @main.group()

@@ -19,8 +19,10 @@ import uvicorn
 
 from common import eventloop
 from common.config import Settings
+from common.entities import Identity
 from common.queue.base import queue_from_url
 from common.runtimes import default_manifest
+from common.startup import listen, prepare_data_dir, store_dir_of
 from common.store.base import store_from_url
 from controller.app import create_app
 from controller.bootstrap import (
@@ -35,6 +37,7 @@ from controller.services import Services
 
 if TYPE_CHECKING:
     from invoker.containers.docker import DockerContainerFactory
+    from invoker.service import Invoker
 
 log = logging.getLogger("pywhisk")
 
@@ -66,55 +69,75 @@ def server_config(app: object, settings: Settings) -> uvicorn.Config:
 
 
 def listening_sockets(
-    config: uvicorn.Config, settings: Settings, gateway: str | None
-) -> list[socket.socket] | None:
-    """Where the API listens: None is uvicorn's own address (`settings.host`). With Docker
+    sock: socket.socket, settings: Settings, gateway: str | None
+) -> list[socket.socket]:
+    """Where the API listens: `sock` (bound to `settings.host` at start). With Docker
     containers, also the gateway address of their network, at the same port: 127.0.0.1 is a
     container's own loopback. Reachable from the host and that network, not beyond, unlike
     listening on every address."""
     if not gateway or settings.host in ("0.0.0.0", "::", ""):
-        return None
+        return [sock]
     from invoker.containers.base import ContainerError
 
-    main = config.bind_socket()
     try:
-        extra = socket.create_server((gateway, main.getsockname()[1]), backlog=2048)
+        extra = socket.create_server((gateway, sock.getsockname()[1]), backlog=2048)
     except OSError as exc:
-        main.close()
         raise ContainerError(
             f"cannot listen on the Docker network's gateway {gateway}:{settings.port}: "
             f"{os.strerror(exc.errno) if exc.errno else exc}"
         ) from None
     extra.set_inheritable(True)
-    return [main, extra]
+    return [sock, extra]
 
 
 async def serve(settings: Settings, on_ready: Callable[[str], None] | None = None) -> None:
     from invoker.containers.base import factory_from_url
     from invoker.service import Invoker
 
+    # Checked before anything is opened: a failure here costs nothing to undo.
+    prepare_data_dir(settings.data_dir)
+    store_dir = store_dir_of(settings.effective_store_url)
+    if store_dir is not None and store_dir != settings.data_dir:
+        prepare_data_dir(store_dir)
     store = store_from_url(settings.effective_store_url)
-    await store.open()
     queue = queue_from_url(settings.queue_url)
-    await queue.open()
-    guest = await ensure_namespace(store, GUEST)
-    await ensure_namespace(store, SYSTEM)
-    await install_catalog(store, default_manifest(), settings.limit_ranges)
-
     factory = factory_from_url(settings.containers_url, settings)
-    shared: DockerContainerFactory | None = None  # actions reach the API on its network
-    if factory.scheme == "docker" and not settings.api_host:
-        from invoker.containers.docker import DockerContainerFactory
+    async with contextlib.AsyncExitStack() as opened:  # closes what opened if a later step fails
+        sock = listen(settings.host, settings.port)
+        opened.callback(sock.close)
+        await store.open()
+        opened.push_async_callback(store.close)
+        await queue.open()
+        opened.push_async_callback(queue.close)
+        guest = await ensure_namespace(store, GUEST)
+        await ensure_namespace(store, SYSTEM)
+        await install_catalog(store, default_manifest(), settings.limit_ranges)
+        shared: DockerContainerFactory | None = None  # actions reach the API on its network
+        if factory.scheme == "docker" and not settings.api_host:
+            from invoker.containers.docker import DockerContainerFactory
 
-        assert isinstance(factory, DockerContainerFactory)
-        shared = factory
-        shared.share_api(settings.port)
-    invoker = Invoker(
-        settings, store, queue, factory, settings.invoker_id, prewarm=settings.prewarm
-    )
-    services = Services(settings, store, queue)
-    app = create_app(services, manage_services=False)
-    server = _Server(server_config(app, settings))
+            assert isinstance(factory, DockerContainerFactory)
+            shared = factory
+            shared.share_api(settings.port)
+        invoker = Invoker(
+            settings, store, queue, factory, settings.invoker_id, prewarm=settings.prewarm
+        )
+        services = Services(settings, store, queue)
+        app = create_app(services, manage_services=False)
+        server = _Server(server_config(app, settings))
+        await _serve(settings, server, sock, shared, services, invoker, guest, on_ready)
+
+
+async def _serve(
+    settings: Settings,
+    server: _Server,
+    sock: socket.socket,
+    shared: DockerContainerFactory | None,
+    services: Services,
+    invoker: Invoker,
+    guest: Identity,
+    on_ready: Callable[[str], None] | None,
+) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
@@ -126,7 +149,7 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
         props = wskprops_path()
         wrote = write_wskprops_if_unset(props, settings.effective_api_host, guest)
         gateway = shared.gateway if shared is not None else None
-        sockets = listening_sockets(server.config, settings, gateway)
+        sockets = listening_sockets(sock, settings, gateway)
         serving = asyncio.create_task(server.serve(sockets))
         while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn has no started event
             await asyncio.sleep(0.01)
@@ -151,8 +174,6 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
         await services.drain()  # running sequences need the invoker for their components
         await invoker.stop()
         await services.stop()
-        await queue.close()
-        await store.close()
 
 
 def run(settings: Settings, on_ready: Callable[[str], None] | None = None) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from common import eventloop
 from common.config import Settings
 from common.discovery.base import TTL, Discovery, discovery_from_url
-from common.queue.base import queue_from_url
+from common.queue.base import Queue, queue_from_url
 from common.store.base import store_from_url
 from invoker.containers.base import factory_from_url
 from invoker.health import Pinger
@@ -43,15 +43,29 @@ async def _keep_registered(discovery: Discovery, settings: Settings) -> None:
 async def serve(settings: Settings, on_ready: Callable[[str], None] | None = None) -> None:
     """Run until SIGINT/SIGTERM, then deregister, drain and close."""
     store = store_from_url(settings.effective_store_url)
-    await store.open()
     queue = queue_from_url(settings.queue_url)
-    await queue.open()
     discovery = discovery_from_url(settings.discovery_url)
-    await discovery.open()
     factory = factory_from_url(settings.containers_url, settings)
-    invoker = Invoker(
-        settings, store, queue, factory, settings.invoker_id, prewarm=settings.prewarm
-    )
+    async with contextlib.AsyncExitStack() as opened:  # closes what opened if a later step fails
+        await store.open()
+        opened.push_async_callback(store.close)
+        await queue.open()
+        opened.push_async_callback(queue.close)
+        await discovery.open()
+        opened.push_async_callback(discovery.close)
+        invoker = Invoker(
+            settings, store, queue, factory, settings.invoker_id, prewarm=settings.prewarm
+        )
+        await _serve(settings, queue, discovery, invoker, on_ready)
+
+
+async def _serve(
+    settings: Settings,
+    queue: Queue,
+    discovery: Discovery,
+    invoker: Invoker,
+    on_ready: Callable[[str], None] | None,
+) -> None:
     pinger = Pinger(
         queue, settings.invoker_id, settings.user_memory, stored_until=invoker.stored_until
     )
@@ -80,9 +94,6 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
             await discovery.deregister(settings.invoker_id)
         await pinger.stop()  # says "disabled" first, so controllers stop sending here
         await invoker.stop()
-        await discovery.close()
-        await queue.close()
-        await store.close()
 
 
 def run(settings: Settings, on_ready: Callable[[str], None] | None = None) -> None:

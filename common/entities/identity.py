@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+# Sane ceilings for an override: far above what one installation serves (a standalone
+# server answers a few thousand invokes a second), low enough that a typo's extra digits
+# are refused. Zero or less would refuse every request of the namespace: never meant.
+MAX_PER_MINUTE = 1_000_000
+MAX_CONCURRENT = 100_000
+
+PerMinute = Annotated[int, Field(strict=True, ge=1, le=MAX_PER_MINUTE)]
+Concurrent = Annotated[int, Field(strict=True, ge=1, le=MAX_CONCURRENT)]
 
 
 class NamespaceLimits(BaseModel):
-    """Per-namespace overrides; None means the system default (OW UserLimits)."""
+    """Per-namespace overrides; None means the system default (OW UserLimits). Values are
+    validated here, so no writer (admin command, API, store) can keep a negative limit."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
-    invocationsPerMinute: int | None = None
-    concurrentInvocations: int | None = None
-    firesPerMinute: int | None = None
+    invocationsPerMinute: PerMinute | None = None
+    concurrentInvocations: Concurrent | None = None
+    firesPerMinute: PerMinute | None = None
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)

@@ -29,6 +29,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
     ConsumerStoppedError,
+    KafkaConnectionError,
     KafkaError,
     MessageSizeTooLargeError,
     TopicAlreadyExistsError,
@@ -69,6 +70,17 @@ def retention_ms(topic: str) -> int:
         if topic.startswith(family):
             return ms
     return HOUR_MS
+
+
+_client_log = logging.getLogger("aiokafka")  # its client logs under this name
+
+
+class _QuietBootstrap(logging.Filter):
+    """While the first connection is tried again and again, aiokafka logs each refusal (one
+    line every 0.2 s for a missing broker); the one error raised at the end says it all."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Unable connect to")
 
 
 async def _until(deadline: float, attempt: Callable[[], Awaitable[T]], pause: float) -> T:
@@ -238,13 +250,22 @@ class KafkaQueue(Queue):
         )
         producer, admin = self._producer, self._admin
         deadline = self._deadline()
+        quiet = _QuietBootstrap()
+        _client_log.addFilter(quiet)
         try:
             # A broker that is still starting (docker compose) gets until the deadline.
             await _until(deadline, producer.start, _RETRY_PAUSE)
             await _until(deadline, admin.start, _RETRY_PAUSE)
         except (TimeoutError, KafkaError, OSError) as exc:
             await self.close()
+            if isinstance(exc, KafkaConnectionError):
+                raise QueueError(
+                    f"cannot connect to Kafka at {','.join(self.servers)}: no broker answered "
+                    f"in {self.timeout:g} s (the URL's ?timeout=)"
+                ) from exc
             raise self._failed("connecting", exc) from exc
+        finally:
+            _client_log.removeFilter(quiet)
         self._watching = asyncio.get_running_loop().create_task(self._watch())
 
     async def close(self) -> None:

@@ -26,6 +26,10 @@ class StoreError(Exception):
     pass
 
 
+class StoreMissing(StoreError):
+    """`open(create=False)` found no store where the URL points (nothing was created)."""
+
+
 class Conflict(StoreError):
     """The document changed (or exists) since the revision the writer saw."""
 
@@ -142,7 +146,9 @@ class Store(ABC):
     scheme: ClassVar[str]
 
     @abstractmethod
-    async def open(self) -> None: ...
+    async def open(self, create: bool = True) -> None:
+        """Connect, creating the databases if missing; with `create=False` a store that
+        does not exist yet raises StoreMissing instead (tools must not invent one)."""
 
     @abstractmethod
     async def close(self) -> None: ...

@@ -27,7 +27,7 @@ import httpx
 from couchdb3.aio import AsyncServer
 
 from common import jsonio
-from common.store.base import Conflict, Doc, EntityStore, Store, StoreError
+from common.store.base import Conflict, Doc, EntityStore, Store, StoreError, StoreMissing
 from common.store.couchdb_activations import CouchDBActivations
 from common.store.couchdb_design import (
     ACTIVATIONS,
@@ -306,9 +306,19 @@ class CouchDBStore(Store):
         }
         self._couch: CouchClient | None = None
 
-    async def open(self) -> None:
+    async def open(self, create: bool = True) -> None:
         couch = CouchClient(self.base_url, self._user, self._password)
         try:
+            if not create:
+                missing = [
+                    db
+                    for db in self.databases.values()
+                    if await couch.request_optional("GET", db, "") is None
+                ]
+                if missing:
+                    raise StoreMissing(
+                        f"no pywhisk store at {self.base_url} (no database {', '.join(missing)})"
+                    )
             for family, (design, doc) in {
                 "whisks": (WHISKS, WHISKS_DESIGN),
                 "activations": (ACTIVATIONS, ACTIVATIONS_DESIGN),

@@ -28,6 +28,7 @@ from common.store.base import (
     Doc,
     EntityStore,
     Store,
+    StoreMissing,
     SubjectStore,
     activation_filter_name,
 )
@@ -83,7 +84,10 @@ class SqliteStore(Store):
         self.path = path_of(url)
         self._db: aiosqlite.Connection | None = None
 
-    async def open(self) -> None:
+    async def open(self, create: bool = True) -> None:
+        exists = self.path != ":memory:" and await asyncio.to_thread(os.path.exists, self.path)
+        if not create and not exists:
+            raise StoreMissing(f"no pywhisk store at {self.path}")
         if self.path != ":memory:":
             os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
         self._db = db = await aiosqlite.connect(self.path)
