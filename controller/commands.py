@@ -8,6 +8,7 @@ families are caught here, at the edge, and nothing below needs to know about the
 
 from __future__ import annotations
 
+import importlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,6 @@ from common.plugins import UnknownScheme
 from common.queue.base import QueueError
 from common.startup import StartupError, one_line
 from common.store.base import StoreError
-from controller.admin import admin
 from invoker.containers.base import ContainerError
 
 # What a command may fail with because of the machine or the settings, not a bug.
@@ -41,6 +41,19 @@ def _settings(**overrides: Any) -> Settings:
 
 
 class _Commands(click.Group):
+    # Imported when asked for: `pywhisk invoker` loads no controller module but this one.
+    LAZY = {"admin": "controller.admin:admin"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.LAZY])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.LAZY:
+            module, _, attr = self.LAZY[name].partition(":")
+            command: click.Command = getattr(importlib.import_module(module), attr)
+            return command
+        return super().get_command(ctx, name)
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -184,9 +197,6 @@ def invoker(
         discovery_url=discovery_url,
     )
     wiring.run(settings, on_ready=lambda message: click.echo(message, err=True))
-
-
-main.add_command(admin)
 
 
 @main.group()

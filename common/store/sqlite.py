@@ -87,7 +87,8 @@ class SqliteStore(Store):
     async def open(self, create: bool = True) -> None:
         exists = self.path != ":memory:" and await asyncio.to_thread(os.path.exists, self.path)
         if not create and not exists:
-            raise StoreMissing(f"no pywhisk store at {self.path}")
+            shown = "/" + self.path.lstrip("/") if self.path.startswith("/") else self.path
+            raise StoreMissing(f"no pywhisk store at {shown}")
         if self.path != ":memory:":
             os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
         self._db = db = await aiosqlite.connect(self.path)
