@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs everything the test suite needs, starts the services it uses, runs every test.
+# Installs everything the test suite needs (Python packages in the checkout's .venv, see
+# deploy/lib/venv.sh), starts the services it uses, runs every test.
 # Usage: deploy/test.sh [pytest args]   (CI runs it with no arguments via .ci/run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . deploy/lib/runtimes.sh
 . deploy/lib/docker.sh
+. deploy/lib/venv.sh
 
 install_runtimes
 ensure_docker
@@ -24,19 +26,23 @@ if [ ${#apt_missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${apt_missing[@]}"
 fi
 
-echo "==> installing pywhisk with its test dependencies (pip)"
-python3 -m pip install -q --disable-pip-version-check -e '.[test,docker,couchdb,kafka,consul]'
+if [ "$#" -eq 0 ]; then  # the whole run: the README's first command, as on a stock Debian
+  bash deploy/check-quickstart.sh
+fi
+
+# The same virtual environment, with the test dependencies; its python runs everything below.
+ensure_venv test,docker,couchdb,kafka,consul
 
 echo "==> building the runtime images (first time: debootstrap, about a minute; then cached)"
 pywhisk images build
 
 echo "==> installing pouchdb-server (the CouchDB API the store tests run against; cached)"
-python3 -c 'from tests.support.couchdb import ensure_pouchdb_server as e; print(e())'
+python -c 'from tests.support.couchdb import ensure_pouchdb_server as e; print(e())'
 
 if [ "$#" -eq 0 ]; then  # the whole run; `deploy/test.sh tests/unit` skips it
   echo "==> type checking (mypy, the code and the tests)"
-  python3 -m mypy common controller invoker cli action_runtime bench tests examples
+  python -m mypy common controller invoker cli action_runtime bench tests examples
 fi
 
 echo "==> running the test suite"
-python3 -m pytest "$@"
+python -m pytest "$@"
