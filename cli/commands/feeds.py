@@ -1,6 +1,15 @@
-"""Feeds as ``wsk`` drives them (OPENWHISK.md §6.3): the client, not the controller, invokes
-a trigger's feed action, blocking, with ``lifecycleEvent``, ``triggerName`` and ``authKey``
-beside the user's parameters; the feed's activation is printed as wsk prints it.
+"""Feeds as ``wsk`` drives them (openwhisk-cli commands/trigger.go): the client, not the
+controller, invokes a trigger's feed action, blocking, with ``lifecycleEvent``,
+``triggerName`` and ``authKey`` beside the user's parameters; the feed's activation is
+printed as wsk prints it.
+
+A feed that refuses (its activation failed) ends the command with an ``error:`` line in
+openwhisk-cli's words, ``Unable to create trigger 'T': Unable to configure feed '/ns/feed':
+<the feed's message>``, after the activation. The Go wsk composes that message too, but
+inherits the hidden flag of the application error inside it, so it prints only the
+activation (some 50 lines of JSON) and leaves the reason to be found in it; and it ignores a
+feed's refusal of READ and DELETE (exit 0). Here `get` and `delete` exit non-zero too: a
+feed that failed to stop may still fire at a trigger that is gone, which a script must see.
 """
 
 from __future__ import annotations
@@ -48,6 +57,14 @@ def invoke_feed(session: Session, feed: QualifiedName, arguments: dict[str, Any]
     if failed is not None:
         raise failed
     return reply
+
+
+def feed_error(message: str, cause: WskError) -> WskError:
+    """``cause`` (a feed's failure) wrapped in ``message``, always shown on an error line."""
+    err = wrap(message, cause)
+    err.display_msg = True
+    err.display_usage = False
+    return err
 
 
 def print_feed_failure(feed: QualifiedName, err: WskError) -> None:

@@ -44,6 +44,7 @@ from .feeds import (
     FEED_ANNOTATION,
     configure_feed,
     feed_arguments,
+    feed_error,
     feed_of,
     invoke_feed,
     print_feed_failure,
@@ -159,7 +160,7 @@ def _create(session: Session, args: tuple[str, ...], feed_name: str) -> None:
             print_feed_failure(feed, err)
             _delete_quietly(session, qualified)
             reason = f"Unable to configure feed '{feed.full_name}': {err}"
-            raise wrap(f"Unable to create trigger '{name}': {reason}", err) from None
+            raise feed_error(f"Unable to create trigger '{name}': {reason}", err) from None
         print_invocation(feed, reply.body, reply.headers, header=True)
     click.echo(f"{ok()} created trigger {bold(name)}")
 
@@ -236,7 +237,8 @@ def _configure(
     try:
         configure_feed(session, feed, feed_arguments(session, qualified, event, params))
     except WskError as err:
-        raise wrap(f"Unable to create trigger '{qualified.entity_name}': {err}", err) from None
+        name = qualified.entity_name
+        raise feed_error(f"Unable to create trigger '{name}': {err}", err) from None
 
 
 @trigger_group.command("get", cls=WskCommand, use="TRIGGER_NAME [FIELD_FILTER]", help="get trigger")
@@ -260,12 +262,13 @@ def trigger_get(args: tuple[str, ...], summary: bool) -> None:
     trigger = trigger if isinstance(trigger, dict) else {}
     feed = feed_of(trigger)
     if feed:
-        # wsk shows what the feed answers to READ instead, and ignores its failure.
+        # wsk shows what the feed answers to READ instead (its failure: see feeds.py).
         params = merge_json_objects(session.kv.param, "parameter")
         try:
             configure_feed(session, feed, feed_arguments(session, qualified, "READ", params))
-        except WskError:
-            pass
+        except WskError as err:
+            name = qualified.entity_name
+            raise feed_error(f"Unable to get trigger '{name}': {err}", err) from None
     elif summary:
         name = full_name(str(trigger.get("namespace", "")), "", str(trigger.get("name", "")))
         click.echo(
@@ -288,18 +291,24 @@ def trigger_delete(args: tuple[str, ...]) -> None:
     check_args(args, 1, 1, NAME_REQUIRED)
     session = current()
     qualified = parse_name_or_fail(args[0], session.namespace)
+    name = qualified.entity_name
     feed = feed_of(_get(session, qualified))
+    refused: WskError | None = None
     if feed:
         params = merge_json_objects(session.kv.param, "parameter")
-        try:  # wsk deletes the trigger whatever the feed answers to DELETE
+        try:  # as wsk, the trigger is deleted whatever the feed answers to DELETE
             configure_feed(session, feed, feed_arguments(session, qualified, "DELETE", params))
-        except WskError:
-            pass
+        except WskError as err:
+            refused = err
     try:
         session.client.request("DELETE", trigger_url(session.client, qualified))
     except WskError as err:
-        raise wrap(f"Unable to delete trigger '{qualified.entity_name}': {err}", err) from None
-    click.echo(f"{ok()} deleted trigger {bold(qualified.entity_name)}")
+        raise wrap(f"Unable to delete trigger '{name}': {err}", err) from None
+    click.echo(f"{ok()} deleted trigger {bold(name)}")
+    if refused is not None:
+        raise feed_error(
+            f"Trigger '{name}' was deleted, but its feed may still run: {refused}", refused
+        )
 
 
 @trigger_group.command("list", cls=WskCommand, use="[NAMESPACE]", help="list all triggers")

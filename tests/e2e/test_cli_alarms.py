@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from tests.e2e.test_alarms_api import records, wait_until
+from tests.e2e.test_cli_triggers import split_feed_failure
 
 Wsk = Callable[..., subprocess.CompletedProcess[str]]
 ECHO = "def main(args):\n    return args\n"
@@ -66,9 +67,13 @@ def test_an_invalid_cron_leaves_no_trigger(wsk: Wsk, api: httpx.Client) -> None:
         check=False,
     )
     assert failed.returncode != 0
-    assert json.loads(failed.stderr)["response"]["result"] == {
-        "error": "cron pattern '*/61 * * *' is not valid"
-    }
+    activation, error = split_feed_failure(failed.stderr)
+    assert activation["response"]["result"] == {"error": "cron pattern '*/61 * * *' is not valid"}
+    assert error == (
+        "error: Unable to create trigger 'bad': Unable to configure feed "
+        "'/whisk.system/alarms/alarm': The following application error was received: "
+        "cron pattern '*/61 * * *' is not valid"
+    )
     assert wsk("trigger", "list").stdout == "triggers\n"
     assert api.get("/namespaces/_/triggers/bad").status_code == 404
     later = wsk(
@@ -77,7 +82,7 @@ def test_an_invalid_cron_leaves_no_trigger(wsk: Wsk, api: httpx.Client) -> None:
         *("-p", "startDate", "2031-02-01T00:00:00Z", "-p", "stopDate", "2031-01-01T00:00:00Z"),
         check=False,
     )
-    assert json.loads(later.stderr)["response"]["result"] == {
+    assert split_feed_failure(later.stderr)[0]["response"]["result"] == {
         "error": "stopDate parameter '2031-01-01T00:00:00Z' must be greater than the "
         "startDate parameter '2031-02-01T00:00:00Z'"
     }

@@ -21,15 +21,19 @@ Wsk = Callable[..., subprocess.CompletedProcess[str]]
 ECHO = "def main(args):\n    return args\n"
 BAD_REQUEST_EXIT = 144  # 400 - 256, as wsk exits
 NOT_FOUND_EXIT = 148
+APPLICATION_ERROR_EXIT = 246  # 502 - 256
 
 # A feed action that answers each lifecycle event with what it was given (its activation
-# records are the log of its calls), and refuses CREATE when asked to.
+# records are the log of its calls), refuses CREATE when asked to, and READ and DELETE of
+# the trigger `stubborn`.
 FEED = """import hashlib
 
 def main(args):
     event = args.get("lifecycleEvent")
     if event == "CREATE" and args.get("fail"):
         return {"error": "feed refused: " + str(args["fail"])}
+    if event in ("READ", "DELETE") and args.get("triggerName", "").endswith("/stubborn"):
+        return {"error": "feed cannot " + event.lower()}
     own = ("lifecycleEvent", "triggerName", "authKey")
     return {
         "event": event,
@@ -209,14 +213,47 @@ def test_feed_lifecycle(wsk: Wsk, api: httpx.Client, namespace: Identity, tmp_pa
     assert api.get("/namespaces/_/triggers/m").status_code == 404
 
 
+def split_feed_failure(stderr: str) -> tuple[dict[str, Any], str]:
+    """(the feed's activation wsk printed, the error line after it)."""
+    shown, _, error = stderr.rstrip("\n").rpartition("\n")
+    return json.loads(shown), error
+
+
+def test_feed_refusing_read_and_delete(wsk: Wsk, api: httpx.Client, tmp_path: Path) -> None:
+    wsk("action", "create", "feed", write(tmp_path, "feed.py", FEED), "-a", "feed", "true")
+    wsk("trigger", "create", "stubborn", "--feed", "feed")
+    read = wsk("trigger", "get", "stubborn", check=False)
+    assert read.returncode == APPLICATION_ERROR_EXIT
+    activation, error = split_feed_failure(read.stderr)
+    assert activation["response"]["result"] == {"error": "feed cannot read"}
+    assert error == (
+        "error: Unable to get trigger 'stubborn': Unable to configure feed '/_/feed': "
+        "The following application error was received: feed cannot read"
+    )
+    deleted = wsk("trigger", "delete", "stubborn", check=False)
+    assert deleted.returncode == APPLICATION_ERROR_EXIT
+    assert deleted.stdout.endswith("ok: deleted trigger stubborn\n")
+    activation, error = split_feed_failure(deleted.stderr)
+    assert activation["response"]["result"] == {"error": "feed cannot delete"}
+    assert error == (
+        "error: Trigger 'stubborn' was deleted, but its feed may still run: Unable to configure "
+        "feed '/_/feed': The following application error was received: feed cannot delete"
+    )
+    assert api.get("/namespaces/_/triggers/stubborn").status_code == 404
+
+
 def test_feed_failing_at_create_leaves_no_trigger(
     wsk: Wsk, api: httpx.Client, tmp_path: Path
 ) -> None:
     wsk("action", "create", "feed", write(tmp_path, "feed.py", FEED), "-a", "feed", "true")
     failed = wsk("trigger", "create", "bad", "--feed", "feed", "-p", "fail", "no cron", check=False)
-    assert failed.returncode != 0
-    shown = json.loads(failed.stderr)  # wsk shows the feed's failed activation
-    assert shown["response"]["result"] == {"error": "feed refused: no cron"}
+    assert failed.returncode == APPLICATION_ERROR_EXIT
+    activation, error = split_feed_failure(failed.stderr)  # the feed's failed activation
+    assert activation["response"]["result"] == {"error": "feed refused: no cron"}
+    assert error == (
+        "error: Unable to create trigger 'bad': Unable to configure feed '/_/feed': "
+        "The following application error was received: feed refused: no cron"
+    )
     assert api.get("/namespaces/_/triggers/bad").status_code == 404
     assert wsk("trigger", "list").stdout == "triggers\n"
     missing_feed = wsk("trigger", "create", "worse", "--feed", "nothere", check=False)
