@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     discovery_url: str = "static://"
 
     data_dir: Path = Field(default_factory=default_data_dir)
+    # Marks this installation's Docker containers (common/installation.py); default: an id
+    # made once and kept in the data directory.
+    installation_id: str = ""
     host: str = "127.0.0.1"
     port: int = 3233
     # What actions see as __OW_API_HOST; default: http://<host>:<port>.

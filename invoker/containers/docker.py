@@ -22,9 +22,12 @@ death is noticed. OOM kills come from the engine's `oom` events (one stream per 
 on a thread): a container whose launcher the kernel killed keeps running, and the engine
 records `State.OOMKilled` only once the container has exited.
 
-Labels: `pywhisk.invoker` (our id: `start()` removes what a crashed invoker with this id left
-behind), `pywhisk.owner` (host/pid/process start time, so that a live invoker's containers are
-never taken for leftovers), `pywhisk.kind`.
+Labels: `pywhisk.installation` (common/installation.py: containers of another installation
+on the same engine are never looked at, let alone removed; names start with it too, so they
+do not collide), `pywhisk.invoker` (our id: `start()` removes what a crashed invoker with this
+id left behind), `pywhisk.owner` (host/pid/process start time, so that a live invoker's
+containers are never taken for leftovers), `pywhisk.kind`. Containers without an
+installation label (made before there was one) are left alone.
 
 Isolation between containers (their own network without inter-container traffic, a secret
 per runtime): see docker_network.py.
@@ -52,6 +55,7 @@ from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from common.config import Settings
+from common.installation import installation_id
 from common.runtimes import BLACKBOX, Runtime
 from invoker.containers.base import (
     MIB,
@@ -87,6 +91,7 @@ T = TypeVar("T")
 
 PORT = 8080
 DEFAULT_HOST = "unix:///var/run/docker.sock"
+LABEL_INSTALLATION = "pywhisk.installation"
 LABEL_INVOKER = "pywhisk.invoker"
 LABEL_OWNER = "pywhisk.owner"
 LABEL_KIND = "pywhisk.kind"
@@ -113,6 +118,9 @@ class DockerContainerFactory(ContainerFactory):
         self.log_cap = settings.max_action_logs * MIB + 64 * 1024
         self.engine = os.environ.get("DOCKER_HOST") or DEFAULT_HOST
         self.owner = owner_of(os.getpid())
+        self._installation_setting = settings.installation_id
+        self._data_dir = settings.data_dir
+        self.installation = ""  # known once started
         self.client: Any = None
         self._suffix = ""  # added to names when a live invoker with our id shares the engine
         # Talk to containers at their own address (True), or through the published port;
@@ -136,6 +144,9 @@ class DockerContainerFactory(ContainerFactory):
 
     async def start(self) -> None:
         self._executor = ThreadPoolExecutor(_WORKERS, thread_name_prefix=f"docker{self.invoker_id}")
+        self.installation = await self.call(
+            installation_id, self._installation_setting, self._data_dir
+        )
         self.client = await self.call(self._connect)
         self.gateway = await self.call(ensure_network, self.client, self.network)
         if self._api_port is not None and self.gateway:
@@ -198,9 +209,7 @@ class DockerContainerFactory(ContainerFactory):
 
     def _our_containers(self) -> tuple[list[str], bool]:
         """(ids of leftovers with our invoker id, whether a live invoker owns others)."""
-        found = self.client.api.containers(
-            all=True, filters={"label": f"{LABEL_INVOKER}={self.invoker_id}"}
-        )
+        found = self.client.api.containers(all=True, filters={"label": self._our_labels()})
         leftovers, live = [], False
         for c in found:
             if owner_alive((c.get("Labels") or {}).get(LABEL_OWNER, "")):
@@ -209,13 +218,13 @@ class DockerContainerFactory(ContainerFactory):
                 leftovers.append(c["Id"])
         return leftovers, live
 
+    def _our_labels(self) -> list[str]:
+        """Label filters (all must match) for this invoker's containers of this installation."""
+        return [f"{LABEL_INSTALLATION}={self.installation}", f"{LABEL_INVOKER}={self.invoker_id}"]
+
     def _watch_ooms(self, loop: asyncio.AbstractEventLoop) -> None:
         """Feed the engine's oom events for our containers to them (on a thread)."""
-        filters = {
-            "type": "container",
-            "event": "oom",
-            "label": f"{LABEL_INVOKER}={self.invoker_id}",
-        }
+        filters = {"type": "container", "event": "oom", "label": self._our_labels()}
         while not self._closing:
             try:
                 self._events = self.client.api.events(decode=True, filters=filters)
@@ -265,13 +274,13 @@ class DockerContainerFactory(ContainerFactory):
     ) -> tuple[str, str, int, Any]:
         api = self.client.api
         try:
-            cid = self._create(name + self._suffix, runtime, memory, token)
+            cid = self._create(self._name(name), runtime, memory, token)
         except docker_errors.APIError as exc:
             if exc.status_code != 409 or self._suffix:
                 raise
-            # The name is taken: someone else's live invoker names containers as we do.
+            # The name is taken: a live invoker of ours with our id names containers as we do.
             self._suffix = "_" + secrets.token_hex(3)
-            cid = self._create(name + self._suffix, runtime, memory, token)
+            cid = self._create(self._name(name), runtime, memory, token)
         raw = None
         try:
             raw = api.attach_socket(cid, params={"stdout": 1, "stderr": 1, "stream": 1})
@@ -294,11 +303,15 @@ class DockerContainerFactory(ContainerFactory):
         binding = (ports.get(f"{PORT}/tcp") or [{"HostIp": "127.0.0.1", "HostPort": "0"}])[0]
         return cid, binding["HostIp"] or "127.0.0.1", int(binding["HostPort"]), raw
 
+    def _name(self, name: str) -> str:
+        return f"{self.installation}_{name}{self._suffix}"
+
     def _create(self, name: str, runtime: Runtime, memory: int, token: str) -> str:
         return self.client.api.create_container(  # type: ignore[no-any-return]
             runtime.image,
             name=name,
             labels={
+                LABEL_INSTALLATION: self.installation,
                 LABEL_INVOKER: str(self.invoker_id),
                 LABEL_OWNER: self.owner,
                 LABEL_KIND: runtime.kind,

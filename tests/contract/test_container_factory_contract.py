@@ -41,6 +41,9 @@ from tests.support.docker import TEST_INVOKER_ID, docker, inspect, runtime_image
 
 MIB = 1024 * 1024
 PYTHON = default_manifest().resolve("python:3.11")
+# Docker factories here mark their containers as a test installation's, not as those of
+# the user's own standalone server (whose id lives in the default data directory).
+TEST_SETTINGS = Settings(installation_id="pywhisk-test")
 assert PYTHON is not None
 
 
@@ -349,7 +352,7 @@ class TestDockerContainers(ContainerFactoryBehavior):
     @pytest.fixture
     async def factory(self) -> AsyncIterator[DockerContainerFactory]:
         await asyncio.to_thread(runtime_images)
-        f = factory_from_url("docker://", Settings(), TEST_INVOKER_ID)
+        f = factory_from_url("docker://", TEST_SETTINGS, TEST_INVOKER_ID)
         assert isinstance(f, DockerContainerFactory)
         await f.start()
         yield f
@@ -419,6 +422,8 @@ class TestDockerContainers(ContainerFactoryBehavior):
         )
         labels = info["Config"]["Labels"]
         assert labels["pywhisk.invoker"] == str(TEST_INVOKER_ID)
+        assert labels["pywhisk.installation"] == "pywhisk-test"
+        assert info["Name"].startswith("/pywhisk-test_ct")
         assert labels["pywhisk.kind"] == "python:3.11"
         assert labels["pywhisk.owner"].split("/")[1] == str(os.getpid())
         assert PYTHON is not None and info["Config"]["Image"] == PYTHON.image
@@ -430,7 +435,7 @@ async def test_docker_containers_through_the_published_port() -> None:
     """`?direct=0`: the invoker goes through the port published on 127.0.0.1, as it must
     when the containers' own addresses cannot be reached (a remote engine)."""
     await asyncio.to_thread(runtime_images)
-    factory = factory_from_url("docker://?direct=0", Settings(), TEST_INVOKER_ID)
+    factory = factory_from_url("docker://?direct=0", TEST_SETTINGS, TEST_INVOKER_ID)
     assert isinstance(factory, DockerContainerFactory)
     await factory.start()
     try:
@@ -478,7 +483,7 @@ async def test_docker_attach_stream_read_on_a_thread(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(DockerContainer, "attach", attach_opaque)
     await asyncio.to_thread(runtime_images)
-    factory = factory_from_url("docker://", Settings(), TEST_INVOKER_ID)
+    factory = factory_from_url("docker://", TEST_SETTINGS, TEST_INVOKER_ID)
     await factory.start()
     try:
         assert PYTHON is not None

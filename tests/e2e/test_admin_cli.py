@@ -72,7 +72,7 @@ def test_a_limit_that_is_not_a_number_is_a_usage_error(data_dir: Path) -> None:
 def test_the_model_refuses_bad_limits_whoever_writes_them() -> None:
     for bad in (-5, 0, 10**9, True, "7"):
         with pytest.raises(ValidationError):
-            NamespaceLimits(concurrentInvocations=bad)
+            NamespaceLimits.model_validate({"concurrentInvocations": bad})
 
 
 def test_overrides_set_shown_and_removed(data_dir: Path) -> None:
@@ -88,8 +88,8 @@ def test_overrides_set_shown_and_removed(data_dir: Path) -> None:
         ["firesPerMinute", "7", "(override)"],
     ]
     admin("limits", "ops", "--invocations-per-minute", "default", *where)
-    shown = admin("get", "ops", "--limits", *where).stdout
-    assert "invocationsPerMinute     60 (default)" in shown and "7 (override)" in shown
+    table = admin("get", "ops", "--limits", *where).stdout
+    assert "invocationsPerMinute     60 (default)" in table and "7 (override)" in table
     admin("limits", "ops", "--reset", *where)
     assert admin("get", "ops", "--limits", *where).stdout.count("(default)") == 3
     assert admin("list", *where).stdout.split() == ["ops"]

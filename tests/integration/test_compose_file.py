@@ -152,6 +152,11 @@ def test_two_invokers_with_distinct_ids_on_the_docker_engine(
         # The network action containers join is the one the invoker itself is on.
         assert parse_qs(url.query)["network"] == [_network_name(rendered)], name
         assert "/var/run/docker.sock" in _mount_targets(service), name
+    # One installation id for the cluster, set here: an invoker's data directory dies with
+    # its container, so an id kept there would change at each restart and its leftovers
+    # would never be found again.
+    ids = {_environment(s).get("PYWHISK_INSTALLATION_ID") for s in invokers.values()}
+    assert ids == {"compose"}
 
 
 def test_every_platform_service_uses_the_cluster_backends(

@@ -34,6 +34,9 @@ from tests.integration.test_invoker_service import close as close_harness
 from tests.support.docker import TEST_INVOKER_ID, containers, docker, inspect, runtime_images
 
 OURS = f"pywhisk.invoker={TEST_INVOKER_ID}"
+INSTALLATION = "pywhisk-test"
+# What this suite's invokers made: other test runs on the engine use invoker id 77 too.
+MINE = f"pywhisk.installation={INSTALLATION}"
 BLACKBOX_IMAGE = "pywhisk-test/blackbox:latest"
 
 SLEEPER = (
@@ -71,7 +74,9 @@ async def make(
 ) -> DockerHarness:
     if images:
         await asyncio.to_thread(runtime_images)
-    config = Settings(data_dir=tmp_path, invoker_id=TEST_INVOKER_ID, **settings)
+    config = Settings(
+        data_dir=tmp_path, invoker_id=TEST_INVOKER_ID, installation_id=INSTALLATION, **settings
+    )
     store = SqliteStore(f"sqlite:///{tmp_path / 'store.db'}")
     await store.open()
     queue = MemoryQueue()
@@ -91,7 +96,7 @@ async def make(
 
 async def close(h: Harness) -> None:
     await close_harness(h)
-    assert await asyncio.to_thread(containers, OURS) == [], "containers left behind"
+    assert await asyncio.to_thread(containers, MINE) == [], "containers left behind"
 
 
 @pytest.fixture
@@ -224,9 +229,9 @@ async def test_leftovers_of_a_dead_invoker_are_removed_at_start(tmp_path: Path) 
     live_owner = DockerContainerFactory("docker://", Settings(), TEST_INVOKER_ID).owner
 
     def run(name: str, owner: str) -> str:
-        return docker(
-            "create", "--name", name, "--label", OURS, "--label", f"pywhisk.owner={owner}", image
-        ).strip()
+        labels = [OURS, f"pywhisk.owner={owner}", f"pywhisk.installation={INSTALLATION}"]
+        flags = [arg for label in labels for arg in ("--label", label)]
+        return docker("create", "--name", f"{INSTALLATION}_{name}", *flags, image).strip()
 
     dead = await asyncio.to_thread(run, f"wsk{TEST_INVOKER_ID}_0", "gone-host/1/1")
     live = await asyncio.to_thread(run, f"wsk{TEST_INVOKER_ID}_1", live_owner)
@@ -245,7 +250,7 @@ async def test_leftovers_of_a_dead_invoker_are_removed_at_start(tmp_path: Path) 
             await h.store.close()
     finally:
         await asyncio.to_thread(docker, "rm", "-f", live, check=False)
-    assert await asyncio.to_thread(containers, OURS) == []
+    assert await asyncio.to_thread(containers, MINE) == []
 
 
 async def test_stop_removes_every_container(tmp_path: Path) -> None:
@@ -257,7 +262,7 @@ async def test_stop_removes_every_container(tmp_path: Path) -> None:
             await h.send(msg)
         done = {(await h.completion()).activation_id for _ in msgs}
         assert done == {msg.activation_id for msg in msgs}
-        assert len(await asyncio.to_thread(containers, OURS)) >= 2
+        assert len(await asyncio.to_thread(containers, MINE)) >= 2
     finally:
         await close(h)  # asserts nothing is left
 
