@@ -51,7 +51,7 @@ def _store_options(command: Any) -> Any:
 def _settings(data_dir: Path | None, store_url: str | None) -> Settings:
     """The subcommand's options over the group's (kept in the context), over the environment."""
     group = click.get_current_context().find_root().meta.get("pywhisk.admin", {})
-    overrides = {
+    overrides: dict[str, Any] = {
         "data_dir": data_dir or group.get("data_dir"),
         "store_url": store_url or group.get("store_url"),
     }
@@ -190,11 +190,11 @@ def admin_limits(
     """Override NAMESPACE's throttles (N, or `default` to remove an override); unset ones
     stay as they are. Without options, show them."""
     settings = _settings(data_dir, store_url)
-    changes = {
+    changes: dict[str, Any] = {
         LIMIT_OPTIONS[k][0]: None if v == DEFAULT else v for k, v in given.items() if v is not None
     }
     try:  # checked before the store is touched
-        NamespaceLimits(**changes)
+        NamespaceLimits.model_validate(changes)
     except ValidationError as exc:
         error = exc.errors()[0]
         option = "--" + next(k for k, v in LIMIT_OPTIONS.items() if v[0] == error["loc"][0])
