@@ -159,9 +159,19 @@ def test_the_seed_transcript_through_nginx(
     logs = run([*compose_command(), "logs", "--no-color", "nginx"], env)
     upstreams = set(re.findall(r" (\d+\.\d+\.\d+\.\d+:3233) ", logs))
     assert len(upstreams) == 2, logs[-3000:]
-    # The invokers ran the actions in containers on this engine.
-    containers = run(["docker", "ps", "--format", "{{.Names}}"], env).split()
-    assert any(re.fullmatch(r"wsk\d+_\d+", c) for c in containers), containers
+    # The invokers ran the actions in containers on this engine, marked as this cluster's.
+    containers = run(
+        [
+            "docker",
+            "ps",
+            "--filter",
+            "label=pywhisk.installation=compose",
+            "--format",
+            "{{.Names}}",
+        ],
+        env,
+    ).split()
+    assert any(re.fullmatch(r"compose_wsk\d+_\d+", c) for c in containers), containers
 
     # One controller stopped: nginx sends everything to the other.
     run([*compose_command(), "stop", "controller1"], env, timeout=120)
