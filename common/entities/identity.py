@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+log = logging.getLogger("pywhisk")
 
 # Sane ceilings for an override: far above what one installation serves (a standalone
 # server answers a few thousand invokes a second), low enough that a typo's extra digits
@@ -28,6 +31,22 @@ class NamespaceLimits(BaseModel):
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(exclude_none=True)
+
+    @classmethod
+    def stored(cls, doc: dict[str, Any]) -> NamespaceLimits:
+        """Limits as a store holds them. An override that no longer validates (written before
+        values were checked, e.g. -5) is dropped, so the default applies, rather than
+        making the namespace's every request fail on reading its identity."""
+        try:
+            return cls.model_validate(doc)
+        except ValidationError:
+            kept: dict[str, Any] = {}
+            for field in cls.model_fields:
+                try:
+                    kept.update(cls.model_validate({field: doc.get(field)}).to_json())
+                except ValidationError:
+                    log.warning("ignoring the stored limit %s=%r", field, doc.get(field))
+            return cls.model_validate(kept)
 
 
 class Identity(BaseModel):

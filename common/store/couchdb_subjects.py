@@ -41,7 +41,7 @@ class CouchDBSubjects(SubjectStore):
             uuid=value["uuid"],
             key=value["key"],
             # pouchdb-server leaves `doc` out when the linked document is missing.
-            limits=NamespaceLimits.model_validate(row.get("doc") or {}),
+            limits=NamespaceLimits.stored(row.get("doc") or {}),
         )
 
     async def _lookup(self, key: list[str]) -> Identity | None:

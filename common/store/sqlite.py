@@ -310,7 +310,7 @@ class SqliteSubjects(SubjectStore):
             subject=subject,
             uuid=uuid,
             key=key,
-            limits=NamespaceLimits.model_validate(jsonio.loads(limits)),
+            limits=NamespaceLimits.stored(jsonio.loads(limits)),
         )
 
     async def _one(self, sql: str, args: tuple[Any, ...]) -> Identity | None:

@@ -3,7 +3,9 @@ standalone server's store (and the running server, for limits that must take eff
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -108,3 +110,17 @@ def test_an_override_takes_effect_on_the_running_server(server: StandaloneServer
         assert codes == [202, 202, 429]
         limits = api.get("/namespaces/_/limits").json()
         assert limits["invocationsPerMinute"] == 2
+
+
+def test_a_limit_stored_before_the_checks_falls_back_to_the_default(data_dir: Path) -> None:
+    """An override written by an older release (-5 was accepted then) must not lock the
+    namespace out: it reads as the default, and the valid ones stay."""
+    with contextlib.closing(sqlite3.connect(data_dir / "pywhisk.db")) as db, db:
+        db.execute(
+            "UPDATE subjects SET limits = ? WHERE namespace = 'ops'",
+            ('{"invocationsPerMinute": -5, "firesPerMinute": 7}',),
+        )
+    shown = admin("get", "ops", "--limits", "--data-dir", str(data_dir))
+    assert shown.returncode == 0, shown.stderr
+    assert "invocationsPerMinute     60 (default)" in shown.stdout
+    assert "firesPerMinute           7 (override)" in shown.stdout
