@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     # activation resumes it (OW pause-grace); 0 never pauses.
     pause_grace: float = 10.0
     prewarm: bool = True  # start stem cells (runtimes.json stemCells) ahead of first use
+    # Whether sandboxed process containers' actions may use the network (outbound calls,
+    # __OW_API_HOST); off: a network namespace of their own with nothing in it.
+    action_network: bool = True
 
     @property
     def effective_store_url(self) -> str:

@@ -92,12 +92,19 @@ def main() -> None:
 @click.option(
     "--store-url", default=None, help="Store URL (default sqlite:///<data-dir>/pywhisk.db)."
 )
+@click.option(
+    "--action-network",
+    type=click.Choice(["on", "off"]),
+    default=None,
+    help="Whether sandboxed process actions may use the network (default on).",
+)
 def standalone(
     host: str | None,
     port: int | None,
     data_dir: Path | None,
     containers: str | None,
     store_url: str | None,
+    action_network: str | None,
 ) -> None:
     """Run controller and invoker in one process, ready for `wsk`."""
     from controller import standalone as wiring
@@ -108,6 +115,7 @@ def standalone(
         data_dir=data_dir,
         store_url=store_url,
         containers_url=f"{containers}://" if containers else None,
+        action_network=None if action_network is None else action_network == "on",
     )
     wiring.run(settings, on_ready=lambda message: click.echo(message, err=True))
 

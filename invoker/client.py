@@ -42,12 +42,14 @@ class ContainerClient:
         payload_max: int,
         alive: Callable[[], bool] | None = None,
         token: str | None = None,
+        unix_path: str | None = None,
     ) -> None:
         """`alive`: False once the container has exited (then nothing connects to it);
-        `token`: the secret the container's runtime asks for."""
+        `token`: the secret the container's runtime asks for; `unix_path`: the container's
+        Unix socket, used instead of host:port."""
         self.payload_max = payload_max
         # Keep one byte past the limit so an oversized reply is recognised as such.
-        self._conn = Http1Connection(host, port, payload_max + 1, alive, token)
+        self._conn = Http1Connection(host, port, payload_max + 1, alive, token, unix_path)
 
     async def close(self) -> None:
         self._conn.close()

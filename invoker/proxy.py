@@ -273,6 +273,7 @@ class ContainerProxy:
             self._payload_max,
             alive=lambda: not container.exited,
             token=container.token,
+            unix_path=container.socket_path,
         )
 
     async def _explain(self, response: ActivationResponse) -> ActivationResponse:

@@ -5,7 +5,8 @@ standalone: one local process per container) and `DockerContainerFactory` (`dock
 Docker container per warm action slot). Every one passes
 `tests/contract/test_container_factory_contract.py`.
 
-A container is something that serves the action protocol (§4) over HTTP at `host:port`, whose
+A container is something that serves the action protocol (§4) over HTTP at `host:port` (or
+at the Unix socket `socket_path`, when it has one), whose
 stdout/stderr the invoker can read per activation, and that can be destroyed. Everything about
 *what* runs in it (init, run, results) belongs to the invoker, not to the factory.
 """
@@ -37,13 +38,14 @@ class RuntimeUnavailable(ContainerError):
 
 
 class Container(ABC):
-    """One started container. `host:port` speaks /init and /run; `token`, when set, goes
-    with every request (see docker_network.py)."""
+    """One started container. `host:port` speaks /init and /run, or `socket_path` if set;
+    `token`, when set, goes with every request (see docker_network.py)."""
 
     name: str
     host: str
     port: int
     token: str | None = None
+    socket_path: str | None = None
 
     @property
     @abstractmethod

@@ -1,47 +1,47 @@
-"""Process containers (`process://`): one local `action_runtime` process per container.
+"""Process containers (`process://`): one local `action_runtime` process tree per container.
 
 The standalone preset's containers. Each one is
 
     python3 -E -s <runtime copy>/action_runtime --language L --listen-fd N --interpreter I
 
-started in a private work dir (mode 700) with a minimal environment (PATH, HOME, LANG,
-`__OW_API_HOST`; none of the platform's settings or secrets). The factory binds the listening
-socket on 127.0.0.1:0 and hands it down as fd N, so the first request simply waits in the
-backlog: no readiness polling, no port race. When the platform runs as root, containers run as
-`nobody:nogroup` without supplementary groups; that is why the interpreter is Debian's
-(`/root` and a pyenv under it are unreadable to `nobody`) and why `action_runtime` is copied
-once per factory into a world-readable directory under the temp dir (and byte-compiled there,
-since `nobody` cannot write its `__pycache__`).
+with a minimal environment (PATH, HOME, LANG, `__OW_API_HOST`; none of the platform's
+settings or secrets), in a bubblewrap sandbox (sandbox.py: its own PID, mount, IPC and UTS
+namespaces, a uid of its own from uids.py, a private view of the file system) inside
+cgroups of its own (cgroups.py: the action's memory, 1024 pids, CPU shares by memory). The
+factory binds a Unix socket in the container's directory and hands it down as fd N: the
+first request simply waits in the backlog (no readiness polling), nothing listens on TCP,
+and only root can connect (the socket is 0600 root's, the directory the container uid's).
 
-Isolation is much weaker than Docker's (same kernel namespaces, network and file system as
-the invoker; no memory limit): process containers are meant for a single trusted developer
-machine. Use `docker://` for anything shared.
+Where no sandbox can be had (bwrap missing, or neither root nor user namespaces), the
+factory says so once at start and runs the proxy directly, as `nobody` when root: the
+processes then share the host's namespaces and file system and have no memory limit.
+`?sandbox=on` refuses to start without a sandbox, `?sandbox=off` never uses one.
+`?network=off` (or PYWHISK_ACTION_NETWORK=off) gives sandboxed actions no network at all.
 
 Layout under the root (`process:///some/dir`, default `<tmp>/pywhisk-containers`):
 
-    invoker<N>.<pid>/runtime/action_runtime/   the copy the processes run
-    invoker<N>.<pid>/pids/<name>               proxy pid of each live container
-    invoker<N>.<pid>/<name>/                   the container's work dir
+    invoker<N>.<pid>/runtime/action_runtime/   the copy the processes run (read-only to them)
+    invoker<N>.<pid>/pids/<name>               bwrap's (or the proxy's) pid, per live container
+    invoker<N>.<pid>/<name>/                   the container's directory (its uid's, 0700):
+                         sock                  the runtime's socket (root's, 0600)
+                         work/                 its work dir, /action in the sandbox
 
-A directory whose owning invoker pid is dead is a crashed invoker's: `start()` kills the
-process groups named in its pid files (after checking their command line points there) and
-removes it.
+Leftovers of a crashed invoker are removed at start (process_leftovers.py), though with the
+sandbox none survive it: bwrap's parent-death signal takes the container down with it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import logging
 import os
 import pwd
-import resource
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import action_runtime
@@ -54,134 +54,36 @@ from invoker.containers.base import (
     ContainerFactory,
     RuntimeUnavailable,
 )
-from invoker.containers.logs import EOF_WAIT, ContainerLogs
+from invoker.containers.cgroups import CgroupError, CgroupTree
+from invoker.containers.launch import launch_plain, launch_sandboxed
+from invoker.containers.process_container import ProcessContainer
+from invoker.containers.process_leftovers import check_reachable, group_id, remove_leftovers
+from invoker.containers.sandbox import (
+    INSTALL_HINT,
+    PROXY_DIR,
+    WORK_DIR,
+    Sandbox,
+    SandboxUnavailable,
+    outside_usr,
+    probe,
+)
+from invoker.containers.uids import UidPool, UidsExhausted
+
+log = logging.getLogger("pywhisk.invoker")
 
 MIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 UNPRIVILEGED_USER = "nobody"
 UNPRIVILEGED_GROUP = "nogroup"
 _RUNTIME_SOURCE = Path(action_runtime.__file__).resolve().parent
-_EXIT_WAIT = 5.0
+_SOCKET_PATH_MAX = 107  # sun_path's 108 bytes with the terminating NUL
 BLACKBOX_NEEDS_DOCKER = (
     "Blackbox actions run their own container image, which needs Docker containers: start "
     "the invoker with PYWHISK_CONTAINERS_URL=docker:// (pywhisk standalone --containers docker)."
 )
-
-
-class _PipeReader(asyncio.Protocol):
-    """Feeds one of the container's output pipes into its StreamLog as data arrives."""
-
-    def __init__(self, feed: Any, end: Any) -> None:
-        self._feed = feed
-        self._end = end
-
-    def data_received(self, data: bytes) -> None:
-        self._feed(data)
-
-    def eof_received(self) -> bool:
-        return False
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._end()
-
-
-class ProcessContainer(Container):
-    host = "127.0.0.1"
-
-    def __init__(
-        self, name: str, port: int, proc: subprocess.Popen[bytes], work_dir: Path, pid_file: Path
-    ) -> None:
-        self.name = name
-        self.port = port
-        self.pid = proc.pid
-        self.work_dir = work_dir
-        self._proc = proc
-        self._pid_file = pid_file
-        self._returncode: int | None = None
-        self._exit = asyncio.get_running_loop().create_future()
-        self._transports: list[asyncio.BaseTransport] = []
-        self._pidfd = -1
-        self._destroyed: asyncio.Task[None] | None = None
-        self.log: ContainerLogs | None = None
-        self.on_gone: Any = None  # the factory's bookkeeping, called once destroyed
-
-    async def attach(self, cap_bytes: int) -> None:
-        """Start reading stdout/stderr and watching for exit (on the loop, after the spawn)."""
-        loop = asyncio.get_running_loop()
-        self.log = log = ContainerLogs(cap_bytes)
-        for pipe, stream in ((self._proc.stdout, log.stdout), (self._proc.stderr, log.stderr)):
-            transport, _ = await loop.connect_read_pipe(
-                lambda s=stream: _PipeReader(s.feed, s.end),  # type: ignore[misc]
-                pipe,
-            )
-            self._transports.append(transport)
-        # A pidfd tells us the moment the process is gone, even if a grandchild that the
-        # action forked keeps the pipes open.
-        self._pidfd = os.pidfd_open(self.pid)
-        loop.add_reader(self._pidfd, self._on_exit)
-
-    def _on_exit(self) -> None:
-        loop = asyncio.get_running_loop()
-        loop.remove_reader(self._pidfd)
-        os.close(self._pidfd)
-        self._pidfd = -1
-        self._returncode = self._proc.poll()
-        if not self._exit.done():
-            self._exit.set_result(None)
-
-    @property
-    def exited(self) -> bool:
-        return self._exit.done()
-
-    @property
-    def returncode(self) -> int | None:
-        return self._returncode
-
-    async def logs(self, limit_bytes: int, wait_for_sentinels: bool) -> list[str]:
-        assert self.log is not None
-        return await self.log.activation(limit_bytes, wait_for_sentinels)
-
-    # Keep-alive pausing: the whole process group (proxy and launcher) stops and continues.
-    async def pause(self) -> None:
-        self._signal(signal.SIGSTOP)
-
-    async def resume(self) -> None:
-        if self.exited:
-            raise ContainerError(f"container {self.name} is gone")
-        self._signal(signal.SIGCONT)
-
-    def _signal(self, signum: int) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, signum)
-
-    async def destroy(self) -> None:
-        if self._destroyed is None:
-            self._destroyed = asyncio.get_running_loop().create_task(self._destroy())
-        await asyncio.shield(self._destroyed)
-
-    async def _destroy(self) -> None:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.pid, signal.SIGKILL)  # the proxy leads its group: launcher too
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(_EXIT_WAIT):
-                await asyncio.shield(self._exit)
-        if self.log is not None:  # let the pipes deliver what was written before the kill
-            await self.log.wait_eof(EOF_WAIT)
-        for transport in self._transports:
-            transport.close()
-        if self._pidfd >= 0:  # never saw the exit (unkillable?): stop watching anyway
-            asyncio.get_running_loop().remove_reader(self._pidfd)
-            os.close(self._pidfd)
-            self._pidfd = -1
-            self._proc.poll()
-        await asyncio.to_thread(_remove, self.work_dir, self._pid_file)
-        if self.on_gone is not None:
-            self.on_gone(self)
-
-
-def _remove(work_dir: Path, pid_file: Path) -> None:
-    shutil.rmtree(work_dir, ignore_errors=True)
-    with contextlib.suppress(FileNotFoundError):
-        pid_file.unlink()
+UNSANDBOXED = (
+    "process containers run WITHOUT a sandbox: {reason}. Actions then share this host's "
+    "processes, files and network with each other and the platform."
+)
 
 
 class ProcessContainerFactory(ContainerFactory):
@@ -193,32 +95,92 @@ class ProcessContainerFactory(ContainerFactory):
         self.root = Path(parts.path) if parts.path not in ("", "/") else _default_root()
         self.search_path = options.get("path", MIN_PATH)
         self.python = options.get("python") or shutil.which("python3", path=self.search_path)
+        self.sandbox_mode = options.get("sandbox", "auto")
+        if self.sandbox_mode not in ("auto", "on", "off"):
+            raise ContainerError(
+                f"process://?sandbox= takes auto, on or off, not {self.sandbox_mode!r}"
+            )
+        network = options.get("network")
+        self.network = (
+            settings.action_network if network is None else network not in ("off", "0", "false")
+        )
         self.invoker_id = invoker_id
+        self.user_memory = settings.user_memory
         self.api_host = settings.effective_api_host
         # Room for the largest log limit plus slack: beyond it lines are dropped, and the
         # activation's logs are reported truncated anyway.
         self.log_cap = settings.max_action_logs * MIB + 64 * 1024
         self.home: Path | None = None  # this factory's directory under root
-        self._ids: tuple[int, int] | None = None  # uid/gid to run as, None: our own
+        self.sandbox: Sandbox | None = None
+        self.cgroups: CgroupTree | None = None
+        self._root = os.geteuid() == 0
+        self._nobody: tuple[int, int] | None = None  # unsandboxed as root: run as nobody
+        self._uids = UidPool(invoker_id)
         self._interpreters: dict[str, str] = {}
         self._containers: set[ProcessContainer] = set()
+        # Long-lived threads: a sandbox dies with the thread that started it (launch.py).
+        self._spawner: ThreadPoolExecutor | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
         if self.python is None:
             raise ContainerError(f"no python3 on {self.search_path} to run action containers")
-        if os.geteuid() == 0:
+        self.home = await asyncio.to_thread(self._prepare)
+        self._spawner = ThreadPoolExecutor(4, thread_name_prefix="process-containers")
+        if self.sandbox_mode != "off":
+            try:
+                await asyncio.to_thread(self._make_sandbox)
+            except SandboxUnavailable as exc:
+                if self.sandbox_mode == "on":
+                    raise ContainerError(str(exc)) from None
+                log.warning(UNSANDBOXED.format(reason=exc))
+        if self.sandbox is None and self._root:
             try:
                 user = pwd.getpwnam(UNPRIVILEGED_USER)
-                self._ids = (user.pw_uid, _group_id(UNPRIVILEGED_GROUP, user.pw_gid))
             except KeyError as exc:
                 raise ContainerError(f"running as root needs a '{UNPRIVILEGED_USER}' user") from exc
-        self.home = await asyncio.to_thread(self._prepare)
+            self._nobody = (user.pw_uid, group_id(UNPRIVILEGED_GROUP, user.pw_gid))
+
+    def _make_sandbox(self) -> None:
+        assert self.home is not None and self.python is not None
+        bwrap = shutil.which("bwrap", path=self.search_path)
+        if bwrap is None:
+            raise SandboxUnavailable(f"bubblewrap is not installed ({INSTALL_HINT})")
+        interpreters = [
+            p for c in ("python3", "node", "php") if (p := shutil.which(c, path=self.search_path))
+        ]
+        candidate = Sandbox(bwrap, self.network, extra=outside_usr([self.python, *interpreters]))
+        uid = self._uids.take()
+        try:
+            self.sandbox = probe(candidate, uid, uid, self.python, self.home / "probe")
+        finally:
+            self._uids.give_back(uid)
+        if not self._root:
+            log.warning(
+                "process containers are sandboxed but without memory, pids or CPU limits and "
+                "all under one uid: cgroups and per-container users need the invoker to run as root"
+            )
+            return
+        tree = CgroupTree(self.invoker_id, self.user_memory)
+        try:
+            killed = tree.remove_leftovers()
+            tree.prepare()
+        except CgroupError as exc:
+            log.warning("process containers run without memory, pids or CPU limits: %s", exc)
+            return
+        if killed:
+            log.warning("killed %d processes a crashed invoker's containers left", len(killed))
+        self.cgroups = tree
 
     async def close(self) -> None:
         await asyncio.gather(*(c.destroy() for c in list(self._containers)))
         self._containers.clear()
+        if self._spawner is not None:
+            self._spawner.shutdown(wait=False)
+            self._spawner = None
+        if self.cgroups is not None:
+            await asyncio.to_thread(self.cgroups.close)
         if self.home is not None:
             await asyncio.to_thread(shutil.rmtree, self.home, True)
             self.home = None
@@ -228,8 +190,8 @@ class ProcessContainerFactory(ContainerFactory):
         if self.root.stat().st_uid != os.geteuid():
             raise ContainerError(f"{self.root} belongs to another user")
         os.chmod(self.root, 0o711)
-        if self._ids is not None:
-            _check_reachable(self.root)
+        if self._root:
+            check_reachable(self.root)
         remove_leftovers(self.root, self.invoker_id)
         home = Path(
             tempfile.mkdtemp(prefix=f"invoker{self.invoker_id}.{os.getpid()}.", dir=self.root)
@@ -276,130 +238,99 @@ class ProcessContainerFactory(ContainerFactory):
         return found
 
     async def create(self, name: str, runtime: Runtime, memory_mb: int) -> Container:
-        if self.home is None:
+        if self.home is None or self._spawner is None:
             raise ContainerError("the process container factory is not started")
         interpreter = self.interpreter(runtime)
-        work_dir = self.home / name
-        pid_file = self.home / "pids" / name
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            sock.bind(("127.0.0.1", 0))
-            sock.listen(64)
-            port = sock.getsockname()[1]
-            argv = [
-                self.python or "python3",
-                "-E",
-                "-s",
-                str(self.home / "runtime" / "action_runtime"),
-                "--language",
-                runtime.language,
-                "--listen-fd",
-                str(sock.fileno()),
-                "--interpreter",
-                interpreter,
-                "--kind",
-                runtime.kind,
-            ]
-            env = {
-                "PATH": self.search_path,
-                "HOME": str(work_dir),
-                "LANG": "C.UTF-8",
-                "__OW_API_HOST": self.api_host,
-            }
+        uid: int | None = None
+        if self.sandbox is not None and self._root:
             try:
-                proc = await asyncio.to_thread(
-                    self._spawn, argv, env, work_dir, pid_file, sock.fileno()
-                )
-            except OSError as exc:
-                raise ContainerError(f"cannot start container {name}: {exc}") from exc
-        finally:
-            sock.close()  # the child holds its own copy; the port dies with it
-        container = ProcessContainer(name, port, proc, work_dir, pid_file)
-        container.on_gone = self._containers.discard
+                uid = self._uids.take()
+            except UidsExhausted as exc:
+                raise ContainerError(str(exc)) from None
+        loop = asyncio.get_running_loop()
+        try:
+            container = await loop.run_in_executor(
+                self._spawner, self._start, name, runtime, interpreter, memory_mb, uid
+            )
+        except (OSError, CgroupError) as exc:
+            if uid is not None:
+                self._uids.give_back(uid)
+            raise ContainerError(f"cannot start container {name}: {exc}") from exc
+        container.on_gone = self._gone
         self._containers.add(container)
         await container.attach(self.log_cap)
         return container
 
-    def _spawn(
-        self, argv: list[str], env: dict[str, str], work_dir: Path, pid_file: Path, fd: int
-    ) -> subprocess.Popen[bytes]:
-        work_dir.mkdir(mode=0o700)
-        uid_gid: dict[str, Any] = {}
-        if self._ids is not None:
-            uid, gid = self._ids
-            os.chown(work_dir, uid, gid)
-            uid_gid = {"user": uid, "group": gid, "extra_groups": []}
-        proc = subprocess.Popen(
-            argv,
-            cwd=work_dir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            pass_fds=(fd,),
-            start_new_session=True,  # own process group: destroy kills proxy and launcher
-            **uid_gid,
-        )
+    def _gone(self, container: ProcessContainer) -> None:
+        self._containers.discard(container)
+        if container.uid is not None:
+            self._uids.give_back(container.uid)
+
+    def _start(
+        self, name: str, runtime: Runtime, interpreter: str, memory_mb: int, uid: int | None
+    ) -> ProcessContainer:
+        """Directory, socket, cgroup and processes of one container (on a spawn thread)."""
+        assert self.home is not None
+        directory = self.home / name
+        path = directory / "sock"
+        if len(str(path)) > _SOCKET_PATH_MAX:
+            raise OSError(f"socket path too long for a Unix socket: {path} (use a shorter root)")
+        owner = (uid, uid) if uid is not None else self._nobody
+        directory.mkdir(mode=0o700)
+        work = directory / "work"
+        work.mkdir(mode=0o700)
+        if owner is not None:
+            os.chown(directory, *owner)
+            os.chown(work, *owner)
+        cgroup = None
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.bind(str(path))
+            os.chmod(path, 0o600)  # connecting needs write permission: root's alone
+            sock.listen(64)
+            sandboxed = self.sandbox is not None
+            argv = [
+                self.python or "python3",
+                "-E",
+                "-s",
+                PROXY_DIR if sandboxed else str(self.home / "runtime" / "action_runtime"),
+                *("--language", runtime.language, "--listen-fd", str(sock.fileno())),
+                *("--interpreter", interpreter, "--kind", runtime.kind),
+            ]
+            env = {
+                "PATH": self.search_path,
+                "HOME": WORK_DIR if sandboxed else str(work),
+                "LANG": "C.UTF-8",
+                "__OW_API_HOST": self.api_host,
+            }
+            if self.sandbox is not None:
+                if self.cgroups is not None:
+                    cgroup = self.cgroups.create(name, memory_mb)
+                proc = launch_sandboxed(
+                    self.sandbox,
+                    argv,
+                    env,
+                    self.home / "runtime" / "action_runtime",
+                    work,
+                    sock.fileno(),
+                    *(owner or (os.getuid(), os.getgid())),
+                    cgroup,
+                    self._root,
+                )
+            else:
+                ids = owner or (None, None)
+                proc = launch_plain(argv, env, work, sock.fileno(), *ids)
+        except BaseException:
+            if cgroup is not None:
+                cgroup.remove()
+            shutil.rmtree(directory, ignore_errors=True)
+            raise
+        finally:
+            sock.close()  # the child holds its own copy
+        pid_file = self.home / "pids" / name
         pid_file.write_text(str(proc.pid))
-        # As Docker's --ulimit nofile=1024:1024 (§3.1); the launcher inherits it.
-        with contextlib.suppress(OSError, ValueError):
-            resource.prlimit(proc.pid, resource.RLIMIT_NOFILE, (1024, 1024))
-        return proc
+        return ProcessContainer(name, str(path), proc, directory, pid_file, cgroup, uid)
 
 
 def _default_root() -> Path:
     return Path(tempfile.gettempdir()) / "pywhisk-containers"
-
-
-def _group_id(name: str, fallback: int) -> int:
-    import grp
-
-    try:
-        return grp.getgrnam(name).gr_gid
-    except KeyError:
-        return fallback
-
-
-def _check_reachable(path: Path) -> None:
-    """`nobody` must be able to walk down to its work dir: every ancestor needs o+x."""
-    for directory in (path, *path.parents):
-        if not directory.stat().st_mode & 0o001:
-            raise ContainerError(
-                f"{directory} is not searchable by others (mode o+x missing), so containers "
-                f"running as {UNPRIVILEGED_USER} cannot reach their work dirs under {path}"
-            )
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def remove_leftovers(root: Path, invoker_id: int) -> list[int]:
-    """Kill and remove what a dead invoker with this id left under `root`; returns the pids."""
-    killed: list[int] = []
-    for home in root.glob(f"invoker{invoker_id}.*"):
-        try:
-            owner = int(home.name.split(".")[1])
-        except (IndexError, ValueError):
-            continue
-        if _alive(owner):  # a live invoker's (or this process's own other factory)
-            continue
-        marker = str(home / "runtime" / "action_runtime").encode()
-        for pid_file in (home / "pids").glob("*"):
-            try:
-                pid = int(pid_file.read_text())
-                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-            except (OSError, ValueError):
-                continue
-            if marker in cmdline:  # the pid was not reused by something else
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.killpg(pid, signal.SIGKILL)
-                    killed.append(pid)
-        shutil.rmtree(home, ignore_errors=True)
-    return killed

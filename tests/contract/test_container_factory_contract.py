@@ -68,6 +68,7 @@ class Started:
             MIB,
             alive=lambda: not container.exited,
             token=container.token,
+            unix_path=container.socket_path,
         )
 
     async def init(self, code: str) -> None:
@@ -121,7 +122,10 @@ class ContainerFactoryBehavior:
         one, two = await asyncio.gather(
             self.start(factory, started, 1), self.start(factory, started, 2)
         )
-        assert (one.container.host, one.container.port) != (two.container.host, two.container.port)
+        def address(c: Container) -> tuple[str, int, str | None]:
+            return (c.host, c.port, c.socket_path)
+
+        assert address(one.container) != address(two.container)
         await one.init("def main(a):\n    return {'who': 'one'}\n")
         await two.init("def main(a):\n    return {'who': 'two'}\n")
         assert (await one.run({})).result == {"who": "one"}
@@ -256,9 +260,9 @@ def root() -> Iterator[Path]:
     shutil.rmtree(path, ignore_errors=True)
 
 
-@pytest.fixture
-async def factory(root: Path) -> AsyncIterator[ProcessContainerFactory]:
-    f = factory_from_url(f"process://{root}", Settings(), 0)
+@pytest.fixture(params=["on", "off"], ids=["sandboxed", "unsandboxed"])
+async def factory(root: Path, request: pytest.FixtureRequest) -> AsyncIterator[ProcessContainerFactory]:
+    f = factory_from_url(f"process://{root}?sandbox={request.param}", Settings(), 0)
     assert isinstance(f, ProcessContainerFactory)
     await f.start()
     yield f
@@ -272,6 +276,9 @@ class TestProcessContainers(ContainerFactoryBehavior):
 
     async def paused(self, container: Container) -> bool:
         assert isinstance(container, ProcessContainer)
+        if container.cgroup is not None:
+            state = (container.cgroup.dirs["freezer"] / "freezer.state").read_text()  # noqa: ASYNC240
+            return state.strip() == "FROZEN"
         status = Path(f"/proc/{container.pid}/status").read_text()  # noqa: ASYNC240
         return "\nState:\tT (stopped)" in status
 
@@ -287,12 +294,17 @@ class TestProcessContainers(ContainerFactoryBehavior):
             "import os\ndef main(a):\n    return {'uid': os.getuid(), 'cwd': os.getcwd(), 'groups': os.getgroups()}\n"
         )
         result = (await s.run({})).result
-        assert result["cwd"] == str(container.work_dir)
+        sandboxed = factory.sandbox is not None
+        assert result["cwd"] == ("/action" if sandboxed else str(container.work_dir))
         if os.geteuid() == 0:
             import pwd
 
-            nobody = pwd.getpwnam("nobody").pw_uid
-            assert result["uid"] == nobody and container.work_dir.stat().st_uid == nobody
+            if sandboxed:  # a uid of its own, nobody's on this host
+                expected = container.uid
+                assert expected is not None and expected >= 1_000_000
+            else:
+                expected = pwd.getpwnam("nobody").pw_uid
+            assert result["uid"] == expected and container.work_dir.stat().st_uid == expected
             assert 0 not in result["groups"]  # root's supplementary groups dropped
         else:
             assert result["uid"] == os.geteuid()

@@ -1,0 +1,131 @@
+"""Starting one process container's processes (blocking: runs on the factory's spawn threads).
+
+Sandboxed, the start is a handshake with bubblewrap: it is started with an info pipe and a
+block pipe, reports the pid of the sandbox's first process on the first, and waits on the
+second before running anything else. In between, that process and bwrap's own are put in
+the container's cgroups, so every process the action ever starts is born inside them (a
+pid written to cgroup.procs moves only that process, not children it already has).
+
+The threads that start containers must outlive them: `--die-with-parent` is the kernel's
+parent-death signal, which fires when the *thread* that forked the process ends. The
+factory's spawn threads live until the factory closes, after its containers are gone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import resource
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from invoker.containers.cgroups import Cgroup
+from invoker.containers.sandbox import Sandbox
+
+NOFILE = (1024, 1024)  # as Docker mode's --ulimit nofile=1024:1024
+_CHILD_PID = re.compile(rb'"child-pid"\s*:\s*(\d+)')
+
+
+class LaunchError(OSError):
+    """The container's processes could not be started."""
+
+
+def _ids(uid: int | None, gid: int | None) -> dict[str, Any]:
+    if uid is None or gid is None:
+        return {}
+    return {"user": uid, "group": gid, "extra_groups": []}
+
+
+def _popen(
+    argv: list[str], env: dict[str, str], cwd: Path, fds: tuple[int, ...], ids: dict[str, Any]
+) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        argv,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        pass_fds=fds,
+        start_new_session=True,  # its own process group: destroy kills it whole
+        **ids,
+    )
+
+
+def _limit_files(pid: int) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        resource.prlimit(pid, resource.RLIMIT_NOFILE, NOFILE)
+
+
+def launch_plain(
+    argv: list[str],
+    env: dict[str, str],
+    work_dir: Path,
+    listen_fd: int,
+    uid: int | None,
+    gid: int | None,
+) -> subprocess.Popen[bytes]:
+    """The unsandboxed fallback: the proxy runs directly, in the work dir."""
+    proc = _popen(argv, env, work_dir, (listen_fd,), _ids(uid, gid))
+    _limit_files(proc.pid)
+    return proc
+
+
+def launch_sandboxed(
+    sandbox: Sandbox,
+    argv: list[str],
+    env: dict[str, str],
+    proxy_dir: Path,
+    work_dir: Path,
+    listen_fd: int,
+    uid: int,
+    gid: int,
+    cgroup: Cgroup | None,
+    as_root: bool,
+) -> subprocess.Popen[bytes]:
+    """bwrap running `argv` in a sandbox, released once it is in `cgroup`."""
+    info_r, info_w = os.pipe()
+    block_r, block_w = os.pipe()
+    try:
+        command = sandbox.command(uid, gid, proxy_dir, work_dir, argv, (info_w, block_r))
+        ids = _ids(uid, gid) if as_root else {}
+        proc = _popen(command, env, work_dir, (listen_fd, info_w, block_r), ids)
+    except BaseException:
+        for fd in (info_r, info_w, block_r, block_w):
+            os.close(fd)
+        raise
+    os.close(info_w)
+    os.close(block_r)
+    try:
+        child = _child_pid(info_r)
+        if child is None:
+            raise LaunchError("bwrap exited before starting the sandbox")
+        if cgroup is not None:
+            cgroup.add(proc.pid)
+            cgroup.add(child)
+        _limit_files(child)
+        os.write(block_w, b"1")
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    finally:
+        os.close(info_r)
+        os.close(block_w)
+    return proc
+
+
+def _child_pid(fd: int) -> int | None:
+    """bwrap's `"child-pid": N` from the info pipe; None at EOF (bwrap failed).
+
+    bwrap writes that member in one write (atomic on a pipe), the rest of its JSON later.
+    """
+    data = b""
+    while (match := _CHILD_PID.search(data)) is None:
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            return None
+        data += chunk
+    return int(match.group(1))
