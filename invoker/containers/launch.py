@@ -118,14 +118,13 @@ def launch_sandboxed(
 
 
 def _child_pid(fd: int) -> int | None:
-    """bwrap's `"child-pid": N` from the info pipe; None at EOF (bwrap failed).
+    """`child-pid` from bwrap's info JSON; None when bwrap failed before writing it.
 
-    bwrap writes that member in one write (atomic on a pipe), the rest of its JSON later.
+    Read to the end: bwrap writes the whole document (pid, then namespace ids) and closes
+    its end before it blocks, and closing ours early would kill it with SIGPIPE.
     """
     data = b""
-    while (match := _CHILD_PID.search(data)) is None:
-        chunk = os.read(fd, 4096)
-        if not chunk:
-            return None
+    while chunk := os.read(fd, 4096):
         data += chunk
-    return int(match.group(1))
+    match = _CHILD_PID.search(data)
+    return int(match.group(1)) if match else None

@@ -265,6 +265,8 @@ class ProcessContainerFactory(ContainerFactory):
         self._containers.discard(container)
         if container.uid is not None:
             self._uids.give_back(container.uid)
+        if self.cgroups is not None:  # a cgroupfs write: a kernel call, no disk
+            self.cgroups.weigh(len(self._containers))
 
     def _start(
         self, name: str, runtime: Runtime, interpreter: str, memory_mb: int, uid: int | None
@@ -306,6 +308,7 @@ class ProcessContainerFactory(ContainerFactory):
             if self.sandbox is not None:
                 if self.cgroups is not None:
                     cgroup = self.cgroups.create(name, memory_mb)
+                    self.cgroups.weigh(len(self._containers) + 1)
                 proc = launch_sandboxed(
                     self.sandbox,
                     argv,

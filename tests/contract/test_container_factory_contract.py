@@ -122,6 +122,7 @@ class ContainerFactoryBehavior:
         one, two = await asyncio.gather(
             self.start(factory, started, 1), self.start(factory, started, 2)
         )
+
         def address(c: Container) -> tuple[str, int, str | None]:
             return (c.host, c.port, c.socket_path)
 
@@ -261,7 +262,9 @@ def root() -> Iterator[Path]:
 
 
 @pytest.fixture(params=["on", "off"], ids=["sandboxed", "unsandboxed"])
-async def factory(root: Path, request: pytest.FixtureRequest) -> AsyncIterator[ProcessContainerFactory]:
+async def factory(
+    root: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[ProcessContainerFactory]:
     f = factory_from_url(f"process://{root}?sandbox={request.param}", Settings(), 0)
     assert isinstance(f, ProcessContainerFactory)
     await f.start()
