@@ -13,6 +13,7 @@ activation record, minutes later.
 from __future__ import annotations
 
 import errno
+import os
 import socket
 import tempfile
 from pathlib import Path
@@ -30,9 +31,11 @@ def one_line(exc: BaseException) -> str:
 
 
 def prepare_data_dir(path: Path) -> None:
-    """Create `path` if need be and prove it writable, or raise StartupError."""
+    """Create `path` if need be, its owner's alone (0700: it holds the store, every
+    namespace's key), and prove it writable, or raise StartupError."""
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(path, 0o700)
         with tempfile.NamedTemporaryFile(dir=path, prefix=".probe-"):
             pass
     except OSError as exc:

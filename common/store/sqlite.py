@@ -77,6 +77,20 @@ def path_of(url: str) -> str:
     return parts.path
 
 
+def private_file(path: str) -> None:
+    """The store holds every namespace's key: its file is its owner's alone (0600), and so
+    are the -wal and -shm files, which SQLite creates with the database file's mode; a
+    directory made for it is 0700."""
+    directory = os.path.dirname(path) or "."
+    if not os.path.isdir(directory):
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for name in (path, path + "-wal", path + "-shm"):
+        with contextlib.suppress(FileNotFoundError):
+            if os.stat(name).st_uid == os.geteuid():
+                os.chmod(name, 0o600)
+
+
 class SqliteStore(Store):
     scheme = "sqlite"
 
@@ -90,7 +104,7 @@ class SqliteStore(Store):
             shown = "/" + self.path.lstrip("/") if self.path.startswith("/") else self.path
             raise StoreMissing(f"no pywhisk store at {shown}")
         if self.path != ":memory:":
-            os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+            private_file(self.path)
         self._db = db = await aiosqlite.connect(self.path)
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA synchronous=NORMAL")

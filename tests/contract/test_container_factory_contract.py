@@ -280,7 +280,7 @@ class TestProcessContainers(ContainerFactoryBehavior):
     async def paused(self, container: Container) -> bool:
         assert isinstance(container, ProcessContainer)
         if container.cgroup is not None:
-            state = (container.cgroup.dirs["freezer"] / "freezer.state").read_text()  # noqa: ASYNC240
+            state = (container.cgroup.dirs["freezer"] / "freezer.state").read_text()
             return state.strip() == "FROZEN"
         status = Path(f"/proc/{container.pid}/status").read_text()  # noqa: ASYNC240
         return "\nState:\tT (stopped)" in status
