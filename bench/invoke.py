@@ -2,7 +2,8 @@
 
     python -m bench [--requests N] [--seconds S] [--clients C] [--cold N] [--no-docker]
 
-Starts real standalone servers (process containers, and Docker containers when an engine
+Starts real standalone servers (sandboxed process containers, the same without the sandbox
+(`process://?sandbox=off`, the cost of isolation), and Docker containers when an engine
 answers) and, for the baseline, the same action runtime on its own; drives them with a
 kept-alive aiohttp client from this process. On a 2-core machine the client competes with
 the server for CPU. Figures are printed, never asserted: the targets live in the README.
@@ -149,6 +150,11 @@ async def run(args: argparse.Namespace) -> None:
             stem = await first_invokes(s, api, args.cold, pause=0.3)
         async with platform(tmp, "process-cold", PYWHISK_PREWARM="false") as (s, api):
             cold = await first_invokes(s, api, args.cold, pause=0.0)
+        bare = {"PYWHISK_CONTAINERS_URL": "process://?sandbox=off"}
+        async with platform(tmp, "unsandboxed", **bare) as (s, api):
+            plain = await warm_figures(s, api, args, rps=True)
+        async with platform(tmp, "unsandboxed-cold", PYWHISK_PREWARM="false", **bare) as (s, api):
+            plain["cold"] = await first_invokes(s, api, args.cold, pause=0.0)
         docker: dict[str, Any] | None = None
         if not args.no_docker and await docker_available():
             async with platform(tmp, "docker", PYWHISK_CONTAINERS_URL="docker://") as (s, api):
@@ -180,6 +186,18 @@ async def run(args: argparse.Namespace) -> None:
     )
     print(
         f"  cold start, no stem cell  p50 {statistics.median(cold):6.1f} ms (new container + /init + /run; target <= 100 ms)"
+    )
+    u50 = statistics.median(plain["latency"])
+    cold_extra = statistics.median(cold) - statistics.median(plain["cold"])
+    print("process containers without the sandbox (process://?sandbox=off), same run")
+    print(
+        f"  warm invoke       {ms(plain['latency'])}   sandboxed/unsandboxed p50 {p50 / u50:4.2f}x"
+    )
+    print(
+        f"  throughput, {args.clients} clients: {plain['rps']:6.0f} invokes/s   sandboxed/unsandboxed {warm['rps'] / plain['rps']:4.2f}x (budget >= 0.90x)"
+    )
+    print(
+        f"  cold start, no stem cell  p50 {statistics.median(plain['cold']):6.1f} ms   sandbox adds {cold_extra:+5.1f} ms (budget <= 5 ms)"
     )
     if docker is None:
         print("docker containers: skipped (no Docker engine answers `docker info`)")

@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -23,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from common.entities import Identity
-from tests.support.server import StandaloneServer
+from tests.support.server import StandaloneServer, free_port
 
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("bwrap") is None, reason="needs root and bubblewrap"
@@ -441,3 +442,69 @@ def test_no_process_outlives_the_server(stop: signal.Signals) -> None:
             os.kill(pid, signal.SIGKILL)
         p.server.stop()
         shutil.rmtree(base, ignore_errors=True)
+
+
+def _no_bwrap_path(base: Path) -> str:
+    """A PATH with the interpreters but no bwrap, as on a host without bubblewrap."""
+    bin_dir = base / "bin"
+    bin_dir.mkdir()
+    for command in ("python3", "node", "php"):
+        found = shutil.which(command, path="/usr/local/bin:/usr/bin:/bin")
+        if found:
+            (bin_dir / command).symlink_to(found)
+    return str(bin_dir)
+
+
+def test_without_bubblewrap_it_says_so_once_and_runs() -> None:
+    base = Path(tempfile.mkdtemp(prefix="pywhisk-nobwrap-"))
+    base.chmod(0o755)
+    url = f"process://{base / 'containers'}?path={_no_bwrap_path(base)}"
+    server = StandaloneServer(base / "data", env={"PYWHISK_CONTAINERS_URL": url})
+    server.start()
+    try:
+        p = Platform(server, base / "containers")
+        identity = server.create_namespace("plain", invocationsPerMinute=10_000)
+        source = base / "victim.py"
+        source.write_text(VICTIM)
+        p.wsk(identity, "action", "create", "keeper", str(source), "--kind", "python:3.11")
+        assert p.invoke(identity, "keeper") == {"secret": SECRET}
+        server.stop()
+        log = server.log()
+    finally:
+        server.stop()
+        shutil.rmtree(base, ignore_errors=True)
+    warnings = [line for line in log.splitlines() if "WITHOUT a sandbox" in line]
+    assert len(warnings) == 1, log
+    assert "apt-get install bubblewrap" in warnings[0]
+
+
+def test_sandbox_on_refuses_to_start_without_one(tmp_path: Path) -> None:
+    base = Path(tempfile.mkdtemp(prefix="pywhisk-nobwrap-"))
+    base.chmod(0o755)
+    url = f"process://{base / 'containers'}?path={_no_bwrap_path(base)}&sandbox=on"
+    try:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "controller.commands",
+                "standalone",
+                "--port",
+                str(free_port()),
+                "--data-dir",
+                str(tmp_path / "data"),
+            ],
+            env={
+                **os.environ,
+                "PYWHISK_CONTAINERS_URL": url,
+                "WSK_CONFIG_FILE": str(tmp_path / "p"),
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    assert done.returncode != 0
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "apt-get install bubblewrap" in lines[0], done.stderr
