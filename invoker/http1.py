@@ -7,8 +7,10 @@ cost to a fraction of aiohttp's, and the hop is on every activation's critical p
 httptools (uvicorn's parser) parses the response, so chunked replies from blackbox
 images work too. TCP_NODELAY is set explicitly: a Python hop without it costs ~40 ms.
 
-A container may instead be reached at a Unix socket (`unix_path`; sandboxed process
-containers): only its owner can connect, and the hop skips the TCP stack.
+A container may instead be reached at a Unix socket (`unix_path`; process containers): only
+its owner can connect, and the hop skips the TCP stack. Measured with `python -m bench hop`
+on uvloop (the invoker's loop): 47 µs of client CPU and 0.39 ms wall per no-op /run against
+98 µs and 0.95 ms over loopback TCP, same runtime, same run (load 13, 2 cores).
 """
 
 from __future__ import annotations
