@@ -134,7 +134,13 @@ class ProcessContainerFactory(ContainerFactory):
             except SandboxUnavailable as exc:
                 if self.sandbox_mode == "on":
                     raise ContainerError(str(exc)) from None
+                if not self.network:  # asked for no network: never run actions with one
+                    raise ContainerError(
+                        f"actions without network need the sandbox: {exc}"
+                    ) from None
                 log.warning(UNSANDBOXED.format(reason=exc))
+        elif not self.network:
+            raise ContainerError("actions without network need the sandbox (not ?sandbox=off)")
         if self.sandbox is None and self._root:
             try:
                 user = pwd.getpwnam(UNPRIVILEGED_USER)
