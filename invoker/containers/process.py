@@ -26,7 +26,7 @@ Layout under the root (`process:///some/dir`, default `<tmp>/pywhisk-containers`
                          sock                  the runtime's socket (root's, 0600)
                          work/                 its work dir, /action in the sandbox
 
-Leftovers of a crashed invoker are removed at start (process_leftovers.py), though with the
+Leftovers of a crashed invoker are removed at start (process_home.py), though with the
 sandbox none survive it: bwrap's parent-death signal takes the container down with it.
 """
 
@@ -38,13 +38,11 @@ import os
 import pwd
 import shutil
 import socket
-import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-import action_runtime
 from common.config import Settings
 from common.runtimes import BLACKBOX, Runtime
 from invoker.containers.base import (
@@ -57,16 +55,8 @@ from invoker.containers.base import (
 from invoker.containers.cgroups import CgroupError, CgroupTree
 from invoker.containers.launch import launch_plain, launch_sandboxed
 from invoker.containers.process_container import ProcessContainer
-from invoker.containers.process_leftovers import check_reachable, group_id, remove_leftovers
-from invoker.containers.sandbox import (
-    INSTALL_HINT,
-    PROXY_DIR,
-    WORK_DIR,
-    Sandbox,
-    SandboxUnavailable,
-    outside_usr,
-    probe,
-)
+from invoker.containers.process_home import group_id, prepare_home
+from invoker.containers.sandbox import PROXY_DIR, WORK_DIR, Sandbox, SandboxUnavailable, detect
 from invoker.containers.uids import UidPool, UidsExhausted
 
 log = logging.getLogger("pywhisk.invoker")
@@ -74,7 +64,6 @@ log = logging.getLogger("pywhisk.invoker")
 MIN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 UNPRIVILEGED_USER = "nobody"
 UNPRIVILEGED_GROUP = "nogroup"
-_RUNTIME_SOURCE = Path(action_runtime.__file__).resolve().parent
 _SOCKET_PATH_MAX = 107  # sun_path's 108 bytes with the terminating NUL
 BLACKBOX_NEEDS_DOCKER = (
     "Blackbox actions run their own container image, which needs Docker containers: start "
@@ -126,7 +115,9 @@ class ProcessContainerFactory(ContainerFactory):
     async def start(self) -> None:
         if self.python is None:
             raise ContainerError(f"no python3 on {self.search_path} to run action containers")
-        self.home = await asyncio.to_thread(self._prepare)
+        self.home = await asyncio.to_thread(
+            prepare_home, self.root, self.invoker_id, self.python, self._root
+        )
         self._spawner = ThreadPoolExecutor(4, thread_name_prefix="process-containers")
         if self.sandbox_mode != "off":
             try:
@@ -150,16 +141,11 @@ class ProcessContainerFactory(ContainerFactory):
 
     def _make_sandbox(self) -> None:
         assert self.home is not None and self.python is not None
-        bwrap = shutil.which("bwrap", path=self.search_path)
-        if bwrap is None:
-            raise SandboxUnavailable(f"bubblewrap is not installed ({INSTALL_HINT})")
-        interpreters = [
-            p for c in ("python3", "node", "php") if (p := shutil.which(c, path=self.search_path))
-        ]
-        candidate = Sandbox(bwrap, self.network, extra=outside_usr([self.python, *interpreters]))
         uid = self._uids.take()
         try:
-            self.sandbox = probe(candidate, uid, uid, self.python, self.home / "probe")
+            self.sandbox = detect(
+                self.search_path, self.python, self.network, uid, self.home / "probe"
+            )
         finally:
             self._uids.give_back(uid)
         if not self._root:
@@ -190,37 +176,6 @@ class ProcessContainerFactory(ContainerFactory):
         if self.home is not None:
             await asyncio.to_thread(shutil.rmtree, self.home, True)
             self.home = None
-
-    def _prepare(self) -> Path:
-        self.root.mkdir(mode=0o711, parents=True, exist_ok=True)
-        if self.root.stat().st_uid != os.geteuid():
-            raise ContainerError(f"{self.root} belongs to another user")
-        os.chmod(self.root, 0o711)
-        if self._root:
-            check_reachable(self.root)
-        remove_leftovers(self.root, self.invoker_id)
-        home = Path(
-            tempfile.mkdtemp(prefix=f"invoker{self.invoker_id}.{os.getpid()}.", dir=self.root)
-        )
-        os.chmod(home, 0o711)
-        (home / "pids").mkdir(mode=0o700)
-        runtime = home / "runtime" / "action_runtime"
-        shutil.copytree(
-            _RUNTIME_SOURCE, runtime, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
-        )
-        # Byte-compile with the containers' own interpreter: they cannot write __pycache__.
-        assert self.python is not None
-        subprocess.run(
-            [self.python, "-E", "-s", "-m", "compileall", "-q", str(runtime)],
-            check=False,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-        )
-        for directory, _, files in os.walk(home / "runtime"):
-            os.chmod(directory, 0o755)
-            for file in files:
-                os.chmod(os.path.join(directory, file), 0o644)
-        return home
 
     # -- containers ------------------------------------------------------------------------
 

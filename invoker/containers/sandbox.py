@@ -166,3 +166,14 @@ def probe(sandbox: Sandbox, uid: int, gid: int, python: str, scratch: Path) -> S
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     raise SandboxUnavailable(f"bubblewrap cannot make a sandbox here: {problem}")
+
+
+def detect(search_path: str, python: str, network: bool, uid: int, scratch: Path) -> Sandbox:
+    """The sandbox containers get here, tried once (as `uid`); SandboxUnavailable says why
+    there is none and what to install."""
+    bwrap = shutil.which("bwrap", path=search_path)
+    if bwrap is None:
+        raise SandboxUnavailable(f"bubblewrap is not installed ({INSTALL_HINT})")
+    interpreters = [p for c in ("node", "php") if (p := shutil.which(c, path=search_path))]
+    candidate = Sandbox(bwrap, network, extra=outside_usr([python, *interpreters]))
+    return probe(candidate, uid, uid, python, scratch)

@@ -1,4 +1,7 @@
-"""What a crashed invoker left under the process containers' root, and the root's checks.
+"""The process containers' root: this invoker's home under it, and what crashed ones left.
+
+`prepare_home` makes `invoker<N>.<pid>.<random>/` with the copy of `action_runtime` the
+containers run (world-readable, byte-compiled: they cannot write its `__pycache__`).
 
 A directory `invoker<N>.<pid>.*` whose owning invoker pid is dead is a crashed invoker's:
 the process groups named in its pid files are killed (after checking that their command
@@ -14,9 +17,42 @@ import grp
 import os
 import shutil
 import signal
+import subprocess
+import tempfile
 from pathlib import Path
 
+import action_runtime
 from invoker.containers.base import ContainerError
+
+_RUNTIME_SOURCE = Path(action_runtime.__file__).resolve().parent
+
+
+def prepare_home(root: Path, invoker_id: int, python: str, other_users: bool) -> Path:
+    """This invoker's home under `root` (after removing a dead one's leftovers)."""
+    root.mkdir(mode=0o711, parents=True, exist_ok=True)
+    if root.stat().st_uid != os.geteuid():
+        raise ContainerError(f"{root} belongs to another user")
+    os.chmod(root, 0o711)
+    if other_users:
+        check_reachable(root)
+    remove_leftovers(root, invoker_id)
+    home = Path(tempfile.mkdtemp(prefix=f"invoker{invoker_id}.{os.getpid()}.", dir=root))
+    os.chmod(home, 0o711)
+    (home / "pids").mkdir(mode=0o700)
+    runtime = home / "runtime" / "action_runtime"
+    shutil.copytree(_RUNTIME_SOURCE, runtime, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    # Byte-compile with the containers' own interpreter: they cannot write __pycache__.
+    subprocess.run(
+        [python, "-E", "-s", "-m", "compileall", "-q", str(runtime)],
+        check=False,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+    )
+    for directory, _, files in os.walk(home / "runtime"):
+        os.chmod(directory, 0o755)
+        for file in files:
+            os.chmod(os.path.join(directory, file), 0o644)
+    return home
 
 
 def group_id(name: str, fallback: int) -> int:
