@@ -1,7 +1,8 @@
 """`python -m bench`: the invoke benchmarks (bench/invoke.py); `python -m bench cluster`:
 the same through the cluster preset, beside standalone (bench/cluster.py); `python -m bench
 apigw`: an API route against its web action's own URL (bench/apigw.py); `python -m bench
-hop`: the invoker → runtime hop over TCP and over a Unix socket (bench/hop.py)."""
+hop`: the invoker → runtime hop over TCP and over a Unix socket (bench/hop.py); `python -m
+bench sandbox`: what the process containers' sandbox costs (bench/sandbox.py)."""
 
 import sys
 
@@ -17,6 +18,10 @@ elif sys.argv[1:2] == ["hop"]:
     from bench import hop
 
     hop.main(sys.argv[2:])
+elif sys.argv[1:2] == ["sandbox"]:
+    from bench import sandbox
+
+    sandbox.main(sys.argv[2:])
 else:
     from bench import invoke
 
