@@ -107,6 +107,7 @@ class ProcessContainerFactory(ContainerFactory):
         self._uids = UidPool(invoker_id)
         self._interpreters: dict[str, str] = {}
         self._containers: set[ProcessContainer] = set()
+        self._live = 0  # containers started or starting, for the cgroup branch's weight
         # Long-lived threads: a sandbox dies with the thread that started it (launch.py).
         self._spawner: ThreadPoolExecutor | None = None
 
@@ -209,11 +210,13 @@ class ProcessContainerFactory(ContainerFactory):
             except UidsExhausted as exc:
                 raise ContainerError(str(exc)) from None
         loop = asyncio.get_running_loop()
+        self._reweigh(+1)  # counted from now: stem cells start together
         try:
             container = await loop.run_in_executor(
                 self._spawner, self._start, name, runtime, interpreter, memory_mb, uid
             )
         except (OSError, CgroupError) as exc:
+            self._reweigh(-1)
             if uid is not None:
                 self._uids.give_back(uid)
             raise ContainerError(f"cannot start container {name}: {exc}") from exc
@@ -226,8 +229,14 @@ class ProcessContainerFactory(ContainerFactory):
         self._containers.discard(container)
         if container.uid is not None:
             self._uids.give_back(container.uid)
-        if self.cgroups is not None:  # a cgroupfs write: a kernel call, no disk
-            self.cgroups.weigh(len(self._containers))
+        self._reweigh(-1)
+
+    def _reweigh(self, change: int) -> None:
+        """The cgroup branch weighs as many processes as containers are live or starting
+        (a cgroupfs write: a kernel call, no disk)."""
+        self._live += change
+        if self.cgroups is not None:
+            self.cgroups.weigh(self._live)
 
     def _start(
         self, name: str, runtime: Runtime, interpreter: str, memory_mb: int, uid: int | None
@@ -269,7 +278,6 @@ class ProcessContainerFactory(ContainerFactory):
             if self.sandbox is not None:
                 if self.cgroups is not None:
                     cgroup = self.cgroups.create(name, memory_mb)
-                    self.cgroups.weigh(len(self._containers) + 1)
                 proc = launch_sandboxed(
                     self.sandbox,
                     argv,
