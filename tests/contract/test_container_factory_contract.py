@@ -312,6 +312,26 @@ class TestProcessContainers(ContainerFactoryBehavior):
         else:
             assert result["uid"] == os.geteuid()
 
+    async def test_cgroups_hold_the_limits_and_the_weight(
+        self, factory: ProcessContainerFactory, started: list[Started]
+    ) -> None:
+        if factory.cgroups is None:
+            pytest.skip("cgroups need the sandbox and root")
+        one, two = await asyncio.gather(
+            self.start(factory, started, 1), self.start(factory, started, 2)
+        )
+        branch = factory.cgroups.bases["cpu"] / factory.cgroups.name
+        # Started together, both count: the branch weighs two processes' worth.
+        assert (branch / "cpu.shares").read_text().strip() == "2048"
+        for s in (one, two):
+            assert isinstance(s.container, ProcessContainer) and s.container.cgroup is not None
+            dirs = s.container.cgroup.dirs
+            limit = (dirs["memory"] / "memory.limit_in_bytes").read_text()
+            assert int(limit) == 256 * MIB
+            assert (dirs["pids"] / "pids.max").read_text().strip() == "1024"
+        await one.container.destroy()
+        assert (branch / "cpu.shares").read_text().strip() == "1024"
+
     async def test_destroy_removes_the_work_dir(
         self, factory: ProcessContainerFactory, started: list[Started]
     ) -> None:
