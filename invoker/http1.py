@@ -117,9 +117,7 @@ class Http1Connection:
         self._proto: _Protocol | None = None
         secret = f"X-Runtime-Token: {token}\r\n" if token else ""
         authority = host if unix_path else f"{host}:{port}"
-        self._head = (
-            f"Host: {authority}\r\nContent-Type: application/json\r\n{secret}".encode()
-        )
+        self._head = f"Host: {authority}\r\nContent-Type: application/json\r\n{secret}".encode()
 
     async def _connect(self) -> _Protocol:
         loop = asyncio.get_running_loop()
