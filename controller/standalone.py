@@ -144,8 +144,10 @@ async def _serve(
             loop.add_signal_handler(sig, server.handle_exit, sig, None)
     serving: asyncio.Task[None] | None = None
     try:
-        await services.start()
+        # The invoker first: the in-memory queue drops what is sent before a consumer
+        # subscribes, and the feeds (services) fire at once what changed while stopped.
         await invoker.start()
+        await services.start()
         props = wskprops_path()
         wrote = write_wskprops_if_unset(props, settings.effective_api_host, guest)
         gateway = shared.gateway if shared is not None else None
