@@ -16,7 +16,8 @@ Where no sandbox can be had (bwrap missing, or neither root nor user namespaces)
 factory says so once at start and runs the proxy directly, as `nobody` when root: the
 processes then share the host's namespaces and file system and have no memory limit.
 `?sandbox=on` refuses to start without a sandbox, `?sandbox=off` never uses one.
-`?network=off` (or PYWHISK_ACTION_NETWORK=off) gives sandboxed actions no network at all.
+`?network=off` (or PYWHISK_ACTION_NETWORK=off) gives sandboxed actions no network at all;
+`?cpu=off` keeps them out of CPU groups (no shares by memory; see cgroups.py for the cost).
 
 Layout under the root (`process:///some/dir`, default `<tmp>/pywhisk-containers`):
 
@@ -93,6 +94,8 @@ class ProcessContainerFactory(ContainerFactory):
         self.network = (
             settings.action_network if network is None else network not in ("off", "0", "false")
         )
+        # CPU shares by memory, as Docker mode's; off: the invoker's own CPU group (faster).
+        self.cpu_shares = options.get("cpu", "on") not in ("off", "0", "false")
         self.invoker_id = invoker_id
         self.user_memory = settings.user_memory
         self.api_host = settings.effective_api_host
@@ -155,7 +158,7 @@ class ProcessContainerFactory(ContainerFactory):
                 "all under one uid: cgroups and per-container users need the invoker to run as root"
             )
             return
-        tree = CgroupTree(self.invoker_id, self.user_memory)
+        tree = CgroupTree(self.invoker_id, self.user_memory, self.cpu_shares)
         try:
             killed = tree.remove_leftovers()
             tree.prepare()
