@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from common import plugins
 from common.entities.identity import Identity
+from common.store.journal import ActivationJournal
 
 Doc = dict[str, Any]
 
@@ -144,6 +145,8 @@ class Store(ABC):
     activations: ActivationStore
     subjects: SubjectStore
     scheme: ClassVar[str]
+    # Accepted activations kept until recorded (`journal.py`); None: this store keeps none.
+    journal: ActivationJournal | None = None
 
     @abstractmethod
     async def open(self, create: bool = True) -> None:

@@ -1,18 +1,20 @@
 """SQLite store for the standalone preset: one file, survives restarts.
 
-aiosqlite keeps every statement on its own thread, so the event loop never blocks on disk.
-Activation records are written behind: `put` queues the record and a flusher commits queued
-records in one transaction every few milliseconds, so a burst of activations costs one
-commit instead of hundreds. Reads flush first, so a record is visible as soon as `put`
-returned (read-your-writes within the process). A flush that fails (disk full, I/O error,
-another process holding the lock too long) keeps its records queued and is retried with
-backoff: the invoker has already answered, so the store is the record's only keeper.
+aiosqlite keeps reads and entity writes on its own thread, so the event loop never blocks on
+disk. Activation records and the accepted-activations journal go through a group committer
+(`sqlite_commits.py`): one writer thread with its own connection commits, in one transaction,
+everything queued since its last commit. A record is written behind (nobody waits: the
+invoker has answered), batched with its neighbours, and deletes its journal entry in the same
+transaction; a journal write is waited for, sharing its commit with whatever queued up
+meanwhile. Reads wait for what was queued before them to be tried, so a record is visible as
+soon as `put` returned (read-your-writes within the process). A commit that fails (disk full,
+I/O error, another process holding the lock too long) keeps its records queued and is retried
+with backoff: the store is then the record's only keeper.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 from typing import Any
@@ -32,7 +34,9 @@ from common.store.base import (
     SubjectStore,
     activation_filter_name,
 )
-from common.store.writebehind import WriteBehind
+from common.store.sqlite_commits import GroupCommitter, connector
+from common.store.sqlite_journal import FORGET, SqliteJournal
+from common.store.sqlite_journal import SCHEMA as JOURNAL_SCHEMA
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entities (
@@ -97,31 +101,43 @@ class SqliteStore(Store):
     def __init__(self, url: str) -> None:
         self.path = path_of(url)
         self._db: aiosqlite.Connection | None = None
+        self._commits: GroupCommitter | None = None
 
     async def open(self, create: bool = True) -> None:
         exists = self.path != ":memory:" and await asyncio.to_thread(os.path.exists, self.path)
         if not create and not exists:
             shown = "/" + self.path.lstrip("/") if self.path.startswith("/") else self.path
             raise StoreMissing(f"no pywhisk store at {shown}")
-        if self.path != ":memory:":
-            private_file(self.path)
-        self._db = db = await aiosqlite.connect(self.path)
+        path, uri = self.path, False
+        if path == ":memory:":  # two connections (reads, group commits) share one database
+            path, uri = f"file:pywhisk-{id(self)}?mode=memory&cache=shared", True
+        else:
+            private_file(path)
+        self._db = db = await aiosqlite.connect(path, uri=uri)
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA synchronous=NORMAL")
-        await db.executescript(_SCHEMA)
+        await db.executescript(_SCHEMA + JOURNAL_SCHEMA)
         await db.commit()
+        self._commits = commits = GroupCommitter(connector(path, uri=uri))
+        try:
+            await commits.open()
+        except BaseException:
+            await self.close()  # else the reader's thread outlives a failed start
+            raise
         # One connection is one transaction: a write (statements + commit, or a rollback)
         # must not interleave with another family's, or one could commit or undo the other.
         writing = asyncio.Lock()
         self.entities = SqliteEntities(db, writing)
-        self.activations = SqliteActivations(db, writing)
+        self.activations = SqliteActivations(db, commits)
         self.subjects = SqliteSubjects(db, writing)
+        self.journal = SqliteJournal(db, commits)
 
     async def close(self) -> None:
         if self._db is None:
             return
         try:
-            await self.activations.close()
+            if self._commits is not None:
+                await self._commits.close()
         finally:
             await self._db.close()
             self._db = None
@@ -218,12 +234,13 @@ class SqliteEntities(EntityStore):
         return int(row[0]) if row else 0
 
 
-class SqliteActivations(WriteBehind, ActivationStore):
-    def __init__(self, db: aiosqlite.Connection, writing: asyncio.Lock) -> None:
+_RECORD = "INSERT OR REPLACE INTO activations VALUES (?, ?, ?, ?, ?)"
+
+
+class SqliteActivations(ActivationStore):
+    def __init__(self, db: aiosqlite.Connection, commits: GroupCommitter) -> None:
         self._db = db
-        self._pending: list[tuple[str, str, str, int, bytes]] = []
-        self._flusher: asyncio.Task[None] | None = None
-        self._lock = writing
+        self._commits = commits
 
     async def put(self, doc: Doc) -> None:
         row = (
@@ -233,26 +250,17 @@ class SqliteActivations(WriteBehind, ActivationStore):
             int(doc["start"]),
             jsonio.dumps(doc),
         )
-        self._pending.append(row)
-        self._wake()
+        self._commits.submit(
+            [(_RECORD, row), (FORGET, (doc["activationId"],))], retry=True, wait=False
+        )
 
-    async def flush(self) -> None:
-        """Commit the queued records; on failure they stay queued and the error is raised."""
-        async with self._lock:
-            rows, self._pending = self._pending, []
-            if not rows:
-                return
-            try:
-                await self._db.executemany(
-                    "INSERT OR REPLACE INTO activations VALUES (?, ?, ?, ?, ?)", rows
-                )
-                await self._db.commit()
-            except BaseException:
-                # An open transaction would hold SQLite's write lock against other processes.
-                with contextlib.suppress(Exception):
-                    await self._db.rollback()
-                self._pending[:0] = rows
-                raise
+    async def settle(self) -> None:
+        await self._commits.settled(written=True)
+
+    async def _flush_for_read(self) -> None:
+        # A read must not fail or hang because a write does: it waits for what was queued
+        # before it to be tried once, then answers from what is stored.
+        await self._commits.settled(written=False)
 
     async def get(self, namespace: str, activation_id: str) -> Doc | None:
         await self._flush_for_read()
