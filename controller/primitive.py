@@ -8,6 +8,7 @@ components run through this without being counted again (OW entitles a sequence 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -16,8 +17,11 @@ from common.entities import Action, ActivationResponse, Identity, Status
 from common.entities import params as P
 from common.ids import new_activation_id
 from common.messages import ActivationMessage, User
+from common.store.base import StoreError
 from controller.errors import UNAVAILABLE, ApiError
 from controller.services import Services
+
+log = logging.getLogger(__name__)
 
 NOT_ALLOWED = "Request defines parameters that are not allowed (e.g., reserved properties)."
 
@@ -94,6 +98,13 @@ async def invoke_primitive(
         binding=binding,
         received=received if received is not None else int(time.time() * 1000),
     )
+    if not blocking and svc.journal is not None:
+        # The 202 is a promise: kept on disk before it is made (`common/store/journal.py`).
+        try:
+            await svc.journal.accept(message, action.limits.timeout)
+        except StoreError:
+            log.exception("could not journal activation %s", activation_id)
+            raise ApiError(503, UNAVAILABLE) from None
     future = svc.tracker.register(
         activation_id,
         caller.namespace,
@@ -116,5 +127,17 @@ async def invoke_primitive(
     try:
         activation = await asyncio.wait_for(asyncio.shield(future), timeout)
     except TimeoutError:
-        return Outcome(activation_id, None)
+        activation = None
+    if activation is None and svc.journal is not None and not internal:
+        await _journal_late(svc, message, action.limits.timeout)
     return Outcome(activation_id, activation)
+
+
+async def _journal_late(svc: Services, message: ActivationMessage, time_limit: int) -> None:
+    """A blocking invoke answered 202 (still running after the wait, or the controller
+    stops): promised now, and as started, since the invoker may well be running it."""
+    assert svc.journal is not None
+    try:
+        await svc.journal.accept(message, time_limit, started=True)
+    except StoreError:
+        log.exception("could not journal activation %s", message.activation_id)

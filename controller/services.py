@@ -15,6 +15,7 @@ from common.messages import INVALIDATION_TOPIC, InvalidationMessage
 from common.queue.base import Consumer, Queue
 from common.runtimes import Manifest, default_manifest
 from common.store.base import Store
+from common.store.journal import ActivationJournal
 from controller.balancer import Balancer, StaticBalancer
 from controller.cache import EntityCache, IdentityCache
 from controller.detached import Detached
@@ -49,6 +50,9 @@ class Services:
             store=self.store,
         )
         self.balancer.watch(self.tracker)
+        # Where accepted activations are kept until recorded; set by the standalone preset,
+        # whose queue keeps messages in memory (`controller/recovery.py`).
+        self.journal: ActivationJournal | None = None
         # Sequences running in the controller; each ends by returning its record.
         self.detached: Detached[dict[str, Any]] = Detached()
         self._invalidations: Consumer | None = None

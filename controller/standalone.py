@@ -33,6 +33,7 @@ from controller.bootstrap import (
     wskprops_path,
 )
 from controller.catalog.install import install as install_catalog
+from controller.recovery import recover
 from controller.services import Services
 
 if TYPE_CHECKING:
@@ -120,9 +121,17 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
             shared = factory
             shared.share_api(settings.port)
         invoker = Invoker(
-            settings, store, queue, factory, settings.invoker_id, prewarm=settings.prewarm
+            settings,
+            store,
+            queue,
+            factory,
+            settings.invoker_id,
+            prewarm=settings.prewarm,
+            journal=store.journal,
         )
         services = Services(settings, store, queue)
+        # The in-process queue forgets on a crash: accepted activations are journaled instead.
+        services.journal = store.journal
         app = create_app(services, manage_services=False)
         server = _Server(server_config(app, settings))
         await _serve(settings, server, sock, shared, services, invoker, guest, on_ready)
@@ -148,6 +157,8 @@ async def _serve(
         # subscribes, and the feeds (services) fire at once what changed while stopped.
         await invoker.start()
         await services.start()
+        if services.journal is not None:
+            await recover(services, services.journal)
         props = wskprops_path()
         wrote = write_wskprops_if_unset(props, settings.effective_api_host, guest)
         gateway = shared.gateway if shared is not None else None

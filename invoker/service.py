@@ -30,7 +30,8 @@ from common.messages import (
 )
 from common.queue.base import Committer, Consumer, Queue
 from common.runtimes import Manifest, Runtime, default_manifest
-from common.store.base import Store
+from common.store.base import Store, StoreError
+from common.store.journal import ActivationJournal
 from invoker import outcomes, records
 from invoker.actions import ActionCache
 from invoker.client import now_ms
@@ -62,6 +63,7 @@ class Invoker:
         *,
         prewarm: bool = True,
         manifest: Manifest | None = None,
+        journal: ActivationJournal | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -71,6 +73,9 @@ class Invoker:
         self.actions = ActionCache(store.entities)
         self.manifest = manifest or default_manifest()
         self.prewarm = prewarm
+        # Standalone: starts and blocking answers are journaled before they happen, so a
+        # restart neither runs again what may have run nor loses what was answered.
+        self.journal = journal
         self.pool: ContainerPool[ContainerProxy] = ContainerPool(
             settings.user_memory,
             self._new_proxy,
@@ -229,6 +234,8 @@ class Invoker:
             )
             await self._finish_early(msg, record)
             return
+        if self.journal is not None and not msg.blocking:
+            await self._journal(self.journal.start(msg.activation_id), msg)
         try:
             outcome = await proxy.run(prepared, msg)
         except Exception:  # a bug of ours: the caller still gets an answer, and a record
@@ -264,6 +271,8 @@ class Invoker:
         # already run the next activation meanwhile, and collections are served in the order
         # they were queued, so a later one must never get in first and take these lines.
         self._spawn(self._bookkeep(doc, prepared, outcome, proxy))
+        if self.journal is not None and msg.blocking:
+            await self._journal(self.journal.answered(doc), msg)
         await self._complete(msg, record, doc)
 
     async def _complete(
@@ -281,8 +290,19 @@ class Invoker:
 
     async def _finish_early(self, msg: ActivationMessage, record: Activation) -> None:
         doc = record.to_json()
+        if self.journal is not None and msg.blocking:
+            await self._journal(self.journal.answered(doc), msg)
         await self._complete(msg, record, doc)
         self._spawn(self._store(doc))
+
+    @staticmethod
+    async def _journal(write: Coroutine[Any, Any, None], msg: ActivationMessage) -> None:
+        # Runs on regardless: the activation was accepted, and a disk that refuses this
+        # write refuses the record's too (kept queued and retried by the store).
+        try:
+            await write
+        except StoreError:
+            log.exception("could not journal activation %s", msg.activation_id)
 
     async def _bookkeep(
         self,

@@ -42,7 +42,7 @@ class ActivationJournal(Protocol):
     async def accept(
         self, message: ActivationMessage, time_limit: int, *, started: bool = False
     ) -> None:
-        """Durable when this returns (raises if it cannot be made so). A second accept of
+        """Durable when this returns (StoreError if it cannot be made so). A second accept of
         one activation changes nothing."""
         ...
 

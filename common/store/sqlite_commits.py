@@ -42,6 +42,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from common.store.base import StoreError
+
 LAZY_DELAY = 0.02  # s a statement nobody waits for may wait for company
 RETRY_MAX = 5.0  # s between retries of a failing batch, at most
 CLOSE_ATTEMPTS = 4
@@ -51,7 +53,7 @@ Statement = tuple[str, tuple[Any, ...]]
 log = logging.getLogger(__name__)
 
 
-class CommitFailed(RuntimeError):
+class CommitFailed(StoreError):
     """The statements could not be committed (or the committer is closed)."""
 
 
