@@ -1,0 +1,214 @@
+"""A standalone server killed with SIGKILL amid load keeps its promises after a restart.
+
+Every blocking answer has its record, with the result that was answered; every 202 runs
+exactly once and is recorded once; an activation that was running at the kill is recorded
+as a whisk internal error and not run again. Runs are counted by a tiny HTTP server on
+127.0.0.1 that the actions call with their activation id: process containers share no files
+with the test, but they reach loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from controller.tracker import LOST
+from tests.support.server import StandaloneServer
+
+LIMITS = {"invocationsPerMinute": 100_000, "concurrentInvocations": 10_000}
+COUNTED = """
+import os, time, urllib.request
+
+def main(args):
+    aid = os.environ["__OW_ACTIVATION_ID"]
+    urllib.request.urlopen(urllib.request.Request(args["counter"] + "/" + aid, data=b""), timeout=30).read()
+    print("counted", aid)
+    time.sleep(args.get("sleep", 0))
+    return {"n": args.get("n"), "id": aid}
+"""
+
+
+class RunCounter:
+    """Counts POSTs per path: one per run of an action, keyed by its activation id."""
+
+    def __init__(self) -> None:
+        self.runs: Counter[str] = Counter()
+        self.lock = threading.Lock()
+        counter = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with counter.lock:
+                    counter.runs[self.path.strip("/")] += 1
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self.http = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.http.server_address[1]}"
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+
+    def snapshot(self) -> Counter[str]:
+        with self.lock:
+            return Counter(self.runs)
+
+
+@pytest.fixture
+def counter() -> Iterator[RunCounter]:
+    c = RunCounter()
+    yield c
+    c.http.shutdown()
+    c.http.server_close()
+
+
+@pytest.fixture
+def crashing(tmp_path: Path) -> Iterator[StandaloneServer]:
+    # Two 256 MB slots: non-blocking work queues up behind the running ones.
+    srv = StandaloneServer(tmp_path / "server", env={"PYWHISK_USER_MEMORY": "512"})
+    srv.start(timeout=120)
+    yield srv
+    srv.stop(signal.SIGKILL)
+
+
+def api(server: StandaloneServer, auth: str) -> httpx.AsyncClient:
+    uuid, _, key = auth.partition(":")
+    return httpx.AsyncClient(
+        base_url=f"{server.url}/api/v1/namespaces/_", auth=(uuid, key), timeout=120
+    )
+
+
+async def create(client: httpx.AsyncClient, name: str, counter: RunCounter) -> None:
+    body = {
+        "exec": {"kind": "python:3.11", "code": COUNTED},
+        "parameters": [{"key": "counter", "value": counter.url}],
+    }
+    r = await client.put(f"/actions/{name}?overwrite=true", json=body)
+    assert r.status_code == 200, r.text
+
+
+async def records(client: httpx.AsyncClient, ids: list[str], within: float) -> dict[str, Any]:
+    """Each id's record, waiting up to `within` seconds for all of them."""
+    found: dict[str, Any] = {}
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        for aid in [a for a in ids if a not in found]:
+            r = await client.get(f"/activations/{aid}")
+            if r.status_code == 200:
+                found[aid] = r.json()
+        if len(found) == len(ids):
+            break
+        await asyncio.sleep(0.5)
+    return found
+
+
+def restart(server: StandaloneServer) -> None:
+    server.stop(signal.SIGKILL)
+    server.start(timeout=120)
+
+
+async def test_every_blocking_answer_has_its_record_after_a_kill(
+    crashing: StandaloneServer, counter: RunCounter
+) -> None:
+    auth = (await asyncio.to_thread(crashing.create_namespace, "blocking", **LIMITS)).auth
+    answered: dict[str, Any] = {}
+    async with api(crashing, auth) as client:
+        await create(client, "counted", counter)
+        todo = iter(range(200))
+        halfway = asyncio.Event()
+
+        async def caller() -> None:
+            for n in todo:
+                try:
+                    r = await client.post("/actions/counted?blocking=true", json={"n": n})
+                except httpx.TransportError:
+                    return  # the server is gone
+                if r.status_code == 200:
+                    answered[r.json()["activationId"]] = r.json()["response"]["result"]
+                if len(answered) >= 100:
+                    halfway.set()
+
+        callers = [asyncio.create_task(caller()) for _ in range(16)]
+        await halfway.wait()  # kill amid the load, answers still flowing
+        assert crashing.process is not None
+        crashing.process.kill()
+        await asyncio.gather(*callers)
+    await asyncio.to_thread(restart, crashing)
+    async with api(crashing, auth) as client:
+        found = await records(client, list(answered), within=30)
+    missing = sorted(set(answered) - set(found))
+    assert not missing, f"{len(missing)} of {len(answered)} answered activations have no record"
+    assert {aid: doc["response"]["result"] for aid, doc in found.items()} == answered
+
+
+async def test_every_202_runs_once_and_is_recorded_once_after_a_kill(
+    crashing: StandaloneServer, counter: RunCounter
+) -> None:
+    auth = (await asyncio.to_thread(crashing.create_namespace, "nonblocking", **LIMITS)).auth
+    async with api(crashing, auth) as client:
+        await create(client, "counted", counter)
+        sem = asyncio.Semaphore(10)
+
+        async def invoke(n: int) -> str:
+            async with sem:
+                r = await client.post("/actions/counted", json={"n": n, "sleep": 0.1})
+            assert r.status_code == 202, r.text
+            return str(r.json()["activationId"])
+
+        accepted = await asyncio.gather(*(invoke(n) for n in range(150)))
+    assert crashing.process is not None
+    crashing.process.kill()  # at once: most of them still wait for one of the two slots
+    ran_before = counter.snapshot()
+    await asyncio.to_thread(restart, crashing)
+    async with api(crashing, auth) as client:
+        found = await records(client, accepted, within=120)
+        listed = (await client.get("/activations?name=counted&count=true")).json()
+    runs = counter.snapshot()
+    assert len(found) == len(accepted), f"{len(accepted) - len(found)} accepted ones unrecorded"
+    assert listed == {"activations": len(accepted)}  # one record each
+    assert max(runs.values()) == 1, [aid for aid, n in runs.items() if n > 1]
+    lost = {aid for aid, doc in found.items() if doc["response"]["status"] != "success"}
+    for aid in lost:  # running at the kill: recorded as such, and never run again
+        assert found[aid]["response"]["status"] == "whisk internal error", found[aid]
+        assert found[aid]["response"]["result"] == {"error": LOST}
+    assert len(lost) <= 2, lost  # at most the two that held the slots
+    for aid in set(accepted) - lost:
+        assert runs[aid] == 1, aid
+        assert found[aid]["response"]["result"]["id"] == aid
+    assert len(set(accepted) - set(ran_before)) > 50  # most ran after the restart
+
+
+async def test_an_activation_running_at_the_kill_is_recorded_lost_not_rerun(
+    crashing: StandaloneServer, counter: RunCounter
+) -> None:
+    auth = (await asyncio.to_thread(crashing.create_namespace, "running", **LIMITS)).auth
+    async with api(crashing, auth) as client:
+        await create(client, "counted", counter)
+        r = await client.post("/actions/counted", json={"sleep": 60})
+        aid = r.json()["activationId"]
+        async with asyncio.timeout(60):
+            while not counter.snapshot()[aid]:  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+    await asyncio.to_thread(restart, crashing)
+    async with api(crashing, auth) as client:
+        found = await records(client, [aid], within=30)
+        # A rerun would be published at the restart, ahead of this one.
+        after = await client.post("/actions/counted?blocking=true", json={})
+        assert after.status_code == 200, after.text
+    assert aid in found, "the activation running at the kill has no record"
+    assert found[aid]["response"]["status"] == "whisk internal error"
+    assert found[aid]["response"]["result"] == {"error": LOST}
+    assert counter.snapshot()[aid] == 1
