@@ -109,7 +109,7 @@ async def measure(label: str, store: Store, gets: int, records: int) -> None:
 
     started = time.perf_counter()
     await asyncio.gather(*(writer(w) for w in range(8)))
-    await store.activations.flush()  # type: ignore[attr-defined]
+    await store.activations.settle()
     written = time.perf_counter() - started
     await store.activations.list("bench", limit=1)  # the views catch up with the records
     indexed = time.perf_counter() - started - written

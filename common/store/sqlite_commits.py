@@ -92,8 +92,10 @@ class GroupCommitter:
         self._seq = 0  # operations queued so far
         self._attempted = 0  # every operation up to this seq was tried at least once
         self._written = 0  # every one up to this seq is committed (or failed, not retried)
+        self._retrying: set[int] = set()  # seqs of failed operations queued again
         self._watchers: list[tuple[int, bool, asyncio.Future[None]]] = []
         self._closed = False
+        self.commits = 0  # successful ones, for tests and benchmarks
 
     async def open(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -166,13 +168,13 @@ class GroupCommitter:
         await future
 
     def _settle(self, batch: list[_Op], error: Exception | None) -> None:
-        last = batch[-1].seq
-        self._attempted = max(self._attempted, last)
+        self._attempted = max(self._attempted, batch[-1].seq)
         if error is None:
-            self._written = max(self._written, last)
+            self._retrying.difference_update(op.seq for op in batch)
         else:
-            retried = [op.seq for op in batch if op.retry]
-            self._written = max(self._written, (min(retried) - 1) if retried else last)
+            self._retrying.update(op.seq for op in batch if op.retry)
+        # Tried and not queued again: committed, or failed for good.
+        self._written = min(self._retrying, default=self._attempted + 1) - 1
         for op in batch:
             if op.future is None or op.future.done():
                 continue
@@ -207,6 +209,7 @@ class GroupCommitter:
                 give_up = False
                 if error is None:
                     delay = 0.0
+                    self.commits += 1
                 else:
                     delay = min(max(delay * 4, LAZY_DELAY), RETRY_MAX)
                     retried = [op for op in batch if op.retry]
