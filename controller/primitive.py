@@ -141,3 +141,26 @@ async def _journal_late(svc: Services, message: ActivationMessage, time_limit: i
         await svc.journal.accept(message, time_limit, started=True)
     except StoreError:
         log.exception("could not journal activation %s", message.activation_id)
+
+
+async def journal_running(
+    svc: Services, caller: Identity, action: Action, activation_id: str, received: int
+) -> None:
+    """An activation the controller runs itself (a sequence) is promised by a 202: journaled
+    as started, so a crash leaves it recorded as lost, never run twice. StoreError if the
+    journal cannot keep it."""
+    if svc.journal is None:
+        return
+    message = ActivationMessage(
+        transid="",
+        activation_id=activation_id,
+        action=action.doc_id,
+        revision="",
+        version=action.version,
+        user=User(namespace=caller.namespace, subject=caller.subject, auth=""),
+        controller=svc.settings.controller_id,
+        blocking=False,
+        content={},
+        received=received,
+    )
+    await svc.journal.accept(message, action.limits.timeout, started=True)

@@ -27,8 +27,9 @@ from typing import Any
 from common.entities.activation import ActivationResponse, Status
 from common.fallback_records import fallback
 from common.store.journal import JournalEntry, Stage
-from controller.tracker import LOGS_LOST, LOST, forced_ack_timeout
+from controller.tracker import LOGS_LOST, forced_ack_timeout
 
+INTERRUPTED = "The activation was lost: the platform stopped while it ran; it is not run again."
 EXPIRED = "The activation was not run: the platform restarted after its deadline."
 
 
@@ -78,7 +79,7 @@ def record_for(decision: Decision, entry: JournalEntry, now: int) -> dict[str, A
         return {**entry.record, "logs": logs}
     if decision in (Decision.LOST, Decision.EXPIRED):
         assert entry.message is not None
-        reason = LOST if decision is Decision.LOST else EXPIRED
+        reason = INTERRUPTED if decision is Decision.LOST else EXPIRED
         error = ActivationResponse.error(Status.WHISK_ERROR, reason)
         return fallback(entry.message, error, now).to_json()
     return None

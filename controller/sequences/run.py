@@ -21,9 +21,10 @@ from common.entities import Action, Identity, Status
 from common.ids import new_activation_id
 from common.names import QualifiedName
 from common.runtimes import SEQUENCE
+from common.store.base import StoreError
 from controller import errors
 from controller.errors import ApiError
-from controller.primitive import Outcome, arguments, invoke_primitive
+from controller.primitive import Outcome, arguments, invoke_primitive, journal_running
 from controller.resolve import resolve_action
 from controller.sequences.accounting import (
     FAILED,
@@ -132,11 +133,25 @@ async def invoke_sequence(
         binding=binding,
         received=received if received is not None else _now(),
     )
+    if not blocking:  # the 202 is a promise: journaled first (in standalone)
+        await _journal(svc, caller, run, refuse=True)
     task = svc.detached.spawn(_topmost(svc, caller, run, payload, transid))
     if not blocking:
         return Outcome(run.activation_id, None)
     timeout = svc.settings.blocking_wait if wait is None else wait
-    return Outcome(run.activation_id, await svc.detached.wait(task, timeout))
+    record = await svc.detached.wait(task, timeout)
+    if record is None:  # a 202 after all, while it runs on
+        await _journal(svc, caller, run, refuse=False)
+    return Outcome(run.activation_id, record)
+
+
+async def _journal(svc: Services, caller: Identity, run: SequenceRun, *, refuse: bool) -> None:
+    try:
+        await journal_running(svc, caller, run.action, run.activation_id, run.received)
+    except StoreError:
+        log.exception("could not journal sequence activation %s", run.activation_id)
+        if refuse:
+            raise ApiError(503, errors.UNAVAILABLE) from None
 
 
 async def _topmost(

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from controller.tracker import LOST
+from controller.replay import INTERRUPTED
 from tests.support.server import StandaloneServer
 
 LIMITS = {"invocationsPerMinute": 100_000, "concurrentInvocations": 10_000}
@@ -183,7 +183,7 @@ async def test_every_202_runs_once_and_is_recorded_once_after_a_kill(
     lost = {aid for aid, doc in found.items() if doc["response"]["status"] != "success"}
     for aid in lost:  # running at the kill: recorded as such, and never run again
         assert found[aid]["response"]["status"] == "whisk internal error", found[aid]
-        assert found[aid]["response"]["result"] == {"error": LOST}
+        assert found[aid]["response"]["result"] == {"error": INTERRUPTED}
     assert len(lost) <= 2, lost  # at most the two that held the slots
     for aid in set(accepted) - lost:
         assert runs[aid] == 1, aid
@@ -210,5 +210,31 @@ async def test_an_activation_running_at_the_kill_is_recorded_lost_not_rerun(
         assert after.status_code == 200, after.text
     assert aid in found, "the activation running at the kill has no record"
     assert found[aid]["response"]["status"] == "whisk internal error"
-    assert found[aid]["response"]["result"] == {"error": LOST}
+    assert found[aid]["response"]["result"] == {"error": INTERRUPTED}
     assert counter.snapshot()[aid] == 1
+
+
+async def test_a_sequence_running_at_the_kill_is_recorded_lost_not_rerun(
+    crashing: StandaloneServer, counter: RunCounter
+) -> None:
+    auth = (await asyncio.to_thread(crashing.create_namespace, "sequence", **LIMITS)).auth
+    async with api(crashing, auth) as client:
+        await create(client, "counted", counter)
+        body = {"exec": {"kind": "sequence", "components": ["/_/counted"]}}
+        assert (await client.put("/actions/seq", json=body)).status_code == 200
+        r = await client.post("/actions/seq", json={"sleep": 60})
+        assert r.status_code == 202, r.text
+        aid = r.json()["activationId"]
+        async with asyncio.timeout(60):
+            while not counter.snapshot():  # noqa: ASYNC110
+                await asyncio.sleep(0.05)
+    await asyncio.to_thread(restart, crashing)
+    async with api(crashing, auth) as client:
+        found = await records(client, [aid], within=30)
+        after = await client.post("/actions/counted?blocking=true", json={})
+        assert after.status_code == 200, after.text
+    assert aid in found, "the sequence running at the kill has no record"
+    assert found[aid]["response"]["status"] == "whisk internal error"
+    assert found[aid]["response"]["result"] == {"error": INTERRUPTED}
+    runs = counter.snapshot()
+    assert sum(runs.values()) == 2 and max(runs.values()) == 1, runs  # its component, then `after`

@@ -24,9 +24,8 @@ from common.store.journal import Stage
 from common.store.sqlite import SqliteStore
 from common.store.sqlite_journal import SqliteJournal
 from controller.recovery import recover
-from controller.replay import EXPIRED, Decision
+from controller.replay import EXPIRED, INTERRUPTED, Decision
 from controller.services import Services
-from controller.tracker import LOST
 from tests.contract.store_behavior import activation
 
 
@@ -160,7 +159,7 @@ async def test_a_restart_settles_each_entry_by_the_rules(tmp_path: Path) -> None
         expired = await store.activations.get("guest", "2" * 32)
         lost = await store.activations.get("guest", "3" * 32)
         assert expired is not None and expired["response"]["result"] == {"error": EXPIRED}
-        assert lost is not None and lost["response"]["result"] == {"error": LOST}
+        assert lost is not None and lost["response"]["result"] == {"error": INTERRUPTED}
         assert await store.activations.get("guest", "4" * 32) is not None
         # Only the one running again stays journaled, until its record is written.
         assert [e.activation_id for e in await journal_of(store).pending()] == ["1" * 32]

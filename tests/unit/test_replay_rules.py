@@ -8,8 +8,16 @@ import pytest
 
 from common.messages import ActivationMessage, User
 from common.store.journal import JournalEntry, Stage
-from controller.replay import EXPIRED, Decision, deadline, decide, namespace_of, record_for
-from controller.tracker import LOGS_LOST, LOST
+from controller.replay import (
+    EXPIRED,
+    INTERRUPTED,
+    Decision,
+    deadline,
+    decide,
+    namespace_of,
+    record_for,
+)
+from controller.tracker import LOGS_LOST
 
 RECEIVED = 1_700_000_000_000
 
@@ -93,7 +101,7 @@ def test_unreadable_entries_are_dropped() -> None:
 
 
 @pytest.mark.parametrize(
-    ("decision", "reason"), [(Decision.LOST, LOST), (Decision.EXPIRED, EXPIRED)]
+    ("decision", "reason"), [(Decision.LOST, INTERRUPTED), (Decision.EXPIRED, EXPIRED)]
 )
 def test_lost_and_expired_are_whisk_internal_errors(decision: Decision, reason: str) -> None:
     record = record_for(decision, entry(Stage.STARTED), RECEIVED + 7)
