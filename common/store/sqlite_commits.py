@@ -14,10 +14,14 @@ Statements nobody waits for (records written behind, after an activation's logs)
 `LAZY_DELAY` for company unless something urgent is queued, as the write-behind they replace
 did: a burst of activations costs one commit, not hundreds.
 
-Order. Operations run in the order they were queued; consecutive ones with the same
-statements run as one `executemany` per statement, so those statements must commute across
-operations (ours do: each operation touches one activation id's rows, and a second write of
-one id keeps the last).
+Order. Operations run in the order they were queued, but for one exception: waited ones go
+at once, in a commit of their own, ahead of the lazy ones queued before them (so a blocking
+answer's commit does not carry the previous activation's whole record). Ours allow it: each
+operation touches one activation's rows, and the lazy one (a record, deleting the entry)
+only ever comes after that activation's waited ones, or removes what a late one added.
+Consecutive operations with the same statements run as one `executemany` per statement, so
+those statements must commute across operations (ours do: a second write of one id keeps
+the last).
 
 Durability. WAL with `synchronous=NORMAL`: a commit has reached the OS when it returns, so it
 survives the platform's process dying (kill -9, the OOM killer) but not a power cut or a
@@ -83,9 +87,11 @@ class GroupCommitter:
         self._cond = threading.Condition()
         # Shared with the thread, under `_cond`:
         self._queue: list[_Op] = []
-        self._queued_at = 0.0
-        self._urgent = False
+        self._lazy_since: float | None = None  # when the oldest queued lazy operation came
+        self._waited = 0  # queued operations someone waits for
+        self._flush_all = False  # a reader or settler waits for everything queued
         self._closing = False
+        self._taken = 0  # the highest seq taken so far (the thread's own)
         # The event loop's own:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -144,11 +150,11 @@ class GroupCommitter:
         )
         with self._cond:
             was_empty = not self._queue
-            if was_empty:
-                self._queued_at = time.monotonic()
             self._queue.append(op)
             if wait:
-                self._urgent = True
+                self._waited += 1
+            elif self._lazy_since is None:
+                self._lazy_since = time.monotonic()
             if wait or was_empty:  # else the thread is already awake or timing its wait
                 self._cond.notify()
         return future
@@ -163,12 +169,12 @@ class GroupCommitter:
         future: asyncio.Future[None] = self._loop.create_future()
         self._watchers.append((ticket, written, future))
         with self._cond:
-            self._urgent = True
+            self._flush_all = True
             self._cond.notify()
         await future
 
-    def _settle(self, batch: list[_Op], error: Exception | None) -> None:
-        self._attempted = max(self._attempted, batch[-1].seq)
+    def _settle(self, batch: list[_Op], tried: int, error: Exception | None) -> None:
+        self._attempted = max(self._attempted, tried)
         if error is None:
             self._retrying.difference_update(op.seq for op in batch)
         else:
@@ -204,7 +210,8 @@ class GroupCommitter:
         delay = 0.0
         failed_closing = 0  # failures since the store began to close
         try:
-            while (batch := self._take(delay)) is not None:
+            while (taken := self._take(delay)) is not None:
+                batch, tried = taken
                 error = self._commit(db, batch)
                 give_up = False
                 if error is None:
@@ -221,43 +228,56 @@ class GroupCommitter:
                         delay,
                     )
                     with self._cond:
-                        if retried:
+                        if retried:  # due again once the backoff is over
                             self._queue[:0] = retried
-                            self._queued_at = time.monotonic()
+                            self._lazy_since = time.monotonic() - LAZY_DELAY
                         if self._closing:
                             failed_closing += 1
                             give_up = failed_closing >= CLOSE_ATTEMPTS
-                self._loop.call_soon_threadsafe(self._settle, batch, error)
+                self._loop.call_soon_threadsafe(self._settle, batch, tried, error)
                 if give_up:
                     break
         finally:
             db.close()
 
-    def _take(self, backoff: float) -> list[_Op] | None:
-        """Everything queued, once something urgent is, the lazy ones have waited enough or the
-        store closes; None when closing with nothing left."""
+    def _take(self, backoff: float) -> tuple[list[_Op], int] | None:
+        """The next batch, and the seq up to which every operation will have been tried once
+        it is; None when closing with nothing left. Waited operations go at once, alone: the
+        lazy ones queued before them keep waiting for company (see "Order" above). Everything
+        goes when a reader or settler waits, when the oldest lazy one has waited `LAZY_DELAY`,
+        or when the store closes."""
         with self._cond:
             if backoff:  # after a failure; a waiter cuts it short
                 until = time.monotonic() + backoff
-                while not self._urgent and (left := until - time.monotonic()) > 0:
+                while (
+                    not (self._waited or self._flush_all) and (left := until - time.monotonic()) > 0
+                ):
                     self._cond.wait(left)
             while True:
-                if self._queue:
-                    if self._urgent or self._closing:
-                        break
-                    left = self._queued_at + LAZY_DELAY - time.monotonic()
-                    if left <= 0:
-                        break
-                    self._cond.wait(left)
-                elif self._closing:
-                    return None
-                else:
-                    if self._urgent:  # a watcher with nothing left to wait for
-                        self._urgent = False
+                if not self._queue:
+                    if self._closing:
+                        return None
+                    self._flush_all = False  # a watcher with nothing left to wait for
                     self._cond.wait()
-            batch, self._queue = self._queue, []
-            self._urgent = False
-            return batch
+                    continue
+                due = self._lazy_since is not None and (
+                    time.monotonic() - self._lazy_since >= LAZY_DELAY
+                )
+                if self._flush_all or self._closing or due or self._waited == len(self._queue):
+                    batch, self._queue = self._queue, []
+                    self._lazy_since = None
+                    self._flush_all = False
+                elif self._waited:
+                    batch = [op for op in self._queue if op.future is not None]
+                    self._queue = [op for op in self._queue if op.future is None]
+                else:
+                    assert self._lazy_since is not None
+                    self._cond.wait(LAZY_DELAY - (time.monotonic() - self._lazy_since))
+                    continue
+                self._waited = 0
+                self._taken = max(self._taken, batch[-1].seq)
+                # The queue stays in seq order: below its head, everything was taken.
+                return batch, (self._queue[0].seq - 1) if self._queue else self._taken
 
     @staticmethod
     def _commit(db: sqlite3.Connection, batch: list[_Op]) -> Exception | None:

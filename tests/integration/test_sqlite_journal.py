@@ -104,18 +104,20 @@ async def test_a_refused_accept_fails_and_records_beside_it_are_kept(
 ) -> None:
     journal = journal_of(store)
     other = sqlite3.connect(tmp_path / "store.db", check_same_thread=False)
-    other.execute(
-        "CREATE TRIGGER refuse BEFORE INSERT ON journal "
-        "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
-    )
+    for table in ("journal", "activations"):  # what a full disk would refuse
+        other.execute(
+            f"CREATE TRIGGER refuse_{table} BEFORE INSERT ON {table} "
+            "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+        )
     other.commit()
     try:
         await store.activations.put(activation("guest", "r" * 32, 1))
         with pytest.raises(StoreError, match="disk I/O error"):
             await journal.accept(message("a" * 32), 60_000)
         assert await store.activations.get("guest", "r" * 32) is None  # kept, not lost
-        await asyncio.to_thread(other.execute, "DROP TRIGGER refuse")
-        await asyncio.to_thread(other.commit)
+        await asyncio.to_thread(
+            other.executescript, "DROP TRIGGER refuse_journal; DROP TRIGGER refuse_activations;"
+        )
         await asyncio.wait_for(store.activations.settle(), 30)
         assert await store.activations.get("guest", "r" * 32) is not None
         assert await journal.pending() == []
@@ -136,6 +138,7 @@ async def test_a_restart_settles_each_entry_by_the_rules(tmp_path: Path) -> None
     await journal.answered(activation("guest", "4" * 32, 1))  # answered: written
     await journal.accept(message("5" * 32), 60_000)
     await before.activations.put(activation("guest", "5" * 32, 1))  # recorded: settled
+    await before.activations.settle()
     await journal.accept(message("5" * 32), 60_000)  # (a late accept after its record)
     await before.close()
 
