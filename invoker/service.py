@@ -271,8 +271,6 @@ class Invoker:
         # already run the next activation meanwhile, and collections are served in the order
         # they were queued, so a later one must never get in first and take these lines.
         self._spawn(self._bookkeep(doc, prepared, outcome, proxy))
-        if self.journal is not None and msg.blocking:
-            await self._journal(self.journal.answered(doc), msg)
         await self._complete(msg, record, doc)
 
     async def _complete(
@@ -286,12 +284,14 @@ class Invoker:
             system_error=record.response.status == Status.WHISK_ERROR,
             accepted=self._unstored.get(msg.activation_id, 0),
         )
+        if self.journal is not None and msg.blocking:
+            # Answered only once what rebuilds the record is on disk. Taken before the first
+            # pause: the log collection fills `doc` in meanwhile.
+            await self._journal(self.journal.answered(doc), msg)
         await self.queue.send(completion_topic(msg.controller), completion.to_bytes())
 
     async def _finish_early(self, msg: ActivationMessage, record: Activation) -> None:
         doc = record.to_json()
-        if self.journal is not None and msg.blocking:
-            await self._journal(self.journal.answered(doc), msg)
         await self._complete(msg, record, doc)
         self._spawn(self._store(doc))
 
