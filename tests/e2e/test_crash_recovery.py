@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sqlite3
 import threading
 import time
 from collections import Counter
@@ -238,3 +239,63 @@ async def test_a_sequence_running_at_the_kill_is_recorded_lost_not_rerun(
     assert found[aid]["response"]["result"] == {"error": INTERRUPTED}
     runs = counter.snapshot()
     assert sum(runs.values()) == 2 and max(runs.values()) == 1, runs  # its component, then `after`
+
+
+async def test_a_blocking_invoke_answered_202_is_recorded_lost_not_rerun(
+    tmp_path: Path, counter: RunCounter
+) -> None:
+    """Past its blocking wait, a blocking invoke answers 202 while the action runs on: that
+    202 is a promise too."""
+    server = StandaloneServer(tmp_path / "server", env={"PYWHISK_BLOCKING_WAIT": "1"})
+    await asyncio.to_thread(server.start, 120)
+    try:
+        auth = (await asyncio.to_thread(server.create_namespace, "late", **LIMITS)).auth
+        async with api(server, auth) as client:
+            await create(client, "counted", counter)
+            r = await client.post("/actions/counted?blocking=true", json={"sleep": 60})
+            assert r.status_code == 202, r.text
+            aid = r.json()["activationId"]
+            async with asyncio.timeout(60):
+                while not counter.snapshot()[aid]:  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+        await asyncio.to_thread(restart, server)
+        async with api(server, auth) as client:
+            found = await records(client, [aid], within=30)
+            after = await client.post("/actions/counted?blocking=true", json={})
+            assert after.status_code == 200, after.text
+    finally:
+        server.stop(signal.SIGKILL)
+    assert aid in found, "the activation answered 202 has no record"
+    assert found[aid]["response"]["result"] == {"error": INTERRUPTED}
+    assert counter.snapshot()[aid] == 1
+
+
+async def test_an_activation_the_disk_refuses_is_refused_not_promised(
+    crashing: StandaloneServer, counter: RunCounter
+) -> None:
+    """A full disk (here: a trigger that makes every journal write fail, as an operator's
+    mistake or a full disk would): a non-blocking invoke gets 503 in OpenWhisk's shape and
+    never runs; once the disk takes writes again, invokes are accepted again."""
+    auth = (await asyncio.to_thread(crashing.create_namespace, "refused", **LIMITS)).auth
+    db = sqlite3.connect(crashing.data_dir / "pywhisk.db", check_same_thread=False)
+    try:
+        async with api(crashing, auth) as client:
+            await create(client, "counted", counter)
+            await asyncio.to_thread(
+                db.executescript,
+                "CREATE TRIGGER refuse BEFORE INSERT ON journal "
+                "BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END;",
+            )
+            refused = await client.post("/actions/counted", json={})
+            assert refused.status_code == 503, refused.text
+            assert refused.json()["error"].startswith("The server is currently unavailable")
+            assert "code" in refused.json()
+            await asyncio.to_thread(db.executescript, "DROP TRIGGER refuse;")
+            accepted = await client.post("/actions/counted", json={})
+            assert accepted.status_code == 202, accepted.text
+            aid = accepted.json()["activationId"]
+            found = await records(client, [aid], within=60)
+    finally:
+        db.close()
+    assert found[aid]["response"]["status"] == "success"
+    assert list(counter.snapshot()) == [aid]  # the refused one never ran
