@@ -11,6 +11,7 @@ again, or to record it as lost) or the answered record.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import aiosqlite
@@ -26,15 +27,16 @@ CREATE TABLE IF NOT EXISTS journal (
     id TEXT PRIMARY KEY,         -- activation id
     stage INTEGER NOT NULL,      -- journal.Stage
     timeout INTEGER NOT NULL,    -- the action's time limit, ms
+    at INTEGER NOT NULL,         -- epoch ms when journaled: the replay's order
     message BLOB,                -- ActivationMessage (accepted, started)
     record BLOB                  -- the record as answered (answered)
-);
+) WITHOUT ROWID;                 -- one b-tree, not a table and its key's index: a page a write
 """
 # What a record's write runs beside its insert.
 FORGET = "DELETE FROM journal WHERE id = ?"
-_ACCEPT = "INSERT OR IGNORE INTO journal (id, stage, timeout, message) VALUES (?, ?, ?, ?)"
+_ACCEPT = "INSERT OR IGNORE INTO journal (id, stage, timeout, at, message) VALUES (?, ?, ?, ?, ?)"
 _START = f"UPDATE journal SET stage = {Stage.STARTED.value} WHERE id = ? AND stage = {Stage.ACCEPTED.value}"
-_ANSWERED = "INSERT OR REPLACE INTO journal (id, stage, timeout, record) VALUES (?, ?, 0, ?)"
+_ANSWERED = "INSERT OR REPLACE INTO journal (id, stage, timeout, at, record) VALUES (?, ?, 0, ?, ?)"
 
 log = logging.getLogger(__name__)
 
@@ -48,20 +50,20 @@ class SqliteJournal:
         self, message: ActivationMessage, time_limit: int, *, started: bool = False
     ) -> None:
         stage = Stage.STARTED if started else Stage.ACCEPTED
-        row = (message.activation_id, stage.value, time_limit, message.to_bytes())
+        row = (message.activation_id, stage.value, time_limit, _now(), message.to_bytes())
         await self._commits.submit([(_ACCEPT, row)], retry=False, wait=True)
 
     async def start(self, activation_id: str) -> None:
         await self._commits.submit([(_START, (activation_id,))], retry=False, wait=True)
 
     async def answered(self, record: dict[str, Any]) -> None:
-        row = (record["activationId"], Stage.ANSWERED.value, jsonio.dumps(record))
+        row = (record["activationId"], Stage.ANSWERED.value, _now(), jsonio.dumps(record))
         await self._commits.submit([(_ANSWERED, row)], retry=False, wait=True)
 
     async def pending(self) -> list[JournalEntry]:
         await self._commits.settled(written=False)
         async with self._db.execute(
-            "SELECT id, stage, timeout, message, record FROM journal ORDER BY rowid"
+            "SELECT id, stage, timeout, message, record FROM journal ORDER BY at, id"
         ) as cur:
             rows = await cur.fetchall()
         return [_entry(*row) for row in rows]
@@ -70,6 +72,10 @@ class SqliteJournal:
         if activation_ids:
             statements = [(FORGET, (aid,)) for aid in activation_ids]
             await self._commits.submit(statements, retry=False, wait=True)
+
+
+def _now() -> int:
+    return int(time.time() * 1000)
 
 
 def _entry(
