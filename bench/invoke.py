@@ -27,12 +27,13 @@ from typing import Any
 import aiohttp
 
 from bench.clients import percentile, sequential, session_for, throughput
+from common.entities.identity import MAX_CONCURRENT, MAX_PER_MINUTE
 from tests.support.server import StandaloneServer
 
 NOOP = "def main(args):\n    return {}\n"
 CODE = {"exec": {"kind": "python:3.11", "code": NOOP}}
 # The bench's namespace: no throttle may stop the load.
-LIMITS = {"invocationsPerMinute": 10**6, "concurrentInvocations": 10**5}  # the allowed maxima
+LIMITS = {"invocationsPerMinute": MAX_PER_MINUTE, "concurrentInvocations": MAX_CONCURRENT}
 
 
 def start_direct_runtime(work: Path) -> tuple[subprocess.Popen[bytes], int]:
