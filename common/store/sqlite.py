@@ -15,6 +15,7 @@ with backoff: the store is then the record's only keeper.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 from typing import Any
