@@ -67,6 +67,11 @@ class Balancer(Protocol):
 
     def release(self, activation_id: str, result: Result | None) -> None: ...
 
+    def move(self, message: ActivationMessage) -> int:
+        """Place an activation sent to an invoker now gone on another one, as `publish`
+        would (the caller sends it); NoInvokers when none can take it."""
+        ...
+
     def invoker_health(self) -> list[tuple[int, Status]]:
         """Each known invoker's status, by id (empty: no supervision, OW LeanBalancer)."""
         ...
@@ -101,6 +106,9 @@ class StaticBalancer:
 
     def release(self, activation_id: str, result: Result | None) -> None:
         return None
+
+    def move(self, message: ActivationMessage) -> int:
+        raise NoInvokers()  # the invokers live and die with this process: none to move to
 
     def invoker_health(self) -> list[tuple[int, Status]]:
         return []
@@ -139,7 +147,8 @@ class ShardingBalancer:
         self.health: dict[int, InvokerHealth] = {}
         self.slots: dict[int, Slots] = {}
         self.discovered: Mapping[int, int | None] | None = None
-        self._placed: dict[str, tuple[int, int]] = {}  # activation id -> (invoker, MB)
+        # activation id -> (invoker, MB, blackbox)
+        self._placed: dict[str, tuple[int, int, bool]] = {}
         self._watcher: InvokerWatcher | None = None
         self._silent: set[int] = set()  # invokers already reported gone
         self._consumer: Consumer | None = None
@@ -263,7 +272,7 @@ class ShardingBalancer:
         self, message: ActivationMessage, memory: int = 256, blackbox: bool = False
     ) -> int:
         invoker, _forced = self.choose(message, memory, blackbox)
-        self._placed[message.activation_id] = (invoker, memory)
+        self._placed[message.activation_id] = (invoker, memory, blackbox)
         try:
             await self.queue.send(invoker_topic(invoker), message.to_bytes())
         except BaseException:
@@ -276,7 +285,7 @@ class ShardingBalancer:
         placed = self._placed.pop(activation_id, None)
         if placed is None:
             return
-        invoker, memory = placed
+        invoker, memory, _blackbox = placed
         self.slots[invoker].release(memory)
         health = self.health.get(invoker)
         if result is not None and health is not None:
@@ -284,6 +293,16 @@ class ShardingBalancer:
             health.result(result, self.clock())
             if health.status is not before:
                 log.warning("invoker%d is %s", invoker, health.status.value)
+
+    def move(self, message: ActivationMessage) -> int:
+        placed = self._placed.get(message.activation_id)
+        if placed is None:
+            raise NoInvokers()  # ended meanwhile, or never placed by this controller
+        gone, memory, blackbox = placed
+        invoker, _forced = self.choose(message, memory, blackbox)
+        self._placed[message.activation_id] = (invoker, memory, blackbox)
+        self.slots[gone].release(memory)
+        return invoker
 
     # -- background ------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from controller.balancer import Balancer, StaticBalancer
 from controller.cache import EntityCache, IdentityCache
 from controller.detached import Detached
 from controller.feeds.service import Feeds
+from controller.reroute import Rerouter
 from controller.throttles import Throttles
 from controller.tracker import ActivationTracker
 
@@ -43,11 +44,14 @@ class Services:
         self.balancer: Balancer = use_balancer or StaticBalancer(
             self.queue, (self.settings.invoker_id,)
         )
+        # In a cluster, what a gone invoker had not started goes to another one.
+        rerouter = None if use_balancer is None else Rerouter(self.balancer, self.store, self.queue)
         self.tracker = ActivationTracker(
             self.queue,
             self.settings.controller_id,
             on_release=self.balancer.release,
             store=self.store,
+            rerouter=rerouter,
         )
         self.balancer.watch(self.tracker)
         # Where accepted activations are kept until recorded; set by the standalone preset,

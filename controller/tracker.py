@@ -9,9 +9,11 @@ count the outcome for its health).
 
 No activation ends without a record (OPENWHISK.md §8.3 goes further than OpenWhisk here,
 which writes none when an invoker dies):
-- an activation nobody answered by the forced-ack timeout, or held by an invoker that went
-  silent (`invoker_gone`), gets a whisk internal error record written here, and its
-  blocking caller that record;
+- an activation held by an invoker that went silent (`invoker_gone`) is sent to another
+  invoker if it had not started (`controller.reroute`, in a cluster); one that had, or that
+  nobody answered by the forced-ack timeout, gets a whisk internal error record written
+  here, and its blocking caller that record (in a cluster, its claim is fenced first, so
+  no invoker starts it afterwards);
 - an answered one whose record its invoker had not written yet when it died is written
   here from the completion, which carries the record: completions are kept per invoker
   until the invoker's pings say everything it took before a time is stored
@@ -35,10 +37,12 @@ from common.messages import ActivationMessage, CompletionMessage, completion_top
 from common.queue.base import Committer, Consumer, Queue
 from common.store.base import Store
 from controller.health import Result
+from controller.reroute import Rerouter
 
 log = logging.getLogger(__name__)
 
 LOST = "The activation was lost: the invoker running it stopped before answering."
+STRANDED = "The activation was lost: its invoker stopped, and no other invoker could take it."
 NO_ANSWER = "The activation was not answered in time by the invoker it was sent to."
 LOGS_LOST = "The invoker stopped before this activation's logs were stored."
 KEPT_MAX = 100_000  # answered records kept per invoker while its store writes lag
@@ -66,8 +70,10 @@ class ActivationTracker:
         controller_id: int,
         on_release: Callable[[str, Result | None], None] | None = None,
         store: Store | None = None,
+        rerouter: Rerouter | None = None,
     ) -> None:
         self.queue = queue
+        self.rerouter = rerouter
         self.controller_id = controller_id
         self.on_release = on_release
         self.store = store
@@ -156,21 +162,53 @@ class ActivationTracker:
         self._stored_until.pop(invoker, None)
         if held or answered:
             log.warning(
-                "invoker%d is gone: %d activations lost, %d answered ones to check",
+                "invoker%d is gone: %d activations held, %d answered ones to check",
                 invoker,
                 len(held),
                 len(answered or ()),
             )
-        for activation_id in held:
-            self._give_up(activation_id, LOST)
+        if self.rerouter is not None and held:
+            self._background(self._take_over(invoker, self.rerouter, held))
+        else:
+            for activation_id in held:
+                self._give_up(activation_id, LOST, fence=False)
         if answered:
             self._background(self._rewrite_missing([doc for _, doc in answered]))
 
-    def _give_up(self, activation_id: str, reason: str) -> None:
-        """No answer will come: record a whisk internal error and answer with it."""
+    async def _take_over(self, invoker: int, rerouter: Rerouter, held: list[str]) -> None:
+        messages = []
+        for activation_id in held:
+            entry = self._entries.get(activation_id)
+            if entry is not None and entry.message is not None:
+                messages.append(entry.message)
+            else:
+                self._give_up(activation_id, LOST, fence=False)
+        done = await rerouter.take_over(messages)
+        for activation_id, target in done.moved.items():
+            entry = self._entries.get(activation_id)
+            if entry is not None:  # else its completion came meanwhile: it ran where it was
+                entry.invoker = target
+        for activation_id in done.started:
+            self._give_up(activation_id, LOST, fence=False)
+        for activation_id in done.stranded:
+            self._give_up(activation_id, STRANDED)
+        log.warning(
+            "invoker%d's held activations: %d sent to other invokers, %d lost while running, "
+            "%d with no invoker to take them",
+            invoker,
+            len(done.moved),
+            len(done.started),
+            len(done.stranded),
+        )
+
+    def _give_up(self, activation_id: str, reason: str, fence: bool = True) -> None:
+        """No answer will come: record a whisk internal error and answer with it. `fence`:
+        make sure no invoker starts it later (needless when it is known to have started)."""
         entry = self._entries.get(activation_id)
         if entry is None:
             return
+        if fence and self.rerouter is not None:
+            self._background(self.rerouter.fence([activation_id]))
         record: dict[str, Any] | None = None
         if entry.message is not None and self.store is not None:
             error = ActivationResponse.error(Status.WHISK_ERROR, reason)

@@ -54,7 +54,13 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
         await discovery.open()
         opened.push_async_callback(discovery.close)
         invoker = Invoker(
-            settings, store, queue, factory, settings.invoker_id, prewarm=settings.prewarm
+            settings,
+            store,
+            queue,
+            factory,
+            settings.invoker_id,
+            prewarm=settings.prewarm,
+            claims=store.claims,  # a message may reach two invokers: each run is claimed
         )
         await _serve(settings, queue, discovery, invoker, on_ready)
 

@@ -31,9 +31,11 @@ from common.messages import (
 from common.queue.base import Committer, Consumer, Queue
 from common.runtimes import Manifest, Runtime, default_manifest
 from common.store.base import Store, StoreError
+from common.store.claims import ClaimStore, claim_owner
 from common.store.journal import ActivationJournal
 from invoker import outcomes, records
 from invoker.actions import ActionCache
+from invoker.claims import ClaimBatcher, ClaimFailed
 from invoker.client import now_ms
 from invoker.containers.base import ContainerFactory
 from invoker.containers.logs import format_line
@@ -45,6 +47,7 @@ from invoker.scheduling import ActionKey
 log = logging.getLogger("pywhisk.invoker")
 
 FETCH_FAILED = "Action could not be fetched."
+NOT_CLAIMED = "The activation could not be claimed for a run: the store did not answer."
 INTERNAL_ERROR = "There was an error processing your request."
 _STEM = ActionKey("", "", "")  # a stem cell's key until it is adopted
 _COMMIT_INTERVAL = 1.0
@@ -64,7 +67,10 @@ class Invoker:
         prewarm: bool = True,
         manifest: Manifest | None = None,
         journal: ActivationJournal | None = None,
+        claims: ClaimStore | None = None,
     ) -> None:
+        """`claims`: in a cluster, where a message may reach more than one invoker, each
+        activation is claimed in the store before it runs (`invoker.claims`)."""
         self.settings = settings
         self.store = store
         self.queue = queue
@@ -76,6 +82,7 @@ class Invoker:
         # Standalone: starts and blocking answers are journaled before they happen, so a
         # restart neither runs again what may have run nor loses what was answered.
         self.journal = journal
+        self.claims = None if claims is None else ClaimBatcher(claims, claim_owner(self.id))
         self.pool: ContainerPool[ContainerProxy] = ContainerPool(
             settings.user_memory,
             self._new_proxy,
@@ -209,7 +216,17 @@ class Invoker:
     # -- one activation --------------------------------------------------------------------
 
     async def handle(self, msg: ActivationMessage) -> None:
-        if now_ms() - msg.received > OFFLINE_AFTER * 1000 and await self._given_up(msg):
+        if self.claims is not None:
+            try:
+                if not await self.claims.start(msg.activation_id):
+                    log.info("skipping activation %s: claimed elsewhere", msg.activation_id)
+                    return
+            except ClaimFailed:
+                self._unstored[msg.activation_id] = now_ms()
+                failure = ActivationResponse.error(Status.WHISK_ERROR, NOT_CLAIMED)
+                await self._finish_early(msg, records.fallback(msg, failure, now_ms()))
+                return
+        elif now_ms() - msg.received > OFFLINE_AFTER * 1000 and await self._given_up(msg):
             return
         self._unstored[msg.activation_id] = now_ms()
         try:

@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from common import plugins
 from common.entities.identity import Identity
+from common.store.claims import ClaimStore
 from common.store.journal import ActivationJournal
 
 Doc = dict[str, Any]
@@ -139,11 +140,13 @@ class SubjectStore(ABC):
 
 
 class Store(ABC):
-    """One backend holding the three databases OpenWhisk keeps (whisks, activations, subjects)."""
+    """One backend holding the three databases OpenWhisk keeps (whisks, activations, subjects),
+    and the cluster's activation claims (`common.store.claims`)."""
 
     entities: EntityStore
     activations: ActivationStore
     subjects: SubjectStore
+    claims: ClaimStore
     scheme: ClassVar[str]
     # Accepted activations kept until recorded (`journal.py`); None: this store keeps none.
     journal: ActivationJournal | None = None

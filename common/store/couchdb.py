@@ -29,6 +29,7 @@ from couchdb3.aio import AsyncServer
 from common import jsonio
 from common.store.base import Conflict, Doc, EntityStore, Store, StoreError, StoreMissing
 from common.store.couchdb_activations import CouchDBActivations
+from common.store.couchdb_claims import CouchDBClaims
 from common.store.couchdb_design import (
     ACTIVATIONS,
     ACTIVATIONS_DESIGN,
@@ -285,7 +286,7 @@ def parse_url(url: str) -> tuple[str, str, str, str]:
     if not parts.hostname:
         raise ValueError("a CouchDB store URL names its host: couchdb://user:pw@host:5984/prefix")
     prefix = parts.path.strip("/")
-    for name in ("whisks", "activations", "subjects"):
+    for name in ("whisks", "activations", "subjects", "claims"):
         if not _DB_NAME.fullmatch(prefix + name):
             raise ValueError(
                 f"CouchDB database prefix {prefix!r}: lowercase letters, digits and _$()+- "
@@ -302,7 +303,8 @@ class CouchDBStore(Store):
     def __init__(self, url: str) -> None:
         self.base_url, self._user, self._password, self.prefix = parse_url(url)
         self.databases = {
-            family: f"{self.prefix}{family}" for family in ("whisks", "activations", "subjects")
+            family: f"{self.prefix}{family}"
+            for family in ("whisks", "activations", "subjects", "claims")
         }
         self._couch: CouchClient | None = None
 
@@ -326,6 +328,7 @@ class CouchDBStore(Store):
             }.items():
                 await couch.ensure_database(self.databases[family])
                 await couch.ensure_design(self.databases[family], design, doc)
+            await couch.ensure_database(self.databases["claims"])
         except BaseException:
             await couch.close()
             raise
@@ -335,6 +338,7 @@ class CouchDBStore(Store):
             couch, self.databases["activations"]
         )
         self.subjects = CouchDBSubjects(couch, self.databases["subjects"])
+        self.claims = CouchDBClaims(couch, self.databases["claims"])
 
     async def close(self) -> None:
         if self._couch is None:

@@ -35,6 +35,8 @@ from common.store.base import (
     SubjectStore,
     activation_filter_name,
 )
+from common.store.sqlite_claims import SCHEMA as CLAIMS_SCHEMA
+from common.store.sqlite_claims import SqliteClaims
 from common.store.sqlite_commits import GroupCommitter, connector
 from common.store.sqlite_journal import FORGET, SqliteJournal
 from common.store.sqlite_journal import SCHEMA as JOURNAL_SCHEMA
@@ -117,7 +119,7 @@ class SqliteStore(Store):
         self._db = db = await aiosqlite.connect(path, uri=uri)
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA synchronous=NORMAL")
-        await db.executescript(_SCHEMA + JOURNAL_SCHEMA)
+        await db.executescript(_SCHEMA + JOURNAL_SCHEMA + CLAIMS_SCHEMA)
         await db.commit()
         self._commits = commits = GroupCommitter(connector(path, uri=uri))
         try:
@@ -132,6 +134,7 @@ class SqliteStore(Store):
         self.activations = SqliteActivations(db, commits)
         self.subjects = SqliteSubjects(db, writing)
         self.journal = SqliteJournal(db, commits)
+        self.claims = SqliteClaims(db, writing)
 
     async def close(self) -> None:
         if self._db is None:

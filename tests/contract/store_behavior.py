@@ -13,6 +13,7 @@ import pytest
 
 from common.entities import Identity, NamespaceLimits
 from common.store.base import Conflict, Store
+from common.store.claims import FENCE, Claim
 
 
 def entity(
@@ -166,6 +167,57 @@ class StoreBehavior:
             *(store.activations.put(activation("ns", f"{i:032x}", i)) for i in range(300))
         )
         assert await store.activations.count("ns") == 300
+
+    # -- claims -----------------------------------------------------------------------------
+    async def test_an_activation_is_started_once_whoever_asks_again(self, store: Store) -> None:
+        a, b = "a" * 32, "b" * 32
+        assert await store.claims.start([a, b, a], "invoker0", "t1") == {a, b}
+        assert await store.claims.get(a) == Claim("invoker0", True, "t1")
+        assert await store.claims.start([a], "invoker1", "t2") == set()
+        assert await store.claims.start([a], "invoker0", "t3") == set()  # redelivered
+        # A retry of the call whose answer was lost (same token) learns that it won.
+        assert await store.claims.start([a, b], "invoker0", "t1") == {a, b}
+        assert await store.claims.get("c" * 32) is None
+
+    async def test_a_handed_over_activation_is_started_by_its_new_owner_only(
+        self, store: Store
+    ) -> None:
+        started, queued, fenced = "a" * 32, "b" * 32, "c" * 32
+        await store.claims.start([started], "invoker0", "t1")
+        handed = await store.claims.assign({started: "invoker1", queued: "invoker1", fenced: FENCE})
+        assert handed == {queued, fenced}  # the started one stays where it ran
+        assert await store.claims.get(queued) == Claim("invoker1", False)
+        # The invoker it was first sent to (paused, restarted) may not start it any more.
+        assert await store.claims.start([queued, fenced], "invoker0", "t2") == set()
+        assert await store.claims.start([fenced], FENCE, "t3") == set()
+        assert await store.claims.start([queued, fenced], "invoker1", "t4") == {queued}
+        assert await store.claims.start([queued], "invoker1", "t5") == set()
+        # Handed on again before it starts (its new owner died too), then started there.
+        await store.claims.assign({"d" * 32: "invoker1"})
+        assert await store.claims.assign({"d" * 32: "invoker2"}) == {"d" * 32}
+        assert await store.claims.start(["d" * 32], "invoker2", "t6") == {"d" * 32}
+        assert await store.claims.assign({"d" * 32: FENCE}) == set()
+
+    async def test_racing_claims_from_two_clients_start_each_activation_once(
+        self, store: Store, observer: Store
+    ) -> None:
+        ids = [f"{i:032x}" for i in range(30)]
+        calls = [
+            client.claims.start(ids, f"invoker{n}", f"t{n}")
+            for n, client in enumerate([store, observer, store, observer])
+        ]
+        calls.append(observer.claims.assign({i: "invoker9" for i in ids[:10]}))
+        won = await asyncio.gather(*calls)
+        starters = won[:4]
+        for i in ids:
+            assert sum(i in w for w in starters) <= 1, i
+        handed = won[4]
+        # Every id is started exactly once, unless the hand-over came first: then nobody
+        # of the four started it, and only its new owner can.
+        assert {i for w in starters for i in w} | handed == set(ids)
+        for i in handed:
+            assert not any(i in w for w in starters)
+            assert await store.claims.start([i], "invoker9", "t9") == {i}
 
     # -- subjects ---------------------------------------------------------------------------
     async def test_subjects(self, store: Store) -> None:
