@@ -41,6 +41,7 @@ from invoker.containers.base import ContainerFactory
 from invoker.containers.logs import format_line
 from invoker.pool import ContainerPool, NoCapacity, PoolClosed
 from invoker.proxy import ContainerProxy, RunOutcome
+from invoker.proxy import State as ProxyState
 from invoker.records import PreparedAction
 from invoker.scheduling import ActionKey
 
@@ -216,18 +217,9 @@ class Invoker:
     # -- one activation --------------------------------------------------------------------
 
     async def handle(self, msg: ActivationMessage) -> None:
-        if self.claims is not None:
-            try:
-                if not await self.claims.start(msg.activation_id):
-                    log.info("skipping activation %s: claimed elsewhere", msg.activation_id)
-                    return
-            except ClaimFailed:
-                self._unstored[msg.activation_id] = now_ms()
-                failure = ActivationResponse.error(Status.WHISK_ERROR, NOT_CLAIMED)
-                await self._finish_early(msg, records.fallback(msg, failure, now_ms()))
+        if self.claims is None and now_ms() - msg.received > OFFLINE_AFTER * 1000:
+            if await self._given_up(msg):
                 return
-        elif now_ms() - msg.received > OFFLINE_AFTER * 1000 and await self._given_up(msg):
-            return
         self._unstored[msg.activation_id] = now_ms()
         try:
             prepared = await self.actions.get(msg.action, msg.revision)
@@ -250,6 +242,8 @@ class Invoker:
                 msg, prepared, failure, start=now, end=now, init_time=None, timed_out=False
             )
             await self._finish_early(msg, record)
+            return
+        if self.claims is not None and not await self._claim(msg, proxy):
             return
         if self.journal is not None and not msg.blocking:
             await self._journal(self.journal.start(msg.activation_id), msg)
@@ -357,6 +351,34 @@ class Invoker:
             log.exception("storing activation %s failed", doc.get("activationId"))
         finally:
             self._unstored.pop(doc["activationId"], None)
+
+    async def _claim(self, msg: ActivationMessage, proxy: ContainerProxy) -> bool:
+        """Claimed only now, with a container in hand: what waits in the pool's buffer is
+        not started, and a controller may still hand it to another invoker if this one
+        goes away."""
+        assert self.claims is not None
+        try:
+            if await self.claims.start(msg.activation_id):
+                return True
+        except ClaimFailed:
+            self._give_back(proxy)
+            failure = ActivationResponse.error(Status.WHISK_ERROR, NOT_CLAIMED)
+            await self._finish_early(msg, records.fallback(msg, failure, now_ms()))
+            return False
+        except BaseException:
+            self._give_back(proxy)
+            raise
+        self._give_back(proxy)
+        self._unstored.pop(msg.activation_id, None)  # nothing to store: not ours
+        log.info("skipping activation %s: started or handed over elsewhere", msg.activation_id)
+        return False
+
+    def _give_back(self, proxy: ContainerProxy) -> None:
+        """The container was acquired for a run that will not happen."""
+        if proxy.state is ProxyState.NEW:  # nothing started: only its memory to free
+            self.pool.discard(proxy)
+        else:
+            self.pool.release(proxy)
 
     async def _given_up(self, msg: ActivationMessage) -> bool:
         """An old message (this invoker was away): if controllers already answered it as
