@@ -188,10 +188,11 @@ class ActivationTracker:
             entry = self._entries.get(activation_id)
             if entry is not None:  # else its completion came meanwhile: it ran where it was
                 entry.invoker = target
+        # Placed on their would-be new invokers by now: not counted against those.
         for activation_id in done.started:
-            self._give_up(activation_id, LOST, fence=False)
+            self._give_up(activation_id, LOST, fence=False, result=None)
         for activation_id in done.stranded:
-            self._give_up(activation_id, STRANDED)
+            self._give_up(activation_id, STRANDED, result=None)
         log.warning(
             "invoker%d's held activations: %d sent to other invokers, %d lost while running, "
             "%d with no invoker to take them",
@@ -201,9 +202,16 @@ class ActivationTracker:
             len(done.stranded),
         )
 
-    def _give_up(self, activation_id: str, reason: str, fence: bool = True) -> None:
+    def _give_up(
+        self,
+        activation_id: str,
+        reason: str,
+        fence: bool = True,
+        result: Result | None = Result.TIMEOUT,
+    ) -> None:
         """No answer will come: record a whisk internal error and answer with it. `fence`:
-        make sure no invoker starts it later (needless when it is known to have started)."""
+        make sure no invoker starts it later (needless when it is known to have started);
+        `result`: what its invoker's health counts (None: nothing)."""
         entry = self._entries.get(activation_id)
         if entry is None:
             return
@@ -215,7 +223,7 @@ class ActivationTracker:
             doc = fallback(entry.message, error, int(time.time() * 1000)).to_json()
             self._background(self._put(doc))
             record = api_form(doc)
-        self._release(activation_id, record, Result.TIMEOUT)
+        self._release(activation_id, record, result)
 
     async def _rewrite_missing(self, answered: list[dict[str, Any]]) -> None:
         assert self.store is not None
