@@ -370,7 +370,7 @@ class Invoker:
             raise
         self._give_back(proxy)
         self._unstored.pop(msg.activation_id, None)  # nothing to store: not ours
-        log.info("skipping activation %s: started or handed over elsewhere", msg.activation_id)
+        log.warning("skipping activation %s: started or handed over elsewhere", msg.activation_id)
         return False
 
     def _give_back(self, proxy: ContainerProxy) -> None:
