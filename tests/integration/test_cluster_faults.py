@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
+from controller.tracker import LOST
 from tests.support.cluster import Cluster
 from tests.support.couchdb import PouchDBServer, couchdb_server
 from tests.support.kafka import TansuBroker, tansu
@@ -156,18 +157,24 @@ def test_an_invoker_killed_under_load_leaves_every_activation_with_an_outcome(
     assert slowest <= ACTION_TIMEOUT + MARGIN, (slowest, cluster.logs())
 
     outcomes: dict[str, int] = {}
+    reasons: list[Any] = []
     deadline = time.monotonic() + 30
     for c in calls:
         assert c.activation_id, c
         doc = record(api, c.activation_id, deadline)
         status = doc["response"]["status"]
         outcomes[status] = outcomes.get(status, 0) + 1
+        if status != "success":
+            reasons.append(doc["response"]["result"])
         if c.blocking:  # the caller was told what is recorded
             assert (c.status == 200) == (status == "success"), (c, doc)
     assert set(outcomes) <= {"success", "whisk internal error"}, outcomes
     assert sum(outcomes.values()) == 200
-    assert outcomes.get("whisk internal error", 0) >= 1, outcomes  # the victim held some
-    assert outcomes.get("success", 0) >= 50, outcomes
+    # Only what was running on the victim is lost (8 containers of 128 MB); what waited
+    # there runs on the survivor (tests/integration/test_cluster_reroute.py counts runs).
+    lost = [r for r in reasons if r == {"error": LOST}]
+    assert len(lost) <= 8, (outcomes, reasons)
+    assert outcomes.get("success", 0) >= 180, (outcomes, reasons)
     print(f"outcomes after killing invoker{victim}: {outcomes}; slowest answer {slowest:.1f} s")
 
     # New work runs on the survivor, the victim's home actions included.

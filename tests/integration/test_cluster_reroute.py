@@ -26,6 +26,7 @@ import pytest
 
 pytest.importorskip("aiokafka")
 
+from controller.tracker import LOST, NO_ANSWER, STRANDED
 from tests.support.cluster import Cluster
 from tests.support.couchdb import PouchDBServer, couchdb_server
 from tests.support.kafka import TansuBroker, tansu
@@ -202,10 +203,13 @@ def check_outcomes(
     and only what was running on the victim is a whisk internal error. Status by id."""
     deadline = time.monotonic() + 60
     statuses: dict[str, str] = {}
+    reasons: dict[str, Any] = {}
     for c in calls:
         assert c.activation_id, c
         doc = record(api, c.activation_id, deadline)
         statuses[c.activation_id] = doc["response"]["status"]
+        if doc["response"]["status"] != "success":
+            reasons[c.activation_id] = doc["response"]["result"]
         if not c.blocking:
             assert c.status == 202, c
         elif doc["response"]["status"] == "success":  # the caller got the real result
@@ -219,12 +223,16 @@ def check_outcomes(
     for aid, status in statuses.items():
         if status == "success":
             assert runs[aid] == 1, aid
-    # Only what was running on the victim is lost: at most its concurrency, not its backlog.
-    assert outcomes["whisk internal error"] <= CONCURRENCY, (outcomes, cluster.logs())
-    lost = [aid for aid, s in statuses.items() if s != "success"]
+    # Only what was running on the victim is lost: at most its concurrency, not its
+    # backlog. (Any other whisk internal error is an invoker's own answer, e.g. a cold start
+    # that failed on a loaded machine, and is printed.)
+    lost = [aid for aid, reason in reasons.items() if reason == {"error": LOST}]
+    others = {aid: r for aid, r in reasons.items() if aid not in lost}
+    assert len(lost) <= CONCURRENCY, (outcomes, reasons, cluster.logs())
+    assert not any(r in ({"error": STRANDED}, {"error": NO_ANSWER}) for r in others.values())
     print(
-        f"outcomes: {dict(outcomes)}; lost ones that had started a run: "
-        f"{sum(runs[a] for a in lost)} of {len(lost)}"
+        f"outcomes: {dict(outcomes)}; lost with the victim: {len(lost)}, of which "
+        f"{sum(runs[a] for a in lost)} had begun the action's code; other errors: {others}"
     )
     return statuses
 
