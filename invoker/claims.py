@@ -1,13 +1,16 @@
 """Claiming each activation before it runs, in batches (`common.store.claims` says why).
 
-Every activation message this invoker takes waits on `start(id)`; the ids that arrive while
-a claim request is on its way go together in the next one, so a burst of messages from one
-fetch costs one store request, and a lone activation one round trip before its run
-(about 1 ms to pouchdb-server on loopback; see bench/cluster.py for the measured figures).
+An activation is claimed once the pool has handed it a container, just before `/run`:
+what waits in the pool's buffer has not started, so a controller may still hand it to
+another invoker if this one goes away. The ids that come to be claimed while a claim
+request is on its way go together in the next one, so a burst (a warm pool taking many
+messages of one fetch) costs one store request; a lone activation pays one round trip
+before its run (figures in the README's cluster section, from `python -m bench cluster`).
 
 A store that does not answer is asked again with the same token (a claim whose answer was
-lost is then found won); after `ATTEMPTS` the activation is answered as a whisk internal
-error by the caller: running it unclaimed could run it twice.
+lost is then found won). After `ATTEMPTS` the activation is skipped unanswered: running it
+unclaimed could run it twice, and answering it could contradict a run elsewhere; the
+controller's forced-ack timeout answers it (and fences its claim) instead.
 """
 
 from __future__ import annotations
@@ -19,8 +22,8 @@ import uuid
 from common.store.base import StoreError
 from common.store.claims import ClaimStore
 
-ATTEMPTS = 4
-BACKOFF = 0.1  # s, doubled after each failed attempt
+ATTEMPTS = 6
+BACKOFF = 0.1  # s, doubled after each failed attempt: about 3 s in all
 
 log = logging.getLogger("pywhisk.invoker")
 

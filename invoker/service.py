@@ -48,7 +48,6 @@ from invoker.scheduling import ActionKey
 log = logging.getLogger("pywhisk.invoker")
 
 FETCH_FAILED = "Action could not be fetched."
-NOT_CLAIMED = "The activation could not be claimed for a run: the store did not answer."
 INTERNAL_ERROR = "There was an error processing your request."
 _STEM = ActionKey("", "", "")  # a stem cell's key until it is adopted
 _COMMIT_INTERVAL = 1.0
@@ -361,16 +360,16 @@ class Invoker:
             if await self.claims.start(msg.activation_id):
                 return True
         except ClaimFailed:
-            self._give_back(proxy)
-            failure = ActivationResponse.error(Status.WHISK_ERROR, NOT_CLAIMED)
-            await self._finish_early(msg, records.fallback(msg, failure, now_ms()))
-            return False
+            log.error("skipping activation %s: the store could not claim it", msg.activation_id)
         except BaseException:
             self._give_back(proxy)
             raise
+        else:
+            log.warning(
+                "skipping activation %s: started or handed over elsewhere", msg.activation_id
+            )
         self._give_back(proxy)
-        self._unstored.pop(msg.activation_id, None)  # nothing to store: not ours
-        log.warning("skipping activation %s: started or handed over elsewhere", msg.activation_id)
+        self._unstored.pop(msg.activation_id, None)  # nothing of ours to store
         return False
 
     def _give_back(self, proxy: ContainerProxy) -> None:
