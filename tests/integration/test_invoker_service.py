@@ -137,6 +137,7 @@ async def make_harness(
     root: Path,
     containers_url: str | None = None,
     prewarm: bool = False,
+    claims: bool = False,
     **settings: Any,
 ) -> Harness:
     config = Settings(data_dir=tmp_path, **settings)
@@ -146,7 +147,9 @@ async def make_harness(
     await queue.open()
     completions = await queue.consumer("completed0", "test")
     factory = factory_from_url(containers_url or f"process://{root}", config)
-    invoker = Invoker(config, store, queue, factory, 0, prewarm=prewarm)
+    invoker = Invoker(
+        config, store, queue, factory, 0, prewarm=prewarm, claims=store.claims if claims else None
+    )
     await invoker.start()
     return Harness(store, queue, invoker, completions)
 
