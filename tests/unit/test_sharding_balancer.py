@@ -102,7 +102,7 @@ async def test_system_errors_make_an_invoker_unusable() -> None:
     lb.on_ping(ping(0, memory=4096))
     lb.on_ping(ping(1, memory=4096))
     for n in range(4):
-        lb._placed[f"x{n}"] = (0, 128)
+        lb._placed[f"x{n}"] = (0, 128, False)
         lb.release(f"x{n}", Result.SYSTEM_ERROR)
     assert not lb.usable(0)
     for n in range(5):
@@ -163,3 +163,33 @@ async def test_blackbox_actions_go_to_the_last_invoker() -> None:
         2
     }
     assert {await lb.publish(message(n + 8, f"guest/c{n}"), 128) for n in range(16)} == {0, 1, 2}
+
+
+async def test_a_gone_invokers_activation_moves_with_its_memory_and_kind() -> None:
+    lb, clock = balancer()
+    for i in range(3):
+        lb.on_ping(ping(i, memory=1024))
+    code = [message(n, f"guest/m{n}") for n in range(6)]
+    placed = {m.activation_id: await lb.publish(m, 256) for m in code}
+    box = message(99, "guest/box")
+    assert await lb.publish(box, 256, blackbox=True) == 2
+    gone = placed["a0"]
+    clock.now = 10.5  # every invoker but `gone` pings on
+    for i in range(3):
+        if i != gone:
+            lb.on_ping(ping(i, memory=1024))
+    lb.tick()
+    before = {s.id: s.free for s in lb.states()}
+    moved = lb.move(code[0])
+    assert moved != gone
+    after = {s.id: s.free for s in lb.states()}
+    assert after[gone] == before[gone] + 256 and after[moved] == before[moved] - 256
+    if gone == 2:  # a blackbox action goes to the blackbox invoker (the last) or nowhere
+        with pytest.raises(NoInvokers):
+            lb.move(box)
+    else:
+        assert lb.move(box) == 2
+    lb.release("a0", Result.SUCCESS)  # its new invoker's slots are freed at the end
+    assert {s.id: s.free for s in lb.states()}[moved] == before[moved]
+    with pytest.raises(NoInvokers):
+        lb.move(message(1234))  # never placed (or ended): nothing to move
