@@ -1,4 +1,5 @@
-"""Store figures on the hot path: entity get and identity lookup latency, activation writes.
+"""Store figures on the hot path: entity get and identity lookup latency, activation
+claims (a cluster invoker's one store request before each run), activation writes.
 
     python -m bench.store [--url couchdb://user:pw@host:5984/prefix_] [--gets N] [--records N]
 
@@ -97,6 +98,22 @@ async def measure(label: str, store: Store, gets: int, records: int) -> None:
     identity_ms = await timed(gets, get_identity)
     entity_rate = await concurrent_rate(2.0, 8, get_entity)
 
+    # Claims as a cluster invoker makes them: one id a request when activations come one
+    # by one, 32 a request in a burst.
+    claimed = itertools.count(next(_runs) * 10_000_000)
+
+    async def claim_one() -> None:
+        aid = f"{next(claimed):032x}"
+        assert await store.claims.start([aid], "invoker0", aid) == {aid}
+
+    async def claim_burst() -> None:
+        ids = [f"{next(claimed):032x}" for _ in range(32)]
+        assert len(await store.claims.start(ids, "invoker0", ids[0])) == 32
+
+    await timed(50, claim_one)
+    claim_ms = await timed(gets, claim_one)
+    burst_ms = await timed(max(gets // 32, 10), claim_burst)
+
     # 8 writers, as invokers storing records; then the write-behind queue is written out.
     base = next(_runs) * 10_000_000
     per_writer = records // 8
@@ -121,6 +138,10 @@ async def measure(label: str, store: Store, gets: int, records: int) -> None:
     print(f"  entity get (sequential, {gets}):     {line(entity_ms)}")
     print(f"  identity by key (sequential, {gets}): {line(identity_ms)}")
     print(f"  entity get, 8 concurrent:            {entity_rate:,.0f} gets/s")
+    ratio = percentile(claim_ms, 0.5) / percentile(entity_ms, 0.5)
+    print(f"  claim one activation (sequential):   {line(claim_ms)} ({ratio:.1f}x an entity get)")
+    per_claim = percentile(burst_ms, 0.5) / 32
+    print(f"  claim 32 at once:                    {line(burst_ms)} ({per_claim:.2f} ms each)")
     print(
         f"  activation records via write-behind: {8 * per_writer / written:,.0f} records/s "
         f"({8 * per_writer} written in {written:.2f} s; the first list after them "
