@@ -257,6 +257,7 @@ class ContainerProxy:
         except RuntimeUnavailable as exc:
             return self._failed(outcomes.developer_error(str(exc)), began)
         except Exception:  # whatever broke, the user can only be told we could not provision
+            log.warning("starting container %s failed", self.name, exc_info=True)
             response = ActivationResponse.error(Status.WHISK_ERROR, outcomes.PROVISION_FAILED)
             return self._failed(response, began)
         if self.state is not State.STARTING:  # evicted (shutdown) while starting
