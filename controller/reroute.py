@@ -24,11 +24,21 @@ the activation. A claim it wrote just before the hand-over wins instead: then th
 activation is recorded as lost although it runs to the end there (its own record loses
 to the controller's in CouchDB, which keeps the first writer's; SQLite keeps the last).
 
+Measured with 200 invocations (half blocking) and one of two invokers SIGKILLed after 50
+answers (tests/integration/test_cluster_reroute.py): 4 to 8 activations lost (the victim
+has 8 containers), every other one run exactly once; before claims, 104 were lost, and a
+replayed topic ran some twice.
+
 Caveats: an invoker paused mid-run resumes that run (it was started, so it is not run
-again elsewhere, but its caller was told it was lost); the decision needs the store: if
-the claim call fails, every held activation is answered as lost, as before, and is not
-fenced. Claims cost the cluster's hot path one store request per batch of activations at
-the invoker, before the run (figures in bench/cluster.py's output, and the README).
+again elsewhere, but its caller was told it was lost); a controller that itself stalls
+past the health window takes every invoker for gone and answers all running work as lost
+(as before; nothing runs twice). The decision needs the store: if the claim call fails,
+every held activation is answered as lost, as before, and is not fenced. And claims cost
+the cluster's hot path a store request before each run (batched when runs start
+together): `python -m bench cluster`, three runs each way alternating on a loaded 2-core
+machine, median p50 of a blocking invoke 23 -> 33 ms, CPU per invoke over all processes
+14.8 -> 22.3 ms (invokers 4.1 -> 7.2, pouchdb-server 2.1 -> 4.4); `python -m bench.store`:
+one claim p50 4.7 ms on pouchdb-server, 0.37 ms each in bursts of 32, 0.21 ms on SQLite.
 """
 
 from __future__ import annotations
