@@ -24,8 +24,6 @@ from typing import Any
 import httpx
 import pytest
 
-pytest.importorskip("aiokafka")
-
 from controller.tracker import LOST, NO_ANSWER, STRANDED
 from tests.support.cluster import Cluster
 from tests.support.couchdb import PouchDBServer, couchdb_server
