@@ -126,11 +126,12 @@ async def test_ids_couchdb_keeps_for_itself(store: CouchDBStore) -> None:
 # -- design documents ---------------------------------------------------------------------------
 def design_revs(server: PouchDBServer, store: CouchDBStore) -> dict[str, str]:
     with server.client() as client:
+        designs = {"whisks": WHISKS, "activations": ACTIVATIONS, "subjects": SUBJECTS}
         return {
-            db: client.get(f"/{db}/_design/{name}").json()["_rev"]
-            for db, name in zip(
-                store.databases.values(), (WHISKS, ACTIVATIONS, SUBJECTS), strict=True
-            )
+            store.databases[family]: client.get(
+                f"/{store.databases[family]}/_design/{name}"
+            ).json()["_rev"]
+            for family, name in designs.items()
         }
 
 
