@@ -35,10 +35,12 @@ past the health window takes every invoker for gone and answers all running work
 (as before; nothing runs twice). The decision needs the store: if the claim call fails,
 every held activation is answered as lost, as before, and is not fenced. And claims cost
 the cluster's hot path a store request before each run (batched when runs start
-together): `python -m bench cluster`, three runs each way alternating on a loaded 2-core
-machine, median p50 of a blocking invoke 23 -> 33 ms, CPU per invoke over all processes
-14.8 -> 22.3 ms (invokers 4.1 -> 7.2, pouchdb-server 2.1 -> 4.4); `python -m bench.store`:
-one claim p50 4.7 ms on pouchdb-server, 0.37 ms each in bursts of 32, 0.21 ms on SQLite.
+together): `python -m bench cluster`, four runs each way alternating on a loaded 2-core
+machine (load 9 to 19), median p50 of a blocking invoke 25 -> 31 ms, CPU per invoke over
+all processes 14.6 -> 22.5 ms (invokers 4.0 -> 7.4, pouchdb-server 2.1 -> 4.7). Most of the
+invokers' share is the HTTP client: one CouchDB request costs about 2.5 ms of CPU in httpx
+here, a claim as much as an entity get. `python -m bench.store`: one claim p50 4.7 ms on
+pouchdb-server, 0.37 ms each in bursts of 32, 0.21 ms on SQLite.
 """
 
 from __future__ import annotations
