@@ -219,7 +219,11 @@ class Invoker:
         if self.claims is None and now_ms() - msg.received > OFFLINE_AFTER * 1000:
             if await self._given_up(msg):
                 return
-        self._unstored[msg.activation_id] = now_ms()
+        # A second delivery of an activation already under way here must not move (or, when
+        # skipped, drop) the first one's entry: pings would vouch for a record not written.
+        first = msg.activation_id not in self._unstored
+        if first:
+            self._unstored[msg.activation_id] = now_ms()
         try:
             prepared = await self.actions.get(msg.action, msg.revision)
         except Exception:
@@ -242,7 +246,7 @@ class Invoker:
             )
             await self._finish_early(msg, record)
             return
-        if self.claims is not None and not await self._claim(msg, proxy):
+        if self.claims is not None and not await self._claim(msg, proxy, first):
             return
         if self.journal is not None and not msg.blocking:
             await self._journal(self.journal.start(msg.activation_id), msg)
@@ -351,10 +355,10 @@ class Invoker:
         finally:
             self._unstored.pop(doc["activationId"], None)
 
-    async def _claim(self, msg: ActivationMessage, proxy: ContainerProxy) -> bool:
+    async def _claim(self, msg: ActivationMessage, proxy: ContainerProxy, first: bool) -> bool:
         """Claimed only now, with a container in hand: what waits in the pool's buffer is
         not started, and a controller may still hand it to another invoker if this one
-        goes away."""
+        goes away. `first`: no other delivery of it is under way here."""
         assert self.claims is not None
         try:
             if await self.claims.start(msg.activation_id):
@@ -369,7 +373,8 @@ class Invoker:
                 "skipping activation %s: started or handed over elsewhere", msg.activation_id
             )
         self._give_back(proxy)
-        self._unstored.pop(msg.activation_id, None)  # nothing of ours to store
+        if first:
+            self._unstored.pop(msg.activation_id, None)  # nothing of ours to store
         return False
 
     def _give_back(self, proxy: ContainerProxy) -> None:

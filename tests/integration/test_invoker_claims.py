@@ -83,3 +83,27 @@ async def test_an_unclaimable_activation_is_skipped_not_run(
     assert await harness.store.claims.get(refused.activation_id) is None
     assert await harness.store.activations.get(USER.namespace, refused.activation_id) is None
     assert not harness.invoker._unstored  # pings do not wait for a record that never comes
+
+
+async def test_a_second_delivery_during_the_run_leaves_the_first_accounted(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    doc_id = await harness.put_action(
+        "slow", "import time\ndef main(args):\n    time.sleep(1)\n    return {'ok': True}\n"
+    )
+    msg = harness.message(doc_id)
+    await harness.send(msg)
+    async with asyncio.timeout(10):
+        while msg.activation_id not in harness.invoker._unstored:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+    taken = harness.invoker._unstored[msg.activation_id]
+    await harness.send(msg)  # delivered again while it runs
+    async with asyncio.timeout(10):
+        while "started or handed over elsewhere" not in caplog.text:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+    # Still unstored, as taken the first time: pings do not vouch for its record yet.
+    assert harness.invoker._unstored.get(msg.activation_id) == taken
+    assert harness.invoker.stored_until() <= taken
+    done = await harness.completion()
+    assert done.activation_id == msg.activation_id and done.accepted == taken
+    assert (await harness.record(msg.activation_id))["response"]["result"] == {"ok": True}
