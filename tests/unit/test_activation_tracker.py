@@ -18,7 +18,8 @@ from common.messages import ActivationMessage, CompletionMessage, User, completi
 from common.queue.memory import MemoryQueue
 from controller import tracker as tracker_module
 from controller.health import Result
-from controller.tracker import LOGS_LOST, LOST, NO_ANSWER, ActivationTracker
+from controller.reroute import Takeover
+from controller.tracker import LOGS_LOST, LOST, NO_ANSWER, STRANDED, ActivationTracker
 
 _ids = itertools.count()
 
@@ -281,3 +282,117 @@ async def test_fallback_records_carry_the_cause_of_a_sequence_component(
     record = await asyncio.wait_for(future, 5)
     assert record is not None and record["cause"] == "f" * 32
     assert {"key": "causedBy", "value": "sequence"} in record["annotations"]
+
+
+# -- a gone invoker's work taken over (cluster): the tracker's side, with a fake rerouter --
+
+
+class FakeRerouter:
+    """Says which activations moved where, which had started, which no invoker took."""
+
+    def __init__(self) -> None:
+        self.moves: dict[str, int] = {}
+        self.started: set[str] = set()
+        self.fenced: list[str] = []
+        self.asked: list[list[str]] = []
+        self.before_answer: Any = None  # called while the claim call is "in flight"
+
+    async def take_over(self, messages: list[ActivationMessage]) -> Takeover:
+        ids = [m.activation_id for m in messages]
+        self.asked.append(ids)
+        if self.before_answer is not None:
+            await self.before_answer()
+        done = Takeover()
+        for aid in ids:
+            if aid in self.started:
+                done.started.append(aid)
+            elif aid in self.moves:
+                done.moved[aid] = self.moves[aid]
+            else:
+                done.stranded.append(aid)
+        return done
+
+    async def fence(self, activation_ids: list[str]) -> None:
+        self.fenced.extend(activation_ids)
+
+
+@pytest.fixture
+async def rh(h: Harness) -> Harness:
+    h.tracker.rerouter = FakeRerouter()  # type: ignore[assignment]
+    return h
+
+
+def rerouter(h: Harness) -> FakeRerouter:
+    return h.tracker.rerouter  # type: ignore[return-value]
+
+
+async def test_a_gone_invokers_unstarted_work_waits_for_its_new_invoker(rh: Harness) -> None:
+    moved, started, stranded = rh.message(), rh.message(), rh.message()
+    futures = {m.activation_id: rh.register(m, invoker=1) for m in (moved, started, stranded)}
+    rerouter(rh).moves = {moved.activation_id: 2}
+    rerouter(rh).started = {started.activation_id}
+    rh.tracker.invoker_gone(1)
+    await rh.settle()
+
+    assert sorted(rerouter(rh).asked[0]) == sorted(futures)
+    assert whisk_error(futures[started.activation_id].result()) == LOST  # type: ignore[union-attr]
+    assert whisk_error(futures[stranded.activation_id].result()) == STRANDED  # type: ignore[union-attr]
+    # What had started is not fenced (it ran); what nobody took is.
+    assert rerouter(rh).fenced == [stranded.activation_id]
+    # Not counted against any invoker's health: the death is not their fault.
+    assert (started.activation_id, None) in rh.released
+    assert (stranded.activation_id, None) in rh.released
+    # The moved one waits for its real answer, from its new invoker...
+    waiting = futures[moved.activation_id]
+    assert waiting is not None and not waiting.done()
+    assert moved.activation_id not in rh.store.activations.docs
+    await rh.complete(moved, invoker=2)
+    assert (await asyncio.wait_for(waiting, 5))["response"]["result"] == {"ok": 1}  # type: ignore[index]
+    assert (moved.activation_id, Result.SUCCESS) in rh.released
+
+
+async def test_a_moved_activation_goes_with_its_new_invoker_if_that_one_dies(
+    rh: Harness,
+) -> None:
+    msg = rh.message()
+    future = rh.register(msg, invoker=1)
+    rerouter(rh).moves = {msg.activation_id: 2}
+    rh.tracker.invoker_gone(1)
+    await rh.settle()
+    rh.tracker.invoker_gone(1)  # said again: it holds nothing any more
+    await rh.settle()
+    assert rerouter(rh).asked == [[msg.activation_id]]
+    rerouter(rh).moves = {}
+    rh.tracker.invoker_gone(2)
+    await rh.settle()
+    assert rerouter(rh).asked[-1] == [msg.activation_id]
+    assert whisk_error(await asyncio.wait_for(future, 5)) == STRANDED  # type: ignore[arg-type]
+
+
+async def test_a_completion_during_the_take_over_ends_it_where_it_ran(rh: Harness) -> None:
+    msg = rh.message()
+    future = rh.register(msg, invoker=1)
+    rerouter(rh).moves = {msg.activation_id: 2}
+
+    async def answered_meanwhile() -> None:  # the invoker was only slow
+        await rh.complete(msg, invoker=1)
+        await asyncio.wait_for(asyncio.shield(future), 5)  # type: ignore[arg-type]
+
+    rerouter(rh).before_answer = answered_meanwhile
+    rh.tracker.invoker_gone(1)
+    await rh.settle()
+    assert future is not None and future.result()["response"]["result"] == {"ok": 1}  # type: ignore[index]
+    assert rh.tracker.in_flight("guest") == 0
+    assert msg.activation_id not in rh.store.activations.docs  # no lost record written
+
+
+async def test_the_forced_ack_fences_the_activation_it_answers(
+    rh: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(tracker_module, "forced_ack_timeout", lambda _ms: 0.01)
+    msg = rh.message()
+    future = rh.register(msg, invoker=1)
+    assert whisk_error(await asyncio.wait_for(future, 5)) == NO_ANSWER  # type: ignore[arg-type]
+    await rh.settle()
+    assert rerouter(rh).fenced == [msg.activation_id]
+    assert rerouter(rh).asked == []
