@@ -90,7 +90,9 @@ class Sandbox:
         cmd += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
         if not self.network:
             cmd.append("--unshare-net")
-        cmd += ["--die-with-parent", "--new-session", "--hostname", "action"]
+        # The container's name (its directory's, beside the work dir) as its hostname, as a
+        # Docker container has a hostname of its own.
+        cmd += ["--die-with-parent", "--new-session", "--hostname", work_dir.parent.name]
         cmd += ["--ro-bind", "/usr", "/usr"]
         for name in TOP_LEVEL:
             host = Path("/") / name

@@ -30,12 +30,12 @@ from tests.support.server import create_namespace
 
 __all__ = ["couchdb_server", "tansu"]  # the fixtures the cluster fixture uses
 
-# Which invoker ran it: a process container's HOME is its work dir, named wsk{N}_{k}.
+# Which invoker ran it: a process container's hostname is its name, wsk{N}_{k}.
 SLOW_WHO = (
-    "import os, time\n"
+    "import socket, time\n"
     "def main(args):\n"
     "    time.sleep(0.3)\n"
-    "    return {'home': os.path.basename(os.environ['HOME']), 'n': args.get('n')}\n"
+    "    return {'home': socket.gethostname(), 'n': args.get('n')}\n"
 )
 ACTION_TIMEOUT = 15.0  # s, the actions' limit
 # A blocking caller gets its answer, or a 202 with the activation id, within the controller's

@@ -22,8 +22,8 @@ from tests.support.server import create_namespace
 
 __all__ = ["tansu"]  # the fixture the cluster fixture uses
 
-# Which invoker ran it: a process container's HOME is its work dir, named wsk{N}_{k}.
-WHO = "import os\ndef main(args):\n    return {'home': os.path.basename(os.environ['HOME'])}\n"
+# Which invoker ran it: a process container's hostname is its name, wsk{N}_{k}.
+WHO = "import socket\ndef main(args):\n    return {'home': socket.gethostname()}\n"
 
 
 @pytest.fixture

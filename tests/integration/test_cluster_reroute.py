@@ -33,14 +33,14 @@ from tests.support.server import create_namespace
 __all__ = ["couchdb_server", "tansu"]  # the fixtures the cluster fixture uses
 
 COUNTED = (
-    "import os, time, urllib.request\n"
+    "import os, socket, time, urllib.request\n"
     "OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))\n"
     "def main(args):\n"
     "    run = urllib.request.Request('http://127.0.0.1:%d/run',\n"
     "                                 data=os.environ['__OW_ACTIVATION_ID'].encode())\n"
     "    OPENER.open(run, timeout=10).read()\n"
     "    time.sleep(0.3)\n"
-    "    return {'home': os.path.basename(os.environ['HOME']), 'n': args.get('n')}\n"
+    "    return {'home': socket.gethostname(), 'n': args.get('n')}\n"
 )
 NAMES = [f"counted{i}" for i in range(8)]
 MEMORY = 128  # MB per container
