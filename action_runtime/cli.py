@@ -2,13 +2,15 @@
 
     python3 -m action_runtime --language python|php|nodejs
                               [--host H --port P | --listen-fd N]
-                              [--interpreter CMD] [--kind KIND]
+                              [--interpreter CMD] [--kind KIND] [--unzip-max BYTES]
 
 --listen-fd N   an already bound and listening TCP socket inherited from the parent: the
                 process-container factory creates it, so connections queue in its backlog
                 until we accept (no readiness polling, no port races). Default: 0.0.0.0:8080.
 --interpreter   the interpreter to run the launcher with (default: per language, see
                 languages.py); --kind only changes how messages name the runtime.
+--unzip-max     how many bytes a zipped action may unpack to (default 256 MB, see
+                artifacts.py).
 
 The current directory is the action's private work dir: /init writes the code there.
 
@@ -30,7 +32,8 @@ from .languages import LANGUAGES, find_interpreter
 
 USAGE = (
     "usage: python3 -m action_runtime --language python|php|nodejs "
-    "[--host H --port P | --listen-fd N] [--interpreter CMD] [--kind KIND]"
+    "[--host H --port P | --listen-fd N] [--interpreter CMD] [--kind KIND] "
+    "[--unzip-max BYTES]"
 )
 
 
@@ -39,7 +42,16 @@ class UsageError(Exception):
 
 
 class Options:
-    __slots__ = ("host", "interpreter", "kind", "language", "listen_fd", "port", "token")
+    __slots__ = (
+        "host",
+        "interpreter",
+        "kind",
+        "language",
+        "listen_fd",
+        "port",
+        "token",
+        "unzip_max",
+    )
 
     def __init__(self) -> None:
         self.language = ""
@@ -49,6 +61,11 @@ class Options:
         self.interpreter: str | None = None
         self.kind: str | None = None
         self.token: str | None = None
+        self.unzip_max: int | None = None  # artifacts.UNPACKED_MAX (not imported before the spawn)
+
+
+_NUMBERS = {"--port": "port", "--listen-fd": "listen_fd", "--unzip-max": "unzip_max"}
+_FLAGS = ("--language", "--host", "--interpreter", "--kind", *_NUMBERS)
 
 
 def parse_args(argv: list[str]) -> Options:
@@ -60,21 +77,18 @@ def parse_args(argv: list[str]) -> Options:
         if arg in ("-h", "--help"):
             raise UsageError("")
         flag, sep, value = arg.partition("=")
-        if flag not in ("--language", "--host", "--port", "--listen-fd", "--interpreter", "--kind"):
+        if flag not in _FLAGS:
             raise UsageError(f"unknown argument: {arg}")
         if not sep:
             if not args:
                 raise UsageError(f"{flag} needs a value")
             value = args.pop(0)
-        if flag in ("--port", "--listen-fd"):
+        if flag in _NUMBERS:
             try:
                 number = int(value)
             except ValueError:
                 raise UsageError(f"{flag} needs a number, not {value!r}") from None
-            if flag == "--port":
-                options.port = number
-            else:
-                options.listen_fd = number
+            setattr(options, _NUMBERS[flag], number)
         else:
             setattr(options, flag[2:], value)
     if options.language not in LANGUAGES:

@@ -74,12 +74,15 @@ class ActionProxy:
         process: LauncherProcess | None,
         work_dir: Path,
         problem: str | None = None,
+        unzip_max: int = artifacts.UNPACKED_MAX,
     ) -> None:
-        """`process` is the pre-started launcher; without one, /init fails with `problem`."""
+        """`process` is the pre-started launcher; without one, /init fails with `problem`;
+        `unzip_max`: how many bytes a zipped action may unpack to."""
         self.language = language
         self.work_dir = work_dir
         self.launcher = Launcher(process) if process is not None else None
         self.problem = problem or language.missing_message()
+        self.unzip_max = unzip_max
         self.initialized = False  # an /init reached the launcher (whatever its outcome)
         self.ready = False  # the action loaded: /run may call it
         self._lock = asyncio.Lock()  # intra-container concurrency is 1
@@ -123,7 +126,7 @@ class ActionProxy:
 
         try:
             zipped = artifacts.install(
-                code, bool(value.get("binary")), self.work_dir, self.language.entry
+                code, bool(value.get("binary")), self.work_dir, self.language.entry, self.unzip_max
             )
         except artifacts.BadCode as exc:
             return error(400, str(exc))

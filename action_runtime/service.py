@@ -8,6 +8,7 @@ import socket
 import sys
 from pathlib import Path
 
+from . import artifacts
 from .cli import Options
 from .languages import Language
 from .proxy import ActionProxy
@@ -32,7 +33,8 @@ async def serve(
 ) -> None:
     work_dir = Path.cwd().resolve()
     forget_work_dir_imports(work_dir)
-    proxy = ActionProxy(language, process, work_dir, problem)
+    unzip_max = options.unzip_max or artifacts.UNPACKED_MAX
+    proxy = ActionProxy(language, process, work_dir, problem, unzip_max=unzip_max)
     server = Server(proxy.init, proxy.run, options.token)
     if options.listen_fd is not None:
         await server.start(sock=socket.socket(fileno=options.listen_fd))

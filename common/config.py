@@ -58,7 +58,16 @@ class Settings(BaseSettings):
     max_action_logs: int = 10
 
     payload_max: int = 1024 * 1024  # invoke/fire/web request bodies and results
+    # A request's line and headers: at most this many bytes (else 431), received within
+    # this many seconds of the connection or of the request's first byte (else 408).
+    # 64 KB is twice what nginx's default header buffers (4 x 8 KB) let through.
+    header_max: int = 64 * 1024
+    header_timeout: float = 10.0
     exec_max: int = 48 * 1024 * 1024
+    # Bytes a zipped action may unpack to: refused at create/update when its zip declares
+    # more, and process containers stop unpacking there (Docker runtime images stop at
+    # their built-in 256 MB). 256 MB: a 48 MB zip of code compresses 3-5 times.
+    zip_unpacked_max: int = 256 * 1024 * 1024
     blocking_wait: float = 60.0  # seconds a blocking invoke waits before answering 202
     # Seconds a stopping controller lets running sequences go on before ending them (their
     # records then say so).

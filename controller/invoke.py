@@ -12,6 +12,7 @@ from typing import Any
 
 from common.entities import Action, Identity
 from common.runtimes import SEQUENCE
+from controller.errors import ApiError
 from controller.primitive import (
     NOT_ALLOWED,
     Outcome,
@@ -42,29 +43,37 @@ async def invoke(
     """`cause`: the activation that led to this one (a trigger's, for rules); a sequence
     invoked this way is still topmost, and its record carries no cause (as in OW)."""
     svc.throttles.check_invoke(caller, svc.tracker.in_flight(caller.namespace))
-    if action.exec.kind == SEQUENCE:
-        refuse_final_overrides(action, payload)
-        return await sequences.invoke_sequence(
+    sequence = action.exec.kind == SEQUENCE
+    try:
+        content = merge_arguments(action, payload) if not sequence else payload
+        if sequence:
+            refuse_final_overrides(action, payload)
+            return await sequences.invoke_sequence(
+                svc,
+                caller,
+                action,
+                payload,
+                blocking=blocking,
+                transid=transid,
+                wait=wait,
+                binding=binding,
+                received=received,
+            )
+        return await invoke_primitive(
             svc,
             caller,
             action,
-            payload,
+            revision,
+            content,
             blocking=blocking,
             transid=transid,
             wait=wait,
+            cause=cause,
             binding=binding,
             received=received,
         )
-    return await invoke_primitive(
-        svc,
-        caller,
-        action,
-        revision,
-        merge_arguments(action, payload),
-        blocking=blocking,
-        transid=transid,
-        wait=wait,
-        cause=cause,
-        binding=binding,
-        received=received,
-    )
+    except ApiError:
+        # Refused before anything was accepted (final parameters, a sequence's inaccessible
+        # component, no invoker reachable): the minute's budget is for accepted work only.
+        svc.throttles.refund("invoke", caller.namespace)
+        raise

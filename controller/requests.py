@@ -33,15 +33,20 @@ async def body_bytes(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+def parse_json(body: bytes) -> Any:
+    """A request body's JSON, nested at most `jsonio.MAX_DEPTH` deep; else 400."""
+    try:
+        return jsonio.loads_bounded(body)
+    except (jsonio.JSONDecodeError, jsonio.TooDeep) as e:
+        raise malformed(str(e)) from None
+
+
 async def json_body(request: Request, limit: int) -> Any:
     """The JSON body, `{}` when empty (OW accepts an empty entity as an empty object)."""
     body = await body_bytes(request, limit)
     if not body.strip():
         return {}
-    try:
-        return jsonio.loads(body)
-    except jsonio.JSONDecodeError as e:
-        raise malformed(str(e)) from None
+    return parse_json(body)
 
 
 def parse_model(model: type[M], data: Any) -> M:

@@ -33,6 +33,7 @@ from controller.bootstrap import (
     wskprops_path,
 )
 from controller.catalog.install import install as install_catalog
+from controller.http_limits import bounded_protocol
 from controller.recovery import recover
 from controller.services import Services
 
@@ -59,7 +60,8 @@ def server_config(app: object, settings: Settings) -> uvicorn.Config:
         host=settings.host,
         port=settings.port,
         loop="none",  # the caller's loop (uvloop when available)
-        http="httptools",
+        # httptools with limits on the request head's size and read time
+        http=bounded_protocol(settings.header_max, settings.header_timeout),
         log_level="warning",
         access_log=False,
         lifespan="on",

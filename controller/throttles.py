@@ -2,6 +2,12 @@
 
 The per-minute count is a fixed window on the wall-clock minute, as OpenWhisk's
 RateThrottler does; the in-flight count comes from the activation tracker.
+
+Only accepted work counts. OpenWhisk's RateThrottler counts every attempt, refused ones
+included, so a client that keeps retrying past its limit (or past its concurrency limit)
+stays locked out for as long as it retries; here a request refused with 429, or failing
+before its work was accepted (no such trigger, no invoker reachable), takes nothing from
+the minute's budget: `refund` gives back what `check_*` took.
 """
 
 from __future__ import annotations
@@ -31,26 +37,36 @@ class Throttles:
             own.firesPerMinute if own.firesPerMinute is not None else s.fires_per_minute,
         )
 
-    def _count(self, kind: str, namespace: str, allowed: int) -> None:
+    def _window(self, key: tuple[str, str]) -> tuple[int, int]:
         minute = int(time.time() // 60)
-        key = (kind, namespace)
         window, count = self._minute.get(key, (minute, 0))
-        if window != minute:
-            window, count = minute, 0
+        return (minute, 0) if window != minute else (window, count)
+
+    def _count(self, kind: str, namespace: str, allowed: int) -> None:
+        key = (kind, namespace)
+        window, count = self._window(key)
         if count >= allowed:
             raise ApiError(
                 429, f"Too many requests in the last minute (count: {count}, allowed: {allowed})."
             )
         self._minute[key] = (window, count + 1)
 
+    def refund(self, kind: str, namespace: str) -> None:
+        """Give back one count of `kind` ("invoke", "fire"): that request was not accepted."""
+        key = (kind, namespace)
+        window, count = self._window(key)
+        if count > 0:
+            self._minute[key] = (window, count - 1)
+
     def check_invoke(self, identity: Identity, in_flight: int) -> None:
         per_minute, concurrent, _ = self.limits(identity)
-        self._count("invoke", identity.namespace, per_minute)
+        # Concurrency first: a request refused for it must not use up the minute's budget.
         if in_flight >= concurrent:
             raise ApiError(
                 429,
                 f"Too many concurrent requests in flight (count: {in_flight}, allowed: {concurrent}).",
             )
+        self._count("invoke", identity.namespace, per_minute)
 
     def check_fire(self, identity: Identity) -> None:
         self._count("fire", identity.namespace, self.limits(identity)[2])

@@ -11,6 +11,7 @@ from common.entities import Action, ActionPut, Identity
 from common.names import InvalidName, QualifiedName, check_name
 from common.runtimes import SEQUENCE
 from controller.action_updates import make_action, update_action
+from controller.archives import check_unpacked
 from controller.auth import Caller, Svc, own_namespace, resolve_namespace
 from controller.entity_writes import check_replace, delete_entity, put_entity
 from controller.errors import ApiError, json_response
@@ -104,6 +105,8 @@ async def _put(svc: Services, request: Request, caller: Identity, fqn: Qualified
         action = update_action(Action.model_validate(doc), put, svc.manifest, s.limit_ranges, now)
     if put.exec is not None and action.exec.kind == SEQUENCE:
         await check_put(svc, caller, action)
+    if put.exec is not None:
+        await check_unpacked(action.exec, s.zip_unpacked_max)
     await put_entity(svc, fqn.doc_id, {**action.to_json(), "entityType": "action"}, rev)
     if rev is not None:
         await svc.entity_changed(fqn.doc_id, rev)

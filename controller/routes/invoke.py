@@ -15,7 +15,6 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
-from common import jsonio
 from common.entities import Identity
 from common.names import QualifiedName
 from controller import errors
@@ -23,7 +22,7 @@ from controller.auth import identity
 from controller.errors import ApiError, json_response
 from controller.invoke import invoke
 from controller.listing import flag
-from controller.requests import body_bytes
+from controller.requests import body_bytes, parse_json
 from controller.resolve import resolve_action
 from controller.routes.actions import qualify
 from controller.services import Services
@@ -58,10 +57,7 @@ async def _invoke(
     result_only = flag(query, "result")
     wait = _parse_wait(request, svc)
     body = await body_bytes(request, svc.settings.payload_max)
-    try:
-        payload: Any = jsonio.loads(body) if body.strip() else {}
-    except jsonio.JSONDecodeError as e:
-        raise errors.malformed(str(e)) from None
+    payload: Any = parse_json(body) if body.strip() else {}
     if not isinstance(payload, dict | list):
         raise errors.malformed("expected a JSON object or array")
     target = await resolve_action(svc, fqn, caller)

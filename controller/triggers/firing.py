@@ -161,7 +161,11 @@ async def fire_trigger(
     (409 for another kind of entity by that name).
     """
     svc.throttles.check_fire(caller)
-    trigger, _ = await require_trigger(svc, fqn.doc_id)
+    try:
+        trigger, _ = await require_trigger(svc, fqn.doc_id)
+    except ApiError:  # no such trigger: nothing fired, nothing counted
+        svc.throttles.refund("fire", caller.namespace)
+        raise
     if not trigger.active_rules():
         return None
     record = Activation(

@@ -98,8 +98,8 @@ def _body(request: WebRequest) -> Any:
         if not request.body.strip():
             return None
         try:
-            return jsonio.loads(request.body)
-        except jsonio.JSONDecodeError as e:
+            return jsonio.loads_bounded(request.body)
+        except (jsonio.JSONDecodeError, jsonio.TooDeep) as e:
             raise malformed(str(e)) from None
     if media_type == media.FORM:
         text = request.body.decode("utf-8", errors="replace")

@@ -102,6 +102,7 @@ class ProcessContainerFactory(ContainerFactory):
         # Room for the largest log limit plus slack: beyond it lines are dropped, and the
         # activation's logs are reported truncated anyway.
         self.log_cap = settings.max_action_logs * MIB + 64 * 1024
+        self.unzip_max = settings.zip_unpacked_max
         self.home: Path | None = None  # this factory's directory under root
         self.sandbox: Sandbox | None = None
         self.cgroups: CgroupTree | None = None
@@ -271,6 +272,7 @@ class ProcessContainerFactory(ContainerFactory):
                 PROXY_DIR if sandboxed else str(self.home / "runtime" / "action_runtime"),
                 *("--language", runtime.language, "--listen-fd", str(sock.fileno())),
                 *("--interpreter", interpreter, "--kind", runtime.kind),
+                *("--unzip-max", str(self.unzip_max)),
             ]
             env = {
                 "PATH": self.search_path,
