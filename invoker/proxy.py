@@ -88,6 +88,7 @@ class RunOutcome:
     timed_out: bool
     container: Container | None  # where this activation's logs are; None if none started
     kept: bool  # the container stays warm; else it is being removed
+    cause: str | None = None  # why, for a whisk internal error (for the server's log)
 
 
 Spawn = Callable[[Coroutine[Any, Any, None]], asyncio.Task[None]]
@@ -190,8 +191,7 @@ class ContainerProxy:
         init_time: int | None = None
         start: int | None = None
         if self.state is State.PAUSED and not await self._resume():
-            response = ActivationResponse.error(Status.WHISK_ERROR, outcomes.PROVISION_FAILED)
-            return self._failed(response, now_ms())
+            return self._provision_failed(now_ms(), f"{self.name} could not be resumed")
         if self.state is State.NEW or self.state is State.PREWARMED:
             cold = await self._start_and_init(prepared, msg)
             if isinstance(cold, RunOutcome):
@@ -256,14 +256,12 @@ class ContainerProxy:
             self.container = await self._factory.create(self.name, prepared.runtime, self.memory)
         except RuntimeUnavailable as exc:
             return self._failed(outcomes.developer_error(str(exc)), began)
-        except Exception:  # whatever broke, the user can only be told we could not provision
-            log.warning("starting container %s failed", self.name, exc_info=True)
-            response = ActivationResponse.error(Status.WHISK_ERROR, outcomes.PROVISION_FAILED)
-            return self._failed(response, began)
+        except Exception as exc:  # whatever broke, the user can only be told we could not provision
+            cause = f"starting {self.name} failed: {type(exc).__name__}: {exc}"
+            return self._provision_failed(began, cause)
         if self.state is not State.STARTING:  # evicted (shutdown) while starting
             self._spawn(self.container.destroy())
-            response = ActivationResponse.error(Status.WHISK_ERROR, outcomes.PROVISION_FAILED)
-            return self._failed(response, began)
+            return self._provision_failed(began, f"{self.name} was removed while it started")
         self._client = self._connect(self.container)
         return None
 
@@ -291,9 +289,15 @@ class ContainerProxy:
                 log.warning("asking %s about its memory failed", self.name, exc_info=True)
         return response
 
-    def _failed(self, response: ActivationResponse, began: int) -> RunOutcome:
+    def _failed(
+        self, response: ActivationResponse, began: int, cause: str | None = None
+    ) -> RunOutcome:
         self._remove()
-        return RunOutcome(response, began, now_ms(), None, False, self.container, False)
+        return RunOutcome(response, began, now_ms(), None, False, self.container, False, cause)
+
+    def _provision_failed(self, began: int, cause: str) -> RunOutcome:
+        response = ActivationResponse.error(Status.WHISK_ERROR, outcomes.PROVISION_FAILED)
+        return self._failed(response, began, cause)
 
     # -- removal ---------------------------------------------------------------------------
 

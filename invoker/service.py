@@ -226,10 +226,11 @@ class Invoker:
             self._unstored[msg.activation_id] = now_ms()
         try:
             prepared = await self.actions.get(msg.action, msg.revision)
-        except Exception:
+        except Exception as exc:
             log.exception("fetching action %s failed", msg.action)
             failure = ActivationResponse.error(Status.WHISK_ERROR, FETCH_FAILED)
-            await self._finish_early(msg, records.fallback(msg, failure, now_ms()))
+            cause = f"fetching {msg.action} failed: {type(exc).__name__}: {exc}"
+            await self._finish_early(msg, records.fallback(msg, failure, now_ms()), cause)
             return
         if prepared is None:
             await self._finish_early(msg, records.not_found(msg, now_ms()))
@@ -238,13 +239,14 @@ class Invoker:
         try:
             kind = prepared.runtime.kind if prepared.runtime is not None else None
             proxy = await self.pool.acquire(key, prepared.memory, kind)
-        except (NoCapacity, PoolClosed):
+        except (NoCapacity, PoolClosed) as exc:
             failure = ActivationResponse.error(Status.WHISK_ERROR, outcomes.PROVISION_FAILED)
             now = now_ms()
             record = records.activation(
                 msg, prepared, failure, start=now, end=now, init_time=None, timed_out=False
             )
-            await self._finish_early(msg, record)
+            cause = f"no container: {type(exc).__name__}: {exc}".rstrip(": ")
+            await self._finish_early(msg, record, cause)
             return
         if self.claims is not None and not await self._claim(msg, proxy, first):
             return
@@ -252,8 +254,9 @@ class Invoker:
             await self._journal(self.journal.start(msg.activation_id), msg)
         try:
             outcome = await proxy.run(prepared, msg)
-        except Exception:  # a bug of ours: the caller still gets an answer, and a record
+        except Exception as exc:  # a bug of ours: the caller still gets an answer, and a record
             log.exception("activation %s failed inside the invoker", msg.activation_id)
+            cause = f"{type(exc).__name__}: {exc}"
             proxy.evict()
             self.pool.discard(proxy)
             failure = ActivationResponse.error(Status.WHISK_ERROR, INTERNAL_ERROR)
@@ -261,7 +264,7 @@ class Invoker:
             record = records.activation(
                 msg, prepared, failure, start=now, end=now, init_time=None, timed_out=False
             )
-            await self._finish_early(msg, record)
+            await self._finish_early(msg, record, cause)
             return
         except BaseException:
             proxy.evict()
@@ -285,11 +288,25 @@ class Invoker:
         # already run the next activation meanwhile, and collections are served in the order
         # they were queued, so a later one must never get in first and take these lines.
         self._spawn(self._bookkeep(doc, prepared, outcome, proxy))
-        await self._complete(msg, record, doc)
+        await self._complete(msg, record, doc, outcome.cause)
 
     async def _complete(
-        self, msg: ActivationMessage, record: Activation, doc: dict[str, Any]
+        self,
+        msg: ActivationMessage,
+        record: Activation,
+        doc: dict[str, Any],
+        cause: str | None = None,
     ) -> None:
+        if record.response.status == Status.WHISK_ERROR:
+            # One line an operator can grep, whatever produced the error.
+            log.error(
+                "whisk internal error: activation %s (transaction %s) of %s: %s (cause: %s)",
+                msg.activation_id,
+                msg.transid,
+                msg.action,
+                _error_of(record.response.result),
+                cause or "not known",
+            )
         completion = CompletionMessage(
             transid=msg.transid,
             activation_id=msg.activation_id,
@@ -304,9 +321,11 @@ class Invoker:
             await self._journal(self.journal.answered(doc), msg)
         await self.queue.send(completion_topic(msg.controller), completion.to_bytes())
 
-    async def _finish_early(self, msg: ActivationMessage, record: Activation) -> None:
+    async def _finish_early(
+        self, msg: ActivationMessage, record: Activation, cause: str | None = None
+    ) -> None:
         doc = record.to_json()
-        await self._complete(msg, record, doc)
+        await self._complete(msg, record, doc, cause)
         self._spawn(self._store(doc))
 
     @staticmethod
@@ -395,3 +414,7 @@ class Invoker:
         if found is not None:
             log.info("skipping activation %s: already answered as lost", msg.activation_id)
         return found is not None
+
+
+def _error_of(result: Any) -> Any:
+    return result.get("error") if isinstance(result, dict) else result
