@@ -226,7 +226,11 @@ class ProcessContainerFactory(ContainerFactory):
             raise ContainerError(f"cannot start container {name}: {exc}") from exc
         container.on_gone = self._gone
         self._containers.add(container)
-        await container.attach(self.log_cap)
+        try:
+            await container.attach(self.log_cap)
+        except OSError as exc:
+            await container.destroy()
+            raise ContainerError(f"cannot watch container {name}: {exc}") from exc
         return container
 
     def _gone(self, container: ProcessContainer) -> None:

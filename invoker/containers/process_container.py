@@ -20,25 +20,9 @@ from typing import Any
 from invoker.containers.base import Container, ContainerError
 from invoker.containers.cgroups import Cgroup, CgroupError
 from invoker.containers.logs import EOF_WAIT, ContainerLogs
+from invoker.containers.pipes import PipeReader
 
 _EXIT_WAIT = 5.0
-
-
-class _PipeReader(asyncio.Protocol):
-    """Feeds one of the container's output pipes into its StreamLog as data arrives."""
-
-    def __init__(self, feed: Any, end: Any) -> None:
-        self._feed = feed
-        self._end = end
-
-    def data_received(self, data: bytes) -> None:
-        self._feed(data)
-
-    def eof_received(self) -> bool:
-        return False
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._end()
 
 
 class ProcessContainer(Container):
@@ -66,7 +50,7 @@ class ProcessContainer(Container):
         self._pid_file = pid_file
         self._returncode: int | None = None
         self._exit: asyncio.Future[None] | None = None
-        self._transports: list[asyncio.BaseTransport] = []
+        self._readers: list[PipeReader] = []
         self._pidfd = -1
         self._destroyed: asyncio.Task[None] | None = None
         self.log: ContainerLogs | None = None
@@ -78,11 +62,12 @@ class ProcessContainer(Container):
         self._exit = loop.create_future()
         self.log = log = ContainerLogs(cap_bytes)
         for pipe, stream in ((self._proc.stdout, log.stdout), (self._proc.stderr, log.stderr)):
-            transport, _ = await loop.connect_read_pipe(
-                lambda s=stream: _PipeReader(s.feed, s.end),  # type: ignore[misc]
-                pipe,
-            )
-            self._transports.append(transport)
+            assert pipe is not None
+            # A descriptor of our own, closed once by its reader (`pipes.py`: uvloop's
+            # connect_read_pipe closes a pipe's descriptor twice); the file object's goes now.
+            fd = os.dup(pipe.fileno())
+            pipe.close()
+            self._readers.append(PipeReader(loop, fd, stream.feed, stream.end))
         # A pidfd tells us the moment the process is gone, even if a grandchild that the
         # action forked keeps the pipes open.
         self._pidfd = os.pidfd_open(self.pid)
@@ -153,8 +138,8 @@ class ProcessContainer(Container):
                     await asyncio.shield(self._exit)
         if self.log is not None:  # let the pipes deliver what was written before the kill
             await self.log.wait_eof(EOF_WAIT)
-        for transport in self._transports:
-            transport.close()
+        for reader in self._readers:
+            reader.close()
         if self._pidfd >= 0:  # never saw the exit (unkillable?): stop watching anyway
             asyncio.get_running_loop().remove_reader(self._pidfd)
             os.close(self._pidfd)

@@ -23,6 +23,8 @@ def test_defaults_and_both_flag_forms():
     assert (options.interpreter, options.kind) == ("/usr/bin/node", "nodejs:20")
     options = parse_args(["--language", "python", "--host", "127.0.0.1", "--port=9000"])
     assert (options.host, options.port) == ("127.0.0.1", 9000)
+    assert options.unzip_max == 256 * 1024 * 1024
+    assert parse_args(["--language", "php", "--unzip-max=1000"]).unzip_max == 1000
 
 
 @pytest.mark.parametrize(
@@ -33,6 +35,7 @@ def test_defaults_and_both_flag_forms():
         (["--language", "php", "--port", "http"], "--port needs a number"),
         (["--language", "php", "--listen-fd"], "--listen-fd needs a value"),
         (["--language", "php", "--verbose"], "unknown argument: --verbose"),
+        (["--language", "php", "--unzip-max", "1G"], "--unzip-max needs a number"),
     ],
 )
 def test_usage_errors(argv: list[str], message: str):
