@@ -34,6 +34,14 @@ async def pipe_reader(
     PipeReader(loop, fd, feed, end)
 
 
+def _ender(ended: asyncio.Future[None]) -> Callable[[], None]:
+    def end() -> None:
+        if not ended.done():
+            ended.set_result(None)
+
+    return end
+
+
 def run_cycles(reader: Reader, cycles: int) -> tuple[int, list[BaseException]]:
     """Pipe lifetimes read with `reader` on uvloop while a thread checks its own pipes:
     (how many of that thread's pipes were broken, errors in the loop)."""
@@ -64,7 +72,7 @@ def run_cycles(reader: Reader, cycles: int) -> tuple[int, list[BaseException]]:
             got = bytearray()
             ended = loop.create_future()
             try:
-                await reader(loop, r, got.extend, lambda: ended.done() or ended.set_result(None))
+                await reader(loop, r, got.extend, _ender(ended))
                 os.write(w, b"output\n")
             except OSError as exc:
                 errors.append(exc)
