@@ -215,6 +215,12 @@ class ActivationTracker:
         entry = self._entries.get(activation_id)
         if entry is None:
             return
+        log.error(
+            "whisk internal error: activation %s (transaction %s): %s",
+            activation_id,
+            entry.message.transid if entry.message is not None else "not known",
+            reason,
+        )
         if fence and self.rerouter is not None:
             self._background(self.rerouter.fence([activation_id]))
         record: dict[str, Any] | None = None

@@ -24,16 +24,21 @@ SOURCES = {
 class ChurnResult:
     invokes: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
+    kinds: Counter[str] = field(default_factory=Counter)  # invokes per language
     # (status, body) of every answer that is not a success
     failures: list[tuple[int, Any]] = field(default_factory=list)
 
 
+def kind_of(name: str) -> str:
+    """The language of action `churn<i>`, as `create_actions` made it."""
+    return list(SOURCES)[int(name.removeprefix("churn")) % len(SOURCES)]
+
+
 def create_actions(client: httpx.Client, count: int, memory: int) -> list[str]:
     names = []
-    kinds = list(SOURCES)
     for i in range(count):
-        kind = kinds[i % len(kinds)]
         name = f"churn{i}"
+        kind = kind_of(name)
         body = {"exec": {"kind": kind, "code": SOURCES[kind]}, "limits": {"memory": memory}}
         r = client.put(f"/namespaces/_/actions/{name}?overwrite=true", json=body)
         r.raise_for_status()
@@ -47,6 +52,7 @@ def run(
     """`clients` threads invoke blocking for `seconds`, each picking actions with Zipf-like
     weights (a few hot, a long cold tail); `client_factory()` makes one httpx.Client each."""
     weights = [1 / (i + 1) for i in range(len(names))]
+    kinds = {name: kind_of(name) for name in names}
     result = ChurnResult()
     lock = threading.Lock()
     stop_at = time.monotonic() + seconds
@@ -58,11 +64,15 @@ def run(
         with client_factory() as client:
             while time.monotonic() < stop_at:
                 name = rng.choices(order, weights)[0]
-                r = client.post(f"/namespaces/_/actions/{name}?blocking=true", json={"n": n})
+                r = client.post(
+                    f"/namespaces/_/actions/{name}?blocking=true&result=true", json={"n": n}
+                )
+                ok = r.status_code == 200 and r.json() == {"n": n + 1}
                 with lock:
                     result.invokes += 1
                     result.statuses[r.status_code] += 1
-                    if r.status_code != 200:
+                    result.kinds[kinds[name]] += 1
+                    if not ok:
                         result.failures.append((r.status_code, r.text))
 
     threads = [threading.Thread(target=loop, args=(n,)) for n in range(clients)]
