@@ -81,10 +81,20 @@ def init_reply(status: int, body: bytes) -> ActivationResponse | None:
     return developer_error(invalid_init(_text(body)))
 
 
+def too_deep(limit: int) -> str:
+    return f"The action produced a response nested deeper than {limit} levels."
+
+
 def run_reply(status: int, body: bytes) -> ActivationResponse:
     """§4.3: object → success, object with `error` → application error (only `error` kept),
-    non-200 or not an object/array → developer error."""
+    non-200 or not an object/array → developer error.
+
+    A result nested deeper than a request may be (`jsonio.MAX_DEPTH`) is an application
+    error, as an oversized one is: it could be neither recorded (orjson writes at most 254
+    levels) nor passed on as the next action's input."""
     parsed = _parse(body)
+    if isinstance(parsed, dict | list) and jsonio.exceeds_depth(body, parsed, jsonio.MAX_DEPTH):
+        return ActivationResponse.error(Status.APPLICATION_ERROR, too_deep(jsonio.MAX_DEPTH))
     if isinstance(parsed, dict):
         if "error" in parsed:
             kind = Status.APPLICATION_ERROR if status == 200 else Status.DEVELOPER_ERROR

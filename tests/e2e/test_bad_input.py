@@ -110,6 +110,18 @@ def test_deep_json_invoke_is_refused_and_nothing_runs(api: httpx.Client) -> None
     assert count(api) == 1
 
 
+def test_deep_action_result_is_an_application_error(api: httpx.Client) -> None:
+    """Nothing hangs: the caller gets an answer and the record is written."""
+    deep = "def main(args):\n    v = {}\n    for _ in range(300):\n        v = [v]\n    return {'v': v}\n"
+    assert put(api, "actions/deep", {"exec": {"kind": "python:3.11", "code": deep}}).is_success
+    r = api.post("/namespaces/_/actions/deep", params={"blocking": "true"}, json={})
+    assert r.status_code == 502, r.text
+    message = "The action produced a response nested deeper than 100 levels."
+    assert r.json()["response"]["result"] == {"error": message}
+    record = wait_for_record(api, r.json()["activationId"])
+    assert record["response"]["status"] == "application error"
+
+
 def test_deep_json_fire_is_refused_and_nothing_is_recorded(api: httpx.Client) -> None:
     assert put(api, "actions/echo", {"exec": {"kind": "python:3.11", "code": ECHO}}).is_success
     assert put(api, "triggers/t", {}).is_success

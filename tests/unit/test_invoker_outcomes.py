@@ -84,3 +84,12 @@ def test_wording() -> None:
     assert outcomes.logs_truncated(1048576) == (
         "Logs were truncated because the total bytes size exceeds the limit of 1048576 bytes."
     )
+
+
+def test_run_result_nested_too_deep_is_an_application_error() -> None:
+    deep = b'{"a": ' + b"[" * 300 + b"]" * 300 + b"}"
+    r = outcomes.run_reply(200, deep)
+    assert r.status == Status.APPLICATION_ERROR
+    assert r.result == {"error": "The action produced a response nested deeper than 100 levels."}
+    fine = b'{"a": ' + b"[" * 99 + b"]" * 99 + b"}"
+    assert outcomes.run_reply(200, fine).status == Status.SUCCESS
