@@ -23,7 +23,7 @@ def test_defaults_and_both_flag_forms():
     assert (options.interpreter, options.kind) == ("/usr/bin/node", "nodejs:20")
     options = parse_args(["--language", "python", "--host", "127.0.0.1", "--port=9000"])
     assert (options.host, options.port) == ("127.0.0.1", 9000)
-    assert options.unzip_max == 256 * 1024 * 1024
+    assert options.unzip_max is None  # the proxy's default, 256 MB
     assert parse_args(["--language", "php", "--unzip-max=1000"]).unzip_max == 1000
 
 
