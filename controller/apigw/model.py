@@ -36,8 +36,8 @@ class ApiDocError(ValueError):
 def _json_field(value: Any, what: str, kind: str) -> dict[str, Any]:
     if isinstance(value, str):
         try:
-            value = jsonio.loads(value)
-        except jsonio.JSONDecodeError:
+            value = jsonio.loads_bounded(value.encode())
+        except (jsonio.JSONDecodeError, jsonio.TooDeep):
             raise ApiDocError(f"{what} field cannot be parsed. Ensure it is valid JSON.") from None
     if not isinstance(value, dict):
         raise ApiDocError(f"{what} field is {kind} and should be a JSON object or a JSON string.")

@@ -38,8 +38,8 @@ from controller import errors
 from controller.apigw import model, tenants
 from controller.apigw.model import ApiDocError
 from controller.auth import identity
-from controller.errors import ApiError, json_response, malformed
-from controller.requests import body_bytes
+from controller.errors import ApiError, json_response
+from controller.requests import body_bytes, parse_json
 from controller.services import Services
 from controller.web.request import split_extension
 
@@ -58,10 +58,7 @@ async def _params(request: Request, svc: Services) -> dict[str, Any]:
     params: dict[str, Any] = dict(parse_qsl(request.url.query, keep_blank_values=True))
     body = await body_bytes(request, svc.settings.payload_max)
     if body.strip():
-        try:
-            given = jsonio.loads(body)
-        except jsonio.JSONDecodeError as e:
-            raise malformed(str(e)) from None
+        given = parse_json(body)
         if isinstance(given, dict):
             params.update(given)
     return {

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import orjson
 import pytest
 
 from common.entities import Identity
@@ -162,6 +163,19 @@ def test_deep_json_web_action_is_refused(
         assert_refused(r, 400, TOO_DEEP)
         assert outside.post(url, content=nested(90), headers=JSON).status_code == 200
     assert count(api) == 1
+
+
+def test_deep_json_api_management_is_refused_and_nothing_stored(
+    strict: StandaloneServer, api: httpx.Client
+) -> None:
+    url = f"{strict.url}/api/v1/web/whisk.system/apimgmt"
+    deep = b'{"apidoc": {"namespace": "_", "gatewayBasePath": "/x", "deep": ' + nested(300) + b"}}"
+    r = api.post(f"{url}/createApi", content=deep, headers=JSON)
+    assert_refused(r, 400, TOO_DEEP)
+    as_text = orjson.dumps({"apidoc": deep.decode()})  # the apidoc as a JSON string
+    r = api.post(f"{url}/createApi", content=as_text, headers=JSON)
+    assert r.status_code == 400, r.text
+    assert api.get(f"{url}/getApi").json() == {"apis": []}
 
 
 @pytest.mark.parametrize(
