@@ -23,7 +23,7 @@ import httpx
 from tests.support import churn
 from tests.support.server import StandaloneServer
 
-LIMITS = {"invocationsPerMinute": 10**9, "concurrentInvocations": 10**6}
+LIMITS = {"invocationsPerMinute": 1_000_000, "concurrentInvocations": 100_000}
 
 
 def main(argv: list[str] | None = None) -> None:
