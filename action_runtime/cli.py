@@ -1,6 +1,6 @@
 """Command line of the action proxy.
 
-    python3 -m action_runtime --language python|php|nodejs
+    python3 -m action_runtime --language python|php|nodejs|provided
                               [--host H --port P | --listen-fd N]
                               [--interpreter CMD] [--kind KIND] [--unzip-max BYTES]
 
@@ -31,7 +31,7 @@ import sys
 from .languages import LANGUAGES, find_interpreter
 
 USAGE = (
-    "usage: python3 -m action_runtime --language python|php|nodejs "
+    "usage: python3 -m action_runtime --language python|php|nodejs|provided "
     "[--host H --port P | --listen-fd N] [--interpreter CMD] [--kind KIND] "
     "[--unzip-max BYTES]"
 )

@@ -108,6 +108,18 @@ LANGUAGES: dict[str, Language] = {
         entry="index.js",
         launcher="launcher.js",
     ),
+    # Lambda custom runtimes: the user's `bootstrap` is the program; our Python launcher serves
+    # it the Lambda Runtime API (launcher_provided.py), so Python is what must be installed.
+    "provided": Language(
+        name="provided",
+        kind="provided",
+        command="python3",
+        candidates=("/usr/bin/python3", "python3"),
+        install="apt-get install python3",
+        entry="bootstrap",
+        launcher="launcher_provided.py",
+        flags=("-E", "-s"),
+    ),
 }
 
 

@@ -105,6 +105,9 @@ def init_body(msg: ActivationMessage, prepared: PreparedAction, deadline: int) -
         env["__OW_API_KEY"] = msg.user.auth
     for key, value in _metadata(msg, prepared, deadline).items():
         env[f"__OW_{key.upper()}"] = value
+    if prepared.runtime is not None and prepared.runtime.language == "provided":
+        # Lambda tells a custom runtime its memory size; nothing else in /init carries it.
+        env.setdefault("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", str(prepared.memory))
     return jsonio.dumps({"value": {**prepared.init_value, "env": env}})
 
 
