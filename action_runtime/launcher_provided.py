@@ -88,7 +88,7 @@ class RuntimeApi(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # clients keep one connection open for every request
     server_version = "pywhisk-lambda-runtime-api"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass  # the activation's logs are the function's, not our access log
 
     def send(self, status: int, value: object, headers: dict[str, str] | None = None) -> None:
@@ -122,15 +122,15 @@ class RuntimeApi(BaseHTTPRequestHandler):
             return None
         return self.rfile.read(length)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.path != PREFIX + "invocation/next":
             self.refuse(404, "NotFound", f"No such Runtime API resource: GET {self.path}")
             return
         events.put(("next",))
-        request_id, body, headers = invocations.take()
+        _, body, headers = invocations.take()
         self.send(200, body, headers)
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         try:
             body = self.read_body()
         except ValueError:
