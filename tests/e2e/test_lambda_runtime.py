@@ -1,0 +1,186 @@
+"""Lambda custom runtimes (`--kind provided`) on a real standalone server with the real `wsk`:
+AWS's own runtime interface client for Python (awslambdaric from PyPI, vendored in the zip as
+AWS documents), the talk's PHP bootstrap loop, a Bref-style handler, and bootstraps that
+misbehave (exit, fail to start, never exist)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.examples import EXAMPLES
+from tests.support.lambda_zip import ensure_awslambdaric, write_executable, zip_tree
+
+Wsk = Callable[..., subprocess.CompletedProcess[str]]
+
+RIC_BOOTSTRAP = (
+    '#!/bin/sh\ncd "$LAMBDA_TASK_ROOT"\nexec /usr/bin/python3 -m awslambdaric "$_HANDLER"\n'
+)
+
+RIC_HANDLER = """\
+import os
+
+def hello(event, context):
+    print("hello from", context.function_name, context.aws_request_id)
+    if event.get("fail"):
+        raise ValueError("asked to fail")
+    return {
+        "msg": f"Hello {event.get('name', 'World')}",
+        "request_id": context.aws_request_id,
+        "arn": context.invoked_function_arn,
+        "memory": context.memory_limit_in_mb,
+        "time_left": context.get_remaining_time_in_millis() > 0,
+        "pid": os.getpid(),
+        "env": {k: os.environ.get(k) for k in ("_HANDLER", "AWS_LAMBDA_FUNCTION_NAME", "GREETING")},
+    }
+"""
+
+
+def invoke(api: httpx.Client, name: str, params: dict[str, object]) -> httpx.Response:
+    return api.post(f"/namespaces/_/actions/{name}", params={"blocking": "true"}, json=params)
+
+
+@pytest.fixture(scope="module")
+def ric_zip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not Path("/usr/bin/python3").exists():
+        pytest.fail("process containers run Debian's /usr/bin/python3, which is missing")
+    vendored = ensure_awslambdaric()
+    tree = tmp_path_factory.mktemp("ric")
+    (tree / "handler.py").write_text(RIC_HANDLER)
+    write_executable(tree / "bootstrap", RIC_BOOTSTRAP)
+    return zip_tree(tree.parent / "ric.zip", tree, vendored)
+
+
+def test_awslambdaric_runs_unmodified(
+    wsk: Wsk, api: httpx.Client, ric_zip: Path, namespace: object
+) -> None:
+    created = wsk(
+        "action", "create", "hello", str(ric_zip), "--kind", "provided",
+        "--main", "handler.hello", "--memory", "128",
+    )  # fmt: skip
+    assert created.stdout == "ok: created action hello\n"
+    result = json.loads(wsk("action", "invoke", "hello", "--result", "-p", "name", "Rob").stdout)
+    assert result["msg"] == "Hello Rob"
+    assert result["memory"] == "128"
+    assert result["time_left"] is True
+    assert result["env"]["_HANDLER"] == "handler.hello"
+    assert result["env"]["AWS_LAMBDA_FUNCTION_NAME"] == "hello"
+    assert result["arn"].endswith(":function:hello")
+
+    # The request id the runtime saw is the activation id; the print is in its logs.
+    record = api.get(f"/namespaces/_/activations/{result['request_id']}").json()
+    assert record["response"]["status"] == "success"
+    assert any(f"hello from hello {result['request_id']}" in line for line in record["logs"])
+
+    # Warm: the same bootstrap process answers the next event.
+    again = json.loads(wsk("action", "invoke", "hello", "--result").stdout)
+    assert again["msg"] == "Hello World"
+    assert again["pid"] == result["pid"]
+    assert again["request_id"] != result["request_id"]
+
+
+def test_awslambdaric_error_is_an_application_error(
+    api: httpx.Client, wsk: Wsk, ric_zip: Path
+) -> None:
+    wsk(
+        "action", "create", "failing", str(ric_zip), "--kind", "provided", "--main", "handler.hello"
+    )
+    answer = invoke(api, "failing", {"fail": True})
+    assert answer.status_code == 502
+    record = answer.json()
+    assert record["response"]["status"] == "application error"
+    error = record["response"]["result"]["error"]
+    assert error["errorMessage"] == "asked to fail"
+    assert error["errorType"] == "ValueError"
+    # The container survives an application error: the next event is served.
+    assert (
+        invoke(api, "failing", {"name": "Ann"}).json()["response"]["result"]["msg"] == "Hello Ann"
+    )
+
+
+def test_talk_php_bootstrap_loop(wsk: Wsk, tmp_path: Path) -> None:
+    if not shutil.which("php"):
+        pytest.fail("php-cli is needed for the talk's PHP example")
+    example = EXAMPLES / "lambda-php"
+    archive = zip_tree(tmp_path / "hello.zip", example / "layer", example / "function")
+    wsk("action", "create", "hello", str(archive), "--kind", "provided", "--main", "handler.hello")
+    rob = wsk("action", "invoke", "hello", "--result", "-p", "name", "Rob").stdout
+    assert rob == '{\n    "msg": "Hello Rob"\n}\n'
+    world = wsk("action", "invoke", "hello", "--result").stdout
+    assert json.loads(world) == {"msg": "Hello World"}
+
+
+def test_bref_style_handler(wsk: Wsk, tmp_path: Path) -> None:
+    archive = zip_tree(tmp_path / "bref.zip", EXAMPLES / "lambda-bref")
+    wsk("action", "create", "bref", str(archive), "--kind", "provided", "--main", "index.php")
+    result = wsk("action", "invoke", "bref", "--result", "-p", "name", "Rob").stdout
+    assert json.loads(result) == {"msg": "Hello Rob"}
+
+
+def shell_action(wsk: Wsk, tmp_path: Path, name: str, bootstrap: str) -> None:
+    tree = tmp_path / name
+    write_executable(tree / "bootstrap", bootstrap)
+    archive = zip_tree(tmp_path / f"{name}.zip", tree)
+    wsk("action", "create", name, str(archive), "--kind", "provided")
+
+
+API = "http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime"
+
+ONE_SHOT = f"""#!/bin/sh
+headers=$(mktemp)
+event=$(curl -sS -D "$headers" {API}/invocation/next)
+id=$(grep -i '^Lambda-Runtime-Aws-Request-Id:' "$headers" | cut -d: -f2 | tr -d ' \\r')
+echo "one event: $event"
+curl -sS -d "{{\\"pid\\": $$, \\"event\\": $event}}" {API}/invocation/$id/response >/dev/null
+echo "leaving" >&2
+"""
+
+
+def test_bootstrap_that_exits_is_a_developer_error_and_replaced(
+    wsk: Wsk, api: httpx.Client, tmp_path: Path
+) -> None:
+    shell_action(wsk, tmp_path, "once", ONE_SHOT)
+    first = invoke(api, "once", {"n": 1}).json()
+    assert first["response"]["status"] == "success"
+    assert first["response"]["result"]["event"] == {"n": 1}
+    stored = api.get(f"/namespaces/_/activations/{first['activationId']}").json()
+    assert any("one event" in line for line in stored["logs"]), stored["logs"]
+    # The bootstrap is gone: the next activation fails as the action's fault, the one after
+    # gets a new container (a new bootstrap process).
+    outcomes = [invoke(api, "once", {"n": n}).json() for n in (2, 3, 4)]
+    statuses = [o["response"]["status"] for o in outcomes]
+    assert "action developer error" in statuses
+    served = [o["response"]["result"] for o in outcomes if o["response"]["status"] == "success"]
+    assert served and all(r["pid"] != first["response"]["result"]["pid"] for r in served)
+
+
+def test_init_error_and_missing_bootstrap(wsk: Wsk, api: httpx.Client, tmp_path: Path) -> None:
+    shell_action(
+        wsk,
+        tmp_path,
+        "broken",
+        f"#!/bin/sh\ncurl -sS -H 'Lambda-Runtime-Function-Error-Type: Runtime.NoSuchHandler' "
+        f'-d \'{{"errorMessage": "no handler here", "errorType": "Runtime.NoSuchHandler"}}\' '
+        f"{API}/init/error\nexit 1\n",
+    )
+    broken = invoke(api, "broken", {}).json()
+    assert broken["response"]["status"] == "action developer error"
+    assert "Runtime.NoSuchHandler: no handler here" in broken["response"]["result"]["error"]
+
+    archive = tmp_path / "empty.zip"
+    zip_tree(archive, write_executable(tmp_path / "empty" / "run.sh", "#!/bin/sh\n").parent)
+    wsk("action", "create", "nobootstrap", str(archive), "--kind", "provided")
+    missing = invoke(api, "nobootstrap", {}).json()
+    assert missing["response"]["status"] == "action developer error"
+    assert "bootstrap" in missing["response"]["result"]["error"]
+
+    shell_action(wsk, tmp_path, "dies", "#!/bin/sh\necho starting; exit 3\n")
+    dies = invoke(api, "dies", {}).json()
+    assert dies["response"]["status"] == "action developer error"
+    assert "exited with status 3" in dies["response"]["result"]["error"]

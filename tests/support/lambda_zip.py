@@ -1,0 +1,90 @@
+"""Lambda-style action archives for tests: zips that keep executable bits (a `bootstrap` must
+run), and AWS's own runtime interface client for Python installed from PyPI on first use.
+
+`ensure_awslambdaric()` installs `awslambdaric` with pip into `<cache>/python/awslambdaric`
+once (into a temporary directory renamed on success, under a lock) as binary wheels for the
+Python the containers run, so they can be vendored into an action's zip as AWS documents for
+custom runtimes (`pip install --target`).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+from invoker.baseimage import cache_dir
+
+AWSLAMBDARIC = "awslambdaric>=3,<5"
+_MARKER = ".pywhisk-installed"
+
+
+def zip_tree(archive: Path, *roots: Path) -> Path:
+    """Zip every file under each of `roots` (paths relative to that root), modes kept."""
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for root in roots:
+            for path in sorted(root.rglob("*")):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    info = zipfile.ZipInfo.from_file(path, path.relative_to(root))
+                    zipped.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
+    return archive
+
+
+def write_executable(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    path.chmod(0o755)
+    return path
+
+
+def ensure_awslambdaric() -> Path:
+    """A directory holding awslambdaric and its dependencies, importable from sys.path."""
+    target = cache_dir() / "python" / "awslambdaric"
+    marker = target / _MARKER
+    if marker.exists() and marker.read_text() == AWSLAMBDARIC:
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / "install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if marker.exists() and marker.read_text() == AWSLAMBDARIC:
+            return target
+        staging = Path(tempfile.mkdtemp(prefix=".install-", dir=target.parent))
+        try:
+            version = container_python_version()
+            done = subprocess.run(
+                [
+                    *(sys.executable, "-m", "pip", "install", "--quiet", "--no-compile"),
+                    *("--target", str(staging), "--only-binary=:all:"),
+                    *("--python-version", version, AWSLAMBDARIC),
+                ],
+                capture_output=True,
+                text=True,
+                timeout=600,
+            )
+            if done.returncode != 0:
+                raise RuntimeError(f"pip install {AWSLAMBDARIC} failed:\n{done.stderr[-4000:]}")
+            (staging / _MARKER).write_text(AWSLAMBDARIC)
+            for path in (staging, *staging.rglob("*")):
+                path.chmod(0o755 if path.is_dir() else 0o644)
+            shutil.rmtree(target, ignore_errors=True)
+            staging.rename(target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def container_python_version() -> str:
+    """`3.11`: the version of Debian's python3, which process containers and images run."""
+    python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+    done = subprocess.run(
+        [python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
