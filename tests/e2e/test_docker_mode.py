@@ -251,3 +251,23 @@ def test_a_taken_gateway_address_stops_the_start_with_one_line(
         f"Error: cannot listen on the Docker network's gateway {gateway}:{port}: "
         "Address already in use"
     ]
+
+
+def test_provided_awslambdaric_in_docker(dwsk: Wsk, tmp_path: Path) -> None:
+    """A Lambda custom runtime (AWS's awslambdaric, vendored) in the provided image."""
+    from tests.e2e.test_lambda_runtime import RIC_BOOTSTRAP, RIC_HANDLER
+    from tests.support.lambda_zip import ensure_awslambdaric, write_executable, zip_tree
+
+    tree = tmp_path / "ric"
+    tree.mkdir()
+    (tree / "handler.py").write_text(RIC_HANDLER)
+    write_executable(tree / "bootstrap", RIC_BOOTSTRAP)
+    zip_tree(tmp_path / "ric.zip", tree, ensure_awslambdaric())
+    dwsk("action", "create", "ric", "ric.zip", "--kind", "provided", "--main", "handler.hello")
+    result = json.loads(dwsk("action", "invoke", "ric", "-r", "-p", "name", "Rob").stdout)
+    assert result["msg"] == "Hello Rob"
+    assert result["env"]["_HANDLER"] == "handler.hello"
+    again = json.loads(dwsk("action", "invoke", "ric", "-r").stdout)
+    assert again["pid"] == result["pid"]  # warm: the same bootstrap
+    logs = dwsk("activation", "logs", "--last").stdout
+    assert f"hello from ric {again['request_id']}" in logs
