@@ -4,6 +4,8 @@ Pure functions over plain dicts (what the registry stores), times in epoch milli
 Three kinds, after openwhisk-package-alarms (`action/alarmWebAction.js`, `provider/lib/*Alarm.js`):
 - `cron`: 5 fields, or 6 with seconds first (node-cron's form), in UTC or `timezone`;
   fires at every matching time from `startDate` (inclusive) to `stopDate` (inclusive);
+  AWS schedule expressions, `cron(0 */2 * * ? *)` and `rate(5 minutes)` (aws_schedule.py),
+  are read as EventBridge reads them; a rate counts from `startDate`, else from creation;
 - `interval`: every `minutes`, at `startDate` + k × minutes (k ≥ 0), `startDate` defaulting
   to 30 s after creation as in OpenWhisk;
 - `once`: at `date`.
@@ -18,6 +20,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
+
+from controller.feeds import aws_schedule
 
 Config = dict[str, Any]
 
@@ -87,8 +91,25 @@ def _cron(expr: str, at_ms: int, timezone: str | None) -> croniter:
     return croniter(" ".join(fields), base, second_at_beginning=len(fields) == 6)
 
 
+def _aws(expr: str) -> aws_schedule.Cron | aws_schedule.Rate:
+    try:
+        return aws_schedule.parse(expr)
+    except aws_schedule.InvalidSchedule as exc:
+        raise bad(f"cron pattern '{expr}' is not valid: {exc}") from None
+
+
+def _rate_start(config: Config) -> int:
+    start = to_ms(config.get("startDate"))
+    return start if start is not None else int(config["rateStart"])
+
+
 def check_cron(expr: Any, timezone: str | None, now: int) -> None:
     _zone(timezone)  # an invalid timezone has a message of its own, as in OW
+    if aws_schedule.is_aws(expr):
+        schedule = _aws(expr)
+        if isinstance(schedule, aws_schedule.Cron) and schedule.next_after(now) is None:
+            raise bad(f"cron pattern '{expr}' is never due after now")
+        return
     fields = str(expr).split()
     if not isinstance(expr, str) or len(fields) not in (5, 6):
         raise bad(f"cron pattern '{expr}' is not valid")
@@ -100,10 +121,23 @@ def check_cron(expr: Any, timezone: str | None, now: int) -> None:
 
 def _cron_after(config: Config, after: int) -> int:
     """The first cron time strictly after `after` (ms; cron times are whole seconds)."""
+    if aws_schedule.is_aws(config["cron"]):
+        schedule = _aws(config["cron"])
+        if isinstance(schedule, aws_schedule.Rate):
+            return schedule.next_after(after, _rate_start(config))
+        due = schedule.next_after(after, _zone(config.get("timezone")))
+        return due if due is not None else 2**62  # past 2199: never, in practice
     return int(_cron(config["cron"], after, config.get("timezone")).get_next(float) * 1000)
 
 
 def _cron_at_or_before(config: Config, at: int) -> int:
+    if aws_schedule.is_aws(config["cron"]):
+        schedule = _aws(config["cron"])
+        if isinstance(schedule, aws_schedule.Rate):
+            found = schedule.at_or_before(at, _rate_start(config))
+        else:
+            found = schedule.at_or_before(at, _zone(config.get("timezone")))
+        return found if found is not None else -1
     return int(_cron(config["cron"], at + 1, config.get("timezone")).get_prev(float) * 1000)
 
 
@@ -212,6 +246,8 @@ def create_config(params: dict[str, Any], now: int) -> Config:
             raise bad("alarms trigger feed is missing the cron parameter")
         check_cron(params["cron"], params.get("timezone"), now)
         config.update(kind="cron", cron=params["cron"])
+        if aws_schedule.is_aws(params["cron"]):
+            config["rateStart"] = now  # a rate(...) counts from here unless startDate says
         if params.get("timezone"):
             config["timezone"] = params["timezone"]
         if params.get("strict") is not None:
@@ -255,6 +291,7 @@ def update_config(old: Config, params: dict[str, Any], now: int) -> Config:
                 timezone = params.get("timezone") or old.get("timezone")
                 check_cron(cron, timezone, now)
                 new["cron"] = cron
+                new.setdefault("rateStart", now)
                 if timezone:
                     new["timezone"] = timezone
             if "strict" in params:
