@@ -104,3 +104,28 @@ def test_once_then_trigger_and_rules_deleted(wsk: Wsk, api: httpx.Client, tmp_pa
     wait_until(lambda: api.get("/namespaces/_/triggers/soon").status_code == 404)
     assert api.get("/namespaces/_/rules/once-r").status_code == 404
     assert wsk("trigger", "list").stdout == "triggers\n"
+
+
+def test_aws_schedule_expressions_through_wsk(wsk: Wsk, api: httpx.Client) -> None:
+    """The talk's `schedule: cron(0 */2 * * ? *)` as the alarm's cron; EventBridge's refusals."""
+    created = wsk(
+        *("trigger", "create", "every-2h", "--feed", "/whisk.system/alarms/alarm"),
+        *("-p", "cron", "cron(0 */2 * * ? *)"),
+    )
+    assert created.stdout.endswith("ok: created trigger every-2h\n")
+    answer = feed_answer(wsk("trigger", "get", "every-2h"))
+    assert answer["config"]["cron"] == "cron(0 */2 * * ? *)"
+    assert answer["status"]["active"] is True
+    for expr, reason in (
+        ("cron(0 */2 * * * *)", "exactly one of Day-of-month and Day-of-week must be '?'"),
+        ("rate(1 minutes)", "the unit is singular for 1 and plural otherwise"),
+    ):
+        failed = wsk(
+            *("trigger", "create", "bad", "--feed", "/whisk.system/alarms/alarm"),
+            *("-p", "cron", expr),
+            check=False,
+        )
+        assert failed.returncode != 0
+        error = json.loads(failed.stderr)["response"]["result"]["error"]
+        assert error.startswith(f"cron pattern '{expr}' is not valid: ") and reason in error
+    assert api.get("/namespaces/_/triggers/bad").status_code == 404
