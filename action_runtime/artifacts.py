@@ -64,7 +64,8 @@ def install(
     return True
 
 
-def unzip(data: bytes, work_dir: Path, unpacked_max: int = UNPACKED_MAX) -> None:
+def unzip(data: bytes, work_dir: Path, unpacked_max: int = UNPACKED_MAX) -> list[str]:
+    """Unpack `data` under `work_dir`; the files written."""
     # Imported here: zipfile drags in shutil, threading and importlib.util, which only zipped
     # actions need, and start-up time is cold-start time.
     import io
@@ -84,6 +85,7 @@ def unzip(data: bytes, work_dir: Path, unpacked_max: int = UNPACKED_MAX) -> None
             if self.written > unpacked_max:
                 raise too_big(self.written, unpacked_max)
 
+    written = []
     try:
         with CountingZipFile(io.BytesIO(data)) as archive:
             members = archive.infolist()
@@ -97,10 +99,13 @@ def unzip(data: bytes, work_dir: Path, unpacked_max: int = UNPACKED_MAX) -> None
                 # zipfile ignores Unix modes: keep node_modules/.bin or venv scripts runnable.
                 if (info.external_attr >> 16) & 0o111 and not info.is_dir():
                     os.chmod(target, 0o755)
+                if not info.is_dir():
+                    written.append(target)
     except BadArchive:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError) as exc:
         raise BadArchive(f"The action's zip file could not be unpacked: {exc}") from None
+    return written
 
 
 def too_big(size: int, limit: int) -> BadArchive:
@@ -126,3 +131,30 @@ class _Counted:
 
     def __exit__(self, *exc: object) -> None:
         self._stream.close()
+
+
+def layer_root(work_dir: Path) -> Path:
+    """Where layers go: PYWHISK_LAYER_ROOT when the container has one of its own (/opt in the
+    Docker images, as on Lambda), else `<work dir>/opt`: process containers without a mount
+    namespace share the host's /opt, which is not theirs to write."""
+    named = os.environ.get("PYWHISK_LAYER_ROOT")
+    return Path(named) if named else work_dir / "opt"
+
+
+def install_layers(layers: list, work_dir: Path) -> Path:
+    """Unpack each layer's zip in order (later ones overwrite earlier ones' files), then make
+    the tree read-only, as Lambda's /opt is. Returns the directory they went to."""
+    root = layer_root(work_dir)
+    root.mkdir(exist_ok=True)
+    written: set[str] = set()
+    for layer in layers:
+        code = layer.get("code") if isinstance(layer, dict) else None
+        if not isinstance(code, str):
+            raise BadCode("A layer without code.")
+        data = decode_base64(code)
+        if not is_zip(data):
+            raise BadArchive(f"The layer {layer.get('name')} is not a zip file.")
+        written.update(unzip(data, root))
+    for path in written:
+        os.chmod(path, os.stat(path).st_mode & 0o555)
+    return root

@@ -134,6 +134,17 @@ class ActionProxy:
             self.initialized = True
             return error(502, str(exc))
 
+        if isinstance(value.get("layersError"), str):
+            self.initialized = True
+            return error(502, value["layersError"])
+        opt = None
+        if isinstance(value.get("layers"), list) and value["layers"]:
+            try:
+                opt = artifacts.install_layers(value["layers"], self.work_dir)
+            except (artifacts.BadCode, artifacts.BadArchive, OSError) as exc:
+                self.initialized = True
+                return error(502, f"The action's layers could not be unpacked: {exc}")
+
         self.initialized = True
         command = {
             "main": main,
@@ -141,6 +152,8 @@ class ActionProxy:
             "zip": zipped,
             "env": {str(key): env_string(val) for key, val in env.items()},
         }
+        if opt is not None:
+            command["opt"] = str(opt)
         try:
             reply = await self.launcher.request(json.dumps(command).encode())
         except LauncherGone:

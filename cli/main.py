@@ -15,6 +15,7 @@ import click
 from cli.commands.action import action_group
 from cli.commands.activation import activation_group
 from cli.commands.api import api_group
+from cli.commands.layer import layer_group
 from cli.commands.namespace import list_command, namespace_group
 from cli.commands.package import package_group
 from cli.commands.property import property_group
@@ -127,6 +128,7 @@ for _command in (
     action_group,
     activation_group,
     api_group,
+    layer_group,
     namespace_group,
     package_group,
     project_group,

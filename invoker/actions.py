@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from common.entities.action import Action
 from common.store.base import EntityStore
+from invoker.layers import resolve_layers
 from invoker.records import PreparedAction
 
 _MAX_ENTRIES = 4096
@@ -63,7 +64,9 @@ class ActionCache:
             action = Action.model_validate(doc)
         except ValidationError:
             return None
-        prepared = PreparedAction.of(action, rev)
+        prepared = PreparedAction.of(
+            action, rev, extra=await resolve_layers(self._entities, action)
+        )
         if len(self._cache) >= _MAX_ENTRIES:
             self._cache.pop(next(iter(self._cache)))
         self._cache[doc_id] = prepared

@@ -36,7 +36,14 @@ class PreparedAction:
     init_value: dict[str, Any]  # /init `value` without `env`
 
     @classmethod
-    def of(cls, action: Action, revision: str, manifest: Manifest | None = None) -> PreparedAction:
+    def of(
+        cls,
+        action: Action,
+        revision: str,
+        manifest: Manifest | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> PreparedAction:
+        """`extra`: more /init `value` fields (the action's layers, see invoker/layers.py)."""
         manifest = manifest or default_manifest()
         doc_id = action.doc_id
         exec_ = action.exec
@@ -47,6 +54,7 @@ class PreparedAction:
         }
         if exec_.code is not None:
             init_value["code"] = exec_.code
+        init_value.update(extra or {})
         runtime = manifest.resolve(exec_.kind)
         if exec_.kind == BLACKBOX and exec_.image:
             runtime = blackbox(exec_.image)

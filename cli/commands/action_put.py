@@ -116,6 +116,13 @@ def _create_options(update: bool) -> Any:
                 help="secure the web action. where `SECRET` is true, false, or any string. "
                 "Only valid when the ACTION is a web action",
             ),
+            click.option(
+                "--layer",
+                "layer",
+                multiple=True,
+                help="a layer `NAME` (or /NAMESPACE/NAME) unpacked under /opt of the action's "
+                "containers; repeatable, later layers win (pywhisk)",
+            ),
         ]
         if update:
             options.append(
@@ -196,6 +203,9 @@ def _parse_action(
     if limits:
         action["limits"] = limits
     action.update(key_value_fields(session))
+    if options.get("layer"):
+        kept = [a for a in action.get("annotations") or [] if a.get("key") != "layers"]
+        action["annotations"] = [*kept, {"key": "layers", "value": list(options["layer"])}]
     if options["kind"] and options["docker"]:
         raise WskError(
             "Cannot specify both --kind and --docker at the same time.", EXIT_NOT_ALLOWED

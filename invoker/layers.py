@@ -1,0 +1,35 @@
+"""An action's layers (its `layers` annotation) read from the store for its /init.
+
+Fetched once per action revision with the action itself (ActionCache), so warm runs never
+touch the store; a layer updated later reaches new containers once the action is prepared
+again (updated, or dropped from the cache). A layer that is missing, or another namespace's
+and not published, makes every /init fail with the reason: a developer error, as a missing
+dependency is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from common.entities.action import Action
+from common.entities.layer import LAYER, InvalidLayer, layer_doc_id, layer_refs
+from common.store.base import EntityStore
+
+
+async def resolve_layers(entities: EntityStore, action: Action) -> dict[str, Any]:
+    """`{"layers": [{"name", "digest", "code"}, ...]}` in order, `{"layersError": why}`, or {}."""
+    annotations = [pair.to_json() for pair in action.annotations]
+    try:
+        refs = layer_refs(annotations)
+        found = []
+        for ref in refs:
+            doc_id = layer_doc_id(ref, action.namespace.partition("/")[0])
+            hit = await entities.get(doc_id)
+            doc = hit[0] if hit is not None else None
+            own = doc_id.partition("/")[0] == action.namespace.partition("/")[0]
+            if doc is None or doc.get("entityType") != LAYER or not (own or doc.get("publish")):
+                raise InvalidLayer(f"The layer '{ref}' does not exist or is not shared.")
+            found.append({"name": doc_id, "digest": doc["digest"], "code": doc["code"]})
+    except InvalidLayer as exc:
+        return {"layersError": str(exc)}
+    return {"layers": found} if found else {}

@@ -1,0 +1,141 @@
+"""Layers with the real `wsk`: the talk's PHP runtime as a layer under a function holding only
+`hello($eventData)`, layers in order (later ones win), sharing across namespaces, and what
+a user sees for a missing one."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+from tests.support.examples import EXAMPLES
+from tests.support.lambda_zip import write_executable, zip_tree
+from tests.support.server import StandaloneServer
+
+Wsk = Callable[..., subprocess.CompletedProcess[str]]
+
+
+def layer_zip(tmp_path: Path, name: str, files: dict[str, str]) -> Path:
+    tree = tmp_path / f"tree-{name}"
+    for path, text in files.items():
+        write_executable(tree / path, text)
+    return zip_tree(tmp_path / f"{name}.zip", tree)
+
+
+def test_talk_php_runtime_as_a_layer(wsk: Wsk, tmp_path: Path) -> None:
+    example = EXAMPLES / "lambda-php"
+    layer = zip_tree(tmp_path / "php-layer.zip", example / "layer")
+    function = zip_tree(tmp_path / "hello.zip", example / "function")
+    assert wsk("layer", "create", "php", str(layer)).stdout == "ok: created layer php\n"
+    created = wsk(
+        "action", "create", "hello", str(function), "--kind", "provided",
+        "--main", "handler.hello", "--layer", "php",
+    )  # fmt: skip
+    assert created.stdout == "ok: created action hello\n"
+    rob = wsk("action", "invoke", "hello", "--result", "-p", "name", "Rob").stdout
+    assert rob == '{\n    "msg": "Hello Rob"\n}\n'
+
+    got = wsk("layer", "get", "php").stdout
+    assert got.startswith("ok: got layer php\n")
+    shown = json.loads(got.split("\n", 1)[1])
+    assert shown["name"] == "php" and shown["version"] == "0.0.1" and "code" not in shown
+    listed = wsk("layer", "list").stdout.splitlines()
+    assert listed[0] == "layers" and listed[1].split()[0].endswith("/php")
+    annotations = json.loads(wsk("action", "get", "hello", "annotations").stdout.split("\n", 1)[1])
+    assert {"key": "layers", "value": ["php"]} in annotations
+
+
+def test_layers_in_order_later_ones_win(wsk: Wsk, api: httpx.Client, tmp_path: Path) -> None:
+    bootstrap = (
+        "#!/bin/sh\napi=http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime\n"
+        "while true; do\n"
+        "  id=$(curl -sS -D - -o /dev/null $api/invocation/next | "
+        "grep -i '^Lambda-Runtime-Aws-Request-Id:' | cut -d: -f2 | tr -d ' \\r')\n"
+        '  curl -sS -d "{\\"who\\": \\"$(who-am-i)\\", \\"base\\": \\"$(cat $(dirname $0)/base.txt)\\"}" '
+        "$api/invocation/$id/response >/dev/null\n"
+        "done\n"
+    )
+    first = layer_zip(
+        tmp_path,
+        "first",
+        {
+            "bootstrap": bootstrap,
+            "bin/who-am-i": "#!/bin/sh\necho first\n",
+            "base.txt": "from first",
+        },
+    )
+    second = layer_zip(tmp_path, "second", {"bin/who-am-i": "#!/bin/sh\necho second\n"})
+    wsk("layer", "create", "first", str(first))
+    wsk("layer", "create", "second", str(second))
+    empty = layer_zip(tmp_path, "fn", {"README": "the layers do it all\n"})
+    wsk(
+        "action",
+        "create",
+        "both",
+        str(empty),
+        "--kind",
+        "provided",
+        "--layer",
+        "first",
+        "--layer",
+        "second",
+    )
+    result = json.loads(wsk("action", "invoke", "both", "--result").stdout)
+    assert result == {"who": "second", "base": "from first"}
+    wsk("action", "update", "both", "--layer", "second", "--layer", "first")
+    assert json.loads(wsk("action", "invoke", "both", "--result").stdout)["who"] == "first"
+
+
+def test_missing_and_private_layers(
+    wsk: Wsk, api: httpx.Client, server: StandaloneServer, tmp_path: Path
+) -> None:
+    fn = layer_zip(tmp_path, "fn", {"bootstrap": "#!/bin/sh\nexit 0\n"})
+    wsk("action", "create", "lost", str(fn), "--kind", "provided", "--layer", "nowhere")
+    answer = api.post("/namespaces/_/actions/lost", params={"blocking": "true"}, json={}).json()
+    assert answer["response"]["status"] == "action developer error"
+    assert (
+        answer["response"]["result"]["error"]
+        == "The layer 'nowhere' does not exist or is not shared."
+    )
+
+    # Another namespace's layer: usable once shared, never writable.
+    other = server.create_namespace(f"layers-owner-{tmp_path.name[-8:]}")
+    uuid, _, key = other.auth.partition(":")
+    with httpx.Client(base_url=f"{server.url}/api/v1", auth=(uuid, key), timeout=60) as owner:
+        code = (
+            __import__("base64")
+            .b64encode(
+                layer_zip(tmp_path, "tool", {"bin/tool": "#!/bin/sh\necho tool\n"}).read_bytes()
+            )
+            .decode()
+        )
+        assert owner.put("/namespaces/_/layers/tool", json={"code": code}).status_code == 200
+        private = api.get(f"/namespaces/{other.namespace}/layers/tool")
+        assert private.status_code == 403
+        assert api.get(f"/namespaces/{other.namespace}/layers/none").status_code == 403
+        assert (
+            api.put(f"/namespaces/{other.namespace}/layers/tool", json={"code": code}).status_code
+            == 403
+        )
+        assert (
+            owner.put(
+                "/namespaces/_/layers/tool",
+                params={"overwrite": "true"},
+                json={"code": code, "publish": True},
+            ).json()["version"]
+            == "0.0.2"
+        )
+    shared = api.get(f"/namespaces/{other.namespace}/layers/tool", params={"code": "false"}).json()
+    assert shared["publish"] is True and "code" not in shared
+
+    bad = api.put("/namespaces/_/layers/junk", json={"code": "bm90IGEgemlw"})
+    assert bad.status_code == 400 and bad.json()["error"] == "The layer's code is not a zip file."
+    assert (
+        api.put("/namespaces/_/layers/junk", json={})
+        .json()["error"]
+        .startswith("A layer needs 'code'")
+    )
+    assert wsk("layer", "delete", "junk", check=False).returncode != 0
