@@ -155,6 +155,17 @@ def install_layers(layers: list, work_dir: Path) -> Path:
         if not is_zip(data):
             raise BadArchive(f"The layer {layer.get('name')} is not a zip file.")
         written.update(unzip(data, root))
+    directories = {str(root)}
     for path in written:
         os.chmod(path, os.stat(path).st_mode & 0o555)
+        parent = os.path.dirname(path)
+        while parent.startswith(str(root)) and parent not in directories:
+            directories.add(parent)
+            parent = os.path.dirname(parent)
+    # Deepest first; the root last. The container's user still owns these (it could chmod
+    # them back): read-only keeps one activation's slip from changing the next's tools. Not
+    # in a work dir, which its owner must be able to remove whoever that is.
+    if os.environ.get("PYWHISK_LAYER_ROOT"):
+        for directory in sorted(directories, key=len, reverse=True):
+            os.chmod(directory, 0o555)
     return root

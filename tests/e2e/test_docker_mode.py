@@ -271,3 +271,31 @@ def test_provided_awslambdaric_in_docker(dwsk: Wsk, tmp_path: Path) -> None:
     assert again["pid"] == result["pid"]  # warm: the same bootstrap
     logs = dwsk("activation", "logs", "--last").stdout
     assert f"hello from ric {again['request_id']}" in logs
+
+
+def test_layers_at_opt_in_docker(dwsk: Wsk, tmp_path: Path) -> None:
+    """A layer's bootstrap at /opt/bootstrap calling /opt/bin tools, read-only, as on Lambda."""
+    from tests.support.lambda_zip import write_executable, zip_tree
+
+    layer = tmp_path / "layer"
+    write_executable(
+        layer / "bootstrap",
+        "#!/bin/sh\napi=http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime\n"
+        "while true; do\n"
+        "  id=$(python3 -c \"import urllib.request as u; r=u.urlopen('$api/invocation/next'); "
+        "print(r.headers['Lambda-Runtime-Aws-Request-Id'])\")\n"
+        "  touch /opt/bin/x 2>/dev/null && rw=writable || rw=read-only\n"
+        "  python3 -c \"import urllib.request as u; u.urlopen(u.Request('$api/invocation/$id/response', "
+        'data=b\'{\\"tool\\": \\"\'+b\'$(/opt/bin/tool)\'+b\'\\", \\"opt\\": \\"$rw\\"}\'))" >/dev/null\n'
+        "done\n",
+    )
+    write_executable(layer / "bin" / "tool", "#!/bin/sh\necho from-opt\n")
+    zip_tree(tmp_path / "layer.zip", layer)
+    fn = tmp_path / "fn"
+    (fn / "README").parent.mkdir()
+    (fn / "README").write_text("all in the layer\n")
+    zip_tree(tmp_path / "fn.zip", fn)
+    dwsk("layer", "create", "tools", "layer.zip")
+    dwsk("action", "create", "layered", "fn.zip", "--kind", "provided", "--layer", "tools")
+    result = json.loads(dwsk("action", "invoke", "layered", "-r").stdout)
+    assert result == {"tool": "from-opt", "opt": "read-only"}
