@@ -34,6 +34,7 @@ from common.store.couchdb import CouchDBStore, parse_url
 from common.store.couchdb_design import ACTIVATIONS, SUBJECTS, WHISKS
 from tests.contract.api_docs_behavior import ApiDocsBehavior
 from tests.contract.feed_registry_behavior import FeedRegistryBehavior
+from tests.contract.layer_store_behavior import LayerStoreBehavior
 from tests.contract.store_behavior import StoreBehavior, activation, entity
 from tests.support.couchdb import PouchDBServer, TcpGate, couchdb_server
 
@@ -71,7 +72,7 @@ async def observer(
     await s.close()
 
 
-class TestCouchDBStore(StoreBehavior, FeedRegistryBehavior, ApiDocsBehavior):
+class TestCouchDBStore(StoreBehavior, FeedRegistryBehavior, ApiDocsBehavior, LayerStoreBehavior):
     pass
 
 

@@ -13,6 +13,7 @@ from common.store.base import Conflict, store_from_url
 from common.store.sqlite import SqliteStore
 from tests.contract.api_docs_behavior import ApiDocsBehavior
 from tests.contract.feed_registry_behavior import FeedRegistryBehavior
+from tests.contract.layer_store_behavior import LayerStoreBehavior
 from tests.contract.store_behavior import StoreBehavior, activation, entity
 
 
@@ -33,7 +34,7 @@ async def observer(tmp_path: Path, store: SqliteStore) -> AsyncIterator[SqliteSt
     await s.close()
 
 
-class TestSqliteStore(StoreBehavior, FeedRegistryBehavior, ApiDocsBehavior):
+class TestSqliteStore(StoreBehavior, FeedRegistryBehavior, ApiDocsBehavior, LayerStoreBehavior):
     pass
 
 
