@@ -117,6 +117,16 @@ def _create_options(update: bool) -> Any:
                 "Only valid when the ACTION is a web action",
             ),
             click.option(
+                "--env",
+                "env",
+                nargs=2,
+                multiple=True,
+                metavar="KEY VALUE",
+                help="an environment variable of the action's process: a parameter marked "
+                "init, sent in /init's env and not in each run's arguments (pywhisk; "
+                "OpenWhisk's init parameters)",
+            ),
+            click.option(
                 "--layer",
                 "layer",
                 multiple=True,
@@ -203,6 +213,13 @@ def _parse_action(
     if limits:
         action["limits"] = limits
     action.update(key_value_fields(session))
+    if options.get("env"):
+        # Init parameters (OpenWhisk's "init": true) as strings, as /init's env carries them;
+        # a key given with -p too is the environment variable, not both.
+        names = {key for key, _ in options["env"]}
+        kept = [p for p in action.get("parameters") or [] if p.get("key") not in names]
+        env = [{"key": key, "value": value, "init": True} for key, value in options["env"]]
+        action["parameters"] = [*kept, *env]
     if options.get("layer"):
         kept = [a for a in action.get("annotations") or [] if a.get("key") != "layers"]
         action["annotations"] = [*kept, {"key": "layers", "value": list(options["layer"])}]

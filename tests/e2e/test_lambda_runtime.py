@@ -184,3 +184,27 @@ def test_init_error_and_missing_bootstrap(wsk: Wsk, api: httpx.Client, tmp_path:
     dies = invoke(api, "dies", {}).json()
     assert dies["response"]["status"] == "action developer error"
     assert "exited with status 3" in dies["response"]["result"]["error"]
+
+
+def test_env_flag_sets_init_parameters(
+    wsk: Wsk, api: httpx.Client, ric_zip: Path, tmp_path: Path
+) -> None:
+    """`--env K V`: in the bootstrap's environment (and a Python action's), not in the event."""
+    wsk(
+        "action", "create", "greeter", str(ric_zip), "--kind", "provided",
+        "--main", "handler.hello", "--env", "GREETING", "Howdy", "-p", "name", "Ann",
+    )  # fmt: skip
+    stored = api.get("/namespaces/_/actions/greeter").json()["parameters"]
+    assert {"key": "GREETING", "value": "Howdy", "init": True} in stored
+    result = json.loads(wsk("action", "invoke", "greeter", "--result").stdout)
+    assert result["env"]["GREETING"] == "Howdy"
+    assert result["msg"] == "Hello Ann"
+    script = tmp_path / "env.py"
+    script.write_text(
+        "import os\ndef main(args):\n    return {'g': os.environ.get('GREETING'), 'args': sorted(args)}\n"
+    )
+    wsk("action", "create", "pyenv", str(script), "--env", "GREETING", "Hi")
+    assert json.loads(wsk("action", "invoke", "pyenv", "--result").stdout) == {
+        "g": "Hi",
+        "args": [],
+    }
