@@ -19,6 +19,10 @@ command -v nginx >/dev/null 2>&1 || apt_missing+=(nginx-light)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || apt_missing+=(postgresql)
 php -m 2>/dev/null | grep -qx pdo_pgsql || apt_missing+=(php-pgsql)
 command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium)
+# autotools: npm's aws-lambda-ric (AWS's Node.js runtime interface client, run by the
+# provided kind's tests) builds curl and aws-lambda-cpp from source.
+command -v autoreconf >/dev/null 2>&1 || apt_missing+=(autoconf automake)
+command -v libtoolize >/dev/null 2>&1 || apt_missing+=(libtool)
 if [ ${#apt_missing[@]} -gt 0 ]; then
   echo "==> installing ${apt_missing[*]} (apt)"
   sudo_cmd=(); [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
