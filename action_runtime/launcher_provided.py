@@ -84,6 +84,52 @@ class Invocations:
 invocations = Invocations()
 
 
+def peer_is_ours(peer_port: int, port: int) -> bool:
+    """Whether the loopback connection from `peer_port` to our `port` belongs to a process of
+    our process group (the bootstrap and whatever it started): process containers share the
+    host's loopback, and no other action may take this function's events or answer them.
+    About a millisecond, once per connection (clients keep theirs open)."""
+    wanted = f":{peer_port:04X}"
+    ours = f":{port:04X}"
+    inode = None
+    try:
+        with open("/proc/net/tcp") as table:
+            for line in table:
+                fields = line.split()
+                if fields[1].endswith(wanted) and fields[2].endswith(ours):
+                    inode = fields[9]
+                    break
+    except OSError:
+        return False
+    if inode is None:
+        return False
+    target = f"socket:[{inode}]"
+    group = os.getpgrp()
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if os.getpgid(int(entry)) != group:
+                continue
+            fds = os.listdir(f"/proc/{entry}/fd")
+            if any(os.readlink(f"/proc/{entry}/fd/{fd}") == target for fd in fds):
+                return True
+        except OSError:  # gone meanwhile, or not ours to read
+            continue
+    return False
+
+
+class RuntimeServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def verify_request(self, request: object, client_address: object) -> bool:
+        port = client_address[1] if isinstance(client_address, tuple) else -1
+        if peer_is_ours(port, self.server_address[1]):
+            return True
+        log(f"Refused a Runtime API connection from port {port}: not this function's process.")
+        return False
+
+
 class RuntimeApi(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # clients keep one connection open for every request
     server_version = "pywhisk-lambda-runtime-api"
@@ -257,8 +303,7 @@ def init(command: dict) -> subprocess.Popen | None:
             }
         )
         return None
-    server = ThreadingHTTPServer(("127.0.0.1", 0), RuntimeApi)
-    server.daemon_threads = True
+    server = RuntimeServer(("127.0.0.1", 0), RuntimeApi)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     env = lambda_environment(command, server.server_address[1])
     try:

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +18,7 @@ import pytest
 
 from tests.support.examples import EXAMPLES
 from tests.support.lambda_zip import ensure_awslambdaric, write_executable, zip_tree
+from tests.support.server import StandaloneServer
 
 Wsk = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -208,3 +211,68 @@ def test_env_flag_sets_init_parameters(
         "g": "Hi",
         "args": [],
     }
+
+
+THIEF = """\
+import os, threading, time, urllib.request
+
+def main(args):
+    found = []
+    for pid in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as env:
+                for item in env.read().split(b"\\0"):
+                    if item.startswith(b"AWS_LAMBDA_RUNTIME_API="):
+                        found.append(item.split(b"=", 1)[1].decode())
+        except OSError:
+            pass
+    outcome = {}
+
+    def steal(address):
+        try:
+            with urllib.request.urlopen(
+                f"http://{address}/2018-06-01/runtime/invocation/next", timeout=8
+            ) as reply:
+                outcome[address] = reply.read().decode()
+        except Exception as exc:
+            outcome[address] = f"refused: {type(exc).__name__}"
+
+    threads = [threading.Thread(target=steal, args=(a,)) for a in set(found)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"apis": sorted(set(found)), "outcome": outcome}
+"""
+
+
+def test_another_action_cannot_take_or_answer_events(
+    wsk: Wsk, api: httpx.Client, server: StandaloneServer, ric_zip: Path, tmp_path: Path
+) -> None:
+    """Process containers share the host's loopback: another tenant's action that finds the
+    Runtime API's address (any process's environ under the same uid) must not get events."""
+    wsk("action", "create", "victim", str(ric_zip), "--kind", "provided", "--main", "handler.hello")
+    assert invoke(api, "victim", {"name": "warm"}).json()["response"]["status"] == "success"
+
+    attacker = server.create_namespace(f"thief-{tmp_path.name[-10:]}")
+    uuid, _, key = attacker.auth.partition(":")
+    with httpx.Client(base_url=f"{server.url}/api/v1", auth=(uuid, key), timeout=90) as thief:
+        created = thief.put(
+            "/namespaces/_/actions/thief",
+            json={"exec": {"kind": "python:3.11", "code": THIEF}},
+        )
+        assert created.status_code == 200
+        stolen: dict[str, object] = {}
+        worker = threading.Thread(
+            target=lambda: stolen.update(
+                thief.post("/namespaces/_/actions/thief", params={"blocking": "true"}).json()
+            )
+        )
+        worker.start()
+        time.sleep(3)  # the thief is waiting on the victim's /next by now, if it can
+        answer = invoke(api, "victim", {"name": "secret"}).json()
+        worker.join()
+    assert answer["response"]["result"]["msg"] == "Hello secret"
+    result = stolen["response"]["result"]  # type: ignore[index]
+    assert result["apis"], "the thief found no Runtime API to try"  # type: ignore[index]
+    assert all(o.startswith("refused") for o in result["outcome"].values()), result  # type: ignore[index]
