@@ -30,7 +30,7 @@ def test_defaults_and_both_flag_forms():
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        ([], "--language must be one of: nodejs, php, python"),
+        ([], "--language must be one of: nodejs, php, provided, python"),
         (["--language", "ruby"], "--language must be one of"),
         (["--language", "php", "--port", "http"], "--port needs a number"),
         (["--language", "php", "--listen-fd"], "--listen-fd needs a value"),
