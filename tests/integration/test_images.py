@@ -75,13 +75,14 @@ def test_builds_an_image_per_kind_tagged_by_content(
         "python:3.11": "pywhisk/action-python-v3.11:latest",
         "php:8.2": "pywhisk/action-php-v8.2:latest",
         "nodejs:20": "pywhisk/action-nodejs-v20:latest",
+        "provided": "pywhisk/action-provided:latest",
     }
     for kind, name in tags.items():
         image = docker_client.images.get(name)
         assert image.labels["pywhisk.kind"] == kind
         content_tag = image.labels["pywhisk.content"]
         assert f"{name.rpartition(':')[0]}:{content_tag}" in image.tags
-    assert "done: 3 runtime image(s) ready" in lines[-1]
+    assert "done: 4 runtime image(s) ready" in lines[-1]
 
 
 def test_a_second_call_builds_nothing(built: tuple[dict[str, str], list[str]]):
@@ -90,9 +91,9 @@ def test_a_second_call_builds_nothing(built: tuple[dict[str, str], list[str]]):
     assert ensure_images(progress=lines.append) == built[0]
     elapsed = time.monotonic() - started
     assert elapsed < 5, lines
-    assert sum("is up to date" in line for line in lines) == 3, lines
+    assert sum("is up to date" in line for line in lines) == 4, lines
     assert not [line for line in lines if "building" in line or "debootstrap" in line]
-    assert lines[-1].endswith("done: 3 runtime image(s) ready, 0 built")
+    assert lines[-1].endswith("done: 4 runtime image(s) ready, 0 built")
 
 
 def test_a_single_kind_by_alias(built: tuple[dict[str, str], list[str]]):
