@@ -165,6 +165,10 @@ class RuntimeApi(BaseHTTPRequestHandler):
                     return None
         length = int(self.headers.get("Content-Length") or 0)
         if length > MAX_RESPONSE:
+            # Read it to the end all the same, so the client sees the 413 rather than a reset
+            # connection (only the function's own processes get this far).
+            while length > 0:
+                length -= len(self.rfile.read(min(length, 1 << 20)) or b"\0" * length)
             return None
         return self.rfile.read(length)
 
@@ -184,7 +188,6 @@ class RuntimeApi(BaseHTTPRequestHandler):
             return
         if body is None:
             self.refuse(413, "RequestEntityTooLarge", "The response exceeds 6291456 bytes")
-            self.close_connection = True
             return
         path = self.path
         error_type = self.headers.get("Lambda-Runtime-Function-Error-Type")

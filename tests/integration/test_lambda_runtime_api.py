@@ -1,0 +1,152 @@
+"""The Lambda Runtime API as a bootstrap sees it, through the real proxy (`--language
+provided`) over real sockets: the headers of `next`, and what a confused or hostile bootstrap
+gets for a wrong request id, an unknown path, a bad body or a response too big."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import io
+import json
+import socket
+import subprocess
+import sys
+import time
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+# Each event says what to probe; the answers go back as the response.
+BOOTSTRAP = """#!/usr/bin/python3 -s
+import http.client, json, os
+host, port = os.environ["AWS_LAMBDA_RUNTIME_API"].split(":")
+conn = http.client.HTTPConnection(host, int(port))
+
+def call(method, path, body=None, headers=None):
+    conn.request(method, "/2018-06-01/runtime/" + path, body=body, headers=headers or {})
+    reply = conn.getresponse()
+    return reply.status, dict(reply.getheaders()), reply.read()
+
+while True:
+    status, headers, body = call("GET", "invocation/next")
+    rid = headers["Lambda-Runtime-Aws-Request-Id"]
+    event = json.loads(body)
+    probes = {}
+    if event.get("probe"):
+        probes["wrong_id"] = call("POST", "invocation/not-" + rid + "/response", b"{}")[::2]
+        probes["unknown"] = call("GET", "invocation/later")[::2]
+        probes["too_big"] = call("POST", "invocation/" + rid + "/response", b"x" * (6 * 1024 * 1024 + 1))[::2]
+        conn.close()
+    if event.get("error"):
+        call("POST", "invocation/" + rid + "/error", b"not json at all",
+             {"Lambda-Runtime-Function-Error-Type": "Custom.Oops"})
+        continue
+    result = {"headers": {k: v for k, v in headers.items() if k.startswith("Lambda-")},
+              "env": {k: os.environ.get(k) for k in ("_HANDLER", "AWS_LAMBDA_FUNCTION_NAME",
+                      "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "LAMBDA_TASK_ROOT", "AWS_LAMBDA_FUNCTION_VERSION")},
+              "probes": {k: [v[0], v[1].decode()[:200]] for k, v in probes.items()}}
+    call("POST", "invocation/" + rid + "/response", json.dumps(result).encode())
+"""
+
+
+def code() -> str:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        info = zipfile.ZipInfo("bootstrap")
+        info.external_attr = 0o755 << 16
+        archive.writestr(info, BOOTSTRAP)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+@pytest.fixture
+def proxy(tmp_path: Path) -> Iterator[int]:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-E",
+            "-s",
+            str(REPO / "action_runtime"),
+            "--language",
+            "provided",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+        except OSError:
+            time.sleep(0.1)
+    yield port
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def post(port: int, path: str, body: object) -> tuple[int, object]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    try:
+        conn.request("POST", path, json.dumps(body))
+        reply = conn.getresponse()
+        return reply.status, json.loads(reply.read())
+    finally:
+        conn.close()
+
+
+def test_next_headers_and_hostile_calls(proxy: int) -> None:
+    env = {"__OW_ACTION_NAME": "/guest/pkg/fn", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512"}
+    init = {"value": {"code": code(), "binary": True, "main": "fn.handler", "env": env}}
+    assert post(proxy, "/init", init) == (200, {"ok": True})
+    run = {
+        "value": {"probe": True},
+        "activation_id": "a" * 32,
+        "deadline": "1900000000000",
+        "namespace": "guest",
+        "action_name": "/guest/pkg/fn",
+    }
+    status, result = post(proxy, "/run", run)
+    assert status == 200, result
+    assert isinstance(result, dict)
+    headers = result["headers"]
+    assert headers["Lambda-Runtime-Aws-Request-Id"] == "a" * 32
+    assert headers["Lambda-Runtime-Deadline-Ms"] == "1900000000000"
+    assert headers["Lambda-Runtime-Invoked-Function-Arn"] == (
+        "arn:aws:lambda:local:guest:function:pkg:fn"
+    )
+    assert headers["Lambda-Runtime-Trace-Id"].startswith("Root=1-")
+    assert result["env"] == {
+        "_HANDLER": "fn.handler",
+        "AWS_LAMBDA_FUNCTION_NAME": "fn",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+        "LAMBDA_TASK_ROOT": result["env"]["LAMBDA_TASK_ROOT"],
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+    }
+    probes = result["probes"]
+    assert probes["wrong_id"][0] == 400 and "InvalidRequestID" in probes["wrong_id"][1]
+    assert probes["unknown"][0] == 404
+    assert probes["too_big"][0] == 413
+
+    # An error document that is not JSON is still an application error, typed by its header.
+    status, failed = post(proxy, "/run", {**run, "value": {"error": True}})
+    assert status == 200
+    assert failed == {"error": {"errorMessage": "not json at all", "errorType": "Custom.Oops"}}
+    # And the runtime still serves the next event.
+    status, again = post(proxy, "/run", {**run, "value": {}})
+    assert status == 200 and isinstance(again, dict) and again["probes"] == {}
+    # A /run body that is not JSON never reaches the bootstrap.
+    conn = http.client.HTTPConnection("127.0.0.1", proxy, timeout=60)
+    conn.request("POST", "/run", b"{not json")
+    assert conn.getresponse().status == 400
+    conn.close()
