@@ -276,3 +276,25 @@ def test_another_action_cannot_take_or_answer_events(
     result = stolen["response"]["result"]  # type: ignore[index]
     assert result["apis"], "the thief found no Runtime API to try"  # type: ignore[index]
     assert all(o.startswith("refused") for o in result["outcome"].values()), result  # type: ignore[index]
+
+
+def test_bootstrap_that_never_asks_or_never_answers_times_out(
+    wsk: Wsk, api: httpx.Client, tmp_path: Path
+) -> None:
+    """Limits as for any action: the timeout ends a bootstrap that hangs, as a developer error."""
+    shell_action(wsk, tmp_path, "mute", "#!/bin/sh\nexec sleep 600\n")
+    wsk("action", "update", "mute", "--timeout", "2000")
+    mute = invoke(api, "mute", {}).json()
+    assert mute["response"]["status"] == "action developer error"
+    assert "exceeded its time limits of 2000 milliseconds" in mute["response"]["result"]["error"]
+
+    shell_action(
+        wsk,
+        tmp_path,
+        "hangs",
+        f"#!/bin/sh\ncurl -sS {API}/invocation/next >/dev/null\nexec sleep 600\n",
+    )
+    wsk("action", "update", "hangs", "--timeout", "2000")
+    hangs = invoke(api, "hangs", {}).json()
+    assert hangs["response"]["status"] == "action developer error"
+    assert "exceeded its time limits of 2000 milliseconds" in hangs["response"]["result"]["error"]
