@@ -126,6 +126,8 @@ def test_aws_schedule_expressions_through_wsk(wsk: Wsk, api: httpx.Client) -> No
             check=False,
         )
         assert failed.returncode != 0
-        error = json.loads(failed.stderr)["response"]["result"]["error"]
+        activation, message = split_feed_failure(failed.stderr)
+        error = activation["response"]["result"]["error"]
         assert error.startswith(f"cron pattern '{expr}' is not valid: ") and reason in error
+        assert message.endswith(f"The following application error was received: {error}")
     assert api.get("/namespaces/_/triggers/bad").status_code == 404
