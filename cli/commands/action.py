@@ -21,7 +21,7 @@ from cli.structs import ACTION_FIELDS, action_struct, annotation, field_key
 from cli.tables import action_rows, entity_summary, full_name
 
 from .action_put import action_create, action_update, action_url, get_action
-from .common import given, kv_options, list_page, shown_namespace
+from .common import given, kv_options, list_options, list_page, shown_namespace
 
 
 @click.group("action", cls=WskGroup, help="work with actions")
@@ -248,28 +248,7 @@ def action_delete(args: tuple[str, ...]) -> None:
     use="[ NAMESPACE | PACKAGE_NAME ]",
     help="list all actions in a namespace or actions contained in a package",
 )
-@click.option(
-    "-s",
-    "--skip",
-    type=int,
-    default=0,
-    help="exclude the first `SKIP` number of actions from the result",
-)
-@click.option(
-    "-l",
-    "--limit",
-    type=int,
-    default=30,
-    help="only return `LIMIT` number of actions from the collection",
-)
-@click.option(
-    "-n",
-    "--name-sort",
-    "name_sort",
-    is_flag=True,
-    help="sorts a list alphabetically by entity name; only applicable within the limit/skip "
-    "returned entity block",
-)
+@list_options("actions")
 @global_options()
 @click.argument("args", nargs=-1)
 def action_list(args: tuple[str, ...], skip: int, limit: int, name_sort: bool) -> None:

@@ -22,6 +22,8 @@ from cli.jsontext import go_json
 from cli.output import bold, ok
 from cli.session import Session, current, global_options
 
+from .common import list_options
+
 RESPONSE_TYPE_HELP = (
     "Set the web action response `TYPE`. Possible values are html, http, json, text, svg"
 )
@@ -175,27 +177,10 @@ def api_delete(args: tuple[str, ...]) -> None:
     "list", cls=WskCommand, use="[[BASE_PATH | API_NAME] [API_PATH [API_VERB]]", help="list APIs"
 )
 @global_options()
-@click.option(
-    "-s",
-    "--skip",
-    type=int,
-    default=0,
-    help="exclude the first `SKIP` number of actions from the result",
-)
-@click.option(
-    "-l",
-    "--limit",
-    type=int,
-    default=30,
-    help="only return `LIMIT` number of actions from the collection",
-)
-@click.option(
-    "-n",
-    "--name-sort",
-    "name_sort",
-    is_flag=True,
-    help="sorts a list alphabetically by order of [BASE_PATH | API_NAME], API_PATH, then "
-    "API_VERB; only applicable within the limit/skip returned entity block",
+@list_options(
+    "actions",
+    name_sort_help="sorts a list alphabetically by order of [BASE_PATH | API_NAME], API_PATH, "
+    "then API_VERB; only applicable within the limit/skip returned entity block",
 )
 @click.option("-f", "--full", "full", is_flag=True, help="display full description of each API")
 @click.argument("args", nargs=-1)

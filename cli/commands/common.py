@@ -131,11 +131,11 @@ NAME_SORT_HELP = (
 )
 
 
-def list_options(collection: str) -> Callable[[F], F]:
+def list_options(collection: str, name_sort_help: str = NAME_SORT_HELP) -> Callable[[F], F]:
     """``-s/--skip``, ``-l/--limit`` and ``-n/--name-sort`` of every ``list`` command."""
 
     def decorate(func: F) -> F:
-        func = click.option("-n", "--name-sort", "name_sort", is_flag=True, help=NAME_SORT_HELP)(
+        func = click.option("-n", "--name-sort", "name_sort", is_flag=True, help=name_sort_help)(
             func
         )
         func = click.option(
