@@ -81,6 +81,15 @@ class Settings(BaseSettings):
     # networks, comma-separated; `*`: any), e.g. a CouchDB on this machine: 127.0.0.1.
     feed_allowed_hosts: str = ""
 
+    # Metrics (/metrics): a bearer token that may read them besides whisk.system's key; the
+    # port an invoker serves its own on (0: none); the price of a GB-second for usage's cost.
+    metrics_token: str = ""
+    metrics_port: int = 0
+    price_per_gb_second: float = 0.0
+    # Platform logs: `text` or `json` (one JSON object a line, with transaction and
+    # activation ids).
+    log_format: str = "text"
+
     # Invoker container pool.
     user_memory: int = 2048  # MB of concurrently running containers per invoker
     idle_timeout: float = 600.0  # seconds an idle warm container is kept

@@ -80,6 +80,8 @@ class CompletionMessage(BaseModel):
     # Epoch ms at the invoker when it took the activation, compared with pings'
     # `stored_until` (0: the sender keeps no such account).
     accepted: int = 0
+    # Epoch ms at the invoker when sent (0: unknown): the completion topic's latency.
+    sent: int = 0
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json().encode()

@@ -21,6 +21,7 @@ from controller.routes import (
     invokers,
     layers,
     meta,
+    metrics,
     namespaces,
     packages,
     rules,
@@ -68,6 +69,7 @@ def create_app(services: Services, *, manage_services: bool = True) -> FastAPI:
     web.install(app)
     for module in (
         meta,
+        metrics,
         invokers,
         namespaces,
         actions,

@@ -182,11 +182,15 @@ def controller(
     help="Run actions as local processes or Docker containers (default: the setting).",
 )
 @click.option("--user-memory", type=int, default=None, help="MB its containers may use.")
+@click.option(
+    "--metrics-port", type=int, default=None, help="Serve /metrics on this port (default: none)."
+)
 @_backends
 def invoker(
     invoker_id: int | None,
     containers: str | None,
     user_memory: int | None,
+    metrics_port: int | None,
     data_dir: Path | None,
     store_url: str | None,
     queue_url: str | None,
@@ -199,6 +203,7 @@ def invoker(
         invoker_id=invoker_id,
         containers_url=f"{containers}://" if containers else None,
         user_memory=user_memory,
+        metrics_port=metrics_port,
         data_dir=data_dir,
         store_url=store_url,
         queue_url=queue_url,

@@ -12,10 +12,12 @@ from fastapi import Request
 
 from common.config import Settings
 from common.messages import INVALIDATION_TOPIC, InvalidationMessage
+from common.metrics import Metrics, create_metrics
 from common.queue.base import Consumer, Queue
 from common.runtimes import Manifest, default_manifest
 from common.store.base import Store
 from common.store.journal import ActivationJournal
+from controller import gauges
 from controller.balancer import Balancer, StaticBalancer
 from controller.cache import EntityCache, IdentityCache
 from controller.detached import Detached
@@ -33,6 +35,8 @@ class Services:
     store: Store
     queue: Queue
     manifest: Manifest = field(default_factory=default_manifest)
+    # Standalone passes the one its invoker counts into, so /metrics shows both.
+    metrics: Metrics = field(default_factory=create_metrics)
     # Default: standalone's one in-process invoker; `pywhisk controller` passes a
     # ShardingBalancer over the cluster's invokers.
     use_balancer: InitVar[Balancer | None] = None
@@ -40,7 +44,7 @@ class Services:
     def __post_init__(self, use_balancer: Balancer | None) -> None:
         self.identities = IdentityCache(self.store)
         self.entities = EntityCache(self.store)
-        self.throttles = Throttles(self.settings)
+        self.throttles = Throttles(self.settings, self.metrics)
         self.balancer: Balancer = use_balancer or StaticBalancer(
             self.queue, (self.settings.invoker_id,)
         )
@@ -52,8 +56,10 @@ class Services:
             on_release=self.balancer.release,
             store=self.store,
             rerouter=rerouter,
+            metrics=self.metrics,
         )
         self.balancer.watch(self.tracker)
+        gauges.register(self.metrics, self.settings.controller_id, self.tracker, self.balancer)
         # Where accepted activations are kept until recorded; set by the standalone preset,
         # whose queue keeps messages in memory (`controller/recovery.py`).
         self.journal: ActivationJournal | None = None

@@ -20,6 +20,7 @@ import uvicorn
 from common import eventloop
 from common.config import Settings
 from common.entities import Identity
+from common.metrics import create_metrics
 from common.queue.base import queue_from_url
 from common.runtimes import default_manifest
 from common.startup import listen, prepare_data_dir, store_dir_of
@@ -122,6 +123,7 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
             assert isinstance(factory, DockerContainerFactory)
             shared = factory
             shared.share_api(settings.port)
+        metrics = create_metrics()  # one process: the invoker counts into the API's /metrics
         invoker = Invoker(
             settings,
             store,
@@ -130,8 +132,9 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
             settings.invoker_id,
             prewarm=settings.prewarm,
             journal=store.journal,
+            metrics=metrics,
         )
-        services = Services(settings, store, queue)
+        services = Services(settings, store, queue, metrics=metrics)
         # The in-process queue forgets on a crash: accepted activations are journaled instead.
         services.journal = store.journal
         app = create_app(services, manage_services=False)

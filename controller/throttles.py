@@ -16,12 +16,14 @@ import time
 
 from common.config import Settings
 from common.entities import Identity
+from common.metrics import Metrics
 from controller.errors import ApiError
 
 
 class Throttles:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, metrics: Metrics | None = None) -> None:
         self.settings = settings
+        self.metrics = metrics or Metrics()
         self._minute: dict[tuple[str, str], tuple[int, int]] = {}
 
     def limits(self, identity: Identity) -> tuple[int, int, int]:
@@ -46,6 +48,7 @@ class Throttles:
         key = (kind, namespace)
         window, count = self._window(key)
         if count >= allowed:
+            self.metrics.throttled(namespace, "timed" if kind == "invoke" else "fires")
             raise ApiError(
                 429, f"Too many requests in the last minute (count: {count}, allowed: {allowed})."
             )
@@ -62,6 +65,7 @@ class Throttles:
         per_minute, concurrent, _ = self.limits(identity)
         # Concurrency first: a request refused for it must not use up the minute's budget.
         if in_flight >= concurrent:
+            self.metrics.throttled(identity.namespace, "concurrent")
             raise ApiError(
                 429,
                 f"Too many concurrent requests in flight (count: {in_flight}, allowed: {concurrent}).",

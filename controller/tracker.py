@@ -34,6 +34,7 @@ from typing import Any
 from common.entities.activation import ActivationResponse, Status, api_form
 from common.fallback_records import fallback
 from common.messages import ActivationMessage, CompletionMessage, completion_topic
+from common.metrics import Metrics
 from common.queue.base import Committer, Consumer, Queue
 from common.store.base import Store
 from controller.health import Result
@@ -71,9 +72,11 @@ class ActivationTracker:
         on_release: Callable[[str, Result | None], None] | None = None,
         store: Store | None = None,
         rerouter: Rerouter | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         self.queue = queue
         self.rerouter = rerouter
+        self.metrics = metrics or Metrics()
         self.controller_id = controller_id
         self.on_release = on_release
         self.store = store
@@ -119,6 +122,10 @@ class ActivationTracker:
 
     def in_flight(self, namespace: str) -> int:
         return self._in_flight[namespace]
+
+    @property
+    def total_in_flight(self) -> int:
+        return len(self._entries)
 
     def register(
         self,
@@ -304,6 +311,8 @@ class ActivationTracker:
                 except ValueError:
                     log.exception("dropping malformed completion message")
                     continue
+                if message.sent:
+                    self.metrics.queue_latency("completed", time.time() - message.sent / 1000)
                 result = Result.SYSTEM_ERROR if message.system_error else Result.SUCCESS
                 self._keep(message)
                 self._release(message.activation_id, message.activation, result)

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 . deploy/lib/venv.sh
 
 install_runtimes
-ensure_venv
+ensure_venv metrics
 link_commands
 
 echo "==> starting pywhisk standalone"

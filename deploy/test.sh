@@ -35,7 +35,7 @@ if [ "$#" -eq 0 ]; then  # the whole run: the README's first command, as on a st
 fi
 
 # The same virtual environment, with the test dependencies; its python runs everything below.
-ensure_venv test,docker,couchdb,kafka,consul
+ensure_venv test,docker,couchdb,kafka,consul,metrics
 
 echo "==> building the runtime images (first time: debootstrap, about a minute; then cached)"
 pywhisk images build

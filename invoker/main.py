@@ -16,10 +16,12 @@ from collections.abc import Callable
 from common import eventloop
 from common.config import Settings
 from common.discovery.base import TTL, Discovery, discovery_from_url
+from common.metrics import create_metrics
 from common.queue.base import Queue, queue_from_url
 from common.store.base import store_from_url
 from invoker.containers.base import factory_from_url
 from invoker.health import Pinger
+from invoker.metrics_server import MetricsServer
 from invoker.service import Invoker
 
 log = logging.getLogger("pywhisk.invoker")
@@ -46,7 +48,12 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
     queue = queue_from_url(settings.queue_url)
     discovery = discovery_from_url(settings.discovery_url)
     factory = factory_from_url(settings.containers_url, settings)
+    metrics = create_metrics()
+    exporter = MetricsServer(metrics, store, settings.metrics_token)
     async with contextlib.AsyncExitStack() as opened:  # closes what opened if a later step fails
+        if settings.metrics_port:  # first: a port in use stops the start before any work
+            await exporter.start(settings.host, settings.metrics_port)
+            opened.push_async_callback(exporter.stop)
         await store.open()
         opened.push_async_callback(store.close)
         await queue.open()
@@ -61,6 +68,7 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
             settings.invoker_id,
             prewarm=settings.prewarm,
             claims=store.claims,  # a message may reach two invokers: each run is claimed
+            metrics=metrics,
         )
         await _serve(settings, queue, discovery, invoker, on_ready)
 

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
+import time
 from collections.abc import Coroutine
 from typing import Any
 
@@ -28,12 +29,13 @@ from common.messages import (
     completion_topic,
     invoker_topic,
 )
+from common.metrics import Metrics
 from common.queue.base import Committer, Consumer, Queue
 from common.runtimes import Manifest, Runtime, default_manifest
 from common.store.base import Store, StoreError
 from common.store.claims import ClaimStore, claim_owner
 from common.store.journal import ActivationJournal
-from invoker import outcomes, records
+from invoker import gauges, outcomes, records
 from invoker.actions import ActionCache
 from invoker.claims import ClaimBatcher, ClaimFailed
 from invoker.client import now_ms
@@ -68,6 +70,7 @@ class Invoker:
         manifest: Manifest | None = None,
         journal: ActivationJournal | None = None,
         claims: ClaimStore | None = None,
+        metrics: Metrics | None = None,
     ) -> None:
         """`claims`: in a cluster, where a message may reach more than one invoker, each
         activation is claimed in the store before it runs (`invoker.claims`)."""
@@ -83,6 +86,7 @@ class Invoker:
         # restart neither runs again what may have run nor loses what was answered.
         self.journal = journal
         self.claims = None if claims is None else ClaimBatcher(claims, claim_owner(self.id))
+        self.metrics = metrics or Metrics()
         self.pool: ContainerPool[ContainerProxy] = ContainerPool(
             settings.user_memory,
             self._new_proxy,
@@ -91,6 +95,9 @@ class Invoker:
             pause_grace=settings.pause_grace,
         )
         self._names = itertools.count()
+        gauges.register(
+            self.metrics, self.id, self.pool, lambda: len(self._inflight) - self.pool.buffered
+        )
         self._consumer: Consumer | None = None
         self._invalidations: Consumer | None = None
         self._consuming: asyncio.Task[None] | None = None
@@ -223,7 +230,8 @@ class Invoker:
         # skipped, drop) the first one's entry: pings would vouch for a record not written.
         first = msg.activation_id not in self._unstored
         if first:
-            self._unstored[msg.activation_id] = now_ms()
+            taken = self._unstored[msg.activation_id] = now_ms()
+            self.metrics.queue_latency("invoker", (taken - msg.received) / 1000)
         try:
             prepared = await self.actions.get(msg.action, msg.revision)
         except Exception as exc:
@@ -246,7 +254,7 @@ class Invoker:
                 msg, prepared, failure, start=now, end=now, init_time=None, timed_out=False
             )
             cause = f"no container: {type(exc).__name__}: {exc}".rstrip(": ")
-            await self._finish_early(msg, record, cause)
+            await self._finish_early(msg, record, cause, prepared)
             return
         if self.claims is not None and not await self._claim(msg, proxy, first):
             return
@@ -264,7 +272,7 @@ class Invoker:
             record = records.activation(
                 msg, prepared, failure, start=now, end=now, init_time=None, timed_out=False
             )
-            await self._finish_early(msg, record, cause)
+            await self._finish_early(msg, record, cause, prepared)
             return
         except BaseException:
             proxy.evict()
@@ -289,6 +297,35 @@ class Invoker:
         # they were queued, so a later one must never get in first and take these lines.
         self._spawn(self._bookkeep(doc, prepared, outcome, proxy))
         await self._complete(msg, record, doc, outcome.cause)
+        self._count(msg, record, prepared, outcome.init_time)
+
+    def _count(
+        self,
+        msg: ActivationMessage,
+        record: Activation,
+        prepared: PreparedAction | None,
+        init_ms: int | None = None,
+    ) -> None:
+        if prepared is None:  # never fetched: counted under the name it was invoked by
+            namespace, _, action = msg.action.partition("/")
+            kind, memory = "", 0
+        else:
+            namespace, _, action = prepared.doc_id.partition("/")
+            kind = (
+                prepared.runtime.kind if prepared.runtime is not None else prepared.action.exec.kind
+            )
+            memory = prepared.memory
+        self.metrics.activation(
+            namespace,
+            record.namespace,
+            action,
+            kind,
+            memory,
+            record.response.status.label,
+            record.duration if record.duration is not None else record.end - record.start,
+            max(0, record.start - msg.received),
+            init_ms,
+        )
 
     async def _complete(
         self,
@@ -314,6 +351,7 @@ class Invoker:
             activation=api_form(doc),
             system_error=record.response.status == Status.WHISK_ERROR,
             accepted=self._unstored.get(msg.activation_id, 0),
+            sent=now_ms(),
         )
         if self.journal is not None and msg.blocking:
             # Answered only once what rebuilds the record is on disk. Taken before the first
@@ -322,10 +360,15 @@ class Invoker:
         await self.queue.send(completion_topic(msg.controller), completion.to_bytes())
 
     async def _finish_early(
-        self, msg: ActivationMessage, record: Activation, cause: str | None = None
+        self,
+        msg: ActivationMessage,
+        record: Activation,
+        cause: str | None = None,
+        prepared: PreparedAction | None = None,
     ) -> None:
         doc = record.to_json()
         await self._complete(msg, record, doc, cause)
+        self._count(msg, record, prepared)
         self._spawn(self._store(doc))
 
     @staticmethod
@@ -367,8 +410,10 @@ class Invoker:
 
     async def _store(self, doc: dict[str, Any]) -> None:
         try:
+            began = time.perf_counter()
             await self.store.activations.put(doc)
             await self.store.activations.settle()
+            self.metrics.store_latency("activation_put", time.perf_counter() - began)
         except Exception:
             log.exception("storing activation %s failed", doc.get("activationId"))
         finally:

@@ -14,17 +14,10 @@ from starlette.responses import Response
 
 from controller.auth import Svc
 from controller.errors import json_response
+from controller.gauges import STATE_NAMES as _NAMES
 from controller.health import Status
 
 router = APIRouter()
-
-# OW InvokerState.asString
-_NAMES = {
-    Status.HEALTHY: "up",
-    Status.OFFLINE: "down",
-    Status.UNHEALTHY: "unhealthy",
-    Status.UNRESPONSIVE: "unresponsive",
-}
 
 
 @router.get("/invokers")
