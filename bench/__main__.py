@@ -2,7 +2,8 @@
 the same through the cluster preset, beside standalone (bench/cluster.py); `python -m bench
 apigw`: an API route against its web action's own URL (bench/apigw.py); `python -m bench
 hop`: the invoker → runtime hop over TCP and over a Unix socket (bench/hop.py); `python -m
-bench sandbox`: what the process containers' sandbox costs (bench/sandbox.py)."""
+bench sandbox`: what the process containers' sandbox costs (bench/sandbox.py); `python -m
+bench metrics`: what counting an activation costs (bench/metrics.py)."""
 
 import sys
 
@@ -10,6 +11,10 @@ if sys.argv[1:2] == ["cluster"]:
     from bench import cluster
 
     cluster.main(sys.argv[2:])
+elif sys.argv[1:2] == ["metrics"]:
+    from bench import metrics
+
+    metrics.main(sys.argv[2:])
 elif sys.argv[1:2] == ["apigw"]:
     from bench import apigw
 

@@ -96,7 +96,8 @@ class MetricsServer:
                 challenge,
             )
         try:
-            body, content_type = self.metrics.render()
+            write = self.metrics.snapshot()
         except MetricsUnavailable as exc:
             return _error("501 Not Implemented", str(exc))
+        body, content_type = await asyncio.to_thread(write)
         return _response("200 OK", body, content_type)

@@ -2,10 +2,10 @@
 latencies, and gauges read when scraped (containers, activations in flight, invoker health).
 
 Counting sits on the hot path, so the interface is a handful of plain method calls with
-label values the caller already holds; the Prometheus implementation caches each action's
-labelled children, and an activation costs about 6 µs to count (bench/metrics.py). Without
-`prometheus-client` (the `metrics` extra), `Metrics` counts nothing and `/metrics` says so
-with 501.
+label values the caller already holds; the Prometheus implementation keeps each action's
+counts in plain Python, and an activation costs about 2 µs to count (`python -m bench
+metrics`). Without `prometheus-client` (the `metrics` extra), `Metrics` counts nothing and
+`/metrics` says so with 501.
 
 Names and labels follow OpenWhisk's user-events service (core/monitoring/user-events,
 PrometheusRecorder.scala): `openwhisk_action_activations_total{namespace, initiator, action,
@@ -66,8 +66,9 @@ class Metrics:
     ) -> None:
         """A gauge whose values `read` returns at every scrape."""
 
-    def render(self) -> tuple[bytes, str]:
-        """The exposition (body, content type)."""
+    def snapshot(self) -> Callable[[], tuple[bytes, str]]:
+        """The figures now, and a function that writes them out (body, content type): call
+        this on the event loop, the function anywhere (a worker thread)."""
         raise MetricsUnavailable(
             "prometheus-client is not installed (pip install 'pywhisk[metrics]')"
         )

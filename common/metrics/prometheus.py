@@ -1,32 +1,131 @@
 """`Metrics` on prometheus-client, in a registry per instance.
 
-Each action's labelled children are looked up once and kept in a dict keyed by the label
-values: prometheus-client's `labels()` takes a lock and builds a tuple every call (~2 µs),
-the dict hit costs ~50 ns.
+Per-action figures are kept in plain Python (ints and bucket lists, bisect for the
+histogram bucket) and turned into metric families only when scraped. prometheus-client's
+own children take a lock and scan the buckets on every call: counting one activation
+through them (two counters, three histograms, a status counter) measured 17.7 µs; the plain
+version 2.1 µs (`python -m bench metrics`). Counting happens on the event loop's thread
+alone, so nothing here needs a lock: a scrape collects the families there (a few ms for
+hundreds of actions) and only formats them on a worker thread (the text, ~300 kB for 50
+actions, took 60 ms to write).
 """
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    CollectorRegistry,
-    Counter,
-    Gauge,
-    Histogram,
-    generate_latest,
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
 )
-from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from common.metrics import GaugeValues, Metrics
 
-_ACTION = ("namespace", "initiator", "action")
-# Latencies of the store and the queue sit well under a second; the default buckets start
-# at 5 ms, too coarse for a SQLite write (~0.3 ms) or an in-memory hop.
+_ACTION = ["namespace", "initiator", "action"]
+# prometheus-client's default buckets, which OpenWhisk's recorder uses too.
+_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
+# Store and queue latencies sit well under the default buckets' first 5 ms (a SQLite write
+# ~0.3 ms, an in-memory hop less).
 _FAST = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+
+
+class _Histogram:
+    __slots__ = ("bounds", "counts", "sum")
+
+    def __init__(self, bounds: tuple[float, ...]) -> None:
+        self.bounds = bounds
+        self.counts = [0] * (len(bounds) + 1)  # the last one: +Inf
+        self.sum = 0.0
+
+    def observe(self, value: float) -> None:
+        self.counts[bisect_left(self.bounds, value)] += 1
+        self.sum += value
+
+    def buckets(self) -> list[tuple[str, float]]:
+        out, total = [], 0
+        for bound, n in zip((*self.bounds, float("inf")), self.counts, strict=True):
+            total += n
+            out.append(("+Inf" if bound == float("inf") else repr(bound), float(total)))
+        return out
+
+
+class _Action:
+    __slots__ = ("activations", "cold", "duration", "init", "status", "wait")
+
+    def __init__(self) -> None:
+        self.activations = 0
+        self.cold = 0
+        self.status: dict[str, int] = {}
+        self.wait = _Histogram(_BUCKETS)
+        self.init = _Histogram(_BUCKETS)
+        self.duration = _Histogram(_BUCKETS)
+
+
+def _histogram(name: str, doc: str, labels: list[str], rows: Any) -> HistogramMetricFamily:
+    family = HistogramMetricFamily(name, doc, labels=labels)
+    for values, h in rows:
+        family.add_metric(list(values), h.buckets(), h.sum)
+    return family
+
+
+class _Activations(Collector):
+    def __init__(self) -> None:
+        # (namespace, initiator, action, kind, memory) -> its figures
+        self.actions: dict[tuple[str, str, str, str, int], _Action] = {}
+
+    def collect(self) -> Iterator[Metric]:
+        items = list(self.actions.items())
+        activations = CounterMetricFamily(
+            "openwhisk_action_activations", "Activation count", labels=[*_ACTION, "kind", "memory"]
+        )
+        cold = CounterMetricFamily(
+            "openwhisk_action_coldStarts", "Cold start count", labels=_ACTION
+        )
+        status = CounterMetricFamily(
+            "openwhisk_action_status", "Activations by status", labels=[*_ACTION, "status"]
+        )
+        memory = GaugeMetricFamily(
+            "openwhisk_action_memory",
+            "Memory limit of the action's containers (MB)",
+            labels=_ACTION,
+        )
+        for (ns, initiator, action, kind, mb), a in items:
+            ids = [ns, initiator, action]
+            activations.add_metric([*ids, kind, str(mb)], a.activations)
+            cold.add_metric(ids, a.cold)
+            memory.add_metric(ids, mb)
+            for label, n in a.status.items():
+                status.add_metric([*ids, label], n)
+        yield from (activations, cold, status, memory)
+        for name, doc, attr in (
+            ("openwhisk_action_waitTime_seconds", "Time from acceptance to start", "wait"),
+            ("openwhisk_action_initTime_seconds", "Time spent initializing (cold starts)", "init"),
+            ("openwhisk_action_duration_seconds", "Time the action ran", "duration"),
+        ):
+            rows = ((key[:3], getattr(a, attr)) for key, a in items)
+            yield _histogram(name, doc, _ACTION, rows)
+
+
+class _Latencies(Collector):
+    def __init__(self, name: str, doc: str, label: str) -> None:
+        self.name, self.doc, self.label = name, doc, label
+        self.by: dict[str, _Histogram] = {}
+
+    def observe(self, value: str, seconds: float) -> None:
+        h = self.by.get(value)
+        if h is None:
+            h = self.by[value] = _Histogram(_FAST)
+        h.observe(max(seconds, 0.0))
+
+    def collect(self) -> Iterator[Metric]:
+        rows = (((v,), h) for v, h in list(self.by.items()))
+        yield _histogram(self.name, self.doc, [self.label], rows)
 
 
 class _Scraped(Collector):
@@ -35,67 +134,21 @@ class _Scraped(Collector):
     ) -> None:
         self.name, self.doc, self.labels, self.read = name, doc, labels, read
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[Metric]:
         family = GaugeMetricFamily(self.name, self.doc, labels=list(self.labels))
         for values, value in self.read().items():
             family.add_metric(list(values), value)
         yield family
 
 
-class _ActionMetrics:
-    __slots__ = ("activations", "cold", "duration", "init", "memory", "status", "wait")
-
-    def __init__(self, m: PrometheusMetrics, key: tuple[str, str, str, str, int]) -> None:
-        namespace, initiator, action, kind, memory = key
-        ids = (namespace, initiator, action)
-        self.activations = m.activations.labels(*ids, kind, str(memory))
-        self.cold = m.cold_starts.labels(*ids)
-        self.duration = m.duration.labels(*ids)
-        self.wait = m.wait.labels(*ids)
-        self.init = m.init.labels(*ids)
-        self.memory = m.memory.labels(*ids)
-        self.status: dict[str, Any] = {}
-
-
 class PrometheusMetrics(Metrics):
     available = True
 
     def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        r = self.registry
-        self.activations = Counter(
-            "openwhisk_action_activations",
-            "Activation count",
-            [*_ACTION, "kind", "memory"],
-            registry=r,
-        )
-        self.cold_starts = Counter(
-            "openwhisk_action_coldStarts", "Cold start count", _ACTION, registry=r
-        )
-        self.status = Counter(
-            "openwhisk_action_status", "Activations by status", [*_ACTION, "status"], registry=r
-        )
-        self.wait = Histogram(
-            "openwhisk_action_waitTime_seconds",
-            "Time from acceptance to start",
-            _ACTION,
-            registry=r,
-        )
-        self.init = Histogram(
-            "openwhisk_action_initTime_seconds",
-            "Time spent initializing (cold starts)",
-            _ACTION,
-            registry=r,
-        )
-        self.duration = Histogram(
-            "openwhisk_action_duration_seconds", "Time the action ran", _ACTION, registry=r
-        )
-        self.memory = Gauge(
-            "openwhisk_action_memory",
-            "Memory limit of the action's containers (MB)",
-            _ACTION,
-            registry=r,
-        )
+        self.registry = r = CollectorRegistry()
+        self._activations = _Activations()
+        r.register(self._activations)
+        # Refusals are rare: prometheus-client's own counters are cheap enough there.
         self.limits = {
             "timed": Counter(
                 "openwhisk_action_limit_timed",
@@ -116,23 +169,12 @@ class PrometheusMetrics(Metrics):
                 registry=r,
             ),
         }
-        self.store = Histogram(
-            "pywhisk_store_seconds",
-            "Store operation latency",
-            ["operation"],
-            buckets=_FAST,
-            registry=r,
+        self._store = _Latencies("pywhisk_store_seconds", "Store operation latency", "operation")
+        self._queue = _Latencies(
+            "pywhisk_queue_seconds", "Time a message spent between sender and consumer", "topic"
         )
-        self.queue = Histogram(
-            "pywhisk_queue_seconds",
-            "Time a message spent between sender and consumer",
-            ["topic"],
-            buckets=_FAST,
-            registry=r,
-        )
-        self._actions: dict[tuple[str, str, str, str, int], _ActionMetrics] = {}
-        self._store_children: dict[str, Any] = {}
-        self._queue_children: dict[str, Any] = {}
+        r.register(self._store)
+        r.register(self._queue)
 
     def activation(
         self,
@@ -147,35 +189,25 @@ class PrometheusMetrics(Metrics):
         init_ms: int | None,
     ) -> None:
         key = (namespace, initiator, action, kind, memory)
-        m = self._actions.get(key)
-        if m is None:
-            m = self._actions[key] = _ActionMetrics(self, key)
-            m.memory.set(memory)
-        m.activations.inc()
+        a = self._activations.actions.get(key)
+        if a is None:
+            a = self._activations.actions[key] = _Action()
+        a.activations += 1
         if init_ms is not None:
-            m.cold.inc()
-            m.init.observe(init_ms / 1000)
-        m.wait.observe(wait_ms / 1000)
-        m.duration.observe(duration_ms / 1000)
-        child = m.status.get(status)
-        if child is None:
-            child = m.status[status] = self.status.labels(namespace, initiator, action, status)
-        child.inc()
+            a.cold += 1
+            a.init.observe(init_ms / 1000)
+        a.wait.observe(wait_ms / 1000)
+        a.duration.observe(duration_ms / 1000)
+        a.status[status] = a.status.get(status, 0) + 1
 
     def throttled(self, namespace: str, limit: str) -> None:
         self.limits[limit].labels(namespace).inc()
 
     def store_latency(self, operation: str, seconds: float) -> None:
-        child = self._store_children.get(operation)
-        if child is None:
-            child = self._store_children[operation] = self.store.labels(operation)
-        child.observe(seconds)
+        self._store.observe(operation, seconds)
 
     def queue_latency(self, topic: str, seconds: float) -> None:
-        child = self._queue_children.get(topic)
-        if child is None:
-            child = self._queue_children[topic] = self.queue.labels(topic)
-        child.observe(max(seconds, 0.0))
+        self._queue.observe(topic, seconds)
 
     def gauge(
         self,
@@ -186,5 +218,17 @@ class PrometheusMetrics(Metrics):
     ) -> None:
         self.registry.register(_Scraped(name, documentation, labels, read))
 
-    def render(self) -> tuple[bytes, str]:
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+    def snapshot(self) -> Callable[[], tuple[bytes, str]]:
+        families = list(self.registry.collect())
+        return lambda: (generate_latest(_Frozen(families)), CONTENT_TYPE_LATEST)
+
+
+class _Frozen(CollectorRegistry):
+    """Families already collected, for formatting off the event loop."""
+
+    def __init__(self, families: list[Metric]) -> None:
+        super().__init__(auto_describe=False)
+        self._families = families
+
+    def collect(self) -> Iterator[Metric]:
+        yield from self._families

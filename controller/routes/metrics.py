@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
@@ -22,7 +24,8 @@ async def metrics(request: Request, svc: Svc) -> Response:
     if not await is_operator(header, svc.settings.metrics_token, svc.store):
         raise ApiError(401, headers=_CHALLENGE)
     try:
-        body, content_type = svc.metrics.render()
+        write = svc.metrics.snapshot()
     except MetricsUnavailable as exc:
         raise ApiError(501, str(exc)) from None
+    body, content_type = await asyncio.to_thread(write)
     return Response(body, media_type=content_type)
