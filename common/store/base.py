@@ -9,12 +9,15 @@ OpenWhisk's shape; revisions are opaque strings used for optimistic concurrency 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from common import plugins
 from common.entities.identity import Identity
 from common.store.claims import ClaimStore
 from common.store.journal import ActivationJournal
+
+if TYPE_CHECKING:
+    from common.store.usage import Usage
 
 Doc = dict[str, Any]
 
@@ -119,6 +122,14 @@ class ActivationStore(ABC):
         since: int | None = None,
         upto: int | None = None,
     ) -> int: ...
+
+    @abstractmethod
+    async def usage(
+        self, namespace: str, *, since: int | None = None, upto: int | None = None
+    ) -> Usage:
+        """Per action, by name: what the records with `start` in [since, upto] billed
+        (`common.store.usage`), computed by the store (an index or a view), not by reading
+        every record into this process."""
 
 
 class SubjectStore(ABC):

@@ -35,6 +35,8 @@ from common.store.couchdb_design import (
     ACTIVATIONS_DESIGN,
     SUBJECTS,
     SUBJECTS_DESIGN,
+    USAGE,
+    USAGE_DESIGN,
     WHISKS,
     WHISKS_DESIGN,
 )
@@ -321,13 +323,14 @@ class CouchDBStore(Store):
                     raise StoreMissing(
                         f"no pywhisk store at {self.base_url} (no database {', '.join(missing)})"
                     )
-            for family, (design, doc) in {
-                "whisks": (WHISKS, WHISKS_DESIGN),
-                "activations": (ACTIVATIONS, ACTIVATIONS_DESIGN),
-                "subjects": (SUBJECTS, SUBJECTS_DESIGN),
+            for family, designs in {
+                "whisks": [(WHISKS, WHISKS_DESIGN)],
+                "activations": [(ACTIVATIONS, ACTIVATIONS_DESIGN), (USAGE, USAGE_DESIGN)],
+                "subjects": [(SUBJECTS, SUBJECTS_DESIGN)],
             }.items():
                 await couch.ensure_database(self.databases[family])
-                await couch.ensure_design(self.databases[family], design, doc)
+                for design, doc in designs:
+                    await couch.ensure_design(self.databases[family], design, doc)
             await couch.ensure_database(self.databases["claims"])
         except BaseException:
             await couch.close()

@@ -20,7 +20,8 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from common.store.base import ActivationStore, Doc, StoreError
-from common.store.couchdb_design import ACTIVATIONS
+from common.store.couchdb_design import ACTIVATIONS, USAGE
+from common.store.usage import ActionUsage, Usage
 from common.store.writebehind import WriteBehind
 
 if TYPE_CHECKING:
@@ -151,3 +152,24 @@ class CouchDBActivations(WriteBehind, ActivationStore):
         await self._flush_for_read()
         view, keys = self._range(namespace, name, since, upto)
         return await self._couch.view_count(self._db, ACTIVATIONS, view, **keys)
+
+    async def usage(
+        self, namespace: str, *, since: int | None = None, upto: int | None = None
+    ) -> Usage:
+        """The usage view's values over the range, summed here: rows carry four numbers,
+        never the records."""
+        await self._flush_for_read()
+        low = [namespace, since] if since is not None else [namespace]
+        high: list[Any] = [namespace, upto if upto is not None else {}]
+        rows = await self._couch.view(self._db, USAGE, "usage", startkey=low, endkey=high)
+        by: dict[str, ActionUsage] = {}
+        for row in rows:
+            name, mb_ms, cold, error = row["value"]
+            u = by.get(name)
+            if u is None:
+                u = by[name] = ActionUsage(name)
+            u.invocations += 1
+            u.mb_ms += int(mb_ms)
+            u.cold_starts += int(cold)
+            u.errors += int(error)
+        return sorted(by.values(), key=lambda u: u.name)

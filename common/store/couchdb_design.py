@@ -77,6 +77,31 @@ ACTIVATIONS_DESIGN: dict[str, Any] = {
     },
 }
 
+# Usage (common.store.usage): key [namespace, start], value [name, MB·ms, cold, error] for
+# each billed record; the store sums a range's values. A design document of its own, so
+# adding it rebuilds no listing view.
+_USAGE_MAP = _BY_NAME_MAP.replace(
+    "  emit([doc.namespace, name, start], null);",
+    """  if (typeof doc.duration !== 'number' || doc.end === undefined) return;
+  var kind = null, limits = null, cold = 0;
+  for (var j = 0; j < annotations.length; j++) {
+    var b = annotations[j];
+    if (!b) continue;
+    if (b.key === 'kind') kind = b.value;
+    if (b.key === 'limits') limits = b.value;
+    if (b.key === 'initTime') cold = 1;
+  }
+  if (kind === 'sequence') return;
+  var memory = limits && typeof limits.memory === 'number' ? limits.memory : 256;
+  var status = doc.response && typeof doc.response.statusCode === 'number'
+    ? doc.response.statusCode : 0;
+  emit([doc.namespace, start],
+       [name, memory * Math.max(doc.duration, 0), cold, status !== 0 ? 1 : 0]);""",
+)
+
+USAGE = "pywhisk.usage.v1"
+USAGE_DESIGN: dict[str, Any] = {"language": "javascript", "views": {"usage": {"map": _USAGE_MAP}}}
+
 # -- subjects -----------------------------------------------------------------------------------
 # Documents in OpenWhisk's shape (OPENWHISK.md §2.7): a subject `{_id: subject, subject,
 # namespaces: [{name, uuid, key}]}`, optional `blocked`, and a limits document `<ns>/limits`.

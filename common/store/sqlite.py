@@ -40,6 +40,7 @@ from common.store.sqlite_claims import SqliteClaims
 from common.store.sqlite_commits import GroupCommitter, connector
 from common.store.sqlite_journal import FORGET, SqliteJournal
 from common.store.sqlite_journal import SCHEMA as JOURNAL_SCHEMA
+from common.store.usage import ActionUsage, Usage, billed
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entities (
@@ -58,7 +59,10 @@ CREATE TABLE IF NOT EXISTS activations (
     namespace TEXT NOT NULL,
     name TEXT NOT NULL,          -- [pkg/]action, for the name filter
     start INTEGER NOT NULL,
-    doc BLOB NOT NULL
+    doc BLOB NOT NULL,
+    mb_ms INTEGER,               -- usage: memory x duration; NULL when not billed
+    cold INTEGER,
+    error INTEGER
 );
 CREATE INDEX IF NOT EXISTS activations_by_ns ON activations (namespace, start DESC);
 CREATE INDEX IF NOT EXISTS activations_by_name ON activations (namespace, name, start DESC);
@@ -71,6 +75,11 @@ CREATE TABLE IF NOT EXISTS subjects (
 );
 CREATE UNIQUE INDEX IF NOT EXISTS subjects_by_auth ON subjects (uuid, key);
 """
+
+# Covers the usage query (range on start, grouped by name) without reading a record.
+_USAGE_INDEX = """CREATE INDEX IF NOT EXISTS activations_usage
+    ON activations (namespace, start, name, mb_ms, cold, error)"""
+_USAGE_COLUMNS = ("mb_ms", "cold", "error")
 
 
 log = logging.getLogger(__name__)
@@ -98,6 +107,25 @@ def private_file(path: str) -> None:
                 os.chmod(name, 0o600)
 
 
+def _usage_row(doc: Doc) -> tuple[int | None, int | None, int | None]:
+    b = billed(doc)
+    return (None, None, None) if b is None else (b.mb_ms, int(b.cold), int(b.error))
+
+
+async def _add_usage_columns(db: aiosqlite.Connection) -> None:
+    """A store written before usage existed gets its columns, filled from its records."""
+    async with db.execute("PRAGMA table_info(activations)") as cur:
+        present = {row[1] for row in await cur.fetchall()}
+    if set(_USAGE_COLUMNS) <= present:
+        return
+    for column in _USAGE_COLUMNS:
+        if column not in present:
+            await db.execute(f"ALTER TABLE activations ADD COLUMN {column} INTEGER")
+    async with db.execute("SELECT id, doc FROM activations") as cur:
+        rows = [(*_usage_row(jsonio.loads(doc)), id_) for id_, doc in await cur.fetchall()]
+    await db.executemany("UPDATE activations SET mb_ms = ?, cold = ?, error = ? WHERE id = ?", rows)
+
+
 class SqliteStore(Store):
     scheme = "sqlite"
 
@@ -120,6 +148,8 @@ class SqliteStore(Store):
         await db.execute("PRAGMA journal_mode=WAL")
         await db.execute("PRAGMA synchronous=NORMAL")
         await db.executescript(_SCHEMA + JOURNAL_SCHEMA + CLAIMS_SCHEMA)
+        await _add_usage_columns(db)
+        await db.execute(_USAGE_INDEX)
         await db.commit()
         self._commits = commits = GroupCommitter(connector(path, uri=uri))
         try:
@@ -238,7 +268,7 @@ class SqliteEntities(EntityStore):
         return int(row[0]) if row else 0
 
 
-_RECORD = "INSERT OR REPLACE INTO activations VALUES (?, ?, ?, ?, ?)"
+_RECORD = "INSERT OR REPLACE INTO activations VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 class SqliteActivations(ActivationStore):
@@ -253,6 +283,7 @@ class SqliteActivations(ActivationStore):
             activation_filter_name(doc),
             int(doc["start"]),
             jsonio.dumps(doc),
+            *_usage_row(doc),
         )
         self._commits.submit(
             [(_RECORD, row), (FORGET, (doc["activationId"],))], retry=True, wait=False
@@ -321,6 +352,19 @@ class SqliteActivations(ActivationStore):
         async with self._db.execute(f"SELECT COUNT(*) FROM activations WHERE {where}", args) as cur:
             row = await cur.fetchone()
         return int(row[0]) if row else 0
+
+    async def usage(
+        self, namespace: str, *, since: int | None = None, upto: int | None = None
+    ) -> Usage:
+        await self._flush_for_read()
+        where, args = self._where(namespace, None, since, upto)
+        sql = (
+            "SELECT name, COUNT(*), SUM(mb_ms), SUM(cold), SUM(error) FROM activations"
+            f" WHERE {where} AND mb_ms IS NOT NULL GROUP BY name ORDER BY name"
+        )
+        async with self._db.execute(sql, args) as cur:
+            rows = await cur.fetchall()
+        return [ActionUsage(str(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows]
 
 
 class SqliteSubjects(SubjectStore):

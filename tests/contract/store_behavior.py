@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from common.entities import Identity, NamespaceLimits
-from common.store.base import Conflict, Store
+from common.store.base import Conflict, Doc, Store
 from common.store.claims import FENCE, Claim
+from common.store.usage import summarize
 
 
 def entity(
@@ -218,6 +219,48 @@ class StoreBehavior:
         for i in handed:
             assert not any(i in w for w in starters)
             assert await store.claims.start([i], "invoker9", "t9") == {i}
+
+    async def test_usage_agrees_with_the_records(self, store: Store) -> None:
+        def billed(aid: str, start: int, path: str, memory: int, duration: int, **kw: Any) -> Doc:
+            doc = activation("ns", aid, start, path, duration=duration, end=start + duration)
+            doc["annotations"] += [
+                {"key": "kind", "value": "python:3.11"},
+                {"key": "limits", "value": {"memory": memory, "timeout": 60000, "logs": 10}},
+                *kw.pop("annotations", []),
+            ]
+            return {**doc, **kw}
+
+        error = {"status": "application error", "statusCode": 1, "success": False, "result": {}}
+        docs = [
+            billed("u1", 1000, "ns/a", 256, 7, annotations=[{"key": "initTime", "value": 30}]),
+            billed("u2", 2000, "ns/a", 256, 1),
+            billed("u3", 3000, "ns/pkg/b", 128, 999, response=error),
+            billed("u4", 4000, "ns/a", 512, 0),
+            billed("u5", 9000, "ns/a", 256, 5),  # after the range below
+            # Not billed: a sequence (its components are), a trigger (never ends).
+            billed(
+                "u6", 2500, "ns/seq", 256, 8, annotations=[{"key": "kind", "value": "sequence"}]
+            ),
+            {k: v for k, v in activation("ns", "u7", 2600, "ns/t").items() if k != "end"},
+            billed("u8", 2000, "other/a", 256, 50) | {"namespace": "other"},
+        ]
+        for doc in docs:
+            await store.activations.put(doc)
+        # What the records say, summed here from every record in the range.
+        in_range = [d for d in docs if d["namespace"] == "ns" and 1000 <= d["start"] <= 4000]
+        expected = [u.to_json() for u in summarize(in_range)]
+        got = await store.activations.usage("ns", since=1000, upto=4000)
+        assert [u.to_json() for u in got] == expected
+        assert expected == [
+            {"name": "a", "invocations": 3, "gb_seconds": 256 * 8 / 1024 / 1000,
+             "cold_starts": 1, "errors": 0},
+            {"name": "pkg/b", "invocations": 1, "gb_seconds": 128 * 999 / 1024 / 1000,
+             "cold_starts": 0, "errors": 1},
+        ]  # fmt: skip
+        everything = await store.activations.usage("ns")
+        assert [(u.name, u.invocations) for u in everything] == [("a", 4), ("pkg/b", 1)]
+        assert await store.activations.usage("ns", since=5000, upto=8000) == []
+        assert await store.activations.usage("nobody") == []
 
     # -- subjects ---------------------------------------------------------------------------
     async def test_subjects(self, store: Store) -> None:

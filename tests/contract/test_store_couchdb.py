@@ -31,7 +31,7 @@ import pytest
 from common.entities import Identity, NamespaceLimits
 from common.store.base import Conflict, StoreError, store_from_url
 from common.store.couchdb import CouchDBStore, parse_url
-from common.store.couchdb_design import ACTIVATIONS, SUBJECTS, WHISKS
+from common.store.couchdb_design import ACTIVATIONS, SUBJECTS, USAGE, WHISKS
 from tests.contract.api_docs_behavior import ApiDocsBehavior
 from tests.contract.feed_registry_behavior import FeedRegistryBehavior
 from tests.contract.layer_store_behavior import LayerStoreBehavior
@@ -109,7 +109,7 @@ async def test_ids_keep_slashes_spaces_and_at_signs(
             for family, db in store.databases.items()
         }
     assert ids["whisks"] == [f"_design/{WHISKS}", odd]
-    assert ids["activations"] == [f"_design/{ACTIVATIONS}", f"ns/{'e' * 32}"]
+    assert ids["activations"] == [f"_design/{ACTIVATIONS}", f"_design/{USAGE}", f"ns/{'e' * 32}"]
     assert ids["subjects"] == [f"_design/{SUBJECTS}", "someone@example.com/x"]
     await store.entities.delete(odd, rev)
     assert await store.entities.get(odd) is None

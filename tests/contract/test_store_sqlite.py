@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -138,3 +139,26 @@ async def test_two_connections_one_revision_one_write(tmp_path: Path) -> None:
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_store_from_before_usage_gets_its_records_counted(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:  # the activations table as it was before usage
+        db.execute(
+            "CREATE TABLE activations (id TEXT PRIMARY KEY, namespace TEXT NOT NULL,"
+            " name TEXT NOT NULL, start INTEGER NOT NULL, doc BLOB NOT NULL)"
+        )
+        old = activation("ns", "o" * 32, 10, "ns/a", duration=4)
+        old["annotations"].append({"key": "limits", "value": {"memory": 512}})
+        db.execute(
+            "INSERT INTO activations VALUES (?, ?, ?, ?, ?)",
+            (old["activationId"], "ns", "a", 10, json.dumps(old).encode()),
+        )
+    store = SqliteStore(f"sqlite:///{path}")
+    await store.open()
+    try:
+        await store.activations.put(activation("ns", "n" * 32, 20, "ns/a", duration=6))
+        [usage] = await store.activations.usage("ns")
+        assert (usage.name, usage.invocations, usage.mb_ms) == ("a", 2, 512 * 4 + 256 * 6)
+    finally:
+        await store.close()
