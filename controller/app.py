@@ -26,6 +26,7 @@ from controller.routes import (
     packages,
     rules,
     triggers,
+    usage,
     web,
     webhooks,
 )
@@ -79,6 +80,7 @@ def create_app(services: Services, *, manage_services: bool = True) -> FastAPI:
         triggers,
         rules,
         activations,
+        usage,
         feeds,
     ):
         app.include_router(module.router)

@@ -1,4 +1,4 @@
-"""``wsk namespace list|get`` and ``wsk list`` (the entities of the current namespace)."""
+"""``wsk namespace list|get|usage`` and ``wsk list`` (the entities of the current namespace)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from cli.session import current, global_options
 from cli.tables import action_rows, namespace_rows, package_rows, rule_rows, trigger_rows
 
 from .common import NAME_SORT_HELP, list_page
+from .usage import namespace_usage
 
 
 @click.group("namespace", cls=WskGroup, help="work with namespaces")
@@ -76,6 +77,9 @@ def show_namespace(args: tuple[str, ...], name_sort: bool) -> None:
 @click.argument("args", nargs=-1)
 def namespace_get(args: tuple[str, ...], name_sort: bool) -> None:
     show_namespace(args, name_sort)
+
+
+namespace_group.add_command(namespace_usage)
 
 
 @click.command("list", cls=WskCommand, help="list entities in the current namespace")

@@ -54,7 +54,7 @@ class ActionUsage:
             "errors": self.errors,
         }
         if price:
-            out["cost"] = round(gb_seconds(self.mb_ms) * price, 10)
+            out["cost"] = gb_seconds(self.mb_ms) * price
         return out
 
 
