@@ -89,6 +89,7 @@ class Settings(BaseSettings):
     # Platform logs: `text` or `json` (one JSON object a line, with transaction and
     # activation ids).
     log_format: str = "text"
+    log_level: str = "info"  # `debug` adds a line per activation
 
     # Invoker container pool.
     user_memory: int = 2048  # MB of concurrently running containers per invoker

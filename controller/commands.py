@@ -8,8 +8,10 @@ families are caught here, at the edge, and nothing below needs to know about the
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,29 @@ FAILURES = (
 
 def _settings(**overrides: Any) -> Settings:
     return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+_LOG_FORMAT = click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default=None,
+    help="The platform's own log lines: text (default) or JSON, one object a line.",
+)
+
+
+@contextlib.contextmanager
+def _logging(settings: Settings) -> Iterator[None]:
+    """Logs configured for the run (PYWHISK_LOG_FORMAT, PYWHISK_LOG_LEVEL)."""
+    from common import logcontext
+
+    try:
+        listener = logcontext.configure(settings.log_format, settings.log_level)
+    except ValueError as exc:
+        raise StartupError(str(exc)) from None
+    try:
+        yield
+    finally:
+        listener.stop()
 
 
 class _Commands(click.Group):
@@ -98,6 +123,7 @@ def main() -> None:
     default=None,
     help="Whether sandboxed process actions may use the network (default on).",
 )
+@_LOG_FORMAT
 def standalone(
     host: str | None,
     port: int | None,
@@ -105,6 +131,7 @@ def standalone(
     containers: str | None,
     store_url: str | None,
     action_network: str | None,
+    log_format: str | None,
 ) -> None:
     """Run controller and invoker in one process, ready for `wsk`."""
     from controller import standalone as wiring
@@ -116,8 +143,10 @@ def standalone(
         store_url=store_url,
         containers_url=f"{containers}://" if containers else None,
         action_network=None if action_network is None else action_network == "on",
+        log_format=log_format,
     )
-    wiring.run(settings, on_ready=lambda message: click.echo(message, err=True))
+    with _logging(settings):
+        wiring.run(settings, on_ready=lambda message: click.echo(message, err=True))
 
 
 _BACKENDS = [
@@ -146,12 +175,14 @@ def _backends(command: Any) -> Any:
     default=None,
     help="How many controllers share the invokers (each takes 1/N of their memory).",
 )
+@_LOG_FORMAT
 @_backends
 def controller(
     host: str | None,
     port: int | None,
     controller_id: int | None,
     controller_count: int | None,
+    log_format: str | None,
     data_dir: Path | None,
     store_url: str | None,
     queue_url: str | None,
@@ -169,8 +200,10 @@ def controller(
         store_url=store_url,
         queue_url=queue_url,
         discovery_url=discovery_url,
+        log_format=log_format,
     )
-    cluster.run(settings, on_ready=lambda message: click.echo(message, err=True))
+    with _logging(settings):
+        cluster.run(settings, on_ready=lambda message: click.echo(message, err=True))
 
 
 @main.command()
@@ -185,12 +218,14 @@ def controller(
 @click.option(
     "--metrics-port", type=int, default=None, help="Serve /metrics on this port (default: none)."
 )
+@_LOG_FORMAT
 @_backends
 def invoker(
     invoker_id: int | None,
     containers: str | None,
     user_memory: int | None,
     metrics_port: int | None,
+    log_format: str | None,
     data_dir: Path | None,
     store_url: str | None,
     queue_url: str | None,
@@ -204,12 +239,14 @@ def invoker(
         containers_url=f"{containers}://" if containers else None,
         user_memory=user_memory,
         metrics_port=metrics_port,
+        log_format=log_format,
         data_dir=data_dir,
         store_url=store_url,
         queue_url=queue_url,
         discovery_url=discovery_url,
     )
-    wiring.run(settings, on_ready=lambda message: click.echo(message, err=True))
+    with _logging(settings):
+        wiring.run(settings, on_ready=lambda message: click.echo(message, err=True))
 
 
 @main.group()

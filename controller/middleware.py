@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from common import jsonio
 from common.ids import new_transaction_id
+from common.logcontext import TRANSACTION
 from controller.errors import INTERNAL
 
 log = logging.getLogger("pywhisk.controller")
@@ -46,6 +47,13 @@ class TransactionMiddleware:
                 break
         transid = transid or new_transaction_id()
         scope["transid"] = transid
+        token = TRANSACTION.set(transid)
+        try:
+            await self._serve(scope, receive, send, transid)
+        finally:
+            TRANSACTION.reset(token)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, transid: str) -> None:
         path: str = scope["path"]
         rest_api = path.startswith("/api/v1") and not path.startswith("/api/v1/web/")
         extra: list[tuple[bytes, bytes]] = [(b"x-request-id", transid.encode("latin-1"))]

@@ -16,12 +16,13 @@ from typing import Any
 from common.entities import Action, ActivationResponse, Identity, Status
 from common.entities import params as P
 from common.ids import new_activation_id
+from common.logcontext import activation_context
 from common.messages import ActivationMessage, User
 from common.store.base import StoreError
 from controller.errors import UNAVAILABLE, ApiError
 from controller.services import Services
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("pywhisk.controller")
 
 NOT_ALLOWED = "Request defines parameters that are not allowed (e.g., reserved properties)."
 
@@ -83,54 +84,56 @@ async def invoke_primitive(
     itself waits (a sequence's component), so a shutdown's `stop_waiting` leaves it be.
     `activation_id`: chosen by the caller, so it knows the id before the answer."""
     activation_id = activation_id or new_activation_id()
-    message = ActivationMessage(
-        transid=transid,
-        activation_id=activation_id,
-        action=action.doc_id,
-        revision=revision,
-        version=action.version,
-        user=User(namespace=caller.namespace, subject=caller.subject, auth=caller.auth),
-        controller=svc.settings.controller_id,
-        blocking=blocking,
-        content=content,
-        init_args=tuple(p.key for p in action.parameters if p.init),
-        cause=cause,
-        binding=binding,
-        received=received if received is not None else int(time.time() * 1000),
-    )
-    if not blocking and svc.journal is not None:
-        # The 202 is a promise: kept on disk before it is made (`common/store/journal.py`).
-        try:
-            await svc.journal.accept(message, action.limits.timeout)
-        except StoreError:
-            log.exception("could not journal activation %s", activation_id)
-            raise ApiError(503, UNAVAILABLE) from None
-    future = svc.tracker.register(
-        activation_id,
-        caller.namespace,
-        blocking,
-        action.limits.timeout,
-        message,
-        internal=internal,
-    )
-    try:
-        invoker = await svc.balancer.publish(
-            message, action.limits.memory, blackbox=action.exec.kind == "blackbox"
+    with activation_context(activation_id, transid):
+        message = ActivationMessage(
+            transid=transid,
+            activation_id=activation_id,
+            action=action.doc_id,
+            revision=revision,
+            version=action.version,
+            user=User(namespace=caller.namespace, subject=caller.subject, auth=caller.auth),
+            controller=svc.settings.controller_id,
+            blocking=blocking,
+            content=content,
+            init_args=tuple(p.key for p in action.parameters if p.init),
+            cause=cause,
+            binding=binding,
+            received=received if received is not None else int(time.time() * 1000),
         )
-    except Exception:
-        svc.tracker.forget(activation_id)
-        raise ApiError(503, UNAVAILABLE) from None
-    svc.tracker.placed(activation_id, invoker)
-    if future is None:
-        return Outcome(activation_id, None)
-    timeout = svc.settings.blocking_wait if wait is None else wait
-    try:
-        activation = await asyncio.wait_for(asyncio.shield(future), timeout)
-    except TimeoutError:
-        activation = None
-    if activation is None and svc.journal is not None and not internal:
-        await _journal_late(svc, message, action.limits.timeout)
-    return Outcome(activation_id, activation)
+        if not blocking and svc.journal is not None:
+            # The 202 is a promise: kept on disk before it is made (`common/store/journal.py`).
+            try:
+                await svc.journal.accept(message, action.limits.timeout)
+            except StoreError:
+                log.exception("could not journal activation %s", activation_id)
+                raise ApiError(503, UNAVAILABLE) from None
+        future = svc.tracker.register(
+            activation_id,
+            caller.namespace,
+            blocking,
+            action.limits.timeout,
+            message,
+            internal=internal,
+        )
+        try:
+            invoker = await svc.balancer.publish(
+                message, action.limits.memory, blackbox=action.exec.kind == "blackbox"
+            )
+        except Exception:
+            svc.tracker.forget(activation_id)
+            raise ApiError(503, UNAVAILABLE) from None
+        svc.tracker.placed(activation_id, invoker)
+        log.debug("posted %s to invoker%d", action.doc_id, invoker)
+        if future is None:
+            return Outcome(activation_id, None)
+        timeout = svc.settings.blocking_wait if wait is None else wait
+        try:
+            activation = await asyncio.wait_for(asyncio.shield(future), timeout)
+        except TimeoutError:
+            activation = None
+        if activation is None and svc.journal is not None and not internal:
+            await _journal_late(svc, message, action.limits.timeout)
+        return Outcome(activation_id, activation)
 
 
 async def _journal_late(svc: Services, message: ActivationMessage, time_limit: int) -> None:

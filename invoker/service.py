@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from common.config import Settings
 from common.entities.activation import Activation, ActivationResponse, Status, api_form
+from common.logcontext import activation_context
 from common.messages import (
     INVALIDATION_TOPIC,
     OFFLINE_AFTER,
@@ -223,6 +224,10 @@ class Invoker:
     # -- one activation --------------------------------------------------------------------
 
     async def handle(self, msg: ActivationMessage) -> None:
+        with activation_context(msg.activation_id, msg.transid):
+            await self._handle(msg)
+
+    async def _handle(self, msg: ActivationMessage) -> None:
         if self.claims is None and now_ms() - msg.received > OFFLINE_AFTER * 1000:
             if await self._given_up(msg):
                 return
@@ -298,6 +303,15 @@ class Invoker:
         self._spawn(self._bookkeep(doc, prepared, outcome, proxy))
         await self._complete(msg, record, doc, outcome.cause)
         self._count(msg, record, prepared, outcome.init_time)
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "ran %s in %s: %s, %d ms%s",
+                prepared.action_name,
+                proxy.name,
+                record.response.status.label,
+                record.end - record.start,
+                " (cold)" if outcome.init_time is not None else "",
+            )
 
     def _count(
         self,
