@@ -15,6 +15,7 @@ from controller.routes import (
     actions,
     activations,
     apimgmt,
+    dashboard,
     feeds,
     gateway,
     invoke,
@@ -84,6 +85,7 @@ def create_app(services: Services, *, manage_services: bool = True) -> FastAPI:
         feeds,
     ):
         app.include_router(module.router)
+    dashboard.install(app)
     gateway.install(app)  # last: /api/<tenant>/… is whatever nothing else serves
     app.add_middleware(TransactionMiddleware)
     return app

@@ -16,6 +16,13 @@ from controller.services import Services, services
 _CHALLENGE = {"WWW-Authenticate": 'Basic realm="OpenWhisk secure realm"'}
 
 
+def _challenge(request: Request) -> dict[str, str]:
+    """The Basic challenge, except to a page's script (`X-Requested-With`, as the dashboard
+    sends): a browser answers a challenged 401 to fetch() with its own password dialog,
+    holding the request until someone answers it."""
+    return {} if "x-requested-with" in request.headers else _CHALLENGE
+
+
 def parse_basic(header: str | None) -> tuple[str, str] | None:
     if not header or not header[:6].lower() == "basic ":
         return None
@@ -37,14 +44,14 @@ async def optional_identity(request: Request) -> Identity | None:
         await (await services(request)).identities.by_auth(*credentials) if credentials else None
     )
     if identity is None:
-        raise ApiError(401, headers=_CHALLENGE)
+        raise ApiError(401, headers=_challenge(request))
     return identity
 
 
 async def identity(request: Request) -> Identity:
     caller = await optional_identity(request)
     if caller is None:
-        raise ApiError(401, headers=_CHALLENGE)
+        raise ApiError(401, headers=_challenge(request))
     return caller
 
 

@@ -1,0 +1,120 @@
+"""The dashboard in headless Chromium against a real standalone server: sign in with a
+namespace's key, an activation invoked through the API appears, its logs are one click
+away (and an action's markup in them stays text), its action gets a chart, usage shows.
+Screenshots are kept under the test's tmp dir (the path is printed)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.browser import Page, chromium
+from tests.support.server import StandaloneServer
+
+HOSTILE = '<img src=x onerror="window.pwned=1">'
+CODE = f"def main(a):\n    print({HOSTILE!r})\n    return {{'said': a.get('say', '')}}\n"
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[StandaloneServer]:
+    srv = StandaloneServer(tmp_path / "server")
+    srv.start()
+    yield srv
+    srv.stop()
+
+
+def screenshot(page: Page, path: Path) -> None:
+    page.send(
+        "Emulation.setDeviceMetricsOverride",
+        width=1100,
+        height=1400,
+        deviceScaleFactor=1,
+        mobile=False,
+    )
+    shot = page.send("Page.captureScreenshot", format="png")
+    path.write_bytes(base64.b64decode(shot["data"]))
+    print(f"dashboard screenshot: {path}")
+
+
+def js(value: str) -> str:
+    return json.dumps(value)
+
+
+def test_sign_in_watch_an_activation_and_open_its_logs(
+    server: StandaloneServer, tmp_path: Path
+) -> None:
+    ns = server.create_namespace("watched")
+    with chromium() as page:
+        page.open(f"{server.url}/dashboard")  # redirected to /dashboard/
+        assert page.evaluate("location.pathname") == "/dashboard/"
+        # A wrong key is refused and not kept.
+        page.evaluate(f"document.getElementById('key').value = {js(ns.uuid + ':nope')}")
+        page.evaluate("document.getElementById('signin-button').click()")
+        page.wait_for("document.getElementById('signin-error').textContent.includes('not valid')")
+        assert page.evaluate("sessionStorage.length") == 0
+        page.evaluate(f"document.getElementById('key').value = {js(ns.auth)}")
+        page.evaluate("document.getElementById('signin-button').click()")
+        page.wait_for("!document.getElementById('app').hidden")
+        assert page.evaluate("document.getElementById('who').textContent") == "namespace watched"
+        assert page.evaluate("localStorage.length") == 0  # the key lives for the tab only
+
+        with httpx.Client(
+            base_url=f"{server.url}/api/v1/namespaces/_", auth=(ns.uuid, ns.key), timeout=60
+        ) as api:
+            action = {"exec": {"kind": "python:3.11", "code": CODE}}
+            assert api.put("/actions/greeter", json=action).status_code == 200
+            ids = [
+                api.post("/actions/greeter?blocking=true", json={"say": n}).json()["activationId"]
+                for n in range(2)
+            ]
+        row = f"document.querySelector('#activations tr[data-id={js(ids[0])}]')"
+        page.wait_for(f"!!{row}")
+        cells = page.evaluate(f"[...{row}.cells].map(c => c.textContent)")
+        assert cells[1:3] == ["greeter", "success"] and cells[4] == "cold"
+        second = f"document.querySelector('#activations tr[data-id={js(ids[1])}]')"
+        page.wait_for(f"!!{second}")
+        assert page.evaluate(f"{second}.cells[4].textContent") == "warm"
+
+        page.evaluate(f"{row}.click()")
+        page.wait_for(f"document.getElementById('detail-id').textContent === {js(ids[0])}")
+        page.wait_for(f"document.getElementById('logs').textContent.includes({js(HOSTILE)})")
+        record = json.loads(page.evaluate("document.getElementById('record').textContent"))
+        assert record["activationId"] == ids[0] and record["response"]["result"] == {"said": 0}
+        # The action's markup was shown as text: no element was made of it, nothing ran.
+        assert page.evaluate("document.querySelectorAll('img').length") == 0
+        assert page.evaluate("window.pwned === undefined")
+
+        chart = "document.querySelector('.chart[data-action=\"greeter\"]')"
+        page.wait_for(f"!!{chart}")
+        assert page.evaluate(f"{chart}.querySelectorAll('svg polyline').length") == 1
+        assert page.evaluate(f"{chart}.querySelectorAll('.cold-mark').length") == 1
+        usage = "document.querySelector('#usage tr[data-action=\"greeter\"]')"
+        page.wait_for(f"!!{usage}", timeout=20)
+        assert page.evaluate(f"{usage}.cells[1].textContent") == "2"
+        screenshot(page, tmp_path / "dashboard.png")
+        assert (tmp_path / "dashboard.png").stat().st_size > 1000
+
+        # Signed in across a reload of the tab, out after signing out.
+        page.open(f"{server.url}/dashboard/")
+        page.wait_for("!document.getElementById('app').hidden")
+        page.evaluate("document.getElementById('signout').click()")
+        page.wait_for(
+            "document.readyState === 'complete' && !document.getElementById('signin').hidden"
+        )
+        assert page.evaluate("sessionStorage.length") == 0
+
+
+def test_dashboard_serves_only_its_own_files(server: StandaloneServer) -> None:
+    index = httpx.get(f"{server.url}/dashboard/", timeout=10)
+    assert index.status_code == 200 and "<title>pywhisk dashboard</title>" in index.text
+    assert "script-src 'self'" in index.headers["content-security-policy"]
+    assert httpx.get(f"{server.url}/dashboard/dashboard.js", timeout=10).status_code == 200
+    for path in ("/dashboard/..%2Fapp.py", "/dashboard/nothing.js", "/dashboard/app.py"):
+        missing = httpx.get(f"{server.url}{path}", timeout=10)
+        assert missing.status_code == 404, path
+        assert set(missing.json()) == {"error", "code"}
