@@ -255,7 +255,7 @@ def test_nginx_conf_fits_openwhisk_requests() -> None:
 def test_platform_image_runs_pywhisk() -> None:
     text = PLATFORM_DOCKERFILE.read_text()
     assert re.search(r"^ARG BASE=pywhisk/base:bookworm$", text, re.M)
-    assert "[docker,kafka,couchdb,consul]" in text
+    assert "[docker,kafka,couchdb,consul,metrics]" in text  # /metrics answers, not 501
     assert re.search(r'^ENTRYPOINT \["pywhisk"\]$', text, re.M)
 
 
