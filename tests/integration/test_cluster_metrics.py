@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,3 +99,43 @@ def test_an_invoker_whose_metrics_port_is_taken_does_not_start(
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith(f"Error: cannot serve metrics on 127.0.0.1:{port}")
+
+
+def test_usage_is_the_same_from_every_controller(cluster: Cluster) -> None:
+    other = cluster.start_controller(1, of=2)
+    cluster.start_controller(0, of=2)
+    cluster.start_invoker(0)
+    cluster.wait_for_controller()
+    cluster.wait_for_invokers({"invoker0": "up"})
+    deadline = time.monotonic() + 30
+    while True:  # the second controller answers too, and sees the invoker
+        try:
+            if httpx.get(f"{other}/invokers", timeout=1).json() == {"invoker0": "up"}:
+                break
+        except httpx.TransportError:
+            pass
+        assert time.monotonic() < deadline, cluster.logs()
+        time.sleep(0.1)
+    identity = create_namespace(cluster.store_url, "shared")
+    auth = (identity.uuid, identity.key)
+    code = {"kind": "python:3", "code": "def main(a):\n    return a\n"}
+    with httpx.Client(base_url=f"{cluster.url}/api/v1/namespaces/_", auth=auth, timeout=60) as one:
+        assert one.put("/actions/echo", json={"exec": code}).status_code == 200
+        for url in (cluster.url, other, other):  # through both controllers
+            answer = httpx.post(
+                f"{url}/api/v1/namespaces/_/actions/echo?blocking=true", auth=auth, timeout=60
+            )
+            assert answer.status_code == 200, answer.text
+        time.sleep(0.5)  # the records are written after the answers
+        records = one.get("/activations", params={"docs": "true"}).json()
+    expected_mb_ms = sum(
+        next(a["value"]["memory"] for a in r["annotations"] if a["key"] == "limits") * r["duration"]
+        for r in records
+    )
+    answers = [
+        httpx.get(f"{url}/api/v1/namespaces/_/usage", auth=auth, timeout=10).json()
+        for url in (cluster.url, other)
+    ]
+    assert answers[0] == answers[1]
+    assert answers[0]["total"]["invocations"] == len(records) == 3
+    assert round(answers[0]["total"]["gb_seconds"] * 1024 * 1000) == expected_mb_ms
