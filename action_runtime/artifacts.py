@@ -133,12 +133,16 @@ class _Counted:
         self._stream.close()
 
 
+# PYWHISK_LAYER_ROOT, taken out of the environment at start (`cli.py`): the platform's
+# settings are not the action's business.
+LAYER_ROOT: str | None = None
+
+
 def layer_root(work_dir: Path) -> Path:
     """Where layers go: PYWHISK_LAYER_ROOT when the container has one of its own (/opt in the
     Docker images, as on Lambda), else `<work dir>/opt`: process containers without a mount
     namespace share the host's /opt, which is not theirs to write."""
-    named = os.environ.get("PYWHISK_LAYER_ROOT")
-    return Path(named) if named else work_dir / "opt"
+    return Path(LAYER_ROOT) if LAYER_ROOT else work_dir / "opt"
 
 
 def install_layers(layers: list, work_dir: Path) -> Path:
@@ -165,7 +169,7 @@ def install_layers(layers: list, work_dir: Path) -> Path:
     # Deepest first; the root last. The container's user still owns these (it could chmod
     # them back): read-only keeps one activation's slip from changing the next's tools. Not
     # in a work dir, which its owner must be able to remove whoever that is.
-    if os.environ.get("PYWHISK_LAYER_ROOT"):
+    if LAYER_ROOT:
         for directory in sorted(directories, key=len, reverse=True):
             os.chmod(directory, 0o555)
     return root

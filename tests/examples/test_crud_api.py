@@ -7,14 +7,21 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
 from common.entities import Identity
-from tests.support.examples import run_deploy, shared_dir
+from tests.support.examples import host_files_server, run_deploy, shared_dir
 from tests.support.server import StandaloneServer
 
-__all__ = ["shared_dir"]  # the fixture, used below
+__all__ = ["host_files_server", "shared_dir"]  # the fixtures, used below
 
 Wsk = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture(scope="module")
+def server(host_files_server: StandaloneServer) -> StandaloneServer:
+    """The example keeps its state in the host's files: a server without the sandbox."""
+    return host_files_server
 
 
 def deploy(wskprops: Path, db: Path) -> None:

@@ -11,12 +11,20 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.e2e.test_alarms_api import records, wait_until
-from tests.support.examples import run_deploy, shared_dir
+from tests.support.examples import host_files_server, run_deploy, shared_dir
+from tests.support.server import StandaloneServer
 from tests.support.static_site import serving, static_site
 
-__all__ = ["shared_dir"]  # the fixture, used below
+__all__ = ["host_files_server", "shared_dir"]  # the fixtures, used below
+
+
+@pytest.fixture(scope="module")
+def server(host_files_server: StandaloneServer) -> StandaloneServer:
+    """The example keeps its state in the host's files: a server without the sandbox."""
+    return host_files_server
 
 
 @contextmanager

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.server import StandaloneServer
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
@@ -43,3 +45,17 @@ def run_deploy(wskprops: Path, example: str, *args: str) -> str:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
+
+
+@pytest.fixture(scope="module")
+def host_files_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[StandaloneServer]:
+    """A standalone server whose process containers run without the sandbox, for the examples
+    that keep their state in the host's files: a sandboxed action sees only its own directory
+    (their READMEs say so, and what to use instead)."""
+    srv = StandaloneServer(
+        tmp_path_factory.mktemp("host-files"),
+        env={"PYWHISK_CONTAINERS_URL": "process://?sandbox=off"},
+    )
+    srv.start()
+    yield srv
+    srv.stop()
