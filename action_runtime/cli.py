@@ -30,6 +30,7 @@ import sys
 
 from . import artifacts
 from .languages import LANGUAGES, find_interpreter
+from .options import Options
 
 USAGE = (
     "usage: python3 -m action_runtime --language python|php|nodejs|provided "
@@ -40,29 +41,6 @@ USAGE = (
 
 class UsageError(Exception):
     pass
-
-
-class Options:
-    __slots__ = (
-        "host",
-        "interpreter",
-        "kind",
-        "language",
-        "listen_fd",
-        "port",
-        "token",
-        "unzip_max",
-    )
-
-    def __init__(self) -> None:
-        self.language = ""
-        self.host = "0.0.0.0"
-        self.port = 8080
-        self.listen_fd: int | None = None
-        self.interpreter: str | None = None
-        self.kind: str | None = None
-        self.token: str | None = None
-        self.unzip_max: int | None = None  # artifacts.UNPACKED_MAX (not imported before the spawn)
 
 
 _NUMBERS = {"--port": "port", "--listen-fd": "listen_fd", "--unzip-max": "unzip_max"}

@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from . import artifacts
-from .cli import Options
 from .languages import Language
+from .options import Options
 from .proxy import ActionProxy
 from .server import Server
 from .spawn import LauncherProcess

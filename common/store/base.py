@@ -9,17 +9,17 @@ OpenWhisk's shape; revisions are opaque strings used for optimistic concurrency 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from common import plugins
 from common.entities.identity import Identity
 from common.store.claims import ClaimStore
 from common.store.journal import ActivationJournal
+from common.store.records import Doc
 
 if TYPE_CHECKING:
     from common.store.usage import Usage
 
-Doc = dict[str, Any]
 
 STORES = {
     "sqlite": "common.store.sqlite:SqliteStore",
@@ -169,20 +169,6 @@ class Store(ABC):
 
     @abstractmethod
     async def close(self) -> None: ...
-
-
-def activation_filter_name(doc: Doc) -> str:
-    """`[pkg/]name` a record is listed under (OW filters view): run through a binding,
-    `binding/name`; else the package of its `path` annotation, if any, and its name."""
-    annotations = {
-        a.get("key"): a.get("value") for a in doc.get("annotations", ()) if isinstance(a, dict)
-    }
-    binding, path = annotations.get("binding"), annotations.get("path")
-    if isinstance(binding, str) and "/" in binding:
-        return f"{binding.partition('/')[2]}/{doc['name']}"
-    if isinstance(path, str):
-        return path.partition("/")[2] or str(doc["name"])
-    return str(doc["name"])
 
 
 def store_from_url(url: str) -> Store:

@@ -38,7 +38,7 @@ WHISKS_DESIGN: dict[str, Any] = {
 }
 
 # -- activations --------------------------------------------------------------------------------
-# `name` is the `[pkg/]action` filter of `common.store.base.activation_filter_name`: through
+# `name` is the `[pkg/]action` filter of `common.store.records.activation_filter_name`: through
 # a binding, the binding's name and the record's; else what follows the namespace in the
 # `path` annotation, else the record's name.
 _BY_NAME_MAP = """function (doc) {

@@ -33,8 +33,8 @@ from common.store.base import (
     Store,
     StoreMissing,
     SubjectStore,
-    activation_filter_name,
 )
+from common.store.records import activation_filter_name
 from common.store.sqlite_claims import SCHEMA as CLAIMS_SCHEMA
 from common.store.sqlite_claims import SqliteClaims
 from common.store.sqlite_commits import GroupCommitter, connector

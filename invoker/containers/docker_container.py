@@ -8,7 +8,8 @@ import logging
 import os
 import socket
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
 from docker import errors as docker_errors
 
@@ -16,8 +17,24 @@ from invoker.containers.base import Container, ContainerError
 from invoker.containers.docker_attach import AttachStream, pump, release
 from invoker.containers.logs import EOF_WAIT, ContainerLogs
 
-if TYPE_CHECKING:
-    from invoker.containers.docker import DockerContainerFactory
+T = TypeVar("T")
+
+
+class Engine(Protocol):
+    """What a container asks of the factory that made it (docker.py's DockerContainerFactory):
+    engine calls off the event loop, and the factory's own bookkeeping."""
+
+    log_cap: int
+    client: Any
+
+    async def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T: ...
+
+    def forget(self, container: DockerContainer) -> None: ...
+
+    def remove(self, cid: str) -> None: ...
+
+    def oom_killed(self, cid: str) -> bool: ...
+
 
 log = logging.getLogger("pywhisk.invoker")
 
@@ -27,7 +44,7 @@ _OOM_WAIT = 0.2  # after an abnormal death: how long to wait for the engine's oo
 class DockerContainer(Container):
     def __init__(
         self,
-        factory: DockerContainerFactory,
+        factory: Engine,
         name: str,
         cid: str,
         host: str,
