@@ -115,7 +115,6 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
         opened.push_async_callback(queue.close)
         guest = await ensure_namespace(store, GUEST)
         await ensure_namespace(store, SYSTEM)
-        await install_catalog(store, default_manifest(), settings.limit_ranges)
         shared: DockerContainerFactory | None = None  # actions reach the API on its network
         if factory.scheme == "docker" and not settings.api_host:
             from invoker.containers.docker import DockerContainerFactory
@@ -161,13 +160,16 @@ async def _serve(
         # The invoker first: the in-memory queue drops what is sent before a consumer
         # subscribes, and the feeds (services) fire at once what changed while stopped.
         await invoker.start()
+        gateway = shared.gateway if shared is not None else None
+        sockets = listening_sockets(sock, settings, gateway)
+        # After every check that can refuse the start, so that a refusal stays one line;
+        # before the feeds and the recovery, which may run the catalog's actions.
+        await install_catalog(services.store, default_manifest(), settings.limit_ranges)
         await services.start()
         if services.journal is not None:
             await recover(services, services.journal)
         props = wskprops_path()
         wrote = write_wskprops_if_unset(props, settings.effective_api_host, guest)
-        gateway = shared.gateway if shared is not None else None
-        sockets = listening_sockets(sock, settings, gateway)
         serving = asyncio.create_task(server.serve(sockets))
         while not server.started and not serving.done():  # noqa: ASYNC110 - uvicorn has no started event
             await asyncio.sleep(0.01)
