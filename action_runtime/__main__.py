@@ -7,10 +7,11 @@ script, and the lines below put the directory holding the package on sys.path fi
 import os
 import sys
 
-if not __package__:
+if __package__:  # installed: pywhisk.action_runtime
+    from .cli import main
+else:  # a copy run as a script, as in every container
     sys.path[0] = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-from action_runtime.cli import main
+    from action_runtime.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

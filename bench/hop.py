@@ -21,8 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import eventloop
-from invoker.http1 import Http1Connection
+from pywhisk.common import eventloop
+from pywhisk.invoker.http1 import Http1Connection
 
 NOOP = "def main(args):\n    return {}\n"
 RUNTIME = Path(__file__).resolve().parent.parent / "action_runtime"

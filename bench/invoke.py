@@ -27,7 +27,7 @@ from typing import Any
 import aiohttp
 
 from bench.clients import percentile, sequential, session_for, throughput
-from common.entities.identity import MAX_CONCURRENT, MAX_PER_MINUTE
+from pywhisk.common.entities.identity import MAX_CONCURRENT, MAX_PER_MINUTE
 from tests.support.server import StandaloneServer
 
 NOOP = "def main(args):\n    return {}\n"

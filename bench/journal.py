@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.clients import percentile
-from common.messages import ActivationMessage, User
-from common.store.sqlite import SqliteStore
+from pywhisk.common.messages import ActivationMessage, User
+from pywhisk.common.store.sqlite import SqliteStore
 
 
 def record(i: int) -> dict[str, Any]:

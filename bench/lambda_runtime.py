@@ -29,7 +29,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from invoker.http1 import Http1Connection
+from pywhisk.invoker.http1 import Http1Connection
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -11,8 +11,8 @@ import argparse
 import time
 from collections.abc import Callable
 
-from common.metrics import Metrics
-from common.metrics.prometheus import PrometheusMetrics
+from pywhisk.common.metrics import Metrics
+from pywhisk.common.metrics.prometheus import PrometheusMetrics
 
 
 def per_call(fn: Callable[[], None], calls: int) -> float:

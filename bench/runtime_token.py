@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from invoker.http1 import Http1Connection
+from pywhisk.invoker.http1 import Http1Connection
 
 REPO = Path(__file__).resolve().parents[1]
 INIT = json.dumps(

@@ -17,11 +17,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import eventloop
-from common.config import Settings
-from common.runtimes import default_manifest
-from invoker.client import ContainerClient
-from invoker.containers.base import Container, ContainerFactory, factory_from_url
+from pywhisk.common import eventloop
+from pywhisk.common.config import Settings
+from pywhisk.common.runtimes import default_manifest
+from pywhisk.invoker.client import ContainerClient
+from pywhisk.invoker.containers.base import Container, ContainerFactory, factory_from_url
 
 NOOP = "def main(args):\n    return {}\n"
 INIT = json.dumps(

@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from bench.clients import percentile
-from common.entities import Identity
-from common.store.base import Store, store_from_url
+from pywhisk.common.entities import Identity
+from pywhisk.common.store.base import Store, store_from_url
 
 _runs = itertools.count()
 

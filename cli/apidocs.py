@@ -12,10 +12,10 @@ import re
 from pathlib import Path
 from typing import Any
 
-from cli.client import quote_path
-from cli.errors import EXIT_GENERAL, WskError, wrap
-from cli.names import parse_name
-from cli.session import Session
+from pywhisk.cli.client import quote_path
+from pywhisk.cli.errors import EXIT_GENERAL, WskError, wrap
+from pywhisk.cli.names import parse_name
+from pywhisk.cli.session import Session
 
 VERBS = ("GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS")
 _PARAM = re.compile(r"^\{([^/]+)\}$")

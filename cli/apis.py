@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cli.jsontext import GoStruct, go_json
+from pywhisk.cli.jsontext import GoStruct, go_json
 
 VERBS = ("get", "put", "post", "delete", "options", "head", "patch")  # ApiSwaggerPath order
 _PARAM_FIELDS = ("name", "in", "description", "required", "type", "format", "default", "enum")

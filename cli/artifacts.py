@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from cli.errors import EXIT_GENERAL, EXIT_USAGE, WskError, usage_error
+from pywhisk.cli.errors import EXIT_GENERAL, EXIT_USAGE, WskError, usage_error
 
 NATIVE_IMAGE = "openwhisk/dockerskeleton"
 BINARY_EXTENSIONS = (".zip", ".jar", ".balx")

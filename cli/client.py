@@ -19,11 +19,11 @@ from urllib.parse import quote, urlencode
 
 import httpx
 
-from cli.config import Properties, url_base
-from cli.errors import EXIT_GENERAL, EXIT_NETWORK, EXIT_TIMED_OUT, EXIT_USAGE, WskError
-from cli.errors import exit_code_for_status as _exit_for
-from cli.jsontext import GoStruct, go_json, loads_go
-from cli.params import dumps_body
+from pywhisk.cli.config import Properties, url_base
+from pywhisk.cli.errors import EXIT_GENERAL, EXIT_NETWORK, EXIT_TIMED_OUT, EXIT_USAGE, WskError
+from pywhisk.cli.errors import exit_code_for_status as _exit_for
+from pywhisk.cli.jsontext import GoStruct, go_json, loads_go
+from pywhisk.cli.params import dumps_body
 
 # Characters Go's url.URL{Path: ...}.String() leaves alone in a path segment.
 _PATH_SAFE = "/$&+,:;=@"

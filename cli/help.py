@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from cli.session import GlobalOption
+from pywhisk.cli.session import GlobalOption
 
 MIN_NAME_PADDING = 11  # cobra's minNamePadding
 _BACKQUOTED = re.compile(r"`([^`]*)`")

@@ -12,21 +12,21 @@ from typing import Any
 
 import click
 
-from cli.commands.action import action_group
-from cli.commands.activation import activation_group
-from cli.commands.api import api_group
-from cli.commands.layer import layer_group
-from cli.commands.namespace import list_command, namespace_group
-from cli.commands.package import package_group
-from cli.commands.property import property_group
-from cli.commands.rule import rule_group
-from cli.commands.trigger import trigger_group
-from cli.errors import EXIT_GENERAL, WskError
-from cli.help import WskCommand, WskGroup
-from cli.output import error_prefix
-from cli.params import split_kv_args
-from cli.project.commands import project_group
-from cli.session import Session, global_options
+from pywhisk.cli.commands.action import action_group
+from pywhisk.cli.commands.activation import activation_group
+from pywhisk.cli.commands.api import api_group
+from pywhisk.cli.commands.layer import layer_group
+from pywhisk.cli.commands.namespace import list_command, namespace_group
+from pywhisk.cli.commands.package import package_group
+from pywhisk.cli.commands.property import property_group
+from pywhisk.cli.commands.rule import rule_group
+from pywhisk.cli.commands.trigger import trigger_group
+from pywhisk.cli.errors import EXIT_GENERAL, WskError
+from pywhisk.cli.help import WskCommand, WskGroup
+from pywhisk.cli.output import error_prefix
+from pywhisk.cli.params import split_kv_args
+from pywhisk.cli.project.commands import project_group
+from pywhisk.cli.session import Session, global_options
 
 USAGE_HINT = "Run 'wsk --help' for usage."
 EXIT_INTERRUPTED = 130
@@ -141,5 +141,5 @@ for _command in (
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Console-script entry point (``wsk = "cli.main:main"``)."""
+    """Console-script entry point (``wsk = "pywhisk.cli.main:main"``)."""
     cli.main(args=argv, prog_name="wsk")

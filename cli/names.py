@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cli.errors import EXIT_GENERAL, EXIT_NOT_ALLOWED, WskError
+from pywhisk.cli.errors import EXIT_GENERAL, EXIT_NOT_ALLOWED, WskError
 
 INVALID_NAME = "A valid qualified name must be specified."
 

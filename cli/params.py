@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cli.errors import EXIT_GENERAL, EXIT_USAGE, WskError
-from cli.jsontext import loads_first, loads_go
+from pywhisk.cli.errors import EXIT_GENERAL, EXIT_USAGE, WskError
+from pywhisk.cli.jsontext import loads_first, loads_go
 
 # flag -> (bucket, takes a file)
 _KV_FLAGS: dict[str, tuple[str, bool]] = {

@@ -15,9 +15,9 @@ from typing import Any, TypeVar
 import click
 import httpx
 
-from cli.client import WhiskClient
-from cli.config import Properties, load_properties, with_overrides
-from cli.params import KeyValueArgs
+from pywhisk.cli.client import WhiskClient
+from pywhisk.cli.config import Properties, load_properties, with_overrides
+from pywhisk.cli.params import KeyValueArgs
 
 F = TypeVar("F", bound=Callable[..., Any])
 

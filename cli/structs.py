@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from cli.jsontext import GoStruct
+from pywhisk.cli.jsontext import GoStruct
 
 Projector = Callable[[Any], Any]
 

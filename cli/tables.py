@@ -6,8 +6,8 @@ import re
 from datetime import datetime
 from typing import Any
 
-from cli.output import bold
-from cli.structs import STATUS_NAMES, annotation
+from pywhisk.cli.output import bold
+from pywhisk.cli.structs import STATUS_NAMES, annotation
 
 
 def entity_path(entity: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ import copy
 import secrets
 from typing import Any
 
-from cli.errors import usage_error
+from pywhisk.cli.errors import usage_error
 
 WEB_EXPORT = "web-export"
 RAW_HTTP = "raw-http"

@@ -12,7 +12,7 @@ import platformdirs
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from common.entities.limits import LimitRanges
+from pywhisk.common.entities.limits import LimitRanges
 
 
 def default_data_dir() -> Path:

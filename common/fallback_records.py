@@ -5,9 +5,9 @@ them."""
 
 from __future__ import annotations
 
-from common.entities.activation import Activation, ActivationResponse
-from common.entities.params import KeyValue
-from common.messages import ActivationMessage
+from pywhisk.common.entities.activation import Activation, ActivationResponse
+from pywhisk.common.entities.params import KeyValue
+from pywhisk.common.messages import ActivationMessage
 
 UNKNOWN_KIND = "unknown"
 

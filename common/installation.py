@@ -24,7 +24,7 @@ import secrets
 import tempfile
 from pathlib import Path
 
-from common.startup import StartupError
+from pywhisk.common.startup import StartupError
 
 FILE_NAME = "installation-id"
 # Usable in a Docker label and as the start of a container name.

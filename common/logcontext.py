@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from contextvars import ContextVar
 from typing import Any
 
-from common import jsonio
+from pywhisk.common import jsonio
 
 TRANSACTION: ContextVar[str] = ContextVar("pywhisk_transaction", default="")
 ACTIVATION: ContextVar[str] = ContextVar("pywhisk_activation", default="")

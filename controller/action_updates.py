@@ -10,13 +10,13 @@ import base64
 import binascii
 import re
 
-from common.entities import Action, ActionLimits, ActionPut, Exec, ExecPut, LimitRanges
-from common.entities import params as P
-from common.entities.params import KeyValue, Params
-from common.names import QualifiedName
-from common.runtimes import BLACKBOX, SEQUENCE, Manifest
-from controller.errors import ApiError, malformed
-from controller.sequences.checks import MalformedComponents, parse_components
+from pywhisk.common.entities import Action, ActionLimits, ActionPut, Exec, ExecPut, LimitRanges
+from pywhisk.common.entities import params as P
+from pywhisk.common.entities.params import KeyValue, Params
+from pywhisk.common.names import QualifiedName
+from pywhisk.common.runtimes import BLACKBOX, SEQUENCE, Manifest
+from pywhisk.controller.errors import ApiError, malformed
+from pywhisk.controller.sequences.checks import MalformedComponents, parse_components
 
 _BASE64 = re.compile(r"\A[A-Za-z0-9+/]*={0,2}\Z")
 _ARCHIVE_MAGIC = (b"PK\x03\x04", b"PK\x05\x06", b"\x1f\x8b\x08")

@@ -19,11 +19,11 @@ from typing import Any, TypeVar
 import click
 from pydantic import ValidationError
 
-from common.config import Settings
-from common.entities import Identity, NamespaceLimits
-from common.ids import new_auth
-from common.names import is_valid_name
-from common.store.base import Store, StoreMissing, store_from_url
+from pywhisk.common.config import Settings
+from pywhisk.common.entities import Identity, NamespaceLimits
+from pywhisk.common.ids import new_auth
+from pywhisk.common.names import is_valid_name
+from pywhisk.common.store.base import Store, StoreMissing, store_from_url
 
 T = TypeVar("T")
 

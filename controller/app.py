@@ -9,9 +9,9 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from controller import errors
-from controller.middleware import TransactionMiddleware
-from controller.routes import (
+from pywhisk.controller import errors
+from pywhisk.controller.middleware import TransactionMiddleware
+from pywhisk.controller.routes import (
     actions,
     activations,
     apimgmt,
@@ -31,7 +31,7 @@ from controller.routes import (
     web,
     webhooks,
 )
-from controller.services import Services
+from pywhisk.controller.services import Services
 
 
 def _no_telemetry() -> dict[str, Any]:

@@ -15,8 +15,8 @@ import binascii
 import io
 import zipfile
 
-from common.entities import Exec
-from controller.errors import ApiError
+from pywhisk.common.entities import Exec
+from pywhisk.controller.errors import ApiError
 
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
 

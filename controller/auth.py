@@ -8,10 +8,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from common.entities import Identity
-from common.names import DEFAULT_NAMESPACE, InvalidName, check_namespace
-from controller.errors import ApiError, not_authorized
-from controller.services import Services, services
+from pywhisk.common.entities import Identity
+from pywhisk.common.names import DEFAULT_NAMESPACE, InvalidName, check_namespace
+from pywhisk.controller.errors import ApiError, not_authorized
+from pywhisk.controller.services import Services, services
 
 _CHALLENGE = {"WWW-Authenticate": 'Basic realm="OpenWhisk secure realm"'}
 

@@ -20,11 +20,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from common.discovery.base import Discovery
-from common.messages import HEALTH_TOPIC, ActivationMessage, PingMessage, invoker_topic
-from common.queue.base import Consumer, Queue
-from controller.health import HEALTHY_TIMEOUT, InvokerHealth, Result, Status
-from controller.sharding import (
+from pywhisk.common.discovery.base import Discovery
+from pywhisk.common.messages import HEALTH_TOPIC, ActivationMessage, PingMessage, invoker_topic
+from pywhisk.common.queue.base import Consumer, Queue
+from pywhisk.controller.health import HEALTHY_TIMEOUT, InvokerHealth, Result, Status
+from pywhisk.controller.sharding import (
     Candidate,
     NoInvokers,
     Slots,

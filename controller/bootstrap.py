@@ -8,9 +8,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from common.entities import Identity
-from common.ids import new_auth
-from common.store.base import Store
+from pywhisk.common.entities import Identity
+from pywhisk.common.ids import new_auth
+from pywhisk.common.store.base import Store
 
 GUEST = "guest"
 SYSTEM = "whisk.system"

@@ -12,8 +12,8 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel
 
-from common.entities import Action, Identity, Package
-from common.store.base import Doc, Store
+from pywhisk.common.entities import Action, Identity, Package
+from pywhisk.common.store.base import Doc, Store
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)

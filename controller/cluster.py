@@ -13,19 +13,19 @@ import signal
 import socket
 from collections.abc import Callable
 
-from common import eventloop
-from common.config import Settings
-from common.discovery.base import Discovery, discovery_from_url
-from common.queue.base import Queue, queue_from_url
-from common.runtimes import default_manifest
-from common.startup import listen
-from common.store.base import Store, store_from_url
-from controller.app import create_app
-from controller.balancer import ShardingBalancer
-from controller.bootstrap import GUEST, SYSTEM, ensure_namespace
-from controller.catalog.install import install as install_catalog
-from controller.services import Services
-from controller.standalone import _Server, server_config
+from pywhisk.common import eventloop
+from pywhisk.common.config import Settings
+from pywhisk.common.discovery.base import Discovery, discovery_from_url
+from pywhisk.common.queue.base import Queue, queue_from_url
+from pywhisk.common.runtimes import default_manifest
+from pywhisk.common.startup import listen
+from pywhisk.common.store.base import Store, store_from_url
+from pywhisk.controller.app import create_app
+from pywhisk.controller.balancer import ShardingBalancer
+from pywhisk.controller.bootstrap import GUEST, SYSTEM, ensure_namespace
+from pywhisk.controller.catalog.install import install as install_catalog
+from pywhisk.controller.services import Services
+from pywhisk.controller.standalone import _Server, server_config
 
 
 async def serve(settings: Settings, on_ready: Callable[[str], None] | None = None) -> None:

@@ -18,13 +18,13 @@ from typing import Any
 import click
 from pydantic import ValidationError
 
-from common.config import Settings
-from common.discovery.base import DiscoveryError
-from common.plugins import UnknownScheme
-from common.queue.base import QueueError
-from common.startup import StartupError, one_line
-from common.store.base import StoreError
-from invoker.containers.base import ContainerError
+from pywhisk.common.config import Settings
+from pywhisk.common.discovery.base import DiscoveryError
+from pywhisk.common.plugins import UnknownScheme
+from pywhisk.common.queue.base import QueueError
+from pywhisk.common.startup import StartupError, one_line
+from pywhisk.common.store.base import StoreError
+from pywhisk.invoker.containers.base import ContainerError
 
 # What a command may fail with because of the machine or the settings, not a bug.
 FAILURES = (
@@ -53,7 +53,7 @@ _LOG_FORMAT = click.option(
 @contextlib.contextmanager
 def _logging(settings: Settings) -> Iterator[None]:
     """Logs configured for the run (PYWHISK_LOG_FORMAT, PYWHISK_LOG_LEVEL)."""
-    from common import logcontext
+    from pywhisk.common import logcontext
 
     try:
         listener = logcontext.configure(settings.log_format, settings.log_level)
@@ -67,7 +67,7 @@ def _logging(settings: Settings) -> Iterator[None]:
 
 class _Commands(click.Group):
     # Imported when asked for: `pywhisk invoker` loads no controller module but this one.
-    LAZY = {"admin": "controller.admin:admin"}
+    LAZY = {"admin": "pywhisk.controller.admin:admin"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.LAZY])
@@ -134,7 +134,7 @@ def standalone(
     log_format: str | None,
 ) -> None:
     """Run controller and invoker in one process, ready for `wsk`."""
-    from controller import standalone as wiring
+    from pywhisk.controller import standalone as wiring
 
     settings = _settings(
         host=host,
@@ -189,7 +189,7 @@ def controller(
     discovery_url: str | None,
 ) -> None:
     """Run one controller of a cluster (no invoker): the REST API and the load balancer."""
-    from controller import cluster
+    from pywhisk.controller import cluster
 
     settings = _settings(
         host=host,
@@ -232,7 +232,7 @@ def invoker(
     discovery_url: str | None,
 ) -> None:
     """Run one invoker of a cluster: consumes invoker{N}, pings health, runs actions."""
-    from invoker import main as wiring
+    from pywhisk.invoker import main as wiring
 
     settings = _settings(
         invoker_id=invoker_id,
@@ -270,7 +270,7 @@ def images() -> None:
 @click.option("--verbose", "-v", is_flag=True, help="Also print debootstrap and build output.")
 def images_build(kinds: tuple[str, ...], base: str | None, quiet: bool, verbose: bool) -> None:
     """Build the runtime images that are missing or out of date (cached by content)."""
-    from invoker.images import ImageError, ensure_images
+    from pywhisk.invoker.images import ImageError, ensure_images
 
     try:
         ensure_images(

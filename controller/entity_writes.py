@@ -6,10 +6,10 @@ means the cache may be stale too.
 
 from __future__ import annotations
 
-from common.store.base import Conflict, Doc
-from controller import errors
-from controller.errors import ApiError
-from controller.services import Services
+from pywhisk.common.store.base import Conflict, Doc
+from pywhisk.controller import errors
+from pywhisk.controller.errors import ApiError
+from pywhisk.controller.services import Services
 
 
 def check_replace(existing: Doc, entity_type: str, overwrite: bool) -> None:

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Match
 from starlette.types import Scope
 
-from common import jsonio
+from pywhisk.common import jsonio
 
 NOT_FOUND = "The requested resource does not exist."
 FORBIDDEN = "The supplied authentication is not authorized to access this resource."

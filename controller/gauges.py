@@ -3,10 +3,10 @@ each invoker (one sample per invoker, the state as a label, OpenWhisk's names fo
 
 from __future__ import annotations
 
-from common.metrics import GaugeValues, Metrics
-from controller.balancer import Balancer
-from controller.health import Status
-from controller.tracker import ActivationTracker
+from pywhisk.common.metrics import GaugeValues, Metrics
+from pywhisk.controller.balancer import Balancer
+from pywhisk.controller.health import Status
+from pywhisk.controller.tracker import ActivationTracker
 
 # OW InvokerState.asString, as GET /invokers answers.
 STATE_NAMES = {

@@ -22,7 +22,7 @@ import enum
 from collections import deque
 from dataclasses import dataclass, field
 
-from common.messages import OFFLINE_AFTER
+from pywhisk.common.messages import OFFLINE_AFTER
 
 BUFFER_SIZE = 10  # OW InvokerActor.bufferSize
 ERROR_TOLERANCE = 3  # OW InvokerActor.bufferErrorTolerance

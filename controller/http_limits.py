@@ -26,8 +26,8 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from common import jsonio
-from common.ids import new_transaction_id
+from pywhisk.common import jsonio
+from pywhisk.common.ids import new_transaction_id
 
 TOO_LARGE = "Request header fields too large."
 TIMED_OUT = "The request's headers were not received in time."

@@ -10,18 +10,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from common.entities import Action, Identity
-from common.runtimes import SEQUENCE
-from controller.errors import ApiError
-from controller.primitive import (
+from pywhisk.common.entities import Action, Identity
+from pywhisk.common.runtimes import SEQUENCE
+from pywhisk.controller.errors import ApiError
+from pywhisk.controller.primitive import (
     NOT_ALLOWED,
     Outcome,
     invoke_primitive,
     merge_arguments,
     refuse_final_overrides,
 )
-from controller.sequences import run as sequences
-from controller.services import Services
+from pywhisk.controller.sequences import run as sequences
+from pywhisk.controller.services import Services
 
 __all__ = ["NOT_ALLOWED", "Outcome", "invoke", "merge_arguments"]
 

@@ -10,10 +10,10 @@ from starlette.datastructures import QueryParams
 from starlette.requests import Request
 from starlette.responses import Response
 
-from controller.errors import ApiError, json_response
+from pywhisk.controller.errors import ApiError, json_response
 
 if TYPE_CHECKING:
-    from controller.services import Services
+    from pywhisk.controller.services import Services
 
 MAX_LIMIT = 200
 DEFAULT_LIMIT = 30

@@ -15,10 +15,10 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from common import jsonio
-from common.ids import new_transaction_id
-from common.logcontext import TRANSACTION
-from controller.errors import INTERNAL
+from pywhisk.common import jsonio
+from pywhisk.common.ids import new_transaction_id
+from pywhisk.common.logcontext import TRANSACTION
+from pywhisk.controller.errors import INTERNAL
 
 log = logging.getLogger("pywhisk.controller")
 

@@ -6,11 +6,11 @@ rest; the `binding` annotation is never the user's: the controller sets it on bi
 
 from __future__ import annotations
 
-from common.entities import Binding, KeyValue, Package, PackagePut
-from common.entities import params as P
-from common.entities.package import BINDING_ANNOTATION
-from common.names import QualifiedName
-from controller.action_updates import bump_version
+from pywhisk.common.entities import Binding, KeyValue, Package, PackagePut
+from pywhisk.common.entities import params as P
+from pywhisk.common.entities.package import BINDING_ANNOTATION
+from pywhisk.common.names import QualifiedName
+from pywhisk.controller.action_updates import bump_version
 
 RESERVED_NAMES = frozenset({"default"})  # `default` stands for "no package" in web URLs
 

@@ -13,14 +13,14 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from common.entities import Action, ActivationResponse, Identity, Status
-from common.entities import params as P
-from common.ids import new_activation_id
-from common.logcontext import activation_context
-from common.messages import ActivationMessage, User
-from common.store.base import StoreError
-from controller.errors import UNAVAILABLE, ApiError
-from controller.services import Services
+from pywhisk.common.entities import Action, ActivationResponse, Identity, Status
+from pywhisk.common.entities import params as P
+from pywhisk.common.ids import new_activation_id
+from pywhisk.common.logcontext import activation_context
+from pywhisk.common.messages import ActivationMessage, User
+from pywhisk.common.store.base import StoreError
+from pywhisk.controller.errors import UNAVAILABLE, ApiError
+from pywhisk.controller.services import Services
 
 log = logging.getLogger("pywhisk.controller")
 

@@ -14,11 +14,11 @@ import logging
 import time
 from collections import Counter
 
-from common.queue.base import QueueError
-from common.store.journal import ActivationJournal, JournalEntry
-from controller.balancer import NoInvokers
-from controller.replay import Decision, decide, namespace_of, record_for
-from controller.services import Services
+from pywhisk.common.queue.base import QueueError
+from pywhisk.common.store.journal import ActivationJournal, JournalEntry
+from pywhisk.controller.balancer import NoInvokers
+from pywhisk.controller.replay import Decision, decide, namespace_of, record_for
+from pywhisk.controller.services import Services
 
 log = logging.getLogger("pywhisk.recovery")
 

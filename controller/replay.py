@@ -24,10 +24,10 @@ import enum
 import time
 from typing import Any
 
-from common.entities.activation import ActivationResponse, Status
-from common.fallback_records import fallback
-from common.store.journal import JournalEntry, Stage
-from controller.tracker import LOGS_LOST, forced_ack_timeout
+from pywhisk.common.entities.activation import ActivationResponse, Status
+from pywhisk.common.fallback_records import fallback
+from pywhisk.common.store.journal import JournalEntry, Stage
+from pywhisk.controller.tracker import LOGS_LOST, forced_ack_timeout
 
 INTERRUPTED = "The activation was lost: the platform stopped while it ran; it is not run again."
 EXPIRED = "The activation was not run: the platform restarted after its deadline."

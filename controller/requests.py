@@ -7,8 +7,8 @@ from typing import Any, TypeVar
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
-from common import jsonio
-from controller.errors import ApiError, malformed
+from pywhisk.common import jsonio
+from pywhisk.controller.errors import ApiError, malformed
 
 M = TypeVar("M", bound=BaseModel)
 

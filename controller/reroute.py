@@ -49,11 +49,11 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from common.messages import ActivationMessage, invoker_topic
-from common.queue.base import Queue
-from common.store.base import Store, StoreError
-from common.store.claims import FENCE, claim_owner
-from controller.balancer import Balancer, NoInvokers
+from pywhisk.common.messages import ActivationMessage, invoker_topic
+from pywhisk.common.queue.base import Queue
+from pywhisk.common.store.base import Store, StoreError
+from pywhisk.common.store.claims import FENCE, claim_owner
+from pywhisk.controller.balancer import Balancer, NoInvokers
 
 log = logging.getLogger(__name__)
 

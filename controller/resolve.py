@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from common.entities import Action, Identity, Package
-from common.entities import params as P
-from common.names import QualifiedName
-from controller import errors
-from controller.errors import ApiError
-from controller.services import Services
+from pywhisk.common.entities import Action, Identity, Package
+from pywhisk.common.entities import params as P
+from pywhisk.common.names import QualifiedName
+from pywhisk.controller import errors
+from pywhisk.controller.errors import ApiError
+from pywhisk.controller.services import Services
 
 # A binding is never created to a binding, but the bound package can be deleted and
 # re-created as one; this bounds how far such a chain is followed.

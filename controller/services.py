@@ -10,21 +10,21 @@ from typing import Any
 
 from fastapi import Request
 
-from common.config import Settings
-from common.messages import INVALIDATION_TOPIC, InvalidationMessage
-from common.metrics import Metrics, create_metrics
-from common.queue.base import Consumer, Queue
-from common.runtimes import Manifest, default_manifest
-from common.store.base import Store
-from common.store.journal import ActivationJournal
-from controller import gauges
-from controller.balancer import Balancer, StaticBalancer
-from controller.cache import EntityCache, IdentityCache
-from controller.detached import Detached
-from controller.feeds.service import Feeds
-from controller.reroute import Rerouter
-from controller.throttles import Throttles
-from controller.tracker import ActivationTracker
+from pywhisk.common.config import Settings
+from pywhisk.common.messages import INVALIDATION_TOPIC, InvalidationMessage
+from pywhisk.common.metrics import Metrics, create_metrics
+from pywhisk.common.queue.base import Consumer, Queue
+from pywhisk.common.runtimes import Manifest, default_manifest
+from pywhisk.common.store.base import Store
+from pywhisk.common.store.journal import ActivationJournal
+from pywhisk.controller import gauges
+from pywhisk.controller.balancer import Balancer, StaticBalancer
+from pywhisk.controller.cache import EntityCache, IdentityCache
+from pywhisk.controller.detached import Detached
+from pywhisk.controller.feeds.service import Feeds
+from pywhisk.controller.reroute import Rerouter
+from pywhisk.controller.throttles import Throttles
+from pywhisk.controller.tracker import ActivationTracker
 
 log = logging.getLogger(__name__)
 

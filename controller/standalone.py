@@ -17,30 +17,30 @@ from typing import TYPE_CHECKING
 
 import uvicorn
 
-from common import eventloop
-from common.config import Settings
-from common.entities import Identity
-from common.metrics import create_metrics
-from common.queue.base import queue_from_url
-from common.runtimes import default_manifest
-from common.startup import listen, prepare_data_dir, store_dir_of
-from common.store.base import store_from_url
-from controller.app import create_app
-from controller.bootstrap import (
+from pywhisk.common import eventloop
+from pywhisk.common.config import Settings
+from pywhisk.common.entities import Identity
+from pywhisk.common.metrics import create_metrics
+from pywhisk.common.queue.base import queue_from_url
+from pywhisk.common.runtimes import default_manifest
+from pywhisk.common.startup import listen, prepare_data_dir, store_dir_of
+from pywhisk.common.store.base import store_from_url
+from pywhisk.controller.app import create_app
+from pywhisk.controller.bootstrap import (
     GUEST,
     SYSTEM,
     ensure_namespace,
     write_wskprops_if_unset,
     wskprops_path,
 )
-from controller.catalog.install import install as install_catalog
-from controller.http_limits import bounded_protocol
-from controller.recovery import recover
-from controller.services import Services
+from pywhisk.controller.catalog.install import install as install_catalog
+from pywhisk.controller.http_limits import bounded_protocol
+from pywhisk.controller.recovery import recover
+from pywhisk.controller.services import Services
 
 if TYPE_CHECKING:
-    from invoker.containers.docker import DockerContainerFactory
-    from invoker.service import Invoker
+    from pywhisk.invoker.containers.docker import DockerContainerFactory
+    from pywhisk.invoker.service import Invoker
 
 log = logging.getLogger("pywhisk")
 
@@ -81,7 +81,7 @@ def listening_sockets(
     listening on every address."""
     if not gateway or settings.host in ("0.0.0.0", "::", ""):
         return [sock]
-    from invoker.containers.base import ContainerError
+    from pywhisk.invoker.containers.base import ContainerError
 
     try:
         extra = socket.create_server((gateway, sock.getsockname()[1]), backlog=2048)
@@ -95,8 +95,8 @@ def listening_sockets(
 
 
 async def serve(settings: Settings, on_ready: Callable[[str], None] | None = None) -> None:
-    from invoker.containers.base import factory_from_url
-    from invoker.service import Invoker
+    from pywhisk.invoker.containers.base import factory_from_url
+    from pywhisk.invoker.service import Invoker
 
     # Checked before anything is opened: a failure here costs nothing to undo.
     prepare_data_dir(settings.data_dir)
@@ -117,7 +117,7 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
         await ensure_namespace(store, SYSTEM)
         shared: DockerContainerFactory | None = None  # actions reach the API on its network
         if factory.scheme == "docker" and not settings.api_host:
-            from invoker.containers.docker import DockerContainerFactory
+            from pywhisk.invoker.containers.docker import DockerContainerFactory
 
             assert isinstance(factory, DockerContainerFactory)
             shared = factory

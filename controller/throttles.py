@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import time
 
-from common.config import Settings
-from common.entities import Identity
-from common.metrics import Metrics
-from controller.errors import ApiError
+from pywhisk.common.config import Settings
+from pywhisk.common.entities import Identity
+from pywhisk.common.metrics import Metrics
+from pywhisk.controller.errors import ApiError
 
 
 class Throttles:

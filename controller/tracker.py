@@ -31,14 +31,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from common.entities.activation import ActivationResponse, Status, api_form
-from common.fallback_records import fallback
-from common.messages import ActivationMessage, CompletionMessage, completion_topic
-from common.metrics import Metrics
-from common.queue.base import Committer, Consumer, Queue
-from common.store.base import Store
-from controller.health import Result
-from controller.reroute import Rerouter
+from pywhisk.common.entities.activation import ActivationResponse, Status, api_form
+from pywhisk.common.fallback_records import fallback
+from pywhisk.common.messages import ActivationMessage, CompletionMessage, completion_topic
+from pywhisk.common.metrics import Metrics
+from pywhisk.common.queue.base import Committer, Consumer, Queue
+from pywhisk.common.store.base import Store
+from pywhisk.controller.health import Result
+from pywhisk.controller.reroute import Rerouter
 
 log = logging.getLogger(__name__)
 

@@ -45,7 +45,7 @@ python -c 'from tests.support.couchdb import ensure_pouchdb_server as e; print(e
 
 if [ "$#" -eq 0 ]; then  # the whole run; `deploy/test.sh tests/unit` skips it
   echo "==> type checking (mypy, the code and the tests)"
-  python -m mypy common controller invoker cli action_runtime bench tests examples
+  bash deploy/typecheck.sh
 fi
 
 echo "==> running the test suite"

@@ -12,10 +12,10 @@ import asyncio
 
 from pydantic import ValidationError
 
-from common.entities.action import Action
-from common.store.base import EntityStore
-from invoker.layers import resolve_layers
-from invoker.records import PreparedAction
+from pywhisk.common.entities.action import Action
+from pywhisk.common.store.base import EntityStore
+from pywhisk.invoker.layers import resolve_layers
+from pywhisk.invoker.records import PreparedAction
 
 _MAX_ENTRIES = 4096
 

@@ -20,8 +20,8 @@ import asyncio
 import logging
 import uuid
 
-from common.store.base import StoreError
-from common.store.claims import ClaimStore
+from pywhisk.common.store.base import StoreError
+from pywhisk.common.store.claims import ClaimStore
 
 ATTEMPTS = 6
 BACKOFF = 0.1  # s, doubled after each failed attempt: about 3 s in all

@@ -13,9 +13,9 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from common.entities.activation import ActivationResponse, Status
-from invoker import outcomes
-from invoker.http1 import ConnectionLost, Http1Connection
+from pywhisk.common.entities.activation import ActivationResponse, Status
+from pywhisk.invoker import outcomes
+from pywhisk.invoker.http1 import ConnectionLost, Http1Connection
 
 
 def now_ms() -> int:

@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-from common.metrics import GaugeValues, Metrics
-from invoker.pool import ContainerPool
-from invoker.proxy import ContainerProxy, State
+from pywhisk.common.metrics import GaugeValues, Metrics
+from pywhisk.invoker.pool import ContainerPool
+from pywhisk.invoker.proxy import ContainerProxy, State
 
 STATES = ("warm", "paused", "stem cell", "busy")
 

@@ -9,8 +9,8 @@ import logging
 import time
 from collections.abc import Callable
 
-from common.messages import HEALTH_TOPIC, PingMessage
-from common.queue.base import Queue
+from pywhisk.common.messages import HEALTH_TOPIC, PingMessage
+from pywhisk.common.queue.base import Queue
 
 log = logging.getLogger("pywhisk.invoker")
 

@@ -30,9 +30,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from common.runtimes import Runtime, default_manifest
-from invoker import baseimage
-from invoker.baseimage import ImageError, Reporter, cache_dir, ensure_base, locked, short_id
+from pywhisk.common.runtimes import Runtime, default_manifest
+from pywhisk.invoker import baseimage
+from pywhisk.invoker.baseimage import ImageError, Reporter, cache_dir, ensure_base, locked, short_id
 
 __all__ = ["DockerUnavailable", "ImageError", "connect", "ensure_images", "recipe_for"]
 

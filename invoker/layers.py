@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from common.entities.action import Action
-from common.entities.layer import LAYER, InvalidLayer, layer_doc_id, layer_refs
-from common.store.base import EntityStore
+from pywhisk.common.entities.action import Action
+from pywhisk.common.entities.layer import LAYER, InvalidLayer, layer_doc_id, layer_refs
+from pywhisk.common.store.base import EntityStore
 
 
 async def resolve_layers(entities: EntityStore, action: Action) -> dict[str, Any]:

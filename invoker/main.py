@@ -13,16 +13,16 @@ import logging
 import signal
 from collections.abc import Callable
 
-from common import eventloop
-from common.config import Settings
-from common.discovery.base import TTL, Discovery, discovery_from_url
-from common.metrics import create_metrics
-from common.queue.base import Queue, queue_from_url
-from common.store.base import store_from_url
-from invoker.containers.base import factory_from_url
-from invoker.health import Pinger
-from invoker.metrics_server import MetricsServer
-from invoker.service import Invoker
+from pywhisk.common import eventloop
+from pywhisk.common.config import Settings
+from pywhisk.common.discovery.base import TTL, Discovery, discovery_from_url
+from pywhisk.common.metrics import create_metrics
+from pywhisk.common.queue.base import Queue, queue_from_url
+from pywhisk.common.store.base import store_from_url
+from pywhisk.invoker.containers.base import factory_from_url
+from pywhisk.invoker.health import Pinger
+from pywhisk.invoker.metrics_server import MetricsServer
+from pywhisk.invoker.service import Invoker
 
 log = logging.getLogger("pywhisk.invoker")
 

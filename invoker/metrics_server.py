@@ -15,10 +15,10 @@ import contextlib
 import json
 import logging
 
-from common.metrics import Metrics, MetricsUnavailable
-from common.metrics.access import is_operator
-from common.startup import StartupError
-from common.store.base import Store
+from pywhisk.common.metrics import Metrics, MetricsUnavailable
+from pywhisk.common.metrics.access import is_operator
+from pywhisk.common.startup import StartupError
+from pywhisk.common.store.base import Store
 
 log = logging.getLogger("pywhisk.invoker")
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from common import jsonio
-from common.entities.activation import ActivationResponse, Status
+from pywhisk.common import jsonio
+from pywhisk.common.entities.activation import ActivationResponse, Status
 
 ABNORMAL_INIT = "The action did not initialize and exited unexpectedly."
 ABNORMAL_RUN = "The action did not produce a valid response and exited unexpectedly."

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
-from invoker.scheduling import (
+from pywhisk.invoker.scheduling import (
     ActionKey,
     Create,
     Slot,

@@ -25,14 +25,14 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
-from common.entities.activation import ActivationResponse, Status
-from common.messages import ActivationMessage
-from common.runtimes import Runtime
-from invoker import outcomes, records
-from invoker.client import ContainerClient, Reply, now_ms
-from invoker.containers.base import Container, ContainerFactory, RuntimeUnavailable
-from invoker.records import PreparedAction
-from invoker.scheduling import ActionKey
+from pywhisk.common.entities.activation import ActivationResponse, Status
+from pywhisk.common.messages import ActivationMessage
+from pywhisk.common.runtimes import Runtime
+from pywhisk.invoker import outcomes, records
+from pywhisk.invoker.client import ContainerClient, Reply, now_ms
+from pywhisk.invoker.containers.base import Container, ContainerFactory, RuntimeUnavailable
+from pywhisk.invoker.records import PreparedAction
+from pywhisk.invoker.scheduling import ActionKey
 
 log = logging.getLogger("pywhisk.invoker")
 

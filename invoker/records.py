@@ -9,15 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from common import jsonio
-from common.entities.action import Action
-from common.entities.activation import Activation, ActivationResponse, Status
-from common.entities.params import KeyValue
-from common.fallback_records import fallback
-from common.messages import ActivationMessage
-from common.runtimes import BLACKBOX, Manifest, Runtime, blackbox, default_manifest
-from invoker import outcomes
-from invoker.containers.base import MIB
+from pywhisk.common import jsonio
+from pywhisk.common.entities.action import Action
+from pywhisk.common.entities.activation import Activation, ActivationResponse, Status
+from pywhisk.common.entities.params import KeyValue
+from pywhisk.common.fallback_records import fallback
+from pywhisk.common.messages import ActivationMessage
+from pywhisk.common.runtimes import BLACKBOX, Manifest, Runtime, blackbox, default_manifest
+from pywhisk.invoker import outcomes
+from pywhisk.invoker.containers.base import MIB
 
 
 @dataclass(frozen=True, slots=True)

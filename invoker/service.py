@@ -18,10 +18,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from common.config import Settings
-from common.entities.activation import Activation, ActivationResponse, Status, api_form
-from common.logcontext import activation_context
-from common.messages import (
+from pywhisk.common.config import Settings
+from pywhisk.common.entities.activation import Activation, ActivationResponse, Status, api_form
+from pywhisk.common.logcontext import activation_context
+from pywhisk.common.messages import (
     INVALIDATION_TOPIC,
     OFFLINE_AFTER,
     ActivationMessage,
@@ -30,23 +30,23 @@ from common.messages import (
     completion_topic,
     invoker_topic,
 )
-from common.metrics import Metrics
-from common.queue.base import Committer, Consumer, Queue
-from common.runtimes import Manifest, Runtime, default_manifest
-from common.store.base import Store, StoreError
-from common.store.claims import ClaimStore, claim_owner
-from common.store.journal import ActivationJournal
-from invoker import gauges, outcomes, records
-from invoker.actions import ActionCache
-from invoker.claims import ClaimBatcher, ClaimFailed
-from invoker.client import now_ms
-from invoker.containers.base import ContainerFactory
-from invoker.containers.logs import format_line
-from invoker.pool import ContainerPool, NoCapacity, PoolClosed
-from invoker.proxy import ContainerProxy, RunOutcome
-from invoker.proxy import State as ProxyState
-from invoker.records import PreparedAction
-from invoker.scheduling import ActionKey
+from pywhisk.common.metrics import Metrics
+from pywhisk.common.queue.base import Committer, Consumer, Queue
+from pywhisk.common.runtimes import Manifest, Runtime, default_manifest
+from pywhisk.common.store.base import Store, StoreError
+from pywhisk.common.store.claims import ClaimStore, claim_owner
+from pywhisk.common.store.journal import ActivationJournal
+from pywhisk.invoker import gauges, outcomes, records
+from pywhisk.invoker.actions import ActionCache
+from pywhisk.invoker.claims import ClaimBatcher, ClaimFailed
+from pywhisk.invoker.client import now_ms
+from pywhisk.invoker.containers.base import ContainerFactory
+from pywhisk.invoker.containers.logs import format_line
+from pywhisk.invoker.pool import ContainerPool, NoCapacity, PoolClosed
+from pywhisk.invoker.proxy import ContainerProxy, RunOutcome
+from pywhisk.invoker.proxy import State as ProxyState
+from pywhisk.invoker.records import PreparedAction
+from pywhisk.invoker.scheduling import ActionKey
 
 log = logging.getLogger("pywhisk.invoker")
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from common.entities import Identity
+from pywhisk.common.entities import Identity
 from tests.support.server import StandaloneServer
 
 _names = itertools.count()

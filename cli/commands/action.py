@@ -7,18 +7,18 @@ from urllib.parse import quote_plus
 
 import click
 
-from cli.artifacts import save_code
-from cli.client import application_error_message, quote_path
-from cli.config import url_base
-from cli.errors import WskError, check_args, exit_code_for_status, nested, usage_error
-from cli.help import WskCommand, WskGroup
-from cli.jsontext import go_json
-from cli.names import QualifiedName, parse_name_or_fail
-from cli.output import bold, ok
-from cli.params import merge_json_objects
-from cli.session import Session, current, global_options
-from cli.structs import ACTION_FIELDS, action_struct, annotation, field_key
-from cli.tables import action_rows, entity_summary, full_name
+from pywhisk.cli.artifacts import save_code
+from pywhisk.cli.client import application_error_message, quote_path
+from pywhisk.cli.config import url_base
+from pywhisk.cli.errors import WskError, check_args, exit_code_for_status, nested, usage_error
+from pywhisk.cli.help import WskCommand, WskGroup
+from pywhisk.cli.jsontext import go_json
+from pywhisk.cli.names import QualifiedName, parse_name_or_fail
+from pywhisk.cli.output import bold, ok
+from pywhisk.cli.params import merge_json_objects
+from pywhisk.cli.session import Session, current, global_options
+from pywhisk.cli.structs import ACTION_FIELDS, action_struct, annotation, field_key
+from pywhisk.cli.tables import action_rows, entity_summary, full_name
 
 from .action_put import action_create, action_update, action_url, get_action
 from .common import given, kv_options, list_options, list_page, shown_namespace

@@ -10,14 +10,21 @@ from typing import Any
 
 import click
 
-from cli.artifacts import NO_ARTIFACT, build_exec
-from cli.client import WhiskClient, quote_path
-from cli.errors import EXIT_NOT_ALLOWED, EXIT_NOT_FOUND, WskError, check_args, nested, usage_error
-from cli.help import WskCommand
-from cli.names import QualifiedName, parse_name_or_fail, qualify
-from cli.output import bold, ok
-from cli.session import Session, current, global_options
-from cli.web import augment
+from pywhisk.cli.artifacts import NO_ARTIFACT, build_exec
+from pywhisk.cli.client import WhiskClient, quote_path
+from pywhisk.cli.errors import (
+    EXIT_NOT_ALLOWED,
+    EXIT_NOT_FOUND,
+    WskError,
+    check_args,
+    nested,
+    usage_error,
+)
+from pywhisk.cli.help import WskCommand
+from pywhisk.cli.names import QualifiedName, parse_name_or_fail, qualify
+from pywhisk.cli.output import bold, ok
+from pywhisk.cli.session import Session, current, global_options
+from pywhisk.cli.web import augment
 
 from .common import given, key_value_fields, kv_options
 

@@ -10,15 +10,20 @@ from typing import Any
 
 import click
 
-from cli.client import quote_path
-from cli.errors import EXIT_GENERAL, WskError, check_args, wrap
-from cli.help import WskCommand, WskGroup
-from cli.jsontext import go_json
-from cli.names import parse_name_or_fail
-from cli.output import bold, ok
-from cli.session import Session, current, global_options
-from cli.structs import ACTIVATION_FIELDS, activation_get_struct, activation_struct, field_key
-from cli.tables import activation_rows, go_time, strip_timestamp
+from pywhisk.cli.client import quote_path
+from pywhisk.cli.errors import EXIT_GENERAL, WskError, check_args, wrap
+from pywhisk.cli.help import WskCommand, WskGroup
+from pywhisk.cli.jsontext import go_json
+from pywhisk.cli.names import parse_name_or_fail
+from pywhisk.cli.output import bold, ok
+from pywhisk.cli.session import Session, current, global_options
+from pywhisk.cli.structs import (
+    ACTIVATION_FIELDS,
+    activation_get_struct,
+    activation_struct,
+    field_key,
+)
+from pywhisk.cli.tables import activation_rows, go_time, strip_timestamp
 
 POLL_INTERVAL_SECONDS = 2.0
 ACTIVATION_ID_REQUIRED = "An activation ID is required."

@@ -15,12 +15,12 @@ from typing import Any
 
 import click
 
-from cli import apidocs, apis
-from cli.errors import WskError, check_args, wrap
-from cli.help import WskCommand, WskGroup
-from cli.jsontext import go_json
-from cli.output import bold, ok
-from cli.session import Session, current, global_options
+from pywhisk.cli import apidocs, apis
+from pywhisk.cli.errors import WskError, check_args, wrap
+from pywhisk.cli.help import WskCommand, WskGroup
+from pywhisk.cli.jsontext import go_json
+from pywhisk.cli.output import bold, ok
+from pywhisk.cli.session import Session, current, global_options
 
 from .common import list_options
 

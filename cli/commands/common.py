@@ -8,13 +8,13 @@ from typing import Any, TypeVar
 import click
 from click.core import ParameterSource
 
-from cli.client import WhiskClient
-from cli.errors import EXIT_GENERAL, WskError, check_args, wrap
-from cli.jsontext import go_json
-from cli.names import parse_name_or_fail
-from cli.output import bold, ok
-from cli.params import KVSource, key_value_array, merge_json_objects
-from cli.session import Session, current
+from pywhisk.cli.client import WhiskClient
+from pywhisk.cli.errors import EXIT_GENERAL, WskError, check_args, wrap
+from pywhisk.cli.jsontext import go_json
+from pywhisk.cli.names import parse_name_or_fail
+from pywhisk.cli.output import bold, ok
+from pywhisk.cli.params import KVSource, key_value_array, merge_json_objects
+from pywhisk.cli.session import Session, current
 
 F = TypeVar("F", bound=Callable[..., Any])
 

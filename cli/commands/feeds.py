@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from cli.client import Reply
-from cli.errors import WskError, wrap
-from cli.names import QualifiedName, parse_name_or_fail
-from cli.session import Session
+from pywhisk.cli.client import Reply
+from pywhisk.cli.errors import WskError, wrap
+from pywhisk.cli.names import QualifiedName, parse_name_or_fail
+from pywhisk.cli.session import Session
 
 from .action import failed_activation, print_invocation, print_not_finished
 from .action_put import action_url

@@ -12,14 +12,14 @@ from typing import Any
 
 import click
 
-from cli.client import WhiskClient, quote_path
-from cli.errors import EXIT_GENERAL, WskError, check_args, wrap
-from cli.help import WskCommand, WskGroup
-from cli.jsontext import go_json
-from cli.names import QualifiedName, parse_name_or_fail
-from cli.output import bold, ok
-from cli.session import current, global_options
-from cli.tables import package_rows
+from pywhisk.cli.client import WhiskClient, quote_path
+from pywhisk.cli.errors import EXIT_GENERAL, WskError, check_args, wrap
+from pywhisk.cli.help import WskCommand, WskGroup
+from pywhisk.cli.jsontext import go_json
+from pywhisk.cli.names import QualifiedName, parse_name_or_fail
+from pywhisk.cli.output import bold, ok
+from pywhisk.cli.session import current, global_options
+from pywhisk.cli.tables import package_rows
 
 from .common import list_collection, list_options
 

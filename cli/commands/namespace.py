@@ -6,12 +6,12 @@ from typing import Any
 
 import click
 
-from cli.client import quote_path
-from cli.errors import WskError, check_args, wrap
-from cli.help import WskCommand, WskGroup
-from cli.output import bold
-from cli.session import current, global_options
-from cli.tables import action_rows, namespace_rows, package_rows, rule_rows, trigger_rows
+from pywhisk.cli.client import quote_path
+from pywhisk.cli.errors import WskError, check_args, wrap
+from pywhisk.cli.help import WskCommand, WskGroup
+from pywhisk.cli.output import bold
+from pywhisk.cli.session import current, global_options
+from pywhisk.cli.tables import action_rows, namespace_rows, package_rows, rule_rows, trigger_rows
 
 from .common import NAME_SORT_HELP, list_page
 from .usage import namespace_usage

@@ -10,15 +10,15 @@ from typing import Any
 
 import click
 
-from cli.client import WhiskClient, quote_path
-from cli.errors import EXIT_GENERAL, WskError, check_args, wrap
-from cli.help import WskCommand, WskGroup
-from cli.jsontext import go_json
-from cli.names import QualifiedName, parse_name_or_fail
-from cli.output import bold, ok
-from cli.session import Session, current, global_options
-from cli.structs import PACKAGE_FIELDS, field_key, package_struct
-from cli.tables import entity_summary, full_name, package_rows
+from pywhisk.cli.client import WhiskClient, quote_path
+from pywhisk.cli.errors import EXIT_GENERAL, WskError, check_args, wrap
+from pywhisk.cli.help import WskCommand, WskGroup
+from pywhisk.cli.jsontext import go_json
+from pywhisk.cli.names import QualifiedName, parse_name_or_fail
+from pywhisk.cli.output import bold, ok
+from pywhisk.cli.session import Session, current, global_options
+from pywhisk.cli.structs import PACKAGE_FIELDS, field_key, package_struct
+from pywhisk.cli.tables import entity_summary, full_name, package_rows
 
 from .common import (
     key_value_fields,

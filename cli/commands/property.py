@@ -6,12 +6,18 @@ from importlib.metadata import PackageNotFoundError, version
 
 import click
 
-from cli.client import WhiskClient
-from cli.config import DEFAULT_API_VERSION, DEFAULT_NAMESPACE, read_props, url_base, write_props
-from cli.errors import EXIT_GENERAL, WskError, wrap
-from cli.help import WskCommand, WskGroup
-from cli.output import bold, ok
-from cli.session import Session, current, global_options
+from pywhisk.cli.client import WhiskClient
+from pywhisk.cli.config import (
+    DEFAULT_API_VERSION,
+    DEFAULT_NAMESPACE,
+    read_props,
+    url_base,
+    write_props,
+)
+from pywhisk.cli.errors import EXIT_GENERAL, WskError, wrap
+from pywhisk.cli.help import WskCommand, WskGroup
+from pywhisk.cli.output import bold, ok
+from pywhisk.cli.session import Session, current, global_options
 
 # flags that property commands define themselves, shadowing the global ones as in cobra
 SHADOWED = ("auth", "cert", "key", "apihost", "apiversion")

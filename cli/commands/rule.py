@@ -7,14 +7,14 @@ from typing import Any
 
 import click
 
-from cli.client import WhiskClient, quote_path
-from cli.errors import EXIT_GENERAL, WskError, check_args, wrap
-from cli.help import WskCommand, WskGroup
-from cli.names import QualifiedName, parse_name_or_fail, qualify
-from cli.output import bold, ok
-from cli.session import Session, current, global_options
-from cli.structs import RULE_FIELDS, field_key, rule_struct
-from cli.tables import full_name, rule_rows
+from pywhisk.cli.client import WhiskClient, quote_path
+from pywhisk.cli.errors import EXIT_GENERAL, WskError, check_args, wrap
+from pywhisk.cli.help import WskCommand, WskGroup
+from pywhisk.cli.names import QualifiedName, parse_name_or_fail, qualify
+from pywhisk.cli.output import bold, ok
+from pywhisk.cli.session import Session, current, global_options
+from pywhisk.cli.structs import RULE_FIELDS, field_key, rule_struct
+from pywhisk.cli.tables import full_name, rule_rows
 
 from .common import (
     list_collection,

@@ -13,9 +13,9 @@ from typing import Any
 
 import click
 
-from cli.client import WhiskClient, quote_path
-from cli.config import url_base
-from cli.errors import (
+from pywhisk.cli.client import WhiskClient, quote_path
+from pywhisk.cli.config import url_base
+from pywhisk.cli.errors import (
     EXIT_GENERAL,
     EXIT_NOT_ALLOWED,
     EXIT_NOT_FOUND,
@@ -24,13 +24,13 @@ from cli.errors import (
     usage_error,
     wrap,
 )
-from cli.help import WskCommand, WskGroup
-from cli.names import QualifiedName, parse_name_or_fail
-from cli.output import bold, ok
-from cli.params import KVSource, formatted_json, merge_json_objects
-from cli.session import Session, current, global_options
-from cli.structs import TRIGGER_FIELDS, field_key, trigger_struct
-from cli.tables import entity_summary, full_name, trigger_rows
+from pywhisk.cli.help import WskCommand, WskGroup
+from pywhisk.cli.names import QualifiedName, parse_name_or_fail
+from pywhisk.cli.output import bold, ok
+from pywhisk.cli.params import KVSource, formatted_json, merge_json_objects
+from pywhisk.cli.session import Session, current, global_options
+from pywhisk.cli.structs import TRIGGER_FIELDS, field_key, trigger_struct
+from pywhisk.cli.tables import entity_summary, full_name, trigger_rows
 
 from .action import print_invocation
 from .common import (

@@ -10,10 +10,10 @@ from typing import Any
 
 import click
 
-from cli.errors import WskError, check_args, wrap
-from cli.help import WskCommand
-from cli.output import bold
-from cli.session import current, global_options
+from pywhisk.cli.errors import WskError, check_args, wrap
+from pywhisk.cli.help import WskCommand
+from pywhisk.cli.output import bold
+from pywhisk.cli.session import current, global_options
 
 _RELATIVE = re.compile(r"^(\d+)([smhd])$")
 _UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}

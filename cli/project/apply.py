@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from cli.commands.feeds import feed_arguments, feed_of, invoke_feed
-from cli.errors import EXIT_NOT_FOUND, WskError
-from cli.names import parse_name_or_fail
-from cli.session import Session
+from pywhisk.cli.commands.feeds import feed_arguments, feed_of, invoke_feed
+from pywhisk.cli.errors import EXIT_NOT_FOUND, WskError
+from pywhisk.cli.names import parse_name_or_fail
+from pywhisk.cli.session import Session
 
 from .entities import Entity, Manifest
 from .plan import CREATE, UNCHANGED, Step, apimgmt_url, entity_url, fetch, fetch_api

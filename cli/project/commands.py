@@ -16,10 +16,10 @@ from typing import Any
 
 import click
 
-from cli.config import url_base
-from cli.errors import EXIT_GENERAL, WskError
-from cli.help import WskCommand, WskGroup
-from cli.session import Session, current, global_options
+from pywhisk.cli.config import url_base
+from pywhisk.cli.errors import EXIT_GENERAL, WskError
+from pywhisk.cli.help import WskCommand, WskGroup
+from pywhisk.cli.session import Session, current, global_options
 
 from .apply import StepFailed, deploy, undeploy
 from .manifest import Manifest, ManifestError, Target, parse

@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from cli.client import WhiskClient, quote_path
-from cli.errors import EXIT_NOT_FOUND, WskError
+from pywhisk.cli.client import WhiskClient, quote_path
+from pywhisk.cli.errors import EXIT_NOT_FOUND, WskError
 
 from .entities import Entity, Manifest
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 
-from common import plugins
+from pywhisk.common import plugins
 
 DISCOVERIES = {
-    "static": "common.discovery.static:StaticDiscovery",
-    "consul": "common.discovery.consul:ConsulDiscovery",
+    "static": "pywhisk.common.discovery.static:StaticDiscovery",
+    "consul": "pywhisk.common.discovery.consul:ConsulDiscovery",
 }
 
 SERVICE = "pywhisk-invoker"

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-from common.discovery.base import SERVICE, TTL, Discovery, DiscoveryError
+from pywhisk.common.discovery.base import SERVICE, TTL, Discovery, DiscoveryError
 
 T = TypeVar("T")
 

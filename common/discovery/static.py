@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from urllib.parse import parse_qs, urlsplit
 
-from common.discovery.base import TTL, Discovery
+from pywhisk.common.discovery.base import TTL, Discovery
 
 
 class StaticDiscovery(Discovery):

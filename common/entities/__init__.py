@@ -1,13 +1,13 @@
 """Frozen entity models shared by controller and invoker."""
 
-from common.entities.action import Action, ActionPut, Exec, ExecPut
-from common.entities.activation import Activation, ActivationResponse, Status
-from common.entities.identity import Identity, NamespaceLimits
-from common.entities.limits import ActionLimits, LimitRanges, LimitsPut
-from common.entities.package import Binding, Package, PackagePut
-from common.entities.params import KeyValue, Params
-from common.entities.rule import Rule, RulePut
-from common.entities.trigger import EntityRef, RuleLink, Trigger, TriggerPut
+from pywhisk.common.entities.action import Action, ActionPut, Exec, ExecPut
+from pywhisk.common.entities.activation import Activation, ActivationResponse, Status
+from pywhisk.common.entities.identity import Identity, NamespaceLimits
+from pywhisk.common.entities.limits import ActionLimits, LimitRanges, LimitsPut
+from pywhisk.common.entities.package import Binding, Package, PackagePut
+from pywhisk.common.entities.params import KeyValue, Params
+from pywhisk.common.entities.rule import Rule, RulePut
+from pywhisk.common.entities.trigger import EntityRef, RuleLink, Trigger, TriggerPut
 
 __all__ = [
     "Action",

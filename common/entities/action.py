@@ -6,10 +6,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from common.entities.limits import ActionLimits, LimitsPut
-from common.entities.params import KeyValue, Params, truthy
-from common.entities.params import get as get_param
-from common.names import QualifiedName
+from pywhisk.common.entities.limits import ActionLimits, LimitsPut
+from pywhisk.common.entities.params import KeyValue, Params, truthy
+from pywhisk.common.entities.params import get as get_param
+from pywhisk.common.names import QualifiedName
 
 
 class Exec(BaseModel):

@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from common import jsonio
-from common.entities.params import Params
-from common.entities.params import get as get_param
+from pywhisk.common import jsonio
+from pywhisk.common.entities.params import Params
+from pywhisk.common.entities.params import get as get_param
 
 
 class Status(IntEnum):

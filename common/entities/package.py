@@ -11,8 +11,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from common.entities.params import KeyValue, Params
-from common.entities.params import get as get_param
+from pywhisk.common.entities.params import KeyValue, Params
+from pywhisk.common.entities.params import get as get_param
 
 BINDING_ANNOTATION = "binding"  # set by the controller on every binding (OW bindingAnnotation)
 FEED_ANNOTATION = "feed"  # marks a package's feed actions (listed under `feeds`, not `actions`)

@@ -10,8 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from common.entities.params import KeyValue, Params
-from common.entities.trigger import EntityRef, RuleStatus
+from pywhisk.common.entities.params import KeyValue, Params
+from pywhisk.common.entities.trigger import EntityRef, RuleStatus
 
 
 class Rule(BaseModel):

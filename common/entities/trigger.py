@@ -11,9 +11,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from common.entities.params import KeyValue, Params
-from common.entities.params import get as get_param
-from common.names import QualifiedName
+from pywhisk.common.entities.params import KeyValue, Params
+from pywhisk.common.entities.params import get as get_param
+from pywhisk.common.names import QualifiedName
 
 FEED_ANNOTATION = "feed"  # the feed action a trigger was created with (`/ns/pkg/feed`)
 

@@ -78,7 +78,7 @@ def create_metrics() -> Metrics:
     """Prometheus metrics in a registry of their own (several apps may share a process,
     tests do), or the null counter if the library is missing."""
     try:
-        from common.metrics.prometheus import PrometheusMetrics
+        from pywhisk.common.metrics.prometheus import PrometheusMetrics
     except ImportError:
         return Metrics()
     return PrometheusMetrics()

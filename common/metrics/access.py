@@ -12,7 +12,7 @@ import base64
 import binascii
 import hmac
 
-from common.store.base import Store
+from pywhisk.common.store.base import Store
 
 OPERATOR_NAMESPACE = "whisk.system"
 

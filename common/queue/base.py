@@ -13,13 +13,13 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 
-from common import plugins
+from pywhisk.common import plugins
 
 log = logging.getLogger(__name__)
 
 QUEUES = {
-    "memory": "common.queue.memory:MemoryQueue",
-    "kafka": "common.queue.kafka:KafkaQueue",
+    "memory": "pywhisk.common.queue.memory:MemoryQueue",
+    "kafka": "pywhisk.common.queue.kafka:KafkaQueue",
 }
 
 

@@ -36,7 +36,7 @@ from aiokafka.errors import (
 )
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 
-from common.queue.base import Consumer, Queue, QueueError
+from pywhisk.common.queue.base import Consumer, Queue, QueueError
 
 log = logging.getLogger(__name__)
 

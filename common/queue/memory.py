@@ -10,7 +10,7 @@ import asyncio
 from collections import defaultdict
 from collections.abc import AsyncIterator
 
-from common.queue.base import Consumer, Queue
+from pywhisk.common.queue.base import Consumer, Queue
 
 
 class MemoryConsumer(Consumer):

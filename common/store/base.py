@@ -11,19 +11,19 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, ClassVar
 
-from common import plugins
-from common.entities.identity import Identity
-from common.store.claims import ClaimStore
-from common.store.journal import ActivationJournal
-from common.store.records import Doc
+from pywhisk.common import plugins
+from pywhisk.common.entities.identity import Identity
+from pywhisk.common.store.claims import ClaimStore
+from pywhisk.common.store.journal import ActivationJournal
+from pywhisk.common.store.records import Doc
 
 if TYPE_CHECKING:
-    from common.store.usage import Usage
+    from pywhisk.common.store.usage import Usage
 
 
 STORES = {
-    "sqlite": "common.store.sqlite:SqliteStore",
-    "couchdb": "common.store.couchdb:CouchDBStore",
+    "sqlite": "pywhisk.common.store.sqlite:SqliteStore",
+    "couchdb": "pywhisk.common.store.couchdb:CouchDBStore",
 }
 
 

@@ -26,11 +26,11 @@ import couchdb3.exceptions as couch_errors
 import httpx
 from couchdb3.aio import AsyncServer
 
-from common import jsonio
-from common.store.base import Conflict, Doc, EntityStore, Store, StoreError, StoreMissing
-from common.store.couchdb_activations import CouchDBActivations
-from common.store.couchdb_claims import CouchDBClaims
-from common.store.couchdb_design import (
+from pywhisk.common import jsonio
+from pywhisk.common.store.base import Conflict, Doc, EntityStore, Store, StoreError, StoreMissing
+from pywhisk.common.store.couchdb_activations import CouchDBActivations
+from pywhisk.common.store.couchdb_claims import CouchDBClaims
+from pywhisk.common.store.couchdb_design import (
     ACTIVATIONS,
     ACTIVATIONS_DESIGN,
     SUBJECTS,
@@ -40,7 +40,7 @@ from common.store.couchdb_design import (
     WHISKS,
     WHISKS_DESIGN,
 )
-from common.store.couchdb_subjects import CouchDBSubjects
+from pywhisk.common.store.couchdb_subjects import CouchDBSubjects
 
 log = logging.getLogger(__name__)
 

@@ -19,13 +19,13 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from common.store.base import ActivationStore, Doc, StoreError
-from common.store.couchdb_design import ACTIVATIONS, USAGE
-from common.store.usage import ActionUsage, Usage
-from common.store.writebehind import WriteBehind
+from pywhisk.common.store.base import ActivationStore, Doc, StoreError
+from pywhisk.common.store.couchdb_design import ACTIVATIONS, USAGE
+from pywhisk.common.store.usage import ActionUsage, Usage
+from pywhisk.common.store.writebehind import WriteBehind
 
 if TYPE_CHECKING:
-    from common.store.couchdb import CouchClient
+    from pywhisk.common.store.couchdb import CouchClient
 
 _BATCH_MAX = 500
 

@@ -19,11 +19,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from common.store.base import StoreError
-from common.store.claims import Claim, ClaimStore, Decide
+from pywhisk.common.store.base import StoreError
+from pywhisk.common.store.claims import Claim, ClaimStore, Decide
 
 if TYPE_CHECKING:
-    from common.store.couchdb import CouchClient
+    from pywhisk.common.store.couchdb import CouchClient
 
 ROUNDS = 5  # conflicts in a row before an id is given up as not won
 

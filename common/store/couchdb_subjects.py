@@ -12,12 +12,12 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from common.entities.identity import Identity, NamespaceLimits
-from common.store.base import Conflict, Doc, SubjectStore
-from common.store.couchdb_design import SUBJECTS
+from pywhisk.common.entities.identity import Identity, NamespaceLimits
+from pywhisk.common.store.base import Conflict, Doc, SubjectStore
+from pywhisk.common.store.couchdb_design import SUBJECTS
 
 if TYPE_CHECKING:
-    from common.store.couchdb import CouchClient
+    from pywhisk.common.store.couchdb import CouchClient
 
 _ATTEMPTS = 8
 _OUR_LIMITS = frozenset(NamespaceLimits.model_fields)

@@ -20,7 +20,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from common.messages import ActivationMessage
+from pywhisk.common.messages import ActivationMessage
 
 
 class Stage(enum.IntEnum):

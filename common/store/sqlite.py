@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 
 import aiosqlite
 
-from common import jsonio
-from common.entities.identity import Identity, NamespaceLimits
-from common.store.base import (
+from pywhisk.common import jsonio
+from pywhisk.common.entities.identity import Identity, NamespaceLimits
+from pywhisk.common.store.base import (
     ActivationStore,
     Conflict,
     Doc,
@@ -34,13 +34,13 @@ from common.store.base import (
     StoreMissing,
     SubjectStore,
 )
-from common.store.records import activation_filter_name
-from common.store.sqlite_claims import SCHEMA as CLAIMS_SCHEMA
-from common.store.sqlite_claims import SqliteClaims
-from common.store.sqlite_commits import GroupCommitter, connector
-from common.store.sqlite_journal import FORGET, SqliteJournal
-from common.store.sqlite_journal import SCHEMA as JOURNAL_SCHEMA
-from common.store.usage import ActionUsage, Usage, billed
+from pywhisk.common.store.records import activation_filter_name
+from pywhisk.common.store.sqlite_claims import SCHEMA as CLAIMS_SCHEMA
+from pywhisk.common.store.sqlite_claims import SqliteClaims
+from pywhisk.common.store.sqlite_commits import GroupCommitter, connector
+from pywhisk.common.store.sqlite_journal import FORGET, SqliteJournal
+from pywhisk.common.store.sqlite_journal import SCHEMA as JOURNAL_SCHEMA
+from pywhisk.common.store.usage import ActionUsage, Usage, billed
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS entities (

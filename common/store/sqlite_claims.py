@@ -15,8 +15,8 @@ import time
 
 import aiosqlite
 
-from common.store.base import StoreError
-from common.store.claims import Claim, ClaimStore, Decide
+from pywhisk.common.store.base import StoreError
+from pywhisk.common.store.claims import Claim, ClaimStore, Decide
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS claims (

@@ -46,7 +46,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from common.store.base import StoreError
+from pywhisk.common.store.base import StoreError
 
 LAZY_DELAY = 0.02  # s a statement nobody waits for may wait for company
 RETRY_MAX = 5.0  # s between retries of a failing batch, at most

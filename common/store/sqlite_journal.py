@@ -17,10 +17,10 @@ from typing import Any
 import aiosqlite
 from pydantic import ValidationError
 
-from common import jsonio
-from common.messages import ActivationMessage
-from common.store.journal import JournalEntry, Stage
-from common.store.sqlite_commits import GroupCommitter
+from pywhisk.common import jsonio
+from pywhisk.common.messages import ActivationMessage
+from pywhisk.common.store.journal import JournalEntry, Stage
+from pywhisk.common.store.sqlite_commits import GroupCommitter
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS journal (

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from common.store.records import Doc, activation_filter_name
+from pywhisk.common.store.records import Doc, activation_filter_name
 
 MB_MS_PER_GB_SECOND = 1024 * 1000
 DEFAULT_MEMORY = 256  # MB, OpenWhisk's default limit, for a record that names none

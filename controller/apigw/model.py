@@ -19,7 +19,7 @@ import copy
 import re
 from typing import Any
 
-from common import jsonio
+from pywhisk.common import jsonio
 
 VERBS = ("GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS")
 RESPONSE_TYPES = ("http", "json", "text", "html", "svg")

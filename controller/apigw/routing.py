@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from urllib.parse import unquote
 
-from controller.apigw.swagger import CompiledApi, Route, segments_of
+from pywhisk.controller.apigw.swagger import CompiledApi, Route, segments_of
 
 
 @dataclass(frozen=True, slots=True)

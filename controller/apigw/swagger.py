@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from controller.apigw.model import RESPONSE_TYPES, SECURE_HEADER, VERBS, normal_base_path
+from pywhisk.controller.apigw.model import RESPONSE_TYPES, SECURE_HEADER, VERBS, normal_base_path
 
 _WEB_PATH = re.compile(r"/api/v\d/web/([^/]+)/([^/]+)/([^/$?]+?)\.(\w+)(?:\$\(request\.path\))?$")
 

@@ -22,12 +22,12 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from common.entities import Identity
-from common.store.base import Conflict, Doc, Store
-from controller.apigw.swagger import CompiledApi, compile_api
+from pywhisk.common.entities import Identity
+from pywhisk.common.store.base import Conflict, Doc, Store
+from pywhisk.controller.apigw.swagger import CompiledApi, compile_api
 
 if TYPE_CHECKING:
-    from controller.services import Services
+    from pywhisk.controller.services import Services
 
 HOLDER = "whisk.system/apis"
 ENTITY_TYPE = "apis"

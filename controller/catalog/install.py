@@ -14,15 +14,15 @@ import logging
 import time
 from typing import Any
 
-from common.entities import ActionPut, ExecPut, KeyValue, LimitRanges, PackagePut
-from common.names import QualifiedName
-from common.runtimes import Manifest
-from common.store.base import Conflict, Doc, Store
-from controller.action_updates import bump_version, make_action
-from controller.bootstrap import SYSTEM
-from controller.catalog import alarms, couchdb, utils
-from controller.catalog.model import CatalogPackage
-from controller.package_updates import make_package
+from pywhisk.common.entities import ActionPut, ExecPut, KeyValue, LimitRanges, PackagePut
+from pywhisk.common.names import QualifiedName
+from pywhisk.common.runtimes import Manifest
+from pywhisk.common.store.base import Conflict, Doc, Store
+from pywhisk.controller.action_updates import bump_version, make_action
+from pywhisk.controller.bootstrap import SYSTEM
+from pywhisk.controller.catalog import alarms, couchdb, utils
+from pywhisk.controller.catalog.model import CatalogPackage
+from pywhisk.controller.package_updates import make_package
 
 log = logging.getLogger(__name__)
 

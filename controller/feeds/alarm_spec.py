@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import croniter
 
-from controller.feeds import aws_schedule
+from pywhisk.controller.feeds import aws_schedule
 
 Config = dict[str, Any]
 

@@ -20,11 +20,11 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from common.store.base import Conflict
-from controller.feeds import alarm_spec
-from controller.feeds.firing import Fire
-from controller.feeds.registry import FeedRecord, FeedRegistry, now_ms
-from controller.feeds.ticking import Ticking
+from pywhisk.common.store.base import Conflict
+from pywhisk.controller.feeds import alarm_spec
+from pywhisk.controller.feeds.firing import Fire
+from pywhisk.controller.feeds.registry import FeedRecord, FeedRegistry, now_ms
+from pywhisk.controller.feeds.ticking import Ticking
 
 log = logging.getLogger(__name__)
 

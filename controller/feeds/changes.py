@@ -20,14 +20,14 @@ from typing import Any
 
 import httpx
 
-from common.store.base import Conflict
-from controller.feeds.alarm_spec import FeedRefused
-from controller.feeds.alarms import MAX_REACHED
-from controller.feeds.changes_spec import Config, database_url, host_header
-from controller.feeds.feed_hosts import HostPolicy, checked_address
-from controller.feeds.firing import Fire
-from controller.feeds.registry import FeedRecord, FeedRegistry
-from controller.feeds.ticking import Ticking
+from pywhisk.common.store.base import Conflict
+from pywhisk.controller.feeds.alarm_spec import FeedRefused
+from pywhisk.controller.feeds.alarms import MAX_REACHED
+from pywhisk.controller.feeds.changes_spec import Config, database_url, host_header
+from pywhisk.controller.feeds.feed_hosts import HostPolicy, checked_address
+from pywhisk.controller.feeds.firing import Fire
+from pywhisk.controller.feeds.registry import FeedRecord, FeedRegistry
+from pywhisk.controller.feeds.ticking import Ticking
 
 log = logging.getLogger(__name__)
 

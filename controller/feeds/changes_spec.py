@@ -13,7 +13,7 @@ import json
 from typing import Any
 from urllib.parse import quote
 
-from controller.feeds.alarm_spec import bad, max_triggers_of, payload_of
+from pywhisk.controller.feeds.alarm_spec import bad, max_triggers_of, payload_of
 
 Config = dict[str, Any]
 

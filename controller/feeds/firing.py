@@ -14,11 +14,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from common.entities import Identity
-from common.ids import new_transaction_id
-from common.names import QualifiedName
-from controller.errors import ApiError
-from controller.feeds.registry import FeedRecord
+from pywhisk.common.entities import Identity
+from pywhisk.common.ids import new_transaction_id
+from pywhisk.common.names import QualifiedName
+from pywhisk.controller.errors import ApiError
+from pywhisk.controller.feeds.registry import FeedRecord
 
 log = logging.getLogger(__name__)
 

@@ -16,12 +16,12 @@ from typing import Any, Protocol
 
 import httpx
 
-from common.store.base import Conflict
-from controller.feeds import alarm_spec, changes_spec
-from controller.feeds.alarm_spec import FeedRefused, bad
-from controller.feeds.changes import ClientFactory, current_seq, default_client
-from controller.feeds.feed_hosts import HostPolicy
-from controller.feeds.registry import FeedRecord, FeedRegistry
+from pywhisk.common.store.base import Conflict
+from pywhisk.controller.feeds import alarm_spec, changes_spec
+from pywhisk.controller.feeds.alarm_spec import FeedRefused, bad
+from pywhisk.controller.feeds.changes import ClientFactory, current_seq, default_client
+from pywhisk.controller.feeds.feed_hosts import HostPolicy
+from pywhisk.controller.feeds.registry import FeedRecord, FeedRegistry
 
 EVENTS = ("CREATE", "READ", "UPDATE", "DELETE", "PAUSE", "UNPAUSE")
 SUCCESS = {"status": "success"}

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from common.store.base import Conflict, Doc, Store
+from pywhisk.common.store.base import Conflict, Doc, Store
 
 HOLDER = "whisk.system/feeds"
 PROVIDERS = ("alarms", "couchdb")

@@ -5,18 +5,18 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from common.entities import Identity
-from common.names import QualifiedName
-from common.store.base import Conflict
-from controller.feeds.alarms import AlarmScheduler
-from controller.feeds.changes import ChangesFollowers
-from controller.feeds.feed_hosts import HostPolicy
-from controller.feeds.firing import TriggerFirer
-from controller.feeds.lifecycle import AlarmsProvider, ChangesProvider, Provider
-from controller.feeds.registry import FeedRecord, FeedRegistry
+from pywhisk.common.entities import Identity
+from pywhisk.common.names import QualifiedName
+from pywhisk.common.store.base import Conflict
+from pywhisk.controller.feeds.alarms import AlarmScheduler
+from pywhisk.controller.feeds.changes import ChangesFollowers
+from pywhisk.controller.feeds.feed_hosts import HostPolicy
+from pywhisk.controller.feeds.firing import TriggerFirer
+from pywhisk.controller.feeds.lifecycle import AlarmsProvider, ChangesProvider, Provider
+from pywhisk.controller.feeds.registry import FeedRecord, FeedRegistry
 
 if TYPE_CHECKING:
-    from controller.services import Services
+    from pywhisk.controller.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ class Feeds:
         self, owner: Identity, fqn: QualifiedName, payload: dict[str, Any], transid: str
     ) -> str | None:
         # Imported here: controller.triggers.firing imports the services, which build the feeds.
-        from controller.triggers.firing import fire_trigger
+        from pywhisk.controller.triggers.firing import fire_trigger
 
         return await fire_trigger(self._svc, owner, fqn, payload, transid=transid)
 

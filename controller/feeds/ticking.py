@@ -10,8 +10,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Coroutine
 from typing import Any
 
-from controller.feeds.firing import Fire
-from controller.feeds.registry import FeedRegistry
+from pywhisk.controller.feeds.firing import Fire
+from pywhisk.controller.feeds.registry import FeedRegistry
 
 log = logging.getLogger(__name__)
 

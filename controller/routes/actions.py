@@ -7,19 +7,19 @@ import time
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from common.entities import Action, ActionPut, Identity
-from common.names import InvalidName, QualifiedName, check_name
-from common.runtimes import SEQUENCE
-from controller.action_updates import make_action, update_action
-from controller.archives import check_unpacked
-from controller.auth import Caller, Svc, own_namespace, resolve_namespace
-from controller.entity_writes import check_replace, delete_entity, put_entity
-from controller.errors import ApiError, json_response
-from controller.listing import Page, flag
-from controller.requests import check_sizes, json_body, parse_model
-from controller.resolve import check_package, fetch_action, resolve_action, resolve_package
-from controller.sequences.run import check_put
-from controller.services import Services
+from pywhisk.common.entities import Action, ActionPut, Identity
+from pywhisk.common.names import InvalidName, QualifiedName, check_name
+from pywhisk.common.runtimes import SEQUENCE
+from pywhisk.controller.action_updates import make_action, update_action
+from pywhisk.controller.archives import check_unpacked
+from pywhisk.controller.auth import Caller, Svc, own_namespace, resolve_namespace
+from pywhisk.controller.entity_writes import check_replace, delete_entity, put_entity
+from pywhisk.controller.errors import ApiError, json_response
+from pywhisk.controller.listing import Page, flag
+from pywhisk.controller.requests import check_sizes, json_body, parse_model
+from pywhisk.controller.resolve import check_package, fetch_action, resolve_action, resolve_package
+from pywhisk.controller.sequences.run import check_put
+from pywhisk.controller.services import Services
 
 router = APIRouter(prefix="/api/v1/namespaces/{namespace}/actions")
 

@@ -7,13 +7,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from common.entities.activation import api_form, summary
-from common.ids import activation_id_error
-from common.names import is_valid_name
-from controller.auth import Caller, Svc, own_namespace
-from controller.errors import ApiError, json_response
-from controller.listing import Page, flag
-from controller.services import Services
+from pywhisk.common.entities.activation import api_form, summary
+from pywhisk.common.ids import activation_id_error
+from pywhisk.common.names import is_valid_name
+from pywhisk.controller.auth import Caller, Svc, own_namespace
+from pywhisk.controller.errors import ApiError, json_response
+from pywhisk.controller.listing import Page, flag
+from pywhisk.controller.services import Services
 
 router = APIRouter(prefix="/api/v1/namespaces/{namespace}/activations")
 

@@ -31,17 +31,17 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
-from common import jsonio
-from common.entities import Identity
-from common.store.base import Conflict
-from controller import errors
-from controller.apigw import model, tenants
-from controller.apigw.model import ApiDocError
-from controller.auth import identity
-from controller.errors import ApiError, json_response
-from controller.requests import body_bytes, parse_json
-from controller.services import Services
-from controller.web.request import split_extension
+from pywhisk.common import jsonio
+from pywhisk.common.entities import Identity
+from pywhisk.common.store.base import Conflict
+from pywhisk.controller import errors
+from pywhisk.controller.apigw import model, tenants
+from pywhisk.controller.apigw.model import ApiDocError
+from pywhisk.controller.auth import identity
+from pywhisk.controller.errors import ApiError, json_response
+from pywhisk.controller.requests import body_bytes, parse_json
+from pywhisk.controller.services import Services
+from pywhisk.controller.web.request import split_extension
 
 PATH = "/api/v1/web/whisk.system/apimgmt/{operation}"
 _CREATE, _DELETE = "API creation failure: ", "API deletion failure: "

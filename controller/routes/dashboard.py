@@ -15,7 +15,7 @@ from importlib import resources
 from fastapi import FastAPI
 from starlette.responses import RedirectResponse, Response
 
-from controller.errors import ApiError
+from pywhisk.controller.errors import ApiError
 
 _TYPES = {
     "index.html": "text/html; charset=utf-8",

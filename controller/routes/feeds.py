@@ -14,13 +14,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from common.names import InvalidName, check_name
-from controller.auth import Caller, Svc, own_namespace
-from controller.errors import ApiError, json_response
-from controller.feeds.alarm_spec import FeedRefused
-from controller.feeds.lifecycle import EVENTS, handle
-from controller.feeds.registry import now_ms
-from controller.requests import json_body
+from pywhisk.common.names import InvalidName, check_name
+from pywhisk.controller.auth import Caller, Svc, own_namespace
+from pywhisk.controller.errors import ApiError, json_response
+from pywhisk.controller.feeds.alarm_spec import FeedRefused
+from pywhisk.controller.feeds.lifecycle import EVENTS, handle
+from pywhisk.controller.feeds.registry import now_ms
+from pywhisk.controller.requests import json_body
 
 router = APIRouter(prefix="/api/v1/namespaces/{namespace}/feeds")
 

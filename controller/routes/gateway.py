@@ -28,12 +28,12 @@ from starlette.responses import Response
 from starlette.routing import Match, Route
 from starlette.types import Scope
 
-from common.names import QualifiedName, is_valid_name
-from controller.apigw import routing, tenants
-from controller.errors import ApiError, error_response
-from controller.requests import body_bytes
-from controller.routes.web import cors_headers, serve
-from controller.services import Services
+from pywhisk.common.names import QualifiedName, is_valid_name
+from pywhisk.controller.apigw import routing, tenants
+from pywhisk.controller.errors import ApiError, error_response
+from pywhisk.controller.requests import body_bytes
+from pywhisk.controller.routes.web import cors_headers, serve
+from pywhisk.controller.services import Services
 
 PATH = "/api/{tenant}/{rest:path}"
 _RESERVED = "v1"  # /api/v1/… is the REST API, never a tenant

@@ -15,17 +15,17 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
-from common.entities import Identity
-from common.names import QualifiedName
-from controller import errors
-from controller.auth import identity
-from controller.errors import ApiError, json_response
-from controller.invoke import invoke
-from controller.listing import flag
-from controller.requests import body_bytes, parse_json
-from controller.resolve import resolve_action
-from controller.routes.actions import qualify
-from controller.services import Services
+from pywhisk.common.entities import Identity
+from pywhisk.common.names import QualifiedName
+from pywhisk.controller import errors
+from pywhisk.controller.auth import identity
+from pywhisk.controller.errors import ApiError, json_response
+from pywhisk.controller.invoke import invoke
+from pywhisk.controller.listing import flag
+from pywhisk.controller.requests import body_bytes, parse_json
+from pywhisk.controller.resolve import resolve_action
+from pywhisk.controller.routes.actions import qualify
+from pywhisk.controller.services import Services
 
 PATHS = (
     "/api/v1/namespaces/{namespace}/actions/{name}",

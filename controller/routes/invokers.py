@@ -12,10 +12,10 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from controller.auth import Svc
-from controller.errors import json_response
-from controller.gauges import STATE_NAMES as _NAMES
-from controller.health import Status
+from pywhisk.controller.auth import Svc
+from pywhisk.controller.errors import json_response
+from pywhisk.controller.gauges import STATE_NAMES as _NAMES
+from pywhisk.controller.health import Status
 
 router = APIRouter()
 

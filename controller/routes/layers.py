@@ -9,14 +9,14 @@ import time
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from common.entities.layer import LAYER, InvalidLayer, make_layer, summary
-from common.names import InvalidName, QualifiedName, check_name
-from controller import errors
-from controller.auth import Caller, Svc, own_namespace, resolve_namespace
-from controller.entity_writes import check_replace, delete_entity, put_entity
-from controller.errors import ApiError, json_response, not_authorized
-from controller.listing import Page, flag
-from controller.requests import json_body, malformed
+from pywhisk.common.entities.layer import LAYER, InvalidLayer, make_layer, summary
+from pywhisk.common.names import InvalidName, QualifiedName, check_name
+from pywhisk.controller import errors
+from pywhisk.controller.auth import Caller, Svc, own_namespace, resolve_namespace
+from pywhisk.controller.entity_writes import check_replace, delete_entity, put_entity
+from pywhisk.controller.errors import ApiError, json_response, not_authorized
+from pywhisk.controller.listing import Page, flag
+from pywhisk.controller.requests import json_body, malformed
 
 router = APIRouter(prefix="/api/v1/namespaces/{namespace}/layers")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import PlainTextResponse, Response
 
-from controller.auth import Svc
-from controller.errors import json_response
+from pywhisk.controller.auth import Svc
+from pywhisk.controller.errors import json_response
 
 router = APIRouter()
 

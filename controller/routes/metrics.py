@@ -8,10 +8,10 @@ import asyncio
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from common.metrics import MetricsUnavailable
-from common.metrics.access import is_operator
-from controller.auth import Svc
-from controller.errors import ApiError
+from pywhisk.common.metrics import MetricsUnavailable
+from pywhisk.common.metrics.access import is_operator
+from pywhisk.controller.auth import Svc
+from pywhisk.controller.errors import ApiError
 
 router = APIRouter()
 

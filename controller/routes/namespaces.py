@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from controller.auth import Caller, Svc, own_namespace
-from controller.errors import json_response
+from pywhisk.controller.auth import Caller, Svc, own_namespace
+from pywhisk.controller.errors import json_response
 
 router = APIRouter(prefix="/api/v1/namespaces")
 

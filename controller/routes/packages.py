@@ -11,18 +11,18 @@ import time
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from common.entities import Binding, Identity, Package, PackagePut
-from common.entities.package import is_feed, package_action
-from common.names import InvalidName, QualifiedName, check_name
-from controller import errors
-from controller.auth import Caller, Svc, own_namespace, resolve_namespace
-from controller.entity_writes import check_replace, delete_entity, put_entity
-from controller.errors import ApiError, json_response
-from controller.listing import Page, flag
-from controller.package_updates import RESERVED_NAMES, make_package, update_package
-from controller.requests import check_sizes, json_body, parse_model
-from controller.resolve import resolve_package
-from controller.services import Services
+from pywhisk.common.entities import Binding, Identity, Package, PackagePut
+from pywhisk.common.entities.package import is_feed, package_action
+from pywhisk.common.names import InvalidName, QualifiedName, check_name
+from pywhisk.controller import errors
+from pywhisk.controller.auth import Caller, Svc, own_namespace, resolve_namespace
+from pywhisk.controller.entity_writes import check_replace, delete_entity, put_entity
+from pywhisk.controller.errors import ApiError, json_response
+from pywhisk.controller.listing import Page, flag
+from pywhisk.controller.package_updates import RESERVED_NAMES, make_package, update_package
+from pywhisk.controller.requests import check_sizes, json_body, parse_model
+from pywhisk.controller.resolve import resolve_package
+from pywhisk.controller.services import Services
 
 router = APIRouter(prefix="/api/v1/namespaces/{namespace}/packages")
 

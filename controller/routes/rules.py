@@ -13,19 +13,19 @@ from typing import cast
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from common.entities import EntityRef, Identity, Rule, RuleLink, RulePut
-from common.entities.trigger import ACTIVE, INACTIVE, RuleStatus
-from common.names import InvalidName, QualifiedName, check_name
-from controller import errors
-from controller.action_updates import bump_version
-from controller.auth import Caller, Svc, own_namespace
-from controller.entity_writes import check_replace, delete_entity, put_entity
-from controller.errors import ApiError, json_response
-from controller.listing import flag, list_entities
-from controller.requests import check_sizes, json_body, parse_model
-from controller.resolve import resolve_action
-from controller.services import Services
-from controller.triggers.docs import fetch_trigger, set_link, status_in
+from pywhisk.common.entities import EntityRef, Identity, Rule, RuleLink, RulePut
+from pywhisk.common.entities.trigger import ACTIVE, INACTIVE, RuleStatus
+from pywhisk.common.names import InvalidName, QualifiedName, check_name
+from pywhisk.controller import errors
+from pywhisk.controller.action_updates import bump_version
+from pywhisk.controller.auth import Caller, Svc, own_namespace
+from pywhisk.controller.entity_writes import check_replace, delete_entity, put_entity
+from pywhisk.controller.errors import ApiError, json_response
+from pywhisk.controller.listing import flag, list_entities
+from pywhisk.controller.requests import check_sizes, json_body, parse_model
+from pywhisk.controller.resolve import resolve_action
+from pywhisk.controller.services import Services
+from pywhisk.controller.triggers.docs import fetch_trigger, set_link, status_in
 
 router = APIRouter(prefix="/api/v1/namespaces/{namespace}/rules")
 

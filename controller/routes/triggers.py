@@ -12,18 +12,18 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from common.entities import Identity, Trigger, TriggerPut
-from common.entities.trigger import FEED_ANNOTATION
-from common.names import InvalidName, QualifiedName, check_name
-from controller import errors
-from controller.action_updates import bump_version
-from controller.auth import Caller, Svc, own_namespace
-from controller.entity_writes import check_replace, delete_entity
-from controller.errors import ApiError, json_response
-from controller.listing import flag, list_entities
-from controller.requests import check_sizes, json_body, parse_model
-from controller.triggers.docs import put_trigger, require_trigger
-from controller.triggers.firing import fire_answer, fire_trigger
+from pywhisk.common.entities import Identity, Trigger, TriggerPut
+from pywhisk.common.entities.trigger import FEED_ANNOTATION
+from pywhisk.common.names import InvalidName, QualifiedName, check_name
+from pywhisk.controller import errors
+from pywhisk.controller.action_updates import bump_version
+from pywhisk.controller.auth import Caller, Svc, own_namespace
+from pywhisk.controller.entity_writes import check_replace, delete_entity
+from pywhisk.controller.errors import ApiError, json_response
+from pywhisk.controller.listing import flag, list_entities
+from pywhisk.controller.requests import check_sizes, json_body, parse_model
+from pywhisk.controller.triggers.docs import put_trigger, require_trigger
+from pywhisk.controller.triggers.firing import fire_answer, fire_trigger
 
 router = APIRouter(prefix="/api/v1/namespaces/{namespace}/triggers")
 

@@ -15,10 +15,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from common.store.usage import total
-from controller.auth import Caller, Svc, own_namespace
-from controller.errors import ApiError, json_response
-from controller.routes.activations import _epoch
+from pywhisk.common.store.usage import total
+from pywhisk.controller.auth import Caller, Svc, own_namespace
+from pywhisk.controller.errors import ApiError, json_response
+from pywhisk.controller.routes.activations import _epoch
 
 router = APIRouter(prefix="/api/v1/namespaces/{namespace}/usage")
 

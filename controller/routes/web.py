@@ -17,17 +17,17 @@ from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import Response
 
-from common.entities import ActivationResponse, Identity, Status
-from common.names import QualifiedName, is_valid_name
-from controller import errors
-from controller.auth import parse_basic
-from controller.errors import ApiError, error_response
-from controller.invoke import invoke
-from controller.requests import body_bytes
-from controller.resolve import Resolved, resolve_action
-from controller.services import Services
-from controller.web import request as web_request
-from controller.web.response import NOT_FOUND_PROPERTY, WebResponse, shape
+from pywhisk.common.entities import ActivationResponse, Identity, Status
+from pywhisk.common.names import QualifiedName, is_valid_name
+from pywhisk.controller import errors
+from pywhisk.controller.auth import parse_basic
+from pywhisk.controller.errors import ApiError, error_response
+from pywhisk.controller.invoke import invoke
+from pywhisk.controller.requests import body_bytes
+from pywhisk.controller.resolve import Resolved, resolve_action
+from pywhisk.controller.services import Services
+from pywhisk.controller.web import request as web_request
+from pywhisk.controller.web.response import NOT_FOUND_PROPERTY, WebResponse, shape
 
 _PREFIX = "/api/v1/web/"
 PATH = _PREFIX + "{rest:path}"

@@ -25,18 +25,18 @@ import time
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from common.entities.params import truthy
-from common.names import InvalidName, QualifiedName, check_name, check_namespace
-from controller import errors
-from controller.auth import Caller, Svc
-from controller.errors import ApiError, json_response
-from controller.listing import flag
-from controller.requests import body_bytes
-from controller.routes.triggers import trigger_name
-from controller.triggers.docs import fetch_trigger, modify_trigger, require_trigger
-from controller.triggers.firing import fire_answer, fire_trigger
-from controller.triggers.webhooks import key_for, new_secret, opens, webhook_path
-from controller.web.request import WebRequest, header_text, payload
+from pywhisk.common.entities.params import truthy
+from pywhisk.common.names import InvalidName, QualifiedName, check_name, check_namespace
+from pywhisk.controller import errors
+from pywhisk.controller.auth import Caller, Svc
+from pywhisk.controller.errors import ApiError, json_response
+from pywhisk.controller.listing import flag
+from pywhisk.controller.requests import body_bytes
+from pywhisk.controller.routes.triggers import trigger_name
+from pywhisk.controller.triggers.docs import fetch_trigger, modify_trigger, require_trigger
+from pywhisk.controller.triggers.firing import fire_answer, fire_trigger
+from pywhisk.controller.triggers.webhooks import key_for, new_secret, opens, webhook_path
+from pywhisk.controller.web.request import WebRequest, header_text, payload
 
 router = APIRouter(prefix="/api/v1")
 

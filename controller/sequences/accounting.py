@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from common.entities import Action, ActivationResponse, Status
-from common.entities.activation import Activation
-from common.entities.params import KeyValue
-from common.runtimes import SEQUENCE
-from controller.sequences.checks import TOO_LONG
+from pywhisk.common.entities import Action, ActivationResponse, Status
+from pywhisk.common.entities.activation import Activation
+from pywhisk.common.entities.params import KeyValue
+from pywhisk.common.runtimes import SEQUENCE
+from pywhisk.controller.sequences.checks import TOO_LONG
 
 FAILED = "Sequence failed."
 

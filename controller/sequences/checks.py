@@ -10,7 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 
-from common.names import DEFAULT_NAMESPACE, InvalidName, QualifiedName, check_name, check_namespace
+from pywhisk.common.names import (
+    DEFAULT_NAMESPACE,
+    InvalidName,
+    QualifiedName,
+    check_name,
+    check_namespace,
+)
 
 TOO_LONG = "Too many actions in the sequence."
 EMPTY = "No component specified for the sequence."

@@ -17,23 +17,23 @@ import logging
 import time
 from typing import Any
 
-from common.entities import Action, Identity, Status
-from common.ids import new_activation_id
-from common.names import QualifiedName
-from common.runtimes import SEQUENCE
-from common.store.base import StoreError
-from controller import errors
-from controller.errors import ApiError
-from controller.primitive import Outcome, arguments, invoke_primitive, journal_running
-from controller.resolve import resolve_action
-from controller.sequences.accounting import (
+from pywhisk.common.entities import Action, Identity, Status
+from pywhisk.common.ids import new_activation_id
+from pywhisk.common.names import QualifiedName
+from pywhisk.common.runtimes import SEQUENCE
+from pywhisk.common.store.base import StoreError
+from pywhisk.controller import errors
+from pywhisk.controller.errors import ApiError
+from pywhisk.controller.primitive import Outcome, arguments, invoke_primitive, journal_running
+from pywhisk.controller.resolve import resolve_action
+from pywhisk.controller.sequences.accounting import (
     FAILED,
     Accounting,
     SequenceRun,
     component_timeout,
     sequence_record,
 )
-from controller.sequences.checks import (
+from pywhisk.controller.sequences.checks import (
     MISSING,
     TOO_LONG,
     ComponentMissing,
@@ -41,7 +41,7 @@ from controller.sequences.checks import (
     count_atomic,
     parse_component,
 )
-from controller.services import Services
+from pywhisk.controller.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -13,13 +13,13 @@ import asyncio
 import random
 from collections.abc import Callable
 
-from common.entities import RuleLink, Trigger
-from common.entities.trigger import INACTIVE, RuleStatus
-from common.store.base import Conflict
-from controller import errors
-from controller.entity_writes import put_entity
-from controller.errors import ApiError
-from controller.services import Services
+from pywhisk.common.entities import RuleLink, Trigger
+from pywhisk.common.entities.trigger import INACTIVE, RuleStatus
+from pywhisk.common.store.base import Conflict
+from pywhisk.controller import errors
+from pywhisk.controller.entity_writes import put_entity
+from pywhisk.controller.errors import ApiError
+from pywhisk.controller.services import Services
 
 _ATTEMPTS = 10
 

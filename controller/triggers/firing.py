@@ -20,17 +20,24 @@ from typing import Any
 
 from starlette.responses import Response
 
-from common import jsonio
-from common.entities import Activation, ActivationResponse, Identity, RuleLink, Status, Trigger
-from common.entities import params as P
-from common.ids import new_activation_id
-from common.names import QualifiedName
-from controller import errors
-from controller.errors import ApiError, json_response
-from controller.invoke import invoke
-from controller.resolve import resolve_action
-from controller.services import Services
-from controller.triggers.docs import require_trigger
+from pywhisk.common import jsonio
+from pywhisk.common.entities import (
+    Activation,
+    ActivationResponse,
+    Identity,
+    RuleLink,
+    Status,
+    Trigger,
+)
+from pywhisk.common.entities import params as P
+from pywhisk.common.ids import new_activation_id
+from pywhisk.common.names import QualifiedName
+from pywhisk.controller import errors
+from pywhisk.controller.errors import ApiError, json_response
+from pywhisk.controller.invoke import invoke
+from pywhisk.controller.resolve import resolve_action
+from pywhisk.controller.services import Services
+from pywhisk.controller.triggers.docs import require_trigger
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 import secrets
 
-from common.entities.trigger import Trigger, WebhookKey
+from pywhisk.common.entities.trigger import Trigger, WebhookKey
 
 _STAND_IN = hashlib.sha256(b"no webhook here").hexdigest()
 

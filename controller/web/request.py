@@ -16,10 +16,10 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
-from common import jsonio
-from controller.errors import ApiError, malformed
-from controller.invoke import NOT_ALLOWED
-from controller.web import media
+from pywhisk.common import jsonio
+from pywhisk.controller.errors import ApiError, malformed
+from pywhisk.controller.invoke import NOT_ALLOWED
+from pywhisk.controller.web import media
 
 EXTENSIONS = ("http", "json", "html", "svg", "text")
 RESERVED = frozenset(

@@ -14,9 +14,9 @@ from typing import Any
 
 import orjson
 
-from common import jsonio
-from controller.errors import ApiError
-from controller.web import media
+from pywhisk.common import jsonio
+from pywhisk.controller.errors import ApiError
+from pywhisk.controller.web import media
 
 NOT_FOUND_PROPERTY = "Response does not include requested property."
 UNKNOWN_CONTENT_TYPE = "Response did not specify a known content-type."

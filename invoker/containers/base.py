@@ -16,13 +16,13 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from typing import ClassVar
 
-from common import plugins
-from common.config import Settings
-from common.runtimes import Runtime
+from pywhisk.common import plugins
+from pywhisk.common.config import Settings
+from pywhisk.common.runtimes import Runtime
 
 FACTORIES = {
-    "process": "invoker.containers.process:ProcessContainerFactory",
-    "docker": "invoker.containers.docker:DockerContainerFactory",
+    "process": "pywhisk.invoker.containers.process:ProcessContainerFactory",
+    "docker": "pywhisk.invoker.containers.docker:DockerContainerFactory",
 }
 
 MIB = 1024 * 1024

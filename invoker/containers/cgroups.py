@@ -31,7 +31,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from invoker.containers.owners import start_time
+from pywhisk.invoker.containers.owners import start_time
 
 CONTROLLERS = ("memory", "pids", "cpu", "freezer")
 PREFIX = "pywhisk-invoker"

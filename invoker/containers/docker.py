@@ -54,10 +54,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
-from common.config import Settings
-from common.installation import installation_id
-from common.runtimes import BLACKBOX, Runtime
-from invoker.containers.base import (
+from pywhisk.common.config import Settings
+from pywhisk.common.installation import installation_id
+from pywhisk.common.runtimes import BLACKBOX, Runtime
+from pywhisk.invoker.containers.base import (
     MIB,
     Container,
     ContainerError,
@@ -74,16 +74,16 @@ except ImportError:  # a ContainerError, so that `pywhisk standalone` says it pl
         "docker:// containers need the Docker SDK for Python: pip install 'pywhisk[docker]'"
     ) from None
 
-from invoker.containers.docker_attach import release
-from invoker.containers.docker_container import DockerContainer
-from invoker.containers.docker_network import (
+from pywhisk.invoker.containers.docker_attach import release
+from pywhisk.invoker.containers.docker_container import DockerContainer
+from pywhisk.invoker.containers.docker_network import (
     DEFAULT_NETWORK,
     TOKEN_ENV,
     ensure_network,
     new_token,
     reachable,
 )
-from invoker.containers.owners import owner_alive, owner_of
+from pywhisk.invoker.containers.owners import owner_alive, owner_of
 
 log = logging.getLogger("pywhisk.invoker")
 

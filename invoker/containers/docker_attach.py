@@ -10,7 +10,7 @@ from typing import Any
 
 from docker.utils.socket import read as read_socket
 
-from invoker.containers.logs import ContainerLogs
+from pywhisk.invoker.containers.logs import ContainerLogs
 
 FRAME_HEADER = 8  # stream (1 stdout, 2 stderr), 3 zero bytes, payload size (big endian)
 

@@ -13,9 +13,9 @@ from typing import Any, Protocol, TypeVar
 
 from docker import errors as docker_errors
 
-from invoker.containers.base import Container, ContainerError
-from invoker.containers.docker_attach import AttachStream, pump, release
-from invoker.containers.logs import EOF_WAIT, ContainerLogs
+from pywhisk.invoker.containers.base import Container, ContainerError
+from pywhisk.invoker.containers.docker_attach import AttachStream, pump, release
+from pywhisk.invoker.containers.logs import EOF_WAIT, ContainerLogs
 
 T = TypeVar("T")
 

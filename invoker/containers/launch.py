@@ -21,8 +21,8 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from invoker.containers.cgroups import Cgroup
-from invoker.containers.sandbox import Sandbox
+from pywhisk.invoker.containers.cgroups import Cgroup
+from pywhisk.invoker.containers.sandbox import Sandbox
 
 NOFILE = (1024, 1024)  # as Docker mode's --ulimit nofile=1024:1024
 _CHILD_PID = re.compile(rb'"child-pid"\s*:\s*(\d+)')

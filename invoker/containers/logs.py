@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import Literal
 
-from invoker import outcomes
+from pywhisk.invoker import outcomes
 
 SENTINEL = "XXX_THE_END_OF_A_WHISK_ACTIVATION_XXX"
 _SENTINEL_BYTES = SENTINEL.encode()

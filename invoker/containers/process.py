@@ -44,21 +44,27 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
-from common.config import Settings
-from common.runtimes import BLACKBOX, Runtime
-from invoker.containers.base import (
+from pywhisk.common.config import Settings
+from pywhisk.common.runtimes import BLACKBOX, Runtime
+from pywhisk.invoker.containers.base import (
     MIB,
     Container,
     ContainerError,
     ContainerFactory,
     RuntimeUnavailable,
 )
-from invoker.containers.cgroups import CgroupError, CgroupTree
-from invoker.containers.launch import launch_plain, launch_sandboxed
-from invoker.containers.process_container import ProcessContainer
-from invoker.containers.process_home import group_id, prepare_home
-from invoker.containers.sandbox import PROXY_DIR, WORK_DIR, Sandbox, SandboxUnavailable, detect
-from invoker.containers.uids import UidPool, UidsExhausted
+from pywhisk.invoker.containers.cgroups import CgroupError, CgroupTree
+from pywhisk.invoker.containers.launch import launch_plain, launch_sandboxed
+from pywhisk.invoker.containers.process_container import ProcessContainer
+from pywhisk.invoker.containers.process_home import group_id, prepare_home
+from pywhisk.invoker.containers.sandbox import (
+    PROXY_DIR,
+    WORK_DIR,
+    Sandbox,
+    SandboxUnavailable,
+    detect,
+)
+from pywhisk.invoker.containers.uids import UidPool, UidsExhausted
 
 log = logging.getLogger("pywhisk.invoker")
 

@@ -17,10 +17,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from invoker.containers.base import Container, ContainerError
-from invoker.containers.cgroups import Cgroup, CgroupError
-from invoker.containers.logs import EOF_WAIT, ContainerLogs
-from invoker.containers.pipes import PipeReader
+from pywhisk.invoker.containers.base import Container, ContainerError
+from pywhisk.invoker.containers.cgroups import Cgroup, CgroupError
+from pywhisk.invoker.containers.logs import EOF_WAIT, ContainerLogs
+from pywhisk.invoker.containers.pipes import PipeReader
 
 _EXIT_WAIT = 5.0
 

@@ -21,8 +21,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-import action_runtime
-from invoker.containers.base import ContainerError
+from pywhisk import action_runtime
+from pywhisk.invoker.containers.base import ContainerError
 
 _RUNTIME_SOURCE = Path(action_runtime.__file__).resolve().parent
 

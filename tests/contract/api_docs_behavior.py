@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from common.entities import Identity
-from common.store.base import Store
-from controller.apigw import model, tenants
+from pywhisk.common.entities import Identity
+from pywhisk.common.store.base import Store
+from pywhisk.controller.apigw import model, tenants
 from tests.contract.store_behavior import entity
 
 OWNER = Identity(namespace="ns", subject="ns", uuid="11111111-aaaa", key="k")

@@ -8,8 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from common.store.base import Conflict, Store
-from controller.feeds.registry import FeedRecord, FeedRegistry
+from pywhisk.common.store.base import Conflict, Store
+from pywhisk.controller.feeds.registry import FeedRecord, FeedRegistry
 from tests.contract.store_behavior import entity
 
 

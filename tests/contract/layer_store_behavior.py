@@ -9,10 +9,10 @@ import zipfile
 
 import pytest
 
-from common.entities.action import Action
-from common.entities.layer import LAYER, InvalidLayer, make_layer
-from common.store.base import Conflict, Store
-from invoker.layers import resolve_layers
+from pywhisk.common.entities.action import Action
+from pywhisk.common.entities.layer import LAYER, InvalidLayer, make_layer
+from pywhisk.common.store.base import Conflict, Store
+from pywhisk.invoker.layers import resolve_layers
 
 
 def zipped(name: str, text: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from common.queue.base import Consumer, Queue
+from pywhisk.common.queue.base import Consumer, Queue
 
 
 async def take(consumer: Consumer, n: int) -> list[bytes]:

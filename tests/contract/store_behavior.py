@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from common.entities import Identity, NamespaceLimits
-from common.store.base import Conflict, Doc, Store
-from common.store.claims import FENCE, Claim
-from common.store.usage import summarize
+from pywhisk.common.entities import Identity, NamespaceLimits
+from pywhisk.common.store.base import Conflict, Doc, Store
+from pywhisk.common.store.claims import FENCE, Claim
+from pywhisk.common.store.usage import summarize
 
 
 def entity(

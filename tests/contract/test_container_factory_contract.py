@@ -21,22 +21,22 @@ from typing import Any
 
 import pytest
 
-from common.config import Settings
-from common.entities.activation import Status
-from common.runtimes import Runtime, default_manifest
-from invoker import outcomes
-from invoker.client import ContainerClient
-from invoker.containers.base import (
+from pywhisk.common.config import Settings
+from pywhisk.common.entities.activation import Status
+from pywhisk.common.runtimes import Runtime, default_manifest
+from pywhisk.invoker import outcomes
+from pywhisk.invoker.client import ContainerClient
+from pywhisk.invoker.containers.base import (
     Container,
     ContainerError,
     ContainerFactory,
     RuntimeUnavailable,
     factory_from_url,
 )
-from invoker.containers.docker import DockerContainer, DockerContainerFactory
-from invoker.containers.docker_attach import release
-from invoker.containers.logs import SENTINEL
-from invoker.containers.process import ProcessContainer, ProcessContainerFactory
+from pywhisk.invoker.containers.docker import DockerContainer, DockerContainerFactory
+from pywhisk.invoker.containers.docker_attach import release
+from pywhisk.invoker.containers.logs import SENTINEL
+from pywhisk.invoker.containers.process import ProcessContainer, ProcessContainerFactory
 from tests.support.docker import TEST_INVOKER_ID, docker, inspect, runtime_images
 
 MIB = 1024 * 1024

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from common.queue.base import Queue, QueueError, queue_from_url
-from common.queue.kafka import KafkaQueue, retention_ms
+from pywhisk.common.queue.base import Queue, QueueError, queue_from_url
+from pywhisk.common.queue.kafka import KafkaQueue, retention_ms
 from tests.contract.queue_behavior import QueueBehavior, take
 from tests.support.kafka import TansuBroker, tansu
 

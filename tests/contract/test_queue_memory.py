@@ -6,8 +6,8 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from common.queue.base import queue_from_url
-from common.queue.memory import MemoryQueue
+from pywhisk.common.queue.base import queue_from_url
+from pywhisk.common.queue.memory import MemoryQueue
 from tests.contract.queue_behavior import QueueBehavior
 
 

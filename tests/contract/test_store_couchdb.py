@@ -28,10 +28,10 @@ from typing import Any
 import httpx
 import pytest
 
-from common.entities import Identity, NamespaceLimits
-from common.store.base import Conflict, StoreError, store_from_url
-from common.store.couchdb import CouchDBStore, parse_url
-from common.store.couchdb_design import ACTIVATIONS, SUBJECTS, USAGE, WHISKS
+from pywhisk.common.entities import Identity, NamespaceLimits
+from pywhisk.common.store.base import Conflict, StoreError, store_from_url
+from pywhisk.common.store.couchdb import CouchDBStore, parse_url
+from pywhisk.common.store.couchdb_design import ACTIVATIONS, SUBJECTS, USAGE, WHISKS
 from tests.contract.api_docs_behavior import ApiDocsBehavior
 from tests.contract.feed_registry_behavior import FeedRegistryBehavior
 from tests.contract.layer_store_behavior import LayerStoreBehavior
@@ -177,7 +177,7 @@ async def test_a_changed_design_document_is_left_alone_with_a_warning(
         design["views"]["entities"]["map"] += " "
         changed = client.put(f"/{db}/_design/{WHISKS}", json=design).raise_for_status()
     second = CouchDBStore(couchdb_server.store_url(prefix))
-    with caplog.at_level("WARNING", logger="common.store.couchdb"):
+    with caplog.at_level("WARNING", logger="pywhisk.common.store.couchdb"):
         await second.open()
     await second.close()
     assert f"{db}/_design/{WHISKS} differs" in caplog.text

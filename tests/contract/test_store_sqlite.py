@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from common.store.base import Conflict, store_from_url
-from common.store.sqlite import SqliteStore
+from pywhisk.common.store.base import Conflict, store_from_url
+from pywhisk.common.store.sqlite import SqliteStore
 from tests.contract.api_docs_behavior import ApiDocsBehavior
 from tests.contract.feed_registry_behavior import FeedRegistryBehavior
 from tests.contract.layer_store_behavior import LayerStoreBehavior

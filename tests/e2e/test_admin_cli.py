@@ -14,13 +14,13 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from common.entities import NamespaceLimits
+from pywhisk.common.entities import NamespaceLimits
 from tests.support.server import StandaloneServer, create_namespace
 
 
 def admin(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "controller.commands", "admin", *args],
+        [sys.executable, "-m", "pywhisk.controller.commands", "admin", *args],
         capture_output=True,
         text=True,
         timeout=60,

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from common.entities import Identity
+from pywhisk.common.entities import Identity
 from tests.conftest import TEST_LIMITS
 from tests.e2e.test_invoke_api import put_action
 from tests.e2e.test_triggers_api import put, setup_rule

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
-from common.entities import Identity
+from pywhisk.common.entities import Identity
 from tests.support.npm import ensure_npm
 from tests.support.server import StandaloneServer
 

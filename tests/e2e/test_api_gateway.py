@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from common.entities import Identity
+from pywhisk.common.entities import Identity
 from tests.support.server import StandaloneServer, own_server
 
 __all__ = ["own_server"]  # the fixture, used below

@@ -19,7 +19,7 @@ import httpx
 import orjson
 import pytest
 
-from common.entities import Identity
+from pywhisk.common.entities import Identity
 from tests.e2e.test_invoke_api import wait_for_record
 from tests.support.server import StandaloneServer
 

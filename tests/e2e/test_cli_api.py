@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from common.entities import Identity
+from pywhisk.common.entities import Identity
 
 Wsk = Callable[..., subprocess.CompletedProcess[str]]
 

@@ -8,7 +8,7 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-from common.entities import Identity
+from pywhisk.common.entities import Identity
 from tests.conftest import TEST_LIMITS
 from tests.support.server import StandaloneServer
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from common.entities import Identity
+from pywhisk.common.entities import Identity
 from tests.support.server import StandaloneServer
 
 Wsk = Callable[..., subprocess.CompletedProcess[str]]

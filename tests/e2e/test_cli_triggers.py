@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from common.entities import Identity
+from pywhisk.common.entities import Identity
 from tests.e2e.test_invoke_api import wait_for_record
 
 Wsk = Callable[..., subprocess.CompletedProcess[str]]

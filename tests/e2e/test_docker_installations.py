@@ -14,8 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from common.installation import FILE_NAME
-from invoker.images import ensure_images
+from pywhisk.common.installation import FILE_NAME
+from pywhisk.invoker.images import ensure_images
 from tests.support.docker import containers
 from tests.support.server import StandaloneServer
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from common.entities import Identity
+from pywhisk.common.entities import Identity
 from tests.support.server import StandaloneServer
 
 HELLO = {

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from common.entities import Identity
+from pywhisk.common.entities import Identity
 from tests.e2e.test_api_clients import _env, _sls
 from tests.support.lambda_zip import write_executable, zip_tree
 from tests.support.npm import ensure_npm

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from common.entities import Identity
+from pywhisk.common.entities import Identity
 from tests.e2e.test_invoke_api import put_action, wait_for_record
 from tests.e2e.test_sequences_api import put_sequence
 from tests.support.server import StandaloneServer

@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from common.entities import Identity
+from pywhisk.common.entities import Identity
 from tests.e2e.test_invoke_api import put_action, wait_for_record
 from tests.support.server import StandaloneServer
 

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 
-from common.entities import Identity
-from controller.invoke import NOT_ALLOWED
+from pywhisk.common.entities import Identity
+from pywhisk.controller.invoke import NOT_ALLOWED
 from tests.support.server import StandaloneServer
 
 Wsk = Callable[..., subprocess.CompletedProcess[str]]

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from common.entities import Identity
+from pywhisk.common.entities import Identity
 from tests.support.examples import host_files_server, run_deploy, shared_dir
 from tests.support.server import StandaloneServer
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from common.entities import Identity
+from pywhisk.common.entities import Identity
 from tests.support.browser import Page, chromium
 from tests.support.examples import EXAMPLES
 from tests.support.postgres import Postgres, postgres_cluster

@@ -7,12 +7,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from common.store.base import Store
-from controller.feeds.alarm_spec import create_config
-from controller.feeds.alarms import AlarmScheduler
-from controller.feeds.firing import Refusal
-from controller.feeds.lifecycle import AlarmsProvider, handle
-from controller.feeds.registry import FeedRecord, FeedRegistry
+from pywhisk.common.store.base import Store
+from pywhisk.controller.feeds.alarm_spec import create_config
+from pywhisk.controller.feeds.alarms import AlarmScheduler
+from pywhisk.controller.feeds.firing import Refusal
+from pywhisk.controller.feeds.lifecycle import AlarmsProvider, handle
+from pywhisk.controller.feeds.registry import FeedRecord, FeedRegistry
 from tests.support.couchdb import couchdb_server
 from tests.support.feeds import Fires, any_store
 

@@ -10,13 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 
-from common.config import Settings
-from common.entities import Identity
-from common.queue.memory import MemoryQueue
-from common.store.sqlite import SqliteStore
-from controller.app import create_app
-from controller.bootstrap import ensure_namespace
-from controller.services import Services
+from pywhisk.common.config import Settings
+from pywhisk.common.entities import Identity
+from pywhisk.common.queue.memory import MemoryQueue
+from pywhisk.common.store.sqlite import SqliteStore
+from pywhisk.controller.app import create_app
+from pywhisk.controller.bootstrap import ensure_namespace
+from pywhisk.controller.services import Services
 
 CODE = {"kind": "python:3.11", "code": "def main(args):\n    return args\n"}
 

@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
-from common.config import Settings
-from common.runtimes import default_manifest
-from common.store.sqlite import SqliteStore
-from controller.catalog import utils
-from controller.catalog.install import install
-from controller.catalog.model import CatalogAction, CatalogPackage
+from pywhisk.common.config import Settings
+from pywhisk.common.runtimes import default_manifest
+from pywhisk.common.store.sqlite import SqliteStore
+from pywhisk.controller.catalog import utils
+from pywhisk.controller.catalog.install import install
+from pywhisk.controller.catalog.model import CatalogAction, CatalogPackage
 
 
 def run(action: CatalogAction, args: dict[str, Any]) -> Any:

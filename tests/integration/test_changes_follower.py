@@ -11,12 +11,12 @@ from typing import Any
 import httpx
 import pytest
 
-from common.store.base import Store
-from controller.feeds.alarm_spec import FeedRefused
-from controller.feeds.changes import ChangesFollowers
-from controller.feeds.feed_hosts import HostPolicy
-from controller.feeds.lifecycle import ChangesProvider, handle
-from controller.feeds.registry import FeedRegistry
+from pywhisk.common.store.base import Store
+from pywhisk.controller.feeds.alarm_spec import FeedRefused
+from pywhisk.controller.feeds.changes import ChangesFollowers
+from pywhisk.controller.feeds.feed_hosts import HostPolicy
+from pywhisk.controller.feeds.lifecycle import ChangesProvider, handle
+from pywhisk.controller.feeds.registry import FeedRegistry
 from tests.support.couchdb import ADMIN, PouchDBServer, TcpGate, couchdb_server
 from tests.support.feeds import Fires, any_store
 

@@ -8,7 +8,7 @@ import sys
 
 from click.testing import CliRunner
 
-from controller.commands import main
+from pywhisk.controller.commands import main
 
 
 def test_help_lists_the_cluster_commands() -> None:
@@ -23,12 +23,12 @@ def test_help_lists_the_cluster_commands() -> None:
 def test_invoker_command_builds_settings_without_controller_modules() -> None:
     script = """
 import sys
-import invoker.main
+import pywhisk.invoker.main
 seen = {}
 def fake_run(settings, on_ready=None):
     seen["s"] = settings
-invoker.main.run = fake_run
-from controller.commands import main
+pywhisk.invoker.main.run = fake_run
+from pywhisk.controller.commands import main
 try:
     main(["invoker", "--id", "3", "--queue-url", "kafka://h:9092",
           "--discovery-url", "static://?invokers=3", "--user-memory", "1024"])
@@ -36,21 +36,21 @@ except SystemExit:
     pass
 s = seen["s"]
 print(s.invoker_id, s.queue_url, s.discovery_url, s.user_memory)
-print(sorted(m for m in sys.modules if m.startswith("controller")))
+print(sorted(m for m in sys.modules if m.startswith("pywhisk.controller")))
 """
     out = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     ).stdout.splitlines()
     assert out[0] == "3 kafka://h:9092 static://?invokers=3 1024"
-    assert out[1] == "['controller', 'controller.commands']"
+    assert out[1] == "['pywhisk.controller', 'pywhisk.controller.commands']"
 
 
 def test_controller_command_builds_settings() -> None:
     script = """
-import controller.cluster
+import pywhisk.controller.cluster
 seen = {}
-controller.cluster.run = lambda settings, on_ready=None: seen.setdefault("s", settings)
-from controller.commands import main
+pywhisk.controller.cluster.run = lambda settings, on_ready=None: seen.setdefault("s", settings)
+from pywhisk.controller.commands import main
 try:
     main(["controller", "--controller-id", "1", "--port", "4000", "--controller-count", "2"])
 except SystemExit:

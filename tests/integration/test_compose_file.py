@@ -21,10 +21,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import yaml
 
-from common.config import Settings
-from common.discovery.consul import ConsulDiscovery
-from common.queue.kafka import KafkaQueue
-from common.store.couchdb import parse_url
+from pywhisk.common.config import Settings
+from pywhisk.common.discovery.consul import ConsulDiscovery
+from pywhisk.common.queue.kafka import KafkaQueue
+from pywhisk.common.store.couchdb import parse_url
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yml"
@@ -197,7 +197,7 @@ def test_every_platform_service_uses_the_cluster_backends(
 def test_kafka_runs_in_kraft_mode_and_takes_our_largest_messages(
     services: dict[str, Any],
 ) -> None:
-    from common.queue.kafka import MAX_MESSAGE_BYTES
+    from pywhisk.common.queue.kafka import MAX_MESSAGE_BYTES
 
     env = _environment(services["kafka"])
     assert "zookeeper" not in str(services).lower()

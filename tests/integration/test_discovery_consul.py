@@ -19,8 +19,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from common.discovery.base import discovery_from_url
-from common.discovery.consul import ConsulDiscovery
+from pywhisk.common.discovery.base import discovery_from_url
+from pywhisk.common.discovery.consul import ConsulDiscovery
 
 
 class _Agent:
@@ -139,7 +139,7 @@ async def test_consul_register_heartbeat_list_deregister(agent: tuple[_Agent, in
 
 
 async def test_consul_unreachable_is_a_discovery_error() -> None:
-    from common.discovery.base import DiscoveryError
+    from pywhisk.common.discovery.base import DiscoveryError
 
     discovery = ConsulDiscovery("consul://127.0.0.1:1")
     await discovery.open()

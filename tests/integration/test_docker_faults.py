@@ -17,18 +17,18 @@ from typing import Any
 
 import pytest
 
-from common.config import Settings
-from common.entities.action import Action, Exec
-from common.entities.limits import ActionLimits
-from common.messages import ActivationMessage, invoker_topic
-from common.queue.memory import MemoryQueue
-from common.store.sqlite import SqliteStore
-from invoker import outcomes
-from invoker.containers.base import ContainerError, factory_from_url
-from invoker.containers.docker import DockerContainer, DockerContainerFactory, pull_failed
-from invoker.containers.process import BLACKBOX_NEEDS_DOCKER
-from invoker.proxy import ContainerProxy, State
-from invoker.service import Invoker
+from pywhisk.common.config import Settings
+from pywhisk.common.entities.action import Action, Exec
+from pywhisk.common.entities.limits import ActionLimits
+from pywhisk.common.messages import ActivationMessage, invoker_topic
+from pywhisk.common.queue.memory import MemoryQueue
+from pywhisk.common.store.sqlite import SqliteStore
+from pywhisk.invoker import outcomes
+from pywhisk.invoker.containers.base import ContainerError, factory_from_url
+from pywhisk.invoker.containers.docker import DockerContainer, DockerContainerFactory, pull_failed
+from pywhisk.invoker.containers.process import BLACKBOX_NEEDS_DOCKER
+from pywhisk.invoker.proxy import ContainerProxy, State
+from pywhisk.invoker.service import Invoker
 from tests.integration.test_invoker_service import HELLO, Harness, annotation
 from tests.integration.test_invoker_service import close as close_harness
 from tests.support.docker import TEST_INVOKER_ID, containers, docker, inspect, runtime_images

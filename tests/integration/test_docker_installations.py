@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from common.config import Settings
-from common.installation import FILE_NAME, installation_id
-from common.runtimes import default_manifest
-from common.startup import StartupError
-from invoker.containers.docker import DockerContainer, DockerContainerFactory
+from pywhisk.common.config import Settings
+from pywhisk.common.installation import FILE_NAME, installation_id
+from pywhisk.common.runtimes import default_manifest
+from pywhisk.common.startup import StartupError
+from pywhisk.invoker.containers.docker import DockerContainer, DockerContainerFactory
 from tests.support.docker import TEST_INVOKER_ID, containers, docker, runtime_images
 
 IMAGE = "pywhisk/action-python-v3.11:latest"

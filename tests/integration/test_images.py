@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
-from invoker import baseimage
-from invoker.baseimage import Reporter
-from invoker.images import DockerUnavailable, connect, ensure_images
+from pywhisk.invoker import baseimage
+from pywhisk.invoker.baseimage import Reporter
+from pywhisk.invoker.images import DockerUnavailable, connect, ensure_images
 
 pytestmark = pytest.mark.timeout(900)
 

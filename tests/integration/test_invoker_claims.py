@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from common.store.claims import Claim
-from invoker import claims as claims_module
+from pywhisk.common.store.claims import Claim
+from pywhisk.invoker import claims as claims_module
 from tests.integration.test_invoker_service import (
     HELLO,
     USER,

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from common.entities.activation import Status
-from invoker import outcomes
-from invoker.client import ContainerClient
+from pywhisk.common.entities.activation import Status
+from pywhisk.invoker import outcomes
+from pywhisk.invoker.client import ContainerClient
 
 Behaviour = Callable[[str, bytes], Awaitable[tuple[int, bytes, bool] | None]]
 

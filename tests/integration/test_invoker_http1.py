@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
 
-from invoker.http1 import ConnectionLost, Http1Connection
+from pywhisk.invoker.http1 import ConnectionLost, Http1Connection
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 

@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from invoker.http1 import ConnectionLost, Http1Connection
+from pywhisk.invoker.http1 import ConnectionLost, Http1Connection
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
 

@@ -17,20 +17,20 @@ from typing import Any
 
 import pytest
 
-from common.config import Settings
-from common.entities.action import Action, Exec
-from common.entities.limits import ActionLimits
-from common.entities.params import KeyValue
-from common.ids import new_activation_id
-from common.messages import ActivationMessage, CompletionMessage, User
-from common.queue.base import Consumer
-from common.queue.memory import MemoryQueue
-from common.store.sqlite import SqliteStore
-from invoker import outcomes
-from invoker.containers.base import factory_from_url
-from invoker.containers.process import ProcessContainer
-from invoker.proxy import State
-from invoker.service import Invoker
+from pywhisk.common.config import Settings
+from pywhisk.common.entities.action import Action, Exec
+from pywhisk.common.entities.limits import ActionLimits
+from pywhisk.common.entities.params import KeyValue
+from pywhisk.common.ids import new_activation_id
+from pywhisk.common.messages import ActivationMessage, CompletionMessage, User
+from pywhisk.common.queue.base import Consumer
+from pywhisk.common.queue.memory import MemoryQueue
+from pywhisk.common.store.sqlite import SqliteStore
+from pywhisk.invoker import outcomes
+from pywhisk.invoker.containers.base import factory_from_url
+from pywhisk.invoker.containers.process import ProcessContainer
+from pywhisk.invoker.proxy import State
+from pywhisk.invoker.service import Invoker
 
 USER = User(namespace="alice", subject="alice", auth="uuid-1:key-1")
 

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import httpx
 
-from common.config import Settings
-from common.messages import PingMessage
-from common.queue.memory import MemoryQueue
-from common.store.sqlite import SqliteStore
-from controller.app import create_app
-from controller.balancer import ShardingBalancer
-from controller.services import Services
+from pywhisk.common.config import Settings
+from pywhisk.common.messages import PingMessage
+from pywhisk.common.queue.memory import MemoryQueue
+from pywhisk.common.store.sqlite import SqliteStore
+from pywhisk.controller.app import create_app
+from pywhisk.controller.balancer import ShardingBalancer
+from pywhisk.controller.services import Services
 
 
 class Clock:

@@ -16,18 +16,18 @@ from typing import Any
 
 import pytest
 
-from common.messages import (
+from pywhisk.common.messages import (
     ActivationMessage,
     CompletionMessage,
     PingMessage,
     User,
     completion_topic,
 )
-from common.queue.memory import MemoryQueue
-from common.store.sqlite import SqliteStore
-from controller import tracker as tracker_module
-from controller.balancer import ShardingBalancer
-from controller.tracker import LOGS_LOST, LOST, NO_ANSWER, ActivationTracker
+from pywhisk.common.queue.memory import MemoryQueue
+from pywhisk.common.store.sqlite import SqliteStore
+from pywhisk.controller import tracker as tracker_module
+from pywhisk.controller.balancer import ShardingBalancer
+from pywhisk.controller.tracker import LOGS_LOST, LOST, NO_ANSWER, ActivationTracker
 
 
 class Clock:

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from common.entities import Identity
+from pywhisk.common.entities import Identity
 from tests.e2e.test_cli_api import SHOW  # the same to-do action as the CLI tests
 from tests.support.server import StandaloneServer, free_port
 

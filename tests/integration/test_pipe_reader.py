@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from invoker.containers.pipes import PipeReader
+from pywhisk.invoker.containers.pipes import PipeReader
 
 uvloop = pytest.importorskip("uvloop")
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from common.entities import Identity
+from pywhisk.common.entities import Identity
 from tests.support.server import StandaloneServer, free_port
 
 pytestmark = pytest.mark.skipif(
@@ -487,7 +487,7 @@ def test_sandbox_on_refuses_to_start_without_one(tmp_path: Path) -> None:
             [
                 sys.executable,
                 "-m",
-                "controller.commands",
+                "pywhisk.controller.commands",
                 "standalone",
                 "--port",
                 str(free_port()),

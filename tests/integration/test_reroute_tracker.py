@@ -16,16 +16,16 @@ from typing import Any
 
 import pytest
 
-from common.messages import ActivationMessage, PingMessage, completion_topic, invoker_topic
-from common.queue.base import Consumer
-from common.queue.memory import MemoryQueue
-from common.store.claims import FENCE, Claim
-from common.store.sqlite import SqliteStore
-from controller import tracker as tracker_module
-from controller.balancer import ShardingBalancer
-from controller.health import Status
-from controller.reroute import Rerouter
-from controller.tracker import LOST, NO_ANSWER, STRANDED, ActivationTracker
+from pywhisk.common.messages import ActivationMessage, PingMessage, completion_topic, invoker_topic
+from pywhisk.common.queue.base import Consumer
+from pywhisk.common.queue.memory import MemoryQueue
+from pywhisk.common.store.claims import FENCE, Claim
+from pywhisk.common.store.sqlite import SqliteStore
+from pywhisk.controller import tracker as tracker_module
+from pywhisk.controller.balancer import ShardingBalancer
+from pywhisk.controller.health import Status
+from pywhisk.controller.reroute import Rerouter
+from pywhisk.controller.tracker import LOST, NO_ANSWER, STRANDED, ActivationTracker
 from tests.integration.test_lost_activations import Clock, answered, message
 
 

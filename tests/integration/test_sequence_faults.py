@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from common.config import Settings
-from common.entities import Action, ActionLimits, Exec, Identity
-from common.queue.memory import MemoryQueue
-from common.store.sqlite import SqliteStore
-from controller.bootstrap import ensure_namespace
-from controller.invoke import invoke
-from controller.sequences import run as sequences
-from controller.services import Services
+from pywhisk.common.config import Settings
+from pywhisk.common.entities import Action, ActionLimits, Exec, Identity
+from pywhisk.common.queue.memory import MemoryQueue
+from pywhisk.common.store.sqlite import SqliteStore
+from pywhisk.controller.bootstrap import ensure_namespace
+from pywhisk.controller.invoke import invoke
+from pywhisk.controller.sequences import run as sequences
+from pywhisk.controller.services import Services
 
 
 @pytest.fixture

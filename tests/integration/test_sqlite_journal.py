@@ -16,16 +16,16 @@ from pathlib import Path
 
 import pytest
 
-from common.config import Settings
-from common.messages import ActivationMessage, User, invoker_topic
-from common.queue.memory import MemoryQueue
-from common.store.base import StoreError
-from common.store.journal import Stage
-from common.store.sqlite import SqliteStore
-from common.store.sqlite_journal import SqliteJournal
-from controller.recovery import recover
-from controller.replay import EXPIRED, INTERRUPTED, Decision
-from controller.services import Services
+from pywhisk.common.config import Settings
+from pywhisk.common.messages import ActivationMessage, User, invoker_topic
+from pywhisk.common.queue.memory import MemoryQueue
+from pywhisk.common.store.base import StoreError
+from pywhisk.common.store.journal import Stage
+from pywhisk.common.store.sqlite import SqliteStore
+from pywhisk.common.store.sqlite_journal import SqliteJournal
+from pywhisk.controller.recovery import recover
+from pywhisk.controller.replay import EXPIRED, INTERRUPTED, Decision
+from pywhisk.controller.services import Services
 from tests.contract.store_behavior import activation
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from common.messages import CompletionMessage, completion_topic
-from common.queue.base import queue_from_url
-from controller.tracker import ActivationTracker
+from pywhisk.common.messages import CompletionMessage, completion_topic
+from pywhisk.common.queue.base import queue_from_url
+from pywhisk.controller.tracker import ActivationTracker
 from tests.support.kafka import TansuBroker, tansu
 
 __all__ = ["tansu"]  # the fixture, used by the tests below

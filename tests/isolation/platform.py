@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 
-from common.entities import Identity
+from pywhisk.common.entities import Identity
 from tests.support.server import StandaloneServer
 
 ATTACKS = Path(__file__).parent / "attacks"
@@ -65,7 +65,7 @@ class Platform:
 
     def start(self) -> None:
         if self.mode == "docker":
-            from invoker.images import ensure_images
+            from pywhisk.invoker.images import ensure_images
 
             ensure_images(progress=lambda line: None)
         self.server.start(timeout=120)

@@ -29,7 +29,7 @@ from tests.isolation.platform import (
     Platform,
 )
 
-SANDBOXED = importlib.util.find_spec("invoker.containers.sandbox") is not None
+SANDBOXED = importlib.util.find_spec("pywhisk.invoker.containers.sandbox") is not None
 OUT_OF_MEMORY = "The action exhausted its memory and was aborted."
 
 

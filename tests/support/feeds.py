@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from common.store.base import Store, store_from_url
-from controller.feeds.firing import Refusal
-from controller.feeds.registry import FeedRecord
+from pywhisk.common.store.base import Store, store_from_url
+from pywhisk.controller.feeds.firing import Refusal
+from pywhisk.controller.feeds.registry import FeedRecord
 
 
 class Fires:

@@ -7,8 +7,8 @@ import asyncio
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from common.entities import Identity
-from common.store.base import store_from_url
+from pywhisk.common.entities import Identity
+from pywhisk.common.store.base import store_from_url
 
 
 def samples(text: str) -> list[tuple[str, dict[str, str], float]]:

@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from common.entities import Identity, NamespaceLimits
-from common.ids import new_auth
-from common.store.base import store_from_url
+from pywhisk.common.entities import Identity, NamespaceLimits
+from pywhisk.common.ids import new_auth
+from pywhisk.common.store.base import store_from_url
 
 
 def free_port() -> int:
@@ -48,7 +48,7 @@ class StandaloneServer:
             "WSK_CONFIG_FILE": str(self.data_dir / "server.wskprops"),
             **self.extra_env,
         }
-        command = [sys.executable, "-m", "controller.commands", "standalone"]
+        command = [sys.executable, "-m", "pywhisk.controller.commands", "standalone"]
         command += ["--port", str(self.port), "--data-dir", str(self.data_dir)]
         with open(self.log_path, "ab") as log:  # the child keeps its own copy of the fd
             self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from common.entities.activation import Status
-from common.messages import ActivationMessage, CompletionMessage, User, completion_topic
-from common.queue.memory import MemoryQueue
-from controller import tracker as tracker_module
-from controller.health import Result
-from controller.reroute import Takeover
-from controller.tracker import LOGS_LOST, LOST, NO_ANSWER, STRANDED, ActivationTracker
+from pywhisk.common.entities.activation import Status
+from pywhisk.common.messages import ActivationMessage, CompletionMessage, User, completion_topic
+from pywhisk.common.queue.memory import MemoryQueue
+from pywhisk.controller import tracker as tracker_module
+from pywhisk.controller.health import Result
+from pywhisk.controller.reroute import Takeover
+from pywhisk.controller.tracker import LOGS_LOST, LOST, NO_ANSWER, STRANDED, ActivationTracker
 
 _ids = itertools.count()
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from controller.feeds.alarm_spec import (
+from pywhisk.controller.feeds.alarm_spec import (
     FeedRefused,
     create_config,
     describe,

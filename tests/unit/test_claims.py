@@ -8,8 +8,8 @@ from collections.abc import Sequence
 
 import pytest
 
-from common.store.base import StoreError
-from common.store.claims import (
+from pywhisk.common.store.base import StoreError
+from pywhisk.common.store.claims import (
     FENCE,
     Claim,
     ClaimStore,
@@ -17,9 +17,9 @@ from common.store.claims import (
     assign_decision,
     start_decision,
 )
-from controller.reroute import owners, takeover
-from invoker import claims as claims_module
-from invoker.claims import ClaimBatcher, ClaimFailed
+from pywhisk.controller.reroute import owners, takeover
+from pywhisk.invoker import claims as claims_module
+from pywhisk.invoker.claims import ClaimBatcher, ClaimFailed
 
 
 def test_starting_wins_only_a_free_or_handed_claim_once() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cli import apis
+from pywhisk.cli import apis
 
 VALUE: dict[str, Any] = {
     "namespace": "ns",

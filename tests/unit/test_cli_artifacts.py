@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from cli.artifacts import build_exec, default_save_name, go_extension, infer_kind, save_code
-from cli.errors import EXIT_USAGE, WskError
+from pywhisk.cli.artifacts import build_exec, default_save_name, go_extension, infer_kind, save_code
+from pywhisk.cli.errors import EXIT_USAGE, WskError
 
 
 @pytest.mark.parametrize(

@@ -16,8 +16,8 @@ import httpx
 import pytest
 from click.testing import CliRunner, Result
 
-from cli.main import cli
-from cli.session import Session
+from pywhisk.cli.main import cli
+from pywhisk.cli.session import Session
 
 Handler = Callable[[httpx.Request], httpx.Response]
 PROPS = "APIHOST=http://whisk.test\nAUTH=uuid:key\n"

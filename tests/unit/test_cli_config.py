@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.config import (
+from pywhisk.cli.config import (
     load_properties,
     parse_props,
     props_file_path,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cli.errors import (
+from pywhisk.cli.errors import (
     EXIT_GENERAL,
     EXIT_NOT_FOUND,
     EXIT_USAGE,

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from cli.errors import EXIT_GENERAL, WskError
-from cli.names import QualifiedName, parse_name, parse_name_or_fail, qualify
+from pywhisk.cli.errors import EXIT_GENERAL, WskError
+from pywhisk.cli.names import QualifiedName, parse_name, parse_name_or_fail, qualify
 
 
 @pytest.mark.parametrize(

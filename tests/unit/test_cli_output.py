@@ -8,9 +8,9 @@ from typing import Any
 import click
 import pytest
 
-from cli.jsontext import go_json, loads_go
-from cli.structs import action_struct, activation_get_struct, activation_struct, field_key
-from cli.tables import (
+from pywhisk.cli.jsontext import go_json, loads_go
+from pywhisk.cli.structs import action_struct, activation_get_struct, activation_struct, field_key
+from pywhisk.cli.tables import (
     action_rows,
     activation_rows,
     entity_summary,

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cli.errors import EXIT_GENERAL, EXIT_USAGE, WskError
-from cli.params import (
+from pywhisk.cli.errors import EXIT_GENERAL, EXIT_USAGE, WskError
+from pywhisk.cli.params import (
     KVSource,
     formatted_json,
     key_value_array,

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from cli.errors import EXIT_USAGE, WskError
-from cli.web import MAX_JS_INT, augment
+from pywhisk.cli.errors import EXIT_USAGE, WskError
+from pywhisk.cli.web import MAX_JS_INT, augment
 
 
 def annotations_of(action: dict[str, Any]) -> dict[str, Any]:

@@ -12,16 +12,21 @@ from typing import Any
 
 import pytest
 
-from common.entities import Action, Exec, Status
-from common.entities.activation import ActivationResponse
-from common.messages import ActivationMessage, User
-from common.runtimes import Runtime, default_manifest
-from invoker import outcomes
-from invoker.client import Reply, now_ms
-from invoker.containers.base import Container, ContainerError, ContainerFactory, RuntimeUnavailable
-from invoker.proxy import _NEXT, ContainerProxy, IllegalTransition, State
-from invoker.records import PreparedAction
-from invoker.scheduling import ActionKey
+from pywhisk.common.entities import Action, Exec, Status
+from pywhisk.common.entities.activation import ActivationResponse
+from pywhisk.common.messages import ActivationMessage, User
+from pywhisk.common.runtimes import Runtime, default_manifest
+from pywhisk.invoker import outcomes
+from pywhisk.invoker.client import Reply, now_ms
+from pywhisk.invoker.containers.base import (
+    Container,
+    ContainerError,
+    ContainerFactory,
+    RuntimeUnavailable,
+)
+from pywhisk.invoker.proxy import _NEXT, ContainerProxy, IllegalTransition, State
+from pywhisk.invoker.records import PreparedAction
+from pywhisk.invoker.scheduling import ActionKey
 
 KEY = ActionKey("guest", "guest/hello", "1")
 _ids = itertools.count()

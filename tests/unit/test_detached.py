@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import asyncio
 
-from common.queue.memory import MemoryQueue
-from controller.detached import Detached
-from controller.tracker import ActivationTracker
+from pywhisk.common.queue.memory import MemoryQueue
+from pywhisk.controller.detached import Detached
+from pywhisk.controller.tracker import ActivationTracker
 
 
 async def test_a_caller_waits_at_most_its_wait_and_the_work_goes_on() -> None:

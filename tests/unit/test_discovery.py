@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from common.discovery.base import discovery_from_url
-from common.discovery.static import StaticDiscovery
-from common.plugins import UnknownScheme
+from pywhisk.common.discovery.base import discovery_from_url
+from pywhisk.common.discovery.static import StaticDiscovery
+from pywhisk.common.plugins import UnknownScheme
 
 
 async def test_static_without_invokers_restricts_nothing() -> None:

@@ -6,13 +6,13 @@ import sys
 
 import pytest
 
-from common.config import Settings
-from invoker.containers.base import ContainerError, factory_from_url
+from pywhisk.common.config import Settings
+from pywhisk.invoker.containers.base import ContainerError, factory_from_url
 
 
 def test_without_the_sdk_it_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "docker", None)  # as if not installed
-    monkeypatch.delitem(sys.modules, "invoker.containers.docker", raising=False)
+    monkeypatch.delitem(sys.modules, "pywhisk.invoker.containers.docker", raising=False)
     with pytest.raises(ContainerError) as info:
         factory_from_url("docker://", Settings())
     assert str(info.value) == (

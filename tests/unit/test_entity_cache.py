@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any, cast
 
-from common.store.base import Doc, Store
-from controller.cache import EntityCache
+from pywhisk.common.store.base import Doc, Store
+from pywhisk.controller.cache import EntityCache
 
 
 class _Entities:

@@ -7,13 +7,18 @@ from typing import Any
 
 import pytest
 
-from common.entities import Identity
-from common.names import QualifiedName
-from controller.errors import ApiError
-from controller.feeds.alarm_spec import FeedRefused
-from controller.feeds.changes_spec import create_config, database_url, describe, update_config
-from controller.feeds.firing import Refusal, TriggerFirer
-from controller.feeds.registry import FeedRecord
+from pywhisk.common.entities import Identity
+from pywhisk.common.names import QualifiedName
+from pywhisk.controller.errors import ApiError
+from pywhisk.controller.feeds.alarm_spec import FeedRefused
+from pywhisk.controller.feeds.changes_spec import (
+    create_config,
+    database_url,
+    describe,
+    update_config,
+)
+from pywhisk.controller.feeds.firing import Refusal, TriggerFirer
+from pywhisk.controller.feeds.registry import FeedRecord
 
 OWNER = Identity(namespace="guest", subject="guest", uuid="u", key="k")
 RECORD = FeedRecord("alarms", "guest", "tick", {"kind": "cron", "cron": "* * * * *"})

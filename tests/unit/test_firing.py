@@ -9,7 +9,7 @@ from typing import Any, cast
 
 import pytest
 
-from common.entities import (
+from pywhisk.common.entities import (
     Activation,
     ActivationResponse,
     EntityRef,
@@ -18,9 +18,9 @@ from common.entities import (
     Status,
     Trigger,
 )
-from common.names import QualifiedName
-from controller.triggers import firing
-from controller.triggers.firing import RuleOutcome, rule_arguments
+from pywhisk.common.names import QualifiedName
+from pywhisk.controller.triggers import firing
+from pywhisk.controller.triggers.firing import RuleOutcome, rule_arguments
 
 ACTION = EntityRef(path="ns/pkg", name="a")
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from common.messages import PingMessage
-from controller.health import InvokerHealth, Result, Status
+from pywhisk.common.messages import PingMessage
+from pywhisk.controller.health import InvokerHealth, Result, Status
 
 
 def test_starts_unhealthy_until_the_first_ping() -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from common.entities.activation import Status
-from invoker import outcomes
+from pywhisk.common.entities.activation import Status
+from pywhisk.invoker import outcomes
 
 
 def test_init_200_is_success() -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from common.messages import HEALTH_TOPIC, PingMessage
-from common.queue.memory import MemoryQueue
-from invoker.health import Pinger
+from pywhisk.common.messages import HEALTH_TOPIC, PingMessage
+from pywhisk.common.queue.memory import MemoryQueue
+from pywhisk.invoker.health import Pinger
 
 
 async def test_pings_every_interval_and_says_disabled_when_stopping() -> None:

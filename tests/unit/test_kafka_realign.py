@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from aiokafka import TopicPartition
 
-from common.queue.kafka import KafkaConsumer
+from pywhisk.common.queue.kafka import KafkaConsumer
 
 TP = TopicPartition("invoker0", 0)
 

@@ -11,14 +11,14 @@ import click
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from cli.commands.usage import parse_time, usage_table
-from common.entities import Identity
-from common.metrics import Metrics, MetricsUnavailable
-from common.metrics.access import is_operator
-from common.metrics.prometheus import PrometheusMetrics
-from common.store.usage import billed, gb_seconds, summarize
-from controller import gauges
-from controller.health import Status
+from pywhisk.cli.commands.usage import parse_time, usage_table
+from pywhisk.common.entities import Identity
+from pywhisk.common.metrics import Metrics, MetricsUnavailable
+from pywhisk.common.metrics.access import is_operator
+from pywhisk.common.metrics.prometheus import PrometheusMetrics
+from pywhisk.common.store.usage import billed, gb_seconds, summarize
+from pywhisk.controller import gauges
+from pywhisk.controller.health import Status
 
 
 def record(**kw: Any) -> dict[str, Any]:

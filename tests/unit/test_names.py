@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from common.names import InvalidName, QualifiedName, is_valid_name
+from pywhisk.common.names import InvalidName, QualifiedName, is_valid_name
 
 
 @pytest.mark.parametrize("name", ["a", "hello", "my action", "a@b.c&d-e", "x" * 256])

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from common.entities import Binding, Package, PackagePut
-from common.entities import params as P
-from common.names import QualifiedName
-from controller.package_updates import make_package, update_package
+from pywhisk.common.entities import Binding, Package, PackagePut
+from pywhisk.common.entities import params as P
+from pywhisk.common.names import QualifiedName
+from pywhisk.controller.package_updates import make_package, update_package
 
 FQN = QualifiedName("ns", "pkg")
 BOUND = {"namespace": "other", "name": "base"}

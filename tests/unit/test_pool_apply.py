@@ -7,8 +7,8 @@ import itertools
 
 import pytest
 
-from invoker.pool import ContainerPool, NoCapacity
-from invoker.scheduling import ActionKey
+from pywhisk.invoker.pool import ContainerPool, NoCapacity
+from pywhisk.invoker.scheduling import ActionKey
 
 A = ActionKey("guest", "guest/a", "1")
 A2 = ActionKey("guest", "guest/a", "2")
@@ -190,7 +190,7 @@ async def test_evict_all_returns_busy_entries() -> None:
 
 
 async def test_closed_pool_fails_waiters_and_evicts_released_entries() -> None:
-    from invoker.pool import PoolClosed
+    from pywhisk.invoker.pool import PoolClosed
 
     pool = make_pool(256)
     busy = await pool.acquire(A, 256)

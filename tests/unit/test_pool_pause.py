@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
-from invoker.pool import ContainerPool
-from invoker.scheduling import ActionKey
+from pywhisk.invoker.pool import ContainerPool
+from pywhisk.invoker.scheduling import ActionKey
 from tests.unit.test_pool_apply import Clock, Entry
 
 A = ActionKey("guest", "guest/a", "1")

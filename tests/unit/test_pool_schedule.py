@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from invoker.scheduling import (
+from pywhisk.invoker.scheduling import (
     CREATE,
     WAIT,
     ActionKey,

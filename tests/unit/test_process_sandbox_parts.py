@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from invoker.containers.launch import _child_pid
-from invoker.containers.sandbox import PROXY_DIR, WORK_DIR, Sandbox, outside_usr
-from invoker.containers.uids import UidPool, UidsExhausted
+from pywhisk.invoker.containers.launch import _child_pid
+from pywhisk.invoker.containers.sandbox import PROXY_DIR, WORK_DIR, Sandbox, outside_usr
+from pywhisk.invoker.containers.uids import UidPool, UidsExhausted
 
 
 def command(**kwargs: object) -> list[str]:

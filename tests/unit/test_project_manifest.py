@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from cli.project.manifest import Manifest, ManifestError, Target, parse
-from cli.project.plan import as_after_package_update, same, same_api
+from pywhisk.cli.project.manifest import Manifest, ManifestError, Target, parse
+from pywhisk.cli.project.plan import as_after_package_update, same, same_api
 
 RUNTIMES = {
     "python": [{"kind": "python:3.11", "default": True}],

@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from common.messages import ActivationMessage, User
-from common.store.journal import JournalEntry, Stage
-from controller.replay import (
+from pywhisk.common.messages import ActivationMessage, User
+from pywhisk.common.store.journal import JournalEntry, Stage
+from pywhisk.controller.replay import (
     EXPIRED,
     INTERRUPTED,
     Decision,
@@ -17,7 +17,7 @@ from controller.replay import (
     namespace_of,
     record_for,
 )
-from controller.tracker import LOGS_LOST
+from pywhisk.controller.tracker import LOGS_LOST
 
 RECEIVED = 1_700_000_000_000
 

@@ -7,11 +7,11 @@ import time
 import orjson
 import pytest
 
-from common import jsonio
-from common.config import Settings
-from common.entities import Identity, NamespaceLimits
-from controller.errors import ApiError
-from controller.throttles import Throttles
+from pywhisk.common import jsonio
+from pywhisk.common.config import Settings
+from pywhisk.common.entities import Identity, NamespaceLimits
+from pywhisk.controller.errors import ApiError
+from pywhisk.controller.throttles import Throttles
 
 
 def nested(depth: int) -> bytes:

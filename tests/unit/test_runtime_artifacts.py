@@ -4,7 +4,7 @@ import base64
 
 import pytest
 
-from action_runtime.artifacts import BadCode, decode_base64, is_zip
+from pywhisk.action_runtime.artifacts import BadCode, decode_base64, is_zip
 
 
 def test_decode_base64_round_trip_and_line_breaks():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from action_runtime.cli import UsageError, parse_args
+from pywhisk.action_runtime.cli import UsageError, parse_args
 
 
 def test_defaults_and_both_flag_forms():

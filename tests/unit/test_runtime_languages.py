@@ -4,8 +4,8 @@ import os
 
 import pytest
 
-from action_runtime.languages import HERE, LANGUAGES, find_interpreter, which
-from action_runtime.proxy import env_string
+from pywhisk.action_runtime.languages import HERE, LANGUAGES, find_interpreter, which
+from pywhisk.action_runtime.proxy import env_string
 
 
 @pytest.mark.parametrize(

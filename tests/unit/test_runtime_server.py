@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from action_runtime.server import BadRequest, error_body, parse_head, response_head
+from pywhisk.action_runtime.server import BadRequest, error_body, parse_head, response_head
 
 
 def test_parse_head_keep_alive_by_default_on_http11():

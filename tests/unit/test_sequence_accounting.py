@@ -5,17 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from common.entities import Action, ActionLimits, ActivationResponse, Exec, Status
-from common.entities.activation import Activation
-from common.entities.params import KeyValue
-from controller.sequences.accounting import (
+from pywhisk.common.entities import Action, ActionLimits, ActivationResponse, Exec, Status
+from pywhisk.common.entities.activation import Activation
+from pywhisk.common.entities.params import KeyValue
+from pywhisk.controller.sequences.accounting import (
     FAILED,
     Accounting,
     SequenceRun,
     component_timeout,
     sequence_record,
 )
-from controller.sequences.checks import TOO_LONG
+from pywhisk.controller.sequences.checks import TOO_LONG
 
 SEQ = Action(
     namespace="guest",

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from common.entities import ActionPut, LimitRanges
-from common.entities import params as P
-from common.names import QualifiedName
-from common.runtimes import default_manifest
-from controller.action_updates import make_action, update_action
-from controller.errors import ApiError
-from controller.sequences.checks import (
+from pywhisk.common.entities import ActionPut, LimitRanges
+from pywhisk.common.entities import params as P
+from pywhisk.common.names import QualifiedName
+from pywhisk.common.runtimes import default_manifest
+from pywhisk.controller.action_updates import make_action, update_action
+from pywhisk.controller.errors import ApiError
+from pywhisk.controller.sequences.checks import (
     CYCLE,
     EMPTY,
     MISSING,

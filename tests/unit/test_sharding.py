@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from controller.sharding import (
+from pywhisk.controller.sharding import (
     Candidate,
     NoInvokers,
     Slots,

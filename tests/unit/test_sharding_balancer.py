@@ -8,12 +8,12 @@ import asyncio
 
 import pytest
 
-from common.discovery.static import StaticDiscovery
-from common.messages import ActivationMessage, PingMessage, User, invoker_topic
-from common.queue.memory import MemoryQueue
-from controller.balancer import NoInvokers, ShardingBalancer
-from controller.health import Result, Status
-from controller.sharding import generate_hash, probe_order
+from pywhisk.common.discovery.static import StaticDiscovery
+from pywhisk.common.messages import ActivationMessage, PingMessage, User, invoker_topic
+from pywhisk.common.queue.memory import MemoryQueue
+from pywhisk.controller.balancer import NoInvokers, ShardingBalancer
+from pywhisk.controller.health import Result, Status
+from pywhisk.controller.sharding import generate_hash, probe_order
 
 
 class Clock:
@@ -121,7 +121,7 @@ async def test_discovery_restricts_the_usable_set() -> None:
 
 
 async def test_pings_arrive_over_the_health_topic_and_old_ones_are_ignored() -> None:
-    from invoker.health import Pinger
+    from pywhisk.invoker.health import Pinger
 
     lb, _ = balancer()
     await lb.start()
@@ -141,7 +141,7 @@ async def test_pings_arrive_over_the_health_topic_and_old_ones_are_ignored() -> 
 
 
 async def test_tracker_release_frees_slots_and_counts_timeouts() -> None:
-    from controller.tracker import ActivationTracker
+    from pywhisk.controller.tracker import ActivationTracker
 
     lb, _ = balancer()
     lb.on_ping(ping(0, memory=256))

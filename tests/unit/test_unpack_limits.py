@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from action_runtime import artifacts
-from controller.archives import declared_size
+from pywhisk.action_runtime import artifacts
+from pywhisk.controller.archives import declared_size
 
 CODE = b"def main(args):\n    return args\n"
 

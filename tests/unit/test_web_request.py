@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from controller.errors import ApiError
-from controller.invoke import NOT_ALLOWED
-from controller.web.request import (
+from pywhisk.controller.errors import ApiError
+from pywhisk.controller.invoke import NOT_ALLOWED
+from pywhisk.controller.web.request import (
     WebRequest,
     arguments,
     authorized,

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from controller.errors import ApiError
-from controller.web.response import (
+from pywhisk.controller.errors import ApiError
+from pywhisk.controller.web.response import (
     CONTENT_TYPE_MISMATCH,
     NOT_FOUND_PROPERTY,
     UNKNOWN_CONTENT_TYPE,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from controller.catalog.model import CatalogAction, CatalogPackage
+from pywhisk.controller.catalog.model import CatalogAction, CatalogPackage
 
 FEED = Path(__file__).parent.parent / "feed_action.py"
 
