@@ -17,9 +17,9 @@ TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 # The first of these found in a command line names the process's part.
 PARTS = [
     ("action_runtime", "containers"),
-    ("controller.commands standalone", "standalone"),
-    ("controller.commands controller", "controller"),
-    ("controller.commands invoker", "invokers"),
+    ("deploy.commands standalone", "standalone"),
+    ("deploy.commands controller", "controller"),
+    ("deploy.commands invoker", "invokers"),
     ("tansu", "tansu"),
     ("pouchdb-server", "pouchdb"),
 ]

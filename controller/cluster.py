@@ -25,7 +25,7 @@ from pywhisk.controller.balancer import ShardingBalancer
 from pywhisk.controller.bootstrap import GUEST, SYSTEM, ensure_namespace
 from pywhisk.controller.catalog.install import install as install_catalog
 from pywhisk.controller.services import Services
-from pywhisk.controller.standalone import _Server, server_config
+from pywhisk.controller.serving import Server, server_config
 
 
 async def serve(settings: Settings, on_ready: Callable[[str], None] | None = None) -> None:
@@ -62,7 +62,7 @@ async def _serve(
     )
     services = Services(settings, store, queue, use_balancer=balancer)
     app = create_app(services, manage_services=False)
-    server = _Server(server_config(app, settings))
+    server = Server(server_config(app, settings))
     loop = asyncio.get_running_loop()
 
     def shut_down(sig: int) -> None:

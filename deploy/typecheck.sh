@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 tree=$(mktemp -d)
 trap 'rm -rf "$tree"' EXIT
 mkdir "$tree/pywhisk"
-for package in common controller invoker cli action_runtime; do
+for package in common controller invoker cli action_runtime deploy; do
   ln -s "$PWD/$package" "$tree/pywhisk/$package"
 done
 MYPYPATH="$tree" exec python -m mypy --explicit-package-bases "$tree/pywhisk" bench tests examples "$@"

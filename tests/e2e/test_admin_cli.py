@@ -20,7 +20,7 @@ from tests.support.server import StandaloneServer, create_namespace
 
 def admin(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pywhisk.controller.commands", "admin", *args],
+        [sys.executable, "-m", "pywhisk.deploy.commands", "admin", *args],
         capture_output=True,
         text=True,
         timeout=60,

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from pywhisk.common.installation import FILE_NAME
-from pywhisk.invoker.images import ensure_images
+from pywhisk.deploy.images import ensure_images
 from tests.support.docker import containers
 from tests.support.server import StandaloneServer
 

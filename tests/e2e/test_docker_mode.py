@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from pywhisk.invoker.images import ensure_images
+from pywhisk.deploy.images import ensure_images
 from tests.support.server import StandaloneServer
 
 HELLO = {

@@ -45,7 +45,7 @@ def test_json_lines_carry_transaction_and_activation_ids(tmp_path: Path) -> None
 
 def test_an_unknown_log_format_is_one_line_and_a_failure(tmp_path: Path) -> None:
     env = {**os.environ, "PYWHISK_LOG_FORMAT": "xml"}
-    command = [sys.executable, "-m", "pywhisk.controller.commands", "standalone"]
+    command = [sys.executable, "-m", "pywhisk.deploy.commands", "standalone"]
     command += ["--port", "0", "--data-dir", str(tmp_path)]
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0

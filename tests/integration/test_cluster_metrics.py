@@ -92,7 +92,7 @@ def test_an_invoker_whose_metrics_port_is_taken_does_not_start(
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        command = [sys.executable, "-m", "pywhisk.controller.commands", "invoker", "--id", "5"]
+        command = [sys.executable, "-m", "pywhisk.deploy.commands", "invoker", "--id", "5"]
         command += ["--metrics-port", str(port), *cluster.backends()]
         done = subprocess.run(command, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0

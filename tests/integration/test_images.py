@@ -18,9 +18,9 @@ from typing import Any
 import httpx
 import pytest
 
-from pywhisk.invoker import baseimage
-from pywhisk.invoker.baseimage import Reporter
-from pywhisk.invoker.images import DockerUnavailable, connect, ensure_images
+from pywhisk.deploy import baseimage
+from pywhisk.deploy.baseimage import Reporter
+from pywhisk.deploy.images import DockerUnavailable, connect, ensure_images
 
 pytestmark = pytest.mark.timeout(900)
 

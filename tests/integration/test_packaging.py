@@ -6,6 +6,7 @@ new package folder that is not listed would silently be missing from the wheel: 
 catches that, the second builds the real wheel and reads it.
 """
 
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -13,7 +14,7 @@ import zipfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-FOLDERS = ("common", "controller", "invoker", "cli", "action_runtime")
+FOLDERS = ("common", "controller", "invoker", "cli", "action_runtime", "deploy")
 
 
 def test_every_package_folder_is_listed_under_pywhisk() -> None:
@@ -29,8 +30,16 @@ def test_every_package_folder_is_listed_under_pywhisk() -> None:
 
 
 def test_the_wheel_holds_one_top_level_name(tmp_path: Path) -> None:
+    # Built from a copy: setuptools leaves a build/ folder beside the sources it builds.
+    source = tmp_path / "source"
+    ignore = shutil.ignore_patterns("__pycache__", "node_modules", "*.egg-info")
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(REPO / name, source / name)
+    for folder in FOLDERS:
+        shutil.copytree(REPO / folder, source / folder, ignore=ignore)
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(REPO)],
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path), str(source)],
         check=True,
         capture_output=True,
     )
@@ -42,9 +51,10 @@ def test_the_wheel_holds_one_top_level_name(tmp_path: Path) -> None:
     for data in (
         "pywhisk/action_runtime/launcher.php",
         "pywhisk/controller/dashboard/index.html",
+        "pywhisk/deploy/runtimes/Dockerfile",
     ):
         assert data in names
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
     scripts = zipfile.ZipFile(wheel).read(entry_points).decode()
-    assert "pywhisk = pywhisk.controller.commands:main" in scripts
+    assert "pywhisk = pywhisk.deploy.commands:main" in scripts
     assert "wsk = pywhisk.cli.main:main" in scripts

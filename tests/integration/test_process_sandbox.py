@@ -487,7 +487,7 @@ def test_sandbox_on_refuses_to_start_without_one(tmp_path: Path) -> None:
             [
                 sys.executable,
                 "-m",
-                "pywhisk.controller.commands",
+                "pywhisk.deploy.commands",
                 "standalone",
                 "--port",
                 str(free_port()),

@@ -24,7 +24,7 @@ HANG = 90
 
 def run_pywhisk(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "pywhisk.controller.commands", *args],
+        [sys.executable, "-m", "pywhisk.deploy.commands", *args],
         capture_output=True,
         text=True,
         timeout=HANG,

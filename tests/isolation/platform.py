@@ -65,7 +65,7 @@ class Platform:
 
     def start(self) -> None:
         if self.mode == "docker":
-            from pywhisk.invoker.images import ensure_images
+            from pywhisk.deploy.images import ensure_images
 
             ensure_images(progress=lambda line: None)
         self.server.start(timeout=120)

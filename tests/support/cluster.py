@@ -2,7 +2,7 @@
 `pywhisk invoker --id N`s (process containers) sharing a store and a queue given by URL,
 each in its own process with its own log file.
 
-The processes are `python -m pywhisk.controller.commands` of the interpreter running this, with this
+The processes are `python -m pywhisk.deploy.commands` of the interpreter running this, with this
 process's environment (PYTHONPATH included), so they run the code being tested.
 """
 
@@ -30,7 +30,7 @@ class Proc:
         self.log_path = log_path
         with open(log_path, "ab") as log:  # the child keeps its own copy of the fd
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "pywhisk.controller.commands", *command],
+                [sys.executable, "-m", "pywhisk.deploy.commands", *command],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},

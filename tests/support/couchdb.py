@@ -25,7 +25,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from pywhisk.invoker.baseimage import cache_dir  # pywhisk's one cache directory
+from pywhisk.deploy.baseimage import cache_dir  # pywhisk's one cache directory
 from tests.support.server import free_port
 
 POUCHDB_SERVER_VERSION = "4.2.0"

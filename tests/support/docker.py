@@ -8,7 +8,7 @@ import json
 import subprocess
 from typing import Any
 
-from pywhisk.invoker.images import ensure_images
+from pywhisk.deploy.images import ensure_images
 
 # Test invokers use ids of their own: `start()` removes leftovers of its id, and a real
 # invoker 0 (a standalone server of someone else's test run) must not lose its containers.

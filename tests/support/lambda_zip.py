@@ -18,7 +18,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from pywhisk.invoker.baseimage import cache_dir
+from pywhisk.deploy.baseimage import cache_dir
 
 AWSLAMBDARIC = "awslambdaric>=3,<5"
 _MARKER = ".pywhisk-installed"

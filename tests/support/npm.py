@@ -15,7 +15,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from pywhisk.invoker.baseimage import cache_dir
+from pywhisk.deploy.baseimage import cache_dir
 
 _MARKER = ".pywhisk-installed"
 

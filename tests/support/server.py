@@ -48,7 +48,7 @@ class StandaloneServer:
             "WSK_CONFIG_FILE": str(self.data_dir / "server.wskprops"),
             **self.extra_env,
         }
-        command = [sys.executable, "-m", "pywhisk.controller.commands", "standalone"]
+        command = [sys.executable, "-m", "pywhisk.deploy.commands", "standalone"]
         command += ["--port", str(self.port), "--data-dir", str(self.data_dir)]
         with open(self.log_path, "ab") as log:  # the child keeps its own copy of the fd
             self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)

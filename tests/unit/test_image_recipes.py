@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from pywhisk.common.runtimes import default_manifest
-from pywhisk.invoker import images
-from pywhisk.invoker.images import ImageError, ensure_images, recipe_for
+from pywhisk.deploy import images
+from pywhisk.deploy.images import ImageError, ensure_images, recipe_for
 
 
 def _recipe(kind: str = "python:3.11", base_id: str = "sha256:base"):

@@ -67,7 +67,7 @@ def _logging(settings: Settings) -> Iterator[None]:
 
 class _Commands(click.Group):
     # Imported when asked for: `pywhisk invoker` loads no controller module but this one.
-    LAZY = {"admin": "pywhisk.controller.admin:admin"}
+    LAZY = {"admin": "pywhisk.deploy.admin:admin"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.LAZY])
@@ -134,7 +134,7 @@ def standalone(
     log_format: str | None,
 ) -> None:
     """Run controller and invoker in one process, ready for `wsk`."""
-    from pywhisk.controller import standalone as wiring
+    from pywhisk.deploy import standalone as wiring
 
     settings = _settings(
         host=host,
@@ -270,7 +270,7 @@ def images() -> None:
 @click.option("--verbose", "-v", is_flag=True, help="Also print debootstrap and build output.")
 def images_build(kinds: tuple[str, ...], base: str | None, quiet: bool, verbose: bool) -> None:
     """Build the runtime images that are missing or out of date (cached by content)."""
-    from pywhisk.invoker.images import ImageError, ensure_images
+    from pywhisk.deploy.images import ImageError, ensure_images
 
     try:
         ensure_images(

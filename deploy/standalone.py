@@ -12,10 +12,8 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING
-
-import uvicorn
 
 from pywhisk.common import eventloop
 from pywhisk.common.config import Settings
@@ -34,42 +32,15 @@ from pywhisk.controller.bootstrap import (
     wskprops_path,
 )
 from pywhisk.controller.catalog.install import install as install_catalog
-from pywhisk.controller.http_limits import bounded_protocol
 from pywhisk.controller.recovery import recover
 from pywhisk.controller.services import Services
+from pywhisk.controller.serving import Server, server_config
 
 if TYPE_CHECKING:
     from pywhisk.invoker.containers.docker import DockerContainerFactory
     from pywhisk.invoker.service import Invoker
 
 log = logging.getLogger("pywhisk")
-
-
-class _Server(uvicorn.Server):
-    """uvicorn re-raises SIGTERM/SIGINT once it has stopped serving, which would kill the
-    process before the invoker drains and the store flushes its write-behind records.
-    We handle the signals ourselves (see `run`) and shut down in order."""
-
-    @contextlib.contextmanager
-    def capture_signals(self) -> Iterator[None]:
-        yield
-
-
-def server_config(app: object, settings: Settings) -> uvicorn.Config:
-    return uvicorn.Config(
-        app,  # type: ignore[arg-type]
-        host=settings.host,
-        port=settings.port,
-        loop="none",  # the caller's loop (uvloop when available)
-        # httptools with limits on the request head's size and read time
-        http=bounded_protocol(settings.header_max, settings.header_timeout),
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-        timeout_keep_alive=75,
-        proxy_headers=False,  # nothing sits in front in standalone; saves a middleware
-        server_header=False,
-    )
 
 
 def listening_sockets(
@@ -137,13 +108,13 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
         # The in-process queue forgets on a crash: accepted activations are journaled instead.
         services.journal = store.journal
         app = create_app(services, manage_services=False)
-        server = _Server(server_config(app, settings))
+        server = Server(server_config(app, settings))
         await _serve(settings, server, sock, shared, services, invoker, guest, on_ready)
 
 
 async def _serve(
     settings: Settings,
-    server: _Server,
+    server: Server,
     sock: socket.socket,
     shared: DockerContainerFactory | None,
     services: Services,

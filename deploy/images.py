@@ -30,15 +30,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from pywhisk import action_runtime
 from pywhisk.common.runtimes import Runtime, default_manifest
-from pywhisk.invoker import baseimage
-from pywhisk.invoker.baseimage import ImageError, Reporter, cache_dir, ensure_base, locked, short_id
+from pywhisk.deploy import baseimage
+from pywhisk.deploy.baseimage import ImageError, Reporter, cache_dir, ensure_base, locked, short_id
 
 __all__ = ["DockerUnavailable", "ImageError", "connect", "ensure_images", "recipe_for"]
 
-REPO = Path(__file__).resolve().parents[1]
-DOCKERFILE = REPO / "deploy" / "runtimes" / "Dockerfile"
-RUNTIME_SOURCES = REPO / "action_runtime"
+DOCKERFILE = Path(__file__).resolve().parent / "runtimes" / "Dockerfile"  # package data
+RUNTIME_SOURCES = Path(action_runtime.__file__).resolve().parent
 DEFAULT_SOCKET = "unix:///var/run/docker.sock"
 # Debian bookworm ships Node.js 18; the nodejs:20 kind gets the official build, which the npm
 # registry carries as the package node-linux-<arch>.
