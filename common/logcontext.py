@@ -30,8 +30,8 @@ from pywhisk.common import jsonio
 TRANSACTION: ContextVar[str] = ContextVar("pywhisk_transaction", default="")
 ACTIVATION: ContextVar[str] = ContextVar("pywhisk_activation", default="")
 
-# Our loggers: module names (`controller.…`, `invoker.…`, `common.…`) and `pywhisk.…`.
-OWN_LOGGERS = ("pywhisk", "controller", "invoker", "common")
+# Our loggers: every module's (`pywhisk.controller.…`, `pywhisk.invoker.…`) is under `pywhisk`.
+OWN_LOGGERS = ("pywhisk",)
 FORMATS = ("text", "json")
 
 

@@ -111,5 +111,5 @@ def parse(data: dict[str, Any]) -> Manifest:
 
 @cache
 def default_manifest() -> Manifest:
-    text = resources.files("common").joinpath("runtimes.json").read_text()
+    text = resources.files("pywhisk.common").joinpath("runtimes.json").read_text()
     return parse(json.loads(text))

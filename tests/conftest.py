@@ -3,10 +3,13 @@ and the real `wsk` CLI pointed at it."""
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import itertools
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,6 +20,24 @@ from pywhisk.common.entities import Identity
 from tests.support.server import StandaloneServer
 
 _names = itertools.count()
+
+
+class _BareFolderNames(importlib.abc.MetaPathFinder):
+    """The code is installed as pywhisk.<folder>; pytest runs from the checkout, where the bare
+    folder names (`common`, `controller`, ...) would import too and hide a forgotten prefix
+    (as `importlib.resources.files("common")` once did). Refused here, as for a user."""
+
+    FOLDERS = frozenset({"common", "controller", "invoker", "cli", "action_runtime", "deploy"})
+
+    def find_spec(
+        self, name: str, path: object = None, target: object = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        if path is None and name in self.FOLDERS:
+            raise ModuleNotFoundError(f"No module named {name!r}: it is pywhisk.{name}")
+        return None
+
+
+sys.meta_path.insert(0, _BareFolderNames())
 
 # Generous per-namespace throttles so tests don't trip the OW defaults (60/min) by volume;
 # throttle tests create their own namespaces with low limits.

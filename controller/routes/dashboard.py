@@ -34,7 +34,7 @@ _HEADERS = {
 
 
 def install(app: FastAPI) -> None:
-    folder = resources.files("controller") / "dashboard"
+    folder = resources.files("pywhisk.controller") / "dashboard"
     assets = {name: (folder / name).read_bytes() for name in _TYPES}
 
     @app.get("/dashboard", include_in_schema=False)

@@ -51,7 +51,11 @@ class StandaloneServer:
         command = [sys.executable, "-m", "pywhisk.deploy.commands", "standalone"]
         command += ["--port", str(self.port), "--data-dir", str(self.data_dir)]
         with open(self.log_path, "ab") as log:  # the child keeps its own copy of the fd
-            self.process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+            # Run from the data directory, as a user would: not from the checkout, where the
+            # folders (common/, controller/, ...) would be importable under their bare names.
+            self.process = subprocess.Popen(
+                command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.data_dir
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
