@@ -20,12 +20,12 @@ from pywhisk.common.queue.base import Queue, queue_from_url
 from pywhisk.common.runtimes import default_manifest
 from pywhisk.common.startup import listen
 from pywhisk.common.store.base import Store, store_from_url
-from pywhisk.controller.app import create_app
-from pywhisk.controller.balancer import ShardingBalancer
-from pywhisk.controller.bootstrap import GUEST, SYSTEM, ensure_namespace
-from pywhisk.controller.catalog.install import install as install_catalog
-from pywhisk.controller.services import Services
-from pywhisk.controller.serving import Server, server_config
+from pywhisk.controller.api.app import create_app
+from pywhisk.controller.api.serving import Server, server_config
+from pywhisk.controller.core.balancer import ShardingBalancer
+from pywhisk.controller.core.bootstrap import GUEST, SYSTEM, ensure_namespace
+from pywhisk.controller.core.catalog.install import install as install_catalog
+from pywhisk.controller.core.services import Services
 
 
 async def serve(settings: Settings, on_ready: Callable[[str], None] | None = None) -> None:

@@ -23,18 +23,18 @@ from pywhisk.common.queue.base import queue_from_url
 from pywhisk.common.runtimes import default_manifest
 from pywhisk.common.startup import listen, prepare_data_dir, store_dir_of
 from pywhisk.common.store.base import store_from_url
-from pywhisk.controller.app import create_app
-from pywhisk.controller.bootstrap import (
+from pywhisk.controller.api.app import create_app
+from pywhisk.controller.api.serving import Server, server_config
+from pywhisk.controller.core.bootstrap import (
     GUEST,
     SYSTEM,
     ensure_namespace,
     write_wskprops_if_unset,
     wskprops_path,
 )
-from pywhisk.controller.catalog.install import install as install_catalog
-from pywhisk.controller.recovery import recover
-from pywhisk.controller.services import Services
-from pywhisk.controller.serving import Server, server_config
+from pywhisk.controller.core.catalog.install import install as install_catalog
+from pywhisk.controller.core.recovery import recover
+from pywhisk.controller.core.services import Services
 
 if TYPE_CHECKING:
     from pywhisk.invoker.containers.docker import DockerContainerFactory

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from pywhisk.common.store.base import Conflict, Store
-from pywhisk.controller.feeds.registry import FeedRecord, FeedRegistry
+from pywhisk.controller.core.feeds.registry import FeedRecord, FeedRegistry
 from tests.contract.store_behavior import entity
 
 

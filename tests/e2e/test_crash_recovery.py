@@ -23,7 +23,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pywhisk.controller.replay import INTERRUPTED
+from pywhisk.controller.core.replay import INTERRUPTED
 from tests.support.server import StandaloneServer
 
 LIMITS = {"invocationsPerMinute": 100_000, "concurrentInvocations": 10_000}

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from pywhisk.common.entities import Identity
-from pywhisk.controller.invoke import NOT_ALLOWED
+from pywhisk.controller.core.invoke import NOT_ALLOWED
 from tests.support.server import StandaloneServer
 
 Wsk = Callable[..., subprocess.CompletedProcess[str]]

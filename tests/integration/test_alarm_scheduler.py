@@ -8,11 +8,11 @@ import asyncio
 from typing import Any
 
 from pywhisk.common.store.base import Store
-from pywhisk.controller.feeds.alarm_spec import create_config
-from pywhisk.controller.feeds.alarms import AlarmScheduler
-from pywhisk.controller.feeds.firing import Refusal
-from pywhisk.controller.feeds.lifecycle import AlarmsProvider, handle
-from pywhisk.controller.feeds.registry import FeedRecord, FeedRegistry
+from pywhisk.controller.core.feeds.alarm_spec import create_config
+from pywhisk.controller.core.feeds.alarms import AlarmScheduler
+from pywhisk.controller.core.feeds.firing import Refusal
+from pywhisk.controller.core.feeds.lifecycle import AlarmsProvider, handle
+from pywhisk.controller.core.feeds.registry import FeedRecord, FeedRegistry
 from tests.support.couchdb import couchdb_server
 from tests.support.feeds import Fires, any_store
 

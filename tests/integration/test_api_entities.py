@@ -14,9 +14,9 @@ from pywhisk.common.config import Settings
 from pywhisk.common.entities import Identity
 from pywhisk.common.queue.memory import MemoryQueue
 from pywhisk.common.store.sqlite import SqliteStore
-from pywhisk.controller.app import create_app
-from pywhisk.controller.bootstrap import ensure_namespace
-from pywhisk.controller.services import Services
+from pywhisk.controller.api.app import create_app
+from pywhisk.controller.core.bootstrap import ensure_namespace
+from pywhisk.controller.core.services import Services
 
 CODE = {"kind": "python:3.11", "code": "def main(args):\n    return args\n"}
 

@@ -15,9 +15,9 @@ from pywhisk.common.config import Settings
 from pywhisk.common.entities import Identity
 from pywhisk.common.queue.memory import MemoryQueue
 from pywhisk.common.store.sqlite import SqliteStore
-from pywhisk.controller.app import create_app
-from pywhisk.controller.bootstrap import ensure_namespace
-from pywhisk.controller.services import Services
+from pywhisk.controller.api.app import create_app
+from pywhisk.controller.core.bootstrap import ensure_namespace
+from pywhisk.controller.core.services import Services
 from tests.integration import test_api_entities as entities
 
 # The in-process app with namespaces `guest` (the client's) and `other`.

@@ -12,9 +12,9 @@ import pytest
 from pywhisk.common.config import Settings
 from pywhisk.common.runtimes import default_manifest
 from pywhisk.common.store.sqlite import SqliteStore
-from pywhisk.controller.catalog import utils
-from pywhisk.controller.catalog.install import install
-from pywhisk.controller.catalog.model import CatalogAction, CatalogPackage
+from pywhisk.controller.core.catalog import utils
+from pywhisk.controller.core.catalog.install import install
+from pywhisk.controller.core.catalog.model import CatalogAction, CatalogPackage
 
 
 def run(action: CatalogAction, args: dict[str, Any]) -> Any:

@@ -12,11 +12,11 @@ import httpx
 import pytest
 
 from pywhisk.common.store.base import Store
-from pywhisk.controller.feeds.alarm_spec import FeedRefused
-from pywhisk.controller.feeds.changes import ChangesFollowers
-from pywhisk.controller.feeds.feed_hosts import HostPolicy
-from pywhisk.controller.feeds.lifecycle import ChangesProvider, handle
-from pywhisk.controller.feeds.registry import FeedRegistry
+from pywhisk.controller.core.feeds.alarm_spec import FeedRefused
+from pywhisk.controller.core.feeds.changes import ChangesFollowers
+from pywhisk.controller.core.feeds.feed_hosts import HostPolicy
+from pywhisk.controller.core.feeds.lifecycle import ChangesProvider, handle
+from pywhisk.controller.core.feeds.registry import FeedRegistry
 from tests.support.couchdb import ADMIN, PouchDBServer, TcpGate, couchdb_server
 from tests.support.feeds import Fires, any_store
 

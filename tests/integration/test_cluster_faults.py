@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pywhisk.controller.tracker import LOST
+from pywhisk.controller.core.tracker import LOST
 from tests.support.cluster import Cluster
 from tests.support.couchdb import PouchDBServer, couchdb_server
 from tests.support.kafka import TansuBroker, tansu

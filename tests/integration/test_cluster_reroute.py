@@ -24,7 +24,7 @@ from typing import Any
 import httpx
 import pytest
 
-from pywhisk.controller.tracker import LOST, NO_ANSWER, STRANDED
+from pywhisk.controller.core.tracker import LOST, NO_ANSWER, STRANDED
 from tests.support.cluster import Cluster
 from tests.support.couchdb import PouchDBServer, couchdb_server
 from tests.support.kafka import TansuBroker, tansu

@@ -10,9 +10,9 @@ import json
 import httpx
 import pytest
 
-from pywhisk.controller.feeds.alarm_spec import FeedRefused
-from pywhisk.controller.feeds.changes import current_seq
-from pywhisk.controller.feeds.feed_hosts import HostPolicy, checked_address
+from pywhisk.controller.core.feeds.alarm_spec import FeedRefused
+from pywhisk.controller.core.feeds.changes import current_seq
+from pywhisk.controller.core.feeds.feed_hosts import HostPolicy, checked_address
 
 
 async def test_the_checked_address_is_the_one_connected_to() -> None:

@@ -11,9 +11,9 @@ from pywhisk.common.config import Settings
 from pywhisk.common.messages import PingMessage
 from pywhisk.common.queue.memory import MemoryQueue
 from pywhisk.common.store.sqlite import SqliteStore
-from pywhisk.controller.app import create_app
-from pywhisk.controller.balancer import ShardingBalancer
-from pywhisk.controller.services import Services
+from pywhisk.controller.api.app import create_app
+from pywhisk.controller.core.balancer import ShardingBalancer
+from pywhisk.controller.core.services import Services
 
 
 class Clock:

@@ -25,9 +25,9 @@ from pywhisk.common.messages import (
 )
 from pywhisk.common.queue.memory import MemoryQueue
 from pywhisk.common.store.sqlite import SqliteStore
-from pywhisk.controller import tracker as tracker_module
-from pywhisk.controller.balancer import ShardingBalancer
-from pywhisk.controller.tracker import LOGS_LOST, LOST, NO_ANSWER, ActivationTracker
+from pywhisk.controller.core import tracker as tracker_module
+from pywhisk.controller.core.balancer import ShardingBalancer
+from pywhisk.controller.core.tracker import LOGS_LOST, LOST, NO_ANSWER, ActivationTracker
 
 
 class Clock:

@@ -21,11 +21,11 @@ from pywhisk.common.queue.base import Consumer
 from pywhisk.common.queue.memory import MemoryQueue
 from pywhisk.common.store.claims import FENCE, Claim
 from pywhisk.common.store.sqlite import SqliteStore
-from pywhisk.controller import tracker as tracker_module
-from pywhisk.controller.balancer import ShardingBalancer
-from pywhisk.controller.health import Status
-from pywhisk.controller.reroute import Rerouter
-from pywhisk.controller.tracker import LOST, NO_ANSWER, STRANDED, ActivationTracker
+from pywhisk.controller.core import tracker as tracker_module
+from pywhisk.controller.core.balancer import ShardingBalancer
+from pywhisk.controller.core.health import Status
+from pywhisk.controller.core.reroute import Rerouter
+from pywhisk.controller.core.tracker import LOST, NO_ANSWER, STRANDED, ActivationTracker
 from tests.integration.test_lost_activations import Clock, answered, message
 
 

@@ -14,10 +14,10 @@ from pywhisk.common.config import Settings
 from pywhisk.common.entities import Action, ActionLimits, Exec, Identity
 from pywhisk.common.queue.memory import MemoryQueue
 from pywhisk.common.store.sqlite import SqliteStore
-from pywhisk.controller.bootstrap import ensure_namespace
-from pywhisk.controller.invoke import invoke
-from pywhisk.controller.sequences import run as sequences
-from pywhisk.controller.services import Services
+from pywhisk.controller.core.bootstrap import ensure_namespace
+from pywhisk.controller.core.invoke import invoke
+from pywhisk.controller.core.sequences import run as sequences
+from pywhisk.controller.core.services import Services
 
 
 @pytest.fixture

@@ -23,9 +23,9 @@ from pywhisk.common.store.base import StoreError
 from pywhisk.common.store.journal import Stage
 from pywhisk.common.store.sqlite import SqliteStore
 from pywhisk.common.store.sqlite_journal import SqliteJournal
-from pywhisk.controller.recovery import recover
-from pywhisk.controller.replay import EXPIRED, INTERRUPTED, Decision
-from pywhisk.controller.services import Services
+from pywhisk.controller.core.recovery import recover
+from pywhisk.controller.core.replay import EXPIRED, INTERRUPTED, Decision
+from pywhisk.controller.core.services import Services
 from tests.contract.store_behavior import activation
 
 

@@ -6,7 +6,7 @@ import asyncio
 
 from pywhisk.common.messages import CompletionMessage, completion_topic
 from pywhisk.common.queue.base import queue_from_url
-from pywhisk.controller.tracker import ActivationTracker
+from pywhisk.controller.core.tracker import ActivationTracker
 from tests.support.kafka import TansuBroker, tansu
 
 __all__ = ["tansu"]  # the fixture, used by the tests below

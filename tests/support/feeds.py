@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from pywhisk.common.store.base import Store, store_from_url
-from pywhisk.controller.feeds.firing import Refusal
-from pywhisk.controller.feeds.registry import FeedRecord
+from pywhisk.controller.core.feeds.firing import Refusal
+from pywhisk.controller.core.feeds.registry import FeedRecord
 
 
 class Fires:

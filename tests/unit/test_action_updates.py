@@ -12,8 +12,8 @@ from pywhisk.common.entities import ActionPut, LimitRanges
 from pywhisk.common.entities import params as P
 from pywhisk.common.names import QualifiedName
 from pywhisk.common.runtimes import default_manifest
-from pywhisk.controller.action_updates import looks_binary, make_action, update_action
-from pywhisk.controller.errors import ApiError
+from pywhisk.controller.core.action_updates import looks_binary, make_action, update_action
+from pywhisk.controller.core.errors import ApiError
 
 FQN = QualifiedName("guest", "hello")
 M = default_manifest()

@@ -16,10 +16,10 @@ import pytest
 from pywhisk.common.entities.activation import Status
 from pywhisk.common.messages import ActivationMessage, CompletionMessage, User, completion_topic
 from pywhisk.common.queue.memory import MemoryQueue
-from pywhisk.controller import tracker as tracker_module
-from pywhisk.controller.health import Result
-from pywhisk.controller.reroute import Takeover
-from pywhisk.controller.tracker import LOGS_LOST, LOST, NO_ANSWER, STRANDED, ActivationTracker
+from pywhisk.controller.core import tracker as tracker_module
+from pywhisk.controller.core.health import Result
+from pywhisk.controller.core.reroute import Takeover
+from pywhisk.controller.core.tracker import LOGS_LOST, LOST, NO_ANSWER, STRANDED, ActivationTracker
 
 _ids = itertools.count()
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from pywhisk.controller.feeds.alarm_spec import (
+from pywhisk.controller.core.feeds.alarm_spec import (
     FeedRefused,
     create_config,
     describe,

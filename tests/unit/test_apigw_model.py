@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from pywhisk.controller.apigw import model
-from pywhisk.controller.apigw.model import ApiDocError
+from pywhisk.controller.api.apigw import model
+from pywhisk.controller.api.apigw.model import ApiDocError
 
 
 def apidoc(**changes: Any) -> dict[str, Any]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pywhisk.controller.apigw.routing import Found, Miss, find
-from pywhisk.controller.apigw.swagger import CompiledApi, compile_api
+from pywhisk.controller.api.apigw.routing import Found, Miss, find
+from pywhisk.controller.api.apigw.swagger import CompiledApi, compile_api
 
 
 def api(base: str, *routes: tuple[str, str, str], cors: bool = True) -> CompiledApi:

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from pywhisk.controller.feeds import alarm_spec, aws_schedule
-from pywhisk.controller.feeds.aws_schedule import InvalidSchedule, parse
+from pywhisk.controller.core.feeds import alarm_spec, aws_schedule
+from pywhisk.controller.core.feeds.aws_schedule import InvalidSchedule, parse
 
 
 def ms(text: str) -> int:

@@ -17,7 +17,7 @@ from pywhisk.common.store.claims import (
     assign_decision,
     start_decision,
 )
-from pywhisk.controller.reroute import owners, takeover
+from pywhisk.controller.core.reroute import owners, takeover
 from pywhisk.invoker import claims as claims_module
 from pywhisk.invoker.claims import ClaimBatcher, ClaimFailed
 

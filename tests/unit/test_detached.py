@@ -1,4 +1,4 @@
-"""Work the controller carries on past its callers (controller/detached.py), and the tracker
+"""Work the controller carries on past its callers (controller/core/detached.py), and the tracker
 entries a shutdown's stop_waiting must leave to it."""
 
 from __future__ import annotations
@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 
 from pywhisk.common.queue.memory import MemoryQueue
-from pywhisk.controller.detached import Detached
-from pywhisk.controller.tracker import ActivationTracker
+from pywhisk.controller.core.detached import Detached
+from pywhisk.controller.core.tracker import ActivationTracker
 
 
 async def test_a_caller_waits_at_most_its_wait_and_the_work_goes_on() -> None:

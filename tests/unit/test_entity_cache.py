@@ -6,7 +6,7 @@ import asyncio
 from typing import Any, cast
 
 from pywhisk.common.store.base import Doc, Store
-from pywhisk.controller.cache import EntityCache
+from pywhisk.controller.core.cache import EntityCache
 
 
 class _Entities:

@@ -9,16 +9,16 @@ import pytest
 
 from pywhisk.common.entities import Identity
 from pywhisk.common.names import QualifiedName
-from pywhisk.controller.errors import ApiError
-from pywhisk.controller.feeds.alarm_spec import FeedRefused
-from pywhisk.controller.feeds.changes_spec import (
+from pywhisk.controller.core.errors import ApiError
+from pywhisk.controller.core.feeds.alarm_spec import FeedRefused
+from pywhisk.controller.core.feeds.changes_spec import (
     create_config,
     database_url,
     describe,
     update_config,
 )
-from pywhisk.controller.feeds.firing import Refusal, TriggerFirer
-from pywhisk.controller.feeds.registry import FeedRecord
+from pywhisk.controller.core.feeds.firing import Refusal, TriggerFirer
+from pywhisk.controller.core.feeds.registry import FeedRecord
 
 OWNER = Identity(namespace="guest", subject="guest", uuid="u", key="k")
 RECORD = FeedRecord("alarms", "guest", "tick", {"kind": "cron", "cron": "* * * * *"})

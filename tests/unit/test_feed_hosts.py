@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from pywhisk.controller.feeds.feed_hosts import HostPolicy, service_hosts
+from pywhisk.controller.core.feeds.feed_hosts import HostPolicy, service_hosts
 
 
 def addrs(*texts: str) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:

@@ -19,8 +19,8 @@ from pywhisk.common.entities import (
     Trigger,
 )
 from pywhisk.common.names import QualifiedName
-from pywhisk.controller.triggers import firing
-from pywhisk.controller.triggers.firing import RuleOutcome, rule_arguments
+from pywhisk.controller.core.triggers import firing
+from pywhisk.controller.core.triggers.firing import RuleOutcome, rule_arguments
 
 ACTION = EntityRef(path="ns/pkg", name="a")
 

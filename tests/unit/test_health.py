@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pywhisk.common.messages import PingMessage
-from pywhisk.controller.health import InvokerHealth, Result, Status
+from pywhisk.controller.core.health import InvokerHealth, Result, Status
 
 
 def test_starts_unhealthy_until_the_first_ping() -> None:

@@ -17,8 +17,8 @@ from pywhisk.common.metrics import Metrics, MetricsUnavailable
 from pywhisk.common.metrics.access import is_operator
 from pywhisk.common.metrics.prometheus import PrometheusMetrics
 from pywhisk.common.store.usage import billed, gb_seconds, summarize
-from pywhisk.controller import gauges
-from pywhisk.controller.health import Status
+from pywhisk.controller.core import gauges
+from pywhisk.controller.core.health import Status
 
 
 def record(**kw: Any) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pywhisk.common.entities import Binding, Package, PackagePut
 from pywhisk.common.entities import params as P
 from pywhisk.common.names import QualifiedName
-from pywhisk.controller.package_updates import make_package, update_package
+from pywhisk.controller.core.package_updates import make_package, update_package
 
 FQN = QualifiedName("ns", "pkg")
 BOUND = {"namespace": "other", "name": "base"}

@@ -1,4 +1,4 @@
-"""The restart rules for journaled activations (controller/replay.py), every edge."""
+"""The restart rules for journaled activations (controller/core/replay.py), every edge."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 
 from pywhisk.common.messages import ActivationMessage, User
 from pywhisk.common.store.journal import JournalEntry, Stage
-from pywhisk.controller.replay import (
+from pywhisk.controller.core.replay import (
     EXPIRED,
     INTERRUPTED,
     Decision,
@@ -17,7 +17,7 @@ from pywhisk.controller.replay import (
     namespace_of,
     record_for,
 )
-from pywhisk.controller.tracker import LOGS_LOST
+from pywhisk.controller.core.tracker import LOGS_LOST
 
 RECEIVED = 1_700_000_000_000
 

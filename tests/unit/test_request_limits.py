@@ -10,8 +10,8 @@ import pytest
 from pywhisk.common import jsonio
 from pywhisk.common.config import Settings
 from pywhisk.common.entities import Identity, NamespaceLimits
-from pywhisk.controller.errors import ApiError
-from pywhisk.controller.throttles import Throttles
+from pywhisk.controller.core.errors import ApiError
+from pywhisk.controller.core.throttles import Throttles
 
 
 def nested(depth: int) -> bytes:

@@ -8,14 +8,14 @@ from typing import Any
 from pywhisk.common.entities import Action, ActionLimits, ActivationResponse, Exec, Status
 from pywhisk.common.entities.activation import Activation
 from pywhisk.common.entities.params import KeyValue
-from pywhisk.controller.sequences.accounting import (
+from pywhisk.controller.core.sequences.accounting import (
     FAILED,
     Accounting,
     SequenceRun,
     component_timeout,
     sequence_record,
 )
-from pywhisk.controller.sequences.checks import TOO_LONG
+from pywhisk.controller.core.sequences.checks import TOO_LONG
 
 SEQ = Action(
     namespace="guest",

@@ -9,9 +9,9 @@ from pywhisk.common.entities import ActionPut, LimitRanges
 from pywhisk.common.entities import params as P
 from pywhisk.common.names import QualifiedName
 from pywhisk.common.runtimes import default_manifest
-from pywhisk.controller.action_updates import make_action, update_action
-from pywhisk.controller.errors import ApiError
-from pywhisk.controller.sequences.checks import (
+from pywhisk.controller.core.action_updates import make_action, update_action
+from pywhisk.controller.core.errors import ApiError
+from pywhisk.controller.core.sequences.checks import (
     CYCLE,
     EMPTY,
     MISSING,

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from pywhisk.controller.sharding import (
+from pywhisk.controller.core.sharding import (
     Candidate,
     NoInvokers,
     Slots,

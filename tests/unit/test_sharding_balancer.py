@@ -11,9 +11,9 @@ import pytest
 from pywhisk.common.discovery.static import StaticDiscovery
 from pywhisk.common.messages import ActivationMessage, PingMessage, User, invoker_topic
 from pywhisk.common.queue.memory import MemoryQueue
-from pywhisk.controller.balancer import NoInvokers, ShardingBalancer
-from pywhisk.controller.health import Result, Status
-from pywhisk.controller.sharding import generate_hash, probe_order
+from pywhisk.controller.core.balancer import NoInvokers, ShardingBalancer
+from pywhisk.controller.core.health import Result, Status
+from pywhisk.controller.core.sharding import generate_hash, probe_order
 
 
 class Clock:
@@ -141,7 +141,7 @@ async def test_pings_arrive_over_the_health_topic_and_old_ones_are_ignored() -> 
 
 
 async def test_tracker_release_frees_slots_and_counts_timeouts() -> None:
-    from pywhisk.controller.tracker import ActivationTracker
+    from pywhisk.controller.core.tracker import ActivationTracker
 
     lb, _ = balancer()
     lb.on_ping(ping(0, memory=256))

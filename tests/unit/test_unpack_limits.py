@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from pywhisk.action_runtime import artifacts
-from pywhisk.controller.archives import declared_size
+from pywhisk.controller.core.archives import declared_size
 
 CODE = b"def main(args):\n    return args\n"
 

@@ -7,9 +7,7 @@ from typing import Any
 
 import pytest
 
-from pywhisk.controller.errors import ApiError
-from pywhisk.controller.invoke import NOT_ALLOWED
-from pywhisk.controller.web.request import (
+from pywhisk.controller.api.web.request import (
     WebRequest,
     arguments,
     authorized,
@@ -17,6 +15,8 @@ from pywhisk.controller.web.request import (
     header_text,
     split_extension,
 )
+from pywhisk.controller.core.errors import ApiError
+from pywhisk.controller.core.invoke import NOT_ALLOWED
 
 
 def request(

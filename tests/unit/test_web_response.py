@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from pywhisk.controller.errors import ApiError
-from pywhisk.controller.web.response import (
+from pywhisk.controller.api.web.response import (
     CONTENT_TYPE_MISMATCH,
     NOT_FOUND_PROPERTY,
     UNKNOWN_CONTENT_TYPE,
     shape,
 )
+from pywhisk.controller.core.errors import ApiError
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
