@@ -37,6 +37,7 @@ from aiokafka.errors import (
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 
 from pywhisk.common.queue.base import Consumer, Queue, QueueError
+from pywhisk.common.retry import Backoff, retry
 
 log = logging.getLogger(__name__)
 
@@ -87,15 +88,14 @@ async def _until(deadline: float, attempt: Callable[[], Awaitable[T]], pause: fl
     """`attempt()` again after each KafkaError (the broker may be restarting) until
     `deadline` (loop time), then the last error is raised; so is TimeoutError at it. A
     message too large for the broker is not retried."""
-    loop = asyncio.get_running_loop()
     async with asyncio.timeout_at(deadline):
-        while True:
-            try:
-                return await attempt()
-            except KafkaError as exc:
-                if isinstance(exc, MessageSizeTooLargeError) or loop.time() + pause >= deadline:
-                    raise
-            await asyncio.sleep(pause)
+        return await retry(
+            attempt,
+            Backoff(pause),
+            on=KafkaError,
+            give_up=lambda exc: isinstance(exc, MessageSizeTooLargeError),
+            deadline=deadline,
+        )
 
 
 class KafkaConsumer(Consumer):

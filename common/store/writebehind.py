@@ -18,9 +18,15 @@ import contextlib
 import logging
 from collections.abc import Sized
 
+from pywhisk.common.retry import Backoff, retry
+
 FLUSH_DELAY = 0.02
 RETRY_MAX = 5.0
 CLOSE_ATTEMPTS = 4
+# A failing store: pauses grow fourfold up to RETRY_MAX, for as long as it takes. At close
+# the process is going away: a few attempts, then the loss is logged with its size.
+_FAILING = Backoff(FLUSH_DELAY * 4, factor=4, cap=RETRY_MAX)
+_CLOSING = Backoff(FLUSH_DELAY, factor=4, retries=CLOSE_ATTEMPTS - 1)
 
 log = logging.getLogger(__name__)
 
@@ -49,20 +55,17 @@ class WriteBehind:
 
     async def _flush_while_pending(self) -> None:
         # Records queued while a flush is under way saw this task running and rely on it.
-        delay = FLUSH_DELAY
         while len(self._pending):
-            await asyncio.sleep(delay)
-            try:
-                await self._flush_counted()
-                delay = FLUSH_DELAY
-            except Exception as e:
-                delay = min(delay * 4, RETRY_MAX)
-                log.warning(
-                    "writing %d activation records failed (%s); retrying in %.2fs",
-                    len(self._pending),
-                    e,
-                    delay,
-                )
+            await asyncio.sleep(FLUSH_DELAY)
+            await retry(self._flush_counted, _FAILING, before_pause=self._failed)
+
+    def _failed(self, error: BaseException, tries: int, pause: float) -> None:
+        log.warning(
+            "writing %d activation records failed (%s); retrying in %.2fs",
+            len(self._pending),
+            error,
+            pause,
+        )
 
     async def _flush_counted(self) -> None:
         # Every record queued before this call is written once it returns: those already
@@ -100,13 +103,13 @@ class WriteBehind:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
-        for attempt in range(CLOSE_ATTEMPTS):
-            try:
-                await self._flush_counted()
-                return
-            except Exception:
-                log.exception(
-                    "writing activation records at close failed (attempt %d)", attempt + 1
-                )
-                await asyncio.sleep(FLUSH_DELAY * 4**attempt)
+        try:
+            await retry(self._flush_counted, _CLOSING, before_pause=_close_failed)
+            return
+        except Exception:
+            log.exception("writing activation records at close failed, for the last time")
         log.error("%d activation records could not be written and are lost", len(self._pending))
+
+
+def _close_failed(error: BaseException, tries: int, pause: float) -> None:
+    log.error("writing activation records at close failed (attempt %d): %s", tries, error)

@@ -66,7 +66,7 @@ async def test_throttled_or_failing_fires_are_retried_then_given_up() -> None:
     answers = Answers(too_many, ApiError(503), RuntimeError("store away"), "b" * 32)
     fire, slept = firer(answers)
     assert await fire(RECORD, {}) is None
-    assert slept == [1.0, 4.0, 9.0] and len(answers.calls) == 4
+    assert slept == [1.0, 3.0, 9.0] and len(answers.calls) == 4
     never = Answers(*[ApiError(500)] * 4)
     fire, _ = firer(never)
     assert await fire(RECORD, {}) is None  # given up for this fire; the feed stays on

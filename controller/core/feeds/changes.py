@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from pywhisk.common.retry import Backoff, retry
 from pywhisk.common.store.base import Conflict
 from pywhisk.controller.core.feeds.alarm_spec import FeedRefused
 from pywhisk.controller.core.feeds.alarms import MAX_REACHED
@@ -152,16 +153,16 @@ class ChangesFollowers(Ticking):
             del self.followers[gone]
 
     async def follow(self, listed: FeedRecord) -> None:
+        def failed(error: BaseException, tries: int, pause: float) -> None:
+            log.warning("changes feed %s: %r; retrying", listed.id, error)
+
         async with self._client(self.longpoll + 10) as client:
-            while True:
-                try:
-                    if not await self._step(client, listed):
-                        return
-                except Exception as e:
-                    # The database or the store away for a moment: the progress is in the
-                    # store, so carrying on from it later misses nothing.
-                    log.warning("changes feed %s: %r; retrying", listed.id, e)
-                    await asyncio.sleep(self.retry)
+            # The database or the store away for a moment: the progress is in the store, so
+            # carrying on from it later misses nothing.
+            while await retry(
+                lambda: self._step(client, listed), Backoff(self.retry), before_pause=failed
+            ):
+                pass
 
     async def _step(self, client: httpx.AsyncClient, listed: FeedRecord) -> bool:
         """One long poll and the fires of what it brought; False once the feed has ended."""

@@ -17,12 +17,13 @@ from typing import Any, Protocol
 from pywhisk.common.entities import Identity
 from pywhisk.common.ids import new_transaction_id
 from pywhisk.common.names import QualifiedName
+from pywhisk.common.retry import Backoff, retry
 from pywhisk.controller.core.errors import ApiError
 from pywhisk.controller.core.feeds.registry import FeedRecord
 
 log = logging.getLogger(__name__)
 
-RETRY_DELAYS = (1.0, 4.0, 9.0)  # seconds before each retry
+RETRIES = Backoff(1.0, factor=3.0, retries=3)  # 1, 3 and 9 s before the three retries
 
 
 @dataclass(frozen=True)
@@ -53,12 +54,12 @@ class TriggerFirer:
         self,
         fire_trigger: FireTrigger,
         owner: Lookup,
-        delays: tuple[float, ...] = RETRY_DELAYS,
+        backoff: Backoff = RETRIES,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._fire_trigger = fire_trigger
         self._owner = owner
-        self._delays = delays
+        self._backoff = backoff
         self._sleep = sleep
 
     async def __call__(self, record: FeedRecord, payload: dict[str, Any]) -> Refusal | None:
@@ -66,23 +67,27 @@ class TriggerFirer:
         if owner is None:
             return Refusal(404, f"the namespace {record.namespace} no longer exists")
         fqn = QualifiedName(record.namespace, record.trigger)
-        for attempt, delay in enumerate((*self._delays, None)):
-            try:
-                activation = await self._fire_trigger(owner, fqn, payload, new_transaction_id())
-            except ApiError as e:
-                if refuses_for_good(e.status):
-                    return Refusal(e.status, e.message)
-                problem = f"{e.status} {e.message}"
-            except Exception as e:  # a store or queue failure: retried like a 5xx
-                problem = repr(e)
-            else:
-                log.info("feed %s fired %s: %s", record.id, record.trigger_path, activation)
-                return None
-            if delay is None:
-                log.warning(
-                    "feed %s could not fire %s after %d tries: %s",
-                    *(record.id, record.trigger_path, attempt + 1, problem),
-                )
-                return None
-            await self._sleep(delay)
+
+        async def fire() -> str | None:
+            return await self._fire_trigger(owner, fqn, payload, new_transaction_id())
+
+        def gave_up(error: BaseException) -> bool:
+            return isinstance(error, ApiError) and refuses_for_good(error.status)
+
+        try:
+            # A 429, 408, 409, 5xx, or a store or queue failure: tried again.
+            activation = await retry(fire, self._backoff, give_up=gave_up, sleep=self._sleep)
+        except ApiError as e:
+            if refuses_for_good(e.status):
+                return Refusal(e.status, e.message)
+            problem = f"{e.status} {e.message}"
+        except Exception as e:
+            problem = repr(e)
+        else:
+            log.info("feed %s fired %s: %s", record.id, record.trigger_path, activation)
+            return None
+        log.warning(
+            "feed %s could not fire %s after %d tries: %s",
+            *(record.id, record.trigger_path, (self._backoff.retries or 0) + 1, problem),
+        )
         return None
