@@ -18,9 +18,11 @@ from pywhisk.common.entities import params as P
 from pywhisk.common.ids import new_activation_id
 from pywhisk.common.logcontext import activation_context
 from pywhisk.common.messages import ActivationMessage, User
+from pywhisk.common.queue.base import QueueError
 from pywhisk.common.store.base import StoreError
 from pywhisk.controller.core.errors import UNAVAILABLE, ApiError
 from pywhisk.controller.core.services import Services
+from pywhisk.controller.core.sharding import NoInvokers
 
 log = logging.getLogger("pywhisk.controller")
 
@@ -119,9 +121,17 @@ async def invoke_primitive(
             invoker = await svc.balancer.publish(
                 message, action.limits.memory, blackbox=action.exec.kind == "blackbox"
             )
-        except Exception:
+        except NoInvokers:
             svc.tracker.forget(activation_id)
             raise ApiError(503, UNAVAILABLE) from None
+        except QueueError as e:
+            svc.tracker.forget(activation_id)
+            log.warning("could not post activation %s: %s", activation_id, e)
+            raise ApiError(503, UNAVAILABLE) from None
+        except BaseException:
+            # Anything else is a bug: the route's error handling logs it and answers 500.
+            svc.tracker.forget(activation_id)
+            raise
         svc.tracker.placed(activation_id, invoker)
         log.debug("posted %s to invoker%d", action.doc_id, invoker)
         if future is None:
