@@ -1,4 +1,4 @@
-"""Messages between controller and invokers: bytes on the queue (OPENWHISK.md §8.2).
+"""Messages between controller and invokers: bytes on the queue (docs/openwhisk-compatibility.md §8.2).
 
 Topics follow OpenWhisk: `invoker{N}` carries ActivationMessages to invoker N,
 `completed{N}` carries CompletionMessages back to controller N, `health` carries every

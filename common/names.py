@@ -1,4 +1,4 @@
-"""Entity names and paths as OpenWhisk spells them (OPENWHISK.md §1.1, §2.1).
+"""Entity names and paths as OpenWhisk spells them (docs/openwhisk-compatibility.md §1.1, §2.1).
 
 A fully-qualified name is `/namespace[/package]/name`. Store ids drop the leading slash.
 The `_` namespace segment stands for the caller's own namespace and is resolved as early

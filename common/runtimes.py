@@ -1,4 +1,4 @@
-"""The runtime manifest: which kinds exist, their defaults and aliases (OPENWHISK.md §2.2).
+"""The runtime manifest: which kinds exist, their defaults and aliases (docs/openwhisk-compatibility.md §2.2).
 
 `<family>:default` and the aliases clients send (`python:3`) resolve to a concrete kind,
 which is what gets stored on the action, as OpenWhisk does.

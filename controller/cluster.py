@@ -1,4 +1,4 @@
-"""`pywhisk controller`: one controller process of the cluster preset (OPENWHISK.md §8).
+"""`pywhisk controller`: one controller process of the cluster preset (docs/openwhisk-compatibility.md §8).
 
 Store + queue + discovery from the settings, no invoker: activations go to the invokers
 that ping `health` (and that discovery lists, when it restricts), placed by the

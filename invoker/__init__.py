@@ -1,4 +1,4 @@
-"""The invoker: runs activations in containers (OPENWHISK.md §4, §8.4).
+"""The invoker: runs activations in containers (docs/openwhisk-compatibility.md §4, §8.4).
 
 service.py     Invoker: consumes `invoker{N}`, answers `completed{N}`, records activations
 actions.py     actions fetched by doc id and cached by revision (no store read when warm)

@@ -1,4 +1,4 @@
-"""HTTP to one action container: `/init` once, `/run` per activation (OPENWHISK.md §4.2, §4.3).
+"""HTTP to one action container: `/init` once, `/run` per activation (docs/openwhisk-compatibility.md §4.2, §4.3).
 
 One kept-alive connection per container (concurrency is 1 per container) through
 `invoker.http1`, a minimal HTTP/1.1 client: on this hop, the one every activation crosses,

@@ -1,4 +1,4 @@
-"""`pywhisk invoker --id N`: one invoker process of the cluster preset (OPENWHISK.md §8).
+"""`pywhisk invoker --id N`: one invoker process of the cluster preset (docs/openwhisk-compatibility.md §8).
 
 Store + queue + container factory + discovery: it consumes `invoker{N}`, pings `health`
 every second, and keeps its discovery registration passing. Imports nothing of the

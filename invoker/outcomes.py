@@ -1,4 +1,4 @@
-"""What a container's answer means for the activation (OPENWHISK.md §4.2, §4.3, Appendix A).
+"""What a container's answer means for the activation (docs/openwhisk-compatibility.md §4.2, §4.3, Appendix A).
 
 Pure functions from (HTTP status, body bytes) to an `ActivationResponse`, plus OpenWhisk's exact
 wording for every failure the invoker reports. Kept apart from the HTTP client so each row of

@@ -1,4 +1,4 @@
-"""One container's lifecycle as an explicit state machine (OW ContainerProxy, OPENWHISK.md §4.7).
+"""One container's lifecycle as an explicit state machine (OW ContainerProxy, docs/openwhisk-compatibility.md §4.7).
 
     NEW ──> STARTING ──> INITIALIZING ──> BUSY <──> READY <──> PAUSED
      │         │   │          ^   │             │         │          │

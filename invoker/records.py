@@ -1,4 +1,4 @@
-"""Request bodies for the container and the activation record (OPENWHISK.md §2.6, §4.2, §4.3).
+"""Request bodies for the container and the activation record (docs/openwhisk-compatibility.md §2.6, §4.2, §4.3).
 
 Everything that depends only on the action revision is computed once in `PreparedAction`
 (cached by the invoker), so the per-activation work is a dict or two and one JSON dump.

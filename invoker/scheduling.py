@@ -1,4 +1,4 @@
-"""Container scheduling as pure functions over snapshots (OPENWHISK.md §8.4).
+"""Container scheduling as pure functions over snapshots (docs/openwhisk-compatibility.md §8.4).
 
 OpenWhisk's classic ContainerPool rules: an idle warm container of the same invoking
 namespace + action + revision → a cold container if the pool has memory for it → evict

@@ -1,5 +1,5 @@
 """The invoker: consumes `invoker{N}`, runs each activation in a container, answers on
-`completed{controller}` and records the activation (OPENWHISK.md §8.2, §8.4).
+`completed{controller}` and records the activation (docs/openwhisk-compatibility.md §8.2, §8.4).
 
 Critical path per activation: cached action → pool (warm container, or cold start) → /run →
 completion message. Everything else (log collection, the record write, container removal)

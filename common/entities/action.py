@@ -1,4 +1,4 @@
-"""The action entity and its `exec` (OPENWHISK.md §2.2)."""
+"""The action entity and its `exec` (docs/openwhisk-compatibility.md §2.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Activation records: the API form OpenWhisk returns (OPENWHISK.md §2.6)."""
+"""Activation records: the API form OpenWhisk returns (docs/openwhisk-compatibility.md §2.6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Who is calling: a namespace with its credentials and limits (OPENWHISK.md §1.1, §1.8, §2.7)."""
+"""Who is calling: a namespace with its credentials and limits (docs/openwhisk-compatibility.md §1.1, §1.8, §2.7)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Per-action limits and the system ranges they must fall in (OPENWHISK.md §3.1)."""
+"""Per-action limits and the system ranges they must fall in (docs/openwhisk-compatibility.md §3.1)."""
 
 from __future__ import annotations
 

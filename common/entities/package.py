@@ -1,4 +1,4 @@
-"""The package entity: a package, or a binding to another one (OPENWHISK.md §1.6, §2.5).
+"""The package entity: a package, or a binding to another one (docs/openwhisk-compatibility.md §1.6, §2.5).
 
 A binding is a package document whose `binding` names the package it stands for; it holds
 no actions of its own, only parameters that sit between the bound package's and the

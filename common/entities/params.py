@@ -1,4 +1,4 @@
-"""Parameters and annotations: JSON arrays of `{key, value[, init]}` (OPENWHISK.md §2.1)."""
+"""Parameters and annotations: JSON arrays of `{key, value[, init]}` (docs/openwhisk-compatibility.md §2.1)."""
 
 from __future__ import annotations
 

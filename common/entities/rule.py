@@ -1,4 +1,4 @@
-"""Rules: "when this trigger fires, run that action" (OPENWHISK.md §1.5, §2.4).
+"""Rules: "when this trigger fires, run that action" (docs/openwhisk-compatibility.md §1.5, §2.4).
 
 A rule document names its trigger and action; whether it is active is not stored here but
 in the trigger's `rules` map, so GET and PUT answer with a `status` read from there.

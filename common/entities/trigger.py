@@ -1,4 +1,4 @@
-"""Triggers: named channels of events, with the rules they fire (OPENWHISK.md §1.4, §2.3).
+"""Triggers: named channels of events, with the rules they fire (docs/openwhisk-compatibility.md §1.4, §2.3).
 
 A trigger document keeps, besides its own fields, the `rules` map that firing reads: for
 each rule linked to it (keyed by the rule's doc id, `ns/rule`), the action that rule runs

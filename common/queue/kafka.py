@@ -1,4 +1,4 @@
-"""Kafka queues for the cluster preset (OPENWHISK.md §8.2), on aiokafka.
+"""Kafka queues for the cluster preset (docs/openwhisk-compatibility.md §8.2), on aiokafka.
 
 `kafka://host:9092[,host2:9092][?prefix=&timeout=30&fetch_wait_ms=10&max_message_bytes=…
 &replication=1]`

@@ -103,7 +103,7 @@ USAGE = "pywhisk.usage.v1"
 USAGE_DESIGN: dict[str, Any] = {"language": "javascript", "views": {"usage": {"map": _USAGE_MAP}}}
 
 # -- subjects -----------------------------------------------------------------------------------
-# Documents in OpenWhisk's shape (OPENWHISK.md §2.7): a subject `{_id: subject, subject,
+# Documents in OpenWhisk's shape (docs/openwhisk-compatibility.md §2.7): a subject `{_id: subject, subject,
 # namespaces: [{name, uuid, key}]}`, optional `blocked`, and a limits document `<ns>/limits`.
 # Keys [ns] and [uuid, key] as OW's `identities` view; the value links the limits document,
 # so a query with include_docs=true answers identity and limits in one request.

@@ -1,4 +1,4 @@
-"""Query parameters shared by every list route (OPENWHISK.md §1.1 "List query params")."""
+"""Query parameters shared by every list route (docs/openwhisk-compatibility.md §1.1 "List query params")."""
 
 from __future__ import annotations
 

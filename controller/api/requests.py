@@ -1,4 +1,4 @@
-"""Reading request bodies: size limits first, then JSON (OPENWHISK.md §1.1, §1.3.3)."""
+"""Reading request bodies: size limits first, then JSON (docs/openwhisk-compatibility.md §1.1, §1.3.3)."""
 
 from __future__ import annotations
 

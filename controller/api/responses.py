@@ -1,5 +1,5 @@
 """The API's answers: JSON bodies, and every failure in OpenWhisk's shape,
-`{"error": message, "code": transid}` (OPENWHISK.md §1.1), whether the core refused
+`{"error": message, "code": transid}` (docs/openwhisk-compatibility.md §1.1), whether the core refused
 (`ApiError`) or the framework did (unknown route, wrong method, invalid body)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Create and update semantics of PUT /actions (OPENWHISK.md §1.3.1), as pure functions.
+"""Create and update semantics of PUT /actions (docs/openwhisk-compatibility.md §1.3.1), as pure functions.
 
 Create fills defaults; update merges limits per field and annotations by key, replaces
 parameters wholesale and bumps the patch version, exactly as OpenWhisk does.

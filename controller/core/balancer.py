@@ -1,4 +1,4 @@
-"""Where an activation goes (OPENWHISK.md §8.3).
+"""Where an activation goes (docs/openwhisk-compatibility.md §8.3).
 
 `StaticBalancer` is OW's LeanBalancer: standalone's one in-process invoker, no health and no
 slots (nothing to choose between, and a broken only invoker is better reported by its

@@ -1,5 +1,5 @@
 """Work the controller carries on after it may have answered: a sequence invoked
-non-blocking, or one that outlasts its caller's blocking wait (OPENWHISK.md §6.1).
+non-blocking, or one that outlasts its caller's blocking wait (docs/openwhisk-compatibility.md §6.1).
 
 Each runs as a task kept here, so that a caller can wait for one with a bound (and be let
 go at shutdown), and so that a stopping controller drains them: what finishes within the

@@ -2,7 +2,7 @@
 
 The core raises `ApiError` and knows nothing of HTTP frameworks; the API's face
 (`controller/api/responses.py`) turns one into the body every OpenWhisk error has,
-`{"error": message, "code": transid}` (OPENWHISK.md §1.1).
+`{"error": message, "code": transid}` (docs/openwhisk-compatibility.md §1.1).
 """
 
 from __future__ import annotations

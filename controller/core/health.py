@@ -1,4 +1,4 @@
-"""Per-invoker health as a pure state machine (OPENWHISK.md §8.3, OW `InvokerSupervision`).
+"""Per-invoker health as a pure state machine (docs/openwhisk-compatibility.md §8.3, OW `InvokerSupervision`).
 
 Each controller keeps one `InvokerHealth` per invoker it has heard of, fed by the invoker's
 pings on `health` (once a second), by the outcome of every activation it sent there, and

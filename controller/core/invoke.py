@@ -1,4 +1,4 @@
-"""Invoking an action the way every entry point does (OPENWHISK.md §1.3.3): the REST route,
+"""Invoking an action the way every entry point does (docs/openwhisk-compatibility.md §1.3.3): the REST route,
 web actions and rules all call `invoke`.
 
 Throttles are checked once per invoke; then a primitive action is published to an invoker

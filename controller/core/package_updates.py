@@ -1,4 +1,4 @@
-"""Create and update semantics of PUT /packages (OPENWHISK.md §1.6), as pure functions.
+"""Create and update semantics of PUT /packages (docs/openwhisk-compatibility.md §1.6), as pure functions.
 
 Unlike actions, an update replaces each field it gives (annotations included) and keeps the
 rest; the `binding` annotation is never the user's: the controller sets it on bindings.

@@ -1,5 +1,5 @@
 """Running one primitive action: publish its ActivationMessage to an invoker and, for
-blocking calls, wait for the completion (OPENWHISK.md §1.3.3; OW `PrimitiveActions`).
+blocking calls, wait for the completion (docs/openwhisk-compatibility.md §1.3.3; OW `PrimitiveActions`).
 
 No throttles here: `controller.invoke` checks them once per request, and a sequence's
 components run through this without being counted again (OW entitles a sequence once).

@@ -1,4 +1,4 @@
-"""From a name a caller used to the action that runs (OPENWHISK.md §1.6, §5, §6.4).
+"""From a name a caller used to the action that runs (docs/openwhisk-compatibility.md §1.6, §5, §6.4).
 
 One place for every way in: the invoke route, web actions, sequence components and rules
 all ask `resolve_action`, so package membership, bindings and the package < binding <

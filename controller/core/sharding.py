@@ -1,4 +1,4 @@
-"""OpenWhisk's sharding scheme as pure functions (OPENWHISK.md §8.3, OW
+"""OpenWhisk's sharding scheme as pure functions (docs/openwhisk-compatibility.md §8.3, OW
 `ShardingContainerPoolBalancer`: `generateHash`, `pairwiseCoprimeNumbersUntil`, `schedule`).
 
 An action's home invoker is `hash(namespace, action) % n`; from there the balancer probes

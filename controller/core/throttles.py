@@ -1,4 +1,4 @@
-"""Per-namespace throttles (OPENWHISK.md §3.2): invocations per minute and in flight.
+"""Per-namespace throttles (docs/openwhisk-compatibility.md §3.2): invocations per minute and in flight.
 
 The per-minute count is a fixed window on the wall-clock minute, as OpenWhisk's
 RateThrottler does; the in-flight count comes from the activation tracker.

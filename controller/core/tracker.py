@@ -7,7 +7,7 @@ the entry is released after OpenWhisk's forced-ack timeout, so counts never leak
 Each release is also handed to `on_release` (the balancer: free the invoker's slots and
 count the outcome for its health).
 
-No activation ends without a record (OPENWHISK.md §8.3 goes further than OpenWhisk here,
+No activation ends without a record (docs/openwhisk-compatibility.md §8.3 goes further than OpenWhisk here,
 which writes none when an invoker dies):
 - an activation held by an invoker that went silent (`invoker_gone`) is sent to another
   invoker if it had not started (`controller.reroute`, in a cluster); one that had, or that

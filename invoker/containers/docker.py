@@ -1,4 +1,4 @@
-"""Docker containers (`docker://`): one container per warm action slot (OPENWHISK.md §4.1, §8.4).
+"""Docker containers (`docker://`): one container per warm action slot (docs/openwhisk-compatibility.md §4.1, §8.4).
 
 Each container runs the runtime's image (a blackbox action: its own image) as OW's
 DockerContainer starts it: memory limit = the action's memory with swap off (memory-swap

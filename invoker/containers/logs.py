@@ -1,4 +1,4 @@
-"""A container's stdout/stderr, cut into activations at the sentinels (OPENWHISK.md §4.4).
+"""A container's stdout/stderr, cut into activations at the sentinels (docs/openwhisk-compatibility.md §4.4).
 
 Container backends feed raw bytes as they arrive (`StreamLog.feed`); `ContainerLogs.collect`
 hands out one activation's lines, formatted as OpenWhisk does:

@@ -1,5 +1,5 @@
 """The real `wsk` against a real standalone server: triggers, rules and feeds with real
-Python actions, wsk's output lines and exit codes (OPENWHISK.md §1.4, §1.5, §6.3, §7)."""
+Python actions, wsk's output lines and exit codes (docs/openwhisk-compatibility.md §1.4, §1.5, §6.3, §7)."""
 
 from __future__ import annotations
 

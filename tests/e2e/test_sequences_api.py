@@ -1,5 +1,5 @@
 """Sequences over the real REST API of a real standalone server, with Python, PHP and Node
-components (OPENWHISK.md §1.3.1 item 5, §6.1; OW SequenceApiTests, WskActionSequenceTests)."""
+components (docs/openwhisk-compatibility.md §1.3.1 item 5, §6.1; OW SequenceApiTests, WskActionSequenceTests)."""
 
 from __future__ import annotations
 

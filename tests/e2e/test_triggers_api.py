@@ -1,5 +1,5 @@
 """Triggers and rules over the real REST API of a real standalone server, with real Python
-actions (OPENWHISK.md §1.4, §1.5; OW TriggersApiTests, RulesApiTests)."""
+actions (docs/openwhisk-compatibility.md §1.4, §1.5; OW TriggersApiTests, RulesApiTests)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Packages and bindings over the REST API, in-process over ASGI (OPENWHISK.md §1.6).
+"""Packages and bindings over the REST API, in-process over ASGI (docs/openwhisk-compatibility.md §1.6).
 
 Invocation through packages runs end to end in tests/e2e/test_cli_packages.py; here the
 API's shapes, refusals and the parameters an action is resolved with (GET shows them).

@@ -3,7 +3,7 @@ real Kafka-protocol broker (tansu) and one SQLite store file, with process conta
 
 Checks that invocations spread over both invokers while one action keeps to its home
 invoker, and that once an invoker is killed new activations reach the survivor within
-10 s (OPENWHISK.md §8.3: Offline after 10 s without pings, then routed elsewhere).
+10 s (docs/openwhisk-compatibility.md §8.3: Offline after 10 s without pings, then routed elsewhere).
 """
 
 from __future__ import annotations

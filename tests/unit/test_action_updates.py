@@ -1,4 +1,4 @@
-"""PUT /actions create and update semantics (OPENWHISK.md §1.3.1)."""
+"""PUT /actions create and update semantics (docs/openwhisk-compatibility.md §1.3.1)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """The `wsk` command in-process: argument handling, help, wire shapes, output and exit codes.
 
 No server: requests go to an httpx MockTransport that records them and answers as the
-OpenWhisk REST API would (OPENWHISK.md §1), so each test pins one behaviour of the CLI.
+OpenWhisk REST API would (docs/openwhisk-compatibility.md §1), so each test pins one behaviour of the CLI.
 """
 
 from __future__ import annotations

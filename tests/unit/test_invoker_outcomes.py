@@ -1,4 +1,4 @@
-"""Container replies → activation responses, row by row of OPENWHISK.md §4.2/§4.3."""
+"""Container replies → activation responses, row by row of docs/openwhisk-compatibility.md §4.2/§4.3."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""PUT /packages create and update semantics (OPENWHISK.md §1.6), without a server."""
+"""PUT /packages create and update semantics (docs/openwhisk-compatibility.md §1.6), without a server."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The pure scheduling rules of the container pool (OPENWHISK.md §8.4), on plain snapshots."""
+"""The pure scheduling rules of the container pool (docs/openwhisk-compatibility.md §8.4), on plain snapshots."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """A running sequence's bookkeeping and its record (OW SequenceAccounting,
-makeSequenceActivation; OPENWHISK.md §6.1)."""
+makeSequenceActivation; docs/openwhisk-compatibility.md §6.1)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sequence rules at PUT (OPENWHISK.md §1.3.1 item 5; OW SequenceApiTests): component names,
+"""Sequence rules at PUT (docs/openwhisk-compatibility.md §1.3.1 item 5; OW SequenceApiTests): component names,
 emptiness, the limit over atomic actions after inlining, missing components and cycles."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The sharding scheme (OPENWHISK.md §8.3) as pure functions: no queue, no invokers."""
+"""The sharding scheme (docs/openwhisk-compatibility.md §8.3) as pure functions: no queue, no invokers."""
 
 from __future__ import annotations
 

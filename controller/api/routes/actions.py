@@ -1,4 +1,4 @@
-"""/namespaces/{ns}/actions: list, get, put, delete, invoke (OPENWHISK.md §1.3)."""
+"""/namespaces/{ns}/actions: list, get, put, delete, invoke (docs/openwhisk-compatibility.md §1.3)."""
 
 from __future__ import annotations
 

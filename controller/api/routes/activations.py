@@ -1,4 +1,4 @@
-"""/namespaces/{ns}/activations: list, get, result, logs (OPENWHISK.md §1.7)."""
+"""/namespaces/{ns}/activations: list, get, result, logs (docs/openwhisk-compatibility.md §1.7)."""
 
 from __future__ import annotations
 

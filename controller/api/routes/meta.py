@@ -1,4 +1,4 @@
-"""Unauthenticated information routes: /ping, /, /api/v1 (OPENWHISK.md §1.2)."""
+"""Unauthenticated information routes: /ping, /, /api/v1 (docs/openwhisk-compatibility.md §1.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GET /namespaces and /namespaces/{ns}/limits (OPENWHISK.md §1.2, §1.8)."""
+"""GET /namespaces and /namespaces/{ns}/limits (docs/openwhisk-compatibility.md §1.2, §1.8)."""
 
 from __future__ import annotations
 

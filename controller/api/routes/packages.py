@@ -1,4 +1,4 @@
-"""/namespaces/{ns}/packages: list, get, put, delete packages and bindings (OPENWHISK.md §1.6).
+"""/namespaces/{ns}/packages: list, get, put, delete packages and bindings (docs/openwhisk-compatibility.md §1.6).
 
 Anyone may list another namespace's packages, and sees its public ones only; a package is
 read through `resolve_package`, which decides who may see it. Writes are the owner's.

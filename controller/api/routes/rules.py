@@ -1,4 +1,4 @@
-"""/namespaces/{ns}/rules: list, get, put, delete, enable and disable rules (OPENWHISK.md §1.5).
+"""/namespaces/{ns}/rules: list, get, put, delete, enable and disable rules (docs/openwhisk-compatibility.md §1.5).
 
 A rule is stored as its own document, but its status is its link in the trigger's `rules`
 map (`controller.triggers.docs`): GET and PUT answer with the status read from there, and

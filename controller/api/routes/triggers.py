@@ -1,4 +1,4 @@
-"""/namespaces/{ns}/triggers: list, get, put, delete and fire triggers (OPENWHISK.md §1.4).
+"""/namespaces/{ns}/triggers: list, get, put, delete and fire triggers (docs/openwhisk-compatibility.md §1.4).
 
 Triggers live at namespace level only and are private to their namespace. Firing is
 `controller.triggers.firing.fire_trigger`; this module only reads the request and shapes the answer.

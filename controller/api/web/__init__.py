@@ -1,4 +1,4 @@
-"""Web actions (OPENWHISK.md §5): the pure parts, kept apart from the route that serves them.
+"""Web actions (docs/openwhisk-compatibility.md §5): the pure parts, kept apart from the route that serves them.
 
 `media` says which content types are text and which are bytes, `request` turns an HTTP
 request into the action's arguments, `response` turns the action's result into an HTTP

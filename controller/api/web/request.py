@@ -1,4 +1,4 @@
-"""From an HTTP request to a web action's arguments (OPENWHISK.md §5, OW `WebActions.scala`).
+"""From an HTTP request to a web action's arguments (docs/openwhisk-compatibility.md §5, OW `WebActions.scala`).
 
 The action gets the request's context as `__ow_method` (lower case), `__ow_headers`
 (lower-cased names), `__ow_path` (what follows the action in the URL) and, when the caller

@@ -1,4 +1,4 @@
-"""What each feed lifecycle event does to a feed document (OPENWHISK.md §6.3).
+"""What each feed lifecycle event does to a feed document (docs/openwhisk-compatibility.md §6.3).
 
 CREATE validates and registers (replacing a leftover of a trigger deleted without its
 feed), READ answers `{config, status}` as OpenWhisk's alarms and Cloudant feeds do,

@@ -1,5 +1,5 @@
 """What a running sequence has done so far, and the activation record it ends with
-(OPENWHISK.md §6.1, OW `SequenceActions.scala` `SequenceAccounting`, `makeSequenceActivation`).
+(docs/openwhisk-compatibility.md §6.1, OW `SequenceActions.scala` `SequenceAccounting`, `makeSequenceActivation`).
 
 Pure: each step takes a component's activation record and gives the next accounting, so the
 short-circuit, limit and record rules are tested without running anything.

@@ -1,4 +1,4 @@
-"""What makes a sequence acceptable at PUT (OPENWHISK.md §1.3.1 item 5, OW `Actions.scala`
+"""What makes a sequence acceptable at PUT (docs/openwhisk-compatibility.md §1.3.1 item 5, OW `Actions.scala`
 `checkSequenceActionLimits`, `countAtomicActionsAndCheckCycle`).
 
 Pure: the store is reached only through the `Lookup` the caller passes in, so the rules

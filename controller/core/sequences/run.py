@@ -1,4 +1,4 @@
-"""Sequences, run by the controller (OPENWHISK.md §6.1; OW `SequenceActions.scala`).
+"""Sequences, run by the controller (docs/openwhisk-compatibility.md §6.1; OW `SequenceActions.scala`).
 
 Each component is invoked blocking, for its own time limit plus a minute (not the
 caller's 60 s); its result is the next one's input; a result holding `error` ends the chain

@@ -1,5 +1,5 @@
 """Trigger documents: reading them, and the writes others make to them. A rule's status
-lives in its trigger's `rules` map (OPENWHISK.md §1.5), so linking, relinking and unlinking a
+lives in its trigger's `rules` map (docs/openwhisk-compatibility.md §1.5), so linking, relinking and unlinking a
 rule are trigger writes, as are a webhook's rotation and revocation.
 
 Several of those may happen at once (two `wsk rule create` on one trigger), so each is

@@ -1,4 +1,4 @@
-"""Firing a trigger (OPENWHISK.md §1.4; OW `Triggers.activate`): the REST route, webhooks
+"""Firing a trigger (docs/openwhisk-compatibility.md §1.4; OW `Triggers.activate`): the REST route, webhooks
 and the feed services all call `fire_trigger`.
 
 With no active rule nothing happens and nothing is recorded (the route answers 204).
