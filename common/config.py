@@ -22,7 +22,7 @@ def default_data_dir() -> Path:
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="PYWHISK_", frozen=True)
 
-    # Backends (DESIGN.md "One code path, two presets").
+    # Backends (docs/architecture.md: one code path, two presets).
     store_url: str = ""  # default: sqlite:///<data_dir>/pywhisk.db
     queue_url: str = "memory://"
     containers_url: str = "process://"

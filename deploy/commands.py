@@ -1,4 +1,4 @@
-"""The `pywhisk` command: standalone, controller, invoker, admin (DESIGN.md).
+"""The `pywhisk` command: standalone, controller, invoker, admin, images (docs/architecture.md).
 
 A start-up failure (a port in use, a store that refuses the login, a broker nobody answers
 at, a missing Docker SDK, an unknown URL scheme, a data directory that cannot be written)

@@ -2,7 +2,7 @@
 
 Store + queue + container factory + discovery: it consumes `invoker{N}`, pings `health`
 every second, and keeps its discovery registration passing. Imports nothing of the
-controller's (DESIGN.md dependency rules).
+controller's (docs/architecture.md, "Folders").
 """
 
 from __future__ import annotations

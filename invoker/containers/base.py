@@ -1,4 +1,4 @@
-"""The containers family: where actions run (DESIGN.md "One code path, two presets").
+"""The containers family: where actions run (docs/architecture.md: one code path, two presets).
 
 Implementations, chosen by `PYWHISK_CONTAINERS_URL`: `ProcessContainerFactory` (`process://`,
 standalone: one local process per container) and `DockerContainerFactory` (`docker://`, one
