@@ -109,31 +109,21 @@ async def invoke_primitive(
             except StoreError:
                 log.exception("could not journal activation %s", activation_id)
                 raise ApiError(503, UNAVAILABLE) from None
-        future = svc.tracker.register(
-            activation_id,
-            caller.namespace,
-            blocking,
-            action.limits.timeout,
-            message,
-            internal=internal,
-        )
         try:
-            invoker = await svc.balancer.publish(
-                message, action.limits.memory, blackbox=action.exec.kind == "blackbox"
+            future = await svc.placement.place(
+                message,
+                blocking=blocking,
+                timeout_ms=action.limits.timeout,
+                memory=action.limits.memory,
+                blackbox=action.exec.kind == "blackbox",
+                internal=internal,
             )
         except NoInvokers:
-            svc.tracker.forget(activation_id)
             raise ApiError(503, UNAVAILABLE) from None
         except QueueError as e:
-            svc.tracker.forget(activation_id)
             log.warning("could not post activation %s: %s", activation_id, e)
             raise ApiError(503, UNAVAILABLE) from None
-        except BaseException:
-            # Anything else is a bug: the route's error handling logs it and answers 500.
-            svc.tracker.forget(activation_id)
-            raise
-        svc.tracker.placed(activation_id, invoker)
-        log.debug("posted %s to invoker%d", action.doc_id, invoker)
+        # Anything else is a bug: the route's error handling logs it and answers 500.
         if future is None:
             return Outcome(activation_id, None)
         timeout = svc.settings.blocking_wait if wait is None else wait

@@ -61,13 +61,8 @@ async def _recorded(svc: Services, entry: JournalEntry) -> bool:
 async def _run(svc: Services, entry: JournalEntry) -> None:
     message = entry.message
     assert message is not None
-    svc.tracker.register(
-        message.activation_id, message.user.namespace, False, entry.timeout, message
-    )
     try:
-        invoker = await svc.balancer.publish(message)
+        await svc.placement.place(message, blocking=False, timeout_ms=entry.timeout)
     except (QueueError, NoInvokers) as exc:  # kept: the next start tries again
-        svc.tracker.forget(message.activation_id)
         log.error("could not run %s again: %s", message.activation_id, exc)
         return
-    svc.tracker.placed(message.activation_id, invoker)

@@ -19,6 +19,7 @@ from pywhisk.controller.core import gauges
 from pywhisk.controller.core.balancer import Balancer, StaticBalancer
 from pywhisk.controller.core.cache import EntityCache, IdentityCache
 from pywhisk.controller.core.detached import Detached
+from pywhisk.controller.core.placement import Placement
 from pywhisk.controller.core.reroute import Rerouter
 from pywhisk.controller.core.throttles import Throttles
 from pywhisk.controller.core.tracker import ActivationTracker
@@ -65,6 +66,7 @@ class Services:
             metrics=self.metrics,
         )
         self.balancer.watch(self.tracker)
+        self.placement = Placement(self.balancer, self.tracker)
         gauges.register(self.metrics, self.settings.controller_id, self.tracker, self.balancer)
         # Where accepted activations are kept until recorded; set by the standalone preset,
         # whose queue keeps messages in memory (`controller/core/recovery.py`).
