@@ -38,6 +38,7 @@ from pywhisk.common.store.records import activation_filter_name
 from pywhisk.common.store.sqlite_claims import SCHEMA as CLAIMS_SCHEMA
 from pywhisk.common.store.sqlite_claims import SqliteClaims
 from pywhisk.common.store.sqlite_commits import GroupCommitter, connector
+from pywhisk.common.store.sqlite_errors import store_errors
 from pywhisk.common.store.sqlite_journal import FORGET, SqliteJournal
 from pywhisk.common.store.sqlite_journal import SCHEMA as JOURNAL_SCHEMA
 from pywhisk.common.store.usage import ActionUsage, Usage, billed
@@ -126,6 +127,7 @@ async def _add_usage_columns(db: aiosqlite.Connection) -> None:
     await db.executemany("UPDATE activations SET mb_ms = ?, cold = ?, error = ? WHERE id = ?", rows)
 
 
+@store_errors
 class SqliteStore(Store):
     scheme = "sqlite"
 
@@ -177,6 +179,7 @@ class SqliteStore(Store):
             self._db = None
 
 
+@store_errors
 class SqliteEntities(EntityStore):
     def __init__(self, db: aiosqlite.Connection, writing: asyncio.Lock) -> None:
         self._db = db
@@ -271,6 +274,7 @@ class SqliteEntities(EntityStore):
 _RECORD = "INSERT OR REPLACE INTO activations VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
 
+@store_errors
 class SqliteActivations(ActivationStore):
     def __init__(self, db: aiosqlite.Connection, commits: GroupCommitter) -> None:
         self._db = db
@@ -367,6 +371,7 @@ class SqliteActivations(ActivationStore):
         return [ActionUsage(str(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows]
 
 
+@store_errors
 class SqliteSubjects(SubjectStore):
     def __init__(self, db: aiosqlite.Connection, writing: asyncio.Lock) -> None:
         self._db = db

@@ -17,6 +17,7 @@ import aiosqlite
 
 from pywhisk.common.store.base import StoreError
 from pywhisk.common.store.claims import Claim, ClaimStore, Decide
+from pywhisk.common.store.sqlite_errors import store_errors
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS claims (
@@ -30,6 +31,7 @@ CREATE TABLE IF NOT EXISTS claims (
 _CHUNK = 500  # ids per SELECT, under SQLite's bound-parameter limit
 
 
+@store_errors
 class SqliteClaims(ClaimStore):
     def __init__(self, db: aiosqlite.Connection, writing: asyncio.Lock) -> None:
         self._db = db

@@ -21,6 +21,7 @@ from pywhisk.common import jsonio
 from pywhisk.common.messages import ActivationMessage
 from pywhisk.common.store.journal import JournalEntry, Stage
 from pywhisk.common.store.sqlite_commits import GroupCommitter
+from pywhisk.common.store.sqlite_errors import store_errors
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS journal (
@@ -41,6 +42,7 @@ _ANSWERED = "INSERT OR REPLACE INTO journal (id, stage, timeout, at, record) VAL
 log = logging.getLogger(__name__)
 
 
+@store_errors
 class SqliteJournal:
     def __init__(self, db: aiosqlite.Connection, commits: GroupCommitter) -> None:
         self._db = db
