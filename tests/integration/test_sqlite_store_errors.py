@@ -13,7 +13,6 @@ from pywhisk.common.ids import new_auth
 from pywhisk.common.store.base import StoreError
 from pywhisk.common.store.sqlite import SqliteStore
 
-
 ENTITY = {"namespace": "guest", "name": "a", "entityType": "action", "updated": 1}
 
 
