@@ -44,7 +44,7 @@ def main(argv: list[str]) -> None:
                 actions[i % 50],
                 "python:3.11",
                 256,
-                "success",
+                0,
                 3,
                 1,
                 40 if i % 10 == 0 else None,

@@ -11,11 +11,14 @@ cd "$(dirname "$0")/.."
 install_runtimes
 ensure_docker
 
-# docker-compose and nginx: the compose-file and nginx.conf checks; PostgreSQL, PHP's PDO
-# driver for it and Chromium: the rest-api example (its database and the page's browser)
+# docker-compose and nginx: the compose-file and nginx.conf checks; Prometheus (promtool and
+# the server): the scrape configuration's checks and a real scrape of a cluster; PostgreSQL,
+# PHP's PDO driver for it and Chromium: the rest-api example (its database and the page's
+# browser), the dashboard
 apt_missing=()
 command -v docker-compose >/dev/null 2>&1 || apt_missing+=(docker-compose)
 command -v nginx >/dev/null 2>&1 || apt_missing+=(nginx-light)
+command -v promtool >/dev/null 2>&1 || apt_missing+=(prometheus)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || apt_missing+=(postgresql)
 php -m 2>/dev/null | grep -qx pdo_pgsql || apt_missing+=(php-pgsql)
 command -v chromium >/dev/null 2>&1 || apt_missing+=(chromium)

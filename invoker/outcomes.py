@@ -115,3 +115,21 @@ def oversized_reply(length: int, limit: int, head: bytes) -> ActivationResponse:
     """A result over the payload limit is an application error carrying its first bytes."""
     text = head[:limit].decode("utf-8", errors="ignore")
     return ActivationResponse.error(Status.APPLICATION_ERROR, truncated(length, limit, text))
+
+
+def user_status_code(result: Any) -> int | None:
+    """The HTTP status an action's result sets (a web action's `statusCode`, or its error's),
+    for the metrics; OpenWhisk's user events take `error.statusCode` first and count what is
+    not a number as 400 (Activation.userDefinedStatusCode)."""
+    if not isinstance(result, dict):
+        return None
+    error = result.get("error")
+    if isinstance(error, dict) and "statusCode" in error:
+        code = error["statusCode"]
+    elif "statusCode" in result:
+        code = result["statusCode"]
+    else:
+        return None
+    if isinstance(code, bool) or not isinstance(code, int | float):
+        return 400
+    return int(code)

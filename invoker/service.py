@@ -335,10 +335,12 @@ class Invoker:
             action,
             kind,
             memory,
-            record.response.status.label,
+            int(record.response.status),
             record.duration if record.duration is not None else record.end - record.start,
             max(0, record.start - msg.received),
             init_ms,
+            size=record.response.size,
+            status_code=outcomes.user_status_code(record.response.result),
         )
 
     async def _complete(

@@ -7,13 +7,17 @@ counts in plain Python, and an activation costs about 2 µs to count (`python -m
 metrics`). Without `prometheus-client` (the `metrics` extra), `Metrics` counts nothing and
 `/metrics` says so with 501.
 
-Names and labels follow OpenWhisk's user-events service (core/monitoring/user-events,
-PrometheusRecorder.scala): `openwhisk_action_activations_total{namespace, initiator, action,
-kind, memory}`, `openwhisk_action_coldStarts_total`, `openwhisk_action_status{…, status}`,
-`openwhisk_action_{duration,waitTime,initTime}_seconds` histograms, `openwhisk_action_memory`,
-`openwhisk_action_limit_{timed,concurrent}_total{namespace}`. prometheus-client writes every
-counter's samples with `_total`, so the status counter reads `openwhisk_action_status_total`.
-Platform figures are `pywhisk_*`.
+Names, labels and label values follow OpenWhisk's user-events service
+(core/monitoring/user-events, PrometheusRecorder.scala), so its Grafana dashboards work
+unchanged: `openwhisk_action_activations_total{namespace, initiator, action, kind, memory}`,
+`openwhisk_action_coldStarts_total`, `openwhisk_action_status{…, status}` (no `_total`: the
+dashboards query that name; `status` is `success`, `application_error`,
+`action_developer_error` or `whisk_internal_error`, ActivationResponse's names),
+`openwhisk_action_{duration,waitTime,initTime}_seconds` and
+`openwhisk_action_response_size_bytes` histograms, `openwhisk_action_status_code{…,
+status_code}` (a web action's own statusCode), `openwhisk_action_memory`,
+`openwhisk_action_limit_{timed,concurrent}_total{namespace}`. Platform figures are
+`pywhisk_*`.
 """
 
 from __future__ import annotations
@@ -40,13 +44,18 @@ class Metrics:
         action: str,
         kind: str,
         memory: int,
-        status: str,
+        status: int,
         duration_ms: int,
         wait_ms: int,
         init_ms: int | None,
+        *,
+        size: int | None = None,
+        status_code: int | None = None,
     ) -> None:
         """One activation ended: `namespace` is the action's, `initiator` the invoker's;
-        `init_ms` is None for a warm start."""
+        `status` the record's statusCode (0 success … 3 whisk internal error); `init_ms`
+        None for a warm start; `size` the result's length; `status_code` the one the
+        action's result set (`statusCode`, or `error.statusCode`), if any."""
 
     def throttled(self, namespace: str, limit: str) -> None:
         """A refusal: `limit` is `timed` (per minute), `concurrent` or `fires`."""

@@ -30,9 +30,13 @@ from pywhisk.common.metrics import GaugeValues, Metrics
 _ACTION = ["namespace", "initiator", "action"]
 # prometheus-client's default buckets, which OpenWhisk's recorder uses too.
 _BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
+# OpenWhisk's response size buckets: ten of 1 MB (its activation entity limit) from 0.
+_SIZES = tuple(float(n * 1024 * 1024) for n in range(10))
 # Store and queue latencies sit well under the default buckets' first 5 ms (a SQLite write
 # ~0.3 ms, an in-memory hop less).
 _FAST = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+# A record's statusCode as OpenWhisk's ActivationResponse names it in the `status` label.
+STATUS_NAMES = ("success", "application_error", "action_developer_error", "whisk_internal_error")
 
 
 class _Histogram:
@@ -56,15 +60,17 @@ class _Histogram:
 
 
 class _Action:
-    __slots__ = ("activations", "cold", "duration", "init", "status", "wait")
+    __slots__ = ("activations", "codes", "cold", "duration", "init", "size", "status", "wait")
 
     def __init__(self) -> None:
         self.activations = 0
         self.cold = 0
-        self.status: dict[str, int] = {}
+        self.status = [0, 0, 0, 0]  # by statusCode
+        self.codes: dict[int, int] = {}  # the action's own statusCode → count
         self.wait = _Histogram(_BUCKETS)
         self.init = _Histogram(_BUCKETS)
         self.duration = _Histogram(_BUCKETS)
+        self.size = _Histogram(_SIZES)
 
 
 def _histogram(name: str, doc: str, labels: list[str], rows: Any) -> HistogramMetricFamily:
@@ -72,6 +78,24 @@ def _histogram(name: str, doc: str, labels: list[str], rows: Any) -> HistogramMe
     for values, h in rows:
         family.add_metric(list(values), h.buckets(), h.sum)
     return family
+
+
+class _PlainCounter(Metric):
+    """A counter whose samples carry its name as it is, without the `_total` that
+    prometheus-client adds: OpenWhisk's Java client wrote `openwhisk_action_status` and
+    `openwhisk_action_status_code` so, and its dashboards query those names. Collected as
+    `unknown` (prometheus-client writes that type without renaming) and declared a counter
+    when written (`_declare_counters`)."""
+
+    def __init__(self, name: str, documentation: str, labels: list[str]) -> None:
+        super().__init__(name, documentation, "unknown")
+        self._labels = labels
+
+    def add(self, values: list[str], value: float) -> None:
+        self.add_sample(self.name, dict(zip(self._labels, values, strict=True)), value)
+
+
+PLAIN_COUNTERS = ("openwhisk_action_status", "openwhisk_action_status_code")
 
 
 class _Activations(Collector):
@@ -87,8 +111,13 @@ class _Activations(Collector):
         cold = CounterMetricFamily(
             "openwhisk_action_coldStarts", "Cold start count", labels=_ACTION
         )
-        status = CounterMetricFamily(
-            "openwhisk_action_status", "Activations by status", labels=[*_ACTION, "status"]
+        status = _PlainCounter(
+            "openwhisk_action_status", "Activations by status", [*_ACTION, "status"]
+        )
+        codes = _PlainCounter(
+            "openwhisk_action_status_code",
+            "Status codes the actions' results set",
+            [*_ACTION, "status_code"],
         )
         memory = GaugeMetricFamily(
             "openwhisk_action_memory",
@@ -100,13 +129,16 @@ class _Activations(Collector):
             activations.add_metric([*ids, kind, str(mb)], a.activations)
             cold.add_metric(ids, a.cold)
             memory.add_metric(ids, mb)
-            for label, n in a.status.items():
-                status.add_metric([*ids, label], n)
-        yield from (activations, cold, status, memory)
+            for label, n in zip(STATUS_NAMES, a.status, strict=True):
+                status.add([*ids, label], n)
+            for code, n in a.codes.items():
+                codes.add([*ids, str(code)], n)
+        yield from (activations, cold, status, codes, memory)
         for name, doc, attr in (
             ("openwhisk_action_waitTime_seconds", "Time from acceptance to start", "wait"),
             ("openwhisk_action_initTime_seconds", "Time spent initializing (cold starts)", "init"),
             ("openwhisk_action_duration_seconds", "Time the action ran", "duration"),
+            ("openwhisk_action_response_size_bytes", "Length of the results", "size"),
         ):
             rows = ((key[:3], getattr(a, attr)) for key, a in items)
             yield _histogram(name, doc, _ACTION, rows)
@@ -183,10 +215,13 @@ class PrometheusMetrics(Metrics):
         action: str,
         kind: str,
         memory: int,
-        status: str,
+        status: int,
         duration_ms: int,
         wait_ms: int,
         init_ms: int | None,
+        *,
+        size: int | None = None,
+        status_code: int | None = None,
     ) -> None:
         key = (namespace, initiator, action, kind, memory)
         a = self._activations.actions.get(key)
@@ -198,7 +233,11 @@ class PrometheusMetrics(Metrics):
             a.init.observe(init_ms / 1000)
         a.wait.observe(wait_ms / 1000)
         a.duration.observe(duration_ms / 1000)
-        a.status[status] = a.status.get(status, 0) + 1
+        a.status[status] += 1
+        if size is not None:
+            a.size.observe(size)
+        if status_code is not None:
+            a.codes[status_code] = a.codes.get(status_code, 0) + 1
 
     def throttled(self, namespace: str, limit: str) -> None:
         self.limits[limit].labels(namespace).inc()
@@ -220,7 +259,15 @@ class PrometheusMetrics(Metrics):
 
     def snapshot(self) -> Callable[[], tuple[bytes, str]]:
         families = list(self.registry.collect())
-        return lambda: (generate_latest(_Frozen(families)), CONTENT_TYPE_LATEST)
+        return lambda: (_declare_counters(generate_latest(_Frozen(families))), CONTENT_TYPE_LATEST)
+
+
+def _declare_counters(text: bytes) -> bytes:
+    for name in PLAIN_COUNTERS:
+        text = text.replace(
+            f"# TYPE {name} untyped\n".encode(), f"# TYPE {name} counter\n".encode(), 1
+        )
+    return text
 
 
 class _Frozen(CollectorRegistry):

@@ -18,6 +18,7 @@ from tests.support.server import StandaloneServer
 TOKEN = "scrape-token-for-tests"
 OK = "def main(a):\n    return {'n': a.get('n')}\n"
 FAIL = "def main(a):\n    return {'error': 'no'}\n"
+MADE = "def main(a):\n    return {'statusCode': 201, 'body': 'made'}\n"
 
 
 @pytest.fixture
@@ -31,10 +32,10 @@ def server(tmp_path: Path) -> Iterator[StandaloneServer]:
 def test_activations_cold_warm_errors_and_throttles_are_counted(
     server: StandaloneServer,
 ) -> None:
-    ns = server.create_namespace("metered", invocationsPerMinute=4)
+    ns = server.create_namespace("metered", invocationsPerMinute=5)
     uuid, _, key = ns.auth.partition(":")
     with httpx.Client(base_url=f"{server.url}/api/v1", auth=(uuid, key), timeout=60) as api:
-        for name, code in (("ok", OK), ("pkgless-fail", FAIL)):
+        for name, code in (("ok", OK), ("pkgless-fail", FAIL), ("made", MADE)):
             action = {"exec": {"kind": "python:3.11", "code": code}}
             assert api.put(f"/namespaces/_/actions/{name}", json=action).status_code == 200
         ids = []
@@ -44,16 +45,24 @@ def test_activations_cold_warm_errors_and_throttles_are_counted(
             ids.append(answer.json()["activationId"])
         failed = api.post("/namespaces/_/actions/pkgless-fail?blocking=true")
         assert failed.status_code == 502
+        assert api.post("/namespaces/_/actions/made?blocking=true").status_code == 200
         assert api.post("/namespaces/_/actions/ok?blocking=true").status_code == 429
         records = [api.get(f"/namespaces/_/activations/{i}").json() for i in ids]
 
     parsed = scrape(f"{server.url}/metrics", headers={"Authorization": f"Bearer {TOKEN}"})
     ok = {"namespace": "metered", "initiator": "metered", "action": "ok"}
     assert value(parsed, "openwhisk_action_activations_total", **ok, kind="python:3.11") == 3
+    # prometheus-client's parser reads OpenWhisk's `openwhisk_action_status` counter (no
+    # `_total` on the wire) as `…_total`; tests/integration/test_prometheus.py queries the
+    # wire names through a real Prometheus.
     assert value(parsed, "openwhisk_action_status_total", **ok, status="success") == 3
     fail = {**ok, "action": "pkgless-fail"}
-    assert value(parsed, "openwhisk_action_status_total", **fail, status="application error") == 1
+    assert value(parsed, "openwhisk_action_status_total", **fail, status="application_error") == 1
     assert value(parsed, "openwhisk_action_status_total", **fail, status="success") == 0
+    made = {**ok, "action": "made"}
+    assert value(parsed, "openwhisk_action_status_code_total", **made, status_code="201") == 1
+    size = value(parsed, "openwhisk_action_response_size_bytes_sum", **ok)
+    assert size == sum(r["response"]["size"] for r in records)
     # Cold starts as the records tell them: initTime only on a cold start.
     cold = sum(any(a["key"] == "initTime" for a in r["annotations"]) for r in records)
     assert cold == 1  # the first one; the next two found it warm

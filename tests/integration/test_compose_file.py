@@ -4,8 +4,10 @@ The compose file is rendered by the real tool when one is installed (`docker com
 else `docker-compose config`: merges, anchors and ${VAR:-default} resolved as at `up`), or
 else read with PyYAML and a minimal interpolation of the defaults. Either way, the same
 invariants: the URL settings the cluster needs, two controllers and two invokers with distinct
-ids, nginx's upstreams named as the controller services, the API published on loopback only.
-`nginx -t` runs on the conf when nginx is installed.
+ids, nginx's upstreams named as the controller services, the API published on loopback only,
+Prometheus (deploy/prometheus/prometheus.yml) scraping every controller and invoker with the
+token they are given. `nginx -t` and `promtool check config` run when installed (deploy/test.sh
+installs both).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yml"
 NGINX_CONF = REPO / "deploy" / "nginx" / "nginx.conf"
 PLATFORM_DOCKERFILE = REPO / "deploy" / "platform" / "Dockerfile"
+PROMETHEUS_CONF = REPO / "deploy" / "prometheus" / "prometheus.yml"
 BACKENDS = {"couchdb", "kafka", "consul"}
 # The environment the tool renders with: nothing of the caller's, so the defaults are checked.
 CLEAN_ENV = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/tmp"}
@@ -125,6 +128,7 @@ def test_the_services_of_a_cluster(services: dict[str, Any]) -> None:
     assert set(services) == {*BACKENDS, "nginx", "controller0", "controller1"} | {
         "invoker0",
         "invoker1",
+        "prometheus",
     }
 
 
@@ -226,16 +230,21 @@ def test_nginx_upstreams_are_the_controller_services(services: dict[str, Any]) -
     assert {port for _, port in servers} == {Settings().port}
 
 
-def test_only_nginx_publishes_a_port_and_on_loopback(services: dict[str, Any]) -> None:
-    published = {name: s["ports"] for name, s in services.items() if s.get("ports")}
-    assert set(published) == {"nginx"}
-    (port,) = published["nginx"]
+def _published(port: Any) -> tuple[str, str, str]:
     if isinstance(port, str):  # docker-compose v1: "127.0.0.1:3233:3233"
         host_ip, host_port, target = port.rsplit(":", 2)
     else:  # docker compose v2: the long form
         host_ip, host_port, target = port["host_ip"], port["published"], port["target"]
-    target = str(target).removesuffix("/tcp")
-    assert (host_ip, str(host_port), target) == ("127.0.0.1", "3233", "3233")
+    return host_ip, str(host_port), str(target).removesuffix("/tcp")
+
+
+def test_only_nginx_and_prometheus_publish_a_port_and_on_loopback(
+    services: dict[str, Any],
+) -> None:
+    published = {name: s["ports"] for name, s in services.items() if s.get("ports")}
+    assert set(published) == {"nginx", "prometheus"}
+    assert [_published(p) for p in published["nginx"]] == [("127.0.0.1", "3233", "3233")]
+    assert [_published(p) for p in published["prometheus"]] == [("127.0.0.1", "9090", "9090")]
     volumes = services["nginx"]["volumes"]
     sources = [v.split(":")[0] if isinstance(v, str) else v["source"] for v in volumes]
     assert any(Path(REPO, s).resolve() == NGINX_CONF for s in sources)
@@ -282,3 +291,67 @@ def test_nginx_accepts_the_conf(tmp_path: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 0, done.stderr
+
+
+def _prometheus_script(service: dict[str, Any]) -> str:
+    """What the prometheus service runs, as its shell sees it (compose's `$$` is a `$`)."""
+    entrypoint = service.get("entrypoint") or []
+    assert entrypoint == ["/bin/sh", "-c"]
+    return " ".join(_command(service)).replace("$$", "$")
+
+
+def test_prometheus_scrapes_every_controller_and_invoker(services: dict[str, Any]) -> None:
+    prometheus = services["prometheus"]
+    assert prometheus["profiles"] == ["metrics"]  # only with --profile metrics
+    script = _prometheus_script(prometheus)
+    # The scrape config it reads is this repository's file.
+    config_path = re.search(r"--config\.file=(\S+)", script)
+    assert config_path
+    mounts = {
+        (v.split(":")[1] if isinstance(v, str) else v["target"]): (
+            v.split(":")[0] if isinstance(v, str) else v["source"]
+        )
+        for v in prometheus["volumes"]
+    }
+    assert Path(REPO, mounts[config_path[1]]).resolve() == PROMETHEUS_CONF
+
+    conf = yaml.safe_load(PROMETHEUS_CONF.read_text())
+    jobs = conf["scrape_configs"]
+    targets = [t for job in jobs for group in job["static_configs"] for t in group["targets"]]
+    controllers, invokers = _role(services, "controller"), _role(services, "invoker")
+    for service in controllers.values():  # so on the API's default port
+        assert "--port" not in _command(service) and "PYWHISK_PORT" not in _environment(service)
+    expected = [f"{name}:{Settings().port}" for name in controllers]
+    for name, service in invokers.items():
+        expected.append(f"{name}:{_environment(service)['PYWHISK_METRICS_PORT']}")
+    assert sorted(targets) == sorted(expected)  # each process once: each counts its own
+    for job in jobs:
+        assert job.get("metrics_path", "/metrics") == "/metrics"
+        assert job.get("scheme", "http") == "http"
+        # The bearer token: a file the service writes from the variable the platform reads.
+        token_file = job["authorization"]["credentials_file"]
+        assert f'"$PYWHISK_METRICS_TOKEN" > {token_file} &&' in script
+        assert token_file.startswith("/prometheus/") and "/prometheus" in mounts
+
+
+def test_prometheus_gets_the_token_the_platform_gets() -> None:
+    raw = yaml.safe_load(COMPOSE.read_text())
+    platform_token = raw["x-backends"]["PYWHISK_METRICS_TOKEN"]
+    assert platform_token == "${PYWHISK_METRICS_TOKEN:-}"
+    assert raw["services"]["prometheus"]["environment"]["PYWHISK_METRICS_TOKEN"] == platform_token
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
+def test_promtool_accepts_the_scrape_config(tmp_path: Path) -> None:
+    # The token file exists only in the container: a local one stands in for it.
+    token = tmp_path / "metrics-token"
+    token.write_text("t")
+    conf = PROMETHEUS_CONF.read_text().replace("/prometheus/metrics-token", str(token))
+    (tmp_path / "prometheus.yml").write_text(conf)
+    done = subprocess.run(
+        ["promtool", "check", "config", str(tmp_path / "prometheus.yml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr

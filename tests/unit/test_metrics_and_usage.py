@@ -19,6 +19,7 @@ from pywhisk.common.metrics.prometheus import PrometheusMetrics
 from pywhisk.common.store.usage import billed, gb_seconds, summarize
 from pywhisk.controller.core import gauges
 from pywhisk.controller.core.health import Status
+from pywhisk.invoker.outcomes import user_status_code
 
 
 def record(**kw: Any) -> dict[str, Any]:
@@ -97,7 +98,7 @@ async def test_only_the_operator_passes() -> None:
 
 def test_null_metrics_count_nothing_and_render_nothing() -> None:
     m = Metrics()
-    m.activation("ns", "ns", "a", "k", 256, "success", 1, 1, None)
+    m.activation("ns", "ns", "a", "k", 256, 0, 1, 1, None)
     with pytest.raises(MetricsUnavailable):
         m.snapshot()
 
@@ -114,7 +115,7 @@ def parsed(m: PrometheusMetrics) -> dict[tuple[str, frozenset[tuple[str, str]]],
 def test_histogram_buckets_are_cumulative_and_sum_in_seconds() -> None:
     m = PrometheusMetrics()
     for duration in (3, 40, 40, 20_000):
-        m.activation("ns", "ns", "a", "k", 256, "success", duration, 0, None)
+        m.activation("ns", "ns", "a", "k", 256, 0, duration, 0, None)
     ids = {("namespace", "ns"), ("initiator", "ns"), ("action", "a")}
     got = parsed(m)
     bucket = "openwhisk_action_duration_seconds_bucket"
@@ -124,6 +125,46 @@ def test_histogram_buckets_are_cumulative_and_sum_in_seconds() -> None:
     assert got[(bucket, frozenset({*ids, ("le", "+Inf")}))] == 4
     assert got[("openwhisk_action_duration_seconds_sum", frozenset(ids))] == pytest.approx(20.083)
     assert got[("openwhisk_action_coldStarts_total", frozenset(ids))] == 0
+
+
+def test_openwhisk_names_and_status_values_as_its_dashboards_query_them() -> None:
+    m = PrometheusMetrics()
+    m.activation("ns", "ns", "a", "k", 256, 1, 3, 0, None)
+    m.activation("ns", "ns", "a", "k", 256, 0, 3, 0, 12, size=20, status_code=404)
+    body = m.snapshot()()[0].decode()
+    lines = body.splitlines()
+    # Written as OpenWhisk's Java client wrote them: a counter named without `_total`.
+    assert "# TYPE openwhisk_action_status counter" in lines
+    assert "# TYPE openwhisk_action_status_code counter" in lines
+    ids = 'action="a",initiator="ns",namespace="ns"'
+    for status, n in (
+        ("success", 1),
+        ("application_error", 1),
+        ("action_developer_error", 0),
+        ("whisk_internal_error", 0),
+    ):
+        assert f'openwhisk_action_status{{{ids},status="{status}"}} {n}.0' in lines
+    assert f'openwhisk_action_status_code{{{ids},status_code="404"}} 1.0' in lines
+    assert f"openwhisk_action_response_size_bytes_count{{{ids}}} 1.0" in lines
+    assert f"openwhisk_action_response_size_bytes_sum{{{ids}}} 20.0" in lines
+    assert f"openwhisk_action_initTime_seconds_sum{{{ids}}} 0.012" in lines
+
+
+@pytest.mark.parametrize(
+    ("result", "code"),
+    [
+        ({"statusCode": 201, "body": "made"}, 201),
+        ({"error": {"statusCode": 404}, "statusCode": 200}, 404),
+        ({"statusCode": "teapot"}, 400),
+        ({"statusCode": True}, 400),
+        ({"body": "no code"}, None),
+        ({"error": "plain"}, None),
+        ([1, 2], None),
+        (None, None),
+    ],
+)
+def test_the_status_code_an_action_sets(result: Any, code: int | None) -> None:
+    assert user_status_code(result) == code
 
 
 class _Balancer:
