@@ -13,6 +13,7 @@ import asyncio
 from pydantic import ValidationError
 
 from pywhisk.common.entities.action import Action
+from pywhisk.common.metrics import Metrics
 from pywhisk.common.store.base import EntityStore
 from pywhisk.invoker.layers import resolve_layers
 from pywhisk.invoker.records import PreparedAction
@@ -21,8 +22,9 @@ _MAX_ENTRIES = 4096
 
 
 class ActionCache:
-    def __init__(self, entities: EntityStore) -> None:
+    def __init__(self, entities: EntityStore, metrics: Metrics | None = None) -> None:
         self._entities = entities
+        self._metrics = metrics or Metrics()
         self._cache: dict[str, PreparedAction] = {}
         self._loading: dict[str, asyncio.Future[PreparedAction | None]] = {}
 
@@ -53,7 +55,8 @@ class ActionCache:
         self._cache.pop(doc_id, None)
 
     async def _fetch(self, doc_id: str) -> PreparedAction | None:
-        found = await self._entities.get(doc_id)
+        with self._metrics.timing("entity_get"):
+            found = await self._entities.get(doc_id)
         if found is None:
             self._cache.pop(doc_id, None)
             return None

@@ -80,14 +80,14 @@ class Invoker:
         self.queue = queue
         self.factory = factory
         self.id = settings.invoker_id if invoker_id is None else invoker_id
-        self.actions = ActionCache(store.entities)
+        self.metrics = metrics or Metrics()
+        self.actions = ActionCache(store.entities, self.metrics)
         self.manifest = manifest or default_manifest()
         self.prewarm = prewarm
         # Standalone: starts and blocking answers are journaled before they happen, so a
         # restart neither runs again what may have run nor loses what was answered.
         self.journal = journal
         self.claims = None if claims is None else ClaimBatcher(claims, claim_owner(self.id))
-        self.metrics = metrics or Metrics()
         self.pool: ContainerPool[ContainerProxy] = ContainerPool(
             settings.user_memory,
             self._new_proxy,

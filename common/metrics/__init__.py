@@ -22,7 +22,9 @@ status_code}` (a web action's own statusCode), `openwhisk_action_memory`,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import contextlib
+import time
+from collections.abc import Callable, Iterator, Mapping
 
 # Scrape-time gauge values: label values → value.
 GaugeValues = Mapping[tuple[str, ...], float]
@@ -62,6 +64,16 @@ class Metrics:
 
     def store_latency(self, operation: str, seconds: float) -> None:
         pass
+
+    @contextlib.contextmanager
+    def timing(self, operation: str) -> Iterator[None]:
+        """`with metrics.timing("entity_get"): await store…`: the store call's latency,
+        failed calls included (a slow timeout is what an operator looks for)."""
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.store_latency(operation, time.perf_counter() - began)
 
     def queue_latency(self, topic: str, seconds: float) -> None:
         pass

@@ -13,6 +13,7 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel
 
 from pywhisk.common.entities import Action, Identity, Package
+from pywhisk.common.metrics import Metrics
 from pywhisk.common.store.base import Doc, Store
 
 T = TypeVar("T")
@@ -47,8 +48,11 @@ class _TTLMap(Generic[T]):
 
 
 class IdentityCache:
-    def __init__(self, store: Store, ttl: float = IDENTITY_TTL) -> None:
+    def __init__(
+        self, store: Store, ttl: float = IDENTITY_TTL, metrics: Metrics | None = None
+    ) -> None:
         self._store = store
+        self._metrics = metrics or Metrics()
         self._by_auth: _TTLMap[Identity] = _TTLMap(ttl)
         self._by_namespace: _TTLMap[Identity] = _TTLMap(ttl)
 
@@ -57,7 +61,8 @@ class IdentityCache:
         identity = self._by_auth.get(cache_key)
         if identity is None:
             # Misses are not cached: a key created a moment ago must work at once.
-            identity = await self._store.subjects.by_auth(uuid, key)
+            with self._metrics.timing("subject_get"):
+                identity = await self._store.subjects.by_auth(uuid, key)
             if identity is not None:
                 self._by_auth.put(cache_key, identity)
         return identity
@@ -65,7 +70,8 @@ class IdentityCache:
     async def by_namespace(self, namespace: str) -> Identity | None:
         identity = self._by_namespace.get(namespace)
         if identity is None:
-            identity = await self._store.subjects.by_namespace(namespace)
+            with self._metrics.timing("subject_get"):
+                identity = await self._store.subjects.by_namespace(namespace)
             if identity is not None:
                 self._by_namespace.put(namespace, identity)
         return identity
@@ -74,8 +80,9 @@ class IdentityCache:
 class EntityCache:
     """doc id → (document, revision); actions and packages also kept parsed."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, metrics: Metrics | None = None) -> None:
         self._store = store
+        self._metrics = metrics or Metrics()
         self._docs: dict[str, tuple[Doc, str]] = {}
         self._actions: dict[str, tuple[Action, str]] = {}
         self._packages: dict[str, tuple[Package, str]] = {}
@@ -88,7 +95,8 @@ class EntityCache:
         hit = self._docs.get(doc_id)
         if hit is None:
             seen = self._invalidations
-            hit = await self._store.entities.get(doc_id)
+            with self._metrics.timing("entity_get"):
+                hit = await self._store.entities.get(doc_id)
             if hit is not None and seen == self._invalidations:
                 self._docs[doc_id] = hit
         return hit

@@ -23,7 +23,8 @@ def check_replace(existing: Doc, entity_type: str, overwrite: bool) -> None:
 async def put_entity(svc: Services, doc_id: str, doc: Doc, rev: str | None) -> None:
     """Create (`rev=None`: 409 if it exists by now) or replace at `rev` (409 if changed)."""
     try:
-        await svc.store.entities.put(doc_id, doc, rev)
+        with svc.metrics.timing("entity_put"):
+            await svc.store.entities.put(doc_id, doc, rev)
     except Conflict:
         raise ApiError(409, errors.CONCURRENT_MODIFICATION if rev else errors.CONFLICT) from None
     finally:
@@ -32,7 +33,8 @@ async def put_entity(svc: Services, doc_id: str, doc: Doc, rev: str | None) -> N
 
 async def delete_entity(svc: Services, doc_id: str, rev: str) -> None:
     try:
-        await svc.store.entities.delete(doc_id, rev)
+        with svc.metrics.timing("entity_delete"):
+            await svc.store.entities.delete(doc_id, rev)
     except Conflict:
         raise ApiError(409, errors.CONCURRENT_MODIFICATION) from None
     finally:

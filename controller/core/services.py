@@ -49,8 +49,8 @@ class Services:
     use_balancer: InitVar[Balancer | None] = None
 
     def __post_init__(self, use_balancer: Balancer | None) -> None:
-        self.identities = IdentityCache(self.store)
-        self.entities = EntityCache(self.store)
+        self.identities = IdentityCache(self.store, metrics=self.metrics)
+        self.entities = EntityCache(self.store, self.metrics)
         self.throttles = Throttles(self.settings, self.metrics)
         self.balancer: Balancer = use_balancer or StaticBalancer(
             self.queue, (self.settings.invoker_id,)

@@ -64,6 +64,9 @@ def test_controller_and_invoker_each_serve_their_figures(cluster: Cluster) -> No
     assert value(ran, "openwhisk_action_activations_total", **labels) == 2
     assert value(ran, "openwhisk_action_coldStarts_total", **labels) == 1
     assert value(ran, "pywhisk_containers", invoker="invoker0", state="busy") == 0
+    # The store as the invoker uses it: the action fetched once, each record written.
+    assert value(ran, "pywhisk_store_seconds_count", operation="entity_get") == 1
+    assert value(ran, "pywhisk_store_seconds_count", operation="activation_put") == 2
 
     seen = scrape(f"{cluster.url}/metrics", headers=bearer)
     assert value(seen, "pywhisk_invoker_health", invoker="invoker0", state="up") == 1
@@ -72,6 +75,10 @@ def test_controller_and_invoker_each_serve_their_figures(cluster: Cluster) -> No
     assert value(seen, "pywhisk_queue_seconds_count", topic="completed") == 2
     # The controller ran nothing itself: the invoker's series are the invoker's alone.
     assert value(seen, "openwhisk_action_activations_total") == 0
+    # The store as the controller uses it: the caller's key looked up, the action written
+    # and read back on its first invoke.
+    for operation in ("subject_get", "entity_put", "entity_get"):
+        assert value(seen, "pywhisk_store_seconds_count", operation=operation) >= 1, operation
 
     # The invoker's port asks for the operator too, and knows only /metrics.
     assert httpx.get(invoker_url, timeout=10).status_code == 401

@@ -54,8 +54,11 @@ async def list_activations(namespace: str, request: Request, caller: Caller, svc
     }
     store = svc.store.activations
     if page.count:
-        return json_response(200, {"activations": await store.count(ns, **filters)})
-    found = await store.list(ns, skip=page.skip, limit=page.limit, **filters)
+        with svc.metrics.timing("activation_count"):
+            counted = await store.count(ns, **filters)
+        return json_response(200, {"activations": counted})
+    with svc.metrics.timing("activation_list"):
+        found = await store.list(ns, skip=page.skip, limit=page.limit, **filters)
     return json_response(200, [api_form(d) if docs else summary(d) for d in found])
 
 
@@ -66,7 +69,8 @@ async def _fetch(
     problem = activation_id_error(activation_id)
     if problem:
         raise ApiError(400, problem)
-    doc = await svc.store.activations.get(ns, activation_id)
+    with svc.metrics.timing("activation_get"):
+        doc = await svc.store.activations.get(ns, activation_id)
     if doc is None:
         raise ApiError(404)
     return doc

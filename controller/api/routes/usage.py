@@ -9,7 +9,6 @@ set, each row and the total carry a `cost`, and the answer names the price.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -31,9 +30,8 @@ async def usage(namespace: str, request: Request, caller: Caller, svc: Svc) -> R
     upto = _epoch(request.query_params.get("upto"))
     if since is not None and upto is not None and since > upto:
         raise ApiError(400, f"The parameter 'since' ({since}) is after 'upto' ({upto}).")
-    began = time.perf_counter()
-    actions = await svc.store.activations.usage(ns, since=since, upto=upto)
-    svc.metrics.store_latency("usage", time.perf_counter() - began)
+    with svc.metrics.timing("usage"):
+        actions = await svc.store.activations.usage(ns, since=since, upto=upto)
     price = svc.settings.price_per_gb_second
     body: dict[str, Any] = {
         "namespace": ns,

@@ -263,7 +263,8 @@ async def _store(
 ) -> dict[str, Any]:
     record = sequence_record(run, accounting, start, _now()).to_json()
     try:
-        await svc.store.activations.put(record)
+        with svc.metrics.timing("activation_put"):
+            await svc.store.activations.put(record)
     except Exception:
         log.exception("storing the record of sequence activation %s failed", run.activation_id)
     return record

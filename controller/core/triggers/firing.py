@@ -146,7 +146,8 @@ async def _activate_rules(
             for o, (r, link) in zip(outcomes, rules, strict=True)
         )
         doc = record.model_copy(update={"logs": logs}).to_json()
-        await svc.store.activations.put(doc)
+        with svc.metrics.timing("activation_put"):
+            await svc.store.activations.put(doc)
     return doc
 
 
