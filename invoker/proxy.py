@@ -29,7 +29,7 @@ from pywhisk.common.entities.activation import ActivationResponse, Status
 from pywhisk.common.messages import ActivationMessage
 from pywhisk.common.runtimes import Runtime
 from pywhisk.invoker import outcomes, records
-from pywhisk.invoker.client import ContainerClient, Reply, now_ms
+from pywhisk.invoker.client import ContainerClient, Reply, now_ms, span_end
 from pywhisk.invoker.containers.base import Container, ContainerFactory, RuntimeUnavailable
 from pywhisk.invoker.records import PreparedAction
 from pywhisk.invoker.scheduling import ActionKey
@@ -189,14 +189,14 @@ class ContainerProxy:
     async def run(self, prepared: PreparedAction, msg: ActivationMessage) -> RunOutcome:
         """Start and initialize if new, then run. Never raises for an action's failure."""
         init_time: int | None = None
-        start: int | None = None
+        initialized: Reply | None = None  # a cold start's /init
         if self.state is State.PAUSED and not await self._resume():
             return self._provision_failed(now_ms(), f"{self.name} could not be resumed")
         if self.state is State.NEW or self.state is State.PREWARMED:
             cold = await self._start_and_init(prepared, msg)
             if isinstance(cold, RunOutcome):
                 return cold
-            start, init_time = cold.start, cold.end - cold.start
+            initialized, init_time = cold, cold.end - cold.start
         self._to(State.BUSY)
         assert self._client is not None
         deadline = now_ms() + prepared.timeout
@@ -208,10 +208,12 @@ class ContainerProxy:
         else:
             response = await self._explain(response)
             self._remove()
+        # A cold start's span runs from the init's start to the run's end, rounded up once.
+        began = reply if initialized is None else initialized
         return RunOutcome(
             response=response,
-            start=reply.start if start is None else start,
-            end=reply.end,
+            start=began.start,
+            end=span_end(began.start_ns, reply.end_ns),
             init_time=init_time,
             timed_out=reply.timed_out,
             container=self.container,

@@ -1,8 +1,10 @@
 """Usage: what each action of a namespace ran, in the units a bill counts.
 
 An activation is billed as Lambda bills a function: its memory limit times its duration,
-the duration in whole milliseconds, rounded up (records hold integer milliseconds already),
-summed as GB-seconds (MB/1024 × ms/1000). Only records of code that ran count: a sequence's
+the duration in whole milliseconds, rounded up: the invoker records `end - start` as the time
+taken rounded up to the millisecond (`invoker.client.span_end`: 0.3 ms is 1, 2.1 ms is 3),
+so a record's `duration` is the billed duration as it is. Summed as GB-seconds
+(MB/1024 × ms/1000). Only records of code that ran count: a sequence's
 record sums its components' durations, which count on their own, and a trigger's record
 has no duration. Cold starts are records with `initTime`; errors, any status but success.
 

@@ -7,7 +7,9 @@ does on the wire: answer, answer chunked, hang, or drop the connection.
 from __future__ import annotations
 
 import asyncio
+import math
 import socket
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -113,6 +115,29 @@ async def test_init_and_runs_share_one_kept_alive_connection(serve, clients) -> 
         assert reply.response.status == Status.SUCCESS and reply.response.result == {"n": i}
         assert reply.start <= reply.end
     assert len(server.peers) == 1
+
+
+async def test_a_run_is_recorded_at_least_as_long_as_the_container_took(serve, clients) -> None:
+    """Lambda's billing: the time a run took rounded up to the millisecond. The container
+    here works for 2.2 ms, then a reply with nothing to do: every run must record at least
+    3 ms (two clock readings' milliseconds would often say 2) and the quick ones at least 1
+    (the readings would often say 0)."""
+    took: list[float] = []
+
+    async def busy(path: str, body: bytes) -> tuple[int, bytes, bool]:
+        if body == b'{"work":true}':
+            began = time.perf_counter()
+            while time.perf_counter() - began < 0.0022:
+                pass
+            took.append(time.perf_counter() - began)
+        return 200, b"{}", False
+
+    c = client_for(await serve(busy), clients)
+    for _ in range(20):
+        reply = await c.run(b'{"work":true}', 1000)
+        assert reply.end - reply.start >= math.ceil(took[-1] * 1000) >= 3
+        quick = await c.run(b"{}", 1000)
+        assert quick.end - quick.start >= 1
 
 
 async def test_tcp_nodelay_is_set(serve, clients) -> None:

@@ -105,16 +105,21 @@ class FakeClient:
         self.run_reply = ActivationResponse(status=Status.SUCCESS, result={"ok": True})
         self.run_healthy = True
         self.closed = False
+        # When the exchanges begin and end (epoch ns): scripted, or now and 3 / 1 ms later.
+        self.init_span: tuple[int, int] | None = None
+        self.run_span: tuple[int, int] | None = None
 
     async def init(self, body: bytes, timeout_ms: int) -> Reply:
         self.inits.append(body)
-        start = now_ms()
-        return Reply(self.init_reply, start, start + 3, False, self.init_reply is None)
+        start = now_ms() * 1_000_000
+        span = self.init_span or (start, start + 3_000_000)
+        return Reply(self.init_reply, *span, False, self.init_reply is None)
 
     async def run(self, body: bytes, timeout_ms: int) -> Reply:
         self.runs.append(body)
-        start = now_ms()
-        return Reply(self.run_reply, start, start + 1, False, self.run_healthy)
+        start = now_ms() * 1_000_000
+        span = self.run_span or (start, start + 1_000_000)
+        return Reply(self.run_reply, *span, False, self.run_healthy)
 
     async def close(self) -> None:
         self.closed = True
@@ -212,6 +217,19 @@ async def test_cold_run_starts_initializes_runs_and_stays_warm() -> None:
     assert len(h.factory.created) == 1
     assert len(h.client.inits) == 1 and len(h.client.runs) == 1
     assert b'"name":"Rob"' in h.client.runs[0]
+
+
+async def test_a_cold_start_is_recorded_from_init_to_run_rounded_up_once() -> None:
+    h = Harness()
+    ms = 1_000_000
+    t0 = 1_700_000_000_000 * ms + 100_000  # 0.1 ms into a millisecond
+    h.client.init_span = (t0, t0 + 300_000)  # init: 0.3 ms
+    h.client.run_span = (t0 + 400_000, t0 + 1_200_000)  # run: 0.8 ms, ending at 1.3 ms
+    outcome = await h.proxy.run(prepared(), message())
+    # 1.2 ms from the init's start to the run's end: 2 ms billed (the clock readings' own
+    # milliseconds, 0 and 1, would make it 1), starting at the init.
+    assert (outcome.start, outcome.end - outcome.start) == (t0 // ms, 2)
+    assert outcome.init_time == 1  # 0.3 ms, rounded up, not 0
 
 
 async def test_warm_run_goes_ready_busy_ready_without_init() -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pywhisk.common.entities.activation import Status
 from pywhisk.invoker import outcomes
+from pywhisk.invoker.client import span_end
 
 
 def test_init_200_is_success() -> None:
@@ -93,3 +96,25 @@ def test_run_result_nested_too_deep_is_an_application_error() -> None:
     assert r.result == {"error": "The action produced a response nested deeper than 100 levels."}
     fine = b'{"a": ' + b"[" * 99 + b"]" * 99 + b"}"
     assert outcomes.run_reply(200, fine).status == Status.SUCCESS
+
+
+MS = 1_000_000
+
+
+@pytest.mark.parametrize(
+    ("start_ns", "length_ns", "billed_ms"),
+    [
+        (5 * MS + 900_000, 300_000, 1),  # 0.3 ms across a millisecond boundary: 1, not 1 - 0
+        (5 * MS, 300_000, 1),  # 0.3 ms inside one millisecond: 1, not 0
+        (5 * MS + 100_000, 2_100_000, 3),  # 2.1 ms: 3 wherever it starts (readings: 2)
+        (5 * MS + 950_000, 2_100_000, 3),  # (readings: 3)
+        (5 * MS, 2 * MS, 2),  # whole milliseconds stay as they are
+        (5 * MS, 0, 0),  # nothing ran (a refusal before any container)
+        (5 * MS, -MS, 0),  # the wall clock stepped back: never negative
+    ],
+)
+def test_a_span_is_recorded_rounded_up_to_the_millisecond(
+    start_ns: int, length_ns: int, billed_ms: int
+) -> None:
+    end = span_end(start_ns, start_ns + length_ns)
+    assert end - start_ns // MS == billed_ms
