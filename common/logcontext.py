@@ -5,7 +5,12 @@ The ids live in context variables, set where a request or an activation is handl
 controller's transaction middleware and invoke path, the invoker's `handle`); a Filter copies
 them onto every record, so a line logged anywhere below — the store, a container — carries
 them without being passed them. asyncio copies the context into every task it starts, so
-background work an activation spawns (its log collection, its record write) keeps them too.
+background work an activation spawns (its log collection, its record write) keeps them too;
+a task that outlives the activation that happens to start it (a batch writer, a claim
+batcher, an image pull others wait on too) is started in `without_ids()`, or every line it
+ever logs would name that one activation. Code that handles an activation outside such a
+context (the controller's forced answers, hand-overs, recovery at start) enters
+`activation_context` itself.
 
 Formatting happens on the logging thread's caller, but the write does not: records go
 through a queue to a listener thread, so a slow stderr never stalls the event loop. Lines
@@ -16,6 +21,7 @@ level check.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import logging.handlers
 import queue
@@ -46,6 +52,18 @@ def activation_context(activation_id: str, transid: str | None = None) -> Iterat
         ACTIVATION.reset(token)
         if tid is not None:
             TRANSACTION.reset(tid)
+
+
+def without_ids() -> contextvars.Context:
+    """The current context without a transaction or activation: for a long-lived task."""
+    context = contextvars.copy_context()
+    context.run(_clear)
+    return context
+
+
+def _clear() -> None:
+    TRANSACTION.set("")
+    ACTIVATION.set("")
 
 
 class ContextFilter(logging.Filter):

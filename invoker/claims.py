@@ -20,6 +20,7 @@ import asyncio
 import logging
 import uuid
 
+from pywhisk.common.logcontext import without_ids
 from pywhisk.common.store.base import StoreError
 from pywhisk.common.store.claims import ClaimStore
 
@@ -46,7 +47,9 @@ class ClaimBatcher:
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._waiting.setdefault(activation_id, []).append(future)
         if self._task is None or self._task.done():
-            self._task = asyncio.get_running_loop().create_task(self._claim_while_waiting())
+            self._task = asyncio.get_running_loop().create_task(
+                self._claim_while_waiting(), context=without_ids()
+            )
         return await future
 
     async def _claim_while_waiting(self) -> None:

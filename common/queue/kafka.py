@@ -36,6 +36,7 @@ from aiokafka.errors import (
 )
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 
+from pywhisk.common.logcontext import without_ids
 from pywhisk.common.queue.base import Consumer, Queue, QueueError
 from pywhisk.common.retry import Backoff, retry
 
@@ -307,7 +308,9 @@ class KafkaQueue(Queue):
             return
         creating = self._creating.get(name)
         if creating is None:
-            creating = asyncio.ensure_future(self._create(topic, name))
+            creating = asyncio.get_running_loop().create_task(
+                self._create(topic, name), context=without_ids()
+            )
             self._creating[name] = creating
             creating.add_done_callback(lambda _: self._creating.pop(name, None))
         await asyncio.shield(creating)

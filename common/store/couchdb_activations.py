@@ -19,6 +19,7 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
+from pywhisk.common.logcontext import activation_context
 from pywhisk.common.store.base import ActivationStore, Doc, StoreError
 from pywhisk.common.store.couchdb_design import ACTIVATIONS, USAGE
 from pywhisk.common.store.usage import ActionUsage, Usage
@@ -83,12 +84,13 @@ class CouchDBActivations(WriteBehind, ActivationStore):
             if answer.get("ok") or answer.get("error") == "conflict":
                 stored.add(answer.get("id", ""))
             else:
-                log.error(
-                    "CouchDB refused activation record %s: %s %s",
-                    answer.get("id"),
-                    answer.get("error"),
-                    answer.get("reason"),
-                )
+                with activation_context(str(answer.get("id", "")).rpartition("/")[2]):
+                    log.error(
+                        "CouchDB refused activation record %s: %s %s",
+                        answer.get("id"),
+                        answer.get("error"),
+                        answer.get("reason"),
+                    )
         return {i: doc for i, doc in batch.items() if i not in stored}
 
     async def get(self, namespace: str, activation_id: str) -> Doc | None:

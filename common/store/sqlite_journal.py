@@ -18,6 +18,7 @@ import aiosqlite
 from pydantic import ValidationError
 
 from pywhisk.common import jsonio
+from pywhisk.common.logcontext import activation_context
 from pywhisk.common.messages import ActivationMessage
 from pywhisk.common.store.journal import JournalEntry, Stage
 from pywhisk.common.store.sqlite_commits import GroupCommitter
@@ -90,7 +91,8 @@ def _entry(
         answered = jsonio.loads(record) if record else None
     except (ValidationError, jsonio.JSONDecodeError):
         # Recovery records nothing it cannot read; it says so and drops the entry.
-        log.error("journal entry of %s is unreadable", activation_id)
+        with activation_context(activation_id):
+            log.error("journal entry of %s is unreadable", activation_id)
     try:
         kind = Stage(stage)
     except ValueError:

@@ -18,6 +18,7 @@ import contextlib
 import logging
 from collections.abc import Sized
 
+from pywhisk.common.logcontext import without_ids
 from pywhisk.common.retry import Backoff, retry
 
 FLUSH_DELAY = 0.02
@@ -51,7 +52,10 @@ class WriteBehind:
 
     def _start_flusher(self) -> None:
         if self._flusher is None or self._flusher.done():
-            self._flusher = asyncio.get_running_loop().create_task(self._flush_while_pending())
+            # Records of many activations: its lines name none of them.
+            self._flusher = asyncio.get_running_loop().create_task(
+                self._flush_while_pending(), context=without_ids()
+            )
 
     async def _flush_while_pending(self) -> None:
         # Records queued while a flush is under way saw this task running and rely on it.

@@ -14,6 +14,7 @@ import logging
 import time
 from collections import Counter
 
+from pywhisk.common.logcontext import activation_context
 from pywhisk.common.queue.base import QueueError
 from pywhisk.common.store.journal import ActivationJournal, JournalEntry
 from pywhisk.controller.core.balancer import NoInvokers
@@ -29,17 +30,20 @@ async def recover(svc: Services, journal: ActivationJournal) -> Counter[Decision
     decisions: Counter[Decision] = Counter()
     forget: list[str] = []
     for entry in entries:
-        now = int(time.time() * 1000)
-        decision = decide(entry, await _recorded(svc, entry), now)
-        decisions[decision] += 1
-        if decision in (Decision.SETTLED, Decision.UNREADABLE):
-            forget.append(entry.activation_id)
-        elif decision is Decision.RUN:
-            await _run(svc, entry)
-        else:
-            record = record_for(decision, entry, now)
-            assert record is not None
-            await svc.store.activations.put(record)
+        transid = entry.message.transid if entry.message is not None else None
+        with activation_context(entry.activation_id, transid):
+            now = int(time.time() * 1000)
+            decision = decide(entry, await _recorded(svc, entry), now)
+            decisions[decision] += 1
+            log.debug("interrupted by the last stop: %s", decision.value)
+            if decision in (Decision.SETTLED, Decision.UNREADABLE):
+                forget.append(entry.activation_id)
+            elif decision is Decision.RUN:
+                await _run(svc, entry)
+            else:
+                record = record_for(decision, entry, now)
+                assert record is not None
+                await svc.store.activations.put(record)
     await journal.forget(forget)
     await svc.store.activations.settle()
     if entries:

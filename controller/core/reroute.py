@@ -49,6 +49,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from pywhisk.common.logcontext import activation_context
 from pywhisk.common.messages import ActivationMessage, invoker_topic
 from pywhisk.common.queue.base import Queue
 from pywhisk.common.store.base import Store, StoreError
@@ -108,12 +109,15 @@ class Rerouter:
             handed = set()
         done = takeover(targets, handed)
         for aid, invoker in list(done.moved.items()):
-            try:
-                await self.queue.send(invoker_topic(invoker), by_id[aid].to_bytes())
-            except Exception:
-                log.exception("re-sending activation %s to invoker%d failed", aid, invoker)
-                del done.moved[aid]
-                done.stranded.append(aid)
+            with activation_context(aid, by_id[aid].transid):
+                try:
+                    await self.queue.send(invoker_topic(invoker), by_id[aid].to_bytes())
+                except Exception:
+                    log.exception("re-sending activation %s to invoker%d failed", aid, invoker)
+                    del done.moved[aid]
+                    done.stranded.append(aid)
+                else:
+                    log.debug("handed over to invoker%d", invoker)
         return done
 
     async def fence(self, activation_ids: list[str]) -> None:

@@ -33,6 +33,7 @@ from typing import Any
 
 from pywhisk.common.entities.activation import ActivationResponse, Status, api_form
 from pywhisk.common.fallback_records import fallback
+from pywhisk.common.logcontext import activation_context
 from pywhisk.common.messages import ActivationMessage, CompletionMessage, completion_topic
 from pywhisk.common.metrics import Metrics
 from pywhisk.common.queue.base import Committer, Consumer, Queue
@@ -222,6 +223,18 @@ class ActivationTracker:
         entry = self._entries.get(activation_id)
         if entry is None:
             return
+        transid = entry.message.transid if entry.message is not None else None
+        with activation_context(activation_id, transid):
+            self._give_up_entry(activation_id, entry, reason, fence, result)
+
+    def _give_up_entry(
+        self,
+        activation_id: str,
+        entry: _Entry,
+        reason: str,
+        fence: bool,
+        result: Result | None,
+    ) -> None:
         log.error(
             "whisk internal error: activation %s (transaction %s): %s",
             activation_id,
@@ -241,15 +254,17 @@ class ActivationTracker:
     async def _rewrite_missing(self, answered: list[dict[str, Any]]) -> None:
         assert self.store is not None
         for doc in answered:
-            try:
-                if await self.store.activations.get(doc["namespace"], doc["activationId"]):
-                    continue
-            except Exception:
-                log.exception("checking the record of %s failed", doc["activationId"])
-            response = ActivationResponse.from_json(doc["response"]).to_json()
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime())
-            logs = [*doc.get("logs", ()), f"{stamp} stderr: {LOGS_LOST}"]
-            await self._put({**doc, "response": response, "logs": logs})
+            with activation_context(doc["activationId"]):
+                try:
+                    if await self.store.activations.get(doc["namespace"], doc["activationId"]):
+                        continue
+                except Exception:
+                    log.exception("checking the record of %s failed", doc["activationId"])
+                response = ActivationResponse.from_json(doc["response"]).to_json()
+                stamp = time.strftime("%Y-%m-%dT%H:%M:%S.000000000Z", time.gmtime())
+                logs = [*doc.get("logs", ()), f"{stamp} stderr: {LOGS_LOST}"]
+                log.warning("rewriting the record of %s, its logs lost", doc["activationId"])
+                await self._put({**doc, "response": response, "logs": logs})
 
     async def _put(self, doc: dict[str, Any]) -> None:
         assert self.store is not None
@@ -277,7 +292,9 @@ class ActivationTracker:
             try:
                 self.on_release(activation_id, result)
             except Exception:
-                log.exception("releasing activation %s in the balancer failed", activation_id)
+                transid = entry.message.transid if entry.message is not None else None
+                with activation_context(activation_id, transid):
+                    log.exception("releasing activation %s in the balancer failed", activation_id)
         if entry.timer:
             entry.timer.cancel()
         self._in_flight[entry.namespace] -= 1

@@ -56,6 +56,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from pywhisk.common.config import Settings
 from pywhisk.common.installation import installation_id
+from pywhisk.common.logcontext import without_ids
 from pywhisk.common.runtimes import BLACKBOX, Runtime
 from pywhisk.invoker.containers.base import (
     MIB,
@@ -364,7 +365,9 @@ class DockerContainerFactory(ContainerFactory):
             return
         fetching = self._fetching.get(image)
         if fetching is None:
-            fetching = asyncio.ensure_future(self._fetch_image(runtime))
+            fetching = asyncio.get_running_loop().create_task(
+                self._fetch_image(runtime), context=without_ids()
+            )
             self._fetching[image] = fetching
             fetching.add_done_callback(lambda _: self._fetching.pop(image, None))
         await asyncio.shield(fetching)

@@ -1,12 +1,15 @@
 """The platform's own logs as JSON lines: every line about an activation names its
-transaction and activation ids, in the controller's part and the invoker's."""
+transaction and activation ids, in the controller's part and the invoker's, for actions,
+sequences and triggers alike, successes and failures."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -41,6 +44,68 @@ def test_json_lines_carry_transaction_and_activation_ids(tmp_path: Path) -> None
     assert all(set(line) >= {"ts", "level", "logger", "message"} for line in lines)
     # Lines about no activation carry no ids.
     assert all("activationId" not in line for line in lines if line not in about)
+
+
+ECHO = "def main(a):\n    return a\n"
+APP_ERROR = "def main(a):\n    return {'error': 'refused'}\n"
+CRASH = "def main(a):\n    raise RuntimeError('crashed')\n"
+SLOW = "import time\ndef main(a):\n    time.sleep(2)\n    return a\n"
+ID = re.compile(r"\b[0-9a-f]{32}\b")
+
+
+def test_every_line_about_an_activation_names_it(tmp_path: Path) -> None:
+    server = StandaloneServer(
+        tmp_path / "server", env={"PYWHISK_LOG_FORMAT": "json", "PYWHISK_LOG_LEVEL": "debug"}
+    )
+    server.start()
+    try:
+        ns = server.create_namespace("traced")
+        with httpx.Client(
+            base_url=f"{server.url}/api/v1/namespaces/_", auth=(ns.uuid, ns.key), timeout=60
+        ) as api:
+            for name, code, limits in (
+                ("echo", ECHO, {}),
+                ("refuse", APP_ERROR, {}),
+                ("crash", CRASH, {}),
+                ("slow", SLOW, {"timeout": 500}),  # ends as a developer error at 0.5 s
+            ):
+                action = {"exec": {"kind": "python:3.11", "code": code}, "limits": limits}
+                assert api.put(f"/actions/{name}", json=action).status_code == 200
+            chain = {"exec": {"kind": "sequence", "components": ["/_/echo", "/_/echo"]}}
+            assert api.put("/actions/chain", json=chain).status_code == 200
+            assert api.put("/triggers/ping", json={}).status_code == 200
+            rule = {"trigger": "/_/ping", "action": "/_/echo"}
+            assert api.put("/rules/on-ping", json=rule).status_code == 200
+
+            for name in ("echo", "refuse", "crash", "slow", "chain"):
+                api.post(f"/actions/{name}?blocking=true", json={})
+            assert api.post("/actions/echo", json={}).status_code == 202  # non-blocking
+            assert api.post("/triggers/ping", json={}).status_code == 202
+            deadline = time.monotonic() + 30
+            while True:  # the trigger's rule, the non-blocking one: all recorded
+                listed = api.get("/activations", params={"limit": 200}).json()
+                if len(listed) >= 10 and all(
+                    "statusCode" in a or a["name"] == "ping" for a in listed
+                ):
+                    break
+                assert time.monotonic() < deadline, listed
+                time.sleep(0.2)
+    finally:
+        assert server.stop() == 0, server.log()
+    # 4 actions and the sequence, its 2 components, 1 non-blocking, the trigger, its rule's.
+    ids = {a["activationId"] for a in listed}
+    assert len(ids) == 10
+    lines = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
+    for line in lines:
+        named = set(ID.findall(line["message"])) & ids
+        assert len(named) <= 1, line
+        if named:  # a line that names an activation is tagged with it
+            assert line.get("activationId") == named.pop(), line
+        if "activationId" in line:
+            assert line.get("transid"), line
+    # And every activation, whatever it was, has its lines.
+    tagged = {line["activationId"] for line in lines if "activationId" in line}
+    assert ids <= tagged, ids - tagged
 
 
 def test_an_unknown_log_format_is_one_line_and_a_failure(tmp_path: Path) -> None:

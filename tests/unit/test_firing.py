@@ -18,6 +18,7 @@ from pywhisk.common.entities import (
     Status,
     Trigger,
 )
+from pywhisk.common.metrics import Metrics
 from pywhisk.common.names import QualifiedName
 from pywhisk.controller.core.triggers import firing
 from pywhisk.controller.core.triggers.firing import RuleOutcome, rule_arguments
@@ -90,7 +91,7 @@ async def test_a_fire_cut_short_still_writes_its_record(monkeypatch: pytest.Monk
         async def put(self, doc: dict[str, Any]) -> None:
             written.append(doc)
 
-    svc = SimpleNamespace(store=SimpleNamespace(activations=Activations()))
+    svc = SimpleNamespace(store=SimpleNamespace(activations=Activations()), metrics=Metrics())
 
     async def fire_rule(_svc: Any, _caller: Any, rule: str, link: RuleLink, *_: Any) -> Any:
         if rule == "ns/stuck":

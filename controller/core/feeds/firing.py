@@ -16,6 +16,7 @@ from typing import Any, Protocol
 
 from pywhisk.common.entities import Identity
 from pywhisk.common.ids import new_transaction_id
+from pywhisk.common.logcontext import activation_context
 from pywhisk.common.names import QualifiedName
 from pywhisk.common.retry import Backoff, retry
 from pywhisk.controller.core.errors import ApiError
@@ -68,8 +69,11 @@ class TriggerFirer:
             return Refusal(404, f"the namespace {record.namespace} no longer exists")
         fqn = QualifiedName(record.namespace, record.trigger)
 
+        transids: list[str] = []  # one per attempt; the last one's line names it
+
         async def fire() -> str | None:
-            return await self._fire_trigger(owner, fqn, payload, new_transaction_id())
+            transids.append(new_transaction_id())
+            return await self._fire_trigger(owner, fqn, payload, transids[-1])
 
         def gave_up(error: BaseException) -> bool:
             return isinstance(error, ApiError) and refuses_for_good(error.status)
@@ -84,7 +88,8 @@ class TriggerFirer:
         except Exception as e:
             problem = repr(e)
         else:
-            log.info("feed %s fired %s: %s", record.id, record.trigger_path, activation)
+            with activation_context(activation or "", transids[-1]):
+                log.info("feed %s fired %s: %s", record.id, record.trigger_path, activation)
             return None
         log.warning(
             "feed %s could not fire %s after %d tries: %s",

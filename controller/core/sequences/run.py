@@ -19,6 +19,7 @@ from typing import Any
 
 from pywhisk.common.entities import Action, Identity, Status
 from pywhisk.common.ids import new_activation_id
+from pywhisk.common.logcontext import activation_context
 from pywhisk.common.names import QualifiedName
 from pywhisk.common.runtimes import SEQUENCE
 from pywhisk.common.store.base import StoreError
@@ -133,16 +134,19 @@ async def invoke_sequence(
         binding=binding,
         received=received if received is not None else _now(),
     )
-    if not blocking:  # the 202 is a promise: journaled first (in standalone)
-        await _journal(svc, caller, run, refuse=True)
-    task = svc.detached.spawn(_topmost(svc, caller, run, payload, transid))
-    if not blocking:
-        return Outcome(run.activation_id, None)
-    timeout = svc.settings.blocking_wait if wait is None else wait
-    record = await svc.detached.wait(task, timeout)
-    if record is None:  # a 202 after all, while it runs on
-        await _journal(svc, caller, run, refuse=False)
-    return Outcome(run.activation_id, record)
+    # Its lines, and those of the task that runs it, name the sequence's activation; each
+    # component's invoke names its own.
+    with activation_context(run.activation_id, transid):
+        if not blocking:  # the 202 is a promise: journaled first (in standalone)
+            await _journal(svc, caller, run, refuse=True)
+        task = svc.detached.spawn(_topmost(svc, caller, run, payload, transid))
+        if not blocking:
+            return Outcome(run.activation_id, None)
+        timeout = svc.settings.blocking_wait if wait is None else wait
+        record = await svc.detached.wait(task, timeout)
+        if record is None:  # a 202 after all, while it runs on
+            await _journal(svc, caller, run, refuse=False)
+        return Outcome(run.activation_id, record)
 
 
 async def _journal(svc: Services, caller: Identity, run: SequenceRun, *, refuse: bool) -> None:
@@ -173,6 +177,19 @@ async def _run(
 ) -> tuple[dict[str, Any], int]:
     """Run `run`'s components in order; store and return its record and the atomic count
     so far. Every way out writes the record, cancellation (a shutdown's drain) included."""
+    with activation_context(run.activation_id, transid):  # a nested one names its own
+        return await _run_components(svc, caller, run, payload, transid, count, depth)
+
+
+async def _run_components(
+    svc: Services,
+    caller: Identity,
+    run: SequenceRun,
+    payload: Any,
+    transid: str,
+    count: int,
+    depth: int,
+) -> tuple[dict[str, Any], int]:
     start = _now()
     accounting = Accounting.start(payload, count)
     started: list[str] = []  # component activation ids, as they are published
@@ -191,7 +208,9 @@ async def _run(
     except Exception:
         log.exception("sequence %s (%s) failed", run.action.doc_id, run.activation_id)
         accounting = accounting.fail(Status.WHISK_ERROR, FAILED)
-    return await _store(svc, run, accounting, start), accounting.count
+    record = await _store(svc, run, accounting, start)
+    log.debug("ran sequence %s: %d actions", run.action.doc_id, accounting.count - count)
+    return record, accounting.count
 
 
 async def _step(

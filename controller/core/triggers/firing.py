@@ -29,6 +29,7 @@ from pywhisk.common.entities import (
 )
 from pywhisk.common.entities import params as P
 from pywhisk.common.ids import new_activation_id
+from pywhisk.common.logcontext import activation_context
 from pywhisk.common.names import QualifiedName
 from pywhisk.controller.core import errors
 from pywhisk.controller.core.errors import ApiError
@@ -184,5 +185,8 @@ async def fire_trigger(
         response=ActivationResponse(status=Status.SUCCESS, result=payload or {}),
     )
     args = rule_arguments(trigger, payload, headers)
-    svc.detached.spawn(_activate_rules(svc, caller, trigger, record, args, transid))
+    # The rules' lines name the trigger's activation; each action they invoke its own.
+    with activation_context(record.activation_id, transid):
+        log.debug("fired trigger %s: %d rules", fqn, len(trigger.rules or {}))
+        svc.detached.spawn(_activate_rules(svc, caller, trigger, record, args, transid))
     return record.activation_id
