@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 
 from pywhisk.common.entities.activation import Status
+from pywhisk.common.logcontext import ContextFilter
 from pywhisk.common.messages import ActivationMessage, CompletionMessage, User, completion_topic
 from pywhisk.common.queue.memory import MemoryQueue
 from pywhisk.controller.core import tracker as tracker_module
@@ -195,6 +197,21 @@ async def test_an_invoker_gone_answers_what_it_held_and_nothing_else(h: Harness)
     assert lost.activation_id in h.store.activations.docs
     assert not other_future.done(), "another invoker's activation still waits for its answer"
     assert elsewhere.activation_id not in h.store.activations.docs
+
+
+async def test_the_line_about_a_lost_activation_names_it_and_its_transaction(
+    h: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The controller answers for an invoker that went away, outside any request: its
+    line still carries the activation's ids, as every line about an activation does."""
+    lost = h.message()
+    h.register(lost, invoker=1, blocking=False)
+    caplog.handler.addFilter(ContextFilter())
+    with caplog.at_level(logging.ERROR):
+        h.tracker.invoker_gone(1)
+    (line,) = [r for r in caplog.records if "whisk internal error" in r.getMessage()]
+    assert (line.activation_id, line.transid) == (lost.activation_id, "tid")  # type: ignore[attr-defined]
+    await h.settle()
 
 
 async def test_answered_records_not_yet_stored_are_written_when_the_invoker_goes(
