@@ -1,7 +1,8 @@
 """The dashboard in headless Chromium against a real standalone server: sign in with a
 namespace's key, an activation invoked through the API appears, its logs are one click
-away (and an action's markup in them stays text), its action gets a chart, usage shows.
-Screenshots are kept under the test's tmp dir (the path is printed)."""
+away (and an action's markup in them stays text), each action gets a chart of its latency
+with its cold starts and errors over time, usage shows (no cost column without a price).
+Screenshots are kept as test artifacts (tests/support/artifacts.py; the paths are printed)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.artifacts import artifact_dir
 from tests.support.browser import Page, chromium
 from tests.support.server import StandaloneServer
 
 HOSTILE = '<img src=x onerror="window.pwned=1">'
 CODE = f"def main(a):\n    print({HOSTILE!r})\n    return {{'said': a.get('say', '')}}\n"
+TRIP = "def main(a):\n    return {'error': 'tripped'}\n"
 
 
 @pytest.fixture
@@ -36,9 +39,10 @@ def screenshot(page: Page, path: Path) -> None:
         deviceScaleFactor=1,
         mobile=False,
     )
-    shot = page.send("Page.captureScreenshot", format="png")
+    shot = page.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)
     path.write_bytes(base64.b64decode(shot["data"]))
     print(f"dashboard screenshot: {path}")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 1000
 
 
 def js(value: str) -> str:
@@ -46,8 +50,9 @@ def js(value: str) -> str:
 
 
 def test_sign_in_watch_an_activation_and_open_its_logs(
-    server: StandaloneServer, tmp_path: Path
+    server: StandaloneServer, request: pytest.FixtureRequest
 ) -> None:
+    artifacts = artifact_dir(request.node.name)
     ns = server.create_namespace("watched")
     with chromium() as page:
         page.open(f"{server.url}/dashboard")  # redirected to /dashboard/
@@ -57,6 +62,7 @@ def test_sign_in_watch_an_activation_and_open_its_logs(
         page.evaluate("document.getElementById('signin-button').click()")
         page.wait_for("document.getElementById('signin-error').textContent.includes('not valid')")
         assert page.evaluate("sessionStorage.length") == 0
+        screenshot(page, artifacts / "refused.png")
         page.evaluate(f"document.getElementById('key').value = {js(ns.auth)}")
         page.evaluate("document.getElementById('signin-button').click()")
         page.wait_for("!document.getElementById('app').hidden")
@@ -72,6 +78,10 @@ def test_sign_in_watch_an_activation_and_open_its_logs(
                 api.post("/actions/greeter?blocking=true", json={"say": n}).json()["activationId"]
                 for n in range(2)
             ]
+            trip = {"exec": {"kind": "python:3.11", "code": TRIP}}
+            assert api.put("/actions/trip", json=trip).status_code == 200
+            for _ in range(2):
+                assert api.post("/actions/trip?blocking=true").status_code == 502
         row = f"document.querySelector('#activations tr[data-id={js(ids[0])}]')"
         page.wait_for(f"!!{row}")
         cells = page.evaluate(f"[...{row}.cells].map(c => c.textContent)")
@@ -93,11 +103,21 @@ def test_sign_in_watch_an_activation_and_open_its_logs(
         page.wait_for(f"!!{chart}")
         assert page.evaluate(f"{chart}.querySelectorAll('svg polyline').length") == 1
         assert page.evaluate(f"{chart}.querySelectorAll('.cold-mark').length") == 1
+        assert page.evaluate(f"{chart}.querySelectorAll('.error-mark').length") == 0
+        bars = "[...{}.querySelectorAll('.{}-bar')].reduce((n, b) => n + +b.dataset.count, 0)"
+        assert page.evaluate(bars.format(chart, "cold")) == 1
+        # An action that fails: its errors marked on its line and counted below it.
+        tripped = "document.querySelector('.chart[data-action=\"trip\"]')"
+        page.wait_for(f"!!{tripped} && {tripped}.querySelectorAll('.error-mark').length === 2")
+        assert page.evaluate(bars.format(tripped, "error")) == 2
+        assert page.evaluate(bars.format(tripped, "cold")) == 1
         usage = "document.querySelector('#usage tr[data-action=\"greeter\"]')"
         page.wait_for(f"!!{usage}", timeout=20)
         assert page.evaluate(f"{usage}.cells[1].textContent") == "2"
-        screenshot(page, tmp_path / "dashboard.png")
-        assert (tmp_path / "dashboard.png").stat().st_size > 1000
+        # No price per GB-second on this server: no cost column.
+        cost = "getComputedStyle(document.querySelector('#usage th.cost')).display"
+        assert page.evaluate(cost) == "none"
+        screenshot(page, artifacts / "dashboard.png")
 
         # Signed in across a reload of the tab, out after signing out.
         page.open(f"{server.url}/dashboard/")

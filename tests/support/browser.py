@@ -77,7 +77,14 @@ class Page:
         """Poll until the expression is truthy; its value."""
         deadline = time.monotonic() + timeout
         while True:
-            value = self.evaluate(expression)
+            try:
+                value = self.evaluate(expression)
+            except BrowserError as exc:
+                # A page that reloads itself (signing out) drops an evaluation under way:
+                # ask the new page.
+                if "navigated or closed" not in str(exc):
+                    raise
+                value = None
             if value:
                 return value
             if time.monotonic() > deadline:

@@ -78,10 +78,13 @@ function signOut() {
 }
 
 // -- activations -----------------------------------------------------------------------------
+let history = true;  // the first poll fetches more, so the charts start with a past
+
 async function refresh() {
   let list;
   try {
-    list = await api("/_/activations?limit=50");
+    list = await api("/_/activations?limit=" + (history ? 200 : 50));
+    history = false;
   } catch (e) {
     $("updated").textContent = "(" + e.message + ")";
     return;
@@ -149,8 +152,12 @@ function renderCharts(all) {
   }
 }
 
+// Latency as a line (cold starts and errors marked on it), and below it cold starts and
+// errors counted per slice of the same time axis, so bursts show where they happened.
+const SLICES = 12;
+
 function chart(name, runs) {
-  const W = 320, H = 90, P = 6;
+  const W = 320, H = 90, P = 6, B = 26;  // B: the height of the counts' strip
   const t0 = runs[0].start, t1 = Math.max(runs[runs.length - 1].start, t0 + 1);
   const top = Math.max(...runs.map((a) => a.duration), 1);
   const x = (a) => P + ((a.start - t0) / (t1 - t0)) * (W - 2 * P);
@@ -161,7 +168,8 @@ function chart(name, runs) {
   const p50 = durations[Math.floor((durations.length - 1) / 2)];
   const colds = runs.filter(cold).length, errors = runs.filter(failed).length;
   figure.append(el("strong", name), el("div", `${runs.length} runs · p50 ${p50} ms · max ${top} ms · ${colds} cold · ${errors} errors`));
-  const s = svg("svg", { width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: "img" });
+  const s = svg("svg", { width: W, height: H + B, viewBox: `0 0 ${W} ${H + B}`, role: "img" });
+  s.append(svg("line", { x1: P, y1: H, x2: W - P, y2: H, stroke: "#d0d7de" }));
   s.append(svg("polyline", {
     points: runs.map((a) => `${x(a).toFixed(1)},${y(a).toFixed(1)}`).join(" "),
     fill: "none", stroke: "#57606a", "stroke-width": 1.5,
@@ -172,7 +180,27 @@ function chart(name, runs) {
     dot.classList.add(failed(a) ? "error-mark" : "cold-mark");
     s.append(dot);
   }
+  const slices = Array.from({ length: SLICES }, () => ({ cold: 0, errors: 0 }));
+  for (const a of runs) {
+    const i = Math.min(SLICES - 1, Math.floor(((a.start - t0) / (t1 - t0)) * SLICES));
+    if (cold(a)) slices[i].cold += 1;
+    if (failed(a)) slices[i].errors += 1;
+  }
+  const most = Math.max(1, ...slices.map((c) => Math.max(c.cold, c.errors)));
+  const slot = (W - 2 * P) / SLICES;
+  slices.forEach((c, i) => {
+    for (const [kind, n, offset, fill] of [["cold", c.cold, 0, "#0969da"], ["error", c.errors, slot / 2, "#cf222e"]]) {
+      if (!n) continue;
+      const h = (n / most) * (B - 4);
+      const bar = svg("rect", { x: (P + i * slot + offset).toFixed(1), y: (H + B - h).toFixed(1), width: (slot / 2 - 1).toFixed(1), height: h.toFixed(1), fill });
+      bar.classList.add(kind + "-bar");
+      bar.dataset.count = n;
+      s.append(bar);
+    }
+  });
   figure.append(s);
+  const when = (t) => new Date(t).toLocaleTimeString();
+  figure.append(el("div", `${when(t0)} – ${when(t1)} · bars: cold starts, errors per ${Math.max(1, Math.round((t1 - t0) / SLICES / 1000))} s`, "axis"));
   return figure;
 }
 
@@ -184,6 +212,8 @@ async function refreshUsage() {
   } catch (e) {
     return;
   }
+  const priced = usage.price_per_gb_second !== undefined;  // a cost column only then
+  $("usage").classList.toggle("priced", priced);
   const body = $("usage").tBodies[0];
   body.replaceChildren();
   const row = (name, u) => {
@@ -192,7 +222,7 @@ async function refreshUsage() {
     tr.append(
       el("td", name), el("td", u.invocations, "num"), el("td", u.gb_seconds.toFixed(6), "num"),
       el("td", u.cold_starts, "num"), el("td", u.errors, "num"),
-      el("td", u.cost !== undefined ? u.cost.toFixed(8) : "", "num"),
+      el("td", u.cost !== undefined ? u.cost.toFixed(8) : "", "num cost"),
     );
     body.append(tr);
   };
