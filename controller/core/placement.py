@@ -9,6 +9,7 @@ forgotten again if the post fails, so that nothing waits for an answer that cann
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from pywhisk.common.messages import ActivationMessage
@@ -16,6 +17,8 @@ from pywhisk.controller.core.balancer import Balancer
 from pywhisk.controller.core.tracker import ActivationTracker
 
 Answer = asyncio.Future[dict[str, Any] | None]
+
+log = logging.getLogger("pywhisk.controller")
 
 
 class Placement:
@@ -45,4 +48,6 @@ class Placement:
             self._tracker.forget(activation_id)
             raise
         self._tracker.placed(activation_id, invoker)
+        # Called in the activation's log context: the line names it and its transaction.
+        log.debug("posted %s to invoker%d", message.action, invoker)
         return future
