@@ -34,8 +34,9 @@ class PoolEntry(Protocol):
     def evict(self) -> None:
         """Start removing the container in the background; the pool has forgotten it."""
 
-    def adopt(self, key: ActionKey) -> None:
-        """A stem cell is taken for `key`: from now on it is that action's container."""
+    def adopt(self, key: ActionKey, memory: int) -> None:
+        """A stem cell is taken for `key`: from now on it is that action's container, of
+        `memory` MB (resized before its /init when the stem cell was of another size)."""
 
     def pause(self) -> None:
         """Idle past the pause grace: freeze the container (in background); the entry stays
@@ -247,10 +248,10 @@ class ContainerPool(Generic[E]):
         if chosen is None:
             return None
         index = next(i for i, s in enumerate(self._stems) if s[0] is chosen)
-        entry, _, _ = self._stems.pop(index)
-        entry.adopt(key)
+        entry, _, stem_memory = self._stems.pop(index)
+        entry.adopt(key, memory)
         if self._on_stem_gone is not None:
-            self._on_stem_gone(kind, memory)
+            self._on_stem_gone(kind, stem_memory)  # the runtime's configured stem cell again
         return entry
 
     def _remove_idle(self, entry: E) -> None:

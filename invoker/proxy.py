@@ -30,7 +30,12 @@ from pywhisk.common.messages import ActivationMessage
 from pywhisk.common.runtimes import Runtime
 from pywhisk.invoker import outcomes, records
 from pywhisk.invoker.client import ContainerClient, Reply, now_ms, span_end
-from pywhisk.invoker.containers.base import Container, ContainerFactory, RuntimeUnavailable
+from pywhisk.invoker.containers.base import (
+    Container,
+    ContainerError,
+    ContainerFactory,
+    RuntimeUnavailable,
+)
 from pywhisk.invoker.records import PreparedAction
 from pywhisk.invoker.scheduling import ActionKey
 
@@ -115,6 +120,7 @@ class ContainerProxy:
         self._client: ContainerClient | None = None
         self._removal: asyncio.Task[None] | None = None
         self._pausing: asyncio.Task[None] | None = None
+        self._resize = False  # a stem cell adopted for another memory size
 
     def __repr__(self) -> str:
         return (
@@ -137,8 +143,11 @@ class ContainerProxy:
         if self.state in _LIVE:
             self._remove()
 
-    def adopt(self, key: ActionKey) -> None:
+    def adopt(self, key: ActionKey, memory: int) -> None:
         self.key = key
+        if memory != self.memory:
+            self.memory = memory
+            self._resize = True  # before the /init, in `_start_and_init`
 
     def pause(self) -> None:
         """Idle past the pause grace: freeze the container in the background."""
@@ -228,6 +237,10 @@ class ContainerProxy:
             failed = await self._start(prepared, began)
             if failed is not None:
                 return failed
+        elif self._resize:
+            failed = await self._resize_stem(began)
+            if failed is not None:
+                return failed
         self._to(State.INITIALIZING)
         assert self._client is not None
         deadline = now_ms() + prepared.timeout
@@ -248,6 +261,16 @@ class ContainerProxy:
                 kept=False,
             )
         return reply
+
+    async def _resize_stem(self, began: int) -> RunOutcome | None:
+        """PREWARMED, of another size: the container gets this action's memory limits."""
+        assert self.container is not None
+        self._resize = False
+        try:
+            await self.container.resize(self.memory)
+        except ContainerError as exc:
+            return self._provision_failed(began, f"resizing {self.name} failed: {exc}")
+        return None
 
     async def _start(self, prepared: PreparedAction, began: int) -> RunOutcome | None:
         """NEW → STARTING: a container of the action's runtime. An outcome if that failed."""

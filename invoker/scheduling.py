@@ -111,9 +111,18 @@ def stale(key: ActionKey, slots: Iterable[Slot]) -> tuple[object, ...]:
 
 
 def pick_stem(kind: str, memory: int, stems: Iterable[tuple[object, str, int]]) -> object | None:
-    """A prewarmed container (started, not initialized) of the same kind and memory: a cold
-    start then costs only /init (OW takePrewarmContainer)."""
+    """A prewarmed container (started, not initialized) of the same kind: a cold start then
+    costs only /init (OW takePrewarmContainer). One of the same memory if there is one; else
+    the one closest in size, resized in place (a container's memory is a limit the engine
+    changes at once: Docker's `update`, the sandbox's cgroup), which is far cheaper than a
+    new container (OW only takes prewarms of the same size)."""
+    best: tuple[object, int] | None = None
     for stem_id, stem_kind, stem_memory in stems:
-        if stem_kind == kind and stem_memory == memory:
+        if stem_kind != kind:
+            continue
+        if stem_memory == memory:
             return stem_id
-    return None
+        gap = abs(stem_memory - memory)
+        if best is None or gap < best[1]:
+            best = (stem_id, gap)
+    return best[0] if best is not None else None

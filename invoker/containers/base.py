@@ -74,6 +74,12 @@ class Container(ABC):
     async def destroy(self) -> None:
         """Stop the container and free what it holds. Idempotent; logs stay readable."""
 
+    @abstractmethod
+    async def resize(self, memory_mb: int) -> None:
+        """Give the container the limits of `memory_mb` (its memory cap, and the CPU share
+        that goes with it), in place: a stem cell taken for an action of another memory
+        size. Raises ContainerError when it cannot."""
+
     async def out_of_memory(self) -> bool:
         """Asked after the action died abnormally: did the memory limit kill it? May wait a
         moment for the engine to tell. Containers without a memory limit never say yes."""

@@ -83,6 +83,24 @@ class Cgroup:
     """One container's cgroups, one directory per controller."""
 
     dirs: dict[str, Path]
+    user_memory_mb: int = 0  # the invoker's, for CPU shares by memory
+
+    def resize(self, memory_mb: int) -> None:
+        """Set the memory cap (swap included) and the CPU shares to those of `memory_mb`:
+        a stem cell taken for an action of another size. The swap limit may never be below
+        the memory limit, so the two are written in the order that keeps it so."""
+        memory = self.dirs["memory"]
+        value = str(memory_mb * 1024 * 1024)
+        limits = [memory / "memory.limit_in_bytes"]
+        if (memory / "memory.memsw.limit_in_bytes").exists():  # swap accounting on
+            current = int((memory / "memory.limit_in_bytes").read_text())
+            swap = memory / "memory.memsw.limit_in_bytes"
+            limits = [swap, *limits] if int(value) > current else [*limits, swap]
+        for path in limits:
+            _write(path, value)
+        if "cpu" in self.dirs:
+            shares = max(1024 * memory_mb // max(self.user_memory_mb, 1), 2)
+            _write(self.dirs["cpu"] / "cpu.shares", str(shares))
 
     def add(self, pid: int) -> None:
         for directory in self.dirs.values():
@@ -178,7 +196,7 @@ class CgroupTree:
                 pass
             except OSError as exc:
                 raise CgroupError(f"cannot create {directory}: {exc.strerror}") from exc
-        cgroup = Cgroup(dirs)
+        cgroup = Cgroup(dirs, self.user_memory_mb)
         try:
             memory = str(memory_mb * 1024 * 1024)
             _write(dirs["memory"] / "memory.limit_in_bytes", memory)

@@ -322,13 +322,17 @@ class DockerContainerFactory(ContainerFactory):
             host_config=self._host_config(memory),
         )["Id"]
 
+    def cpu_shares(self, memory_mb: int) -> int:
+        """OpenWhisk's CPU share by memory: 1024 × memory / the invoker's user memory."""
+        return max(1024 * memory_mb // self.user_memory, 2)
+
     def _host_config(self, memory: int) -> Any:
         config = self._host_configs.get(memory)
         if config is None:
             config = self._host_configs[memory] = self.client.api.create_host_config(
                 mem_limit=f"{memory}m",
                 memswap_limit=f"{memory}m",
-                cpu_shares=max(1024 * memory // self.user_memory, 2),
+                cpu_shares=self.cpu_shares(memory),
                 cap_drop=["ALL"],
                 security_opt=["no-new-privileges"],
                 pids_limit=1024,

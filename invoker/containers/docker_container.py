@@ -35,6 +35,8 @@ class Engine(Protocol):
 
     def oom_killed(self, cid: str) -> bool: ...
 
+    def cpu_shares(self, memory_mb: int) -> int: ...
+
 
 log = logging.getLogger("pywhisk.invoker")
 
@@ -100,6 +102,18 @@ class DockerContainer(Container):
             await self._factory.call(self._factory.client.api.unpause, self.id)
         except docker_errors.APIError as exc:
             raise ContainerError(f"cannot resume container {self.name}: {exc}") from exc
+
+    async def resize(self, memory_mb: int) -> None:
+        try:
+            await self._factory.call(
+                self._factory.client.api.update_container,
+                self.id,
+                mem_limit=f"{memory_mb}m",
+                memswap_limit=f"{memory_mb}m",
+                cpu_shares=self._factory.cpu_shares(memory_mb),
+            )
+        except docker_errors.APIError as exc:
+            raise ContainerError(f"cannot resize container {self.name}: {exc}") from exc
 
     def oom_killed(self) -> None:
         self._oom.set()

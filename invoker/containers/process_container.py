@@ -116,6 +116,15 @@ class ProcessContainer(Container):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, signum)
 
+    async def resize(self, memory_mb: int) -> None:
+        # cgroupfs writes, no disk: fine on the loop (as freezing is). Without cgroups there
+        # is no cap to change.
+        if self.cgroup is not None:
+            try:
+                self.cgroup.resize(memory_mb)
+            except CgroupError as exc:
+                raise ContainerError(f"cannot resize {self.name}: {exc}") from exc
+
     async def out_of_memory(self) -> bool:
         if self.cgroup is None:
             return False

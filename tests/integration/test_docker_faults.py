@@ -22,6 +22,7 @@ from pywhisk.common.entities.action import Action, Exec
 from pywhisk.common.entities.limits import ActionLimits
 from pywhisk.common.messages import ActivationMessage, invoker_topic
 from pywhisk.common.queue.memory import MemoryQueue
+from pywhisk.common.runtimes import default_manifest
 from pywhisk.common.store.sqlite import SqliteStore
 from pywhisk.invoker import outcomes
 from pywhisk.invoker.containers.base import ContainerError, factory_from_url
@@ -414,17 +415,11 @@ async def test_idle_container_is_paused_and_resumed_on_use(tmp_path: Path) -> No
 
 async def test_stem_cells_in_docker_mode(tmp_path: Path) -> None:
     """Stem cells are Docker containers too: the first invoke of a python action adopts one
-    and pays /init only; a cold start (other memory size) pays the container start."""
+    and pays /init only; an action of a memory size no stem cell has takes the replacement
+    stem cell too, resized in place (`docker update`) rather than a new container."""
     h = await make(tmp_path, prewarm=True)
     try:
-        async with asyncio.timeout(30):
-            while not any(  # noqa: ASYNC110 - polling pool state
-                p.state is State.PREWARMED and p.memory == 256 and p.container is not None
-                for p in h.invoker.pool.stems
-            ):
-                await asyncio.sleep(0.02)
-        await asyncio.sleep(0.5)  # let the runtimes finish booting, as they have in real life
-        stems = set(h.invoker.pool.stems)
+        stems = await _ready_stems(h)
         assert all(isinstance(p.container, DockerContainer) for p in stems)
         doc_id = await h.put_action("hello", HELLO)
         began = time.monotonic()
@@ -433,18 +428,48 @@ async def test_stem_cells_in_docker_mode(tmp_path: Path) -> None:
         assert adopted["response"]["result"] == {"greeting": "Hello S"}
         (proxy,) = h.proxies(doc_id)
         assert proxy in stems
-        cold_id = await h.put_action("cold", HELLO, limits=ActionLimits(memory=128))
+        stems = await _ready_stems(h)  # the one taken is replaced
+        small_id = await h.put_action("small", HELLO, limits=ActionLimits(memory=128))
         began = time.monotonic()
-        cold = await h.invoke(cold_id, {"name": "C"})
-        cold_start = time.monotonic() - began
-        assert cold["response"]["result"] == {"greeting": "Hello C"}
+        small = await h.invoke(small_id, {"name": "C"})
+        resized_start = time.monotonic() - began
+        assert small["response"]["result"] == {"greeting": "Hello C"}
+        (resized,) = h.proxies(small_id)
+        assert resized in stems and resized.memory == 128
+        assert isinstance(resized.container, DockerContainer)
+        limits = (await asyncio.to_thread(inspect, resized.container.id))["HostConfig"]
+        assert limits["Memory"] == limits["MemorySwap"] == 128 * 1024 * 1024
         print(
             f"\nfirst invoke on a stem cell: {on_stem * 1000:.1f} ms "
-            f"(initTime {annotation(adopted, 'initTime')} ms); "
-            f"cold start: {cold_start * 1000:.1f} ms (initTime {annotation(cold, 'initTime')} ms)"
+            f"(initTime {annotation(adopted, 'initTime')} ms); on a resized stem cell: "
+            f"{resized_start * 1000:.1f} ms (initTime {annotation(small, 'initTime')} ms)"
         )
     finally:
         await close(h)
+
+
+async def _ready_stems(h: DockerHarness) -> set[ContainerProxy]:
+    """The stem cells, once every one runtimes.json asks for has started and had time to boot."""
+    manifest = default_manifest()
+    wanted = sum(
+        count
+        for kind in manifest.kinds
+        if (runtime := manifest.resolve(kind)) is not None
+        for count, _memory in runtime.stem_cells
+    )
+
+    def started() -> list[ContainerProxy]:
+        return [
+            p
+            for p in h.invoker.pool.stems
+            if p.state is State.PREWARMED and p.container is not None
+        ]
+
+    async with asyncio.timeout(30):
+        while len(started()) < wanted:  # noqa: ASYNC110 - polling pool state
+            await asyncio.sleep(0.02)
+    await asyncio.sleep(0.5)  # let the runtimes finish booting, as they have in real life
+    return set(h.invoker.pool.stems)
 
 
 def test_standalone_with_no_engine_says_what_to_do(tmp_path: Path) -> None:

@@ -279,6 +279,32 @@ async def test_exit_in_the_action_then_a_fresh_container(harness: Harness) -> No
     assert any(line.endswith("stdout: dying") for line in record["logs"])
 
 
+async def test_a_stem_cell_of_another_size_is_resized_in_place(tmp_path: Path, root: Path) -> None:
+    """An action of a memory size no stem cell has takes the python stem cell anyway, its
+    container's cgroup set to that size before the /init (no new container)."""
+    h = await make_harness(tmp_path, root, prewarm=True)
+    try:
+        async with asyncio.timeout(10):
+            while not any(  # noqa: ASYNC110 - polling pool state
+                p.state is State.PREWARMED and p.memory == 256 for p in h.invoker.pool.stems
+            ):
+                await asyncio.sleep(0.02)
+        await asyncio.sleep(0.3)  # let the runtimes finish booting, as they have in real life
+        stems_before = set(h.invoker.pool.stems)
+        doc_id = await h.put_action("big", HELLO, limits=ActionLimits(memory=512))
+        activation = await h.invoke(doc_id, {"name": "B"})
+        assert activation["response"]["result"] == {"greeting": "Hello B"}
+        (adopted,) = h.live_containers()
+        assert adopted in stems_before and adopted.memory == 512
+        container = adopted.container
+        assert isinstance(container, ProcessContainer)
+        if container.cgroup is not None:  # the sandbox's cgroups (root): the cap moved too
+            memory = container.cgroup.dirs["memory"]
+            assert int((memory / "memory.limit_in_bytes").read_text()) == 512 * 1024 * 1024
+    finally:
+        await close(h)
+
+
 async def test_runaway_action_is_stopped_at_its_timeout(harness: Harness) -> None:
     code = "import time\ndef main(a):\n    if a.get('spin'):\n        print('spinning', flush=True)\n        while True:\n            pass\n    return {'ok': 1}\n"
     # 1.5 s: room for a cold /init on a busy machine, which the limit covers too.

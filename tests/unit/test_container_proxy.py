@@ -44,6 +44,8 @@ class FakeContainer(Container):
         self.oom = False
         self.fail_pause = False
         self.fail_resume = False
+        self.fail_resize = False
+        self.sizes: list[int] = []
 
     @property
     def exited(self) -> bool:
@@ -61,6 +63,11 @@ class FakeContainer(Container):
         if self.fail_resume:
             raise ContainerError("cannot thaw")
         self.paused = False
+
+    async def resize(self, memory_mb: int) -> None:
+        if self.fail_resize:
+            raise ContainerError("cannot resize")
+        self.sizes.append(memory_mb)
 
     async def destroy(self) -> None:
         self.destroyed = True
@@ -400,6 +407,36 @@ async def test_a_stem_cell_is_adopted_and_pays_only_init() -> None:
     outcome = await h.proxy.run(prepared(), message())
     assert h.proxy.state is State.READY and outcome.init_time is not None
     assert len(h.factory.created) == 1 and len(h.client.inits) == 1
+
+
+async def test_a_stem_cell_of_another_size_is_resized_before_its_init() -> None:
+    h = Harness()
+    await h.proxy.prewarm(runtime())
+    h.proxy.adopt(KEY, h.proxy.memory * 2)
+    outcome = await h.proxy.run(prepared(), message())
+    assert h.container.sizes == [h.proxy.memory] and len(h.client.inits) == 1
+    assert outcome.response.status == Status.SUCCESS and h.proxy.state is State.READY
+    await h.proxy.run(prepared(), message())
+    assert h.container.sizes == [h.proxy.memory], "resized once, when adopted"
+
+
+async def test_a_stem_cell_of_the_same_size_is_not_resized() -> None:
+    h = Harness()
+    await h.proxy.prewarm(runtime())
+    h.proxy.adopt(KEY, h.proxy.memory)
+    await h.proxy.run(prepared(), message())
+    assert h.container.sizes == []
+
+
+async def test_a_stem_cell_that_cannot_be_resized_is_a_whisk_error_and_removed() -> None:
+    h = Harness()
+    await h.proxy.prewarm(runtime())
+    h.container.fail_resize = True
+    h.proxy.adopt(KEY, h.proxy.memory * 2)
+    outcome = await h.proxy.run(prepared(), message())
+    assert outcome.response.status == Status.WHISK_ERROR and h.client.inits == []
+    await h.settle()
+    assert h.proxy.state is State.REMOVED and h.container.destroyed
 
 
 async def test_a_stem_cell_that_cannot_start_is_removed() -> None:

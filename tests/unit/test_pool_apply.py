@@ -35,8 +35,9 @@ class Entry:
         assert not self.evicted, "evicted twice"
         self.evicted = True
 
-    def adopt(self, key: ActionKey) -> None:
+    def adopt(self, key: ActionKey, memory: int) -> None:
         self.key = key
+        self.memory = memory
 
     def pause(self) -> None:
         pass  # pools here have no pause grace (see test_pool_pause.py)
@@ -224,6 +225,19 @@ async def test_stem_cell_of_the_same_kind_and_memory_is_adopted() -> None:
     assert pool.stems == [small]
     pool.release(got)
     assert await pool.acquire(A, 256, "python:3.11") is stem  # now a warm container
+
+
+async def test_stem_cell_of_another_size_is_adopted_at_the_size_asked() -> None:
+    gone: list[tuple[str, int]] = []
+    pool: ContainerPool[Entry] = ContainerPool(
+        1024, Entry, 0.0, clock=Clock(), on_stem_gone=lambda k, m: gone.append((k, m))
+    )
+    stem = Entry(STEM_KEY, 256)
+    pool.add_stem(stem, "python:3.11", 256)
+    got = await pool.acquire(A, 512, "python:3.11")
+    assert got is stem and stem.key == A and stem.memory == 512
+    assert sum(s.memory for s in pool.slots()) == 512  # counted at the size it now has
+    assert gone == [("python:3.11", 256)]  # the runtime's own stem cell size is replaced
 
 
 async def test_dead_stem_is_dropped_and_replaced() -> None:

@@ -96,8 +96,10 @@ def test_stale_revisions_of_the_same_action_are_found() -> None:
     assert stale(A2, slots) == ("old-rev",)
 
 
-def test_stem_must_match_kind_and_memory() -> None:
+def test_stem_must_match_kind_and_is_the_closest_in_memory() -> None:
     stems = [("p128", "python:3.11", 128), ("n256", "nodejs:20", 256), ("p256", "python:3.11", 256)]
     assert pick_stem("python:3.11", 256, stems) == "p256"
+    assert pick_stem("python:3.11", 128, stems) == "p128"
     assert pick_stem("php:8.2", 256, stems) is None
-    assert pick_stem("python:3.11", 512, stems) is None
+    assert pick_stem("python:3.11", 512, stems) == "p256"  # resized when adopted
+    assert pick_stem("python:3.11", 160, stems) == "p128"
