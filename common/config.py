@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     # Whether sandboxed process containers' actions may use the network (outbound calls,
     # __OW_API_HOST); off: a network namespace of their own with nothing in it.
     action_network: bool = True
+    # Standalone: journal accepted activations (README "Durability"). Off only to measure what
+    # the journal costs (`python -m bench.journal`): a crash then loses accepted activations.
+    journal: bool = True
 
     @property
     def effective_store_url(self) -> str:

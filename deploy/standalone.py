@@ -93,6 +93,7 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
             assert isinstance(factory, DockerContainerFactory)
             shared = factory
             shared.share_api(settings.port)
+        journal = store.journal if settings.journal else None
         metrics = create_metrics()  # one process: the invoker counts into the API's /metrics
         invoker = Invoker(
             settings,
@@ -101,12 +102,12 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
             factory,
             settings.invoker_id,
             prewarm=settings.prewarm,
-            journal=store.journal,
+            journal=journal,
             metrics=metrics,
         )
         services = Services(settings, store, queue, metrics=metrics)
         # The in-process queue forgets on a crash: accepted activations are journaled instead.
-        services.journal = store.journal
+        services.journal = journal
         app = create_app(services, manage_services=False)
         server = Server(server_config(app, settings))
         await _serve(settings, server, sock, shared, services, invoker, guest, on_ready)
