@@ -1,12 +1,13 @@
 """What the accepted-activations journal adds to an invoke: journal on against journal off.
 
-    python -m bench.journal [--requests N] [--rounds R] [--writes N] [--clients C]
+    python -m bench.journal [--requests N] [--rounds R] [--seconds S] [--writes N] [--clients C]
 
 Two standalone servers run side by side, the same in all but `PYWHISK_JOURNAL` (on: the
 default; off: nothing journaled, records still written behind through the same committer),
 each with a warm no-op Python action. Each round sends `--requests` blocking invokes to
 each, alternating one by one (which server goes first flips every round), then a quarter as
-many non-blocking ones (202). On a shared 2-core machine whatever else runs slows both
+many non-blocking ones (202), then `--clients` concurrent blocking invokers for `--seconds`
+on each in turn (group commits at work). On a shared 2-core machine whatever else runs slows both
 alike, so the difference of the two p50s in one round is the journal's cost; the rounds'
 differences are printed with their median and spread. The budget (issue: "warm p50 may grow
 by at most 0.2 ms") is checked against that median, never asserted.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import os
 import statistics
 import tempfile
@@ -30,7 +32,7 @@ from pathlib import Path
 import aiohttp
 
 from bench import journal_writes
-from bench.clients import percentile, session_for
+from bench.clients import percentile, session_for, throughput
 from bench.invoke import CODE, LIMITS
 from tests.support.server import StandaloneServer
 
@@ -44,6 +46,7 @@ class Side:
     api: str
     blocking: list[list[float]] = field(default_factory=list)  # ms, one list per round
     accepted: list[list[float]] = field(default_factory=list)
+    rps: list[float] = field(default_factory=list)  # invokes/s, one per round
 
 
 @asynccontextmanager
@@ -89,6 +92,10 @@ def p50(ms: list[float]) -> float:
     return statistics.median(ms)
 
 
+def flat(rounds: list[list[float]]) -> list[float]:
+    return list(itertools.chain.from_iterable(rounds))
+
+
 def row(label: str, on: list[float], off: list[float]) -> str:
     return (
         f"  {label:10s} on p50 {p50(on):5.2f} p99 {percentile(on, 0.99):6.2f}   "
@@ -121,6 +128,11 @@ async def run(args: argparse.Namespace) -> None:
                 for side, ms in zip(order, timed, strict=True):
                     side.accepted.append(ms)
                 await idle(order)
+                for side in order:
+                    url = f"{side.api}/noop?blocking=true&result=true"
+                    side.rps.append(
+                        await throughput(side.session, url, args.clients, args.seconds, {})
+                    )
                 loads.append(os.getloadavg()[0])
 
     print(
@@ -132,10 +144,16 @@ async def run(args: argparse.Namespace) -> None:
         print(row(f"round {r + 1}", on.blocking[r], off.blocking[r]))
     diffs = [p50(a) - p50(b) for a, b in zip(on.blocking, off.blocking, strict=True)]
     accepted = [p50(a) - p50(b) for a, b in zip(on.accepted, off.accepted, strict=True)]
-    print(row("all", sum(on.blocking, []), sum(off.blocking, [])) + "  (blocking)")
-    print(row("all", sum(on.accepted, []), sum(off.accepted, [])) + "  (202)")
+    print(row("all", flat(on.blocking), flat(off.blocking)) + "  (blocking)")
+    print(row("all", flat(on.accepted), flat(off.accepted)) + "  (202)")
     print(spread("blocking p50, on-off:", diffs))
     print(spread("202 p50, on-off:", accepted))
+    ratios = [a / b for a, b in zip(on.rps, off.rps, strict=True)]
+    print(
+        f"  throughput, {args.clients} clients:  on {statistics.median(on.rps):,.0f}/s  "
+        f"off {statistics.median(off.rps):,.0f}/s  on/off median {statistics.median(ratios):.2f} "
+        f"range {min(ratios):.2f} .. {max(ratios):.2f}"
+    )
     verdict = "within" if statistics.median(diffs) <= BUDGET_MS else "over"
     print(f"  budget: warm p50 + {BUDGET_MS} ms at most: {verdict}")
     print()
@@ -148,8 +166,9 @@ def main() -> None:
     )
     parser.add_argument("--requests", type=int, default=500, help="per server and round")
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--seconds", type=float, default=2.0, help="of throughput per round")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent invokers, writers")
     parser.add_argument("--writes", type=int, default=2000, help="journal writes alone")
-    parser.add_argument("--clients", type=int, default=8, help="concurrent journal writers")
     asyncio.run(run(parser.parse_args()))
 
 

@@ -1,12 +1,12 @@
 """SQLite store for the standalone preset: one file, survives restarts.
 
-aiosqlite keeps reads and entity writes on its own thread, so the event loop never blocks on
-disk. Activation records and the accepted-activations journal go through a group committer
-(`sqlite_commits.py`): one writer thread with its own connection commits, in one transaction,
-everything queued since its last commit. A record is written behind (nobody waits: the
-invoker has answered), batched with its neighbours, and deletes its journal entry in the same
-transaction; a journal write is waited for, sharing its commit with whatever queued up
-meanwhile. Reads wait for what was queued before them to be tried, so a record is visible as
+aiosqlite keeps reads and entity writes on its own thread, so the event loop never waits for
+the disk or a lock. Activation records and the accepted-activations journal go through a group
+committer (`sqlite_commits.py`). A record is written behind by its writer thread (nobody
+waits: the invoker has answered), batched with its neighbours, and deletes its journal entry
+in the same transaction; a journal write is waited for: committed by the event loop itself
+when nothing else is being committed (a few page writes to the WAL, never waiting for a
+lock), else sharing the thread's next commit with whatever queued up meanwhile. Reads wait for what was queued before them to be tried, so a record is visible as
 soon as `put` returned (read-your-writes within the process). A commit that fails (disk full,
 I/O error, another process holding the lock too long) keeps its records queued and is retried
 with backoff: the store is then the record's only keeper.
@@ -35,9 +35,10 @@ from pywhisk.common.store.base import (
     SubjectStore,
 )
 from pywhisk.common.store.records import activation_filter_name
+from pywhisk.common.store.sqlite_batches import connector
 from pywhisk.common.store.sqlite_claims import SCHEMA as CLAIMS_SCHEMA
 from pywhisk.common.store.sqlite_claims import SqliteClaims
-from pywhisk.common.store.sqlite_commits import GroupCommitter, connector
+from pywhisk.common.store.sqlite_commits import GroupCommitter
 from pywhisk.common.store.sqlite_errors import store_errors
 from pywhisk.common.store.sqlite_journal import FORGET, SqliteJournal
 from pywhisk.common.store.sqlite_journal import SCHEMA as JOURNAL_SCHEMA

@@ -1,37 +1,53 @@
-"""Group commits for the SQLite store: one writer thread with its own connection commits, in
-one transaction, everything queued while its previous commit ran.
+"""Group commits for the SQLite store: a write someone waits for is committed at once when
+nothing else is being committed, and joins the next shared commit when something is; writes
+nobody waits for are batched by a writer thread.
 
 Why. An accepted activation must be on disk before its 202 goes out, and a blocking answer
-before what rebuilds its record is. A commit per request would put a thread hop and a commit
-on every request and line them up one behind the other. Here a request queues its statements
-and waits; the writer takes everything queued since it last looked, commits it at once and
-releases that commit's waiters with one wake-up of the event loop. Under load N requests
-share one commit; a lone request pays a hop to the thread, a commit and a hop back (about
-0.1 ms on these 2-core machines, see README "Durability"). No sqlite call runs on the event
-loop, and the loop never waits for the thread but by awaiting a future.
+before what rebuilds its record is. A commit per request on a thread would put two thread
+wake-ups on every request: on these loaded 2-core machines each waits for a core, and the
+writer also waits for the event loop to let go of the GIL. That cost a blocking invoke
+0.1-1.8 ms at the p50 (README "Durability"); the commit itself is 15-20 µs. So the
+committer works as a write-ahead log's group commit does: the first waiter commits, later
+arrivals join the next batch.
 
-Statements nobody waits for (records written behind, after an activation's logs) wait up to
-`LAZY_DELAY` for company unless something urgent is queued, as the write-behind they replace
-did: a burst of activations costs one commit, not hundreds.
+- On the loop, when idle. A waited write queued while the writer thread neither commits nor
+  holds waited writes is committed by the event loop itself, at the end of the loop's
+  current turn, with every other such write of that turn (under load a turn handles many
+  requests: they share the commit). Its connection never waits: if the lock is taken (the
+  thread commits, another connection writes), or anything else fails, the batch goes to the
+  thread. It never checkpoints either (that, and its fsyncs, stay on the thread). So the
+  loop spends one short commit (a few page writes to the WAL, ~17 µs at the p50) and no
+  thread wake-up at all.
+- On the writer thread, under load. Otherwise the write is queued for the thread, which
+  takes everything queued since it last looked, commits it at once and releases that
+  commit's waiters with one wake-up of the event loop. The loop never waits for the thread
+  but by awaiting a future.
 
-Order. Operations run in the order they were queued, but for one exception: waited ones go
-at once, in a commit of their own, ahead of the lazy ones queued before them (so a blocking
-answer's commit does not carry the previous activation's whole record). Ours allow it: each
-operation touches one activation's rows, and the lazy one (a record, deleting the entry)
-only ever comes after that activation's waited ones, or removes what a late one added.
-Consecutive operations with the same statements run as one `executemany` per statement, so
-those statements must commute across operations (ours do: a second write of one id keeps
-the last).
+Statements nobody waits for (records written behind, after an activation's logs) always go
+to the thread and wait up to `LAZY_DELAY` for company unless something urgent is queued, as
+the write-behind they replace did: a burst of activations costs one commit, not hundreds.
+Waiting for them (`settled`: a read, or the invoker settling a record whose result is kept
+nowhere else) commits what is queued at once.
+
+Order. Operations reach the thread in the order they were submitted (a write still to be
+committed on the loop is committed, or handed over, before anything after it is queued), and
+run in that order, but for one exception: waited ones go first, at once, in a commit of their
+own, ahead of the lazy ones queued before them (so a blocking answer's commit does not carry
+the previous activation's whole record); a commit on the loop overtakes queued lazy ones
+likewise, never a waited one. Ours allow it: each operation touches one activation's rows,
+and the lazy one (a record, deleting the entry) only ever comes after that activation's
+waited ones, or removes what a late one added.
 
 Durability. WAL with `synchronous=NORMAL`: a commit has reached the OS when it returns, so it
 survives the platform's process dying (kill -9, the OOM killer) but not a power cut or a
-kernel crash, which may take the commits since the last checkpoint with them.
+kernel crash, which may take the commits since the last checkpoint with them. Both paths
+give the same promise: a waiter is released only once its commit returned.
 
-Failures. A batch that fails (disk full, I/O error, another process holding the lock past the
-busy timeout) is rolled back; its `retry` operations (records: the store is their only keeper
-once the invoker has answered) go back to the front of the queue and are retried with backoff;
-the others fail their waiters, so an activation that cannot be made durable is refused rather
-than promised.
+Failures. A batch that fails on the thread (disk full, I/O error, another process holding
+the lock past the busy timeout) is rolled back; its `retry` operations (records: the store is
+their only keeper once the invoker has answered) go back to the front of the queue and are
+retried with backoff; the others fail their waiters, so an activation that cannot be made
+durable is refused rather than promised.
 """
 
 from __future__ import annotations
@@ -42,17 +58,29 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 from pywhisk.common.store.base import StoreError
+from pywhisk.common.store.sqlite_batches import (
+    Connect,
+    Op,
+    Statement,
+    checkpoint,
+    commit,
+    op_of,
+)
 
 LAZY_DELAY = 0.02  # s a statement nobody waits for may wait for company
 RETRY_MAX = 5.0  # s between retries of a failing batch, at most
 CLOSE_ATTEMPTS = 4
-
-Statement = tuple[str, tuple[Any, ...]]
+# The thread checkpoints the WAL after a commit of its own at most this often (s), outside
+# the commit lock: a checkpoint copies pages and fsyncs (20-30 ms for 3,000 pages here),
+# while commits on the loop go on. Neither connection checkpoints by itself.
+CHECKPOINT_EVERY = 1.0
+# Commits on the loop in a row before one batch goes to the thread anyway, so that the WAL
+# is checkpointed even when no record is written for long.
+LOOP_STREAK = 500
 
 log = logging.getLogger(__name__)
 
@@ -61,32 +89,14 @@ class CommitFailed(StoreError):
     """The statements could not be committed (or the committer is closed)."""
 
 
-@dataclass(slots=True)
-class _Op:
-    sqls: tuple[str, ...]
-    params: tuple[tuple[Any, ...], ...]
-    retry: bool
-    future: asyncio.Future[None] | None
-    seq: int
-
-
-def _runs(batch: Sequence[_Op]) -> list[list[_Op]]:
-    """Consecutive operations with the same statements, grouped."""
-    runs: list[list[_Op]] = []
-    for op in batch:
-        if runs and runs[-1][0].sqls == op.sqls:
-            runs[-1].append(op)
-        else:
-            runs.append([op])
-    return runs
-
-
 class GroupCommitter:
-    def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
+    def __init__(self, connect: Connect) -> None:
         self._connect = connect
         self._cond = threading.Condition()
+        # Held by whoever commits (thread or loop): the loop only ever tries it.
+        self._writing = threading.Lock()
         # Shared with the thread, under `_cond`:
-        self._queue: list[_Op] = []
+        self._queue: list[Op] = []
         self._lazy_since: float | None = None  # when the oldest queued lazy operation came
         self._waited = 0  # queued operations someone waits for
         self._flush_all = False  # a reader or settler waits for everything queued
@@ -95,13 +105,22 @@ class GroupCommitter:
         # The event loop's own:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
-        self._seq = 0  # operations queued so far
+        self._on_loop: sqlite3.Connection | None = None  # made by the thread, used by the loop
+        self._now: list[Op] = []  # waited operations to commit at the end of this loop turn
+        self._streak = 0  # commits on the loop since the thread's last
+        self._seq = 0  # operations queued for the thread so far
         self._attempted = 0  # every operation up to this seq was tried at least once
         self._written = 0  # every one up to this seq is committed (or failed, not retried)
         self._retrying: set[int] = set()  # seqs of failed operations queued again
         self._watchers: list[tuple[int, bool, asyncio.Future[None]]] = []
         self._closed = False
-        self.commits = 0  # successful ones, for tests and benchmarks
+        # Successful commits, for tests and benchmarks (each counter has one writer).
+        self.thread_commits = 0
+        self.loop_commits = 0
+
+    @property
+    def commits(self) -> int:
+        return self.thread_commits + self.loop_commits
 
     async def open(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -116,6 +135,7 @@ class GroupCommitter:
         """Commit what is queued (a few attempts), then stop the thread."""
         if self._thread is None or self._closed:
             return
+        self._commit_now()
         self._closed = True
         with self._cond:
             self._closing = True
@@ -139,29 +159,22 @@ class GroupCommitter:
         if self._closed or self._loop is None:
             raise CommitFailed("the store is closed")
         assert not (retry and wait), "a waiter of a retried write could wait forever"
-        self._seq += 1
         future = self._loop.create_future() if wait else None
-        op = _Op(
-            tuple(s for s, _ in statements),
-            tuple(p for _, p in statements),
-            retry,
-            future,
-            self._seq,
-        )
-        with self._cond:
-            was_empty = not self._queue
-            self._queue.append(op)
-            if wait:
-                self._waited += 1
-            elif self._lazy_since is None:
-                self._lazy_since = time.monotonic()
-            if wait or was_empty:  # else the thread is already awake or timing its wait
-                self._cond.notify()
+        op = op_of(statements, retry, future)
+        if wait and self._idle():
+            if not self._now:
+                self._loop.call_soon(self._commit_now)
+            self._now.append(op)
+        else:
+            self._commit_now()  # what came before goes first
+            self._enqueue([op])
         return future
 
     async def settled(self, *, written: bool) -> None:
         """Return once everything queued so far was tried (`written=False`: reads see what
-        could be written, without waiting out a failing disk) or is written."""
+        could be written, without waiting out a failing disk) or is written; what is queued
+        is committed now."""
+        self._commit_now()
         ticket = self._seq
         if (self._written if written else self._attempted) >= ticket:
             return
@@ -173,7 +186,59 @@ class GroupCommitter:
             self._cond.notify()
         await future
 
-    def _settle(self, batch: list[_Op], tried: int, error: Exception | None) -> None:
+    def _idle(self) -> bool:
+        """The thread neither commits nor holds waited operations (read without its lock: a
+        stale answer only sends a batch the slower way), nor is it due to take one."""
+        return (
+            self._on_loop is not None
+            and not self._waited
+            and self._streak < LOOP_STREAK
+            and not self._writing.locked()
+        )
+
+    def _commit_now(self) -> None:
+        """Commit on the loop what this turn submitted, if the lock is free at once; else
+        (or if it fails) it goes to the thread, whose failure handling is the one there is."""
+        if not self._now:
+            return
+        batch, self._now = self._now, []
+        assert self._on_loop is not None
+        if (
+            not self._waited
+            and self._streak < LOOP_STREAK
+            and self._writing.acquire(blocking=False)
+        ):
+            try:
+                error = commit(self._on_loop, batch)
+            finally:
+                self._writing.release()
+            if error is None:
+                self.loop_commits += 1
+                self._streak += 1
+                for op in batch:
+                    if op.future is not None and not op.future.done():
+                        op.future.set_result(None)
+                return
+            log.debug("a commit on the loop failed (%s); the writer thread takes it", error)
+        self._enqueue(batch)
+
+    def _enqueue(self, ops: list[Op]) -> None:
+        waited = 0
+        for op in ops:
+            self._seq += 1
+            op.seq = self._seq
+            waited += op.future is not None
+        with self._cond:
+            was_empty = not self._queue
+            self._queue.extend(ops)
+            self._waited += waited
+            if waited < len(ops) and self._lazy_since is None:
+                self._lazy_since = time.monotonic()
+            if waited or was_empty:  # else the thread is already awake or timing its wait
+                self._cond.notify()
+
+    def _settle(self, batch: list[Op], tried: int, error: Exception | None) -> None:
+        self._streak = 0
         self._attempted = max(self._attempted, tried)
         if error is None:
             self._retrying.difference_update(op.seq for op in batch)
@@ -205,18 +270,28 @@ class GroupCommitter:
         except sqlite3.Error as exc:
             ready.set_exception(exc)
             return
+        try:
+            self._on_loop = self._connect(for_loop=True)
+        except sqlite3.Error as exc:
+            db.close()
+            ready.set_exception(exc)
+            return
         ready.set_result(None)
         assert self._loop is not None
         delay = 0.0
         failed_closing = 0  # failures since the store began to close
+        checkpointed = time.monotonic()
         try:
             while (taken := self._take(delay)) is not None:
                 batch, tried = taken
-                error = self._commit(db, batch)
+                try:  # `_take` took the lock
+                    error = commit(db, batch)
+                finally:
+                    self._writing.release()
                 give_up = False
                 if error is None:
                     delay = 0.0
-                    self.commits += 1
+                    self.thread_commits += 1
                 else:
                     delay = min(max(delay * 4, LAZY_DELAY), RETRY_MAX)
                     retried = [op for op in batch if op.retry]
@@ -237,15 +312,20 @@ class GroupCommitter:
                 self._loop.call_soon_threadsafe(self._settle, batch, tried, error)
                 if give_up:
                     break
+                if error is None and time.monotonic() - checkpointed >= CHECKPOINT_EVERY:
+                    checkpoint(db)
+                    checkpointed = time.monotonic()
         finally:
             db.close()
+            if self._on_loop is not None:  # the loop is done with it: close() committed its last
+                self._on_loop.close()
 
-    def _take(self, backoff: float) -> tuple[list[_Op], int] | None:
+    def _take(self, backoff: float) -> tuple[list[Op], int] | None:
         """The next batch, and the seq up to which every operation will have been tried once
-        it is; None when closing with nothing left. Waited operations go at once, alone: the
-        lazy ones queued before them keep waiting for company (see "Order" above). Everything
-        goes when a reader or settler waits, when the oldest lazy one has waited `LAZY_DELAY`,
-        or when the store closes."""
+        it is, with `_writing` held; None when closing with nothing left. Waited operations
+        go at once, alone: the lazy ones queued before them keep waiting for company (see
+        "Order" above). Everything goes when a reader waits, when the oldest lazy one has
+        waited `LAZY_DELAY`, or when the store closes."""
         with self._cond:
             if backoff:  # after a failure; a waiter cuts it short
                 until = time.monotonic() + backoff
@@ -275,37 +355,9 @@ class GroupCommitter:
                     self._cond.wait(LAZY_DELAY - (time.monotonic() - self._lazy_since))
                     continue
                 self._waited = 0
+                # Taken before the queue's lock is let go: a loop that sees no waited
+                # operation queued must also see the lock held, or it would overtake these.
+                self._writing.acquire()
                 self._taken = max(self._taken, batch[-1].seq)
                 # The queue stays in seq order: below its head, everything was taken.
                 return batch, (self._queue[0].seq - 1) if self._queue else self._taken
-
-    @staticmethod
-    def _commit(db: sqlite3.Connection, batch: list[_Op]) -> Exception | None:
-        try:
-            for run in _runs(batch):
-                for i, sql in enumerate(run[0].sqls):
-                    if len(run) == 1:
-                        db.execute(sql, run[0].params[i])
-                    else:
-                        db.executemany(sql, [op.params[i] for op in run])
-            db.commit()
-        except sqlite3.Error as exc:
-            try:
-                db.rollback()  # an open transaction would hold the write lock
-            except sqlite3.Error:
-                log.exception("rolling back a failed commit failed")
-            return exc
-        return None
-
-
-def connector(path: str, *, uri: bool = False) -> Callable[[], sqlite3.Connection]:
-    """How the writer thread opens its connection (in the thread: sqlite3 connections stay on
-    the thread that made them)."""
-
-    def connect() -> sqlite3.Connection:
-        db = sqlite3.connect(path, uri=uri, timeout=5.0)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=NORMAL")
-        return db
-
-    return connect
