@@ -26,11 +26,14 @@ class Op:
     params: tuple[tuple[Any, ...], ...]
     retry: bool
     future: asyncio.Future[None] | None
-    seq: int  # 0 until it is queued for the writer thread
+    size: int  # bytes of text and blobs it writes
+    seq: int = 0  # 0 until it is queued for the writer thread
 
 
 def op_of(statements: Sequence[Statement], retry: bool, future: asyncio.Future[None] | None) -> Op:
-    return Op(tuple(s for s, _ in statements), tuple(p for _, p in statements), retry, future, 0)
+    params = tuple(p for _, p in statements)
+    size = sum(len(v) for row in params for v in row if isinstance(v, bytes | str))
+    return Op(tuple(s for s, _ in statements), params, retry, future, size)
 
 
 def runs(batch: Sequence[Op]) -> list[list[Op]]:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from pywhisk.common.messages import ActivationMessage
 from pywhisk.common.store import sqlite_commits
 from pywhisk.common.store.sqlite import SqliteStore
 from pywhisk.common.store.sqlite_commits import GroupCommitter
@@ -32,6 +33,10 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
     await s.open()
     yield s
     await s.close()
+
+
+def padded(aid: str, size: int) -> ActivationMessage:
+    return message(aid).model_copy(update={"content": {"pad": "x" * size}})
 
 
 def parts(store: SqliteStore) -> tuple[SqliteJournal, GroupCommitter]:
@@ -51,9 +56,23 @@ async def test_an_idle_write_is_committed_on_the_loop(store: SqliteStore, tmp_pa
 
 async def test_writes_of_one_loop_turn_share_one_commit(store: SqliteStore) -> None:
     journal, commits = parts(store)
-    await asyncio.gather(*(journal.accept(message(f"{i:032x}"), 60_000) for i in range(200)))
+    await asyncio.gather(*(journal.accept(message(f"{i:032x}"), 60_000) for i in range(100)))
     assert commits.commits == 1
-    assert len(await journal.pending()) == 200
+    assert len(await journal.pending()) == 100
+
+
+async def test_big_writes_are_committed_beside_the_loop(store: SqliteStore) -> None:
+    """A 1 MB payload's accept would hold the loop for milliseconds of page writes: the
+    thread makes it, its sqlite calls running beside the loop; a turn's small writes stop
+    gathering at LOOP_MAX_BYTES and the rest join the thread's commit."""
+    journal, commits = parts(store)
+    await journal.accept(padded("b" * 32, 1_000_000), 60_000)
+    assert (commits.loop_commits, commits.thread_commits) == (0, 1)
+    n = sqlite_commits.LOOP_MAX_BYTES // 1000 * 2  # twice what one commit on the loop takes
+    accepts = (journal.accept(padded(f"{i:032x}", 1000), 60_000) for i in range(n))
+    await asyncio.gather(*accepts)
+    assert commits.loop_commits == 1 and commits.thread_commits >= 2
+    assert len(await journal.pending()) == n + 1
 
 
 async def test_a_held_lock_never_stalls_the_loop(store: SqliteStore, tmp_path: Path) -> None:
