@@ -6,20 +6,22 @@ Why. An accepted activation must be on disk before its 202 goes out, and a block
 before what rebuilds its record is. A commit on a thread costs two thread wake-ups per
 request: on these loaded 2-core machines each waits for a core, and the thread also waits for
 the event loop to let go of the GIL. Measured beside a server without the journal, that was
-+0.35 ms on the warm blocking p50 and +0.93 ms on the 202's, for a commit of ~50 µs of CPU.
++0.23-0.35 ms on the warm blocking p50 and +0.6-0.9 ms on the 202's, for a commit of ~50 µs
+of CPU.
 So the committer works as a write-ahead log's group commit does: whoever comes first
 commits at once, and those who come while a commit runs join the next one.
 
 - On the loop, when idle. A waited write submitted while the writer thread neither commits
   nor holds waited writes is committed by the event loop itself, at the end of the loop's
   current turn, with every other such write of that turn (under load a turn handles several
-  requests: they share the commit), up to `LOOP_MAX_BYTES` a commit. Its connection never waits: if the lock is taken (the
-  thread commits, another connection writes), or anything else fails, the batch goes to the
-  thread. It never checkpoints either (the thread does, apart from its commits, with their
-  fsyncs). So the loop spends one short commit (a few page writes to the WAL: ~20 µs in a
+  requests: they share the commit), up to `LOOP_MAX_BYTES` a commit. Its connection never
+  waits: if the lock is taken (the thread commits, another connection writes), or anything
+  else fails, the batch goes to the thread. It never checkpoints either (the thread does,
+  apart from its commits, with their fsyncs). So the loop spends one short commit (a few page writes to the WAL: ~20 µs in a
   tight loop, ~50 µs of CPU inside a busy server, where SQLite's code has left the CPU's
-  caches) and no thread wake-up at all: +0.06 ms on that p50, +0.05 ms on the 202's, in the
-  same run (README "Durability").
+  caches) and no thread wake-up at all: +0.04-0.06 ms on that p50 and +0.05 ms on the 202's
+  in the same runs; +0.05-0.21 ms on the blocking p50 in `python -m bench.journal` (README
+  "Durability").
 - On the writer thread, under load. Otherwise the write is queued for the thread, which
   takes everything queued since it last looked, commits it at once and releases that
   commit's waiters with one wake-up of the event loop. The loop never waits for the thread
