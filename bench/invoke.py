@@ -88,13 +88,18 @@ async def platform(
         await asyncio.to_thread(server.stop)
 
 
-async def first_invokes(s: aiohttp.ClientSession, api: str, n: int, pause: float) -> list[float]:
-    """Latency of the first invoke of `n` new actions; `pause` lets stem cells refill."""
+async def first_invokes(
+    s: aiohttp.ClientSession, api: str, n: int, pause: float, memory: int | None = None
+) -> list[float]:
+    """Latency of the first invoke of `n` new actions; `pause` lets stem cells refill;
+    `memory`: the actions' memory limit (the stem cells' is 256 MB)."""
     timings = []
+    action = CODE if memory is None else {**CODE, "limits": {"memory": memory}}
+    name = "cold" if memory is None else f"cold{memory}mb"
     for i in range(n):
-        async with s.put(f"{api}/cold{i}", json=CODE) as r:
+        async with s.put(f"{api}/{name}{i}", json=action) as r:
             assert r.status == 200, await r.text()
-        timings += await sequential(s, f"{api}/cold{i}?blocking=true&result=true", 1, {})
+        timings += await sequential(s, f"{api}/{name}{i}?blocking=true&result=true", 1, {})
         await asyncio.sleep(pause)
     return timings
 
@@ -165,6 +170,7 @@ async def run(args: argparse.Namespace) -> None:
             async with platform(tmp, "docker", PYWHISK_CONTAINERS_URL="docker://") as (s, api):
                 docker = await warm_figures(s, api, args, rps=False)
                 docker["stem"] = await first_invokes(s, api, args.cold, pause=1.0)
+                docker["resized"] = await first_invokes(s, api, args.cold, 1.0, memory=512)
             async with platform(
                 tmp, "docker-cold", PYWHISK_CONTAINERS_URL="docker://", PYWHISK_PREWARM="false"
             ) as (s, api):
@@ -217,6 +223,9 @@ async def run(args: argparse.Namespace) -> None:
     )
     print(
         f"  first invoke, stem cell   p50 {statistics.median(docker['stem']):6.1f} ms (target <= 50 ms)"
+    )
+    print(
+        f"  first invoke, 512 MB      p50 {statistics.median(docker['resized']):6.1f} ms (a 256 MB stem cell resized; target <= 50 ms)"
     )
     print(
         f"  cold start, no stem cell  p50 {statistics.median(docker['cold']):6.1f} ms (create + start + /init + /run; target <= 500 ms)"
