@@ -28,7 +28,6 @@ from __future__ import annotations
 import os
 import sys
 
-from . import artifacts
 from .languages import LANGUAGES, find_interpreter
 from .options import Options
 
@@ -91,7 +90,6 @@ def main(argv: list[str] | None = None) -> int:
             return 2
 
     options.token = os.environ.pop("PYWHISK_RUNTIME_TOKEN", None) or None
-    artifacts.LAYER_ROOT = os.environ.pop("PYWHISK_LAYER_ROOT", None) or None
     language = LANGUAGES[options.language]
     if options.kind:
         language = language.with_kind(options.kind)

@@ -233,7 +233,6 @@ def lambda_environment(command: dict, port: int) -> dict[str, str]:
     action = env.get("__OW_ACTION_NAME", "/_/function")
     name = action.rsplit("/", 1)[-1]
     task_root = command["dir"]
-    opt = command.get("opt") or "/opt"  # where the layers are (see artifacts.layer_root)
     stream = time.strftime("%Y/%m/%d") + "/[" + env.get("__OW_ACTION_VERSION", "0.0.1") + "]"
     env.update(
         {
@@ -246,8 +245,6 @@ def lambda_environment(command: dict, port: int) -> dict[str, str]:
             "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/" + name,
             "AWS_LAMBDA_LOG_STREAM_NAME": stream + os.urandom(16).hex(),
             "AWS_EXECUTION_ENV": "AWS_Lambda_provided",
-            "PATH": env.get("PATH", os.defpath) + f":{opt}/bin",
-            "LD_LIBRARY_PATH": ":".join(p for p in (env.get("LD_LIBRARY_PATH"), f"{opt}/lib") if p),
             "PYTHONUNBUFFERED": "1",  # prints must reach the logs before the sentinels
         }
     )
@@ -256,8 +253,12 @@ def lambda_environment(command: dict, port: int) -> dict[str, str]:
     return env
 
 
-def find_bootstrap(work_dir: str, opt: str) -> str | None:
-    for candidate in (os.path.join(work_dir, "bootstrap"), os.path.join(opt, "bootstrap")):
+def find_bootstrap(work_dir: str, opt: str | None) -> str | None:
+    """The zip's `bootstrap`, else the layers' (`opt`: where they are, when there are any)."""
+    candidates = [os.path.join(work_dir, "bootstrap")]
+    if opt:
+        candidates.append(os.path.join(opt, "bootstrap"))
+    for candidate in candidates:
         if os.path.isfile(candidate):
             if not os.access(candidate, os.X_OK) and candidate.startswith(work_dir):
                 os.chmod(candidate, 0o755)  # a single-file action arrives without modes
@@ -297,7 +298,7 @@ def read_commands() -> None:
 
 def init(command: dict) -> subprocess.Popen | None:
     """Serve the API and start the bootstrap; None (after replying the error) if impossible."""
-    bootstrap = find_bootstrap(command["dir"], command.get("opt") or "/opt")
+    bootstrap = find_bootstrap(command["dir"], command.get("opt"))
     if bootstrap is None:
         reply(
             {

@@ -65,6 +65,15 @@ def env_string(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
+def with_layers(env: dict[str, str], opt: str) -> None:
+    """As on Lambda, PATH and the library path end in the layers' bin and lib (`opt`: where the
+    invoker put the action's layers, /opt unless the container has no file system of its own)."""
+    path = env.get("PATH") or os.environ.get("PATH") or os.defpath
+    env["PATH"] = f"{path}:{opt}/bin"
+    libraries = env.get("LD_LIBRARY_PATH") or os.environ.get("LD_LIBRARY_PATH")
+    env["LD_LIBRARY_PATH"] = f"{libraries}:{opt}/lib" if libraries else f"{opt}/lib"
+
+
 class ActionProxy:
     """The state of one action container: uninitialised, initialised, or broken."""
 
@@ -134,26 +143,14 @@ class ActionProxy:
             self.initialized = True
             return error(502, str(exc))
 
-        if isinstance(value.get("layersError"), str):
-            self.initialized = True
-            return error(502, value["layersError"])
-        opt = None
-        if isinstance(value.get("layers"), list) and value["layers"]:
-            try:
-                opt = artifacts.install_layers(value["layers"], self.work_dir)
-            except (artifacts.BadCode, artifacts.BadArchive, OSError) as exc:
-                self.initialized = True
-                return error(502, f"The action's layers could not be unpacked: {exc}")
-
         self.initialized = True
-        command = {
-            "main": main,
-            "dir": str(self.work_dir),
-            "zip": zipped,
-            "env": {str(key): env_string(val) for key, val in env.items()},
-        }
-        if opt is not None:
-            command["opt"] = str(opt)
+        strings = {str(key): env_string(val) for key, val in env.items()}
+        opt = value.get("opt")
+        if isinstance(opt, str) and opt:
+            with_layers(strings, opt)
+        command = {"main": main, "dir": str(self.work_dir), "zip": zipped, "env": strings}
+        if isinstance(opt, str) and opt:
+            command["opt"] = opt
         try:
             reply = await self.launcher.request(json.dumps(command).encode())
         except LauncherGone:

@@ -15,15 +15,19 @@ from pydantic import ValidationError
 from pywhisk.common.entities.action import Action
 from pywhisk.common.metrics import Metrics
 from pywhisk.common.store.base import EntityStore
-from pywhisk.invoker.layers import resolve_layers
+from pywhisk.invoker.layers import prepare_layers
 from pywhisk.invoker.records import PreparedAction
 
 _MAX_ENTRIES = 4096
 
 
 class ActionCache:
-    def __init__(self, entities: EntityStore, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self, entities: EntityStore, unpacked_max: int, metrics: Metrics | None = None
+    ) -> None:
+        """`unpacked_max`: how many bytes an action's layers may unpack to."""
         self._entities = entities
+        self._unpacked_max = unpacked_max
         self._metrics = metrics or Metrics()
         self._cache: dict[str, PreparedAction] = {}
         self._loading: dict[str, asyncio.Future[PreparedAction | None]] = {}
@@ -67,9 +71,8 @@ class ActionCache:
             action = Action.model_validate(doc)
         except ValidationError:
             return None
-        prepared = PreparedAction.of(
-            action, rev, extra=await resolve_layers(self._entities, action)
-        )
+        layers, problem = await prepare_layers(self._entities, action, self._unpacked_max)
+        prepared = PreparedAction.of(action, rev, layers=layers, layers_error=problem)
         if len(self._cache) >= _MAX_ENTRIES:
             self._cache.pop(next(iter(self._cache)))
         self._cache[doc_id] = prepared

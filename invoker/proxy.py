@@ -19,6 +19,7 @@ frozen in the background, and the next activation resumes it before /run.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import logging
 from collections.abc import Callable, Coroutine
@@ -36,6 +37,7 @@ from pywhisk.invoker.containers.base import (
     ContainerFactory,
     RuntimeUnavailable,
 )
+from pywhisk.invoker.containers.layer_tree import LayerError
 from pywhisk.invoker.records import PreparedAction
 from pywhisk.invoker.scheduling import ActionKey
 
@@ -243,10 +245,16 @@ class ContainerProxy:
                 return failed
         self._to(State.INITIALIZING)
         assert self._client is not None
+        layered = await self._add_layers(prepared)
+        if isinstance(layered, RunOutcome):
+            return layered
+        opt, installing = layered
         deadline = now_ms() + prepared.timeout
         reply = await self._client.init(
-            records.init_body(msg, prepared, deadline), prepared.timeout
+            records.init_body(msg, prepared, deadline, opt), prepared.timeout
         )
+        if opt is not None:  # unpacking the layers is part of the cold start's init time
+            reply = dataclasses.replace(reply, start=installing)
         if reply.response is not None or self.state is not State.INITIALIZING:
             response = reply.response or outcomes.developer_error(outcomes.ABNORMAL_INIT)
             response = await self._explain(response)
@@ -271,6 +279,23 @@ class ContainerProxy:
         except ContainerError as exc:
             return self._provision_failed(began, f"resizing {self.name} failed: {exc}")
         return None
+
+    async def _add_layers(self, prepared: PreparedAction) -> tuple[str | None, int] | RunOutcome:
+        """The action's layers into the container before /init: (where they are, when that
+        began), or the outcome of an action whose layers cannot be had (a developer error)."""
+        began = now_ms()
+        if prepared.layers_error is not None:
+            return self._failed(outcomes.developer_error(prepared.layers_error), began)
+        if prepared.layers is None:
+            return None, began
+        assert self.container is not None
+        try:
+            return await self.container.add_layers(prepared.layers), began
+        except LayerError as exc:
+            return self._failed(outcomes.developer_error(str(exc)), began)
+        except Exception as exc:  # the container's engine failed us, not the action
+            cause = f"putting layers into {self.name} failed: {type(exc).__name__}: {exc}"
+            return self._provision_failed(began, cause)
 
     async def _start(self, prepared: PreparedAction, began: int) -> RunOutcome | None:
         """NEW → STARTING: a container of the action's runtime. An outcome if that failed."""

@@ -18,6 +18,7 @@ from pywhisk.common.messages import ActivationMessage
 from pywhisk.common.runtimes import BLACKBOX, Manifest, Runtime, blackbox, default_manifest
 from pywhisk.invoker import outcomes
 from pywhisk.invoker.containers.base import MIB
+from pywhisk.invoker.containers.layer_tree import LayerTree
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +35,8 @@ class PreparedAction:
     log_limit: int  # bytes
     annotations: tuple[KeyValue, ...]  # limits, path, kind: the same for every activation
     init_value: dict[str, Any]  # /init `value` without `env`
+    layers: LayerTree | None = None  # put into each new container before its /init
+    layers_error: str | None = None  # why the action's layers cannot be had (its inits fail)
 
     @classmethod
     def of(
@@ -41,9 +44,10 @@ class PreparedAction:
         action: Action,
         revision: str,
         manifest: Manifest | None = None,
-        extra: dict[str, Any] | None = None,
+        layers: LayerTree | None = None,
+        layers_error: str | None = None,
     ) -> PreparedAction:
-        """`extra`: more /init `value` fields (the action's layers, see invoker/layers.py)."""
+        """`layers`, `layers_error`: see invoker/layers.py."""
         manifest = manifest or default_manifest()
         doc_id = action.doc_id
         exec_ = action.exec
@@ -54,7 +58,6 @@ class PreparedAction:
         }
         if exec_.code is not None:
             init_value["code"] = exec_.code
-        init_value.update(extra or {})
         runtime = manifest.resolve(exec_.kind)
         if exec_.kind == BLACKBOX and exec_.image:
             runtime = blackbox(exec_.image)
@@ -73,6 +76,8 @@ class PreparedAction:
                 KeyValue(key="kind", value=exec_.kind),
             ),
             init_value=init_value,
+            layers=layers,
+            layers_error=layers_error,
         )
 
     def unsupported(self) -> ActivationResponse:
@@ -102,7 +107,10 @@ def _metadata(msg: ActivationMessage, prepared: PreparedAction, deadline: int) -
     }
 
 
-def init_body(msg: ActivationMessage, prepared: PreparedAction, deadline: int) -> bytes:
+def init_body(
+    msg: ActivationMessage, prepared: PreparedAction, deadline: int, opt: str | None = None
+) -> bytes:
+    """`opt`: where the container holds the action's layers, if it has any."""
     env: dict[str, str] = {}
     content = msg.content
     if isinstance(content, dict):
@@ -116,7 +124,10 @@ def init_body(msg: ActivationMessage, prepared: PreparedAction, deadline: int) -
     if prepared.runtime is not None and prepared.runtime.language == "provided":
         # Lambda tells a custom runtime its memory size; nothing else in /init carries it.
         env.setdefault("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", str(prepared.memory))
-    return jsonio.dumps({"value": {**prepared.init_value, "env": env}})
+    init: dict[str, Any] = {**prepared.init_value, "env": env}
+    if opt is not None:
+        init["opt"] = opt
+    return jsonio.dumps({"value": init})
 
 
 def run_body(msg: ActivationMessage, prepared: PreparedAction, deadline: int) -> bytes:

@@ -81,7 +81,7 @@ class Invoker:
         self.factory = factory
         self.id = settings.invoker_id if invoker_id is None else invoker_id
         self.metrics = metrics or Metrics()
-        self.actions = ActionCache(store.entities, self.metrics)
+        self.actions = ActionCache(store.entities, settings.zip_unpacked_max, self.metrics)
         self.manifest = manifest or default_manifest()
         self.prewarm = prewarm
         # Standalone: starts and blocking answers are journaled before they happen, so a

@@ -19,6 +19,7 @@ from typing import ClassVar
 from pywhisk.common import plugins
 from pywhisk.common.config import Settings
 from pywhisk.common.runtimes import Runtime
+from pywhisk.invoker.containers.layer_tree import LayerTree
 
 FACTORIES = {
     "process": "pywhisk.invoker.containers.process:ProcessContainerFactory",
@@ -61,6 +62,13 @@ class Container(ABC):
         container is already destroyed), takes whatever the streams hold. Lines past
         `limit_bytes` are replaced by OW's truncation notice.
         """
+
+    @abstractmethod
+    async def add_layers(self, layers: LayerTree) -> str:
+        """Put the action's layers in place before /init, where it can read and run them but
+        not change them; returns that place as the action sees it (`/opt`, as on Lambda, when
+        the container has a file system of its own). Raises LayerError when they cannot be
+        unpacked, ContainerError when the container cannot take them."""
 
     @abstractmethod
     async def pause(self) -> None:

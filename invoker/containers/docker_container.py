@@ -1,5 +1,10 @@
-"""One Docker container as the invoker sees it: its attach stream, pause and resume, how it
-died (the engine's oom events), its removal. The factory (docker.py) starts it."""
+"""One Docker container as the invoker sees it: its attach stream, its action's layers, pause
+and resume, how it died (the engine's oom events), its removal. The factory (docker.py)
+starts it.
+
+Layers go in as a tar stream the engine unpacks under /opt as root (`docker cp`'s API call):
+the runtime images keep /opt root's, and the action runs as their unprivileged user, so it
+can read and run them but neither write nor chmod anything there, as on Lambda."""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import asyncio
 import logging
 import os
 import socket
+import tempfile
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
@@ -15,6 +21,7 @@ from docker import errors as docker_errors
 
 from pywhisk.invoker.containers.base import Container, ContainerError
 from pywhisk.invoker.containers.docker_attach import AttachStream, pump, release
+from pywhisk.invoker.containers.layer_tree import LayerError, LayerTree
 from pywhisk.invoker.containers.logs import EOF_WAIT, ContainerLogs
 
 T = TypeVar("T")
@@ -40,6 +47,7 @@ class Engine(Protocol):
 
 log = logging.getLogger("pywhisk.invoker")
 
+LAYER_DIR = "/opt"
 _OOM_WAIT = 0.2  # after an abnormal death: how long to wait for the engine's oom event
 
 
@@ -91,6 +99,24 @@ class DockerContainer(Container):
 
     async def logs(self, limit_bytes: int, wait_for_sentinels: bool) -> list[str]:
         return await self.log.activation(limit_bytes, wait_for_sentinels)
+
+    async def add_layers(self, layers: LayerTree) -> str:
+        await self._factory.call(self._put_layers, layers)
+        return LAYER_DIR
+
+    def _put_layers(self, layers: LayerTree) -> None:
+        """On the factory's threads: a temporary file holds the tar, which may be 100s of MB."""
+        with tempfile.TemporaryFile() as tar:
+            layers.write_tar(tar)
+            tar.seek(0)
+            try:
+                self._factory.client.api.put_archive(self.id, LAYER_DIR, tar)
+            except docker_errors.NotFound as exc:  # an image (a blackbox's) without /opt
+                raise LayerError(
+                    f"The action's layers need {LAYER_DIR} in its image: {exc}"
+                ) from exc
+            except docker_errors.APIError as exc:
+                raise ContainerError(f"cannot put layers into {self.name}: {exc}") from exc
 
     async def pause(self) -> None:
         await self._factory.call(self._factory.client.api.pause, self.id)

@@ -79,6 +79,7 @@ def launch_sandboxed(
     env: dict[str, str],
     proxy_dir: Path,
     work_dir: Path,
+    layer_dir: Path,
     listen_fd: int,
     uid: int,
     gid: int,
@@ -89,7 +90,7 @@ def launch_sandboxed(
     info_r, info_w = os.pipe()
     block_r, block_w = os.pipe()
     try:
-        command = sandbox.command(uid, gid, proxy_dir, work_dir, argv, (info_w, block_r))
+        command = sandbox.command(uid, gid, proxy_dir, work_dir, layer_dir, argv, (info_w, block_r))
         ids = _ids(uid, gid) if as_root else {}
         proc = _popen(command, env, work_dir, (listen_fd, info_w, block_r), ids)
     except BaseException:

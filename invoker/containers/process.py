@@ -23,9 +23,18 @@ Layout under the root (`process:///some/dir`, default `<tmp>/pywhisk-containers`
 
     invoker<N>.<pid>/runtime/action_runtime/   the copy the processes run (read-only to them)
     invoker<N>.<pid>/pids/<name>               bwrap's (or the proxy's) pid, per live container
+    invoker<N>.<pid>/layers/<name>/            its action's layers (the invoker's, read-only to
+                                               the container): /opt in the sandbox
     invoker<N>.<pid>/<name>/                   the container's directory (its uid's, 0700):
                          sock                  the runtime's socket (root's, 0600)
                          work/                 its work dir, /action in the sandbox
+
+Layers live outside the container's own directory because the invoker writes them: as root,
+into a directory whose parent a container's uid owns, a rename there between two of its
+writes could send the next one elsewhere. Without the sandbox there is no private /opt: the
+action finds its layers at `layers/<name>` (PATH, LD_LIBRARY_PATH and a `provided` action's
+bootstrap lookup say where), so a layer that names `/opt/…` literally needs the sandbox or
+Docker containers.
 
 Leftovers of a crashed invoker are removed at start (process_home.py), though with the
 sandbox none survive it: bwrap's parent-death signal takes the container down with it.
@@ -58,6 +67,7 @@ from pywhisk.invoker.containers.launch import launch_plain, launch_sandboxed
 from pywhisk.invoker.containers.process_container import ProcessContainer
 from pywhisk.invoker.containers.process_home import group_id, prepare_home
 from pywhisk.invoker.containers.sandbox import (
+    LAYER_DIR,
     PROXY_DIR,
     WORK_DIR,
     Sandbox,
@@ -268,6 +278,11 @@ class ProcessContainerFactory(ContainerFactory):
         if owner is not None:
             os.chown(directory, *owner)
             os.chown(work, *owner)
+        layers = self.home / "layers" / name
+        layers.mkdir(mode=0o755)
+        if self.sandbox is not None:
+            for point in self.sandbox.opt_mount_points():
+                (layers / point).mkdir(parents=True)
         cgroup = None
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
@@ -299,6 +314,7 @@ class ProcessContainerFactory(ContainerFactory):
                     env,
                     self.home / "runtime" / "action_runtime",
                     work,
+                    layers,
                     sock.fileno(),
                     *(owner or (os.getuid(), os.getgid())),
                     cgroup,
@@ -311,12 +327,16 @@ class ProcessContainerFactory(ContainerFactory):
             if cgroup is not None:
                 cgroup.remove()
             shutil.rmtree(directory, ignore_errors=True)
+            shutil.rmtree(layers, ignore_errors=True)
             raise
         finally:
             sock.close()  # the child holds its own copy
         pid_file = self.home / "pids" / name
         pid_file.write_text(str(proc.pid))
-        return ProcessContainer(name, str(path), proc, directory, pid_file, cgroup, uid)
+        sees = LAYER_DIR if self.sandbox is not None else str(layers)
+        return ProcessContainer(
+            name, str(path), proc, directory, pid_file, (layers, sees), cgroup, uid
+        )
 
 
 def _default_root() -> Path:

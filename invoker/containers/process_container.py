@@ -4,6 +4,8 @@ The invoker speaks to it over the Unix socket at `socket_path`. Pausing freezes 
 (every task, whatever process group or session it moved to) or, without cgroups, stops its
 process group. Destroying kills every task of the cgroup and bwrap (whose death takes the
 sandbox's PID namespace down), then removes its directory and cgroup; the logs stay readable.
+Its action's layers are written by the invoker into a directory of the invoker's (process.py),
+which the sandbox shows the action, read-only, as /opt.
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from pywhisk.invoker.containers import layer_tree
 from pywhisk.invoker.containers.base import Container, ContainerError
 from pywhisk.invoker.containers.cgroups import Cgroup, CgroupError
+from pywhisk.invoker.containers.layer_tree import LayerTree
 from pywhisk.invoker.containers.logs import EOF_WAIT, ContainerLogs
 from pywhisk.invoker.containers.pipes import PipeReader
 
@@ -36,9 +40,11 @@ class ProcessContainer(Container):
         proc: subprocess.Popen[bytes],
         directory: Path,
         pid_file: Path,
+        layers: tuple[Path, str],
         cgroup: Cgroup | None = None,
         uid: int | None = None,
     ) -> None:
+        """`layers`: the host directory for the action's layers, and where the action sees it."""
         self.name = name
         self.socket_path = socket_path
         self.pid = proc.pid
@@ -46,6 +52,7 @@ class ProcessContainer(Container):
         self.work_dir = directory / "work"
         self.cgroup = cgroup
         self.uid = uid
+        self.layer_dir, self.layer_path = layers
         self._proc = proc
         self._pid_file = pid_file
         self._returncode: int | None = None
@@ -93,6 +100,10 @@ class ProcessContainer(Container):
     async def logs(self, limit_bytes: int, wait_for_sentinels: bool) -> list[str]:
         assert self.log is not None
         return await self.log.activation(limit_bytes, wait_for_sentinels)
+
+    async def add_layers(self, layers: LayerTree) -> str:
+        await asyncio.to_thread(layers.write_into, self.layer_dir)
+        return self.layer_path
 
     # A cgroupfs write is a kernel call like kill(2), no disk: fine on the loop.
     async def pause(self) -> None:
@@ -162,5 +173,6 @@ class ProcessContainer(Container):
         if self.cgroup is not None:
             self.cgroup.remove()  # only once empty: the uid is free for reuse after this
         shutil.rmtree(self.directory, ignore_errors=True)
+        layer_tree.remove(self.layer_dir)
         with contextlib.suppress(FileNotFoundError):
             self._pid_file.unlink()

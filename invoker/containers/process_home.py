@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 from pywhisk import action_runtime
+from pywhisk.invoker.containers import layer_tree
 from pywhisk.invoker.containers.base import ContainerError
 
 _RUNTIME_SOURCE = Path(action_runtime.__file__).resolve().parent
@@ -39,6 +40,7 @@ def prepare_home(root: Path, invoker_id: int, python: str, other_users: bool) ->
     home = Path(tempfile.mkdtemp(prefix=f"invoker{invoker_id}.{os.getpid()}.", dir=root))
     os.chmod(home, 0o711)
     (home / "pids").mkdir(mode=0o700)
+    (home / "layers").mkdir(mode=0o711)  # each container's own is reachable, not listable
     runtime = home / "runtime" / "action_runtime"
     shutil.copytree(_RUNTIME_SOURCE, runtime, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     # Byte-compile with the containers' own interpreter: they cannot write __pycache__.
@@ -104,5 +106,6 @@ def remove_leftovers(root: Path, invoker_id: int) -> list[int]:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(pid, signal.SIGKILL)
                     killed.append(pid)
+        layer_tree.remove(home / "layers")  # read-only trees
         shutil.rmtree(home, ignore_errors=True)
     return killed

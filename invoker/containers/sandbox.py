@@ -4,17 +4,23 @@ Each container runs as
 
     bwrap --unshare-user --uid U --gid U --disable-userns --unshare-pid --unshare-ipc
           --unshare-uts --unshare-cgroup-try [--unshare-net] --die-with-parent --new-session
-          <read-only /usr, /etc's few needed files, the proxy> <its own /action, /tmp, /proc>
-          -- python3 -E -s /opt/pywhisk/action_runtime --listen-fd N …
+          <read-only /usr, /etc's few needed files, the proxy, its layers at /opt>
+          <its own /action, /tmp, /proc>
+          -- python3 -E -s /var/runtime/pywhisk/action_runtime --listen-fd N …
 
 started as that uid (bwrap then needs no privilege: an unprivileged user namespace maps U to
 U), so outside the sandbox every process of the container has a uid of its own, from the
 factory's pool: no two containers can signal or ptrace each other, read each other's
 /proc/PID/mem or work dirs. Inside, the container sees its own processes only, a root file
 system of read-only system directories (the interpreters, shared libraries, certificates
-and DNS configuration), the proxy at /opt/pywhisk/action_runtime (read-only), its work dir
-at /action (its HOME, as in the runtime images) and a private /tmp: never the platform's
-data directory, configuration, another container's files or the host's /tmp.
+and DNS configuration), the proxy at /var/runtime/pywhisk/action_runtime (read-only), its
+work dir at /action (its HOME, as in the runtime images), a private /tmp, and at /opt its
+action's Lambda layers: a directory of the invoker's, empty at start and filled before /init
+(layer_tree.py), mounted read-only, so the action can run what its layers hold and change
+none of it, as on Lambda. Never the platform's data directory, configuration, another
+container's files or the host's /tmp or /opt. An interpreter the host keeps under /opt
+(`extra`, e.g. /opt/node) is mounted over the layers at its own path, which the factory
+makes in the layer directory first (`opt_mount_points`).
 
 Networking: the runtime listens on a Unix socket the invoker bound in the container's own
 directory (0700, root's) and passes as fd N, so nothing listens on TCP for it and no
@@ -39,8 +45,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-PROXY_DIR = "/opt/pywhisk/action_runtime"
+PROXY_DIR = "/var/runtime/pywhisk/action_runtime"  # beside Lambda's own runtime, not in /opt
 WORK_DIR = "/action"
+LAYER_DIR = "/opt"
 # What of /etc an action needs: the dynamic linker's cache, name resolution, TLS roots, time
 # zone, Debian's command alternatives, PHP's extensions. Not passwd, shadow, ssh keys or
 # anything else. Each is a mount to set up and tear down: 19 of them cost ~10 ms more than
@@ -80,6 +87,7 @@ class Sandbox:
         gid: int,
         proxy_dir: Path,
         work_dir: Path,
+        layer_dir: Path,
         argv: Iterable[str],
         sync_fds: tuple[int, int] | None = None,
     ) -> list[str]:
@@ -102,7 +110,8 @@ class Sandbox:
                 cmd += ["--ro-bind", str(host), str(host)]
         for name in ETC:
             cmd += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
-        for directory in self.extra:
+        cmd += ["--ro-bind", str(layer_dir), LAYER_DIR]
+        for directory in self.extra:  # after /opt: one there mounts over the layers
             cmd += ["--ro-bind", directory, directory]
         cmd += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
         cmd += ["--ro-bind", str(proxy_dir), PROXY_DIR]
@@ -111,6 +120,11 @@ class Sandbox:
             cmd += ["--info-fd", str(sync_fds[0]), "--block-fd", str(sync_fds[1])]
         cmd += ["--", *argv]
         return cmd
+
+    def opt_mount_points(self) -> list[str]:
+        """The `extra` directories under /opt, relative to it: they need a mount point in
+        the layer directory, which is read-only once mounted."""
+        return [d[len(LAYER_DIR) + 1 :] for d in self.extra if d.startswith(LAYER_DIR + "/")]
 
 
 def outside_usr(executables: Iterable[str]) -> tuple[str, ...]:
@@ -138,6 +152,9 @@ def probe(sandbox: Sandbox, uid: int, gid: int, python: str, scratch: Path) -> S
     )
     work = scratch / "work"
     work.mkdir(parents=True, exist_ok=True)
+    opt = scratch / "opt"
+    for point in ("", *sandbox.opt_mount_points()):
+        (opt / point).mkdir(parents=True, exist_ok=True)
     if ids:
         os.chown(scratch, uid, gid)
         os.chown(work, uid, gid)
@@ -146,7 +163,9 @@ def probe(sandbox: Sandbox, uid: int, gid: int, python: str, scratch: Path) -> S
         for candidate in (sandbox, Sandbox(sandbox.bwrap, sandbox.network, False, sandbox.extra)):
             try:
                 done = subprocess.run(
-                    candidate.command(uid, gid, scratch, work, [python, "-E", "-s", "-c", "pass"]),
+                    candidate.command(
+                        uid, gid, scratch, work, opt, [python, "-E", "-s", "-c", "pass"]
+                    ),
                     stdin=subprocess.DEVNULL,
                     capture_output=True,
                     timeout=30,

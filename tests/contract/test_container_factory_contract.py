@@ -9,12 +9,16 @@ Everything is real: real runtime processes, real interpreters, real sockets, a r
 from __future__ import annotations
 
 import asyncio
+import base64
+import io
 import json
 import os
 import shutil
 import signal
+import stat
 import sys
 import tempfile
+import zipfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -35,9 +39,11 @@ from pywhisk.invoker.containers.base import (
 )
 from pywhisk.invoker.containers.docker import DockerContainer, DockerContainerFactory
 from pywhisk.invoker.containers.docker_attach import release
+from pywhisk.invoker.containers.layer_tree import LayerTree
 from pywhisk.invoker.containers.logs import SENTINEL
 from pywhisk.invoker.containers.process import ProcessContainer, ProcessContainerFactory
 from tests.support.docker import TEST_INVOKER_ID, docker, inspect, runtime_images
+from tests.support.lambda_zip import ZLIB, zlib_version
 
 MIB = 1024 * 1024
 PYTHON = default_manifest().resolve("python:3.11")
@@ -47,9 +53,58 @@ TEST_SETTINGS = Settings(installation_id="pywhisk-test")
 assert PYTHON is not None
 
 
-def init_body(code: str, env: dict[str, str] | None = None) -> bytes:
+def init_body(code: str, env: dict[str, str] | None = None, opt: str | None = None) -> bytes:
     value = {"name": "t", "main": "main", "binary": False, "code": code, "env": env or {}}
+    if opt is not None:
+        value["opt"] = opt
     return json.dumps({"value": value}).encode()
+
+
+def tools_layer() -> dict[str, str]:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, data, mode in (
+            ("bootstrap", b"#!/bin/sh\necho booted\n", 0o755),
+            ("bin/tool", b"#!/bin/sh\necho tool from $(dirname $0)\n", 0o755),
+            ("lib/libpwz.so.1", ZLIB.read_bytes(), 0o644),
+            ("lib/libpwz.so", b"libpwz.so.1", stat.S_IFLNK | 0o777),
+        ):
+            info = zipfile.ZipInfo(path)
+            info.external_attr = (mode if mode & stat.S_IFLNK else mode | stat.S_IFREG) << 16
+            archive.writestr(info, data)
+    return {"name": "ns/tools", "code": base64.b64encode(buffer.getvalue()).decode()}
+
+
+LAYERED_ACTION = """\
+import os, subprocess
+
+LOAD = "import ctypes; z = ctypes.CDLL('libpwz.so'); z.zlibVersion.restype = ctypes.c_char_p; print(z.zlibVersion().decode())"
+
+def attempt(write):
+    try:
+        write()
+        return "done"
+    except OSError as exc:
+        return exc.strerror
+
+def main(args):
+    opt = args["opt"]
+    def run(*argv):
+        return subprocess.run(argv, capture_output=True, text=True).stdout.strip()
+    return {
+        "bootstrap": run(opt + "/bootstrap"),
+        "tool": run("tool"),  # found on PATH
+        "lib": run("python3", "-c", LOAD),  # found on LD_LIBRARY_PATH
+        "writes": {
+            "new file": attempt(lambda: open(opt + "/new", "w").close()),
+            "overwrite": attempt(lambda: open(opt + "/bin/tool", "a").close()),
+            "chmod": attempt(lambda: os.chmod(opt + "/bin", 0o777)),
+            "mkdir": attempt(lambda: os.mkdir(opt + "/lib/more")),
+            "rename": attempt(lambda: os.rename(opt + "/bin/tool", opt + "/tool")),
+            "unlink": attempt(lambda: os.unlink(opt + "/lib/libpwz.so")),
+        },
+    }
+"""
 
 
 def run_body(value: Any) -> bytes:
@@ -71,8 +126,8 @@ class Started:
             unix_path=container.socket_path,
         )
 
-    async def init(self, code: str) -> None:
-        reply = await self.client.init(init_body(code), 10_000)
+    async def init(self, code: str, opt: str | None = None) -> None:
+        reply = await self.client.init(init_body(code, opt=opt), 10_000)
         assert reply.response is None, reply.response
 
     async def run(self, value: Any, timeout_ms: int = 10_000) -> Any:
@@ -143,6 +198,21 @@ class ContainerFactoryBehavior:
         assert not any(k.startswith("PYWHISK") for k in env)
         assert env["__OW_API_HOST"] == "http://127.0.0.1:3233"
         assert env["__OW_ACTIVATION_ID"] == "a" * 32
+
+    async def test_layers_run_from_opt_and_cannot_be_changed(
+        self, factory: ContainerFactory, started: list[Started]
+    ) -> None:
+        """Lambda's /opt: a layer's bootstrap, its bin/ on PATH and lib/ on the library
+        path; the action can change none of it, not even by chmod."""
+        s = await self.start(factory, started)
+        opt = await s.container.add_layers(LayerTree.of([tools_layer()], MIB))
+        await s.init(LAYERED_ACTION, opt=opt)
+        result = (await s.run({"opt": opt})).result
+        assert result["bootstrap"] == "booted"
+        assert result["tool"] == f"tool from {opt}/bin"
+        assert result["lib"] == zlib_version()  # a real library, on the library path
+        refused = set(result["writes"].values())
+        assert "done" not in refused, result["writes"]
 
     async def test_logs_are_cut_at_sentinels_and_formatted(
         self, factory: ContainerFactory, started: list[Started]
@@ -284,6 +354,20 @@ class TestProcessContainers(ContainerFactoryBehavior):
             return state.strip() == "FROZEN"
         status = Path(f"/proc/{container.pid}/status").read_text()  # noqa: ASYNC240
         return "\nState:\tT (stopped)" in status
+
+    async def test_layers_are_at_opt_in_the_sandbox_only(
+        self, factory: ProcessContainerFactory, started: list[Started]
+    ) -> None:
+        """Without the sandbox there is no /opt of the container's own: its layers stay in
+        the invoker's directory for them (root's, read-only to the action), named to it."""
+        s = await self.start(factory, started)
+        assert isinstance(s.container, ProcessContainer)
+        opt = await s.container.add_layers(LayerTree.of([tools_layer()], MIB))
+        layer_dir = s.container.layer_dir
+        assert opt == ("/opt" if factory.sandbox is not None else str(layer_dir))
+        assert (layer_dir / "bin" / "tool").is_file()
+        await s.container.destroy()
+        assert not layer_dir.exists()
 
     async def test_runs_unprivileged_in_a_private_work_dir(
         self, factory: ProcessContainerFactory, started: list[Started]

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 
 from tests.support.examples import EXAMPLES
-from tests.support.lambda_zip import write_executable, zip_tree
+from tests.support.lambda_zip import opt_probe_layer, write_executable, zip_tree, zlib_version
 from tests.support.server import StandaloneServer
 
 Wsk = Callable[..., subprocess.CompletedProcess[str]]
@@ -46,6 +46,22 @@ def test_talk_php_runtime_as_a_layer(wsk: Wsk, tmp_path: Path) -> None:
     assert listed[0] == "layers" and listed[1].split()[0].endswith("/php")
     annotations = json.loads(wsk("action", "get", "hello", "annotations").stdout.split("\n", 1)[1])
     assert {"key": "layers", "value": ["php"]} in annotations
+
+
+def test_layer_at_opt_runs_and_stays_read_only(wsk: Wsk, tmp_path: Path) -> None:
+    """As on Lambda: the layer's /opt/bootstrap runs, /opt/bin is on PATH, /opt/lib on the
+    library path (a real shared library through a symlink), and the function can change
+    nothing under /opt, not even with chmod: the sandbox mounts it read-only."""
+    wsk("layer", "create", "probe", str(opt_probe_layer(tmp_path / "probe.zip")))
+    function = layer_zip(tmp_path, "fn", {"README": "the layer brings the bootstrap\n"})
+    wsk("action", "create", "prober", str(function), "--kind", "provided", "--layer", "probe")
+    result = json.loads(wsk("action", "invoke", "prober", "--result").stdout)
+    assert result["bootstrap"] == "/opt/bootstrap"
+    assert result["tool"] == "tool from /opt/bin"
+    assert result["zlib"] == zlib_version()
+    writes = result["writes"]
+    assert "done" not in writes.values(), writes
+    assert writes["new file"] == writes["chmod"] == "Read-only file system"
 
 
 def test_layers_in_order_later_ones_win(wsk: Wsk, api: httpx.Client, tmp_path: Path) -> None:

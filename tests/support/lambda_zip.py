@@ -88,3 +88,73 @@ def container_python_version() -> str:
         check=True,
     )
     return done.stdout.strip()
+
+
+# The host's zlib (it needs only libc, so it loads in the runtime images too), under a name
+# no system has: only a library path holding the layer's lib/ finds it.
+ZLIB = Path("/usr/lib/x86_64-linux-gnu/libz.so.1")
+
+OPT_BOOTSTRAP = """\
+#!/usr/bin/env python3
+# A layer's /opt/bootstrap: what it finds in /opt, and which writes there are refused.
+import ctypes, json, os, subprocess, urllib.request
+
+API = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime"
+
+
+def attempt(write):
+    try:
+        write()
+        return "done"
+    except OSError as exc:
+        return exc.strerror
+
+
+while True:
+    with urllib.request.urlopen(API + "/invocation/next") as event:
+        request_id = event.headers["Lambda-Runtime-Aws-Request-Id"]
+    zlib = ctypes.CDLL("libpwz.so")  # on LD_LIBRARY_PATH only
+    zlib.zlibVersion.restype = ctypes.c_char_p
+    answer = {
+        "bootstrap": os.path.abspath(__file__),
+        "tool": subprocess.run(["tool"], capture_output=True, text=True).stdout.strip(),
+        "zlib": zlib.zlibVersion().decode(),
+        "writes": {
+            "new file": attempt(lambda: open("/opt/new", "w").close()),
+            "overwrite": attempt(lambda: open("/opt/bin/tool", "a").close()),
+            "chmod": attempt(lambda: os.chmod("/opt/bin", 0o777)),
+            "mkdir": attempt(lambda: os.mkdir("/opt/lib/more")),
+            "unlink": attempt(lambda: os.unlink("/opt/lib/libpwz.so")),
+        },
+    }
+    urllib.request.urlopen(
+        urllib.request.Request(
+            f"{API}/invocation/{request_id}/response", data=json.dumps(answer).encode()
+        )
+    )
+"""
+
+
+def opt_probe_layer(archive: Path) -> Path:
+    """A layer laid out as Lambda's are: `bootstrap` (OPT_BOOTSTRAP), `bin/tool`, and
+    `lib/libpwz.so` (a symlink to `libpwz.so.1`, as shared libraries' version chains go)."""
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
+        for path, data, mode in (
+            ("bootstrap", OPT_BOOTSTRAP.encode(), 0o100755),
+            ("bin/tool", b"#!/bin/sh\necho tool from $(dirname $0)\n", 0o100755),
+            ("lib/libpwz.so.1", ZLIB.read_bytes(), 0o100644),
+            ("lib/libpwz.so", b"libpwz.so.1", 0o120777),
+        ):
+            info = zipfile.ZipInfo(path)
+            info.external_attr = mode << 16
+            zipped.writestr(info, data)
+    return archive
+
+
+def zlib_version() -> str:
+    """The version the host's zlib reports, as the layer's copy will."""
+    import ctypes
+
+    zlib = ctypes.CDLL(str(ZLIB))
+    zlib.zlibVersion.restype = ctypes.c_char_p
+    return str(zlib.zlibVersion().decode())

@@ -18,12 +18,8 @@ from pywhisk.common.messages import ActivationMessage, User
 from pywhisk.common.runtimes import Runtime, default_manifest
 from pywhisk.invoker import outcomes
 from pywhisk.invoker.client import Reply, now_ms
-from pywhisk.invoker.containers.base import (
-    Container,
-    ContainerError,
-    ContainerFactory,
-    RuntimeUnavailable,
-)
+from pywhisk.invoker.containers.base import Container, ContainerError, ContainerFactory, RuntimeUnavailable
+from pywhisk.invoker.containers.layer_tree import LayerTree
 from pywhisk.invoker.proxy import _NEXT, ContainerProxy, IllegalTransition, State
 from pywhisk.invoker.records import PreparedAction
 from pywhisk.invoker.scheduling import ActionKey
@@ -53,6 +49,10 @@ class FakeContainer(Container):
 
     async def logs(self, limit_bytes: int, wait_for_sentinels: bool) -> list[str]:
         return []
+
+    async def add_layers(self, layers: LayerTree) -> str:
+        self.layers = layers
+        return "/opt"
 
     async def pause(self) -> None:
         if self.fail_pause:

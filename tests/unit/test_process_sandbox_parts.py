@@ -16,7 +16,13 @@ from pywhisk.invoker.containers.uids import UidPool, UidsExhausted
 def command(**kwargs: object) -> list[str]:
     sandbox = Sandbox("/usr/bin/bwrap", **kwargs)  # type: ignore[arg-type]
     return sandbox.command(
-        1_500_003, 1_500_003, Path("/r/runtime"), Path("/r/c1/work"), ["python3", "-E"], (7, 8)
+        1_500_003,
+        1_500_003,
+        Path("/r/runtime"),
+        Path("/r/c1/work"),
+        Path("/r/layers/c1"),
+        ["python3", "-E"],
+        (7, 8),
     )
 
 
@@ -42,6 +48,8 @@ def test_network_off_unshares_it() -> None:
 def test_file_system_view() -> None:
     cmd = command()
     assert ("/r/runtime", PROXY_DIR) in pairs(cmd, "--ro-bind")
+    assert not PROXY_DIR.startswith("/opt/")  # /opt is the layers' alone, as on Lambda
+    assert ("/r/layers/c1", "/opt") in pairs(cmd, "--ro-bind")  # read-only to the action
     assert pairs(cmd, "--bind") == [("/r/c1/work", WORK_DIR)]  # the one writable host dir
     assert cmd[cmd.index("--chdir") + 1] == WORK_DIR
     assert cmd[cmd.index("--tmpfs") + 1] == "/tmp"
@@ -56,7 +64,10 @@ def test_interpreters_outside_usr_are_mounted(tmp_path: Path) -> None:
     node.parent.mkdir(parents=True)
     node.touch()
     assert outside_usr(["/usr/bin/python3", str(node)]) == (str(tmp_path / "opt" / "node"),)
-    assert ("/opt/x", "/opt/x") in pairs(command(extra=("/opt/x",)), "--ro-bind")
+    mounts = pairs(command(extra=("/opt/x", "/srv/y")), "--ro-bind")
+    # One under /opt goes over the layers (after them), at a mount point made for it.
+    assert mounts.index(("/opt/x", "/opt/x")) > mounts.index(("/r/layers/c1", "/opt"))
+    assert Sandbox("bwrap", extra=("/opt/x", "/srv/y")).opt_mount_points() == ["x"]
 
 
 def test_uid_pool_hands_out_distinct_ids_and_takes_them_back() -> None:
