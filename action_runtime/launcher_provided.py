@@ -280,12 +280,11 @@ def event_headers(run: dict, env: dict[str, str]) -> dict[str, str]:
             f"Root=1-{int(time.time()):08x}-{(request_id * 2)[:24]};Sampled=0"
         ),
     }
-    for key, header in (
-        ("client_context", "Lambda-Runtime-Client-Context"),
-        ("cognito_identity", "Lambda-Runtime-Cognito-Identity"),
-    ):
-        if run.get(key):
-            headers[header] = str(run[key])
+    # The invoke's X-Amz-Client-Context, decoded (the controller checked it is a JSON object).
+    # No Lambda-Runtime-Cognito-Identity: pywhisk has no Cognito identity pools, so, as on
+    # Lambda for a function not invoked with Cognito credentials, it is never known.
+    if isinstance(run.get("client_context"), str):
+        headers["Lambda-Runtime-Client-Context"] = run["client_context"]
     return headers
 
 

@@ -2,6 +2,7 @@
 
 Death is noticed through a pidfd as well as EOF on the reply pipe: a process the user's code
 forked may keep the launcher's fd 3 open after the launcher is gone, and then EOF never comes.
+A death between requests is also told to `on_idle_exit` (see proxy.py for what it does).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+from collections.abc import Callable
 
 from .spawn import LauncherProcess
 
@@ -22,8 +24,11 @@ class LauncherGone(Exception):
 class Launcher:
     """A running launcher: send one line, await one reply line."""
 
-    def __init__(self, process: LauncherProcess) -> None:
+    def __init__(
+        self, process: LauncherProcess, on_idle_exit: Callable[[], None] | None = None
+    ) -> None:
         self._loop = asyncio.get_running_loop()
+        self._on_idle_exit = on_idle_exit
         self.pid = process.pid
         self._cmd = process.commands
         self._reply = process.replies
@@ -148,5 +153,8 @@ class Launcher:
         except ChildProcessError:
             self.returncode = -1
         # A reply written just before exiting is still in the pipe: read it before giving up.
+        idle = self._waiter is None
         self._drain_replies()
         self._deliver()
+        if idle and self._on_idle_exit is not None:
+            self._on_idle_exit()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -84,12 +85,15 @@ class ActionProxy:
         work_dir: Path,
         problem: str | None = None,
         unzip_max: int = artifacts.UNPACKED_MAX,
+        on_dead: Callable[[], None] | None = None,
     ) -> None:
         """`process` is the pre-started launcher; without one, /init fails with `problem`;
-        `unzip_max`: how many bytes a zipped action may unpack to."""
+        `unzip_max`: how many bytes a zipped action may unpack to; `on_dead`: called when the
+        loaded action's launcher dies between requests (the proxy then stops)."""
         self.language = language
         self.work_dir = work_dir
-        self.launcher = Launcher(process) if process is not None else None
+        self.on_dead = on_dead
+        self.launcher = Launcher(process, self._idle_exit) if process is not None else None
         self.problem = problem or language.missing_message()
         self.unzip_max = unzip_max
         self.initialized = False  # an /init reached the launcher (whatever its outcome)
@@ -99,6 +103,16 @@ class ActionProxy:
     def close(self) -> None:
         if self.launcher is not None:
             self.launcher.close()
+
+    def _idle_exit(self) -> None:
+        """The loaded action's launcher died between requests (a Lambda bootstrap that exits
+        after answering, a thread's os._exit): every later /run could only fail. The proxy
+        stops, so the invoker sees the container gone and starts a new one for the next
+        activation, which Lambda would run in a new environment too, instead of failing it.
+        Before init it stays: /init reports the death, and a stem cell does not respawn for
+        ever."""
+        if self.ready and self.on_dead is not None:
+            self.on_dead()
 
     async def init(self, body: bytes) -> Response:
         async with self._lock:

@@ -34,14 +34,14 @@ async def serve(
     work_dir = Path.cwd().resolve()
     forget_work_dir_imports(work_dir)
     unzip_max = options.unzip_max or artifacts.UNPACKED_MAX
-    proxy = ActionProxy(language, process, work_dir, problem, unzip_max=unzip_max)
+    stop = asyncio.Event()
+    proxy = ActionProxy(language, process, work_dir, problem, unzip_max, on_dead=stop.set)
     server = Server(proxy.init, proxy.run, options.token)
     if options.listen_fd is not None:
         await server.start(sock=socket.socket(fileno=options.listen_fd))
     else:
         await server.start(host=options.host, port=options.port)
 
-    stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
@@ -54,7 +54,8 @@ async def serve(
 def run(
     options: Options, language: Language, process: LauncherProcess | None, problem: str | None
 ) -> int:
-    """Serve until SIGTERM/SIGINT; `problem` says why there is no launcher, if there is none."""
+    """Serve until SIGTERM/SIGINT, or until the loaded action's launcher dies between requests;
+    `problem` says why there is no launcher, if there is none."""
     try:
         asyncio.run(serve(options, language, process, problem))
     except OSError as exc:  # e.g. the port is taken or the fd is not a socket

@@ -53,6 +53,8 @@ class ActivationMessage(BaseModel):
     cause: str | None = None
     binding: str | None = None  # `ns/binding` when invoked through a package binding
     received: int  # epoch ms at the controller, for waitTime
+    # Lambda's client context (JSON text), given to the invoke as X-Amz-Client-Context
+    client_context: str | None = None
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json().encode()

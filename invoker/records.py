@@ -96,6 +96,10 @@ def env_string(value: Any) -> str:
     return jsonio.dumps_str(value)
 
 
+def _is_provided(prepared: PreparedAction) -> bool:
+    return prepared.runtime is not None and prepared.runtime.language == "provided"
+
+
 def _metadata(msg: ActivationMessage, prepared: PreparedAction, deadline: int) -> dict[str, str]:
     return {
         "namespace": msg.user.namespace,
@@ -121,7 +125,7 @@ def init_body(
         env["__OW_API_KEY"] = msg.user.auth
     for key, value in _metadata(msg, prepared, deadline).items():
         env[f"__OW_{key.upper()}"] = value
-    if prepared.runtime is not None and prepared.runtime.language == "provided":
+    if _is_provided(prepared):
         # Lambda tells a custom runtime its memory size; nothing else in /init carries it.
         env.setdefault("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", str(prepared.memory))
     init: dict[str, Any] = {**prepared.init_value, "env": env}
@@ -138,6 +142,10 @@ def run_body(msg: ActivationMessage, prepared: PreparedAction, deadline: int) ->
     body: dict[str, Any] = {"value": value, **_metadata(msg, prepared, deadline)}
     if prepared.action.provides_api_key:
         body["api_key"] = msg.user.auth
+    if msg.client_context is not None and _is_provided(prepared):
+        # For the Runtime API's Lambda-Runtime-Client-Context only: other runtimes export
+        # every /run key as __OW_<KEY>, which OpenWhisk actions do not expect.
+        body["client_context"] = msg.client_context
     return jsonio.dumps(body)
 
 

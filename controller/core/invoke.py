@@ -39,9 +39,11 @@ async def invoke(
     cause: str | None = None,
     binding: str | None = None,
     received: int | None = None,
+    client_context: str | None = None,
 ) -> Outcome:
     """`cause`: the activation that led to this one (a trigger's, for rules); a sequence
-    invoked this way is still topmost, and its record carries no cause (as in OW)."""
+    invoked this way is still topmost, and its record carries no cause (as in OW).
+    `client_context`: Lambda's (JSON text), for a primitive action; sequences have none."""
     svc.throttles.check_invoke(caller, svc.tracker.in_flight(caller.namespace))
     sequence = action.exec.kind == SEQUENCE
     try:
@@ -71,6 +73,7 @@ async def invoke(
             cause=cause,
             binding=binding,
             received=received,
+            client_context=client_context,
         )
     except ApiError:
         # Refused before anything was accepted (final parameters, a sequence's inaccessible

@@ -81,10 +81,12 @@ async def invoke_primitive(
     received: int | None = None,
     internal: bool = False,
     activation_id: str | None = None,
+    client_context: str | None = None,
 ) -> Outcome:
     """Publish `action` with `content` (arguments already merged). `internal`: the controller
     itself waits (a sequence's component), so a shutdown's `stop_waiting` leaves it be.
-    `activation_id`: chosen by the caller, so it knows the id before the answer."""
+    `activation_id`: chosen by the caller, so it knows the id before the answer.
+    `client_context`: Lambda's, for a `provided` action's Runtime API (JSON text)."""
     activation_id = activation_id or new_activation_id()
     with activation_context(activation_id, transid):
         message = ActivationMessage(
@@ -101,6 +103,7 @@ async def invoke_primitive(
             cause=cause,
             binding=binding,
             received=received if received is not None else int(time.time() * 1000),
+            client_context=client_context,
         )
         if not blocking and svc.journal is not None:
             # The 202 is a promise: kept on disk before it is made (`common/store/journal.py`).

@@ -274,23 +274,11 @@ def test_provided_awslambdaric_in_docker(dwsk: Wsk, tmp_path: Path) -> None:
 
 
 def test_layers_at_opt_in_docker(dwsk: Wsk, tmp_path: Path) -> None:
-    """A layer's bootstrap at /opt/bootstrap calling /opt/bin tools, read-only, as on Lambda."""
-    from tests.support.lambda_zip import write_executable, zip_tree
+    """A layer's /opt/bootstrap, /opt/bin on PATH, /opt/lib on the library path, and an /opt
+    the function cannot change (root's, and the function runs as the image's own user)."""
+    from tests.support.lambda_zip import opt_probe_layer, zip_tree, zlib_version
 
-    layer = tmp_path / "layer"
-    write_executable(
-        layer / "bootstrap",
-        "#!/bin/sh\napi=http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime\n"
-        "while true; do\n"
-        "  id=$(python3 -c \"import urllib.request as u; r=u.urlopen('$api/invocation/next'); "
-        "print(r.headers['Lambda-Runtime-Aws-Request-Id'])\")\n"
-        "  touch /opt/bin/x 2>/dev/null && rw=writable || rw=read-only\n"
-        "  python3 -c \"import urllib.request as u; u.urlopen(u.Request('$api/invocation/$id/response', "
-        'data=b\'{\\"tool\\": \\"\'+b\'$(/opt/bin/tool)\'+b\'\\", \\"opt\\": \\"$rw\\"}\'))" >/dev/null\n'
-        "done\n",
-    )
-    write_executable(layer / "bin" / "tool", "#!/bin/sh\necho from-opt\n")
-    zip_tree(tmp_path / "layer.zip", layer)
+    opt_probe_layer(tmp_path / "layer.zip")
     fn = tmp_path / "fn"
     (fn / "README").parent.mkdir()
     (fn / "README").write_text("all in the layer\n")
@@ -298,4 +286,9 @@ def test_layers_at_opt_in_docker(dwsk: Wsk, tmp_path: Path) -> None:
     dwsk("layer", "create", "tools", "layer.zip")
     dwsk("action", "create", "layered", "fn.zip", "--kind", "provided", "--layer", "tools")
     result = json.loads(dwsk("action", "invoke", "layered", "-r").stdout)
-    assert result == {"tool": "from-opt", "opt": "read-only"}
+    assert result["bootstrap"] == "/opt/bootstrap"
+    assert result["tool"] == "tool from /opt/bin"
+    assert result["zlib"] == zlib_version()
+    writes = result["writes"]
+    assert set(writes.values()) == {"Permission denied", "Operation not permitted"}, writes
+    assert writes["chmod"] == "Operation not permitted"  # not the owner: no way back

@@ -5,6 +5,7 @@ misbehave (exit, fail to start, never exist)."""
 
 from __future__ import annotations
 
+import base64
 import json
 import shutil
 import subprocess
@@ -41,6 +42,9 @@ def hello(event, context):
         "time_left": context.get_remaining_time_in_millis() > 0,
         "pid": os.getpid(),
         "env": {k: os.environ.get(k) for k in ("_HANDLER", "AWS_LAMBDA_FUNCTION_NAME", "GREETING")},
+        "event_keys": sorted(event),
+        "custom": context.client_context.custom if context.client_context else None,
+        "cognito": context.identity.cognito_identity_id,
     }
 """
 
@@ -86,6 +90,28 @@ def test_awslambdaric_runs_unmodified(
     assert again["msg"] == "Hello World"
     assert again["pid"] == result["pid"]
     assert again["request_id"] != result["request_id"]
+    assert again["custom"] is None and again["cognito"] is None  # none known
+
+    # Lambda's client context, given as its Invoke API takes it.
+    mobile = {"custom": {"app": "photos"}, "env": {"locale": "en-GB"}}
+    encoded = base64.b64encode(json.dumps(mobile).encode()).decode()
+    with_context = api.post(
+        "/namespaces/_/actions/hello",
+        params={"blocking": "true", "result": "true"},
+        headers={"X-Amz-Client-Context": encoded},
+        json={},
+    )
+    assert with_context.json()["custom"] == {"app": "photos"}
+    refused = api.post(
+        "/namespaces/_/actions/hello",
+        params={"blocking": "true"},
+        headers={"X-Amz-Client-Context": base64.b64encode(b"[1]").decode()},
+        json={},
+    )
+    assert refused.status_code == 400
+    assert refused.json()["error"] == (
+        "X-Amz-Client-Context must be a base64-encoded JSON object of at most 3583 characters."
+    )
 
 
 def test_awslambdaric_error_is_an_application_error(
@@ -147,22 +173,38 @@ echo "leaving" >&2
 """
 
 
-def test_bootstrap_that_exits_is_a_developer_error_and_replaced(
-    wsk: Wsk, api: httpx.Client, tmp_path: Path
-) -> None:
+DIES_MID_EVENT = f"""#!/bin/sh
+curl -sS {API}/invocation/next >/dev/null
+echo "taken, and dying" >&2
+exit 4
+"""
+
+
+def test_bootstrap_that_exits_is_replaced(wsk: Wsk, api: httpx.Client, tmp_path: Path) -> None:
+    """A bootstrap that exits after answering costs no activation: its container ends with
+    it, and the next event gets a new one (a new bootstrap), as Lambda starts a new
+    environment. One that dies with an event in hand fails that activation as the action's
+    fault (developer error), with its output in the logs, and its container is replaced."""
     shell_action(wsk, tmp_path, "once", ONE_SHOT)
-    first = invoke(api, "once", {"n": 1}).json()
-    assert first["response"]["status"] == "success"
-    assert first["response"]["result"]["event"] == {"n": 1}
-    stored = api.get(f"/namespaces/_/activations/{first['activationId']}").json()
-    assert any("one event" in line for line in stored["logs"]), stored["logs"]
-    # The bootstrap is gone: the next activation fails as the action's fault, the one after
-    # gets a new container (a new bootstrap process).
-    outcomes = [invoke(api, "once", {"n": n}).json() for n in (2, 3, 4)]
-    statuses = [o["response"]["status"] for o in outcomes]
-    assert "action developer error" in statuses
-    served = [o["response"]["result"] for o in outcomes if o["response"]["status"] == "success"]
-    assert served and all(r["boot"] != first["response"]["result"]["boot"] for r in served)
+    boots = []
+    for n in (1, 2, 3):
+        answer = invoke(api, "once", {"n": n}).json()
+        assert answer["response"]["status"] == "success", answer
+        assert answer["response"]["result"]["event"] == {"n": n}
+        boots.append(answer["response"]["result"]["boot"])
+        stored = api.get(f"/namespaces/_/activations/{answer['activationId']}").json()
+        assert any("one event" in line for line in stored["logs"]), stored["logs"]
+        time.sleep(1)  # the ended container reaches the invoker within ms; margin for load
+    assert len(set(boots)) == 3
+
+    shell_action(wsk, tmp_path, "dies", DIES_MID_EVENT)
+    dying = invoke(api, "dies", {}).json()
+    assert dying["response"]["status"] == "action developer error"
+    assert dying["response"]["result"] == {
+        "error": "The action did not produce a valid response and exited unexpectedly."
+    }
+    logs = api.get(f"/namespaces/_/activations/{dying['activationId']}").json()["logs"]
+    assert any("stderr: taken, and dying" in line for line in logs), logs
 
 
 def test_init_error_and_missing_bootstrap(wsk: Wsk, api: httpx.Client, tmp_path: Path) -> None:
@@ -204,6 +246,7 @@ def test_env_flag_sets_init_parameters(
     result = json.loads(wsk("action", "invoke", "greeter", "--result").stdout)
     assert result["env"]["GREETING"] == "Howdy"
     assert result["msg"] == "Hello Ann"
+    assert result["event_keys"] == ["name"]  # an init parameter is not in the event
     script = tmp_path / "env.py"
     script.write_text(
         "import os\ndef main(args):\n    return {'g': os.environ.get('GREETING'), 'args': sorted(args)}\n"

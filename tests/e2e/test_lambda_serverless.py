@@ -41,11 +41,8 @@ plugins:
 """
 
 HANDLER = """
-import os
-
 def main(args):
-    root = os.environ.get("PYWHISK_LAYER_ROOT") or "opt"
-    with open(os.path.join(root, "template.html")) as template:
+    with open("/opt/template.html") as template:  # the layer, where Lambda puts it
         return {"page": template.read().strip(), "user": args.get("FLICKR_USER_ID")}
 """
 

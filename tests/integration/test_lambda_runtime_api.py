@@ -126,6 +126,9 @@ def test_next_headers_and_hostile_calls(proxy: int) -> None:
         "arn:aws:lambda:local:guest:function:pkg:fn"
     )
     assert headers["Lambda-Runtime-Trace-Id"].startswith("Root=1-")
+    # Known only when the invoke gave one (X-Amz-Client-Context); Cognito, never.
+    assert "Lambda-Runtime-Client-Context" not in headers
+    assert "Lambda-Runtime-Cognito-Identity" not in headers
     assert result["env"] == {
         "_HANDLER": "fn.handler",
         "AWS_LAMBDA_FUNCTION_NAME": "fn",
@@ -143,8 +146,10 @@ def test_next_headers_and_hostile_calls(proxy: int) -> None:
     assert status == 200
     assert failed == {"error": {"errorMessage": "not json at all", "errorType": "Custom.Oops"}}
     # And the runtime still serves the next event.
-    status, again = post(proxy, "/run", {**run, "value": {}})
+    context = '{"custom":{"app":"photos"},"env":{"locale":"en-GB"}}'
+    status, again = post(proxy, "/run", {**run, "value": {}, "client_context": context})
     assert status == 200 and isinstance(again, dict) and again["probes"] == {}
+    assert again["headers"]["Lambda-Runtime-Client-Context"] == context
     # A /run body that is not JSON never reaches the bootstrap.
     conn = http.client.HTTPConnection("127.0.0.1", proxy, timeout=60)
     conn.request("POST", "/run", b"{not json")

@@ -8,6 +8,9 @@ The operation still appears in the OpenAPI document (`OPENAPI`).
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
 import time
 from typing import Any
 
@@ -33,6 +36,31 @@ PATHS = (
     "/api/v1/namespaces/{namespace}/actions/{name}",
     "/api/v1/namespaces/{namespace}/actions/{package}/{name}",
 )
+# Lambda's Invoke API header (a pywhisk extension here): base64 of a JSON object, at most
+# 3,583 characters, which a `provided` action's bootstrap gets decoded as the event's
+# Lambda-Runtime-Client-Context (awslambdaric's `context.client_context`).
+CLIENT_CONTEXT = "x-amz-client-context"
+CLIENT_CONTEXT_MAX = 3583
+BAD_CLIENT_CONTEXT = (
+    f"X-Amz-Client-Context must be a base64-encoded JSON object of at most "
+    f"{CLIENT_CONTEXT_MAX} characters."
+)
+
+
+def _client_context(request: Request) -> str | None:
+    """The header's JSON, compact (one header line, ASCII), or None without the header."""
+    raw = request.headers.get(CLIENT_CONTEXT)
+    if raw is None:
+        return None
+    try:
+        if len(raw) > CLIENT_CONTEXT_MAX:
+            raise ValueError(raw)
+        value = json.loads(base64.b64decode(raw, validate=True))
+    except (binascii.Error, ValueError):  # UnicodeDecodeError and JSON's errors included
+        raise ApiError(400, BAD_CLIENT_CONTEXT) from None
+    if not isinstance(value, dict):
+        raise ApiError(400, BAD_CLIENT_CONTEXT)
+    return json.dumps(value, separators=(",", ":"))
 
 
 def _parse_wait(request: Request, svc: Services) -> float | None:
@@ -58,6 +86,7 @@ async def _invoke(
     blocking = flag(query, "blocking")
     result_only = flag(query, "result")
     wait = _parse_wait(request, svc)
+    client_context = _client_context(request)
     body = await body_bytes(request, svc.settings.payload_max)
     payload: Any = parse_json(body) if body.strip() else {}
     if not isinstance(payload, dict | list):
@@ -74,6 +103,7 @@ async def _invoke(
         wait=wait,
         binding=target.binding,
         received=received,
+        client_context=client_context,
     )
     headers = {"x-openwhisk-activation-id": outcome.activation_id}
     if outcome.activation is None:
@@ -124,6 +154,7 @@ OPENAPI: dict[str, Any] = {
             {"name": "blocking", "in": "query", "schema": {"type": "boolean"}},
             {"name": "result", "in": "query", "schema": {"type": "boolean"}},
             {"name": "timeout", "in": "query", "schema": {"type": "integer"}},
+            {"name": "X-Amz-Client-Context", "in": "header", "schema": {"type": "string"}},
         ],
         "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}},
         "responses": {
