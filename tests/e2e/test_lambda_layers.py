@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -46,6 +47,83 @@ def test_talk_php_runtime_as_a_layer(wsk: Wsk, tmp_path: Path) -> None:
     assert listed[0] == "layers" and listed[1].split()[0].endswith("/php")
     annotations = json.loads(wsk("action", "get", "hello", "annotations").stdout.split("\n", 1)[1])
     assert {"key": "layers", "value": ["php"]} in annotations
+
+
+# As the talk shows them (the loop without a try/catch, the handler, Bref's entry point).
+TALK_LOOP = """\
+while (true) {
+  // get next event
+  $eventPayload = $lambdaRuntime->getEventPayload();
+
+  // execute handler
+  $data = $handlerFunction($eventPayload);
+
+  // send result
+  $lambdaRuntime->sendResult($data);
+}
+"""
+TALK_HANDLER = """\
+function hello($eventData)
+{
+    $data = json_decode($eventData, true, 512,
+        JSON_THROW_ON_ERROR);
+
+    $name = $data['name']  ?? 'World';
+
+    return json_encode(['msg' => "Hello $name"]);
+}
+"""
+TALK_BREF = """\
+<?php
+
+require __DIR__.'/vendor/autoload.php';
+
+lambda(function (array $event) {
+    $name = $event['name']  ?? 'World';
+    return ['msg' => "Hello $name"];
+});
+"""
+
+
+def test_the_talks_examples_are_verbatim() -> None:
+    php = EXAMPLES / "lambda-php"
+    assert TALK_LOOP in (php / "layer" / "php" / "bootstrap.php").read_text()
+    assert TALK_HANDLER in (php / "function" / "handler.php").read_text()
+    assert (EXAMPLES / "lambda-bref" / "index.php").read_text() == TALK_BREF
+
+
+def test_talk_loop_reports_a_throwing_handler_and_carries_on(wsk: Wsk, tmp_path: Path) -> None:
+    """The talk's loop has no try/catch: a handler that throws ends the bootstrap, after its
+    runtime class reported the exception as the event's error (an application error, as
+    Lambda's); the next event gets a new bootstrap."""
+    layer = zip_tree(tmp_path / "php-layer.zip", EXAMPLES / "lambda-php" / "layer")
+    function = layer_zip(
+        tmp_path,
+        "photo",
+        {
+            "handler.php": "<?php\nfunction photo($eventData)\n{\n"
+            "    $data = json_decode($eventData, true, 512, JSON_THROW_ON_ERROR);\n"
+            "    if ($data['fail'] ?? false) {\n"
+            "        throw new RuntimeException('no photo today');\n    }\n"
+            "    return json_encode(['photo' => 'sunrise']);\n}\n"
+        },
+    )
+    wsk("layer", "create", "php", str(layer))
+    wsk(
+        "action", "create", "photo", str(function), "--kind", "provided",
+        "--main", "handler.photo", "--layer", "php",
+    )  # fmt: skip
+    failed = wsk("action", "invoke", "photo", "--result", "-p", "fail", "true", check=False)
+    assert failed.returncode != 0
+    error = json.loads(failed.stderr)["error"]  # wsk prints a failed result there
+    assert error["errorMessage"] == "no photo today"
+    assert error["errorType"] == "RuntimeException"
+    assert error["stackTrace"][0] == "#0 /opt/php/bootstrap.php(17): photo()"
+    logs = wsk("activation", "logs", "--last").stdout
+    assert "RuntimeException: no photo today" in logs
+    time.sleep(1)  # the bootstrap's end reaches the invoker within ms; margin for load
+    served = wsk("action", "invoke", "photo", "--result").stdout
+    assert json.loads(served) == {"photo": "sunrise"}
 
 
 def test_layer_at_opt_runs_and_stays_read_only(wsk: Wsk, tmp_path: Path) -> None:

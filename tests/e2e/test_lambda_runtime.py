@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -173,6 +174,17 @@ echo "leaving" >&2
 """
 
 
+def stored_logs(api: httpx.Client, answer: dict[str, Any]) -> list[str]:
+    """The activation's logs once its record is written (after the container is gone, for
+    a developer error)."""
+    deadline = time.monotonic() + 30
+    while True:
+        found = api.get(f"/namespaces/_/activations/{answer['activationId']}/logs")
+        if found.status_code == 200 or time.monotonic() > deadline:
+            return list(found.json()["logs"])
+        time.sleep(0.1)
+
+
 DIES_MID_EVENT = f"""#!/bin/sh
 curl -sS {API}/invocation/next >/dev/null
 echo "taken, and dying" >&2
@@ -203,8 +215,7 @@ def test_bootstrap_that_exits_is_replaced(wsk: Wsk, api: httpx.Client, tmp_path:
     assert dying["response"]["result"] == {
         "error": "The action did not produce a valid response and exited unexpectedly."
     }
-    logs = api.get(f"/namespaces/_/activations/{dying['activationId']}").json()["logs"]
-    assert any("stderr: taken, and dying" in line for line in logs), logs
+    assert any("stderr: taken, and dying" in line for line in stored_logs(api, dying)), dying
 
 
 def test_init_error_and_missing_bootstrap(wsk: Wsk, api: httpx.Client, tmp_path: Path) -> None:
@@ -351,3 +362,25 @@ def test_bootstrap_that_never_asks_or_never_answers_times_out(
     hangs = invoke(api, "hangs", {}).json()
     assert hangs["response"]["status"] == "action developer error"
     assert "exceeded its time limits of 2000 milliseconds" in hangs["response"]["result"]["error"]
+
+
+HOG = """#!/usr/bin/python3
+import os, urllib.request
+urllib.request.urlopen(f"http://{os.environ['AWS_LAMBDA_RUNTIME_API']}/2018-06-01/runtime/invocation/next")
+print("taking 400 MB", flush=True)
+hog = b"x" * (400 << 20)
+"""
+
+
+def test_memory_limit_holds_the_bootstrap(wsk: Wsk, api: httpx.Client, tmp_path: Path) -> None:
+    """Limits as for any action: a bootstrap that outgrows the action's memory is killed by
+    it, and the record says so (process containers' cgroups need the platform to run as
+    root, as the test suite does)."""
+    shell_action(wsk, tmp_path, "hog", HOG)
+    wsk("action", "update", "hog", "--memory", "128")
+    answer = invoke(api, "hog", {}).json()
+    assert answer["response"]["status"] == "action developer error"
+    assert answer["response"]["result"] == {
+        "error": "The action exhausted its memory and was aborted."
+    }
+    assert any("taking 400 MB" in line for line in stored_logs(api, answer))

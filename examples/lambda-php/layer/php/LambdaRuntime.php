@@ -1,6 +1,11 @@
 <?php
 // The Lambda Runtime API (2018-06-01) over plain HTTP: the one thing a PHP bootstrap needs.
 // AWS_LAMBDA_RUNTIME_API is host:port of the API, set by the platform for the bootstrap.
+//
+// The talk's loop has no try/catch: a handler that throws ends the script, as an uncaught
+// exception ends any PHP script. Before it does, the exception handler below reports it as
+// Lambda expects, as the event's error (or, before the first event, as the init's), and the
+// platform starts a new bootstrap for the next event.
 
 class LambdaRuntime
 {
@@ -10,6 +15,11 @@ class LambdaRuntime
     public function __construct()
     {
         $this->api = 'http://' . getenv('AWS_LAMBDA_RUNTIME_API') . '/2018-06-01/runtime';
+        set_exception_handler(function (Throwable $e): void {
+            fwrite(STDERR, (string) $e . "\n");
+            $this->sendError($e);
+            exit(1);
+        });
     }
 
     // Blocks until the next event arrives; returns its body (JSON text) as Lambda sends it.
@@ -31,7 +41,8 @@ class LambdaRuntime
 
     public function sendError(Throwable $e): void
     {
-        $this->post("invocation/{$this->requestId}/error", json_encode([
+        $path = $this->requestId === null ? 'init/error' : "invocation/{$this->requestId}/error";
+        $this->post($path, json_encode([
             'errorMessage' => $e->getMessage(),
             'errorType' => get_class($e),
             'stackTrace' => explode("\n", $e->getTraceAsString()),

@@ -14,12 +14,7 @@ while (true) {
   $eventPayload = $lambdaRuntime->getEventPayload();
 
   // execute handler
-  try {
-    $data = $handlerFunction($eventPayload);
-  } catch (Throwable $e) {
-    $lambdaRuntime->sendError($e);
-    continue;
-  }
+  $data = $handlerFunction($eventPayload);
 
   // send result
   $lambdaRuntime->sendResult($data);
