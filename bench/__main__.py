@@ -3,7 +3,8 @@ the same through the cluster preset, beside standalone (bench/cluster.py); `pyth
 apigw`: an API route against its web action's own URL (bench/apigw.py); `python -m bench
 hop`: the invoker → runtime hop over TCP and over a Unix socket (bench/hop.py); `python -m
 bench sandbox`: what the process containers' sandbox costs (bench/sandbox.py); `python -m
-bench metrics`: what counting an activation costs (bench/metrics.py)."""
+bench metrics`: what counting an activation costs (bench/metrics.py); `python -m bench
+layers`: what an action's layers cost its cold starts (bench/layers.py)."""
 
 import sys
 
@@ -23,6 +24,10 @@ elif sys.argv[1:2] == ["hop"]:
     from bench import hop
 
     hop.main(sys.argv[2:])
+elif sys.argv[1:2] == ["layers"]:
+    from bench import layers
+
+    layers.main(sys.argv[2:])
 elif sys.argv[1:2] == ["sandbox"]:
     from bench import sandbox
 
