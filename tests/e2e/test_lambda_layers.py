@@ -5,6 +5,8 @@ a user sees for a missing one."""
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -12,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from common.entities import Identity
 from tests.support.examples import EXAMPLES
 from tests.support.lambda_zip import opt_probe_layer, write_executable, zip_tree, zlib_version
 from tests.support.server import StandaloneServer
@@ -181,6 +184,55 @@ def test_layers_in_order_later_ones_win(wsk: Wsk, api: httpx.Client, tmp_path: P
     assert result == {"who": "second", "base": "from first"}
     wsk("action", "update", "both", "--layer", "second", "--layer", "first")
     assert json.loads(wsk("action", "invoke", "both", "--result").stdout)["who"] == "first"
+
+
+READ_OPT = """\
+import os
+def main(args):
+    with open("/opt/version.txt") as version:
+        return {"version": version.read().strip(), "path_ends": os.environ["PATH"].endswith(":/opt/bin")}
+"""
+
+
+def test_layer_update_share_and_delete_with_wsk(
+    wsk: Wsk, server: StandaloneServer, namespace: Identity, tmp_path: Path
+) -> None:
+    """`wsk layer update` and `--shared`, a Python action reading its layer at /opt, the
+    new content after the action is updated, another namespace's use, and `wsk layer delete`."""
+    first = layer_zip(tmp_path, "v1", {"version.txt": "1"})
+    second = layer_zip(tmp_path, "v2", {"version.txt": "2"})
+    assert wsk("layer", "create", "site", str(first)).stdout == "ok: created layer site\n"
+    script = tmp_path / "reader.py"
+    script.write_text(READ_OPT)
+    wsk("action", "create", "reader", str(script), "--layer", "site")
+    result = json.loads(wsk("action", "invoke", "reader", "--result").stdout)
+    assert result == {"version": "1", "path_ends": True}
+
+    updated = wsk("layer", "update", "site", str(second), "--shared", "yes")
+    assert updated.stdout == "ok: updated layer site\n"
+    assert json.loads(wsk("layer", "get", "site").stdout.split("\n", 1)[1])["publish"] is True
+    wsk("action", "update", "reader", "--layer", "site")  # prepared again: the new content
+    assert json.loads(wsk("action", "invoke", "reader", "--result").stdout)["version"] == "2"
+
+    owner = namespace.namespace
+    other = server.create_namespace(f"layer-user-{tmp_path.name[-8:]}")
+    props = tmp_path / "other.wskprops"
+    props.write_text(f"APIHOST={server.url}\nAUTH={other.auth}\n")
+    env = {**os.environ, "WSK_CONFIG_FILE": str(props)}
+    wsk_other = shutil.which("wsk")
+    assert wsk_other is not None
+    for args in (
+        ["action", "create", "borrower", str(script), "--layer", f"/{owner}/site"],
+        ["action", "invoke", "borrower", "--result"],
+    ):
+        done = subprocess.run([wsk_other, *args], env=env, capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["version"] == "2"
+
+    assert wsk("layer", "delete", "site").stdout == "ok: deleted layer site\n"
+    wsk("action", "update", "reader", "--layer", "site")
+    gone = wsk("action", "invoke", "reader", "--result", check=False)
+    assert json.loads(gone.stderr)["error"] == "The layer 'site' does not exist or is not shared."
 
 
 def test_missing_and_private_layers(

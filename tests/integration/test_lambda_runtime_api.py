@@ -8,6 +8,7 @@ import base64
 import http.client
 import io
 import json
+import re
 import socket
 import subprocess
 import sys
@@ -47,7 +48,8 @@ while True:
         continue
     result = {"headers": {k: v for k, v in headers.items() if k.startswith("Lambda-")},
               "env": {k: os.environ.get(k) for k in ("_HANDLER", "AWS_LAMBDA_FUNCTION_NAME",
-                      "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "LAMBDA_TASK_ROOT", "AWS_LAMBDA_FUNCTION_VERSION")},
+                      "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "LAMBDA_TASK_ROOT", "AWS_LAMBDA_FUNCTION_VERSION",
+                      "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME")},
               "probes": {k: [v[0], v[1].decode()[:200]] for k, v in probes.items()}}
     call("POST", "invocation/" + rid + "/response", json.dumps(result).encode())
 """
@@ -135,7 +137,13 @@ def test_next_headers_and_hostile_calls(proxy: int) -> None:
         "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
         "LAMBDA_TASK_ROOT": result["env"]["LAMBDA_TASK_ROOT"],
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/fn",
+        "AWS_LAMBDA_LOG_STREAM_NAME": result["env"]["AWS_LAMBDA_LOG_STREAM_NAME"],
     }
+    # Lambda's form: date/[version]id
+    assert re.fullmatch(
+        r"\d{4}/\d{2}/\d{2}/\[[^]]+\][0-9a-f]{32}", result["env"]["AWS_LAMBDA_LOG_STREAM_NAME"]
+    )
     probes = result["probes"]
     assert probes["wrong_id"][0] == 400 and "InvalidRequestID" in probes["wrong_id"][1]
     assert probes["unknown"][0] == 404
