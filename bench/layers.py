@@ -29,11 +29,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.sandbox import RUN, client
-from common import eventloop
-from common.config import Settings
-from common.runtimes import default_manifest
-from invoker.containers.base import ContainerFactory, factory_from_url
-from invoker.containers.layer_tree import LayerTree
+from pywhisk.common import eventloop
+from pywhisk.common.config import Settings
+from pywhisk.common.runtimes import default_manifest
+from pywhisk.invoker.containers.base import ContainerFactory, factory_from_url
+from pywhisk.invoker.containers.layer_tree import LayerTree
 
 NOOP = "def main(args):\n    return {}\n"
 
@@ -150,7 +150,7 @@ async def run(args: argparse.Namespace) -> None:
 
 
 def write_dir(tree: LayerTree, root: Path) -> None:
-    from invoker.containers import layer_tree
+    from pywhisk.invoker.containers import layer_tree
 
     target = root / "write"
     target.mkdir()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from common.entities import Identity
+from pywhisk.common.entities import Identity
 from tests.support.examples import EXAMPLES
 from tests.support.lambda_zip import opt_probe_layer, write_executable, zip_tree, zlib_version
 from tests.support.server import StandaloneServer

@@ -18,7 +18,12 @@ from pywhisk.common.messages import ActivationMessage, User
 from pywhisk.common.runtimes import Runtime, default_manifest
 from pywhisk.invoker import outcomes
 from pywhisk.invoker.client import Reply, now_ms
-from pywhisk.invoker.containers.base import Container, ContainerError, ContainerFactory, RuntimeUnavailable
+from pywhisk.invoker.containers.base import (
+    Container,
+    ContainerError,
+    ContainerFactory,
+    RuntimeUnavailable,
+)
 from pywhisk.invoker.containers.layer_tree import LayerTree
 from pywhisk.invoker.proxy import _NEXT, ContainerProxy, IllegalTransition, State
 from pywhisk.invoker.records import PreparedAction
