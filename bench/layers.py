@@ -28,11 +28,12 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.sandbox import RUN, client
+from bench.sandbox import RUN
 from pywhisk.common import eventloop
 from pywhisk.common.config import Settings
 from pywhisk.common.runtimes import default_manifest
-from pywhisk.invoker.containers.base import ContainerFactory, factory_from_url
+from pywhisk.invoker.client import ContainerClient
+from pywhisk.invoker.containers.base import Container, ContainerFactory, factory_from_url
 from pywhisk.invoker.containers.layer_tree import LayerTree
 
 NOOP = "def main(args):\n    return {}\n"
@@ -60,6 +61,18 @@ def zipped(files: list[tuple[str, bytes, int]], extra: dict[str, str] | None = N
         for path, text in (extra or {}).items():
             archive.writestr(path, text)
     return buffer.getvalue()
+
+
+def client(container: Container) -> ContainerClient:
+    """As the invoker talks to it: its socket or address, with its runtime token if any."""
+    return ContainerClient(
+        container.host,
+        container.port,
+        1 << 26,
+        alive=lambda: not container.exited,
+        token=container.token,
+        unix_path=container.socket_path,
+    )
 
 
 def init_body(code: str, binary: bool, opt: str | None) -> bytes:
