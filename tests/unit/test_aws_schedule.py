@@ -126,6 +126,8 @@ def test_timezone_evaluates_the_fields_on_local_time() -> None:
         ("cron(0 0 * * ? 2200)", "out of range"),
         ("cron(0 0 ? * MON/2 *)", "no increments"),
         ("cron(0 0 ? * 2#6 *)", "1-5"),
+        ("cron(0 0 ? * 2#1,3#2 *)", "D#N alone"),
+        ("cron(0 0 ? * MON-FRI#2 *)", "D#N alone"),
         ("cron(0 0 5L * ? *)", "day of the month"),
         ("cron(L 0 * * ? *)", "takes no"),
         ("cron(0 0 * FOO ? *)", "not a valid month"),

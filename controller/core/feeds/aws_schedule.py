@@ -200,6 +200,10 @@ def _check_dow(field: str) -> frozenset[int]:
         _number(field[:-1], 1, 7, DAYS, "day of the week")
         return frozenset()
     if "#" in field:
+        if re.search(r"[,\-/]", field) or field.count("#") > 1:
+            raise InvalidSchedule(
+                f"'{field}' is not a valid day of the week (D#N alone: one day, one number)"
+            )
         day, _, nth = field.partition("#")
         _number(day, 1, 7, DAYS, "day of the week")
         if nth not in ("1", "2", "3", "4", "5"):
