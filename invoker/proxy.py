@@ -22,6 +22,7 @@ import asyncio
 import dataclasses
 import enum
 import logging
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -254,7 +255,7 @@ class ContainerProxy:
             records.init_body(msg, prepared, deadline, opt), prepared.timeout
         )
         if opt is not None:  # unpacking the layers is part of the cold start's init time
-            reply = dataclasses.replace(reply, start=installing)
+            reply = dataclasses.replace(reply, start_ns=installing)
         if reply.response is not None or self.state is not State.INITIALIZING:
             response = reply.response or outcomes.developer_error(outcomes.ABNORMAL_INIT)
             response = await self._explain(response)
@@ -282,15 +283,17 @@ class ContainerProxy:
 
     async def _add_layers(self, prepared: PreparedAction) -> tuple[str | None, int] | RunOutcome:
         """The action's layers into the container before /init: (where they are, when that
-        began), or the outcome of an action whose layers cannot be had (a developer error)."""
-        began = now_ms()
+        began in epoch ns), or the outcome of an action whose layers cannot be had (a
+        developer error)."""
+        began_ns = time.time_ns()
+        began = began_ns // 1_000_000
         if prepared.layers_error is not None:
             return self._failed(outcomes.developer_error(prepared.layers_error), began)
         if prepared.layers is None:
-            return None, began
+            return None, began_ns
         assert self.container is not None
         try:
-            return await self.container.add_layers(prepared.layers), began
+            return await self.container.add_layers(prepared.layers), began_ns
         except LayerError as exc:
             return self._failed(outcomes.developer_error(str(exc)), began)
         except Exception as exc:  # the container's engine failed us, not the action
