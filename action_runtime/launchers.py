@@ -29,6 +29,7 @@ class Launcher:
     ) -> None:
         self._loop = asyncio.get_running_loop()
         self._on_idle_exit = on_idle_exit
+        self._failed_a_request = False  # its death was a request's answer (LauncherGone)
         self.pid = process.pid
         self._cmd = process.commands
         self._reply = process.replies
@@ -143,6 +144,7 @@ class Launcher:
         if line is not None:
             waiter.set_result(line)
         elif not self.alive:
+            self._failed_a_request = True
             waiter.set_exception(LauncherGone())
 
     def _on_exit(self) -> None:
@@ -153,8 +155,10 @@ class Launcher:
         except ChildProcessError:
             self.returncode = -1
         # A reply written just before exiting is still in the pipe: read it before giving up.
-        idle = self._waiter is None
         self._drain_replies()
         self._deliver()
-        if idle and self._on_idle_exit is not None:
+        # Died between requests (or just after answering one), not in one it left unanswered.
+        waiter = self._waiter
+        answered = waiter is None or (waiter.done() and not self._failed_a_request)
+        if answered and not self._failed_a_request and self._on_idle_exit is not None:
             self._on_idle_exit()

@@ -7,6 +7,9 @@ TCP_NODELAY: the response goes out in one write, and without it Nagle plus delay
 
 With a token, a request whose X-Runtime-Token header differs is answered 403 before its body
 is read: only the invoker that started the container knows it.
+
+`drained()` waits until no request is being answered, so that a proxy that stops on its own
+(its action's process died after answering) still sends the answer it has.
 """
 
 from __future__ import annotations
@@ -146,6 +149,13 @@ class Server:
             ("POST", "/run"): run,
         }
         self._server: asyncio.Server | None = None
+        self._answering = 0
+        self._quiet = asyncio.Event()
+        self._quiet.set()
+
+    async def drained(self) -> None:
+        """Wait until no request is between its head and its answer."""
+        await self._quiet.wait()
 
     async def start(
         self, *, sock: socket.socket | None = None, host: str = "0.0.0.0", port: int = 8080
@@ -181,6 +191,18 @@ class Server:
         except asyncio.LimitOverrunError:
             await self._send(writer, 431, error_body("Request head too large"), False)
             return False
+        self._answering += 1
+        self._quiet.clear()
+        try:
+            return await self._handle(head, reader, writer)
+        finally:
+            self._answering -= 1
+            if not self._answering:
+                self._quiet.set()
+
+    async def _handle(
+        self, head: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> bool:
         try:
             if len(head) > MAX_HEAD:
                 raise BadRequest(431, "Request head too large")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import socket
 import sys
@@ -47,6 +48,9 @@ async def serve(
         loop.add_signal_handler(signum, stop.set)
     try:
         await stop.wait()
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5.0):
+                await server.drained()  # an answer being sent still goes out
     finally:
         proxy.close()
 

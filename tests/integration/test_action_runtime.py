@@ -517,6 +517,29 @@ async def test_exit_fails_this_and_every_later_run(
     assert stdout.count(SENTINEL) == 2
 
 
+# The launcher dies just after answering (a timer, a background kill), not in a run.
+DIES_AFTER_ANSWERING = {
+    "python": "import os, threading\ndef main(args):\n"
+    "    threading.Timer(0.3, os._exit, (0,)).start()\n    return {'bye': True}\n",
+    "nodejs": "function main(args) { setTimeout(() => process.exit(0), 300); return {bye: true}; }\n",
+    "php": "<?php\nfunction main(array $args): array {\n"
+    "    exec('(sleep 0.3; kill -9 ' . getmypid() . ') > /dev/null 2>&1 &');\n"
+    "    return ['bye' => true];\n}\n",
+}
+
+
+async def test_a_launcher_that_dies_between_runs_ends_the_runtime(
+    runtime: tuple[RuntimeProcess, Client], language: str
+):
+    """Its container could only fail from then on: the proxy exits, so the invoker starts a
+    new one for the next activation instead of failing it (a death in a run fails that run
+    and the proxy stays, as above)."""
+    proc, client = runtime
+    assert (await client.init(DIES_AFTER_ANSWERING[language]))[0] == 200
+    assert await client.run({}) == (200, {"bye": True})
+    assert await asyncio.to_thread(proc.proc.wait, 10) == 0
+
+
 async def test_sentinels_follow_each_activations_output(
     runtime: tuple[RuntimeProcess, Client], language: str
 ):

@@ -55,17 +55,27 @@ while True:
 """
 
 
-def code() -> str:
+def code(bootstrap: str = BOOTSTRAP) -> str:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         info = zipfile.ZipInfo("bootstrap")
         info.external_attr = 0o755 << 16
-        archive.writestr(info, BOOTSTRAP)
+        archive.writestr(info, bootstrap)
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-@pytest.fixture
-def proxy(tmp_path: Path) -> Iterator[int]:
+# Answers one event and exits at once: the answer must still reach the caller.
+ONE_SHOT = """#!/usr/bin/python3 -s
+import os, urllib.request
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
+with urllib.request.urlopen(api + "next") as event:
+    rid = event.headers["Lambda-Runtime-Aws-Request-Id"]
+urllib.request.urlopen(urllib.request.Request(api + rid + "/response", data=b'{"once": true}'))
+"""
+
+
+def start_proxy(work_dir: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """The real proxy for `provided` on a free port, answering (or the port refused after 10 s)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
@@ -82,7 +92,7 @@ def proxy(tmp_path: Path) -> Iterator[int]:
             "--port",
             str(port),
         ],
-        cwd=tmp_path,
+        cwd=work_dir,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -92,6 +102,12 @@ def proxy(tmp_path: Path) -> Iterator[int]:
                 break
         except OSError:
             time.sleep(0.1)
+    return proc, port
+
+
+@pytest.fixture
+def proxy(tmp_path: Path) -> Iterator[int]:
+    proc, port = start_proxy(tmp_path)
     yield port
     proc.terminate()
     proc.wait(timeout=10)
@@ -163,3 +179,19 @@ def test_next_headers_and_hostile_calls(proxy: int) -> None:
     conn.request("POST", "/run", b"{not json")
     assert conn.getresponse().status == 400
     conn.close()
+
+
+def test_a_bootstrap_that_exits_after_answering_ends_the_runtime(tmp_path: Path) -> None:
+    """The answer goes out, then the proxy exits (status 0), so the invoker replaces the
+    container before the next event, which Lambda would give a new environment too."""
+    proc, port = start_proxy(tmp_path)
+    try:
+        init = {"value": {"code": code(ONE_SHOT), "binary": True, "main": "x", "env": {}}}
+        assert post(port, "/init", init) == (200, {"ok": True})
+        run = {"value": {}, "activation_id": "b" * 32, "deadline": "1900000000000"}
+        assert post(port, "/run", run) == (200, {"once": True})
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
