@@ -65,15 +65,13 @@ class Entry:
 class LayerTree:
     """The merged listing of an action's layers; writes it into a directory or a tar."""
 
-    def __init__(self, names: list[str], zips: list[bytes], entries: list[Entry]) -> None:
-        self.names = names
+    def __init__(self, zips: list[bytes], entries: list[Entry]) -> None:
         self._zips = zips
         self.entries = entries  # sorted: a directory before what it holds
 
     @classmethod
     def of(cls, layers: list[dict[str, str]], unpacked_max: int) -> LayerTree:
         """From the resolved layers (`{"name", "code"}` each, in order); LayerError if unusable."""
-        names = [layer["name"] for layer in layers]
         zips: list[bytes] = []
         tree: dict[str, Entry] = {}
         declared = 0
@@ -110,7 +108,7 @@ class LayerTree:
                     f"The action's layers unpack to more than allowed: {declared} > "
                     f"{unpacked_max} bytes."
                 )
-        return cls(names, zips, [tree[path] for path in sorted(tree)])
+        return cls(zips, [tree[path] for path in sorted(tree)])
 
     # -- writing ---------------------------------------------------------------------------
 
@@ -154,7 +152,11 @@ class LayerTree:
             for entry, stream in self._members():
                 target = root / entry.path
                 if entry.kind == "dir":
-                    os.mkdir(target, 0o755)
+                    try:
+                        os.mkdir(target, 0o755)
+                    except FileExistsError:  # a mount point the sandbox needs (process.py)
+                        if not stat.S_ISDIR(os.lstat(target).st_mode):
+                            raise
                 elif entry.kind == "symlink":
                     os.symlink(entry.target, target)
                 else:

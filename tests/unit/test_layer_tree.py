@@ -142,3 +142,16 @@ def test_the_tar_for_docker_is_roots_and_read_only() -> None:
         assert members["lib/libx.so"].issym() and members["lib/libx.so"].linkname == "libx.so.1"
         extracted = tar.extractfile("bin/tool")
         assert extracted is not None and extracted.read() == b"#!/bin/sh\necho hi\n"
+
+
+def test_a_mount_point_made_before_is_kept(tmp_path: Path) -> None:
+    """The sandbox mounts a host interpreter kept under /opt (e.g. /opt/node) over the layers,
+    at a directory made before they are written: a layer's directory of that name joins it."""
+    root = tmp_path / "opt"
+    (root / "node").mkdir(parents=True)
+    LayerTree.of([layer("js", {"node/lib.js": "x", "bin/run*": "#!/bin/sh\n"})], MB).write_into(
+        root
+    )
+    assert written(root) == {"node": "/", "node/lib.js": "x", "bin": "/", "bin/run": "#!/bin/sh\n"}
+    with pytest.raises(LayerError, match="File exists"):
+        LayerTree.of([layer("clash", {"bin": "a file where a directory is"})], MB).write_into(root)
