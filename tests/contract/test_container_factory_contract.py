@@ -453,6 +453,12 @@ async def test_leftovers_of_a_dead_invoker_are_removed(root: Path) -> None:
     (dead_home / "pids" / "wsk7_0").write_text(str(leftover.pid))
     (dead_home / "pids" / "wsk7_1").write_text(str(os.getpid()))  # pid reused by someone else
     try:
+        # Until the child has exec'd, its command line is still this process's (a busy
+        # machine may take a while): the factory recognizes leftovers by that line.
+        cmdline = Path(f"/proc/{leftover.pid}/cmdline")
+        async with asyncio.timeout(10):
+            while str(dead_home).encode() not in cmdline.read_bytes():  # noqa: ASYNC110, ASYNC240
+                await asyncio.sleep(0.01)
         f = ProcessContainerFactory(f"process://{root}", Settings(), 7)
         await f.start()
         await f.close()
