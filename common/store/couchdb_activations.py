@@ -17,16 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pywhisk.common.logcontext import activation_context
-from pywhisk.common.store.base import ActivationStore, Doc, StoreError
+from pywhisk.common.store.base import ActivationStore, StoreError
+from pywhisk.common.store.couchdb_client import CouchClient
 from pywhisk.common.store.couchdb_design import ACTIVATIONS, USAGE
+from pywhisk.common.store.records import Doc
 from pywhisk.common.store.usage import ActionUsage, Usage
 from pywhisk.common.store.writebehind import WriteBehind
-
-if TYPE_CHECKING:
-    from pywhisk.common.store.couchdb import CouchClient
 
 _BATCH_MAX = 500
 
@@ -64,9 +63,7 @@ class CouchDBActivations(WriteBehind, ActivationStore):
             for first in range(0, len(ids), _BATCH_MAX):
                 batch = {i: queued[i] for i in ids[first : first + _BATCH_MAX]}
                 try:
-                    answers = await self._couch.request(
-                        "POST", self._db, "_bulk_docs", body={"docs": list(batch.values())}
-                    )
+                    answers = await self._couch.bulk_docs(self._db, list(batch.values()))
                 except BaseException:
                     self._requeue({i: queued[i] for i in ids[first:]})
                     raise

@@ -3,7 +3,7 @@
 
 A claim call first assumes no claim exists (the common case: an invoker starting what was
 sent to it alone) and creates them all in one `_bulk_docs` request. The ids that conflict
-are read (`_all_docs` with their keys), decided again from what is stored, and written at
+are read (`_bulk_get`), decided again from what is stored, and written at
 the revision read; a conflict again (someone wrote between) goes round once more. So the
 hot path is one request per batch of activations, and a hand-over or a redelivery two or
 three.
@@ -17,13 +17,11 @@ impossible.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pywhisk.common.store.base import StoreError
 from pywhisk.common.store.claims import Claim, ClaimStore, Decide
-
-if TYPE_CHECKING:
-    from pywhisk.common.store.couchdb import CouchClient
+from pywhisk.common.store.couchdb_client import CouchClient
 
 ROUNDS = 5  # conflicts in a row before an id is given up as not won
 
@@ -40,15 +38,8 @@ class CouchDBClaims(ClaimStore):
         self._db = db
 
     async def _read(self, ids: list[str]) -> dict[str, tuple[Claim, str]]:
-        answer = await self._couch.request(
-            "POST", self._db, "_all_docs", params={"include_docs": True}, body={"keys": ids}
-        )
-        found: dict[str, tuple[Claim, str]] = {}
-        for row in answer.get("rows", ()):
-            doc = row.get("doc")
-            if doc and not row.get("value", {}).get("deleted"):
-                found[doc["_id"]] = (_claim(doc), str(doc["_rev"]))
-        return found
+        docs = await self._couch.get_docs(self._db, ids)
+        return {doc_id: (_claim(doc), str(doc["_rev"])) for doc_id, doc in docs.items()}
 
     async def settle(self, activation_ids: list[str], decide: Decide) -> set[str]:
         won: set[str] = set()
@@ -74,7 +65,7 @@ class CouchDBClaims(ClaimStore):
                 docs.append(doc)
             if not docs:
                 return won
-            answers = await self._couch.request("POST", self._db, "_bulk_docs", body={"docs": docs})
+            answers = await self._couch.bulk_docs(self._db, docs)
             conflicted = []
             for answer in answers:
                 if answer.get("ok"):

@@ -10,14 +10,13 @@ of the subject document at its revision, retried on a conflict.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pywhisk.common.entities.identity import Identity, NamespaceLimits
-from pywhisk.common.store.base import Conflict, Doc, SubjectStore
+from pywhisk.common.store.base import Conflict, SubjectStore
+from pywhisk.common.store.couchdb_client import CouchClient
 from pywhisk.common.store.couchdb_design import SUBJECTS
-
-if TYPE_CHECKING:
-    from pywhisk.common.store.couchdb import CouchClient
+from pywhisk.common.store.records import Doc
 
 _ATTEMPTS = 8
 _OUR_LIMITS = frozenset(NamespaceLimits.model_fields)

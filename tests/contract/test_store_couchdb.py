@@ -84,7 +84,7 @@ def count_requests(store: CouchDBStore) -> list[str]:
         seen.append(f"{request.method} {request.url.raw_path.decode()}")
 
     assert store._couch is not None
-    store._couch._server.session.event_hooks["request"].append(record)
+    store._couch.session.event_hooks["request"].append(record)
     return seen
 
 
