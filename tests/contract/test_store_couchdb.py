@@ -304,6 +304,133 @@ async def test_hot_path_reads_are_one_request_each(store: CouchDBStore) -> None:
     assert len(seen) == 1
 
 
+# -- a server's life: logins, dropped connections ---------------------------------------------------
+ADMINS_ONLY = {"admins": {"names": ["admin"], "roles": []}, "members": {"names": ["admin"]}}
+
+
+async def test_a_refused_session_cookie_logs_in_again(
+    store: CouchDBStore, couchdb_server: PouchDBServer
+) -> None:
+    """The session cookie outlives the secret it was signed with (a restarted in-memory
+    server, a rotated secret): the server refuses it, and the store logs in again instead of
+    failing reads and writes. The databases admit only the admin here, as CouchDB 3's do by
+    default, so a refused cookie is an anonymous request and answered 401 (pouchdb-server
+    answers a `_bulk_docs` with 201 and `unauthorized` for every document)."""
+    with couchdb_server.client() as client:
+        for db in store.databases.values():
+            client.put(f"/{db}/_security", json=ADMINS_ONLY).raise_for_status()
+    identity = Identity(namespace="ns", subject="s", uuid="u", key="k")
+    await store.subjects.put(identity)
+    assert store._couch is not None
+    jar = store._couch.session.cookies.jar
+
+    def refuse_the_cookie() -> None:
+        (cookie,) = [c for c in jar if c.name == "AuthSession"]
+        cookie.value = "YWRtaW46NjY2NjY2NjY6c2lnbmVkIGJ5IGFub3RoZXIgc2VjcmV0"
+
+    refuse_the_cookie()
+    rev = await store.entities.put("ns/a", entity("ns", "a"), None)
+    refuse_the_cookie()
+    assert await store.entities.get("ns/a") == (entity("ns", "a"), rev)
+    refuse_the_cookie()
+    assert await store.subjects.by_auth("u", "k") == identity
+    refuse_the_cookie()
+    await store.activations.put(activation("ns", "d" * 32, 1))
+    await store._activations.flush()
+    refuse_the_cookie()
+    assert await store.claims.start(["e" * 32], "invoker0", "t") == {"e" * 32}
+    with couchdb_server.client() as client:
+        assert client.get(f"/{store.databases['activations']}/ns%2F{'d' * 32}").status_code == 200
+
+
+class AnswerLoser:
+    """A loopback TCP relay to `target_port` that can lose one answer: `lose_next_answer()`
+    makes it close the client's connection when the next response arrives, instead of
+    passing it on, as a server closing a kept-alive connection does. The request itself has
+    reached the server (a write is applied)."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.lost = 0
+        self._armed = False
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> int:
+        self._server = await asyncio.start_server(self._relay, "127.0.0.1", 0)
+        return int(self._server.sockets[0].getsockname()[1])
+
+    async def stop(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    def lose_next_answer(self) -> None:
+        self._armed = True
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+
+        async def requests() -> None:
+            while data := await reader.read(65536):
+                up_writer.write(data)
+                await up_writer.drain()
+
+        async def answers() -> None:
+            while data := await up_reader.read(65536):
+                if self._armed:
+                    self._armed = False
+                    self.lost += 1
+                    return
+                writer.write(data)
+                await writer.drain()
+
+        try:
+            pumps = [asyncio.ensure_future(requests()), asyncio.ensure_future(answers())]
+            await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
+            for pump in pumps:
+                pump.cancel()
+        except (asyncio.CancelledError, OSError):
+            pass
+        finally:
+            for w in (writer, up_writer):
+                w.close()
+            self._tasks.discard(task)
+
+
+async def test_a_read_whose_connection_drops_is_sent_again_a_write_is_not(
+    couchdb_server: PouchDBServer, prefix: str
+) -> None:
+    """A kept-alive connection closed under a request: a read is sent again on a new
+    connection and answers; a write might have been applied (here it was), so the caller
+    is told it failed, and it is not written twice."""
+    relay = AnswerLoser(couchdb_server.port)
+    port = await relay.start()
+    store = CouchDBStore(couchdb_server.store_url(prefix, port=port))
+    await store.open()
+    try:
+        rev = await store.entities.put("ns/a", entity("ns", "a"), None)
+        relay.lose_next_answer()
+        assert await store.entities.get("ns/a") == (entity("ns", "a"), rev)
+        relay.lose_next_answer()
+        assert await store.entities.list("ns", "action") == [entity("ns", "a")]
+        assert relay.lost == 2
+        relay.lose_next_answer()
+        with pytest.raises(StoreError, match="unreachable"):
+            await store.entities.put("ns/b", entity("ns", "b"), None)
+        assert relay.lost == 3
+        found = await store.entities.get("ns/b")
+        assert found is not None and found[1].startswith("1-")  # written once, by that put
+    finally:
+        await store.close()
+        await relay.stop()
+
+
 # -- subjects in OpenWhisk's shape --------------------------------------------------------------
 async def test_subjects_are_stored_as_openwhisk_keeps_them(
     store: CouchDBStore, couchdb_server: PouchDBServer
