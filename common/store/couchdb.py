@@ -121,8 +121,14 @@ def parse_url(url: str) -> tuple[str, str, str, str]:
                 f"CouchDB database prefix {prefix!r}: lowercase letters, digits and _$()+- "
                 "only, starting with a letter"
             )
-    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
-    base = f"http://{host}:{parts.port or 5984}"
+    if ":" in parts.hostname:
+        # couchdb3 keeps a host without an IPv6 literal's brackets and writes it into every
+        # request's URL so (`http://::1:5984/db`), which no HTTP client can send.
+        raise ValueError(
+            f"CouchDB store host {parts.hostname}: IPv6 addresses are not supported; "
+            "use a host name (one that resolves to an IPv6 address works)"
+        )
+    base = f"http://{parts.hostname}:{parts.port or 5984}"
     return base, unquote(parts.username or ""), unquote(parts.password or ""), prefix
 
 

@@ -43,15 +43,9 @@ T = TypeVar("T")
 _DEADLINES = {"connect": 5.0, "read": 60.0, "write": 60.0, "pool": 60.0}
 _COOKIE = "AuthSession"
 _REV = re.compile(r"[0-9]+-[0-9a-zA-Z]+")
-# What a status means when couchdb3 raises for it (it keeps only the body's text).
-_STATUS = {
-    couch_errors.BadRequestError: 400,
-    couch_errors.UnauthorizedError: 401,
-    couch_errors.ForbiddenError: 403,
-    couch_errors.NotFoundError: 404,
-    couch_errors.ConflictError: 409,
-    couch_errors.PreconditionFailedError: 412,
-    couch_errors.RequestEntityTooLargeError: 413,
+# The status couchdb3 raised an exception for (it keeps only the body's text).
+_STATUS: dict[type[couch_errors.CouchDBError], int] = {
+    error: status for status, error in couch_errors.STATUS_CODE_ERROR_MAPPING.items() if error
 }
 # A `_bulk_docs` item's error, as the status a request for that one document would get.
 _DOC_STATUS = {"unauthorized": 401, "forbidden": 403, "not_found": 404, "conflict": 409}
@@ -148,20 +142,22 @@ class CouchClient:
                 if self.session.cookies.get(_COOKIE) == cookie:
                     self.session.cookies.clear()
             except couch_errors.ConflictError as e:
-                raise Conflict(f"{db}/{target}") from e
+                raise Conflict(_path(db, target)) from e
             except couch_errors.CouchDBError as e:
                 status = _STATUS.get(type(e), 500)
-                raise CouchError(status, f"CouchDB {method} {db}/{target}: {status} {e}") from e
+                raise CouchError(
+                    status, f"CouchDB {method} {_path(db, target)}: {status} {e}"
+                ) from e
             except httpx.HTTPStatusError as e:  # a status couchdb3 has no exception for
                 status = e.response.status_code
-                raise CouchError(status, f"CouchDB {method} {db}/{target}: {status}") from e
+                raise CouchError(status, f"CouchDB {method} {_path(db, target)}: {status}") from e
             except httpx.TransportError as e:
                 if attempt == 2 or not read:
                     raise CouchError(0, f"CouchDB at {self.base_url} unreachable: {e!r}") from e
             except httpx.HTTPError as e:
                 raise CouchError(0, f"CouchDB at {self.base_url}: {e!r}") from e
             except json.JSONDecodeError as e:  # couchdb3 decodes with the standard library
-                raise CouchError(0, f"CouchDB {method} {db}/{target}: not JSON: {e}") from e
+                raise CouchError(0, f"CouchDB {method} {_path(db, target)}: not JSON: {e}") from e
         raise AssertionError("unreachable")
 
     # -- documents --------------------------------------------------------------------------
@@ -343,3 +339,7 @@ def _logged_in(answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
     if answers and all(a.get("error") == "unauthorized" for a in answers):
         raise couch_errors.UnauthorizedError(str(answers[0].get("reason")))
     return answers
+
+
+def _path(db: str, target: str) -> str:
+    return f"{db}/{target}" if target else db
