@@ -9,16 +9,17 @@ of the subject document at its revision, retried on a conflict.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from pywhisk.common.entities.identity import Identity, NamespaceLimits
+from pywhisk.common.retry import Backoff, retry
 from pywhisk.common.store.base import Conflict, SubjectStore
 from pywhisk.common.store.couchdb_client import CouchClient
 from pywhisk.common.store.couchdb_design import SUBJECTS
 from pywhisk.common.store.records import Doc
 
-_ATTEMPTS = 8
+# Another writer changed a document between our read and our write: read it again.
+_AGAIN = Backoff(0.005, factor=2, retries=7)
 _OUR_LIMITS = frozenset(NamespaceLimits.model_fields)
 
 
@@ -61,21 +62,10 @@ class CouchDBSubjects(SubjectStore):
         return sorted(found, key=lambda identity: identity.namespace)
 
     async def put(self, identity: Identity) -> None:
-        await self._retry(self._put_once, identity)
+        await retry(lambda: self._put_once(identity), _AGAIN, on=Conflict)
 
     async def delete(self, namespace: str) -> bool:
-        return bool(await self._retry(self._delete_once, namespace))
-
-    @staticmethod
-    async def _retry(work: Any, arg: Any) -> Any:
-        for attempt in range(_ATTEMPTS):
-            try:
-                return await work(arg)
-            except Conflict:
-                if attempt == _ATTEMPTS - 1:
-                    raise
-                await asyncio.sleep(0.005 * 2**attempt)  # another writer got there first
-        return None
+        return await retry(lambda: self._delete_once(namespace), _AGAIN, on=Conflict)
 
     async def _holders(self, namespace: str) -> list[str]:
         """Ids of the subject documents that list `namespace` (one, unless hand-edited)."""
