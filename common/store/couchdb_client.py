@@ -119,6 +119,10 @@ class CouchClient:
             )
         return db
 
+    def _cookie(self) -> str | None:
+        # Read from the jar as couchdb3 does (`Cookies.get` raises if two cookies match).
+        return next((c.value for c in self.session.cookies.jar if c.name == _COOKIE), None)
+
     async def _call(
         self,
         method: str,
@@ -131,7 +135,7 @@ class CouchClient:
         """`call()`, with its failures turned into `StoreError`s; called again once after a
         401 (logging in again), and once after a dropped connection if it only `read`s."""
         for attempt in (1, 2):
-            cookie = self.session.cookies.get(_COOKIE)
+            cookie = self._cookie()
             try:
                 return await call()
             except couch_errors.UnauthorizedError:
@@ -139,7 +143,7 @@ class CouchClient:
                     raise CouchError(401, f"CouchDB at {self.base_url} refused the login") from None
                 # Drop the refused cookie, unless a concurrent request has replaced it already
                 # (clearing that one would refuse that request's retry).
-                if self.session.cookies.get(_COOKIE) == cookie:
+                if self._cookie() == cookie:
                     self.session.cookies.clear()
             except couch_errors.ConflictError as e:
                 raise Conflict(_path(db, target)) from e
