@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from pywhisk.common.entities import Identity
-from tests.support.server import StandaloneServer
+from tests.support.server import TEST_LIMITS, StandaloneServer
 
 _names = itertools.count()
 
@@ -38,10 +38,6 @@ class _BareFolderNames(importlib.abc.MetaPathFinder):
 
 
 sys.meta_path.insert(0, _BareFolderNames())
-
-# Generous per-namespace throttles so tests don't trip the OW defaults (60/min) by volume;
-# throttle tests create their own namespaces with low limits.
-TEST_LIMITS = {"invocationsPerMinute": 100_000, "concurrentInvocations": 1_000}
 
 WskRunner = Callable[..., subprocess.CompletedProcess[str]]
 

@@ -5,7 +5,6 @@ to a real Python action, and the alarm firing it; refusals; a restart between tw
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +12,9 @@ import httpx
 import pytest
 
 from pywhisk.common.entities import Identity
-from tests.conftest import TEST_LIMITS
-from tests.e2e.test_invoke_api import put_action
-from tests.e2e.test_triggers_api import put, setup_rule
-from tests.support.server import StandaloneServer, own_server
+from tests.support.polling import wait_until
+from tests.support.rest import put, put_action, records, setup_rule
+from tests.support.server import TEST_LIMITS, StandaloneServer, own_server
 
 __all__ = ["own_server"]  # the fixture, used below
 
@@ -51,19 +49,6 @@ def create_trigger(api: httpx.Client, name: str, action: str = "alarms/alarm") -
     assert r.status_code == 200, r.text
 
 
-def records(api: httpx.Client, name: str) -> list[dict[str, Any]]:
-    r = api.get("/namespaces/_/activations", params={"name": name, "docs": "true", "limit": 200})
-    assert r.status_code == 200, r.text
-    return list(r.json())
-
-
-def wait_until(check: Callable[[], bool], within: float = 20.0) -> None:
-    deadline = time.monotonic() + within
-    while not check():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.2)
-
-
 def test_an_alarm_fires_a_rule_then_pauses_and_ends(api: httpx.Client, namespace: Identity) -> None:
     put_action(api, "echo", ECHO)
     create_trigger(api, "tick")
@@ -71,7 +56,7 @@ def test_an_alarm_fires_a_rule_then_pauses_and_ends(api: httpx.Client, namespace
     created = feed(api, namespace, "CREATE", "tick", cron="*/2 * * * * *", trigger_payload={"x": 1})
     assert (created.status_code, feed_result(created)) == (200, {"status": "success"})
     setup_rule(api, "tick", "tick-echo", "echo")
-    wait_until(lambda: len(records(api, "echo")) >= 2)
+    wait_until(lambda: records(api, "echo"), "two echoes", until=lambda rs: len(rs) >= 2)
     echoed = records(api, "echo")[0]["response"]["result"]
     assert echoed["x"] == 1 and "__ow_headers" in echoed
     starts = sorted(r["start"] for r in records(api, "tick"))
@@ -97,7 +82,12 @@ def test_an_alarm_fires_a_rule_then_pauses_and_ends(api: httpx.Client, namespace
     assert len(records(api, "tick")) == paused_at
     assert feed_result(feed(api, namespace, "READ", "tick"))["status"]["active"] is False
     assert feed_result(feed(api, namespace, "UNPAUSE", "tick")) == {"status": "success"}
-    wait_until(lambda: len(records(api, "tick")) > paused_at, within=10)
+    wait_until(
+        lambda: records(api, "tick"),
+        "a fire after the unpause",
+        timeout=10,
+        until=lambda rs: len(rs) > paused_at,
+    )
 
     assert feed_result(feed(api, namespace, "DELETE", "tick")) == {"status": "success"}
     time.sleep(1.5)
@@ -196,18 +186,32 @@ def test_a_restart_between_two_alarms_neither_loses_nor_doubles_one(
         began = time.time()
         r = feed(api, owner, "CREATE", "tick", cron=f"*/{PERIOD} * * * * *")
         assert feed_result(r) == {"status": "success"}, r.text
-        wait_until(lambda: len(records(api, "tick")) == 1, within=PERIOD + 5)
+        wait_until(
+            lambda: records(api, "tick"),
+            "the first alarm",
+            timeout=PERIOD + 5,
+            until=lambda rs: len(rs) == 1,
+        )
     stopped = time.time()
     own_server.stop()
     own_server.start()
     restarted = time.time()
     with httpx.Client(base_url=f"{own_server.url}/api/v1", auth=(uuid, key), timeout=90) as api:
-        wait_until(lambda: len(records(api, "tick")) >= 3, within=3 * PERIOD)
+        wait_until(
+            lambda: records(api, "tick"),
+            "three alarms, the restart between",
+            timeout=3 * PERIOD,
+            until=lambda rs: len(rs) >= 3,
+        )
         wait_for_phase(PERIOD / 2)
         assert feed_result(feed(api, owner, "DELETE", "tick")) == {"status": "success"}
         ended = time.time()
         due = [t for t in range(int(began) + 1, int(ended) + 1) if t % PERIOD == 0]
-        wait_until(lambda: len(records(api, "echo")) >= len(due))
+        wait_until(
+            lambda: records(api, "echo"),
+            f"an echo of each of the {len(due)} due times",
+            until=lambda rs: len(rs) >= len(due),
+        )
         time.sleep(1.5)
         fired = sorted(r["start"] / 1000 for r in records(api, "tick"))
         assert len(fired) == len(due), (fired, due, stopped, restarted)

@@ -11,7 +11,6 @@ nothing but the server under test.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -24,9 +23,9 @@ import pytest
 from pywhisk.common.entities import Identity
 from tests.support.npm import ensure_npm
 from tests.support.server import StandaloneServer
+from tests.support.serverless import sls, sls_env
 
 OPENWHISK = "openwhisk@3.21.9"
-SERVERLESS = "serverless@3.40.0"
 PLUGINS = ("serverless-openwhisk@0.16.2", "serverless-openwhisk@0.18.4")
 
 pytestmark = pytest.mark.skipif(shutil.which("npm") is None, reason="needs Node.js and npm")
@@ -54,27 +53,11 @@ def call(method: str, url: str, **kwargs: Any) -> httpx.Response:
     return httpx.request(method, url, timeout=90, **kwargs)
 
 
-def _env(server: StandaloneServer, who: Identity, home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("__OW_", "OW_", "SLS_"))}
-    env.update(
-        HOME=str(home),
-        APIHOST=server.url,
-        AUTH=who.auth,
-        OW_APIHOST=server.url,
-        OW_AUTH=who.auth,
-        SLS_TELEMETRY_DISABLED="1",
-        SLS_NOTIFICATIONS_MODE="off",
-        SLS_USAGE_DISABLED="1",
-        SLS_DEPRECATION_DISABLE="*",
-    )
-    return env
-
-
 def test_npm_client_routes(server: StandaloneServer, namespace: Identity, tmp_path: Path) -> None:
     prefix = ensure_npm("openwhisk-3.21.9", OPENWHISK)
     (tmp_path / "routes.js").write_text(ROUTES_JS)
     (tmp_path / "node_modules").symlink_to(prefix / "node_modules")
-    env = _env(server, namespace, tmp_path)
+    env = sls_env(server, namespace, tmp_path)
 
     def routes(command: str, **options: Any) -> Any:
         done = subprocess.run(
@@ -144,20 +127,6 @@ plugins:
 """
 
 
-def _sls(service: Path, env: dict[str, str], *args: str) -> str:
-    sls = ensure_npm("serverless-3.40.0", SERVERLESS) / "node_modules" / ".bin" / "sls"
-    done = subprocess.run(
-        [str(sls), *args],
-        cwd=service,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, f"sls {' '.join(args)}:\n{done.stdout}\n{done.stderr}"
-    return done.stdout + done.stderr
-
-
 @pytest.mark.parametrize("plugin", PLUGINS)
 def test_serverless_deploy_info_call_remove(
     server: StandaloneServer, namespace: Identity, tmp_path: Path, plugin: str
@@ -169,10 +138,10 @@ def test_serverless_deploy_info_call_remove(
     (service / "node_modules").symlink_to(prefix / "node_modules")
     (service / "handler.js").write_text(HANDLER_JS)
     (service / "serverless.yml").write_text(SERVICE_YML.format(service="shop"))
-    env = _env(server, namespace, tmp_path)
+    env = sls_env(server, namespace, tmp_path)
 
-    _sls(service, env, "deploy")
-    info = _sls(service, env, "info")
+    sls(service, env, "deploy")
+    info = sls(service, env, "info")
     endpoints = dict(
         (verb, url)
         for verb, url in re.findall(r"^(GET|POST) (http\S+) --> shop-dev-hello$", info, re.M)
@@ -191,7 +160,7 @@ def test_serverless_deploy_info_call_remove(
     )
     assert direct.status_code == 401
 
-    _sls(service, env, "remove")
+    sls(service, env, "remove")
     assert call("GET", endpoints["GET"].replace("{name}", "Sue")).status_code == 404
     uuid, _, key = namespace.auth.partition(":")
     left = call(

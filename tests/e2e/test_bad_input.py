@@ -20,7 +20,7 @@ import orjson
 import pytest
 
 from pywhisk.common.entities import Identity
-from tests.e2e.test_invoke_api import wait_for_record
+from tests.support.rest import wait_for_record
 from tests.support.server import StandaloneServer
 
 ECHO = "def main(args):\n    return args\n"

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import zipfile
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-Wsk = Callable[..., subprocess.CompletedProcess[str]]
+from tests.support.wsk import ACTIVATION_ID, Wsk
 
 HELLO = {
     "hello.php": (
@@ -34,7 +32,6 @@ HELLO = {
     ),
 }
 KINDS = {"hello.php": "php:", "hello.py": "python:", "hello.js": "nodejs:"}
-ACTIVATION_ID = re.compile(r"with id ([0-9a-f]{32})$", re.MULTILINE)
 
 
 def write(tmp_path: Path, name: str, text: str | None = None) -> Path:

@@ -4,34 +4,18 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-Wsk = Callable[..., subprocess.CompletedProcess[str]]
+from tests.support.polling import wait_until
+from tests.support.wsk import Wsk
 
 PRINTER = (
     "def main(args):\n"
     '    print("hi from python", args.get("name", "nobody"))\n'
     '    return {"msg": "done", "name": args.get("name")}\n'
 )
-
-
-def eventually(
-    check: Callable[[], subprocess.CompletedProcess[str]],
-    ok: Callable[[subprocess.CompletedProcess[str]], bool],
-    timeout: float = 30,
-) -> subprocess.CompletedProcess[str]:
-    """Activation records are written after the result; retry until one shows up."""
-    deadline = time.monotonic() + timeout
-    while True:
-        done = check()
-        if ok(done) or time.monotonic() > deadline:
-            return done
-        time.sleep(0.2)
 
 
 @pytest.fixture
@@ -44,17 +28,23 @@ def invoked(wsk: Wsk, tmp_path: Path) -> str:
     match = re.fullmatch(r"ok: invoked /_/printer with id ([0-9a-f]{32})", header)
     assert match, header
     activation_id = match.group(1)
-    eventually(
+    # Activation records are written after the result.
+    wait_until(
         lambda: wsk("activation", "get", activation_id, check=False),
-        lambda done: done.returncode == 0,
+        f"wsk activation get {activation_id} to succeed",
+        interval=0.2,
+        until=lambda done: done.returncode == 0,
     )
     return activation_id
 
 
 def test_list_shows_the_wsk_table(wsk: Wsk, invoked: str) -> None:
-    listed = eventually(
-        lambda: wsk("activation", "list"), lambda done: invoked in done.stdout
-    ).stdout.splitlines()
+    listed = wait_until(
+        lambda: wsk("activation", "list").stdout,
+        f"wsk activation list to show {invoked}",
+        interval=0.2,
+        until=lambda table: invoked in table,
+    ).splitlines()
     assert re.fullmatch(
         r"Datetime {12}Activation ID {20}Kind +Start Duration   Status +Entity", listed[0]
     )

@@ -7,24 +7,15 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.e2e.test_alarms_api import records, wait_until
-from tests.e2e.test_cli_triggers import split_feed_failure
-
-Wsk = Callable[..., subprocess.CompletedProcess[str]]
-ECHO = "def main(args):\n    return args\n"
-
-
-def echo_action(wsk: Wsk, tmp_path: Path) -> None:
-    path = tmp_path / "echo.py"
-    path.write_text(ECHO)
-    wsk("action", "create", "echo", str(path))
+from tests.support.polling import wait_until
+from tests.support.rest import records
+from tests.support.wsk import Wsk, echo_action, split_feed_failure
 
 
 def feed_answer(done: subprocess.CompletedProcess[str]) -> Any:
@@ -41,7 +32,7 @@ def test_every_two_seconds_through_a_rule(wsk: Wsk, api: httpx.Client, tmp_path:
     )
     assert created.stdout.splitlines()[-1] == "ok: created trigger every-2s"
     assert wsk("rule", "create", "r", "every-2s", "echo").stdout == "ok: created rule r\n"
-    wait_until(lambda: len(records(api, "echo")) >= 2)
+    wait_until(lambda: records(api, "echo"), "two echoes", until=lambda rs: len(rs) >= 2)
     assert records(api, "echo")[0]["response"]["result"]["x"] == 1
 
     answer = feed_answer(wsk("trigger", "get", "every-2s"))
@@ -51,7 +42,11 @@ def test_every_two_seconds_through_a_rule(wsk: Wsk, api: httpx.Client, tmp_path:
 
     updated = wsk("trigger", "update", "every-2s", "-p", "trigger_payload", '{"x":2}')
     assert updated.stdout.endswith("ok: updated trigger every-2s\n")
-    wait_until(lambda: records(api, "echo")[0]["response"]["result"]["x"] == 2)
+    wait_until(
+        lambda: records(api, "echo")[0]["response"]["result"],
+        "an echo of the updated payload",
+        until=lambda echoed: echoed["x"] == 2,
+    )
 
     assert wsk("trigger", "delete", "every-2s").stdout.endswith("ok: deleted trigger every-2s\n")
     time.sleep(1.5)  # a fire claimed just before the delete may still be recorded
@@ -99,9 +94,13 @@ def test_once_then_trigger_and_rules_deleted(wsk: Wsk, api: httpx.Client, tmp_pa
         *("-p", "trigger_payload", "the talk"),
     )
     wsk("rule", "create", "once-r", "soon", "echo")
-    wait_until(lambda: len(records(api, "echo")) == 1)
+    wait_until(lambda: records(api, "echo"), "the one echo", until=lambda rs: len(rs) == 1)
     assert records(api, "echo")[0]["response"]["result"]["payload"] == "the talk"
-    wait_until(lambda: api.get("/namespaces/_/triggers/soon").status_code == 404)
+    wait_until(
+        lambda: api.get("/namespaces/_/triggers/soon").status_code,
+        "the once trigger deleted after its fire",
+        until=lambda status: status == 404,
+    )
     assert api.get("/namespaces/_/rules/once-r").status_code == 404
     assert wsk("trigger", "list").stdout == "triggers\n"
 

@@ -4,22 +4,15 @@ over real HTTP, as a user of the Go wsk would."""
 from __future__ import annotations
 
 import json
-import subprocess
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from pywhisk.common.entities import Identity
+from tests.support.actions import SHOW_TODO
+from tests.support.wsk import Wsk
 
-Wsk = Callable[..., subprocess.CompletedProcess[str]]
-
-SHOW = (
-    "def main(args):\n"
-    "    return {'statusCode': 200, 'headers': {'Content-Type': 'text/plain'},\n"
-    "            'body': 'todo ' + args.get('id', '?') + ' ' + args['__ow_path']}\n"
-)
 HELLO = "def main(args):\n    return {'msg': 'hello ' + args.get('name', 'world')}\n"
 
 
@@ -34,7 +27,7 @@ def action(wsk: Wsk, tmp_path: Path, name: str, code: str, *flags: str) -> None:
 
 
 def test_create_call_list_get_delete(wsk: Wsk, tmp_path: Path, namespace: Identity) -> None:
-    action(wsk, tmp_path, "show-todo", SHOW, "--web", "true")
+    action(wsk, tmp_path, "show-todo", SHOW_TODO, "--web", "true")
     made = wsk("api", "create", "/todos", "/{id}", "get", "show-todo", "--response-type", "http")
     lines = made.stdout.splitlines()
     assert lines[0] == "ok: created API /todos/{id} GET for action /_/show-todo"

@@ -6,20 +6,19 @@ from __future__ import annotations
 
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.test_alarms_api import records, wait_until
-from tests.e2e.test_cli_alarms import echo_action
 from tests.support.couchdb import ADMIN, PouchDBServer, couchdb_server
+from tests.support.polling import wait_until
+from tests.support.rest import records
 from tests.support.server import StandaloneServer
+from tests.support.wsk import Wsk, echo_action
 
 __all__ = ["couchdb_server"]  # fixtures, used below
-
-Wsk = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture
@@ -69,7 +68,11 @@ def test_each_change_fires_once_across_a_restart(
     wsk("rule", "create", "photos-echo", "photos", "echo")
     put_doc(couchdb_server, "365photos", "day001")
     put_doc(couchdb_server, "365photos", "day002")
-    wait_until(lambda: changed_ids(api) == ["day001", "day002"])
+    wait_until(
+        lambda: changed_ids(api),
+        "the first two changes fired",
+        until=lambda ids: ids == ["day001", "day002"],
+    )
     first = records(api, "echo")[0]["response"]["result"]
     assert first["dbname"] == "365photos" and first["changes"][0]["rev"].startswith("1-")
 
@@ -77,7 +80,7 @@ def test_each_change_fires_once_across_a_restart(
     put_doc(couchdb_server, "365photos", "day003")  # while the server is down
     server.start()
     put_doc(couchdb_server, "365photos", "day004")
-    wait_until(lambda: len(changed_ids(api)) >= 4)
+    wait_until(lambda: changed_ids(api), "four changes fired", until=lambda ids: len(ids) >= 4)
     time.sleep(2)  # anything repeated would show by now
     assert changed_ids(api) == ["day001", "day002", "day003", "day004"]
     assert len(records(api, "photos")) == 4

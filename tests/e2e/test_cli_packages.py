@@ -9,8 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pywhisk.common.entities import Identity
-from tests.conftest import TEST_LIMITS
-from tests.support.server import StandaloneServer
+from tests.support.server import TEST_LIMITS, StandaloneServer
 
 Wsk = Callable[..., subprocess.CompletedProcess[str]]
 

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.test_cli_actions import ACTIVATION_ID, Wsk, write
-from tests.e2e.test_invoke_api import wait_for_record
-from tests.e2e.test_sequences_api import JOIN, SORT, SPLIT
+from tests.support.actions import JOIN, SORT, SPLIT
+from tests.support.rest import wait_for_record
+from tests.support.wsk import ACTIVATION_ID, Wsk
 
 
 def chain(wsk: Wsk, tmp_path: Path) -> None:
     for name, text in (("split.py", SPLIT), ("sort.php", SORT), ("join.js", JOIN)):
-        write(tmp_path, name, text)
+        (tmp_path / name).write_text(text)
     wsk("action", "create", "split", "split.py", cwd=tmp_path)
     wsk("action", "create", "sort", "sort.php", cwd=tmp_path)
     wsk("action", "create", "join", "join.js", "--param", "glue", " < ", cwd=tmp_path)

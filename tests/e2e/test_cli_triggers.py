@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 
 from pywhisk.common.entities import Identity
-from tests.e2e.test_invoke_api import wait_for_record
+from tests.support.rest import wait_for_record
+from tests.support.wsk import split_feed_failure
 
 Wsk = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -211,12 +212,6 @@ def test_feed_lifecycle(wsk: Wsk, api: httpx.Client, namespace: Identity, tmp_pa
     mixed = wsk("trigger", "create", "m", "-p", "a", "1", "-T", "b", "2", check=False)
     assert mixed.returncode == 149 and "Cannot combine --feed-param" in mixed.stderr
     assert api.get("/namespaces/_/triggers/m").status_code == 404
-
-
-def split_feed_failure(stderr: str) -> tuple[dict[str, Any], str]:
-    """(the feed's activation wsk printed, the error line after it)."""
-    shown, _, error = stderr.rstrip("\n").rpartition("\n")
-    return json.loads(shown), error
 
 
 def test_feed_refusing_read_and_delete(wsk: Wsk, api: httpx.Client, tmp_path: Path) -> None:

@@ -13,7 +13,6 @@ import asyncio
 import signal
 import sqlite3
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -24,6 +23,7 @@ import httpx
 import pytest
 
 from pywhisk.controller.core.replay import INTERRUPTED
+from tests.support.polling import wait_until_async
 from tests.support.server import StandaloneServer
 
 LIMITS = {"invocationsPerMinute": 100_000, "concurrentInvocations": 10_000}
@@ -102,18 +102,35 @@ async def create(client: httpx.AsyncClient, name: str, counter: RunCounter) -> N
 
 
 async def records(client: httpx.AsyncClient, ids: list[str], within: float) -> dict[str, Any]:
-    """Each id's record, waiting up to `within` seconds for all of them."""
+    """Each id's record, waiting up to `within` seconds for all of them; a failure lists the
+    ids still without one."""
     found: dict[str, Any] = {}
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
+
+    async def missing() -> list[str]:
         for aid in [a for a in ids if a not in found]:
             r = await client.get(f"/activations/{aid}")
             if r.status_code == 200:
                 found[aid] = r.json()
-        if len(found) == len(ids):
-            break
-        await asyncio.sleep(0.5)
+        return [a for a in ids if a not in found]
+
+    await wait_until_async(
+        missing,
+        f"a record of each of {len(ids)} activations (seen: the ids without one)",
+        timeout=within,
+        interval=0.5,
+        until=lambda left: not left,
+    )
     return found
+
+
+async def running(counter: RunCounter, aid: str | None = None) -> None:
+    """Until the action has started (the activation `aid`, or any), as its runs report."""
+    await wait_until_async(
+        counter.snapshot,
+        f"the action to start running {aid or 'anything'}",
+        timeout=60,
+        until=lambda runs: runs[aid] if aid else runs,
+    )
 
 
 def restart(server: StandaloneServer) -> None:
@@ -200,9 +217,7 @@ async def test_an_activation_running_at_the_kill_is_recorded_lost_not_rerun(
         await create(client, "counted", counter)
         r = await client.post("/actions/counted", json={"sleep": 60})
         aid = r.json()["activationId"]
-        async with asyncio.timeout(60):
-            while not counter.snapshot()[aid]:  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
+        await running(counter, aid)
     await asyncio.to_thread(restart, crashing)
     async with api(crashing, auth) as client:
         found = await records(client, [aid], within=30)
@@ -226,9 +241,7 @@ async def test_a_sequence_running_at_the_kill_is_recorded_lost_not_rerun(
         r = await client.post("/actions/seq", json={"sleep": 60})
         assert r.status_code == 202, r.text
         aid = r.json()["activationId"]
-        async with asyncio.timeout(60):
-            while not counter.snapshot():  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
+        await running(counter)
     await asyncio.to_thread(restart, crashing)
     async with api(crashing, auth) as client:
         found = await records(client, [aid], within=30)
@@ -255,9 +268,7 @@ async def test_a_blocking_invoke_answered_202_is_recorded_lost_not_rerun(
             r = await client.post("/actions/counted?blocking=true", json={"sleep": 60})
             assert r.status_code == 202, r.text
             aid = r.json()["activationId"]
-            async with asyncio.timeout(60):
-                while not counter.snapshot()[aid]:  # noqa: ASYNC110
-                    await asyncio.sleep(0.05)
+            await running(counter, aid)
         await asyncio.to_thread(restart, server)
         async with api(server, auth) as client:
             found = await records(client, [aid], within=30)

@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from pywhisk.deploy.images import ensure_images
+from tests.support.polling import wait_until
 from tests.support.server import StandaloneServer
 
 HELLO = {
@@ -157,17 +158,6 @@ def own_containers(server: StandaloneServer) -> list[str]:
     ]
 
 
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
-
-
 def test_updating_or_deleting_an_action_removes_its_warm_containers(
     docker_server: StandaloneServer, dwsk: Wsk, tmp_path: Path
 ) -> None:
@@ -175,11 +165,20 @@ def test_updating_or_deleting_an_action_removes_its_warm_containers(
     dwsk("action", "create", "warm", "w.py")
     dwsk("action", "invoke", "warm", "-r")
     # The warm container plus one stem cell per language (the one taken is replaced).
-    assert wait_for(lambda: len(own_containers(docker_server)) >= 4)
+    wait_until(
+        lambda: own_containers(docker_server),
+        "the warm container and the stem cells",
+        timeout=10,
+        until=lambda ids: len(ids) >= 4,
+    )
     before = set(own_containers(docker_server))
     dwsk("action", "delete", "warm")
-    gone = lambda: before - set(own_containers(docker_server))  # noqa: E731
-    assert wait_for(lambda: len(gone()) == 1), "the deleted action's warm container stayed"
+    wait_until(
+        lambda: before - set(own_containers(docker_server)),
+        "the deleted action's warm container to go (and only it)",
+        timeout=10,
+        until=lambda gone: len(gone) == 1,
+    )
 
 
 API_CALLER = """import json, os, urllib.request
@@ -255,8 +254,13 @@ def test_a_taken_gateway_address_stops_the_start_with_one_line(
 
 def test_provided_awslambdaric_in_docker(dwsk: Wsk, tmp_path: Path) -> None:
     """A Lambda custom runtime (AWS's awslambdaric, vendored) in the provided image."""
-    from tests.e2e.test_lambda_runtime import RIC_BOOTSTRAP, RIC_HANDLER
-    from tests.support.lambda_zip import ensure_awslambdaric, write_executable, zip_tree
+    from tests.support.lambda_zip import (
+        RIC_BOOTSTRAP,
+        RIC_HANDLER,
+        ensure_awslambdaric,
+        write_executable,
+        zip_tree,
+    )
 
     tree = tmp_path / "ric"
     tree.mkdir()

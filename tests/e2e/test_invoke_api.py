@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from pywhisk.common.entities import Identity
+from tests.support.rest import invoke, put_action, wait_for_record
 from tests.support.server import StandaloneServer
 
 HELLO = {
@@ -16,34 +17,6 @@ HELLO = {
     "php:8.2": "<?php\nfunction main(array $args) : array {\n    $name = $args['name'] ?? 'World';\n    return ['msg' => \"Hello $name\"];\n}\n",
     "nodejs:20": "function main(params) {\n  return { msg: 'Hello ' + (params.name || 'World') };\n}\n",
 }
-
-
-def put_action(
-    api: httpx.Client, name: str, code: str, kind: str = "python:3.11", **extra: Any
-) -> dict[str, Any]:
-    r = api.put(
-        f"/namespaces/_/actions/{name}?overwrite=true",
-        json={"exec": {"kind": kind, "code": code}, **extra},
-    )
-    assert r.status_code == 200, r.text
-    return r.json()
-
-
-def invoke(api: httpx.Client, name: str, payload: Any = None, **query: str) -> httpx.Response:
-    params = {"blocking": "true", **query}
-    return api.post(
-        f"/namespaces/_/actions/{name}", params=params, json=payload if payload is not None else {}
-    )
-
-
-def wait_for_record(api: httpx.Client, activation_id: str, timeout: float = 30) -> dict[str, Any]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        r = api.get(f"/namespaces/_/activations/{activation_id}")
-        if r.status_code == 200:
-            return r.json()
-        time.sleep(0.1)
-    raise AssertionError(f"no activation record {activation_id}")
 
 
 def annotations_of(record: dict[str, Any]) -> dict[str, Any]:

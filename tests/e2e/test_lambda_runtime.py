@@ -19,35 +19,16 @@ import httpx
 import pytest
 
 from tests.support.examples import EXAMPLES
-from tests.support.lambda_zip import ensure_awslambdaric, write_executable, zip_tree
+from tests.support.lambda_zip import (
+    RIC_BOOTSTRAP,
+    RIC_HANDLER,
+    ensure_awslambdaric,
+    write_executable,
+    zip_tree,
+)
 from tests.support.server import StandaloneServer
 
 Wsk = Callable[..., subprocess.CompletedProcess[str]]
-
-RIC_BOOTSTRAP = (
-    '#!/bin/sh\ncd "$LAMBDA_TASK_ROOT"\nexec /usr/bin/python3 -m awslambdaric "$_HANDLER"\n'
-)
-
-RIC_HANDLER = """\
-import os
-
-def hello(event, context):
-    print("hello from", context.function_name, context.aws_request_id)
-    if event.get("fail"):
-        raise ValueError("asked to fail")
-    return {
-        "msg": f"Hello {event.get('name', 'World')}",
-        "request_id": context.aws_request_id,
-        "arn": context.invoked_function_arn,
-        "memory": context.memory_limit_in_mb,
-        "time_left": context.get_remaining_time_in_millis() > 0,
-        "pid": os.getpid(),
-        "env": {k: os.environ.get(k) for k in ("_HANDLER", "AWS_LAMBDA_FUNCTION_NAME", "GREETING")},
-        "event_keys": sorted(event),
-        "custom": context.client_context.custom if context.client_context else None,
-        "cognito": context.identity.cognito_identity_id,
-    }
-"""
 
 
 def invoke(api: httpx.Client, name: str, params: dict[str, object]) -> httpx.Response:

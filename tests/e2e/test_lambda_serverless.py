@@ -13,10 +13,10 @@ import httpx
 import pytest
 
 from pywhisk.common.entities import Identity
-from tests.e2e.test_api_clients import _env, _sls
 from tests.support.lambda_zip import write_executable, zip_tree
 from tests.support.npm import ensure_npm
 from tests.support.server import StandaloneServer
+from tests.support.serverless import sls, sls_env
 
 pytestmark = pytest.mark.skipif(shutil.which("npm") is None, reason="needs Node.js and npm")
 
@@ -61,8 +61,8 @@ def test_project365_serverless_yml(
     (service / "node_modules").symlink_to(prefix / "node_modules")
     (service / "handler.py").write_text(HANDLER)
     (service / "serverless.yml").write_text(SERVICE_YML)
-    env = _env(server, namespace, tmp_path)
-    _sls(service, env, "deploy")
+    env = sls_env(server, namespace, tmp_path)
+    sls(service, env, "deploy")
 
     name = "project365-dev-update"
     action = api.get(f"/namespaces/_/actions/{name}").json()
@@ -80,6 +80,6 @@ def test_project365_serverless_yml(
     rules = api.get("/namespaces/_/rules").json()
     assert len(rules) == 1
 
-    _sls(service, env, "remove")
+    sls(service, env, "remove")
     assert api.get(f"/namespaces/_/actions/{name}").status_code == 404
     assert api.get("/namespaces/_/triggers").json() == []

@@ -4,7 +4,6 @@ recorded as a whisk internal error. Read back after a restart, from the SQLite s
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,8 +12,8 @@ import httpx
 import pytest
 
 from pywhisk.common.entities import Identity
-from tests.e2e.test_invoke_api import put_action, wait_for_record
-from tests.e2e.test_sequences_api import put_sequence
+from tests.support.polling import wait_until
+from tests.support.rest import put_action, put_sequence, wait_for_record
 from tests.support.server import StandaloneServer
 
 FIRST = "def main(args):\n    return {'seconds': args.get('seconds', 0), 'first': True}\n"
@@ -46,10 +45,11 @@ def start_sequence(server: StandaloneServer, seconds: float) -> tuple[Identity, 
         assert r.status_code == 202, r.text
         activation_id = str(r.json()["activationId"])
         # wait until `nap` is running: `first` has been recorded
-        deadline = time.monotonic() + 30
-        while not api.get("/namespaces/_/activations", params={"name": "first"}).json():
-            assert time.monotonic() < deadline, "the first component never ran"
-            time.sleep(0.05)
+        wait_until(
+            lambda: api.get("/namespaces/_/activations", params={"name": "first"}).json(),
+            "the first component's record",
+            interval=0.05,
+        )
     return identity, activation_id
 
 

@@ -9,31 +9,11 @@ import httpx
 import pytest
 
 from pywhisk.common.entities import Identity
-from tests.e2e.test_invoke_api import invoke, put_action, wait_for_record
+from tests.support.actions import JOIN, SORT, SPLIT
+from tests.support.rest import invoke, put_action, put_sequence, wait_for_record
 from tests.support.server import StandaloneServer
 
-SPLIT = "def main(args):\n    return {'words': args.get('text', '').split(args.get('sep', ' '))}\n"
-SORT = (
-    "<?php\n"
-    "function main(array $args) : array {\n"
-    "    $words = $args['words'] ?? [];\n"
-    "    if (in_array('boom', $words)) { return ['error' => 'cannot sort boom']; }\n"
-    "    sort($words);\n"
-    "    return ['words' => $words];\n"
-    "}\n"
-)
-JOIN = "function main(params) {\n  return { text: params.words.join(params.glue) };\n}\n"
 NAP = "import time\ndef main(args):\n    time.sleep(2)\n    return {'words': ['late']}\n"
-
-
-def put_sequence(
-    api: httpx.Client, name: str, components: list[str], overwrite: bool = True
-) -> httpx.Response:
-    return api.put(
-        f"/namespaces/_/actions/{name}",
-        params={"overwrite": str(overwrite).lower()},
-        json={"exec": {"kind": "sequence", "components": components}},
-    )
 
 
 @pytest.fixture

@@ -10,8 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.e2e.test_invoke_api import put_action, wait_for_record
-from tests.e2e.test_sequences_api import put_sequence
+from tests.support.rest import put_action, put_sequence, wait_for_record
 from tests.support.server import StandaloneServer
 
 QUICK = "def main(args):\n    return {'n': args.get('n', 0) + 1}\n"

@@ -11,14 +11,10 @@ from typing import Any
 import httpx
 
 from pywhisk.common.entities import Identity
-from tests.e2e.test_invoke_api import put_action, wait_for_record
+from tests.support.rest import put, put_action, setup_rule, wait_for_record
 from tests.support.server import StandaloneServer
 
 ECHO = "def main(args):\n    return args\n"
-
-
-def put(api: httpx.Client, collection: str, name: str, body: Any, **query: str) -> httpx.Response:
-    return api.put(f"/namespaces/_/{collection}/{name}", params=query, json=body)
 
 
 def fire(api: httpx.Client, trigger: str, payload: Any = None, **headers: str) -> httpx.Response:
@@ -27,11 +23,6 @@ def fire(api: httpx.Client, trigger: str, payload: Any = None, **headers: str) -
 
 def rule_logs(record: dict[str, Any]) -> list[dict[str, Any]]:
     return [json.loads(line) for line in record["logs"]]
-
-
-def setup_rule(api: httpx.Client, trigger: str, rule: str, action: str) -> None:
-    r = put(api, "rules", rule, {"trigger": f"/_/{trigger}", "action": f"/_/{action}"})
-    assert r.status_code == 200, r.text
 
 
 def error(r: httpx.Response) -> tuple[int, str]:

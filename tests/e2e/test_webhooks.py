@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from pywhisk.common.entities import Identity
-from tests.e2e.test_invoke_api import wait_for_record
+from tests.support.rest import wait_for_record
 from tests.support.server import StandaloneServer
 
 Wsk = Callable[..., subprocess.CompletedProcess[str]]

@@ -13,8 +13,9 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.test_alarms_api import records, wait_until
 from tests.support.examples import host_files_server, run_deploy, shared_dir
+from tests.support.polling import wait_until
+from tests.support.rest import records
 from tests.support.server import StandaloneServer
 from tests.support.static_site import serving, static_site
 
@@ -61,7 +62,7 @@ def test_the_page_follows_the_photos(
         assert "ok: created trigger photo-tick\n" in output
         assert "ok: updated rule photo-tick-render\n" in output
         page = shared_dir / "index.html"
-        wait_until(lambda: page.exists())
+        wait_until(page.exists, f"the first render's {page}")
         first = httpx.get(f"{site}/index.html").text
         assert '<img src="/img/333.jpg" alt="Rob&#x27;s &lt;b&gt;bike&lt;/b&gt;">' in first
         assert "2026-11-29: Rob&#x27;s &lt;b&gt;bike&lt;/b&gt;" in first
@@ -69,7 +70,11 @@ def test_the_page_follows_the_photos(
 
         # Nothing new: the page is left alone, run after run.
         written = page.stat().st_mtime_ns
-        wait_until(lambda: len(records(api, "photo365/render")) >= 3)
+        wait_until(
+            lambda: records(api, "photo365/render"),
+            "three renders",
+            until=lambda rs: len(rs) >= 3,
+        )
         assert page.stat().st_mtime_ns == written
         assert records(api, "photo365/render")[0]["response"]["result"] == {
             "updated": False,
@@ -78,7 +83,9 @@ def test_the_page_follows_the_photos(
         }
 
         photos.append({"date": "2026-11-30", "title": "The talk", "url": "/img/334.jpg"})
-        wait_until(lambda: "/img/334.jpg" in page.read_text())
+        wait_until(
+            page.read_text, "the new photo on the page", until=lambda html: "/img/334.jpg" in html
+        )
         latest = httpx.get(f"{site}/index.html").text
         assert '<figure id="today"><img src="/img/334.jpg" alt="The talk">' in latest
         assert "<h2>Earlier (2 days)</h2>" in latest

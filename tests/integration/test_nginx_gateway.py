@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from pywhisk.common.entities import Identity
-from tests.e2e.test_cli_api import SHOW  # the same to-do action as the CLI tests
+from tests.support.actions import SHOW_TODO  # the same to-do action as the CLI tests
 from tests.support.server import StandaloneServer, free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -76,7 +76,7 @@ def test_an_api_route_through_nginx(nginx: str, tmp_path: Path, namespace: Ident
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    (tmp_path / "show.py").write_text(SHOW)
+    (tmp_path / "show.py").write_text(SHOW_TODO)
     run("action", "create", "show-todo", "show.py", "--web", "true")
     made = run("api", "create", "/todos", "/{id}", "get", "show-todo", "--response-type", "http")
     route = made.strip().splitlines()[-1]

@@ -23,6 +23,33 @@ from pywhisk.deploy.baseimage import cache_dir
 AWSLAMBDARIC = "awslambdaric>=3,<5"
 _MARKER = ".pywhisk-installed"
 
+# A custom runtime as AWS documents it: a `bootstrap` that runs awslambdaric (vendored into
+# the zip beside it) on the handler named by `--main`, here `handler.hello`.
+RIC_BOOTSTRAP = (
+    '#!/bin/sh\ncd "$LAMBDA_TASK_ROOT"\nexec /usr/bin/python3 -m awslambdaric "$_HANDLER"\n'
+)
+
+RIC_HANDLER = """\
+import os
+
+def hello(event, context):
+    print("hello from", context.function_name, context.aws_request_id)
+    if event.get("fail"):
+        raise ValueError("asked to fail")
+    return {
+        "msg": f"Hello {event.get('name', 'World')}",
+        "request_id": context.aws_request_id,
+        "arn": context.invoked_function_arn,
+        "memory": context.memory_limit_in_mb,
+        "time_left": context.get_remaining_time_in_millis() > 0,
+        "pid": os.getpid(),
+        "env": {k: os.environ.get(k) for k in ("_HANDLER", "AWS_LAMBDA_FUNCTION_NAME", "GREETING")},
+        "event_keys": sorted(event),
+        "custom": context.client_context.custom if context.client_context else None,
+        "cognito": context.identity.cognito_identity_id,
+    }
+"""
+
 
 def zip_tree(archive: Path, *roots: Path) -> Path:
     """Zip every file under each of `roots` (paths relative to that root), modes kept."""

@@ -8,7 +8,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +17,11 @@ import pytest
 from pywhisk.common.entities import Identity, NamespaceLimits
 from pywhisk.common.ids import new_auth
 from pywhisk.common.store.base import store_from_url
+from tests.support.polling import wait_until
+
+# Generous per-namespace throttles so tests don't trip the OW defaults (60/min) by volume;
+# throttle tests create their own namespaces with low limits.
+TEST_LIMITS = {"invocationsPerMinute": 100_000, "concurrentInvocations": 1_000}
 
 
 def free_port() -> int:
@@ -56,17 +60,21 @@ class StandaloneServer:
             self.process = subprocess.Popen(
                 command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.data_dir
             )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"standalone server exited:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.url}/ping", timeout=1).text == "pong":
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        raise RuntimeError(f"standalone server did not answer within {timeout}s:\n{self.log()}")
+        wait_until(
+            self._ping,
+            f"the standalone server to answer /ping on {self.url}",
+            timeout=timeout,
+            interval=0.05,
+            until=lambda answer: answer == "pong",
+            ignoring=(httpx.TransportError,),
+            details=self.log,
+        )
+
+    def _ping(self) -> str:
+        assert self.process is not None
+        if self.process.poll() is not None:  # no use waiting: say why at once
+            raise RuntimeError(f"standalone server exited:\n{self.log()}")
+        return httpx.get(f"{self.url}/ping", timeout=1).text
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> int:
         assert self.process is not None
