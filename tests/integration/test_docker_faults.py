@@ -30,9 +30,10 @@ from pywhisk.invoker.containers.docker import DockerContainer, DockerContainerFa
 from pywhisk.invoker.containers.process import BLACKBOX_NEEDS_DOCKER
 from pywhisk.invoker.proxy import ContainerProxy, State
 from pywhisk.invoker.service import Invoker
-from tests.integration.test_invoker_service import HELLO, Harness, annotation
-from tests.integration.test_invoker_service import close as close_harness
 from tests.support.docker import TEST_INVOKER_ID, containers, docker, inspect, runtime_images
+from tests.support.invoker import HELLO, Harness, annotation
+from tests.support.invoker import close as close_harness
+from tests.support.polling import wait_until_async
 
 OURS = f"pywhisk.invoker={TEST_INVOKER_ID}"
 INSTALLATION = "pywhisk-test"
@@ -172,9 +173,13 @@ async def test_killed_mid_activation_is_a_developer_error_at_once(harness: Docke
     assert isinstance(proxy.container, DockerContainer)
     msg = harness.message(doc_id, {"sleep": 30})
     await harness.send(msg)
-    async with asyncio.timeout(10):
-        while proxy.state is not State.BUSY:  # noqa: ASYNC110 - polling pool state
-            await asyncio.sleep(0.01)
+    await wait_until_async(
+        lambda: proxy.state,
+        "the sleeper busy",
+        timeout=10,
+        interval=0.01,
+        until=lambda state: state is State.BUSY,
+    )
     await asyncio.sleep(0.2)
     began = time.monotonic()
     await asyncio.to_thread(docker, "kill", proxy.container.id)
@@ -197,11 +202,12 @@ async def test_idle_container_killed_from_outside_is_replaced(harness: DockerHar
     doc_id = await harness.put_action("hello", HELLO)
     await harness.invoke(doc_id, {"name": "a"})
     (proxy,) = harness.proxies(doc_id)
-    assert isinstance(proxy.container, DockerContainer)
-    await asyncio.to_thread(docker, "kill", proxy.container.id)
-    async with asyncio.timeout(5):
-        while not proxy.container.exited:  # noqa: ASYNC110 - polling container state
-            await asyncio.sleep(0.01)
+    killed = proxy.container
+    assert isinstance(killed, DockerContainer)
+    await asyncio.to_thread(docker, "kill", killed.id)
+    await wait_until_async(
+        lambda: killed.exited, "the killed container seen exited", timeout=5, interval=0.01
+    )
     again = await harness.invoke(doc_id, {"name": "b"})
     assert again["response"]["result"] == {"greeting": "Hello b"}
     assert annotation(again, "initTime") is not None
@@ -390,9 +396,12 @@ async def test_idle_container_is_paused_and_resumed_on_use(tmp_path: Path) -> No
         (proxy,) = h.proxies(doc_id)
         assert isinstance(proxy.container, DockerContainer)
         container_id = proxy.container.id
-        async with asyncio.timeout(5):
-            while not (await asyncio.to_thread(inspect, container_id))["State"]["Paused"]:  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
+        await wait_until_async(
+            lambda: asyncio.to_thread(inspect, container_id),
+            "the idle container paused, as the engine reports it",
+            timeout=5,
+            until=lambda seen: seen["State"]["Paused"],
+        )
         assert proxy.state is State.PAUSED
         began = time.monotonic()
         again = await h.invoke(doc_id, {"name": "b"})
@@ -403,9 +412,12 @@ async def test_idle_container_is_paused_and_resumed_on_use(tmp_path: Path) -> No
         state = (await asyncio.to_thread(inspect, container_id))["State"]
         assert state["Running"] and not state["Paused"]
         print(f"\nfirst invoke after a pause: {resumed_in * 1000:.1f} ms")
-        async with asyncio.timeout(5):  # paused again; shutting down removes it all the same
-            while proxy.state is not State.PAUSED:  # noqa: ASYNC110 - polling pool state
-                await asyncio.sleep(0.05)
+        await wait_until_async(  # paused again; shutting down removes it all the same
+            lambda: proxy.state,
+            "the container paused again",
+            timeout=5,
+            until=lambda state: state is State.PAUSED,
+        )
     finally:
         await close(h)
 
@@ -465,9 +477,13 @@ async def _ready_stems(h: DockerHarness) -> set[ContainerProxy]:
             if p.state is State.PREWARMED and p.container is not None
         ]
 
-    async with asyncio.timeout(30):
-        while len(started()) < wanted:  # noqa: ASYNC110 - polling pool state
-            await asyncio.sleep(0.02)
+    await wait_until_async(
+        lambda: len(started()),
+        f"the {wanted} stem cells runtimes.json asks for, started",
+        timeout=30,
+        interval=0.02,
+        until=lambda count: count >= wanted,
+    )
     await asyncio.sleep(0.5)  # let the runtimes finish booting, as they have in real life
     return set(h.invoker.pool.stems)
 

@@ -5,7 +5,6 @@ and its container serves the next activation."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 
 from pywhisk.common.store.claims import Claim
 from pywhisk.invoker import claims as claims_module
-from tests.integration.test_invoker_service import (
+from tests.support.invoker import (
     HELLO,
     USER,
     Harness,
@@ -22,6 +21,7 @@ from tests.integration.test_invoker_service import (
     make_harness,
     root,
 )
+from tests.support.polling import wait_until_async
 
 __all__ = ["root"]  # the fixture make_harness needs
 
@@ -71,9 +71,13 @@ async def test_an_unclaimable_activation_is_skipped_not_run(
     refused = harness.message(doc_id, {"name": "refused"})
     await harness.send(refused)
     try:
-        async with asyncio.timeout(10):
-            while "the store could not claim it" not in caplog.text:  # noqa: ASYNC110
-                await asyncio.sleep(0.02)
+        await wait_until_async(
+            lambda: caplog.text,
+            "the refused claim logged",
+            timeout=10,
+            interval=0.02,
+            until=lambda logged: "the store could not claim it" in logged,
+        )
     finally:
         other.execute("DROP TRIGGER refuse")
         other.commit()
@@ -93,14 +97,21 @@ async def test_a_second_delivery_during_the_run_leaves_the_first_accounted(
     )
     msg = harness.message(doc_id)
     await harness.send(msg)
-    async with asyncio.timeout(10):
-        while msg.activation_id not in harness.invoker._unstored:  # noqa: ASYNC110
-            await asyncio.sleep(0.01)
+    await wait_until_async(
+        lambda: msg.activation_id in harness.invoker._unstored,
+        "the activation taken",
+        timeout=10,
+        interval=0.01,
+    )
     taken = harness.invoker._unstored[msg.activation_id]
     await harness.send(msg)  # delivered again while it runs
-    async with asyncio.timeout(10):
-        while "started or handed over elsewhere" not in caplog.text:  # noqa: ASYNC110
-            await asyncio.sleep(0.01)
+    await wait_until_async(
+        lambda: caplog.text,
+        "the second delivery logged",
+        timeout=10,
+        interval=0.01,
+        until=lambda logged: "started or handed over elsewhere" in logged,
+    )
     # Still unstored, as taken the first time: pings do not vouch for its record yet.
     assert harness.invoker._unstored.get(msg.activation_id) == taken
     assert harness.invoker.stored_until() <= taken

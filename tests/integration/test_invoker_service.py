@@ -7,23 +7,15 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
-import tempfile
 import time
-from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from pywhisk.common.config import Settings
-from pywhisk.common.entities.action import Action, Exec
 from pywhisk.common.entities.limits import ActionLimits
 from pywhisk.common.entities.params import KeyValue
-from pywhisk.common.ids import new_activation_id
-from pywhisk.common.messages import ActivationMessage, CompletionMessage, User
-from pywhisk.common.queue.base import Consumer
 from pywhisk.common.queue.memory import MemoryQueue
 from pywhisk.common.store.sqlite import SqliteStore
 from pywhisk.invoker import outcomes
@@ -31,127 +23,18 @@ from pywhisk.invoker.containers.base import factory_from_url
 from pywhisk.invoker.containers.process import ProcessContainer
 from pywhisk.invoker.proxy import State
 from pywhisk.invoker.service import Invoker
+from tests.support.invoker import (
+    HELLO,
+    USER,
+    Harness,
+    annotation,
+    close,
+    make_harness,
+    root,
+)
+from tests.support.polling import wait_until_async
 
-USER = User(namespace="alice", subject="alice", auth="uuid-1:key-1")
-
-
-def annotation(record: dict[str, Any], key: str, default: Any = None) -> Any:
-    for a in record["annotations"]:
-        if a["key"] == key:
-            return a["value"]
-    return default
-
-
-@dataclass
-class Harness:
-    store: SqliteStore
-    queue: MemoryQueue
-    invoker: Invoker
-    completions: Consumer
-    revisions: dict[str, str] = field(default_factory=dict)
-
-    async def put_action(
-        self,
-        name: str,
-        code: str,
-        kind: str = "python:3.11",
-        namespace: str = "guest",
-        limits: ActionLimits | None = None,
-        annotations: tuple[KeyValue, ...] = (),
-        parameters: tuple[KeyValue, ...] = (),
-    ) -> str:
-        action = Action(
-            namespace=namespace,
-            name=name,
-            exec=Exec(kind=kind, code=code),
-            limits=limits or ActionLimits(),
-            annotations=annotations,
-            parameters=parameters,
-        )
-        doc_id = action.doc_id
-        found = await self.store.entities.get(doc_id)
-        rev = found[1] if found else None
-        self.revisions[doc_id] = await self.store.entities.put(
-            doc_id, {**action.to_json(), "entityType": "action"}, rev
-        )
-        return doc_id
-
-    def message(
-        self, doc_id: str, content: Any = None, blocking: bool = True, **extra: Any
-    ) -> ActivationMessage:
-        fields: dict[str, Any] = {
-            "transid": "tid-" + new_activation_id()[:8],
-            "activation_id": new_activation_id(),
-            "action": doc_id,
-            "revision": self.revisions.get(doc_id, "1"),
-            "version": "0.0.1",
-            "user": USER,
-            "controller": 0,
-            "blocking": blocking,
-            "content": {} if content is None else content,
-            "received": time.time_ns() // 1_000_000,
-            **extra,
-        }
-        return ActivationMessage(**fields)
-
-    async def send(self, msg: ActivationMessage) -> None:
-        await self.queue.send("invoker0", msg.to_bytes())
-
-    async def completion(self) -> CompletionMessage:
-        async with asyncio.timeout(30):
-            async for payload in self.completions:
-                return CompletionMessage.from_bytes(payload)
-        raise AssertionError("completion topic closed")
-
-    async def invoke(self, doc_id: str, content: Any = None, **extra: Any) -> dict[str, Any]:
-        """Blocking invoke: the activation as the completion carries it."""
-        msg = self.message(doc_id, content, **extra)
-        await self.send(msg)
-        done = await self.completion()
-        assert done.activation_id == msg.activation_id and done.transid == msg.transid
-        assert done.activation is not None
-        return done.activation
-
-    async def record(self, activation_id: str) -> dict[str, Any]:
-        async with asyncio.timeout(30):
-            while True:
-                doc = await self.store.activations.get(USER.namespace, activation_id)
-                if doc is not None:
-                    return doc
-                await asyncio.sleep(0.02)
-
-    def live_containers(self) -> list[Any]:
-        return [p for p in self.invoker.pool.entries if p.state is not State.REMOVED]
-
-
-@pytest.fixture
-def root() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="pywhisk-test-"))
-    path.chmod(0o711)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-async def make_harness(
-    tmp_path: Path,
-    root: Path,
-    containers_url: str | None = None,
-    prewarm: bool = False,
-    claims: bool = False,
-    **settings: Any,
-) -> Harness:
-    config = Settings(data_dir=tmp_path, **settings)
-    store = SqliteStore(f"sqlite:///{tmp_path / 'store.db'}")
-    await store.open()
-    queue = MemoryQueue()
-    await queue.open()
-    completions = await queue.consumer("completed0", "test")
-    factory = factory_from_url(containers_url or f"process://{root}", config)
-    invoker = Invoker(
-        config, store, queue, factory, 0, prewarm=prewarm, claims=store.claims if claims else None
-    )
-    await invoker.start()
-    return Harness(store, queue, invoker, completions)
+__all__ = ["root"]  # the fixture make_harness needs
 
 
 @pytest.fixture
@@ -159,16 +42,6 @@ async def harness(tmp_path: Path, root: Path) -> AsyncIterator[Harness]:
     h = await make_harness(tmp_path, root)
     yield h
     await close(h)
-
-
-async def close(h: Harness) -> None:
-    await h.invoker.stop()
-    await h.completions.close()
-    await h.queue.close()
-    await h.store.close()
-
-
-HELLO = "def main(args):\n    print('hello', args.get('name'))\n    return {'greeting': 'Hello ' + args.get('name', 'stranger')}\n"
 
 
 async def test_cold_then_warm(harness: Harness) -> None:
@@ -220,10 +93,13 @@ async def test_completions_carry_the_record_until_pings_say_it_is_stored(
     assert done.activation is not None
     assert done.activation["response"]["result"] == {"greeting": "Hello Nb"}
     assert done.accepted > 0
-    deadline = asyncio.get_running_loop().time() + 5
-    while harness.invoker.stored_until() <= done.accepted:
-        assert asyncio.get_running_loop().time() < deadline
-        await asyncio.sleep(0.01)
+    await wait_until_async(
+        harness.invoker.stored_until,
+        f"stored_until past the activation's acceptance {done.accepted}",
+        timeout=5,
+        interval=0.01,
+        until=lambda stored_until: stored_until > done.accepted,
+    )
     # Written by then: another connection to the store reads it.
     other = SqliteStore(f"sqlite:///{harness.store.path}")
     await other.open()
@@ -577,12 +453,15 @@ async def test_stop_destroys_every_container(tmp_path: Path, root: Path) -> None
         )
         await h.send(h.message(slow))
         # Wait for the slow one's container to exist, however loaded the machine is.
-        async with asyncio.timeout(10):
-            while not any(  # noqa: ASYNC110 - polling pool state
+        await wait_until_async(
+            lambda: any(
                 isinstance(p.container, ProcessContainer) and p.key.action == slow
                 for p in h.invoker.pool.entries
-            ):
-                await asyncio.sleep(0.01)
+            ),
+            "the slow action's container",
+            timeout=10,
+            interval=0.01,
+        )
         proxies = list(h.invoker.pool.entries)
         pids = [p.container.pid for p in proxies if isinstance(p.container, ProcessContainer)]
         assert len(pids) == 2
@@ -599,11 +478,13 @@ async def test_stem_cells_make_cold_starts_cheap(tmp_path: Path, root: Path) -> 
     (only /init is paid) and a replacement is started."""
     h = await make_harness(tmp_path, root, prewarm=True)
     try:
-        async with asyncio.timeout(10):
-            while not any(  # noqa: ASYNC110 - polling pool state
-                p.state is State.PREWARMED and p.memory == 256 for p in h.invoker.pool.stems
-            ):
-                await asyncio.sleep(0.02)
+        await wait_until_async(
+            lambda: [(p.state, p.memory) for p in h.invoker.pool.stems],
+            "a prewarmed 256 MB stem cell",
+            timeout=10,
+            interval=0.02,
+            until=lambda stems: (State.PREWARMED, 256) in stems,
+        )
         assert h.invoker.pool.entries == []  # stem cells are not action containers
         await asyncio.sleep(0.3)  # let the runtimes finish booting, as they have in real life
         stems_before = set(h.invoker.pool.stems)  # every kind's, not just the first ready
@@ -613,9 +494,13 @@ async def test_stem_cells_make_cold_starts_cheap(tmp_path: Path, root: Path) -> 
         assert annotation(activation, "initTime") is not None  # a cold start: /init was paid
         (adopted,) = h.live_containers()
         assert adopted in stems_before and adopted.key.action == "guest/hello"
-        async with asyncio.timeout(10):
-            while len(h.invoker.pool.stems) < len(stems_before):  # noqa: ASYNC110
-                await asyncio.sleep(0.02)
+        await wait_until_async(
+            lambda: len(h.invoker.pool.stems),
+            f"the adopted stem cell replaced ({len(stems_before)} stem cells)",
+            timeout=10,
+            interval=0.02,
+            until=lambda count: count >= len(stems_before),
+        )
         assert adopted not in h.invoker.pool.stems
     finally:
         await close(h)
