@@ -11,7 +11,7 @@ import pytest
 from pywhisk.common.entities import Identity
 from pywhisk.common.store.base import Store
 from pywhisk.controller.api.apigw import model, tenants
-from tests.contract.store_behavior import entity
+from tests.support.store_docs import entity
 
 OWNER = Identity(namespace="ns", subject="ns", uuid="11111111-aaaa", key="k")
 

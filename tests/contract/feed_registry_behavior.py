@@ -10,7 +10,7 @@ import pytest
 
 from pywhisk.common.store.base import Conflict, Store
 from pywhisk.controller.core.feeds.registry import FeedRecord, FeedRegistry
-from tests.contract.store_behavior import entity
+from tests.support.store_docs import entity
 
 
 def record(namespace: str, trigger: str, provider: str = "alarms", **state: int) -> FeedRecord:

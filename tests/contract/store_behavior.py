@@ -15,29 +15,7 @@ from pywhisk.common.entities import Identity, NamespaceLimits
 from pywhisk.common.store.base import Conflict, Doc, Store
 from pywhisk.common.store.claims import FENCE, Claim
 from pywhisk.common.store.usage import summarize
-
-
-def entity(
-    namespace: str, name: str, kind: str = "action", updated: int = 1, **extra: Any
-) -> dict[str, Any]:
-    return {"namespace": namespace, "name": name, "entityType": kind, "updated": updated, **extra}
-
-
-def activation(
-    namespace: str, aid: str, start: int, path: str | None = None, **extra: Any
-) -> dict[str, Any]:
-    annotations = [{"key": "path", "value": path}] if path else []
-    return {
-        "namespace": namespace,
-        "name": (path or "x").rsplit("/", 1)[-1],
-        "activationId": aid,
-        "start": start,
-        "end": start + 5,
-        "response": {"status": "success", "statusCode": 0, "success": True, "result": {}},
-        "logs": [],
-        "annotations": annotations,
-        **extra,
-    }
+from tests.support.store_docs import activation, entity
 
 
 class StoreBehavior:

@@ -36,8 +36,9 @@ from pywhisk.common.store.couchdb_design import ACTIVATIONS, SUBJECTS, USAGE, WH
 from tests.contract.api_docs_behavior import ApiDocsBehavior
 from tests.contract.feed_registry_behavior import FeedRegistryBehavior
 from tests.contract.layer_store_behavior import LayerStoreBehavior
-from tests.contract.store_behavior import StoreBehavior, activation, entity
+from tests.contract.store_behavior import StoreBehavior
 from tests.support.couchdb import PouchDBServer, TcpGate, couchdb_server
+from tests.support.store_docs import activation, entity
 
 __all__ = ["couchdb_server"]  # the session fixture, used by the fixtures below
 

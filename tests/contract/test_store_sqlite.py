@@ -15,7 +15,8 @@ from pywhisk.common.store.sqlite import SqliteStore
 from tests.contract.api_docs_behavior import ApiDocsBehavior
 from tests.contract.feed_registry_behavior import FeedRegistryBehavior
 from tests.contract.layer_store_behavior import LayerStoreBehavior
-from tests.contract.store_behavior import StoreBehavior, activation, entity
+from tests.contract.store_behavior import StoreBehavior
+from tests.support.store_docs import activation, entity
 
 
 @pytest.fixture

@@ -4,45 +4,14 @@ from __future__ import annotations
 
 import base64
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import httpx
-import pytest
 
-from pywhisk.common.config import Settings
 from pywhisk.common.entities import Identity
-from pywhisk.common.queue.memory import MemoryQueue
-from pywhisk.common.store.sqlite import SqliteStore
-from pywhisk.controller.api.app import create_app
-from pywhisk.controller.core.bootstrap import ensure_namespace
-from pywhisk.controller.core.services import Services
+from tests.support.asgi_api import CODE, basic, env
 
-CODE = {"kind": "python:3.11", "code": "def main(args):\n    return args\n"}
-
-
-def basic(identity: Identity) -> dict[str, str]:
-    token = base64.b64encode(identity.auth.encode()).decode()
-    return {"Authorization": f"Basic {token}"}
-
-
-@pytest.fixture
-async def env(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, Identity, Identity]]:
-    store = SqliteStore(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    await store.open()
-    queue = MemoryQueue()
-    services = Services(Settings(data_dir=tmp_path), store, queue)
-    await services.start()
-    guest = await ensure_namespace(store, "guest")
-    other = await ensure_namespace(store, "other")
-    app = create_app(services, manage_services=False)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://test", headers=basic(guest)
-    ) as client:
-        yield client, guest, other
-    await services.stop()
-    await store.close()
+__all__ = ["env"]  # the fixture, used below
 
 
 async def test_info_routes_need_no_auth(env: tuple[httpx.AsyncClient, Identity, Identity]) -> None:

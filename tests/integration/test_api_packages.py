@@ -6,25 +6,20 @@ API's shapes, refusals and the parameters an action is resolved with (GET shows 
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import httpx
 
 from pywhisk.common.config import Settings
-from pywhisk.common.entities import Identity
 from pywhisk.common.queue.memory import MemoryQueue
 from pywhisk.common.store.sqlite import SqliteStore
 from pywhisk.controller.api.app import create_app
 from pywhisk.controller.core.bootstrap import ensure_namespace
 from pywhisk.controller.core.services import Services
-from tests.integration import test_api_entities as entities
+from tests.support.asgi_api import CODE, Env, basic, env
+from tests.support.polling import wait_until_async
 
-# The in-process app with namespaces `guest` (the client's) and `other`.
-env = entities.env
-CODE, basic = entities.CODE, entities.basic
-
-Env = tuple[httpx.AsyncClient, Identity, Identity]
+__all__ = ["env"]  # the fixture (the in-process app with namespaces guest and other)
 NS = "/api/v1/namespaces"
 DENIED = "The supplied authentication is not authorized to access '{}'."
 
@@ -305,11 +300,13 @@ async def test_another_controllers_change_reaches_this_ones_cache(tmp_path: Path
         path = f"{NS}/guest/actions/pub/act"
         assert (await two.get(path, headers=as_other)).status_code == 200  # now cached in two
         await put(one, "packages/pub?overwrite=true", {"publish": False})
-        for _ in range(100):
-            if (await two.get(path, headers=as_other)).status_code == 403:
-                break
-            await asyncio.sleep(0.02)
-        assert (await two.get(path, headers=as_other)).status_code == 403
+        await wait_until_async(
+            lambda: two.get(path, headers=as_other),
+            "the other controller to refuse the unpublished action",
+            timeout=5,
+            interval=0.02,
+            until=lambda r: r.status_code == 403,
+        )
         await one.aclose()
         await two.aclose()
     finally:

@@ -14,18 +14,12 @@ from pywhisk.common.store.sqlite import SqliteStore
 from pywhisk.controller.api.app import create_app
 from pywhisk.controller.core.balancer import ShardingBalancer
 from pywhisk.controller.core.services import Services
-
-
-class Clock:
-    now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clocks import ManualClock
 
 
 async def test_invoker_health_routes(tmp_path: Path) -> None:
     queue = MemoryQueue()
-    clock = Clock()
+    clock = ManualClock()
     balancer = ShardingBalancer(queue, 0, clock=clock)
     services = Services(
         Settings(data_dir=tmp_path),

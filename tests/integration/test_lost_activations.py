@@ -20,7 +20,6 @@ from pywhisk.common.messages import (
     ActivationMessage,
     CompletionMessage,
     PingMessage,
-    User,
     completion_topic,
 )
 from pywhisk.common.queue.memory import MemoryQueue
@@ -28,56 +27,16 @@ from pywhisk.common.store.sqlite import SqliteStore
 from pywhisk.controller.core import tracker as tracker_module
 from pywhisk.controller.core.balancer import ShardingBalancer
 from pywhisk.controller.core.tracker import LOGS_LOST, LOST, NO_ANSWER, ActivationTracker
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def message(aid: str, blocking: bool = True) -> ActivationMessage:
-    return ActivationMessage(
-        transid="t",
-        activation_id=aid,
-        action="guest/pkg/hello",
-        revision="1",
-        version="0.0.2",
-        user=User(namespace="guest", subject="alice", auth="u:k"),
-        controller=0,
-        blocking=blocking,
-        content={},
-        received=0,
-    )
-
-
-def answered(aid: str, accepted: int) -> CompletionMessage:
-    record = {
-        "namespace": "guest",
-        "name": "hello",
-        "version": "0.0.2",
-        "subject": "alice",
-        "activationId": aid,
-        "start": 5,
-        "end": 7,
-        "duration": 2,
-        "response": {"status": "success", "success": True, "result": {"n": aid}},
-        "logs": [],
-        "annotations": [],
-        "publish": False,
-    }
-    return CompletionMessage(
-        transid="t", activation_id=aid, invoker=0, activation=record, accepted=accepted
-    )
+from tests.support.clocks import ManualClock
+from tests.support.messages import answered, message
+from tests.support.polling import wait_until_async
 
 
 class Parts:
     def __init__(self, store: SqliteStore) -> None:
         self.store = store
         self.queue = MemoryQueue()
-        self.clock = Clock()
+        self.clock = ManualClock()
         self.balancer = ShardingBalancer(self.queue, 0, clock=self.clock)
         self.tracker = ActivationTracker(
             self.queue, 0, on_release=self.balancer.release, store=store
@@ -112,10 +71,15 @@ async def parts(tmp_path: Path) -> AsyncIterator[Parts]:
     await store.close()
 
 
-async def wait_until(check: object) -> None:
-    async with asyncio.timeout(5):
-        while not await check():  # type: ignore[operator]  # noqa: ASYNC110 (polls a store)
-            await asyncio.sleep(0.01)
+async def nothing_in_flight(parts: Parts) -> None:
+    """Until the tracker has taken every completion sent."""
+    await wait_until_async(
+        lambda: parts.tracker.in_flight("guest"),
+        "no activation in flight",
+        timeout=5,
+        interval=0.01,
+        until=lambda count: count == 0,
+    )
 
 
 async def test_a_silent_invoker_loses_what_it_held_with_records_and_answers(parts: Parts) -> None:
@@ -148,21 +112,19 @@ async def test_answered_records_the_invoker_had_not_stored_are_rewritten(parts: 
     await parts.complete(answered("c" * 32, accepted=900))
     await parts.complete(answered("d" * 32, accepted=1100))
     await parts.complete(answered("e" * 32, accepted=1200))
-    await wait_until(lambda: _done(parts, 0))
+    await nothing_in_flight(parts)
     parts.ping(stored_until=1150)  # "d" is written now
 
     parts.clock.now = 11.0
     parts.balancer.tick()
 
-    async def rewritten() -> bool:
-        return await parts.record("e" * 32) is not None
-
-    await wait_until(rewritten)
-    e = await parts.record("e" * 32)
-    response = e["response"]  # type: ignore[index]
+    e = await wait_until_async(
+        lambda: parts.record("e" * 32), "e's record rewritten", timeout=5, interval=0.01
+    )
+    response = e["response"]
     assert (response["status"], response["statusCode"]) == ("success", 0)
     assert response["result"] == {"n": "e" * 32}
-    assert e["logs"][-1].endswith(f"stderr: {LOGS_LOST}")  # type: ignore[index]
+    assert e["logs"][-1].endswith(f"stderr: {LOGS_LOST}")
     # Only what the invoker's pings did not vouch for is rewritten.
     assert await parts.record("c" * 32) is None
     assert await parts.record("d" * 32) is None
@@ -172,7 +134,7 @@ async def test_a_record_written_by_the_invoker_is_not_overwritten(parts: Parts) 
     parts.ping(stored_until=1)
     await parts.send(message("f" * 32))
     await parts.complete(answered("f" * 32, accepted=5))
-    await wait_until(lambda: _done(parts, 0))
+    await nothing_in_flight(parts)
     original = {**answered("f" * 32, 5).activation, "logs": ["the real logs"]}  # type: ignore[dict-item]
     original["response"] = {**original["response"], "statusCode": 0}
     await parts.store.activations.put(original)
@@ -195,7 +157,3 @@ async def test_the_forced_ack_timeout_writes_a_record(
     assert answer["response"]["result"] == {"error": NO_ANSWER}  # type: ignore[index]
     stored = await parts.record("9" * 32)
     assert stored is not None and stored["response"]["status"] == "whisk internal error"  # type: ignore[index]
-
-
-async def _done(parts: Parts, in_flight: int) -> bool:
-    return parts.tracker.in_flight("guest") == in_flight

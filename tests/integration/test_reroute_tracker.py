@@ -26,14 +26,15 @@ from pywhisk.controller.core.balancer import ShardingBalancer
 from pywhisk.controller.core.health import Status
 from pywhisk.controller.core.reroute import Rerouter
 from pywhisk.controller.core.tracker import LOST, NO_ANSWER, STRANDED, ActivationTracker
-from tests.integration.test_lost_activations import Clock, answered, message
+from tests.support.clocks import ManualClock
+from tests.support.messages import answered, message
 
 
 class Parts:
     def __init__(self, store: SqliteStore) -> None:
         self.store = store
         self.queue = MemoryQueue()
-        self.clock = Clock()
+        self.clock = ManualClock()
         self.balancer = ShardingBalancer(self.queue, 0, clock=self.clock)
         self.tracker = ActivationTracker(
             self.queue,

@@ -26,7 +26,7 @@ from pywhisk.common.store.sqlite_journal import SqliteJournal
 from pywhisk.controller.core.recovery import recover
 from pywhisk.controller.core.replay import EXPIRED, INTERRUPTED, Decision
 from pywhisk.controller.core.services import Services
-from tests.contract.store_behavior import activation
+from tests.support.store_docs import activation
 
 
 def message(aid: str, received: int | None = None) -> ActivationMessage:

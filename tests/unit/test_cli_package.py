@@ -6,11 +6,9 @@ from collections.abc import Callable
 
 from click.testing import Result
 
-from tests.unit import test_cli_commands as harness
+from tests.support.wsk_in_process import Recorder, body_of, props_file, reply, wsk
 
-# The CLI against a recording stand-in for the API (see tests/unit/test_cli_commands.py).
-wsk, props_file = harness.wsk, harness.props_file
-Recorder, reply, body_of = harness.Recorder, harness.reply, harness.body_of
+__all__ = ["props_file", "wsk"]  # the fixtures: the CLI against a recording stand-in API
 Wsk = Callable[..., Result]
 BASE = "http://whisk.test/api/v1/namespaces"
 

@@ -3,60 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 
 import pytest
 
 from pywhisk.invoker.pool import ContainerPool, NoCapacity
 from pywhisk.invoker.scheduling import ActionKey
+from tests.support.clocks import TickingClock
+from tests.support.pool_entries import Entry
 
 A = ActionKey("guest", "guest/a", "1")
 A2 = ActionKey("guest", "guest/a", "2")
 B = ActionKey("guest", "guest/b", "1")
 
 
-class Entry:
-    """Stands in for a container proxy: key, memory, usable, evict, adopt and pause."""
-
-    _ids = itertools.count()
-
-    def __init__(self, key: ActionKey, memory: int) -> None:
-        self.key = key
-        self.memory = memory
-        self.id = next(self._ids)
-        self.evicted = False
-        self.dead = False
-
-    @property
-    def usable(self) -> bool:
-        return not (self.evicted or self.dead)
-
-    def evict(self) -> None:
-        assert not self.evicted, "evicted twice"
-        self.evicted = True
-
-    def adopt(self, key: ActionKey, memory: int) -> None:
-        self.key = key
-        self.memory = memory
-
-    def pause(self) -> None:
-        pass  # pools here have no pause grace (see test_pool_pause.py)
-
-    def __repr__(self) -> str:
-        return f"Entry({self.key.action}@{self.key.revision}#{self.id})"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        self.now += 1.0
-        return self.now
-
-
 def make_pool(user_memory: int = 512, idle_timeout: float = 0.0) -> ContainerPool[Entry]:
-    return ContainerPool(user_memory, Entry, idle_timeout, clock=Clock())
+    return ContainerPool(user_memory, Entry, idle_timeout, clock=TickingClock())
 
 
 async def test_cold_then_warm() -> None:
@@ -212,7 +173,7 @@ STEM_KEY = ActionKey("", "", "")
 async def test_stem_cell_of_the_same_kind_and_memory_is_adopted() -> None:
     gone: list[tuple[str, int]] = []
     pool = ContainerPool(
-        512, Entry, 0.0, clock=Clock(), on_stem_gone=lambda k, m: gone.append((k, m))
+        512, Entry, 0.0, clock=TickingClock(), on_stem_gone=lambda k, m: gone.append((k, m))
     )
     small = Entry(STEM_KEY, 128)
     stem = Entry(STEM_KEY, 256)
@@ -230,7 +191,7 @@ async def test_stem_cell_of_the_same_kind_and_memory_is_adopted() -> None:
 async def test_stem_cell_of_another_size_is_adopted_at_the_size_asked() -> None:
     gone: list[tuple[str, int]] = []
     pool: ContainerPool[Entry] = ContainerPool(
-        1024, Entry, 0.0, clock=Clock(), on_stem_gone=lambda k, m: gone.append((k, m))
+        1024, Entry, 0.0, clock=TickingClock(), on_stem_gone=lambda k, m: gone.append((k, m))
     )
     stem = Entry(STEM_KEY, 256)
     pool.add_stem(stem, "python:3.11", 256)
@@ -243,7 +204,7 @@ async def test_stem_cell_of_another_size_is_adopted_at_the_size_asked() -> None:
 async def test_dead_stem_is_dropped_and_replaced() -> None:
     gone: list[tuple[str, int]] = []
     pool = ContainerPool(
-        512, Entry, 0.0, clock=Clock(), on_stem_gone=lambda k, m: gone.append((k, m))
+        512, Entry, 0.0, clock=TickingClock(), on_stem_gone=lambda k, m: gone.append((k, m))
     )
     stem = Entry(STEM_KEY, 256)
     pool.add_stem(stem, "python:3.11", 256)

@@ -7,7 +7,8 @@ import asyncio
 
 from pywhisk.invoker.pool import ContainerPool
 from pywhisk.invoker.scheduling import ActionKey
-from tests.unit.test_pool_apply import Clock, Entry
+from tests.support.clocks import TickingClock
+from tests.support.pool_entries import Entry
 
 A = ActionKey("guest", "guest/a", "1")
 
@@ -23,7 +24,9 @@ class PausingEntry(Entry):
 
 
 def make_pool(pause_grace: float, idle_timeout: float = 0.0) -> ContainerPool[PausingEntry]:
-    return ContainerPool(512, PausingEntry, idle_timeout, clock=Clock(), pause_grace=pause_grace)
+    return ContainerPool(
+        512, PausingEntry, idle_timeout, clock=TickingClock(), pause_grace=pause_grace
+    )
 
 
 async def test_idle_entry_is_paused_after_the_grace_and_still_reused() -> None:

@@ -14,14 +14,7 @@ from pywhisk.common.queue.memory import MemoryQueue
 from pywhisk.controller.core.balancer import NoInvokers, ShardingBalancer
 from pywhisk.controller.core.health import Result, Status
 from pywhisk.controller.core.sharding import generate_hash, probe_order
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clocks import ManualClock
 
 
 def message(n: int, action: str = "guest/hello") -> ActivationMessage:
@@ -39,8 +32,8 @@ def message(n: int, action: str = "guest/hello") -> ActivationMessage:
     )
 
 
-def balancer(**kwargs: object) -> tuple[ShardingBalancer, Clock]:
-    clock = Clock()
+def balancer(**kwargs: object) -> tuple[ShardingBalancer, ManualClock]:
+    clock = ManualClock()
     return ShardingBalancer(MemoryQueue(), 0, clock=clock, **kwargs), clock  # type: ignore[arg-type]
 
 
