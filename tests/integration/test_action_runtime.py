@@ -15,7 +15,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import zipfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,6 +22,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support.polling import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 RUNTIME_DIR = REPO / "action_runtime"
@@ -267,15 +268,6 @@ def open_fds(pid: int) -> dict[int, str]:
         with contextlib.suppress(FileNotFoundError):
             found[int(name)] = os.readlink(f"/proc/{pid}/fd/{name}")
     return found
-
-
-def wait_gone(pid: int, timeout: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while Path(f"/proc/{pid}").exists():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 @pytest.fixture
@@ -770,7 +762,12 @@ async def test_sigterm_stops_proxy_and_launcher(start_runtime: StartRuntime):
     await client.close()
     proc.proc.send_signal(signal.SIGTERM)
     assert proc.proc.wait(timeout=5) == 0
-    assert wait_gone(launcher)
+    wait_until(
+        lambda: not Path(f"/proc/{launcher}").exists(),
+        f"the launcher (pid {launcher}) gone",
+        timeout=5,
+        interval=0.01,
+    )
 
 
 async def read_response(reader: asyncio.StreamReader) -> tuple[bytes, Any]:

@@ -19,6 +19,7 @@ from pywhisk.controller.core.feeds.lifecycle import ChangesProvider, handle
 from pywhisk.controller.core.feeds.registry import FeedRegistry
 from tests.support.couchdb import ADMIN, PouchDBServer, TcpGate, couchdb_server
 from tests.support.feeds import Fires, any_store
+from tests.support.polling import wait_until_async
 
 __all__ = ["any_store", "couchdb_server"]  # fixtures, used by the tests below
 
@@ -66,10 +67,15 @@ def followers(store: Store, fires: Fires) -> ChangesFollowers:
     )
 
 
-async def wait_for(condition: Any, within: float = 10.0) -> None:
-    async with asyncio.timeout(within):
-        while not condition():  # noqa: ASYNC110 - polling what another task records
-            await asyncio.sleep(0.02)
+async def fired(fires: Fires, count: int, exactly: bool = True) -> None:
+    """Until `count` fires (or more, unless `exactly`) are recorded."""
+    await wait_until_async(
+        lambda: list(fires.seen),
+        f"{'' if exactly else 'at least '}{count} fires",
+        timeout=10,
+        interval=0.02,
+        until=lambda seen: len(seen) == count if exactly else len(seen) >= count,
+    )
 
 
 async def test_each_change_fires_once_across_a_restart(
@@ -86,7 +92,7 @@ async def test_each_change_fires_once_across_a_restart(
     try:
         await put_doc(couchdb_server, database, "a")
         await put_doc(couchdb_server, database, "b")
-        await wait_for(lambda: len(fires.seen) == 2)
+        await fired(fires, 2)
     finally:
         await first.stop()
     assert ids(fires) == ["a", "b"]
@@ -97,7 +103,7 @@ async def test_each_change_fires_once_across_a_restart(
     await second.start()
     try:
         await put_doc(couchdb_server, database, "d")
-        await wait_for(lambda: len(fires.seen) == 4)
+        await fired(fires, 4)
         await asyncio.sleep(0.7)  # a further long poll: nothing more
     finally:
         await second.stop()
@@ -127,7 +133,7 @@ async def test_two_controllers_fire_each_change_once(
     try:
         for n in range(12):
             await put_doc(couchdb_server, database, f"doc{n:02d}")
-        await wait_for(lambda: len(fires.seen) >= 12)
+        await fired(fires, 12, exactly=False)
         await asyncio.sleep(1.0)
     finally:
         for f in both:
@@ -148,7 +154,7 @@ async def test_since_zero_replays_and_max_triggers_stops(
     f = followers(store, fires)
     await f.start()
     try:
-        await wait_for(lambda: len(fires.seen) == 2)
+        await fired(fires, 2)
         await asyncio.sleep(0.5)
     finally:
         await f.stop()
@@ -207,14 +213,14 @@ async def test_a_network_cut_loses_no_change(
     await f.start()
     try:
         await put_doc(couchdb_server, database, "a")
-        await wait_for(lambda: len(fires.seen) == 1)
+        await fired(fires, 1)
         await gate.cut()
         await put_doc(couchdb_server, database, "b")
         await put_doc(couchdb_server, database, "c")
         await asyncio.sleep(1.0)
         assert ids(fires) == ["a"]
         await gate.restore()
-        await wait_for(lambda: len(fires.seen) == 3)
+        await fired(fires, 3)
         await asyncio.sleep(0.7)
     finally:
         await f.stop()
@@ -241,9 +247,7 @@ async def test_a_feed_whose_host_is_no_longer_allowed_is_switched_off(
             record = await registry.get("guest", "photos")
             return record is not None and not record.active
 
-        async with asyncio.timeout(10):
-            while not await switched_off():  # noqa: ASYNC110 - polling the store
-                await asyncio.sleep(0.05)
+        await wait_until_async(switched_off, "the feed switched off", timeout=10)
     finally:
         await strict.stop()
     record = await registry.get("guest", "photos")

@@ -26,6 +26,7 @@ from pywhisk.controller.core.tracker import LOST
 from tests.support.cluster import Cluster
 from tests.support.couchdb import PouchDBServer, couchdb_server
 from tests.support.kafka import TansuBroker, tansu
+from tests.support.polling import wait_until
 from tests.support.server import create_namespace
 
 __all__ = ["couchdb_server", "tansu"]  # the fixtures the cluster fixture uses
@@ -117,13 +118,22 @@ def call(api: httpx.Client, n: int, blocking: bool) -> Call:
 
 
 def record(api: httpx.Client, activation_id: str, deadline: float) -> dict[str, Any]:
-    """The stored record, polled for until `deadline`."""
-    while True:
+    """The stored record, polled for until `deadline` (a time.monotonic() shared by the
+    records of one check); an answer other than 200 or 404 fails at once."""
+
+    def read() -> httpx.Response:
         r = api.get(f"/activations/{activation_id}")
-        if r.status_code == 200:
-            return r.json()  # type: ignore[no-any-return]
-        assert r.status_code == 404 and time.monotonic() < deadline, (activation_id, r.text)
-        time.sleep(0.2)
+        assert r.status_code in (200, 404), (activation_id, r.text)
+        return r
+
+    found = wait_until(
+        read,
+        f"the record of {activation_id}",
+        timeout=max(0.0, deadline - time.monotonic()),
+        interval=0.2,
+        until=lambda r: r.status_code == 200,
+    )
+    return found.json()  # type: ignore[no-any-return]
 
 
 def test_an_invoker_killed_under_load_leaves_every_activation_with_an_outcome(
@@ -246,21 +256,20 @@ def test_a_broker_restart_is_survived(
     tansu.start()  # tansu keeps nothing: topics, offsets and groups start again empty
 
     # Producers and consumers reconnect, pings flow again, and invokes are answered.
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            r = api.post(
-                f"/actions/{NAMES[0]}",
-                params={"blocking": "true", "result": "true"},
-                json={"n": "after"},
-                timeout=5,
-            )
-            if r.status_code == 200:
-                break
-        except httpx.TimeoutException:
-            pass
-        assert time.monotonic() < deadline, cluster.logs()
-        time.sleep(0.5)
+    r = wait_until(
+        lambda: api.post(
+            f"/actions/{NAMES[0]}",
+            params={"blocking": "true", "result": "true"},
+            json={"n": "after"},
+            timeout=5,
+        ),
+        "an invoke answered after the broker's restart",
+        timeout=60,
+        interval=0.5,
+        until=lambda r: r.status_code == 200,
+        ignoring=(httpx.TimeoutException,),
+        details=cluster.logs,
+    )
     assert r.json()["n"] == "after"
     cluster.wait_for_invokers({"invoker0": "up", "invoker1": "up"}, timeout=30)
     for name in NAMES:

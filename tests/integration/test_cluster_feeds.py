@@ -18,6 +18,7 @@ import pytest
 from tests.support.cluster import Cluster
 from tests.support.couchdb import PouchDBServer, couchdb_server
 from tests.support.kafka import TansuBroker, tansu
+from tests.support.polling import wait_until
 from tests.support.server import create_namespace
 
 __all__ = ["couchdb_server", "tansu"]
@@ -89,9 +90,13 @@ def test_two_controllers_fire_each_due_time_once(cluster: Cluster) -> None:
         assert deleted.json() == {"status": "success"}, deleted.text
         ended = time.time()
         due = [t for t in range(int(began) + 1, int(ended) + 1) if t % PERIOD == 0]
-        deadline = time.monotonic() + 30
-        while len(records(api, "echo")) < len(due) and time.monotonic() < deadline:
-            time.sleep(0.3)
+        wait_until(
+            lambda: records(api, "echo"),
+            f"an echo of each of the {len(due)} due times",
+            interval=0.3,
+            until=lambda echoes: len(echoes) >= len(due),
+            details=cluster.logs,
+        )
         time.sleep(2)
         fired = sorted(r["start"] / 1000 for r in records(api, "tick"))
         assert len(fired) == len(due), (fired, due, cluster.logs())

@@ -17,6 +17,7 @@ import pytest
 from tests.support.cluster import Cluster
 from tests.support.kafka import TansuBroker, tansu
 from tests.support.metrics import operator, scrape, value
+from tests.support.polling import wait_until
 from tests.support.server import create_namespace, free_port
 
 __all__ = ["tansu"]
@@ -114,15 +115,13 @@ def test_usage_is_the_same_from_every_controller(cluster: Cluster) -> None:
     cluster.start_invoker(0)
     cluster.wait_for_controller()
     cluster.wait_for_invokers({"invoker0": "up"})
-    deadline = time.monotonic() + 30
-    while True:  # the second controller answers too, and sees the invoker
-        try:
-            if httpx.get(f"{other}/invokers", timeout=1).json() == {"invoker0": "up"}:
-                break
-        except httpx.TransportError:
-            pass
-        assert time.monotonic() < deadline, cluster.logs()
-        time.sleep(0.1)
+    wait_until(
+        lambda: httpx.get(f"{other}/invokers", timeout=1).json(),
+        "the second controller to answer and see the invoker",
+        until=lambda seen: seen == {"invoker0": "up"},
+        ignoring=(httpx.TransportError,),
+        details=cluster.logs,
+    )
     identity = create_namespace(cluster.store_url, "shared")
     auth = (identity.uuid, identity.key)
     code = {"kind": "python:3", "code": "def main(a):\n    return a\n"}

@@ -18,6 +18,7 @@ import pytest
 
 from tests.support.cluster import Cluster
 from tests.support.kafka import TansuBroker, tansu
+from tests.support.polling import wait_until
 from tests.support.server import create_namespace
 
 __all__ = ["tansu"]  # the fixture the cluster fixture uses
@@ -71,13 +72,18 @@ def test_spread_stickiness_and_failover(cluster: Cluster, api: httpx.Client) -> 
         return r.status_code, r.json()
 
     # Both invokers usable: wait until an invoke goes through (503 until the first ping).
-    deadline = time.monotonic() + 30
-    while True:
+    def first_answer() -> int:
         status, _ = invoke(names[0])
-        if status == 200:
-            break
-        assert status == 503 and time.monotonic() < deadline, cluster.logs()
-        time.sleep(0.2)
+        assert status in (200, 503), cluster.logs()
+        return status
+
+    wait_until(
+        first_answer,
+        "an invoke answered 200",
+        interval=0.2,
+        until=lambda status: status == 200,
+        details=cluster.logs,
+    )
     time.sleep(1.5)  # let the second invoker's pings arrive too
 
     seen: dict[str, set[int]] = {}

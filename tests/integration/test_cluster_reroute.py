@@ -28,6 +28,7 @@ from pywhisk.controller.core.tracker import LOST, NO_ANSWER, STRANDED
 from tests.support.cluster import Cluster
 from tests.support.couchdb import PouchDBServer, couchdb_server
 from tests.support.kafka import TansuBroker, tansu
+from tests.support.polling import wait_until
 from tests.support.server import create_namespace
 
 __all__ = ["couchdb_server", "tansu"]  # the fixtures the cluster fixture uses
@@ -157,12 +158,22 @@ def call(api: httpx.Client, n: int, blocking: bool) -> Call:
 
 
 def record(api: httpx.Client, activation_id: str, deadline: float) -> dict[str, Any]:
-    while True:
+    """The stored record, polled for until `deadline` (a time.monotonic() shared by the
+    records of one check); an answer other than 200 or 404 fails at once."""
+
+    def read() -> httpx.Response:
         r = api.get(f"/activations/{activation_id}")
-        if r.status_code == 200:
-            return r.json()  # type: ignore[no-any-return]
-        assert r.status_code == 404 and time.monotonic() < deadline, (activation_id, r.text)
-        time.sleep(0.2)
+        assert r.status_code in (200, 404), (activation_id, r.text)
+        return r
+
+    found = wait_until(
+        read,
+        f"the record of {activation_id}",
+        timeout=max(0.0, deadline - time.monotonic()),
+        interval=0.2,
+        until=lambda r: r.status_code == 200,
+    )
+    return found.json()  # type: ignore[no-any-return]
 
 
 def warm_up(api: httpx.Client, cluster: Cluster) -> int:
@@ -274,10 +285,14 @@ def test_a_paused_invoker_resumed_runs_nothing_that_was_handed_over(
 
     os.kill(victim.process.pid, signal.SIGCONT)
     # Resumed, it goes on with what it had fetched before the pause: each is skipped.
-    deadline = time.monotonic() + 60
-    while "started or handed over elsewhere" not in victim.log():
-        assert time.monotonic() < deadline, cluster.logs()
-        time.sleep(0.5)
+    wait_until(
+        victim.log,
+        "the resumed invoker to skip what was handed over",
+        timeout=60,
+        interval=0.5,
+        until=lambda log: "started or handed over elsewhere" in log,
+        details=cluster.logs,
+    )
     cluster.wait_for_invokers({"invoker0": "up", "invoker1": "up"}, timeout=60)
     time.sleep(3)
     after = counter.snapshot()

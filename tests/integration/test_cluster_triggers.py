@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ import pytest
 from tests.support.cluster import Cluster
 from tests.support.couchdb import PouchDBServer, couchdb_server
 from tests.support.kafka import TansuBroker, tansu
+from tests.support.polling import wait_until
 from tests.support.server import create_namespace
 
 __all__ = ["couchdb_server", "tansu"]
@@ -46,13 +46,14 @@ def cluster(
 
 
 def wait_for(api: httpx.Client, activation_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        r = api.get(f"/activations/{activation_id}")
-        if r.status_code == 200:
-            return r.json()  # type: ignore[no-any-return]
-        time.sleep(0.2)
-    raise AssertionError(f"no record {activation_id}")
+    """The activation's record, once stored."""
+    found = wait_until(
+        lambda: api.get(f"/activations/{activation_id}"),
+        f"the record of {activation_id}",
+        interval=0.2,
+        until=lambda r: r.status_code == 200,
+    )
+    return found.json()  # type: ignore[no-any-return]
 
 
 def ran(api: httpx.Client, fired: httpx.Response) -> dict[str, Any]:

@@ -15,13 +15,13 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.polling import wait_until
 from tests.support.server import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -65,16 +65,15 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dic
     try:
         run([*compose_command(), "up", "-d"], env, timeout=300)  # nginx healthy => all up
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                seen = httpx.get(f"{url}/invokers", timeout=2).json()
-                if seen == {"invoker0": "up", "invoker1": "up"}:
-                    break
-            except (httpx.TransportError, ValueError):
-                pass
-            assert time.monotonic() < deadline, run([*compose_command(), "logs"], env)
-            time.sleep(0.5)
+        wait_until(
+            lambda: httpx.get(f"{url}/invokers", timeout=2).json(),
+            "both invokers up behind nginx",
+            timeout=60,
+            interval=0.5,
+            until=lambda seen: seen == {"invoker0": "up", "invoker1": "up"},
+            ignoring=(httpx.TransportError, ValueError),  # ValueError: not JSON yet
+            details=lambda: run([*compose_command(), "logs"], env),
+        )
         yield url, env
     finally:
         subprocess.run(down, cwd=REPO, env=env, capture_output=True, timeout=300)
@@ -145,14 +144,12 @@ def test_the_seed_transcript_through_nginx(
 
     invoked = wsk("action", "invoke", "hello-py", "--param", "name", "Async")
     activation_id = re.search(r"with id (\w{32})", invoked).group(1)  # type: ignore[union-attr]
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            got = wsk("activation", "result", activation_id)
-            break
-        except AssertionError:
-            assert time.monotonic() < deadline
-            time.sleep(0.5)
+    got = wait_until(
+        lambda: wsk("activation", "result", activation_id),
+        f"the result of {activation_id}",
+        interval=0.5,
+        ignoring=(AssertionError,),  # wsk failed: no record yet
+    )
     assert '"greeting": "Hello Async!"' in got
 
     # Both controllers answered behind nginx (its access log names the upstream).

@@ -21,6 +21,7 @@ import pytest
 from pywhisk.deploy import baseimage
 from pywhisk.deploy.baseimage import Reporter
 from pywhisk.deploy.images import DockerUnavailable, connect, ensure_images
+from tests.support.polling import wait_until
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -198,20 +199,20 @@ def test_the_command_names_the_socket_too():
 
 def _first_answer(http: httpx.Client, path: str, body: dict[str, Any]) -> httpx.Response:
     """The container's proxy may not listen yet: Docker's port forwarder then drops us."""
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            return http.post(path, json=body)
-        except httpx.TransportError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.01)
+    return wait_until(
+        lambda: http.post(path, json=body),
+        f"the container's proxy to answer {path}",
+        interval=0.01,
+        until=lambda _answer: True,
+        ignoring=(httpx.TransportError,),
+    )
 
 
 def _logs_until(container: Any, text: str, times: int = 1) -> str:
-    deadline = time.monotonic() + 10
-    while True:
-        logs = container.logs().decode()
-        if logs.count(text) >= times or time.monotonic() > deadline:
-            return logs
-        time.sleep(0.05)
+    return wait_until(
+        lambda: str(container.logs().decode()),
+        f"{text!r} {times} time(s) in the container's logs",
+        timeout=10,
+        interval=0.05,
+        until=lambda logs: logs.count(text) >= times,
+    )

@@ -12,12 +12,13 @@ import re
 import socket
 import subprocess
 import sys
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support.polling import wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -75,7 +76,7 @@ urllib.request.urlopen(urllib.request.Request(api + rid + "/response", data=b'{"
 
 
 def start_proxy(work_dir: Path) -> tuple[subprocess.Popen[bytes], int]:
-    """The real proxy for `provided` on a free port, answering (or the port refused after 10 s)."""
+    """The real proxy for `provided` on a free port, once it answers (the wait fails after 10 s)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = int(probe.getsockname()[1])
@@ -96,12 +97,12 @@ def start_proxy(work_dir: Path) -> tuple[subprocess.Popen[bytes], int]:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    for _ in range(100):
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            time.sleep(0.1)
+
+    def connects() -> bool:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+
+    wait_until(connects, f"the Runtime API on port {port}", timeout=10, ignoring=(OSError,))
     return proc, port
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,6 +16,7 @@ import pytest
 
 from pywhisk.common.entities import Identity
 from tests.support.actions import SHOW_TODO  # the same to-do action as the CLI tests
+from tests.support.polling import wait_until
 from tests.support.server import StandaloneServer, free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -47,17 +47,19 @@ def nginx(server: StandaloneServer, tmp_path: Path) -> Iterator[str]:
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
+
+    def ping() -> str:
+        assert process.poll() is None, log.read_text(errors="replace")  # no use waiting
+        return httpx.get(f"{url}/ping", timeout=2).text
+
     try:
-        while True:
-            try:
-                if httpx.get(f"{url}/ping", timeout=2).text == "pong":
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, log.read_text(errors="replace")
-            assert time.monotonic() < deadline, "nginx did not answer"
-            time.sleep(0.1)
+        wait_until(
+            ping,
+            "nginx to pass /ping on to the server",
+            timeout=20,
+            until=lambda answer: answer == "pong",
+            ignoring=(httpx.TransportError,),
+        )
         yield url
     finally:
         process.terminate()

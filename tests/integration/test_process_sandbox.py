@@ -16,7 +16,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from pywhisk.common.entities import Identity
+from tests.support.polling import wait_until
 from tests.support.server import StandaloneServer, free_port
 
 pytestmark = pytest.mark.skipif(
@@ -411,15 +411,6 @@ def _lingering(marker: str) -> list[int]:
     return [pid for pid, cmd in _processes() if marker.encode() in cmd]
 
 
-def _wait_gone(predicate: object, timeout: float = 10.0) -> list[int]:
-    deadline = time.monotonic() + timeout
-    left: list[int] = predicate()  # type: ignore[operator]
-    while left and time.monotonic() < deadline:
-        time.sleep(0.05)
-        left = predicate()  # type: ignore[operator]
-    return left
-
-
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL], ids=["stopped", "killed"])
 def test_no_process_outlives_the_server(stop: signal.Signals) -> None:
     """An action's double-forked, setsid'd child dies with its container, whether the
@@ -435,8 +426,20 @@ def test_no_process_outlives_the_server(stop: signal.Signals) -> None:
         assert _lingering(marker)
         assert p.runtime_pids()
         p.server.stop(stop)
-        assert _wait_gone(lambda: _lingering(marker)) == []
-        assert _wait_gone(p.runtime_pids) == []
+        wait_until(
+            lambda: _lingering(marker),
+            "the action's double-forked child gone",
+            timeout=10,
+            interval=0.05,
+            until=lambda pids: not pids,
+        )
+        wait_until(
+            p.runtime_pids,
+            "every runtime gone",
+            timeout=10,
+            interval=0.05,
+            until=lambda pids: not pids,
+        )
     finally:
         for pid in _lingering(marker) + p.runtime_pids():
             os.kill(pid, signal.SIGKILL)

@@ -16,7 +16,6 @@ import json
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +23,8 @@ from typing import Any
 
 import httpx
 from websockets.sync.client import ClientConnection, connect
+
+from tests.support.polling import wait_until
 
 FLAGS = (
     "--headless",
@@ -75,33 +76,30 @@ class Page:
 
     def wait_for(self, expression: str, timeout: float = 30.0) -> Any:
         """Poll until the expression is truthy; its value."""
-        deadline = time.monotonic() + timeout
-        while True:
+
+        def evaluated() -> Any:
             try:
-                value = self.evaluate(expression)
+                return self.evaluate(expression)
             except BrowserError as exc:
                 # A page that reloads itself (signing out) drops an evaluation under way:
                 # ask the new page.
                 if "navigated or closed" not in str(exc):
                     raise
-                value = None
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise BrowserError(f"still false after {timeout}s: {expression}")
-            time.sleep(0.05)
+                return None
+
+        return wait_until(evaluated, f"the page's {expression}", timeout=timeout, interval=0.05)
 
 
 def _debugger_port(profile: Path, process: subprocess.Popen[bytes]) -> int:
-    deadline = time.monotonic() + 30
     active = profile / "DevToolsActivePort"
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
+
+    def written() -> str:
+        if process.poll() is not None:  # no use waiting: say why at once
             raise BrowserError(f"chromium exited with {process.returncode}")
-        if active.exists() and active.read_text().strip():
-            return int(active.read_text().split()[0])
-        time.sleep(0.05)
-    raise BrowserError("chromium did not open its DevTools port")
+        return active.read_text().strip() if active.exists() else ""
+
+    port = wait_until(written, f"chromium's DevTools port in {active}", interval=0.05)
+    return int(port.split()[0])
 
 
 @contextmanager

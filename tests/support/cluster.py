@@ -12,11 +12,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
+from tests.support.polling import wait_until
 from tests.support.server import free_port
 
 
@@ -84,34 +84,34 @@ class Cluster:
         self.procs[f"invoker{n}"] = Proc(f"invoker{n}", command, log_path, self.env)
 
     def wait_for_controller(self, timeout: float = 30.0) -> None:
-        """Until the controller answers /ping; RuntimeError with the logs after `timeout`."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if httpx.get(f"{self.url}/ping", timeout=1).text == "pong":
-                    return
-            except httpx.TransportError:
-                pass
-            self._check(deadline, "the controller did not answer /ping")
-            time.sleep(0.1)
+        """Until the controller answers /ping; the failure carries the processes' logs."""
+        wait_until(
+            lambda: self._get("/ping").text,
+            "the controller to answer /ping",
+            timeout=timeout,
+            until=lambda answer: answer == "pong",
+            ignoring=(httpx.TransportError,),
+            details=self.logs,
+        )
 
     def wait_for_invokers(self, invokers: dict[str, str], timeout: float = 15.0) -> None:
         """Until the controller's `GET /invokers` is `invokers` (e.g. {"invoker0": "up"})."""
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                if httpx.get(f"{self.url}/invokers", timeout=1).json() == invokers:
-                    return
-            except httpx.TransportError:
-                pass
-            self._check(deadline, f"the controller did not see {invokers}")
-            time.sleep(0.1)
+        wait_until(
+            lambda: self._get("/invokers").json(),
+            f"the controller to see {invokers}",
+            timeout=timeout,
+            until=lambda seen: seen == invokers,
+            ignoring=(httpx.TransportError,),
+            details=self.logs,
+        )
 
-    def _check(self, deadline: float, what: str) -> None:
+    def _get(self, path: str) -> httpx.Response:
+        """GET from the controller, unless a process has exited: then no wait can succeed,
+        and the failure says so at once."""
         exited = [p.name for p in self.procs.values() if p.process.poll() is not None]
-        if exited or time.monotonic() > deadline:
-            because = f" ({', '.join(exited)} exited)" if exited else ""
-            raise RuntimeError(f"{what}{because}:\n{self.logs()}")
+        if exited:
+            raise RuntimeError(f"{', '.join(exited)} exited:\n{self.logs()}")
+        return httpx.get(f"{self.url}{path}", timeout=1)
 
     def logs(self) -> str:
         return "\n".join(f"--- {name}\n{p.log()[-4000:]}" for name, p in self.procs.items())

@@ -18,7 +18,6 @@ import json
 import shutil
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,6 +25,7 @@ import httpx
 import pytest
 
 from pywhisk.deploy.baseimage import cache_dir  # pywhisk's one cache directory
+from tests.support.polling import WaitTimeout, wait_until
 from tests.support.server import free_port
 
 POUCHDB_SERVER_VERSION = "4.2.0"
@@ -110,24 +110,27 @@ class PouchDBServer:
             self.process = subprocess.Popen(
                 command, cwd=self.work_dir, stdout=out, stderr=subprocess.STDOUT
             )
-        deadline = time.monotonic() + timeout
-        while True:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"pouchdb-server exited:\n{self.log()}")
-            try:
-                if httpx.get(self.http_url, timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError(
-                    f"pouchdb-server did not answer within {timeout}s:\n{self.log()}"
-                )
-            time.sleep(0.1)
+        try:
+            wait_until(
+                self._welcome,
+                f"pouchdb-server to answer on {self.http_url}",
+                timeout=timeout,
+                until=lambda status: status == 200,
+                ignoring=(httpx.TransportError,),
+                details=self.log,
+            )
+        except WaitTimeout:
+            self.stop()
+            raise
         user, password = ADMIN
         answer = httpx.put(f"{self.http_url}/_config/admins/{user}", json=password, timeout=10)
         answer.raise_for_status()
+
+    def _welcome(self) -> int:
+        assert self.process is not None
+        if self.process.poll() is not None:  # no use waiting: say why at once
+            raise RuntimeError(f"pouchdb-server exited:\n{self.log()}")
+        return httpx.get(self.http_url, timeout=1).status_code
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

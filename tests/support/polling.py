@@ -127,4 +127,8 @@ def _failure(
 
 
 def _shorten(text: str, limit: int = 2_000) -> str:
-    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+    """Its beginning and its end (where a log's latest lines are)."""
+    if len(text) <= limit:
+        return text
+    half = limit // 2
+    return f"{text[:half]} …({len(text) - limit} characters)… {text[-half:]}"

@@ -78,3 +78,12 @@ async def test_the_async_variant_awaits_coroutine_probes_and_calls_plain_ones() 
     assert await wait_until_async(lambda: len(seen), "a length", interval=0) == 3
     with pytest.raises(WaitTimeout, match=r"waited 0 s for four reads; last seen: \[0, 1, 2, 3\]"):
         await wait_until_async(read, "four reads", timeout=0, until=lambda s: len(s) > 4)
+
+
+def test_a_long_last_value_keeps_its_beginning_and_its_end() -> None:
+    """A log's latest lines are at its end."""
+    log = "first line\n" + "x" * 10_000 + "\nthe latest line"
+    with pytest.raises(WaitTimeout) as failed:
+        wait_until(lambda: log, "a line", timeout=0, until=lambda text: "never" in text)
+    shown = str(failed.value)
+    assert "'first line" in shown and shown.endswith("the latest line'") and len(shown) < 2_200
