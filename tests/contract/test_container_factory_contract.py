@@ -44,6 +44,7 @@ from pywhisk.invoker.containers.logs import SENTINEL
 from pywhisk.invoker.containers.process import ProcessContainer, ProcessContainerFactory
 from tests.support.docker import TEST_INVOKER_ID, docker, inspect, runtime_images
 from tests.support.lambda_zip import ZLIB, zlib_version
+from tests.support.polling import wait_until_async
 
 MIB = 1024 * 1024
 PYTHON = default_manifest().resolve("python:3.11")
@@ -144,11 +145,14 @@ class ContainerFactoryBehavior:
         """Whether the container's processes are frozen, as the system reports it."""
         raise NotImplementedError
 
-    @staticmethod
-    async def eventually(probe: Any, container: Container, expected: bool) -> None:
-        async with asyncio.timeout(5):
-            while await probe(container) != expected:  # noqa: ASYNC110 - polling the system
-                await asyncio.sleep(0.005)
+    async def until_paused(self, container: Container, expected: bool) -> None:
+        await wait_until_async(
+            lambda: self.paused(container),
+            f"the container {'paused' if expected else 'resumed'}, as the system reports it",
+            timeout=5,
+            interval=0.005,
+            until=lambda paused: paused == expected,
+        )
 
     @pytest.fixture
     async def started(self, factory: ContainerFactory) -> AsyncIterator[list[Started]]:
@@ -277,9 +281,9 @@ class ContainerFactoryBehavior:
         await s.init("def main(a):\n    return {}\n")
         assert (await s.run({})).status == Status.SUCCESS
         await self.kill_from_outside(s.container)
-        async with asyncio.timeout(5):
-            while not s.container.exited:  # noqa: ASYNC110 - polling a property
-                await asyncio.sleep(0.01)
+        await wait_until_async(
+            lambda: s.container.exited, "the killed container seen exited", timeout=5, interval=0.01
+        )
         response = await s.run({})
         assert response.status == Status.DEVELOPER_ERROR
         assert response.result == {"error": outcomes.ABNORMAL_RUN}
@@ -291,9 +295,9 @@ class ContainerFactoryBehavior:
         await s.init("def main(a):\n    return {'n': a['n']}\n")
         assert (await s.run({"n": 1})).result == {"n": 1}
         await s.container.pause()
-        await self.eventually(self.paused, s.container, True)  # a signal arrives a bit later
+        await self.until_paused(s.container, True)  # a signal arrives a bit later
         await s.container.resume()
-        await self.eventually(self.paused, s.container, False)
+        await self.until_paused(s.container, False)
         assert (await s.run({"n": 2})).result == {"n": 2}  # the kept-alive connection too
         await s.container.destroy()
         with pytest.raises(ContainerError):
@@ -623,9 +627,12 @@ async def test_docker_attach_stream_read_on_a_thread(monkeypatch: pytest.MonkeyP
             lines = await container.logs(MIB, wait_for_sentinels=True)
             assert sorted(line[31:] for line in lines) == ["stderr: err", "stdout: out"]
             await asyncio.to_thread(docker, "kill", container.id)
-            async with asyncio.timeout(5):
-                while not container.exited:  # noqa: ASYNC110 - polling a property
-                    await asyncio.sleep(0.01)
+            await wait_until_async(
+                lambda: container.exited,
+                "the killed container seen exited",
+                timeout=5,
+                interval=0.01,
+            )
         finally:
             await s.client.close()
     finally:

@@ -38,6 +38,7 @@ from tests.contract.feed_registry_behavior import FeedRegistryBehavior
 from tests.contract.layer_store_behavior import LayerStoreBehavior
 from tests.contract.store_behavior import StoreBehavior
 from tests.support.couchdb import PouchDBServer, TcpGate, couchdb_server
+from tests.support.polling import wait_until_async
 from tests.support.store_docs import activation, entity
 
 __all__ = ["couchdb_server"]  # the session fixture, used by the fixtures below
@@ -231,9 +232,11 @@ async def test_a_refused_flush_keeps_its_records(
     assert await store.activations.list("ns") == []
     with couchdb_server.client() as client:
         client.delete(f"/{db}/_design/veto", params={"rev": veto_rev}).raise_for_status()
-    async with asyncio.timeout(10):
-        while await store.activations.get("ns", "c" * 32) is None:  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
+    await wait_until_async(
+        lambda: store.activations.get("ns", "c" * 32),
+        "the refused record written once the veto is gone",
+        timeout=10,
+    )
     assert store._activations.pending == 0
 
 
@@ -255,9 +258,12 @@ async def test_a_network_cut_loses_no_record(couchdb_server: PouchDBServer, pref
         with pytest.raises(StoreError, match="unreachable"):
             await store.activations.list("ns")
         await gate.restore()
-        async with asyncio.timeout(15):
-            while store._activations.pending:  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
+        await wait_until_async(
+            lambda: store._activations.pending,
+            "the queued records written once the network is back",
+            timeout=15,
+            until=lambda pending: pending == 0,
+        )
         assert await store.activations.count("ns") == 4
     finally:
         await store.close()
@@ -276,9 +282,13 @@ async def test_records_put_during_a_flush_are_flushed_too(store: CouchDBStore) -
     await store.activations.put(activation("ns", "0" * 32, 0))
     await asyncio.sleep(0.025)  # the first batch is posted now
     await store.activations.put(activation("ns", "1" * 32, 1))
-    async with asyncio.timeout(5):
-        while store._activations.pending:  # noqa: ASYNC110
-            await asyncio.sleep(0.01)
+    await wait_until_async(
+        lambda: store._activations.pending,
+        "both records written",
+        timeout=5,
+        interval=0.01,
+        until=lambda pending: pending == 0,
+    )
     assert await store.activations.count("ns") == 2
 
 

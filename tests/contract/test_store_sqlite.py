@@ -16,6 +16,7 @@ from tests.contract.api_docs_behavior import ApiDocsBehavior
 from tests.contract.feed_registry_behavior import FeedRegistryBehavior
 from tests.contract.layer_store_behavior import LayerStoreBehavior
 from tests.contract.store_behavior import StoreBehavior
+from tests.support.polling import wait_until_async
 from tests.support.store_docs import activation, entity
 
 
@@ -76,9 +77,11 @@ async def test_a_failed_flush_loses_no_record(tmp_path: Path) -> None:
         assert await store.activations.list("ns") == []  # reads work; the record is not lost
         await asyncio.to_thread(other.execute, "DROP TRIGGER refuse")
         await asyncio.to_thread(other.commit)
-        async with asyncio.timeout(10):
-            while await store.activations.get("ns", "c" * 32) is None:  # noqa: ASYNC110
-                await asyncio.sleep(0.05)
+        await wait_until_async(
+            lambda: store.activations.get("ns", "c" * 32),
+            "the refused record written once the trigger is gone",
+            timeout=10,
+        )
         await store.activations.put(activation("ns", "d" * 32, 2))
     finally:
         other.close()

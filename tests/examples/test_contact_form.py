@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import time
 from collections.abc import Callable
 from html.parser import HTMLParser
 from pathlib import Path
 
 import httpx
 
+from tests.support.polling import wait_until
 from tests.support.static_site import static_site
 
 Wsk = Callable[..., subprocess.CompletedProcess[str]]
@@ -43,13 +43,13 @@ def read_form(html: str) -> FormReader:
 
 
 def activation_logs(wsk: Wsk, activation_id: str) -> str:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        done = wsk("activation", "logs", activation_id, check=False)
-        if done.returncode == 0 and done.stdout.strip():
-            return done.stdout
-        time.sleep(0.2)
-    raise AssertionError(f"no logs for {activation_id}")
+    done = wait_until(
+        lambda: wsk("activation", "logs", activation_id, check=False),
+        f"the logs of {activation_id}",
+        interval=0.2,
+        until=lambda done: done.returncode == 0 and done.stdout.strip(),
+    )
+    return done.stdout
 
 
 def test_contact_form(wsk: Wsk, tmp_path: Path) -> None:

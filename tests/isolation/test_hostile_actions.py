@@ -28,6 +28,7 @@ from tests.isolation.platform import (
     SECRET_PATTERN,
     Platform,
 )
+from tests.support.polling import wait_until
 
 SANDBOXED = importlib.util.find_spec("pywhisk.invoker.containers.sandbox") is not None
 OUT_OF_MEMORY = "The action exhausted its memory and was aborted."
@@ -125,10 +126,12 @@ def test_no_process_outlives_its_container(platform: Platform) -> None:
         # A new revision retires the action's warm containers at once.
         platform.attack("escape", "-p", "revision", secrets.token_hex(4), marker=marker + "-2")
         platform.wsk(platform.attacker, "action", "delete", "escape")  # type: ignore[arg-type]
-        deadline = time.monotonic() + 30
-        while platform.processes_with(marker) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert platform.processes_with(marker) == []
+        wait_until(
+            lambda: platform.processes_with(marker),
+            "the escaped processes gone with their containers",
+            interval=0.2,
+            until=lambda pids: pids == [],
+        )
     finally:
         for pid in platform.processes_with(marker):
             with contextlib.suppress(OSError):

@@ -6,13 +6,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.support.polling import wait_until
 from tests.support.server import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -42,13 +42,19 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         stderr=subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            httpx.post(f"{url}/run", json={}, timeout=1)
-            break
-        except httpx.TransportError:
-            assert proc.poll() is None, "the runtime exited"
-            time.sleep(0.05)
+
+    def answers() -> httpx.Response:
+        assert proc.poll() is None, "the runtime exited"  # no use waiting
+        return httpx.post(f"{url}/run", json={}, timeout=1)
+
+    wait_until(
+        answers,
+        "the runtime to answer",
+        timeout=15,
+        interval=0.05,
+        until=lambda _answer: True,
+        ignoring=(httpx.TransportError,),
+    )
     yield url
     proc.terminate()
     proc.wait(10)

@@ -4,8 +4,6 @@ health, and no usable invoker is NoInvokers."""
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from pywhisk.common.discovery.static import StaticDiscovery
@@ -15,6 +13,7 @@ from pywhisk.controller.core.balancer import NoInvokers, ShardingBalancer
 from pywhisk.controller.core.health import Result, Status
 from pywhisk.controller.core.sharding import generate_hash, probe_order
 from tests.support.clocks import ManualClock
+from tests.support.polling import wait_until_async
 
 
 def message(n: int, action: str = "guest/hello") -> ActivationMessage:
@@ -122,11 +121,9 @@ async def test_pings_arrive_over_the_health_topic_and_old_ones_are_ignored() -> 
     try:
         await lb.queue.send("health", PingMessage(invoker=5, user_memory=1, sent=1).to_bytes())
         await pinger.start()
-        for _ in range(200):
-            if lb.usable(2):
-                break
-            await asyncio.sleep(0.01)
-        assert lb.usable(2)
+        await wait_until_async(
+            lambda: lb.usable(2), "invoker 2 usable from its pings", timeout=5, interval=0.01
+        )
         assert 5 not in lb.health
     finally:
         await pinger.stop()
