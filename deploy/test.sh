@@ -17,6 +17,9 @@ ensure_docker
 # browser), the dashboard
 apt_missing=()
 command -v docker-compose >/dev/null 2>&1 || apt_missing+=(docker-compose)
+# npm: pouchdb-server below, and the npm clients the API gateway tests run (Debian's nodejs
+# comes without it)
+command -v npm >/dev/null 2>&1 || apt_missing+=(npm)
 command -v nginx >/dev/null 2>&1 || apt_missing+=(nginx-light)
 command -v promtool >/dev/null 2>&1 || apt_missing+=(prometheus)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || apt_missing+=(postgresql)
@@ -37,8 +40,10 @@ if [ "$#" -eq 0 ]; then  # the whole run: the README's first command, as on a st
   bash deploy/check-quickstart.sh
 fi
 
-# The same virtual environment, with the test dependencies; its python runs everything below.
-ensure_venv test,docker,couchdb,kafka,consul,metrics
+# The same virtual environment with every extra (tests/unit/test_test_layout.py checks the
+# list): a suite whose dependency is missing fails rather than skips; its python runs
+# everything below.
+ensure_venv test,docker,couchdb,kafka,consul,metrics,bench
 
 echo "==> building the runtime images (first time: debootstrap, about a minute; then cached)"
 pywhisk images build

@@ -45,6 +45,7 @@ from pywhisk.invoker.containers.process import ProcessContainer, ProcessContaine
 from tests.support.docker import TEST_INVOKER_ID, docker, inspect, runtime_images
 from tests.support.lambda_zip import ZLIB, zlib_version
 from tests.support.polling import wait_until_async
+from tests.support.prerequisites import require
 
 MIB = 1024 * 1024
 PYTHON = default_manifest().resolve("python:3.11")
@@ -403,8 +404,11 @@ class TestProcessContainers(ContainerFactoryBehavior):
     async def test_cgroups_hold_the_limits_and_the_weight(
         self, factory: ProcessContainerFactory, started: list[Started]
     ) -> None:
-        if factory.cgroups is None:
-            pytest.skip("cgroups need the sandbox and root")
+        require(
+            factory.cgroups is not None,
+            "per-container cgroups need root and cgroup v1 controllers mounted",
+        )
+        assert factory.cgroups is not None
         one, two = await asyncio.gather(
             self.start(factory, started, 1), self.start(factory, started, 2)
         )

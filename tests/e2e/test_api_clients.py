@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,6 @@ from tests.support.serverless import sls, sls_env
 OPENWHISK = "openwhisk@3.21.9"
 PLUGINS = ("serverless-openwhisk@0.16.2", "serverless-openwhisk@0.18.4")
 
-pytestmark = pytest.mark.skipif(shutil.which("npm") is None, reason="needs Node.js and npm")
 
 ROUTES_JS = """
 const openwhisk = require('openwhisk');

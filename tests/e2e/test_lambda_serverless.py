@@ -6,19 +6,15 @@ settings as parameters, the schedule as an alarm trigger and its rule; then remo
 from __future__ import annotations
 
 import base64
-import shutil
 from pathlib import Path
 
 import httpx
-import pytest
 
 from pywhisk.common.entities import Identity
 from tests.support.lambda_zip import write_executable, zip_tree
 from tests.support.npm import ensure_npm
 from tests.support.server import StandaloneServer
 from tests.support.serverless import sls, sls_env
-
-pytestmark = pytest.mark.skipif(shutil.which("npm") is None, reason="needs Node.js and npm")
 
 SERVICE_YML = """
 service: project365

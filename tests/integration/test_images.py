@@ -22,6 +22,7 @@ from pywhisk.deploy import baseimage
 from pywhisk.deploy.baseimage import Reporter
 from pywhisk.deploy.images import DockerUnavailable, connect, ensure_images
 from tests.support.polling import wait_until
+from tests.support.prerequisites import require
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -144,8 +145,10 @@ def test_a_missing_base_is_imported_from_the_cached_tarball(
     tarball = baseimage.cache_dir() / baseimage.TARBALL
     if not tarball.exists():
         tarball = Path("/var/cache/pywhisk") / baseimage.TARBALL
-    if not tarball.exists():
-        pytest.skip("the base image was not built here, so there is no cached tarball")
+    require(
+        tarball.exists(),
+        "the base image was not built on this host (pywhisk images build), so no tarball is cached",
+    )
     name = "pywhisk-test/base:bookworm"
     monkeypatch.setattr(baseimage, "BASE_IMAGE", name)
     with contextlib.suppress(docker.errors.ImageNotFound):

@@ -17,12 +17,11 @@ import pytest
 from pywhisk.common.entities import Identity
 from tests.support.actions import SHOW_TODO  # the same to-do action as the CLI tests
 from tests.support.polling import wait_until
+from tests.support.prerequisites import program
 from tests.support.server import StandaloneServer, free_port
 
 REPO = Path(__file__).resolve().parents[2]
 CONF = REPO / "deploy" / "nginx" / "nginx.conf"
-
-pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="needs nginx")
 
 
 @pytest.fixture
@@ -39,7 +38,7 @@ def nginx(server: StandaloneServer, tmp_path: Path) -> Iterator[str]:
     with open(log, "wb") as out:  # the child keeps its own copy of the fd
         process = subprocess.Popen(
             [
-                shutil.which("nginx") or "nginx",
+                program("nginx", "nginx-light"),
                 *("-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")),
                 *("-g", f"daemon off; pid {pid};"),
             ],

@@ -17,11 +17,9 @@ import os
 import threading
 from collections.abc import Awaitable, Callable
 
-import pytest
+import uvloop  # uvicorn[standard]'s event loop, which the platform runs on
 
 from pywhisk.invoker.containers.pipes import PipeReader
-
-uvloop = pytest.importorskip("uvloop")
 
 CYCLES = 20_000
 Feed = Callable[[bytes], None]

@@ -24,11 +24,11 @@ import pytest
 
 from pywhisk.common.entities import Identity
 from tests.support.polling import wait_until
+from tests.support.prerequisites import program, require
 from tests.support.server import StandaloneServer, free_port
 
-pytestmark = pytest.mark.skipif(
-    os.geteuid() != 0 or shutil.which("bwrap") is None, reason="needs root and bubblewrap"
-)
+# Sandboxed as the platform runs in production: as root (a uid per container, cgroups).
+require(os.geteuid() == 0, "the process sandbox's attack tests run as root")
 
 SECRET = f"victim-secret-{uuid.uuid4().hex}"
 VICTIM = f"""
@@ -245,6 +245,7 @@ def _alive(pid: int) -> bool:
 
 
 def start_platform(env: dict[str, str] | None = None) -> tuple[Platform, Path]:
+    program("bwrap", "bubblewrap")  # without it, the server runs actions unsandboxed
     base = Path(tempfile.mkdtemp(prefix="pywhisk-sandbox-"))
     base.chmod(0o755)  # traversable by anyone, as a home or /srv directory would be
     root = base / "containers"

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from pywhisk.deploy.baseimage import cache_dir
+from tests.support.prerequisites import program
 
 _MARKER = ".pywhisk-installed"
 
@@ -31,8 +32,7 @@ def ensure_npm(label: str, *specs: str) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if marker.exists() and marker.read_text() == wanted:
             return prefix
-        npm = shutil.which("npm")
-        assert npm, "npm is needed to install the Node.js clients (Node.js 20 ships it)"
+        npm = program("npm", "npm")
         staging = Path(tempfile.mkdtemp(prefix=".install-", dir=prefix.parent))
         try:
             done = subprocess.run(

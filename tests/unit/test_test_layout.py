@@ -1,5 +1,6 @@
 """The test suite's own layout, read from its sources with `ast`: no module imports a test
-module (nor a conftest), and tests/support imports nothing else of the tests.
+module (nor a conftest), and tests/support imports nothing else of the tests. And the test
+command installs every extra, so that no suite has a dependency to skip for.
 
 A test module imported by another runs its module-level set-up twice and, when names of
 tests are imported, has them collected twice; and the importer breaks when the imported
@@ -11,6 +12,8 @@ isolation platform) may sit beside its modules.
 from __future__ import annotations
 
 import ast
+import re
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -105,3 +108,15 @@ def test_the_check_sees_every_form_of_import() -> None:
         "from tests.support.rest import put_action\nfrom tests.contract.queue_behavior import take"
     )
     assert list(refusals(here, fine)) == []
+
+
+def test_the_test_command_installs_every_extra() -> None:
+    """No suite is skipped for want of an extra (tests/support/prerequisites.py): so the
+    test command installs them all."""
+    extras = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    )
+    script = (ROOT / "deploy" / "test.sh").read_text()
+    installed = re.search(r"^ensure_venv (\S+)$", script, re.MULTILINE)
+    assert installed, "deploy/test.sh no longer runs ensure_venv"
+    assert set(installed.group(1).split(",")) == extras
