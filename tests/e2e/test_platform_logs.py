@@ -9,11 +9,11 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 
+from tests.support.polling import wait_until
 from tests.support.server import StandaloneServer
 
 
@@ -81,15 +81,15 @@ def test_every_line_about_an_activation_names_it(tmp_path: Path) -> None:
                 api.post(f"/actions/{name}?blocking=true", json={})
             assert api.post("/actions/echo", json={}).status_code == 202  # non-blocking
             assert api.post("/triggers/ping", json={}).status_code == 202
-            deadline = time.monotonic() + 30
-            while True:  # the trigger's rule, the non-blocking one: all recorded
-                listed = api.get("/activations", params={"limit": 200}).json()
-                if len(listed) >= 10 and all(
-                    "statusCode" in a or a["name"] == "ping" for a in listed
-                ):
-                    break
-                assert time.monotonic() < deadline, listed
-                time.sleep(0.2)
+            listed = wait_until(  # the trigger's rule, the non-blocking one: all recorded
+                lambda: api.get("/activations", params={"limit": 200}).json(),
+                "every activation recorded (10)",
+                interval=0.2,
+                until=lambda listed: (
+                    len(listed) >= 10
+                    and all("statusCode" in a or a["name"] == "ping" for a in listed)
+                ),
+            )
     finally:
         assert server.stop() == 0, server.log()
     # 4 actions and the sequence, its 2 components, 1 non-blocking, the trigger, its rule's.

@@ -10,9 +10,7 @@ Needs the `prometheus` binary (Debian's package; deploy/test.sh installs it).
 
 from __future__ import annotations
 
-import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +21,8 @@ import yaml
 
 from tests.support.cluster import Cluster
 from tests.support.kafka import TansuBroker, tansu
+from tests.support.polling import wait_until
+from tests.support.prerequisites import program
 from tests.support.server import create_namespace, free_port
 
 __all__ = ["tansu"]
@@ -30,10 +30,6 @@ __all__ = ["tansu"]
 REPO = Path(__file__).resolve().parents[2]
 PROMETHEUS_CONF = REPO / "deploy" / "prometheus" / "prometheus.yml"
 TOKEN = "prometheus-scrape-token"
-
-pytestmark = pytest.mark.skipif(
-    shutil.which("prometheus") is None, reason="prometheus is not installed"
-)
 
 
 @pytest.fixture
@@ -58,7 +54,7 @@ class Prometheus:
         self._log = (root / "prometheus.log").open("w")
         self.process = subprocess.Popen(
             [
-                "prometheus",
+                program("prometheus", "prometheus"),
                 f"--config.file={root / 'prometheus.yml'}",
                 f"--storage.tsdb.path={root / 'data'}",
                 f"--web.listen-address={self.url.removeprefix('http://')}",
@@ -77,17 +73,20 @@ class Prometheus:
         return answer.json()["data"]
 
     def until(self, what: str, check: Any, timeout: float = 60.0) -> Any:
-        deadline = time.monotonic() + timeout
-        while True:
-            try:
-                got = check()
-                if got:
-                    return got
-            except httpx.TransportError:
-                pass
-            assert self.process.poll() is None, self.log()
-            assert time.monotonic() < deadline, f"{what}:\n{self.log()}"
-            time.sleep(0.5)
+        """Until `check()` is truthy (its value); fails at once if Prometheus exits."""
+
+        def checked() -> Any:
+            assert self.process.poll() is None, self.log()  # no use waiting
+            return check()
+
+        return wait_until(
+            checked,
+            what,
+            timeout=timeout,
+            interval=0.5,
+            ignoring=(httpx.TransportError,),
+            details=self.log,
+        )
 
     def value(self, query: str) -> float | None:
         result = self.api("query", query=query)["result"]
@@ -143,11 +142,11 @@ def test_prometheus_scrapes_every_controller_and_invoker(cluster: Cluster, tmp_p
     prometheus = Prometheus(config, tmp_path / "prometheus")
     try:
         prometheus.until(
-            "Prometheus did not get ready",
+            "Prometheus ready",
             lambda: httpx.get(f"{prometheus.url}/-/ready", timeout=5).status_code == 200,
         )
         targets = prometheus.until(
-            "Prometheus did not find every target up",
+            "Prometheus to find every target up",
             lambda: (
                 (active := prometheus.api("targets")["activeTargets"])
                 and len(active) == 4
@@ -159,7 +158,7 @@ def test_prometheus_scrapes_every_controller_and_invoker(cluster: Cluster, tmp_p
 
         # What ran is the invokers' to count, summed over them as the config's comment says.
         ran = 'sum(openwhisk_action_activations_total{namespace="scraped",action="echo"})'
-        prometheus.until("the activations were not counted", lambda: prometheus.value(ran) == calls)
+        prometheus.until("the activations counted", lambda: prometheus.value(ran) == calls)
         success = 'sum(openwhisk_action_status{namespace="scraped",status="success"})'
         assert prometheus.value(success) == calls
         cold = 'sum(openwhisk_action_coldStarts_total{namespace="scraped"})'
