@@ -160,11 +160,13 @@ async def test_a_stem_cell_of_another_size_is_resized_in_place(tmp_path: Path, r
     container's cgroup set to that size before the /init (no new container)."""
     h = await make_harness(tmp_path, root, prewarm=True)
     try:
-        async with asyncio.timeout(10):
-            while not any(  # noqa: ASYNC110 - polling pool state
-                p.state is State.PREWARMED and p.memory == 256 for p in h.invoker.pool.stems
-            ):
-                await asyncio.sleep(0.02)
+        await wait_until_async(
+            lambda: [(p.state, p.memory) for p in h.invoker.pool.stems],
+            "a prewarmed 256 MB stem cell",
+            timeout=10,
+            interval=0.02,
+            until=lambda stems: (State.PREWARMED, 256) in stems,
+        )
         await asyncio.sleep(0.3)  # let the runtimes finish booting, as they have in real life
         stems_before = set(h.invoker.pool.stems)
         doc_id = await h.put_action("big", HELLO, limits=ActionLimits(memory=512))

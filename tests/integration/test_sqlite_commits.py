@@ -23,8 +23,8 @@ from pywhisk.common.store import sqlite_commits
 from pywhisk.common.store.sqlite import SqliteStore
 from pywhisk.common.store.sqlite_commits import GroupCommitter
 from pywhisk.common.store.sqlite_journal import SqliteJournal
-from tests.contract.store_behavior import activation
-from tests.integration.test_sqlite_journal import message, rows
+from tests.support.journal import message, rows
+from tests.support.store_docs import activation
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from pywhisk.common.config import Settings
-from pywhisk.common.messages import ActivationMessage, User, invoker_topic
+from pywhisk.common.messages import ActivationMessage, invoker_topic
 from pywhisk.common.queue.memory import MemoryQueue
 from pywhisk.common.store.base import StoreError
 from pywhisk.common.store.journal import Stage
@@ -26,22 +26,8 @@ from pywhisk.common.store.sqlite_journal import SqliteJournal
 from pywhisk.controller.core.recovery import recover
 from pywhisk.controller.core.replay import EXPIRED, INTERRUPTED, Decision
 from pywhisk.controller.core.services import Services
+from tests.support.journal import message, rows
 from tests.support.store_docs import activation
-
-
-def message(aid: str, received: int | None = None) -> ActivationMessage:
-    return ActivationMessage(
-        transid="t",
-        activation_id=aid,
-        action="guest/hello",
-        revision="1",
-        version="0.0.1",
-        user=User(namespace="guest", subject="guest", auth="u:k"),
-        controller=0,
-        blocking=False,
-        content={"n": 1},
-        received=int(time.time() * 1000) if received is None else received,
-    )
 
 
 @pytest.fixture
@@ -55,12 +41,6 @@ async def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
 def journal_of(store: SqliteStore) -> SqliteJournal:
     assert isinstance(store.journal, SqliteJournal)
     return store.journal
-
-
-def rows(path: Path) -> dict[str, int]:
-    """What another process reading the file sees: activation id -> stage."""
-    with sqlite3.connect(path) as other:
-        return dict(other.execute("SELECT id, stage FROM journal").fetchall())
 
 
 async def test_each_write_is_on_disk_when_it_returns(store: SqliteStore, tmp_path: Path) -> None:
