@@ -23,9 +23,6 @@ from typing import TypeVar, cast, overload
 
 T = TypeVar("T")
 
-_NOTHING = object()  # the probe has not returned yet
-
-
 class WaitTimeout(AssertionError):
     """The awaited condition did not hold within the timeout."""
 
@@ -45,7 +42,7 @@ def wait_until(
     `details()` if given (a cluster's logs: computed only on failure). Exceptions in
     `ignoring` (a server not listening yet) count as "not yet"."""
     deadline = time.monotonic() + timeout
-    last: object = _NOTHING
+    last: object = None  # set by the first call, which always happens
     while True:
         past = time.monotonic() >= deadline
         try:
@@ -101,7 +98,7 @@ async def wait_until_async(
     read) or a plain one (what another task records), and the loop runs between calls."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
-    last: object = _NOTHING
+    last: object = None  # set by the first call, which always happens
     while True:
         past = loop.time() >= deadline
         try:
@@ -121,8 +118,7 @@ async def wait_until_async(
 def _failure(
     message: str, timeout: float, last: object, details: Callable[[], object] | None
 ) -> str:
-    seen = "nothing (the probe never returned)" if last is _NOTHING else _shorten(repr(last))
-    failure = f"waited {timeout:g} s for {message}; last seen: {seen}"
+    failure = f"waited {timeout:g} s for {message}; last seen: {_shorten(repr(last))}"
     return failure if details is None else f"{failure}\n{details()}"
 
 
