@@ -65,7 +65,7 @@ def refusals(path: Path, source: str) -> Iterator[str]:
         tests = [name for name in names if is_test_module(name)]
         foreign = [n for n in names if n.startswith("tests.") and not in_support(n)]
         if tests:
-            yield f"{where}:{line} imports the test module {tests[0]}"
+            yield f"{where}:{line}: imports the test module {tests[0]}"
         elif in_support(module) and foreign:
             yield f"{where}:{line}: tests/support imports {foreign[0]}, outside tests/support"
 
@@ -96,7 +96,7 @@ def test_the_check_sees_every_form_of_import() -> None:
     here = ROOT / "tests" / "e2e" / "test_example.py"
     for source, imported in broken.items():
         assert list(refusals(here, source)) == [
-            f"tests/e2e/test_example.py:{source.count(chr(10)) + 1} imports the test module "
+            f"tests/e2e/test_example.py:{source.count(chr(10)) + 1}: imports the test module "
             f"{imported}"
         ], source
     support = ROOT / "tests" / "support" / "example.py"
