@@ -110,7 +110,8 @@ def test_prometheus_scrapes_every_controller_and_invoker(cluster: Cluster, tmp_p
         invoker_ports[f"invoker{n}"] = free_port()
         cluster.env["PYWHISK_METRICS_PORT"] = str(invoker_ports[f"invoker{n}"])
         cluster.start_invoker(n)
-    cluster.wait_for_controller()
+    for url in controllers.values():  # both are called below
+        cluster.wait_for_controller(url=url)
     cluster.wait_for_invokers({"invoker0": "up", "invoker1": "up"}, timeout=30)
 
     # The repository's scrape configuration, with loopback addresses for the service names.

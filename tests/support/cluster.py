@@ -83,11 +83,12 @@ class Cluster:
         log_path = self.root / f"invoker{n}.log"
         self.procs[f"invoker{n}"] = Proc(f"invoker{n}", command, log_path, self.env)
 
-    def wait_for_controller(self, timeout: float = 30.0) -> None:
-        """Until the controller answers /ping; the failure carries the processes' logs."""
+    def wait_for_controller(self, timeout: float = 30.0, url: str | None = None) -> None:
+        """Until the controller (the first, or the one at `url`) answers /ping; the failure
+        carries the processes' logs."""
         wait_until(
-            lambda: self._get("/ping").text,
-            "the controller to answer /ping",
+            lambda: self._get("/ping", url).text,
+            f"the controller at {url or self.url} to answer /ping",
             timeout=timeout,
             until=lambda answer: answer == "pong",
             ignoring=(httpx.TransportError,),
@@ -105,13 +106,13 @@ class Cluster:
             details=self.logs,
         )
 
-    def _get(self, path: str) -> httpx.Response:
+    def _get(self, path: str, url: str | None = None) -> httpx.Response:
         """GET from the controller, unless a process has exited: then no wait can succeed,
         and the failure says so at once."""
         exited = [p.name for p in self.procs.values() if p.process.poll() is not None]
         if exited:
             raise RuntimeError(f"{', '.join(exited)} exited:\n{self.logs()}")
-        return httpx.get(f"{self.url}{path}", timeout=1)
+        return httpx.get(f"{url or self.url}{path}", timeout=1)
 
     def logs(self) -> str:
         return "\n".join(f"--- {name}\n{p.log()[-4000:]}" for name, p in self.procs.items())

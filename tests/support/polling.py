@@ -23,6 +23,7 @@ from typing import TypeVar, cast, overload
 
 T = TypeVar("T")
 
+
 class WaitTimeout(AssertionError):
     """The awaited condition did not hold within the timeout."""
 
