@@ -464,9 +464,13 @@ async def test_leftovers_of_a_dead_invoker_are_removed(root: Path) -> None:
         # Until the child has exec'd, its command line is still this process's (a busy
         # machine may take a while): the factory recognizes leftovers by that line.
         cmdline = Path(f"/proc/{leftover.pid}/cmdline")
-        async with asyncio.timeout(10):
-            while str(dead_home).encode() not in cmdline.read_bytes():  # noqa: ASYNC110, ASYNC240
-                await asyncio.sleep(0.01)
+        await wait_until_async(
+            cmdline.read_bytes,
+            "the leftover's own command line",
+            timeout=10,
+            interval=0.01,
+            until=lambda line: str(dead_home).encode() in line,
+        )
         f = ProcessContainerFactory(f"process://{root}", Settings(), 7)
         await f.start()
         await f.close()

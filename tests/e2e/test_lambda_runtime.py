@@ -26,6 +26,7 @@ from tests.support.lambda_zip import (
     write_executable,
     zip_tree,
 )
+from tests.support.polling import wait_until
 from tests.support.server import StandaloneServer
 
 Wsk = Callable[..., subprocess.CompletedProcess[str]]
@@ -158,12 +159,12 @@ echo "leaving" >&2
 def stored_logs(api: httpx.Client, answer: dict[str, Any]) -> list[str]:
     """The activation's logs once its record is written (after the container is gone, for
     a developer error)."""
-    deadline = time.monotonic() + 30
-    while True:
-        found = api.get(f"/namespaces/_/activations/{answer['activationId']}/logs")
-        if found.status_code == 200 or time.monotonic() > deadline:
-            return list(found.json()["logs"])
-        time.sleep(0.1)
+    found = wait_until(
+        lambda: api.get(f"/namespaces/_/activations/{answer['activationId']}/logs"),
+        f"the record of {answer['activationId']}",
+        until=lambda r: r.status_code == 200,
+    )
+    return list(found.json()["logs"])
 
 
 DIES_MID_EVENT = f"""#!/bin/sh
