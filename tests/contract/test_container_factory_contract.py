@@ -404,6 +404,8 @@ class TestProcessContainers(ContainerFactoryBehavior):
     async def test_cgroups_hold_the_limits_and_the_weight(
         self, factory: ProcessContainerFactory, started: list[Started]
     ) -> None:
+        if factory.sandbox is None:
+            pytest.skip("unsandboxed process containers have no cgroups, by design")
         require(
             factory.cgroups is not None,
             "per-container cgroups need root and cgroup v1 controllers mounted",
