@@ -10,20 +10,23 @@ connection failed, or timed out. (HTTP status code N)".
 from __future__ import annotations
 
 import base64
-import platform
-import ssl
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+import os
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote, urlencode
-
-import httpx
 
 from pywhisk.cli.config import Properties, url_base
 from pywhisk.cli.errors import EXIT_GENERAL, EXIT_NETWORK, EXIT_TIMED_OUT, EXIT_USAGE, WskError
 from pywhisk.cli.errors import exit_code_for_status as _exit_for
 from pywhisk.cli.jsontext import GoStruct, go_json, loads_go
 from pywhisk.cli.params import dumps_body
+from pywhisk.cli.transport import HttpTransport, Request, Response, TransportError
+from pywhisk.cli.version import VERSION
+
+if TYPE_CHECKING:
+    import ssl
+
+    from pywhisk.cli.transport import Transport
 
 # Characters Go's url.URL{Path: ...}.String() leaves alone in a path segment.
 _PATH_SAFE = "/$&+,:;=@"
@@ -38,14 +41,10 @@ def quote_path(name: str) -> str:
 
 
 def _user_agent() -> str:
-    try:
-        from importlib.metadata import version
-
-        cli_version = version("pywhisk")
-    except Exception:  # the package metadata is only missing in odd installs
-        cli_version = "unknown"
-    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
-    return f"OpenWhisk-CLI/1.0 (pywhisk {cli_version}) {platform.system().lower()} {arch}"
+    # what platform.system() and platform.machine() read
+    system = os.uname()
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(system.machine, system.machine)
+    return f"OpenWhisk-CLI/1.0 (pywhisk {VERSION}) {system.sysname.lower()} {arch}"
 
 
 def _canonical_header(name: str) -> str:
@@ -74,11 +73,10 @@ def application_error_message(value: Any) -> str:
     return _go_v(error)
 
 
-@dataclass
-class Reply:
+class Reply(NamedTuple):
     status: int
     body: Any
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str]
 
 
 class WhiskClient:
@@ -91,7 +89,8 @@ class WhiskClient:
         insecure: bool = False,
         verbose: bool = False,
         debug: bool = False,
-        transport: httpx.BaseTransport | None = None,
+        transport: Transport | None = None,
+        env: Mapping[str, str] | None = None,
         echo: Callable[[str], None] = print,
     ) -> None:
         self.props = props
@@ -107,13 +106,9 @@ class WhiskClient:
                 display_usage=True,
             ) from None
         self.trace(f"Using properties file '{props.props_file}'; API base URL '{self.base_url}'")
-        self._http = httpx.Client(
-            transport=transport,
-            verify=_tls(props, insecure),
-            # wsk uses Go's default client: a 30 s dial timeout and no read timeout, since a
-            # blocking invoke legitimately waits up to a minute for the server to answer.
-            timeout=httpx.Timeout(None, connect=30.0),
-        )
+        tls = _tls(props, insecure)
+        # env: where the proxy variables are read (the session's, injectable in tests)
+        self._http = transport or HttpTransport(tls, env)
         self.user_agent = _user_agent()
 
     def close(self) -> None:
@@ -167,18 +162,18 @@ class WhiskClient:
         headers["User-Agent"] = self.user_agent
         self._trace_request(method, url, headers, content)
         try:
-            response = self._http.request(method, url, headers=headers, content=content)
-        except httpx.HTTPError as err:
+            response = self._http.send(Request(method, url, headers, content))
+        except TransportError as err:
             self.trace(f"HTTP {method} {url} failed: {err!r}")
             raise self._network_error(err) from None
         self._trace_response(response)
         return self._interpret(response, timeout_is_error, activation_reply)
 
     def _interpret(
-        self, response: httpx.Response, timeout_is_error: bool, activation_reply: bool
+        self, response: Response, timeout_is_error: bool, activation_reply: bool
     ) -> Reply:
-        status = response.status_code
-        headers = {key.lower(): value for key, value in response.headers.items()}
+        status = response.status
+        headers = {key.lower(): value for key, value in response.headers}
         try:
             body = loads_go(response.content) if response.content else None
             parsed = bool(response.content)
@@ -226,19 +221,15 @@ class WhiskClient:
             headers=headers,
         )
 
-    def _network_error(self, err: httpx.HTTPError) -> WskError:
+    def _network_error(self, err: TransportError) -> WskError:
         host = self.props.apihost
-        reason = str(err) or type(err).__name__
-        if isinstance(err, httpx.ConnectError) and "refused" in reason.lower():
-            reason = "connection refused"
+        reason = str(err)
         hint = f"Check that the server is running, or {SET_HOST_HINT}."
         if "ssl" in reason.lower() or "certificate" in reason.lower():
             hint = (
                 "For a plain-HTTP server use an http:// API host (a bare host means https); "
                 "use -i to skip certificate checks."
             )
-        if isinstance(err, httpx.TimeoutException):
-            reason = f"timed out ({reason})" if reason != type(err).__name__ else "timed out"
         return WskError(
             f"Unable to reach the API host '{host}' at {self.base_url}: {reason}. {hint}",
             EXIT_NETWORK,
@@ -270,36 +261,48 @@ class WhiskClient:
             self._echo("Req Body")
             self._echo(self._show_body(content))
 
-    def _trace_response(self, response: httpx.Response) -> None:
+    def _trace_response(self, response: Response) -> None:
         if not self.verbose:
             return
         # wsk prints "RESPONSE:" without a newline before the status line
-        self._echo(f"RESPONSE:Got response with code {response.status_code}")
+        self._echo(f"RESPONSE:Got response with code {response.status}")
         if response.headers:
             self._echo("Resp Headers")
-            self._echo(_headers_json(response.headers.multi_items()).rstrip("\n"))
+            self._echo(_headers_json(response.headers).rstrip("\n"))
         self._echo(f"Response body size is {len(response.content)} bytes")
         self._echo(f"Response body received:\n{self._show_body(response.content)}")
 
 
-def _tls(props: Properties, insecure: bool) -> ssl.SSLContext | bool:
-    """``-i`` skips certificate checks; CERT and KEY together present a client certificate."""
+def _tls(props: Properties, insecure: bool) -> Callable[[], ssl.SSLContext]:
+    """What makes the TLS context: ``-i`` skips certificate checks; CERT and KEY together
+    present a client certificate (loaded now, so a bad pair fails before any request)."""
     if props.key and not props.cert and not insecure:
         raise WskError("The Cert file is not configured. Please configure the missing Cert file.")
     if props.cert and not props.key and not insecure:
         raise WskError("The Key file is not configured. Please configure the missing Key file.")
     if not (props.cert and props.key):
-        return not insecure
-    context = ssl.create_default_context()
-    if insecure:
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
+        return lambda: _context(insecure)
+    import ssl
+
+    context = _context(insecure)
     try:
         context.load_cert_chain(props.cert, props.key)
     except (OSError, ssl.SSLError) as err:
         raise WskError(
             f"Unable to load the X509 key pair due to the following reason: {err}"
         ) from err
+    return lambda: context
+
+
+def _context(insecure: bool) -> ssl.SSLContext:
+    # imported here: ssl is only needed for an https API host
+    import ssl
+
+    # the system's certificates, as Go's client uses
+    context = ssl.create_default_context()
+    if insecure:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
     return context
 
 

@@ -13,8 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from pathlib import Path
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 DEFAULT_PROPS_FILE = "~/.wskprops"
@@ -33,8 +32,9 @@ ENV_OVERRIDES = {
 _COMMENT = re.compile(r"#.*")
 
 
-@dataclass(frozen=True)
-class Properties:
+# The `wsk` start-up path defines its value types as NamedTuples or plain classes: a
+# dataclass costs several times more to define, in every process.
+class Properties(NamedTuple):
     """Everything a command needs to know about where and as whom to talk."""
 
     props_file: str
@@ -70,7 +70,8 @@ def parse_props(text: str) -> dict[str, str]:
 def read_props(path: str) -> dict[str, str]:
     """The file's properties; a missing or unreadable file is an empty one, as in wsk."""
     try:
-        return parse_props(Path(path).read_text(encoding="utf-8"))
+        with open(path, encoding="utf-8") as handle:
+            return parse_props(handle.read())
     except (OSError, UnicodeDecodeError):
         return {}
 
@@ -95,14 +96,14 @@ def render_props(existing_text: str, props: Mapping[str, str]) -> str:
 
 
 def write_props(path: str, props: Mapping[str, str]) -> None:
-    target = Path(path)
     try:
-        existing = target.read_text(encoding="utf-8")
+        with open(path, encoding="utf-8") as handle:
+            existing = handle.read()
     except (OSError, UnicodeDecodeError):
         existing = ""
     text = render_props(existing, props)
     # The file holds a credential: create it private (wsk uses 0666 & umask).
-    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
 
@@ -138,17 +139,13 @@ def with_overrides(
     key: str | None = None,
 ) -> Properties:
     """Apply command-line flags; empty values leave the property alone, as in wsk."""
-    changes: dict[str, str] = {}
-    for name, value in (
-        ("auth", auth),
-        ("apihost", apihost),
-        ("apiversion", apiversion),
-        ("cert", cert),
-        ("key", key),
-    ):
-        if value:
-            changes[name] = value
-    return replace(props, **changes)  # type: ignore[arg-type]  # all str fields
+    return props._replace(
+        auth=auth or props.auth,
+        apihost=apihost or props.apihost,
+        apiversion=apiversion or props.apiversion,
+        cert=cert or props.cert,
+        key=key or props.key,
+    )
 
 
 def url_base(apihost: str, path: str = API_PATH) -> str:

@@ -87,14 +87,11 @@ def render_help(command: click.Command, ctx: click.Context) -> str:
         out.append(f"\n  {ctx.command_path}{' ' + use if use else ''} [flags]")
     else:
         out.append(f"\n  {ctx.command_path} [command]")
-        names = sorted(command.list_commands(ctx))
-        visible = [(name, command.get_command(ctx, name)) for name in names]
-        listed = [(name, sub) for name, sub in visible if sub is not None and not sub.hidden]
+        listed = command.summaries(ctx) if isinstance(command, WskGroup) else []
         padding = max([MIN_NAME_PADDING, *(len(name) for name, _ in listed)])
         out.append("\n\nAvailable Commands:")
-        for name, sub in listed:
-            assert sub is not None
-            out.append(f"\n  {name.ljust(padding)} {sub.help or ''}")
+        for name, summary in listed:
+            out.append(f"\n  {name.ljust(padding)} {summary}")
     options = _options(command)
     is_root = ctx.parent is None
     local = [o for o in options if is_root or not isinstance(o, GlobalOption)]
@@ -120,6 +117,11 @@ class WskCommand(click.Command):
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         formatter.write(render_help(self, ctx))
 
+    def get_help(self, ctx: click.Context) -> str:
+        # click's own makes a HelpFormatter, whose terminal-width query imports shutil
+        # (and with it zlib, bz2, lzma): a cost on every `--help`, for a width not used
+        return render_help(self, ctx).rstrip("\n")
+
 
 class WskGroup(click.Group):
     command_class = WskCommand
@@ -139,6 +141,18 @@ class WskGroup(click.Group):
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         formatter.write(render_help(self, ctx))
+
+    def get_help(self, ctx: click.Context) -> str:
+        return render_help(self, ctx).rstrip("\n")  # as WskCommand's
+
+    def summaries(self, ctx: click.Context) -> list[tuple[str, str]]:
+        """(name, one-line help) of the visible subcommands, sorted by name."""
+        listed = []
+        for name in sorted(self.list_commands(ctx)):
+            sub = self.get_command(ctx, name)
+            if sub is not None and not sub.hidden:
+                listed.append((name, sub.help or ""))
+        return listed
 
 
 WskGroup.group_class = WskGroup

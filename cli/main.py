@@ -2,30 +2,25 @@
 
 Failures are reported as openwhisk-cli does: ``error: <message>`` on stderr, then
 ``Run 'wsk --help' for usage.`` for misuse, and the error's exit code (see cli.errors).
+
+Every ``wsk`` run is a new process, so what it imports is paid each time a person types it:
+a command's module is imported only when that command runs (``COMMANDS``), and ``wsk --help``
+lists them from the table without importing any.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from typing import Any
+from importlib import import_module
+from typing import Any, NamedTuple
 
 import click
 
-from pywhisk.cli.commands.action import action_group
-from pywhisk.cli.commands.activation import activation_group
-from pywhisk.cli.commands.api import api_group
-from pywhisk.cli.commands.layer import layer_group
-from pywhisk.cli.commands.namespace import list_command, namespace_group
-from pywhisk.cli.commands.package import package_group
-from pywhisk.cli.commands.property import property_group
-from pywhisk.cli.commands.rule import rule_group
-from pywhisk.cli.commands.trigger import trigger_group
 from pywhisk.cli.errors import EXIT_GENERAL, WskError
 from pywhisk.cli.help import WskCommand, WskGroup
 from pywhisk.cli.output import error_prefix
 from pywhisk.cli.params import split_kv_args
-from pywhisk.cli.project.commands import project_group
 from pywhisk.cli.session import Session, global_options
 
 USAGE_HINT = "Run 'wsk --help' for usage."
@@ -49,8 +44,57 @@ def _usage_message(err: click.UsageError) -> str:
     return err.format_message()
 
 
+class Entry(NamedTuple):
+    """Where a top-level command lives, and the line ``wsk --help`` shows for it."""
+
+    module: str
+    attribute: str
+    help: str
+
+
+_COMMANDS = "pywhisk.cli.commands"
+# tests/unit/test_cli_startup.py checks each line against the command's own help
+COMMANDS: dict[str, Entry] = {
+    "action": Entry(f"{_COMMANDS}.action", "action_group", "work with actions"),
+    "activation": Entry(f"{_COMMANDS}.activation", "activation_group", "work with activations"),
+    "api": Entry(f"{_COMMANDS}.api", "api_group", "work with APIs"),
+    "layer": Entry(f"{_COMMANDS}.layer", "layer_group", "work with layers (pywhisk)"),
+    "list": Entry(
+        f"{_COMMANDS}.namespace", "list_command", "list entities in the current namespace"
+    ),
+    "namespace": Entry(f"{_COMMANDS}.namespace", "namespace_group", "work with namespaces"),
+    "package": Entry(f"{_COMMANDS}.package", "package_group", "work with packages"),
+    "project": Entry(
+        "pywhisk.cli.project.commands", "project_group", "The OpenWhisk Project Management Tool"
+    ),
+    "property": Entry(f"{_COMMANDS}.property", "property_group", "work with whisk properties"),
+    "rule": Entry(f"{_COMMANDS}.rule", "rule_group", "work with rules"),
+    "trigger": Entry(f"{_COMMANDS}.trigger", "trigger_group", "work with triggers"),
+}
+
+
 class RootGroup(WskGroup):
     """The ``wsk`` group; its ``main`` does wsk's pre-parsing and error reporting."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = self.commands.get(cmd_name)
+        entry = COMMANDS.get(cmd_name)
+        if command is None and entry is not None:
+            command = getattr(import_module(entry.module), entry.attribute)
+            assert isinstance(command, click.Command)
+            self.commands[cmd_name] = command
+        return command
+
+    def summaries(self, ctx: click.Context) -> list[tuple[str, str]]:
+        """The ``Available Commands`` lines: the table's, so that none is imported for them."""
+        rows = [(name, entry.help) for name, entry in COMMANDS.items()]
+        for name, command in self.commands.items():
+            if name not in COMMANDS and not command.hidden:
+                rows.append((name, command.help or ""))
+        return sorted(rows)
 
     def main(  # type: ignore[override]
         self,
@@ -122,22 +166,6 @@ def help_command(ctx: click.Context, words: tuple[str, ...]) -> None:
         current = click.Context(sub, info_name=word, parent=current)
         command = sub
     click.echo(command.get_help(current))
-
-
-for _command in (
-    action_group,
-    activation_group,
-    api_group,
-    layer_group,
-    namespace_group,
-    package_group,
-    project_group,
-    property_group,
-    rule_group,
-    trigger_group,
-    list_command,
-):
-    cli.add_command(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -7,15 +7,14 @@ by the server).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from pywhisk.cli.errors import EXIT_GENERAL, EXIT_NOT_ALLOWED, WskError
 
 INVALID_NAME = "A valid qualified name must be specified."
 
 
-@dataclass(frozen=True)
-class QualifiedName:
+class QualifiedName(NamedTuple):  # not a dataclass: see cli.config.Properties
     namespace: str  # without the leading "/"; "_" means the caller's namespace
     package: str  # "" when not in a package
     entity: str  # the last segment

@@ -10,9 +10,8 @@ parse it, so a non-JSON value containing a quote is rejected rather than guessed
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+import os
+from typing import Any, NamedTuple
 
 from pywhisk.cli.errors import EXIT_GENERAL, EXIT_USAGE, WskError
 from pywhisk.cli.jsontext import loads_first, loads_go
@@ -39,22 +38,22 @@ _INVALID_PARAMS = {
 }
 
 
-@dataclass(frozen=True)
-class KVSource:
+class KVSource(NamedTuple):
     """One JSON-object text contributed by a flag, and where it came from (for errors)."""
 
     text: str
     origin: str
 
 
-@dataclass
 class KeyValueArgs:
     """The JSON-object texts for each kind of key/value flag, in command-line order."""
 
-    param: list[KVSource] = field(default_factory=list)
-    annotation: list[KVSource] = field(default_factory=list)
-    feed_param: list[KVSource] = field(default_factory=list)
-    trigger_param: list[KVSource] = field(default_factory=list)
+    # a plain class, not a dataclass: see cli.config.Properties
+    def __init__(self) -> None:
+        self.param: list[KVSource] = []
+        self.annotation: list[KVSource] = []
+        self.feed_param: list[KVSource] = []
+        self.trigger_param: list[KVSource] = []
 
 
 def is_valid_json(text: str) -> bool:
@@ -80,15 +79,15 @@ def formatted_json(key: str, value: str) -> str:
 
 
 def _read_file(path: str) -> str:
-    file = Path(path)
-    if not file.is_file():
+    if not os.path.isfile(path):
         raise WskError(
             f"File '{path}' is not a valid file or it does not exist",
             EXIT_USAGE,
             display_usage=True,
         )
     try:
-        return file.read_text(encoding="utf-8", errors="replace")
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()
     except OSError as err:
         raise WskError(
             f"Unable to read the file '{path}': {err.strerror or err}",

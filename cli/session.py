@@ -9,29 +9,32 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-import httpx
 
-from pywhisk.cli.client import WhiskClient
 from pywhisk.cli.config import Properties, load_properties, with_overrides
 from pywhisk.cli.params import KeyValueArgs
+
+if TYPE_CHECKING:
+    from pywhisk.cli.client import WhiskClient
+    from pywhisk.cli.transport import Transport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@dataclass
 class GlobalFlags:
-    auth: str = ""
-    apihost: str = ""
-    apiversion: str = ""
-    cert: str = ""
-    key: str = ""
-    insecure: bool = False
-    verbose: bool = False
-    debug: bool = False
+    """The global flags' values, set by their callbacks (a plain class: see config.Properties)."""
+
+    def __init__(self) -> None:
+        self.auth = ""
+        self.apihost = ""
+        self.apiversion = ""
+        self.cert = ""
+        self.key = ""
+        self.insecure = False
+        self.verbose = False
+        self.debug = False
 
 
 class Session:
@@ -40,7 +43,7 @@ class Session:
     def __init__(
         self,
         env: Mapping[str, str] | None = None,
-        transport: httpx.BaseTransport | None = None,
+        transport: Transport | None = None,
     ) -> None:
         self.flags = GlobalFlags()
         self.kv = KeyValueArgs()
@@ -68,8 +71,11 @@ class Session:
 
     @property
     def client(self) -> WhiskClient:
-        """Built on first use, so commands that fail on their arguments never need a host."""
+        """Built on first use, so commands that fail on their arguments never need a host,
+        and those that never talk to one (``wsk property get --auth``) import no HTTP code."""
         if self._client is None:
+            from pywhisk.cli.client import WhiskClient
+
             self._client = WhiskClient(
                 self.props,
                 insecure=self.flags.insecure,
@@ -77,6 +83,7 @@ class Session:
                 # WSK_CLI_DEBUG turns debug on as it does for wsk
                 debug=self.flags.debug or bool(self.env.get("WSK_CLI_DEBUG")),
                 transport=self._transport,
+                env=self.env,
                 echo=click.echo,
             )
         return self._client

@@ -10,7 +10,6 @@ security annotations forward so a partial command does not drop them.
 from __future__ import annotations
 
 import copy
-import secrets
 from typing import Any
 
 from pywhisk.cli.errors import usage_error
@@ -122,6 +121,10 @@ def secret_for(web_secure: str) -> Any:
     """``webSecureSecret``: a random number for "true", False for "false", else the text."""
     lowered = web_secure.lower()
     if lowered == "true":
+        # imported here: secrets loads OpenSSL's hashes, which every `wsk action` command
+        # would otherwise pay for at start-up
+        import secrets
+
         return secrets.randbits(63) & MAX_JS_INT
     if lowered == "false":
         return False

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING
 
 import click
 
-from pywhisk.cli.client import WhiskClient
 from pywhisk.cli.config import (
     DEFAULT_API_VERSION,
     DEFAULT_NAMESPACE,
@@ -18,6 +17,10 @@ from pywhisk.cli.errors import EXIT_GENERAL, WskError, wrap
 from pywhisk.cli.help import WskCommand, WskGroup
 from pywhisk.cli.output import bold, ok
 from pywhisk.cli.session import Session, current, global_options
+from pywhisk.cli.version import VERSION
+
+if TYPE_CHECKING:
+    from pywhisk.cli.client import WhiskClient
 
 # flags that property commands define themselves, shadowing the global ones as in cobra
 SHADOWED = ("auth", "cert", "key", "apihost", "apiversion")
@@ -35,13 +38,6 @@ DISPLAY = {
 }
 # properties whose label is long enough that wsk uses one tab instead of two
 ONE_TAB = ("apiversion", "cliversion", "apibuildno")
-
-
-def cli_version() -> str:
-    try:
-        return version("pywhisk")
-    except PackageNotFoundError:
-        return "unknown"
 
 
 @click.group("property", cls=WskGroup, help="work with whisk properties")
@@ -263,7 +259,7 @@ def property_get(
         "cert": props.cert,
         "key": props.key,
         "apiversion": props.apiversion,
-        "cliversion": cli_version(),
+        "cliversion": VERSION,
     }
     shown = list(DISPLAY)[:7] if all_ else [name for name, wanted in chosen.items() if wanted]
     for name in shown:

@@ -1,6 +1,6 @@
 """The `wsk` command in-process: argument handling, help, wire shapes, output and exit codes.
 
-No server: requests go to an httpx MockTransport that records them and answers as the
+No server: requests go to a stand-in transport that records them and answers as the
 OpenWhisk REST API would (docs/openwhisk-compatibility.md §1), so each test pins one behaviour of the CLI.
 """
 
@@ -10,10 +10,10 @@ import base64
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 from click.testing import Result
 
-from tests.support.wsk_in_process import PROPS, Recorder, body_of, props_file, reply, wsk
+from pywhisk.cli.transport import Response, TransportError
+from tests.support.wsk_in_process import PROPS, Recorder, Sent, body_of, props_file, reply, wsk
 
 __all__ = ["props_file", "wsk"]  # the fixtures, used below
 
@@ -123,7 +123,7 @@ def test_create_sends_wsks_put(wsk: Callable[..., Result], tmp_path: Path) -> No
     assert result.stdout == "ok: created action hello\n"
     request = recorder.only
     assert request.method == "PUT"
-    assert str(request.url) == "http://whisk.test/api/v1/namespaces/_/actions/hello?overwrite=false"
+    assert request.url == "http://whisk.test/api/v1/namespaces/_/actions/hello?overwrite=false"
     assert request.headers["authorization"] == "Basic " + base64.b64encode(b"uuid:key").decode()
     assert request.headers["content-type"] == "application/json"
     assert body_of(request) == {
@@ -141,8 +141,8 @@ def test_update_sends_only_what_was_given(wsk: Callable[..., Result]) -> None:
     result = wsk("action", "update", "/guest/pkg/hello", "-m", "512", handler=recorder)
     assert result.stdout == "ok: updated action pkg/hello\n"
     request = recorder.only
-    assert request.url.path == "/api/v1/namespaces/guest/actions/pkg/hello"
-    assert request.url.params["overwrite"] == "true"
+    assert request.path == "/api/v1/namespaces/guest/actions/pkg/hello"
+    assert request.params["overwrite"] == "true"
     assert body_of(request) == {
         "namespace": "guest",
         "name": "pkg/hello",
@@ -177,7 +177,7 @@ def test_update_with_web_reads_the_existing_action(wsk: Callable[..., Result]) -
     result = wsk("action", "update", "hello", "--web", "true", handler=recorder)
     assert result.exit_code == 0, result.stderr
     get, put = recorder.requests
-    assert (get.method, get.url.params["code"]) == ("GET", "false")
+    assert (get.method, get.params["code"]) == ("GET", "false")
     annotations = {a["key"]: a["value"] for a in body_of(put)["annotations"]}
     assert annotations == {
         "require-whisk-auth": "s",
@@ -195,7 +195,7 @@ def test_non_blocking_invoke(wsk: Callable[..., Result]) -> None:
     assert result.stdout == "ok: invoked /_/hello with id abc\n"
     request = recorder.only
     assert request.method == "POST"
-    assert str(request.url).endswith("/namespaces/_/actions/hello?blocking=false&result=false")
+    assert request.url.endswith("/namespaces/_/actions/hello?blocking=false&result=false")
     assert body_of(request) == {"name": "Rob"}
 
 
@@ -203,8 +203,8 @@ def test_invoke_result_prints_the_result_like_wsk(wsk: Callable[..., Result]) ->
     recorder = Recorder(reply(200, {"msg": "Hello World"}))
     result = wsk("action", "invoke", "hello", "--result", handler=recorder)
     assert result.stdout == '{\n    "msg": "Hello World"\n}\n'
-    assert recorder.only.url.params["blocking"] == "true"
-    assert recorder.only.url.params["result"] == "true"
+    assert recorder.only.params["blocking"] == "true"
+    assert recorder.only.params["result"] == "true"
     assert body_of(recorder.only) == {}
 
 
@@ -266,7 +266,7 @@ def test_get_prints_struct_form(wsk: Callable[..., Result]) -> None:
         '    "namespace": "guest",\n    "name": "hello",\n    "version": "0.0.1",\n'
         '    "publish": false\n}\n'
     )
-    assert recorder.only.url.params["code"] == "false"
+    assert recorder.only.params["code"] == "false"
 
 
 def test_get_url(wsk: Callable[..., Result]) -> None:
@@ -290,13 +290,13 @@ def test_list_table(wsk: Callable[..., Result]) -> None:
     recorder = Recorder(reply(200, actions))
     result = wsk("action", "list", "-l", "5", handler=recorder)
     assert result.stdout == f"actions\n{'/guest/hello':<70} private php:8.2\n"
-    assert str(recorder.only.url).endswith("/namespaces/_/actions?limit=5&skip=0")
+    assert recorder.only.url.endswith("/namespaces/_/actions?limit=5&skip=0")
 
 
 def test_list_package(wsk: Callable[..., Result]) -> None:
     recorder = Recorder(reply(200, []))
     wsk("action", "list", "/guest/pkg", handler=recorder)
-    assert recorder.only.url.path == "/api/v1/namespaces/guest/actions/pkg/"
+    assert recorder.only.path == "/api/v1/namespaces/guest/actions/pkg/"
 
 
 def test_delete(wsk: Callable[..., Result]) -> None:
@@ -316,8 +316,8 @@ def test_activation_get_last(wsk: Callable[..., Result]) -> None:
     assert result.exit_code == 0
     assert result.stdout.startswith("ok: got activation abc\n{\n")
     listing, get = recorder.requests
-    assert str(listing.url).endswith("/namespaces/_/activations?limit=1&skip=0")
-    assert get.url.path == "/api/v1/namespaces/_/activations/abc"
+    assert listing.url.endswith("/namespaces/_/activations?limit=1&skip=0")
+    assert get.path == "/api/v1/namespaces/_/activations/abc"
 
 
 def test_activation_last_with_none(wsk: Callable[..., Result]) -> None:
@@ -345,15 +345,15 @@ def test_activation_list_query(wsk: Callable[..., Result]) -> None:
     recorder = Recorder(reply(200, []))
     result = wsk("activation", "list", "pkg/hello", "--since", "5", "-f", handler=recorder)
     assert result.stdout == "activations\n"
-    assert str(recorder.only.url).endswith(
+    assert recorder.only.url.endswith(
         "/namespaces/_/activations?docs=true&limit=30&name=pkg%2Fhello&since=5&skip=0"
     )
 
 
 # ------------------------------------------------------------------ errors and config
 def test_connection_refused_names_the_host(wsk: Callable[..., Result]) -> None:
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+    def refuse(request: Sent) -> Response:
+        raise TransportError("connection refused", refused=True)
 
     result = wsk("action", "list", handler=refuse)
     assert result.exit_code == 3
@@ -376,7 +376,7 @@ def test_missing_apihost(wsk: Callable[..., Result]) -> None:
 
 
 def test_unparseable_error_body(wsk: Callable[..., Result]) -> None:
-    broken = httpx.Response(500, content=b"<html>oops</html>")
+    broken = Response(500, [], b"<html>oops</html>")
     result = wsk("action", "get", "x", handler=Recorder(broken))
     assert result.exit_code == 244
     assert "The connection failed, or timed out. (HTTP status code 500)" in result.stderr
@@ -386,7 +386,7 @@ def test_global_flags_after_the_subcommand(wsk: Callable[..., Result]) -> None:
     recorder = Recorder(reply(200, []))
     wsk("action", "list", "--apihost", "other.test:8443", "-u", "u2:k2", handler=recorder)
     request = recorder.only
-    assert str(request.url).startswith("https://other.test:8443/api/v1/namespaces/_/actions")
+    assert request.url.startswith("https://other.test:8443/api/v1/namespaces/_/actions")
     assert request.headers["authorization"] == "Basic " + base64.b64encode(b"u2:k2").decode()
 
 
@@ -433,14 +433,14 @@ def test_configured_namespace_is_used_for_names(wsk: Callable[..., Result]) -> N
     recorder = Recorder(reply(202, {"activationId": "abc"}))
     result = wsk("action", "invoke", "hello", handler=recorder, props=PROPS + "NAMESPACE=guest\n")
     assert result.stdout == "ok: invoked /guest/hello with id abc\n"
-    assert recorder.only.url.path == "/api/v1/namespaces/guest/actions/hello"
+    assert recorder.only.path == "/api/v1/namespaces/guest/actions/hello"
 
 
 def test_namespace_list(wsk: Callable[..., Result]) -> None:
     recorder = Recorder(reply(200, ["guest"]))
     result = wsk("namespace", "list", handler=recorder)
     assert result.stdout == "namespaces\nguest\n"
-    assert recorder.only.url.path == "/api/v1/namespaces"
+    assert recorder.only.path == "/api/v1/namespaces"
 
 
 def test_list_shows_every_collection_with_rule_status(wsk: Callable[..., Result]) -> None:
@@ -460,7 +460,7 @@ def test_list_shows_every_collection_with_rule_status(wsk: Callable[..., Result]
         f"triggers\n{'/guest/t':<70} private\n"
         f"rules\n{'/guest/r':<70} {'private':<20} active\n"
     )
-    paths = [request.url.path.rsplit("/", 1)[-1] for request in recorder.requests]
+    paths = [request.path.rsplit("/", 1)[-1] for request in recorder.requests]
     assert paths == ["actions", "packages", "triggers", "rules", "r"]
 
 
@@ -474,7 +474,7 @@ def test_copy_takes_exec_parameters_and_annotations(wsk: Callable[..., Result]) 
     result = wsk("action", "create", "copy", "orig", "--copy", handler=recorder)
     assert result.stdout == "ok: created action copy\n"
     get, put = recorder.requests
-    assert get.url.params["code"] == "true"
+    assert get.params["code"] == "true"
     body = body_of(put)
     assert body["exec"] == source["exec"]
     assert body["parameters"] == source["parameters"]

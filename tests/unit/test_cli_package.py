@@ -18,7 +18,7 @@ def test_create_sends_only_what_was_given(wsk: Wsk) -> None:
     result = wsk("package", "create", "tools", "-p", "n", "5", "--shared", "YES", handler=recorder)
     assert result.stdout == "ok: created package tools\n"
     request = recorder.only
-    assert (request.method, str(request.url)) == ("PUT", f"{BASE}/_/packages/tools?overwrite=false")
+    assert (request.method, request.url) == ("PUT", f"{BASE}/_/packages/tools?overwrite=false")
     assert body_of(request) == {
         "namespace": "_",
         "name": "tools",
@@ -27,7 +27,7 @@ def test_create_sends_only_what_was_given(wsk: Wsk) -> None:
     }
     recorder = Recorder(reply(200, {}))
     wsk("package", "update", "/ns/tools", handler=recorder)
-    assert str(recorder.only.url) == f"{BASE}/ns/packages/tools?overwrite=true"
+    assert recorder.only.url == f"{BASE}/ns/packages/tools?overwrite=true"
     assert body_of(recorder.only) == {"namespace": "ns", "name": "tools"}  # keeps the rest
 
 
@@ -35,7 +35,7 @@ def test_bind_names_the_bound_package(wsk: Wsk) -> None:
     recorder = Recorder(reply(200, {}))
     result = wsk("package", "bind", "/whisk.system/utils", "mine", "-a", "x", "y", handler=recorder)
     assert result.stdout == "ok: created binding mine\n"
-    assert str(recorder.only.url) == f"{BASE}/_/packages/mine?overwrite=false"
+    assert recorder.only.url == f"{BASE}/_/packages/mine?overwrite=false"
     assert body_of(recorder.only) == {
         "annotations": [{"key": "x", "value": "y"}],
         "binding": {"namespace": "whisk.system", "name": "utils"},
@@ -44,7 +44,7 @@ def test_bind_names_the_bound_package(wsk: Wsk) -> None:
         reply(400, {"error": "Cannot bind to another package binding.", "code": "c1"})
     )
     failed = wsk("package", "bind", "base", "again", "-o", handler=recorder)
-    assert str(recorder.only.url).endswith("/_/packages/again?overwrite=true")
+    assert recorder.only.url.endswith("/_/packages/again?overwrite=true")
     assert body_of(recorder.only)["binding"] == {"namespace": "_", "name": "base"}
     assert (failed.exit_code, failed.stderr) == (
         144,
@@ -57,14 +57,14 @@ def test_delete_force_and_list_namespace(wsk: Wsk) -> None:
     assert wsk("package", "delete", "p", "--force", handler=recorder).stdout == (
         "ok: deleted package p\n"
     )
-    assert (recorder.only.method, str(recorder.only.url)) == (
+    assert (recorder.only.method, recorder.only.url) == (
         "DELETE",
         f"{BASE}/_/packages/p?force=true",
     )
     listed = [{"namespace": "whisk.system", "name": "utils", "publish": True, "binding": False}]
     recorder = Recorder(reply(200, listed))
     out = wsk("package", "list", "/whisk.system", "-l", "5", handler=recorder).stdout
-    assert str(recorder.only.url) == f"{BASE}/whisk.system/packages?limit=5&skip=0"
+    assert recorder.only.url == f"{BASE}/whisk.system/packages?limit=5&skip=0"
     assert out == f"packages\n{'/whisk.system/utils':<70} shared\n"
 
 
