@@ -204,10 +204,12 @@ class _Reading:
     """httptools' callbacks, gathering one response."""
 
     def __init__(self) -> None:
+        self.parser = httptools.HttpResponseParser(self)
         self.headers: list[tuple[str, str]] = []
         self.body = bytearray()
         self.headers_done = False
         self.done = False
+        self.keep_alive = False
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers.append((name.decode("latin-1"), value.decode("latin-1")))
@@ -220,6 +222,8 @@ class _Reading:
 
     def on_message_complete(self) -> None:
         self.done = True
+        # asked now: once the message is complete the parser starts over and says False
+        self.keep_alive = self.parser.should_keep_alive()
 
     def delimited(self) -> bool:
         """Whether the body's end is marked (a length, or chunks), not the connection's end."""
@@ -235,7 +239,6 @@ class _Reading:
 def _read_response(sock: socket.socket) -> tuple[Response, bool]:
     """One response; with whether the connection may carry another request."""
     reading = _Reading()
-    parser = httptools.HttpResponseParser(reading)
     received = False
     while not reading.done:
         try:
@@ -252,11 +255,11 @@ def _read_response(sock: socket.socket) -> tuple[Response, bool]:
             raise TransportError("the server closed the connection in the middle of its answer")
         received = True
         try:
-            parser.feed_data(chunk)
+            reading.parser.feed_data(chunk)
         except httptools.HttpParserError as err:
             raise TransportError(f"the server's answer is not valid HTTP ({err})") from None
-    response = Response(parser.get_status_code(), reading.headers, bytes(reading.body))
-    return response, reading.done and parser.should_keep_alive()
+    response = Response(reading.parser.get_status_code(), reading.headers, bytes(reading.body))
+    return response, reading.keep_alive
 
 
 def _tunnel(sock: socket.socket, endpoint: _Endpoint, proxy: _Proxy) -> None:
