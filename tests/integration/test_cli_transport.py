@@ -267,10 +267,13 @@ def forward_proxy(serve: Callable[..., Server], target: int) -> Server:
                 if not readable:
                     return
                 for side in readable:
-                    data = side.recv(65536)
+                    try:
+                        data = side.recv(65536)
+                        pipes[side].sendall(data)
+                    except OSError:  # a client refusing the certificate resets its end
+                        return
                     if not data:
                         return
-                    pipes[side].sendall(data)
 
     proxy = serve(relay)  # relay reads it: defined before any connection arrives
     return proxy
