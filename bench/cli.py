@@ -8,14 +8,14 @@ for it, then runs each command N times as a person's shell would (a new process,
 load hits every command alike. Prints each command's median wall time, its 90th percentile,
 its median CPU time (user + system, less disturbed by other processes than the wall time),
 and its wall time's ratio to `python -c pass` run by the same interpreter: the floor every
-Python program pays.
+Python program pays (`python -c 'import click'` is the floor of a click program).
 
 The checkout's own environment is measured (its editable install adds an import finder to
 every interpreter start). `--wheel` adds the checkout built as a wheel and installed into a
 fresh environment borrowing this one's dependencies, as a user's non-editable install;
 `--other LABEL=PYTHON` adds the `wsk` installed beside another interpreter, e.g. an older
-checkout's, to compare in the same run. Bytecode caching is on for the commands (a user's
-install has its .pyc files), whatever PYTHONDONTWRITEBYTECODE says here.
+checkout's, to compare in the same run. The commands run with bytecode caching on (a user's
+install has its .pyc files), whatever PYTHONDONTWRITEBYTECODE says here, and no PYTHONPATH.
 """
 
 from __future__ import annotations
@@ -128,7 +128,12 @@ def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="pywhisk-bench-") as tmp_name:
         tmp = Path(tmp_name)
         python = Path(sys.executable)
-        rows = {"python -S -c pass": [str(python), "-S", "-c", "pass"], **commands(python, "")}
+        rows = {
+            "python -S -c pass": [str(python), "-S", "-c", "pass"],
+            # the floor of any click program: what is left is wsk's own
+            "python -c 'import click'": [str(python), "-c", "import click"],
+            **commands(python, ""),
+        }
         baselines = {name: "python -c pass" for name in rows}
         others = [tuple(other.split("=", 1)) for other in args.other]
         if args.wheel:
@@ -146,6 +151,7 @@ def run(args: argparse.Namespace) -> None:
             props.write_text(f"APIHOST={server.url}\nAUTH={namespace.auth}\n")
             env = {**os.environ, "WSK_CONFIG_FILE": str(props)}
             env.pop("PYTHONDONTWRITEBYTECODE", None)
+            env.pop("PYTHONPATH", None)  # a user's shell has none; it would lengthen sys.path
             (tmp / "noop.py").write_text(NOOP)
             create = [str(wsk_of(python)), "action", "create", "noop", str(tmp / "noop.py")]
             subprocess.run(create, env=env, check=True, stdout=subprocess.DEVNULL)
