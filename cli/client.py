@@ -10,7 +10,7 @@ connection failed, or timed out. (HTTP status code N)".
 from __future__ import annotations
 
 import base64
-import os
+import platform
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote, urlencode
@@ -41,10 +41,8 @@ def quote_path(name: str) -> str:
 
 
 def _user_agent() -> str:
-    # what platform.system() and platform.machine() read
-    system = os.uname()
-    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(system.machine, system.machine)
-    return f"OpenWhisk-CLI/1.0 (pywhisk {VERSION}) {system.sysname.lower()} {arch}"
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+    return f"OpenWhisk-CLI/1.0 (pywhisk {VERSION}) {platform.system().lower()} {arch}"
 
 
 def _canonical_header(name: str) -> str:
