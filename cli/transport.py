@@ -154,10 +154,9 @@ class HttpTransport:
 
     def _connect(self, endpoint: _Endpoint, proxy: _Proxy | None) -> socket.socket:
         dialled = proxy.endpoint if proxy is not None else endpoint
-        # An ASCII host goes to getaddrinfo as bytes: as str it is first encoded with the
-        # idna codec, whose import (unicodedata, stringprep) costs more than the lookup.
-        host = dialled.host.encode() if dialled.host.isascii() else dialled.host
-        address = (host, dialled.port)
+        # The host goes to getaddrinfo as bytes (it is ASCII, see _ascii_host): as str it is
+        # first encoded with the idna codec, whose import costs more than the lookup.
+        address = (dialled.host.encode(), dialled.port)
         sock = socket.create_connection(address, self._connect_timeout)  # type: ignore[arg-type]
         try:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -184,7 +183,12 @@ def _split(url: str) -> tuple[_Endpoint, str]:
     except ValueError:
         raise TransportError(f"invalid port in {url!r}") from None
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    return _Endpoint(scheme, parts.hostname, port), target
+    return _Endpoint(scheme, _ascii_host(parts.hostname), port), target
+
+
+def _ascii_host(name: str) -> str:
+    """An internationalised host name in its ASCII form, as it goes into DNS and headers."""
+    return name if name.isascii() else name.encode("idna").decode("ascii")
 
 
 def _encode(request: Request, endpoint: _Endpoint, target: str, proxy: _Proxy | None) -> bytes:
@@ -301,7 +305,7 @@ def proxy_for(endpoint: _Endpoint, env: Mapping[str, str] | None = None) -> _Pro
     if parts.username is not None:
         credentials = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
         authorization = "Basic " + base64.b64encode(credentials.encode()).decode()
-    return _Proxy(_Endpoint("http", parts.hostname, parts.port or 80), authorization)
+    return _Proxy(_Endpoint("http", _ascii_host(parts.hostname), parts.port or 80), authorization)
 
 
 def _loopback(host: str) -> bool:
