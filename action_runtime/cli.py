@@ -3,6 +3,7 @@
     python3 -m action_runtime --language python|php|nodejs|provided
                               [--host H --port P | --listen-fd N]
                               [--interpreter CMD] [--kind KIND] [--unzip-max BYTES]
+    python3 -m action_runtime --listen-fd N --options-fd M
 
 --listen-fd N   an already bound and listening TCP socket inherited from the parent: the
                 process-container factory creates it, so connections queue in its backlog
@@ -11,6 +12,9 @@
                 languages.py); --kind only changes how messages name the runtime.
 --unzip-max     how many bytes a zipped action may unpack to (default 256 MB, see
                 artifacts.py).
+--options-fd M  more of these options, NUL-separated, read from the inherited descriptor M
+                until EOF: a sandbox made before its action is known (a spare, see the
+                invoker's process_spares.py) gets its language this way.
 
 The current directory is the action's private work dir: /init writes the code there.
 
@@ -34,7 +38,7 @@ from .options import Options
 USAGE = (
     "usage: python3 -m action_runtime --language python|php|nodejs|provided "
     "[--host H --port P | --listen-fd N] [--interpreter CMD] [--kind KIND] "
-    "[--unzip-max BYTES]"
+    "[--unzip-max BYTES] [--options-fd M]"
 )
 
 
@@ -43,7 +47,18 @@ class UsageError(Exception):
 
 
 _NUMBERS = {"--port": "port", "--listen-fd": "listen_fd", "--unzip-max": "unzip_max"}
-_FLAGS = ("--language", "--host", "--interpreter", "--kind", *_NUMBERS)
+_FLAGS = ("--language", "--host", "--interpreter", "--kind", "--options-fd", *_NUMBERS)
+
+
+def read_options(fd: int) -> list[str]:
+    """The NUL-separated arguments written to descriptor `fd`, until EOF (then closed)."""
+    chunks = []
+    try:
+        while chunk := os.read(fd, 65536):
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
+    return [arg for arg in b"".join(chunks).decode().split("\0") if arg]
 
 
 def parse_args(argv: list[str]) -> Options:
@@ -61,6 +76,12 @@ def parse_args(argv: list[str]) -> Options:
             if not args:
                 raise UsageError(f"{flag} needs a value")
             value = args.pop(0)
+        if flag == "--options-fd":
+            try:
+                args[:0] = read_options(int(value))
+            except (ValueError, OSError) as exc:
+                raise UsageError(f"--options-fd {value}: {exc}") from None
+            continue
         if flag in _NUMBERS:
             try:
                 number = int(value)

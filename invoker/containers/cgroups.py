@@ -1,25 +1,44 @@
 """Per-container cgroups (v1: memory, pids, cpu, freezer), written directly as root.
 
-Each sandboxed process container gets one cgroup per controller, nested under the invoker's
-own cgroup (so whatever limits the invoker lives under also bound its actions):
+Each sandboxed process container gets one cgroup per controller. Memory, pids and freezer
+groups nest under a branch of the invoker's own cgroup (so whatever limits the invoker lives
+under also bound its actions):
 
     <mount>/<invoker's cgroup>/pywhisk-invoker<N>.<pid>.<start time>/<container name>
 
 Limits are Docker mode's: `memory.limit_in_bytes` = the action's memory (swap included, so
-no escape to swap), `cpu.shares` = 1024 × memory / the invoker's user memory (at least 2),
-`pids.max` = 1024. The branch itself weighs 1024 per live container, what its processes
-would weigh outside any group: at a fixed 1024 the containers together competed as one
-process against the rest of the host, and on a loaded machine (load 14, 2 cores) an /init
-took 1,345 ms instead of 10 ms. The CPU group has a price on the hot path: CFS schedules
-nested groups at every wake-up, and warm invokes through the platform ran at 0.74× the
-unsandboxed throughput with it against 1.01× without (quiet machine, `python -m bench`), so
-`process://?cpu=off` leaves containers in the invoker's own CPU group. The freezer pauses a container (every task, whatever session or process
-group it put itself in; SIGSTOP to a process group missed a double-forked child), and
-`memory.oom_control`'s `oom_kill` counter says whether the kernel's OOM killer struck.
+no escape to swap), `pids.max` = 1024, and CPU shares in proportion to memory.
 
-A directory named for an invoker process that is gone (pid and start time no longer match,
-see owners.py) is a crashed invoker's: `remove_leftovers` kills its tasks and removes it.
-Everything here is cgroupfs writes: kernel calls of a few microseconds, no disk.
+The CPU group is flat, a sibling of the invoker's own tasks:
+
+    <cpu mount>/<invoker's cgroup>/pywhisk-invoker<N>.<pid>.<start time>.<container name>
+
+with `cpu.shares` = 1024 × memory / 256 MB: a default (256 MB) action weighs what one process
+outside any group weighs, which is what an unsandboxed runtime weighs too (started in a
+session of its own, it gets an autogroup of weight 1024 where autogroups are on, as on
+Debian and Ubuntu). So on the warm path the scheduler sees the same shape with or without
+the sandbox: one level of group per runtime, at one process's weight. Two layouts before
+this one, each measured:
+- a branch of fixed weight 1024 holding every container: the containers together competed
+  as one process against the rest of the host; on a loaded machine (load 14, 2 cores) an
+  /init took 1,345 ms instead of 10 ms.
+- a branch weighing 1024 per live container (stem cells and idle warm containers counted)
+  with each container at 1024 × memory / user memory inside it: a runtime waking for a
+  request carried the weight of every live container (5 × 1024 with the stem cells), so it
+  preempted the server that had just written to it at every request; warm invokes through
+  the platform ran at 0.74× the unsandboxed throughput on a quiet machine (1,096 against
+  1,485 invokes/s, `python -m bench`), and at 1.01× with no CPU group at all (`?cpu=off`).
+`process://?cpu=off` still leaves containers in the invoker's own CPU group.
+
+The freezer pauses a container (every task, whatever session or process group it put itself
+in; SIGSTOP to a process group missed a double-forked child), and `memory.oom_control`'s
+`oom_kill` counter says whether the kernel's OOM killer struck.
+
+Groups named for an invoker process that is gone (pid and start time no longer match, see
+owners.py) are a crashed invoker's: `remove_leftovers` kills their tasks and removes them.
+Everything here is cgroupfs writes: kernel calls of a few microseconds, no disk, except that
+moving a task (`Cgroup.add`) waits for an RCU grace period when no move happened lately
+(~10 ms; see process_spares.py for how that is kept off the cold-start path).
 """
 
 from __future__ import annotations
@@ -36,6 +55,8 @@ from pywhisk.invoker.containers.owners import start_time
 CONTROLLERS = ("memory", "pids", "cpu", "freezer")
 PREFIX = "pywhisk-invoker"
 PIDS_MAX = 1024  # as Docker mode's --pids-limit
+DEFAULT_MEMORY_MB = 256  # OpenWhisk's default action memory: weighs one process (1024 shares)
+SHARES_MAX = 262144  # the kernel's cap on cpu.shares
 _RMDIR_TRIES = 50  # × 10 ms: the kernel reaps a killed task's cgroup membership quickly
 
 
@@ -106,6 +127,22 @@ class Cgroup:
         for directory in self.dirs.values():
             _write(directory / "cgroup.procs", str(pid))
 
+    def limit(self, memory_mb: int) -> None:
+        """The action's memory (swap included) and its CPU shares, in proportion."""
+        memory = self.dirs["memory"]
+        value = str(memory_mb * 1024 * 1024)
+        files = ["memory.limit_in_bytes"]
+        if (memory / "memory.memsw.limit_in_bytes").exists():  # swap accounting on
+            # memsw may never be below the plain limit: raise it first, lower it last.
+            current = int((memory / "memory.limit_in_bytes").read_text())
+            files.insert(
+                0 if memory_mb * 1024 * 1024 > current else 1, "memory.memsw.limit_in_bytes"
+            )
+        for name in files:
+            _write(memory / name, value)
+        if "cpu" in self.dirs:
+            _write(self.dirs["cpu"] / "cpu.shares", str(cpu_shares(memory_mb)))
+
     def freeze(self) -> None:
         _write(self.dirs["freezer"] / "freezer.state", "FROZEN")
 
@@ -153,9 +190,9 @@ class Cgroup:
 
 
 class CgroupTree:
-    """The invoker's branch of the cgroup tree: makes and removes its containers' cgroups."""
+    """The invoker's groups: makes and removes its containers' cgroups."""
 
-    def __init__(self, invoker_id: int, user_memory_mb: int, cpu_shares: bool = True) -> None:
+    def __init__(self, invoker_id: int, cpu_shares: bool = True) -> None:
         """`cpu_shares`: False leaves containers in the invoker's own CPU group."""
         controllers = CONTROLLERS if cpu_shares else tuple(c for c in CONTROLLERS if c != "cpu")
         mounts = _mounts()
@@ -166,29 +203,30 @@ class CgroupTree:
         self.bases = {c: mounts[c] / own.get(c, "/").lstrip("/") for c in controllers}
         pid = os.getpid()
         self.name = f"{PREFIX}{invoker_id}.{pid}.{start_time(pid)}"
-        self.user_memory_mb = user_memory_mb
+
+    def _branched(self) -> list[str]:
+        return [c for c in self.bases if c != "cpu"]
+
+    def group(self, controller: str, container: str) -> Path:
+        """A container's directory in one controller's hierarchy."""
+        if controller == "cpu":
+            return self.bases["cpu"] / f"{self.name}.{container}"
+        return self.bases[controller] / self.name / container
 
     def prepare(self) -> None:
         """Create this invoker's branch (raises CgroupError when not allowed to)."""
-        for controller, base in self.bases.items():
+        for controller in self._branched():
+            branch = self.bases[controller] / self.name
             try:
-                (base / self.name).mkdir(parents=True, exist_ok=True)
+                branch.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise CgroupError(f"cannot create {base / self.name}: {exc.strerror}") from exc
+                raise CgroupError(f"cannot create {branch}: {exc.strerror}") from exc
             if controller == "memory":  # v1 children count towards parents only with it
                 with contextlib.suppress(OSError):
-                    (base / self.name / "memory.use_hierarchy").write_text("1")
-        self.weigh(0)
-
-    def weigh(self, containers: int) -> None:
-        """Give the branch the CPU weight of `containers` processes outside any group."""
-        if "cpu" not in self.bases:
-            return
-        with contextlib.suppress(CgroupError):
-            _write(self.bases["cpu"] / self.name / "cpu.shares", str(max(1024 * containers, 2)))
+                    (branch / "memory.use_hierarchy").write_text("1")
 
     def create(self, name: str, memory_mb: int) -> Cgroup:
-        dirs = {c: base / self.name / name for c, base in self.bases.items()}
+        dirs = {c: self.group(c, name) for c in self.bases}
         for directory in dirs.values():
             try:
                 directory.mkdir()
@@ -198,23 +236,17 @@ class CgroupTree:
                 raise CgroupError(f"cannot create {directory}: {exc.strerror}") from exc
         cgroup = Cgroup(dirs, self.user_memory_mb)
         try:
-            memory = str(memory_mb * 1024 * 1024)
-            _write(dirs["memory"] / "memory.limit_in_bytes", memory)
-            if (dirs["memory"] / "memory.memsw.limit_in_bytes").exists():  # swap accounting on
-                _write(dirs["memory"] / "memory.memsw.limit_in_bytes", memory)
+            cgroup.limit(memory_mb)
             _write(dirs["pids"] / "pids.max", str(PIDS_MAX))
-            if "cpu" in dirs:
-                shares = max(1024 * memory_mb // max(self.user_memory_mb, 1), 2)
-                _write(dirs["cpu"] / "cpu.shares", str(shares))
         except CgroupError:
             cgroup.remove()
             raise
         return cgroup
 
     def close(self) -> None:
-        for base in self.bases.values():
+        for controller in self._branched():
             with contextlib.suppress(OSError):
-                (base / self.name).rmdir()
+                (self.bases[controller] / self.name).rmdir()
 
     def remove_leftovers(self) -> list[int]:
         """Kill and remove what invokers that are gone left behind; returns the pids killed."""
@@ -230,12 +262,25 @@ class CgroupTree:
                     cgroup = Cgroup(
                         {c: b / branch.name / container.name for c, b in self.bases.items()}
                     )
+                    if "cpu" in self.bases:
+                        cgroup.dirs["cpu"] = self.bases["cpu"] / f"{branch.name}.{container.name}"
                     killed += cgroup.tasks()
                     cgroup.remove()
-            for b in self.bases.values():
+            for controller in self._branched():
                 with contextlib.suppress(OSError):
-                    (b / branch.name).rmdir()
+                    (self.bases[controller] / branch.name).rmdir()
+        if "cpu" in self.bases:  # CPU groups whose other groups are gone already, or empty
+            for group in self.bases["cpu"].glob(f"{PREFIX}*"):
+                owner = group.name.rsplit(".", 1)[0]
+                if group.is_dir() and owner != self.name and not _owner_alive(owner):
+                    with contextlib.suppress(OSError):
+                        group.rmdir()
         return killed
+
+
+def cpu_shares(memory_mb: int) -> int:
+    """One process's weight (1024) per 256 MB of the action's memory."""
+    return min(max(1024 * memory_mb // DEFAULT_MEMORY_MB, 2), SHARES_MAX)
 
 
 def _owner_alive(branch: str) -> bool:

@@ -5,6 +5,9 @@ block pipe, reports the pid of the sandbox's first process on the first, and wai
 second before running anything else. In between, that process is put in the container's
 cgroups, so every process the action ever starts is born inside them (a
 pid written to cgroup.procs moves only that process, not children it already has).
+`start_sandbox` goes as far as that (bwrap's child then sets up the namespaces and mounts
+and waits); `Held.release` lets it run the command. A spare sandbox (process_spares.py) is
+one held between the two.
 
 The threads that start containers must outlive them: `--die-with-parent` is the kernel's
 parent-death signal, which fires when the *thread* that forked the process ends. The
@@ -17,7 +20,9 @@ import contextlib
 import os
 import re
 import resource
+import signal
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -73,50 +78,80 @@ def launch_plain(
     return proc
 
 
-def launch_sandboxed(
+@dataclass
+class Held:
+    """A sandbox started and put in its cgroups, waiting on its block pipe."""
+
+    proc: subprocess.Popen[bytes]
+    child: int  # the sandbox's first process (outside pid)
+    block_w: int
+
+    def release(self) -> None:
+        """Let bwrap go on to run the command (BrokenPipeError if it is gone)."""
+        try:
+            os.write(self.block_w, b"1")
+        finally:
+            self.close()
+
+    def abandon(self) -> None:
+        """Kill the waiting sandbox (its pid namespace dies with it) and reap bwrap."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        self.close()
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
+
+    def close(self) -> None:
+        if self.block_w >= 0:
+            os.close(self.block_w)
+            self.block_w = -1
+
+
+def start_sandbox(
     sandbox: Sandbox,
     argv: list[str],
     env: dict[str, str],
     proxy_dir: Path,
     work_dir: Path,
     layer_dir: Path,
-    listen_fd: int,
+    fds: tuple[int, ...],
     uid: int,
     gid: int,
     cgroup: Cgroup | None,
     as_root: bool,
-) -> subprocess.Popen[bytes]:
-    """bwrap running `argv` in a sandbox, released once it is in `cgroup`."""
+) -> Held:
+    """bwrap set up to run `argv` (inheriting `fds`) in a sandbox, held before it runs it."""
     info_r, info_w = os.pipe()
     block_r, block_w = os.pipe()
     try:
         command = sandbox.command(uid, gid, proxy_dir, work_dir, layer_dir, argv, (info_w, block_r))
         ids = _ids(uid, gid) if as_root else {}
-        proc = _popen(command, env, work_dir, (listen_fd, info_w, block_r), ids)
+        proc = _popen(command, env, work_dir, (*fds, info_w, block_r), ids)
     except BaseException:
         for fd in (info_r, info_w, block_r, block_w):
             os.close(fd)
         raise
     os.close(info_w)
     os.close(block_r)
+    held = Held(proc, 0, block_w)
     try:
         child = _child_pid(info_r)
         if child is None:
             raise LaunchError("bwrap exited before starting the sandbox")
+        held.child = child
         if cgroup is not None:
             # The sandbox's first process only: bwrap's own (outside, waiting for it) needs
             # no limit, and a move costs ~0.3 ms per controller.
             cgroup.add(child)
         _limit_files(child)
-        os.write(block_w, b"1")
     except BaseException:
-        proc.kill()
-        proc.wait()
+        held.abandon()
         raise
     finally:
         os.close(info_r)
-        os.close(block_w)
-    return proc
+    return held
 
 
 def _child_pid(fd: int) -> int | None:

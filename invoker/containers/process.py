@@ -17,15 +17,17 @@ factory says so once at start and runs the proxy directly, as `nobody` when root
 processes then share the host's namespaces and file system and have no memory limit.
 `?sandbox=on` refuses to start without a sandbox, `?sandbox=off` never uses one.
 `?network=off` (or PYWHISK_ACTION_NETWORK=off) gives sandboxed actions no network at all;
-`?cpu=off` keeps them out of CPU groups (no shares by memory; see cgroups.py for the cost).
+`?cpu=off` keeps them out of CPU groups (no shares by memory; see cgroups.py). Sandboxes are
+made ahead, `?spares=N` of them (2; process_spares.py says why), and taken by creates.
 
 Layout under the root (`process:///some/dir`, default `<tmp>/pywhisk-containers`):
 
     invoker<N>.<pid>/runtime/action_runtime/   the copy the processes run (read-only to them)
-    invoker<N>.<pid>/pids/<name>               bwrap's (or the proxy's) pid, per live container
-    invoker<N>.<pid>/layers/<name>/            its action's layers (the invoker's, read-only to
+    invoker<N>.<pid>/pids/<dir>                bwrap's (or the proxy's) pid, per live container
+    invoker<N>.<pid>/layers/<dir>/             its action's layers (the invoker's, read-only to
                                                the container): /opt in the sandbox
-    invoker<N>.<pid>/<name>/                   the container's directory (its uid's, 0700):
+    invoker<N>.<pid>/<dir>/                    a container's directory (its uid's, 0700),
+                                               named for it or, sandboxed, for its spare:
                          sock                  the runtime's socket (root's, 0600)
                          work/                 its work dir, /action in the sandbox
 
@@ -62,10 +64,11 @@ from pywhisk.invoker.containers.base import (
     ContainerFactory,
     RuntimeUnavailable,
 )
-from pywhisk.invoker.containers.cgroups import CgroupError, CgroupTree
-from pywhisk.invoker.containers.launch import launch_plain, launch_sandboxed
+from pywhisk.invoker.containers.cgroups import DEFAULT_MEMORY_MB, CgroupError, CgroupTree
+from pywhisk.invoker.containers.launch import launch_plain, start_sandbox
 from pywhisk.invoker.containers.process_container import ProcessContainer
 from pywhisk.invoker.containers.process_home import group_id, prepare_home
+from pywhisk.invoker.containers.process_spares import DEFAULT_SPARES, Spare, SparePool
 from pywhisk.invoker.containers.sandbox import (
     LAYER_DIR,
     PROXY_DIR,
@@ -110,10 +113,13 @@ class ProcessContainerFactory(ContainerFactory):
         self.network = (
             settings.action_network if network is None else network not in ("off", "0", "false")
         )
-        # CPU shares by memory, as Docker mode's; off: the invoker's own CPU group (faster).
+        # CPU shares by memory, as Docker mode's; off: the invoker's own CPU group.
         self.cpu_shares = options.get("cpu", "on") not in ("off", "0", "false")
+        try:
+            self.spare_count = int(options.get("spares", DEFAULT_SPARES))
+        except ValueError:
+            raise ContainerError("process://?spares= takes a number of sandboxes") from None
         self.invoker_id = invoker_id
-        self.user_memory = settings.user_memory
         self.api_host = settings.effective_api_host
         # Room for the largest log limit plus slack: beyond it lines are dropped, and the
         # activation's logs are reported truncated anyway.
@@ -127,9 +133,9 @@ class ProcessContainerFactory(ContainerFactory):
         self._uids = UidPool(invoker_id)
         self._interpreters: dict[str, str] = {}
         self._containers: set[ProcessContainer] = set()
-        self._live = 0  # containers started or starting, for the cgroup branch's weight
         # Long-lived threads: a sandbox dies with the thread that started it (launch.py).
         self._spawner: ThreadPoolExecutor | None = None
+        self._spares: SparePool | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -159,6 +165,12 @@ class ProcessContainerFactory(ContainerFactory):
             except KeyError as exc:
                 raise ContainerError(f"running as root needs a '{UNPRIVILEGED_USER}' user") from exc
             self._nobody = (user.pw_uid, group_id(UNPRIVILEGED_GROUP, user.pw_gid))
+        if self.sandbox is not None:
+            self._spares = SparePool(
+                self.spare_count, self._build_spare, self._spawner, self._spare_gone, log
+            )
+            self._spares.fill()
+            await self._spares.wait()
 
     def _make_sandbox(self) -> None:
         assert self.home is not None and self.python is not None
@@ -175,7 +187,7 @@ class ProcessContainerFactory(ContainerFactory):
                 "all under one uid: cgroups and per-container users need the invoker to run as root"
             )
             return
-        tree = CgroupTree(self.invoker_id, self.user_memory, self.cpu_shares)
+        tree = CgroupTree(self.invoker_id, self.cpu_shares)
         try:
             killed = tree.remove_leftovers()
             tree.prepare()
@@ -187,6 +199,9 @@ class ProcessContainerFactory(ContainerFactory):
         self.cgroups = tree
 
     async def close(self) -> None:
+        if self._spares is not None:
+            await self._spares.close()
+            self._spares = None
         await asyncio.gather(*(c.destroy() for c in list(self._containers)))
         self._containers.clear()
         if self._spawner is not None:
@@ -223,22 +238,14 @@ class ProcessContainerFactory(ContainerFactory):
         if self.home is None or self._spawner is None:
             raise ContainerError("the process container factory is not started")
         interpreter = self.interpreter(runtime)
-        uid: int | None = None
-        if self.sandbox is not None and self._root:
-            try:
-                uid = self._uids.take()
-            except UidsExhausted as exc:
-                raise ContainerError(str(exc)) from None
-        loop = asyncio.get_running_loop()
-        self._reweigh(+1)  # counted from now: stem cells start together
         try:
-            container = await loop.run_in_executor(
-                self._spawner, self._start, name, runtime, interpreter, memory_mb, uid
-            )
-        except (OSError, CgroupError) as exc:
-            self._reweigh(-1)
-            if uid is not None:
-                self._uids.give_back(uid)
+            if self._spares is not None:
+                container = await self._create_sandboxed(name, runtime, interpreter, memory_mb)
+            else:
+                container = await asyncio.get_running_loop().run_in_executor(
+                    self._spawner, self._start_plain, name, runtime, interpreter
+                )
+        except (OSError, CgroupError, UidsExhausted) as exc:
             raise ContainerError(f"cannot start container {name}: {exc}") from exc
         container.on_gone = self._gone
         self._containers.add(container)
@@ -249,83 +256,163 @@ class ProcessContainerFactory(ContainerFactory):
             raise ContainerError(f"cannot watch container {name}: {exc}") from exc
         return container
 
+    async def _create_sandboxed(
+        self, name: str, runtime: Runtime, interpreter: str, memory_mb: int
+    ) -> ProcessContainer:
+        """A spare adopted: one ready, else one built for this create right now."""
+        assert self._spares is not None and self._spawner is not None
+        options = [
+            *("--language", runtime.language, "--interpreter", interpreter),
+            *("--kind", runtime.kind, "--unzip-max", str(self.unzip_max)),
+        ]
+        spare = self._spares.take()
+        if spare is None:
+            spare = await asyncio.get_running_loop().run_in_executor(
+                self._spawner, self._build_spare, self._spares.name()
+            )
+        try:
+            # A few cgroupfs and pipe writes: kernel calls, no disk, fine on the loop.
+            proc = spare.adopt(options, memory_mb)
+        except (OSError, CgroupError):
+            await asyncio.to_thread(spare.discard)
+            self._spare_gone(spare)
+            raise
+        return ProcessContainer(
+            name,
+            spare.socket_path,
+            proc,
+            spare.directory,
+            spare.pid_file,
+            (spare.layers, LAYER_DIR),
+            spare.cgroup,
+            spare.uid,
+        )
+
     def _gone(self, container: ProcessContainer) -> None:
         self._containers.discard(container)
         if container.uid is not None:
             self._uids.give_back(container.uid)
-        self._reweigh(-1)
 
-    def _reweigh(self, change: int) -> None:
-        """The cgroup branch weighs as many processes as containers are live or starting
-        (a cgroupfs write: a kernel call, no disk)."""
-        self._live += change
-        if self.cgroups is not None:
-            self.cgroups.weigh(self._live)
+    def _spare_gone(self, spare: Spare) -> None:
+        if spare.uid is not None:
+            self._uids.give_back(spare.uid)
 
-    def _start(
-        self, name: str, runtime: Runtime, interpreter: str, memory_mb: int, uid: int | None
-    ) -> ProcessContainer:
-        """Directory, socket, cgroup and processes of one container (on a spawn thread)."""
+    def _directory(
+        self, name: str, owner: tuple[int, int] | None
+    ) -> tuple[Path, Path, socket.socket]:
+        """A container's directory and work dir (`owner`'s, 0700), its layers' directory
+        (the invoker's) and its bound socket."""
         assert self.home is not None
         directory = self.home / name
         path = directory / "sock"
         if len(str(path)) > _SOCKET_PATH_MAX:
             raise OSError(f"socket path too long for a Unix socket: {path} (use a shorter root)")
-        owner = (uid, uid) if uid is not None else self._nobody
         directory.mkdir(mode=0o700)
-        work = directory / "work"
-        work.mkdir(mode=0o700)
-        if owner is not None:
-            os.chown(directory, *owner)
-            os.chown(work, *owner)
         layers = self.home / "layers" / name
-        layers.mkdir(mode=0o755)
-        if self.sandbox is not None:
-            for point in self.sandbox.opt_mount_points():
-                (layers / point).mkdir(parents=True)
-        cgroup = None
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            sock.bind(str(path))
-            os.chmod(path, 0o600)  # connecting needs write permission: root's alone
-            sock.listen(64)
-            sandboxed = self.sandbox is not None
-            argv = [
-                self.python or "python3",
-                "-E",
-                "-s",
-                PROXY_DIR if sandboxed else str(self.home / "runtime" / "action_runtime"),
-                *("--language", runtime.language, "--listen-fd", str(sock.fileno())),
-                *("--interpreter", interpreter, "--kind", runtime.kind),
-                *("--unzip-max", str(self.unzip_max)),
-            ]
-            env = {
-                "PATH": self.search_path,
-                "HOME": WORK_DIR if sandboxed else str(work),
-                "LANG": "C.UTF-8",
-                "__OW_API_HOST": self.api_host,
-            }
+            work = directory / "work"
+            work.mkdir(mode=0o700)
+            if owner is not None:
+                os.chown(directory, *owner)
+                os.chown(work, *owner)
+            layers.mkdir(mode=0o755)
             if self.sandbox is not None:
+                for point in self.sandbox.opt_mount_points():
+                    (layers / point).mkdir(parents=True)
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.bind(str(path))
+                os.chmod(path, 0o600)  # connecting needs write permission: root's alone
+                sock.listen(64)
+            except BaseException:
+                sock.close()
+                raise
+        except BaseException:
+            shutil.rmtree(directory, ignore_errors=True)
+            shutil.rmtree(layers, ignore_errors=True)
+            raise
+        return directory, layers, sock
+
+    def _env(self, home: str) -> dict[str, str]:
+        return {
+            "PATH": self.search_path,
+            "HOME": home,
+            "LANG": "C.UTF-8",
+            "__OW_API_HOST": self.api_host,
+        }
+
+    def _build_spare(self, name: str) -> Spare:
+        """A sandbox held before its proxy starts (on a spawn thread; see process_spares)."""
+        assert self.home is not None and self.sandbox is not None
+        uid = self._uids.take() if self._root else None
+        owner = (uid, uid) if uid is not None else None
+        cgroup = None
+        options_r = options_w = -1
+        try:
+            directory, layers, sock = self._directory(name, owner)
+            try:
+                options_r, options_w = os.pipe()
                 if self.cgroups is not None:
-                    cgroup = self.cgroups.create(name, memory_mb)
-                proc = launch_sandboxed(
+                    cgroup = self.cgroups.create(name, DEFAULT_MEMORY_MB)
+                argv = [
+                    self.python or "python3",
+                    *("-E", "-s", PROXY_DIR),
+                    *("--listen-fd", str(sock.fileno()), "--options-fd", str(options_r)),
+                ]
+                held = start_sandbox(
                     self.sandbox,
                     argv,
-                    env,
+                    self._env(WORK_DIR),
                     self.home / "runtime" / "action_runtime",
-                    work,
+                    directory / "work",
                     layers,
-                    sock.fileno(),
+                    (sock.fileno(), options_r),
                     *(owner or (os.getuid(), os.getgid())),
                     cgroup,
                     self._root,
                 )
-            else:
-                ids = owner or (None, None)
-                proc = launch_plain(argv, env, work, sock.fileno(), *ids)
+            except BaseException:
+                if cgroup is not None:
+                    cgroup.remove()
+                if options_w >= 0:
+                    os.close(options_w)
+                shutil.rmtree(directory, ignore_errors=True)
+                shutil.rmtree(layers, ignore_errors=True)
+                raise
+            finally:
+                sock.close()  # the sandbox holds its own copies of both
+                if options_r >= 0:
+                    os.close(options_r)
         except BaseException:
-            if cgroup is not None:
-                cgroup.remove()
+            if uid is not None:
+                self._uids.give_back(uid)
+            raise
+        pid_file = self.home / "pids" / name
+        pid_file.write_text(str(held.proc.pid))
+        return Spare(
+            name, directory, layers, str(directory / "sock"), pid_file, uid, cgroup, held, options_w
+        )
+
+    def _start_plain(self, name: str, runtime: Runtime, interpreter: str) -> ProcessContainer:
+        """The unsandboxed fallback's directory, socket and process (on a spawn thread)."""
+        assert self.home is not None
+        directory, layers, sock = self._directory(name, self._nobody)
+        try:
+            argv = [
+                self.python or "python3",
+                *("-E", "-s", str(self.home / "runtime" / "action_runtime")),
+                *("--language", runtime.language, "--listen-fd", str(sock.fileno())),
+                *("--interpreter", interpreter, "--kind", runtime.kind),
+                *("--unzip-max", str(self.unzip_max)),
+            ]
+            proc = launch_plain(
+                argv,
+                self._env(str(directory / "work")),
+                directory / "work",
+                sock.fileno(),
+                *(self._nobody or (None, None)),
+            )
+        except BaseException:
             shutil.rmtree(directory, ignore_errors=True)
             shutil.rmtree(layers, ignore_errors=True)
             raise
@@ -333,9 +420,8 @@ class ProcessContainerFactory(ContainerFactory):
             sock.close()  # the child holds its own copy
         pid_file = self.home / "pids" / name
         pid_file.write_text(str(proc.pid))
-        sees = LAYER_DIR if self.sandbox is not None else str(layers)
         return ProcessContainer(
-            name, str(path), proc, directory, pid_file, (layers, sees), cgroup, uid
+            name, str(directory / "sock"), proc, directory, pid_file, (layers, str(layers))
         )
 
 

@@ -10,6 +10,7 @@ finds nothing left of its previous owner: the work dir is removed, /tmp was priv
 from __future__ import annotations
 
 import pwd
+import threading
 
 DEFAULT_BASE = 1_500_000  # above the usual subuid ranges' first users (100000 + 65536 × n)
 DEFAULT_SIZE = 1024
@@ -27,18 +28,23 @@ class UidPool:
         self._free = [u for u in range(self.first, self.first + size) if u not in taken]
         self._free.reverse()  # pop() hands out the lowest first: easier to read in ps
         self._used: set[int] = set()
+        self._lock = threading.Lock()  # spare sandboxes take ids on the spawn threads
 
     def take(self) -> int:
-        if not self._free:
-            raise UidsExhausted(f"all {self.size} container user ids from {self.first} are in use")
-        uid = self._free.pop()
-        self._used.add(uid)
-        return uid
+        with self._lock:
+            if not self._free:
+                raise UidsExhausted(
+                    f"all {self.size} container user ids from {self.first} are in use"
+                )
+            uid = self._free.pop()
+            self._used.add(uid)
+            return uid
 
     def give_back(self, uid: int) -> None:
-        if uid in self._used:
-            self._used.discard(uid)
-            self._free.append(uid)
+        with self._lock:
+            if uid in self._used:
+                self._used.discard(uid)
+                self._free.append(uid)
 
     def __contains__(self, uid: int) -> bool:
         return self.first <= uid < self.first + self.size

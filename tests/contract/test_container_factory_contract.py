@@ -404,27 +404,40 @@ class TestProcessContainers(ContainerFactoryBehavior):
     async def test_cgroups_hold_the_limits_and_the_weight(
         self, factory: ProcessContainerFactory, started: list[Started]
     ) -> None:
+        """Each container's memory limit and CPU weight are its action's, whatever limit the
+        spare sandbox it was made from had; its CPU group sits beside the invoker's own
+        tasks, at one process's weight per 256 MB."""
         if factory.sandbox is None:
             pytest.skip("unsandboxed process containers have no cgroups, by design")
         require(
             factory.cgroups is not None,
             "per-container cgroups need root and cgroup v1 controllers mounted",
         )
-        assert factory.cgroups is not None
-        one, two = await asyncio.gather(
-            self.start(factory, started, 1), self.start(factory, started, 2)
-        )
-        branch = factory.cgroups.bases["cpu"] / factory.cgroups.name
-        # Started together, both count: the branch weighs two processes' worth.
-        assert (branch / "cpu.shares").read_text().strip() == "2048"
-        for s in (one, two):
+        assert factory.cgroups is not None and PYTHON is not None
+        own = Path(f"/proc/{os.getpid()}/cgroup").read_text()  # noqa: ASYNC240
+        cpu_path = next(line.split(":")[2] for line in own.splitlines() if ":cpu:" in line)
+        invokers_group = factory.cgroups.bases["cpu"]
+        assert invokers_group.as_posix().endswith(cpu_path.rstrip("/"))
+        for n, memory in enumerate((128, 512, 256)):
+            s = Started(await factory.create(f"ct{os.getpid()}_{n}", PYTHON, memory))
+            started.append(s)
+            await s.init("def main(a):\n    return {}\n")
             assert isinstance(s.container, ProcessContainer) and s.container.cgroup is not None
             dirs = s.container.cgroup.dirs
             limit = (dirs["memory"] / "memory.limit_in_bytes").read_text()
-            assert int(limit) == 256 * MIB
+            assert int(limit) == memory * MIB
+            memsw = dirs["memory"] / "memory.memsw.limit_in_bytes"
+            if memsw.exists():
+                assert int(memsw.read_text()) == memory * MIB
             assert (dirs["pids"] / "pids.max").read_text().strip() == "1024"
-        await one.container.destroy()
-        assert (branch / "cpu.shares").read_text().strip() == "1024"
+            assert dirs["cpu"].parent == invokers_group
+            assert (dirs["cpu"] / "cpu.shares").read_text().strip() == str(1024 * memory // 256)
+            # The proxy and its launcher live in every one of the container's groups.
+            tasks = set(s.container.cgroup.tasks())
+            assert len(tasks) >= 2
+            assert set((dirs["cpu"] / "cgroup.procs").read_text().split()) == {
+                str(t) for t in tasks
+            }
 
     async def test_destroy_removes_the_work_dir(
         self, factory: ProcessContainerFactory, started: list[Started]

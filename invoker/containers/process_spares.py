@@ -1,0 +1,190 @@
+"""Spare sandboxes: process-container sandboxes set up ahead, each waiting for its action.
+
+Where a sandboxed cold start's time went (10 starts traced with `perf record -e
+sched:sched_switch -g`, kernel stacks of every wait; 2 cores, load 5): besides bwrap's own
+work (exec, clone of six namespaces, ~30 mounts, pivot_root), the start waited on RCU grace
+periods the unsandboxed start never meets: moving the sandbox's first process into its
+cgroups (`cgroup.procs` takes the cgroup threadgroup lock for writing, `rcu_sync_enter`,
+~12 ms when no move happened just before; kernels without CONFIG_CGROUP_FAVOR_DYNMODS, and
+cgroup v1 cannot create a process straight into a group) and detaching the host's root
+(`umount2(MNT_DETACH)` → `synchronize_rcu_expedited`, up to 9 ms loaded). None of that
+depends on the action, so it is done before there is one: a spare is a container directory
+(work dir, socket bound), a uid, cgroups at a default limit and a bwrap held on its block
+pipe with its namespaces and mounts made, its first process already in its cgroups.
+
+Taking a spare (`Spare.adopt`) writes the action's memory limit and CPU shares, the proxy's
+options (language, interpreter, kind) down a pipe the proxy reads at start
+(`--options-fd`), and releases bwrap: what is left on the cold path is the same as without
+a sandbox (start the interpreter, /init, /run). No runtime runs before the adoption: a spare
+is not a stem cell (no interpreter, no language), and `PYWHISK_PREWARM=false` leaves spares
+on; `process://?spares=0` turns them off (each create then makes its sandbox and adopts it
+at once, the same code).
+
+Spares are refilled on the factory's spawn threads after each adoption (bwrap's
+`--die-with-parent` ties a sandbox to the thread that started it, and those threads live as
+long as the factory). A spare holds two processes (bwrap outside and the sandbox's first,
+blocked), one uid of the pool and about 1 MB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import os
+import shutil
+import subprocess
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+
+from pywhisk.invoker.containers.cgroups import Cgroup
+from pywhisk.invoker.containers.launch import Held
+
+DEFAULT_SPARES = 2
+
+
+@dataclass
+class Spare:
+    name: str  # its directory's (and pid file's) name, and the sandbox's hostname
+    directory: Path
+    layers: Path  # the invoker's directory for its action's layers, /opt in the sandbox
+    socket_path: str
+    pid_file: Path
+    uid: int | None
+    cgroup: Cgroup | None
+    held: Held
+    options_w: int  # write end of the pipe the proxy reads its options from
+
+    @property
+    def alive(self) -> bool:
+        return self.held.proc.poll() is None
+
+    def adopt(self, options: Iterable[str], memory_mb: int) -> subprocess.Popen[bytes]:
+        """Limit it to the action's memory, hand the proxy its options and let it run.
+
+        Raises OSError (CgroupError, BrokenPipeError when bwrap is gone); then `discard`.
+        """
+        if self.cgroup is not None:
+            self.cgroup.limit(memory_mb)
+        data = "\0".join(options).encode()
+        try:
+            # A few hundred bytes into an empty pipe: never blocks.
+            os.write(self.options_w, data)
+        finally:
+            os.close(self.options_w)
+            self.options_w = -1
+        self.held.release()
+        return self.held.proc
+
+    def discard(self) -> None:
+        """Kill the held sandbox and remove its cgroups, directory and pid file (blocking)."""
+        self.held.abandon()
+        if self.options_w >= 0:
+            os.close(self.options_w)
+            self.options_w = -1
+        if self.cgroup is not None:
+            self.cgroup.remove()
+        shutil.rmtree(self.directory, ignore_errors=True)
+        shutil.rmtree(self.layers, ignore_errors=True)  # nothing written there yet
+        with contextlib.suppress(FileNotFoundError):
+            self.pid_file.unlink()
+
+
+class SparePool:
+    """Keeps up to `count` spares ready, built by `build(name)` on `executor` (blocking).
+
+    Everything but the build runs on the event loop. A build that fails is logged once and
+    not retried until the next adoption: a create then builds its own sandbox, and reports
+    the failure as the container's.
+    """
+
+    def __init__(
+        self,
+        count: int,
+        build: Callable[[str], Spare],
+        executor: Executor,
+        gone: Callable[[Spare], None],
+        log: logging.Logger,
+    ) -> None:
+        """`gone(spare)` is called on the loop once a discarded spare's processes are dead."""
+        self.count = count
+        self._build = build
+        self._executor = executor
+        self._gone = gone
+        self._log = log
+        self._ready: list[Spare] = []
+        self._building: set[asyncio.Future[Spare]] = set()
+        self._discarding: set[asyncio.Task[None]] = set()
+        self._names = itertools.count()
+        self._failing = False
+        self._closed = False
+
+    def __len__(self) -> int:
+        return len(self._ready)
+
+    def name(self) -> str:
+        return f"spare{next(self._names)}"
+
+    def take(self) -> Spare | None:
+        """A ready spare whose sandbox is still there, or None; refills in the background."""
+        spare = None
+        while self._ready and spare is None:
+            candidate = self._ready.pop(0)
+            if candidate.alive:
+                spare = candidate
+            else:
+                self._discard(candidate)
+        self.fill()
+        return spare
+
+    def fill(self) -> None:
+        """Start building spares until ready and building ones make `count`."""
+        loop = asyncio.get_running_loop()
+        while not self._closed and len(self._ready) + len(self._building) < self.count:
+            future = loop.run_in_executor(self._executor, self._build, self.name())
+            self._building.add(future)
+            future.add_done_callback(self._built)
+
+    async def wait(self) -> None:
+        """Until the spares being built are ready (or failed)."""
+        if self._building:
+            await asyncio.wait(list(self._building))
+
+    def _built(self, future: asyncio.Future[Spare]) -> None:
+        self._building.discard(future)
+        if future.cancelled():
+            return
+        exc = future.exception()
+        if exc is not None:
+            if not self._failing:
+                self._log.warning("cannot prepare a spare sandbox: %s", exc)
+            self._failing = True
+            return
+        self._failing = False
+        spare = future.result()
+        if self._closed:
+            self._discard(spare)
+        else:
+            self._ready.append(spare)
+
+    def _discard(self, spare: Spare) -> None:
+        task = asyncio.get_running_loop().create_task(self._discarded(spare))
+        self._discarding.add(task)
+        task.add_done_callback(self._discarding.discard)
+
+    async def _discarded(self, spare: Spare) -> None:
+        await asyncio.get_running_loop().run_in_executor(self._executor, spare.discard)
+        self._gone(spare)
+
+    async def close(self) -> None:
+        """Discard every spare, those still being built included."""
+        self._closed = True
+        await self.wait()
+        ready, self._ready = self._ready, []
+        for spare in ready:
+            self._discard(spare)
+        if self._discarding:
+            await asyncio.wait(list(self._discarding))
