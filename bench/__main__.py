@@ -37,6 +37,10 @@ elif sys.argv[1:2] == ["sandbox"]:
     from bench import sandbox
 
     sandbox.main(sys.argv[2:])
+elif sys.argv[1:2] == ["sandbox-factory"]:
+    from bench import sandbox_factory
+
+    sandbox_factory.main(sys.argv[2:])
 else:
     from bench import invoke
 

@@ -1,109 +1,149 @@
-"""`python -m bench sandbox`: what the process containers' sandbox costs, at the factory.
+"""`python -m bench sandbox`: what the process containers' sandbox costs through the platform.
 
-    python -m bench sandbox [--starts N] [--requests N]
+    python -m bench sandbox [--rounds R] [--seconds S] [--clients C] [--cold N]
+                            [--variant NAME=URL ...]
 
-Two process container factories in one process, one sandboxed (bwrap, cgroups, own uid)
-and one not (`?sandbox=off`), both reaching their runtimes over Unix sockets. Alternating
-between them so that the machine's load hits both alike: N cold starts (create + /init +
-first /run + destroy) and, in one warm container each, sequential no-op /run requests.
+Real standalone servers side by side, all started before the first measurement and driven
+in turns (the order reversed every other round), so that whatever else loads the machine
+hits each alike:
+- warm throughput, each round S seconds of C clients invoking a warm no-op action blocking,
+  on `sandboxed` (the default `process://`) and `unsandboxed` (`process://?sandbox=off`),
+  stem cells on as by default;
+- cold starts, each round N first invokes of new actions on servers without stem cells
+  (`PYWHISK_PREWARM=false`): `sandboxed`, `unsandboxed`, and `no spares`
+  (`process://?spares=0`: every create makes its sandbox then, as before spare sandboxes).
+`--variant NAME=URL` adds a containers URL to both (e.g. `cpuoff=process://?cpu=off`).
+It prints per server the median and the spread (throughput: lowest and highest round; cold
+starts: quartiles), and the sandbox's cost against the budget: at most 10 % of warm
+throughput (the median of the rounds' paired ratios) and at most 5 ms of cold start.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import asyncio
+import os
 import statistics
 import tempfile
-import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
-from pywhisk.common import eventloop
-from pywhisk.common.config import Settings
-from pywhisk.common.runtimes import default_manifest
-from pywhisk.invoker.client import ContainerClient
-from pywhisk.invoker.containers.base import Container, ContainerFactory, factory_from_url
+import aiohttp
 
-NOOP = "def main(args):\n    return {}\n"
-INIT = json.dumps(
-    {"value": {"name": "noop", "main": "main", "code": NOOP, "binary": False, "env": {}}}
-).encode()
-RUN = json.dumps({"value": {}, "activation_id": "0" * 32, "deadline": "0"}).encode()
+from bench.clients import sequential, throughput
+from bench.invoke import CODE, platform
+
+SANDBOXED = "sandboxed"
+UNSANDBOXED = "unsandboxed"
+BASE = {SANDBOXED: "process://", UNSANDBOXED: "process://?sandbox=off"}
 
 
-def client(container: Container) -> ContainerClient:
-    return ContainerClient(
-        container.host,
-        container.port,
-        1 << 20,
-        alive=lambda: not container.exited,
-        unix_path=container.socket_path,
-    )
+class Server:
+    """One standalone server under measurement, with its session."""
 
+    def __init__(self, name: str, session: aiohttp.ClientSession, api: str) -> None:
+        self.name = name
+        self.session = session
+        self.api = api
+        self.rps: list[float] = []
+        self.cold: list[float] = []
+        self._actions = 0
 
-async def cold_start(factory: ContainerFactory, name: str) -> float:
-    """ms from create to the first /run's answer; the container is destroyed after."""
-    runtime = default_manifest().resolve("python:3.11")
-    assert runtime is not None
-    began = time.perf_counter()
-    container = await factory.create(name, runtime, 256)
-    c = client(container)
-    try:
-        assert (await c.init(INIT, 30_000)).response is None
-        assert (await c.run(RUN, 30_000)).healthy
-        return (time.perf_counter() - began) * 1000
-    finally:
-        await c.close()
-        await container.destroy()
+    async def warm_up(self) -> None:
+        async with self.session.put(f"{self.api}/noop?overwrite=true", json=CODE) as r:
+            assert r.status == 200, await r.text()
+        await sequential(self.session, f"{self.api}/noop?blocking=true&result=true", 300, {})
 
+    async def throughput(self, clients: int, seconds: float) -> None:
+        url = f"{self.api}/noop?blocking=true&result=true"
+        self.rps.append(await throughput(self.session, url, clients, seconds, {}))
 
-async def warm_runs(factory: ContainerFactory, name: str, n: int) -> list[float]:
-    runtime = default_manifest().resolve("python:3.11")
-    assert runtime is not None
-    container = await factory.create(name, runtime, 256)
-    c = client(container)
-    try:
-        assert (await c.init(INIT, 30_000)).response is None
-        timings = []
+    async def cold_starts(self, n: int) -> None:
+        """`n` first invokes of new actions, one after the other."""
         for _ in range(n):
-            began = time.perf_counter()
-            assert (await c.run(RUN, 30_000)).healthy
-            timings.append((time.perf_counter() - began) * 1000)
-        return timings
-    finally:
-        await c.close()
-        await container.destroy()
+            name = f"cold{self._actions}"
+            self._actions += 1
+            async with self.session.put(f"{self.api}/{name}", json=CODE) as r:
+                assert r.status == 200, await r.text()
+            url = f"{self.api}/{name}?blocking=true&result=true"
+            self.cold += await sequential(self.session, url, 1, {})
+
+
+@asynccontextmanager
+async def servers(
+    tmp: Path, urls: dict[str, str], prewarm: bool, suffix: str
+) -> AsyncIterator[list[Server]]:
+    async with AsyncExitStack() as stack:
+        started = []
+        for name, url in urls.items():
+            env = {"PYWHISK_CONTAINERS_URL": url}
+            if not prewarm:
+                env["PYWHISK_PREWARM"] = "false"
+            session, api = await stack.enter_async_context(
+                platform(tmp, f"{name.replace(' ', '-')}-{suffix}", **env)
+            )
+            started.append(Server(name, session, api))
+        yield started
+
+
+def in_turns(servers: list[Server], round_: int) -> list[Server]:
+    return servers if round_ % 2 == 0 else servers[::-1]
+
+
+def quartiles(samples: list[float]) -> tuple[float, float]:
+    if len(samples) < 2:
+        return samples[0], samples[0]
+    q = statistics.quantiles(samples, n=4)
+    return q[0], q[2]
 
 
 async def run(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory(prefix="pywhisk-bench-") as tmp:
-        root = Path(tmp)
-        root.chmod(0o711)  # noqa: ASYNC240 - set-up, before anything runs
-        factories = {
-            "sandboxed": factory_from_url(f"process://{root}/a?sandbox=on", Settings(), 0),
-            "unsandboxed": factory_from_url(f"process://{root}/b?sandbox=off", Settings(), 1),
-        }
-        for factory in factories.values():
-            await factory.start()
-        cold: dict[str, list[float]] = {name: [] for name in factories}
-        warm: dict[str, list[float]] = {name: [] for name in factories}
-        try:
-            for i in range(args.starts):
-                for name, factory in factories.items():
-                    cold[name].append(await cold_start(factory, f"c{i}"))
-            for round_ in range(4):
-                for name, factory in factories.items():
-                    warm[name] += await warm_runs(factory, f"w{round_}", args.requests // 4)
-        finally:
-            for factory in factories.values():
-                await factory.close()
-    c = {name: statistics.median(v) for name, v in cold.items()}
-    w = {name: statistics.median(v) for name, v in warm.items()}
-    print(f"process containers, sandboxed vs not, alternating ({args.starts} starts each)")
-    for name in factories:
-        print(f"  {name:11}  cold start p50 {c[name]:6.1f} ms   warm /run p50 {w[name]:5.2f} ms")
+    variants = dict(v.split("=", 1) for v in args.variant)
+    warm_urls = {**BASE, **variants}
+    cold_urls = {**BASE, "no spares": "process://?spares=0", **variants}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        async with (
+            servers(tmp, warm_urls, True, "warm") as warm,
+            servers(tmp, cold_urls, False, "cold") as cold,
+        ):
+            for server in warm:
+                await server.warm_up()
+            for round_ in range(args.rounds):
+                for server in in_turns(warm, round_):
+                    await server.throughput(args.clients, args.seconds)
+                for server in in_turns(cold, round_):
+                    await server.cold_starts(args.cold)
+    load = os.getloadavg()[0]
     print(
-        f"  the sandbox adds {c['sandboxed'] - c['unsandboxed']:+5.1f} ms to a cold start "
-        f"(budget <= 5 ms); warm /run sandboxed/unsandboxed {w['sandboxed'] / w['unsandboxed']:4.2f}x"
+        f"process containers through the platform, sandboxed vs not, {args.rounds} rounds in "
+        f"turns, {os.cpu_count()} cores, load {load:.1f} at the end"
+    )
+    base = next(s for s in warm if s.name == UNSANDBOXED)
+    print(f"warm throughput, {args.clients} clients, {args.seconds:g} s a round, invokes/s:")
+    for s in warm:
+        ratios = [a / b for a, b in zip(s.rps, base.rps, strict=True)]
+        print(
+            f"  {s.name:12} p50 {statistics.median(s.rps):6.0f}  [{min(s.rps):5.0f} – "
+            f"{max(s.rps):5.0f}]   /unsandboxed p50 {statistics.median(ratios):4.2f}x "
+            f"[{min(ratios):4.2f} – {max(ratios):4.2f}]"
+        )
+    cold_base = statistics.median(next(s for s in cold if s.name == UNSANDBOXED).cold)
+    print(f"cold start, no stem cell ({args.cold} new actions a round), ms:")
+    for s in cold:
+        q1, q3 = quartiles(s.cold)
+        p50 = statistics.median(s.cold)
+        print(
+            f"  {s.name:12} p50 {p50:6.1f}  [q1 {q1:6.1f}, q3 {q3:6.1f}]   "
+            f"{p50 - cold_base:+6.1f} ms against unsandboxed"
+        )
+    sandboxed = next(s for s in warm if s.name == SANDBOXED)
+    ratio = statistics.median([a / b for a, b in zip(sandboxed.rps, base.rps, strict=True)])
+    extra = statistics.median(next(s for s in cold if s.name == SANDBOXED).cold) - cold_base
+    print(
+        f"sandboxed/unsandboxed warm throughput {ratio:4.2f}x (budget >= 0.90x); the sandbox "
+        f"adds {extra:+.1f} ms to a cold start (budget <= 5 ms)"
     )
 
 
@@ -111,6 +151,11 @@ def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m bench sandbox", description=__doc__.split("\n")[0]
     )
-    parser.add_argument("--starts", type=int, default=30)
-    parser.add_argument("--requests", type=int, default=2000)
-    eventloop.run(run(parser.parse_args(argv)))
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--cold", type=int, default=3)
+    parser.add_argument(
+        "--variant", action="append", default=[], metavar="NAME=URL", help="another server"
+    )
+    asyncio.run(run(parser.parse_args(argv)))

@@ -213,6 +213,16 @@ class ProcessContainerFactory(ContainerFactory):
             await asyncio.to_thread(shutil.rmtree, self.home, True)
             self.home = None
 
+    @property
+    def spares(self) -> tuple[Spare, ...]:
+        """The spare sandboxes ready now (none without the sandbox)."""
+        return self._spares.ready if self._spares is not None else ()
+
+    async def spares_made(self) -> None:
+        """Until the spares being made are ready (after a create took one)."""
+        if self._spares is not None:
+            await self._spares.wait()
+
     # -- containers ------------------------------------------------------------------------
 
     def interpreter(self, runtime: Runtime) -> str:

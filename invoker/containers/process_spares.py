@@ -122,8 +122,9 @@ class SparePool:
         self._failing = False
         self._closed = False
 
-    def __len__(self) -> int:
-        return len(self._ready)
+    @property
+    def ready(self) -> tuple[Spare, ...]:
+        return tuple(self._ready)
 
     def name(self) -> str:
         return f"spare{next(self._names)}"

@@ -1,5 +1,7 @@
 """The action proxy's hand-written argument parser (argparse costs start-up time)."""
 
+import os
+
 import pytest
 
 from pywhisk.action_runtime.cli import UsageError, parse_args
@@ -47,3 +49,28 @@ def test_help_is_a_usage_error_without_message():
     with pytest.raises(UsageError) as caught:
         parse_args(["--help"])
     assert str(caught.value) == ""
+
+
+def test_options_read_from_a_descriptor_until_eof():
+    """A spare sandbox's proxy learns its language once it is adopted: NUL-separated
+    arguments down a pipe, taken as if they stood where --options-fd stands."""
+    read, write = os.pipe()
+    os.write(write, b"--language\0php\0--interpreter\0/usr/bin/php 8\0--kind\0php:8.2\0")
+    os.close(write)
+    options = parse_args(["--listen-fd", "5", "--options-fd", str(read), "--unzip-max", "9"])
+    assert (options.language, options.interpreter, options.kind) == (
+        "php",
+        "/usr/bin/php 8",
+        "php:8.2",
+    )
+    assert (options.listen_fd, options.unzip_max) == (5, 9)
+    with pytest.raises(OSError):
+        os.fstat(read)  # read to its end and closed: the action never inherits it
+
+
+def test_options_descriptor_that_is_not_open():
+    read, write = os.pipe()
+    os.close(read)
+    os.close(write)
+    with pytest.raises(UsageError, match=f"--options-fd {read}: "):
+        parse_args(["--options-fd", str(read)])
