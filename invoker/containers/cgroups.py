@@ -16,18 +16,18 @@ The CPU group is flat, a sibling of the invoker's own tasks:
 with `cpu.shares` = 1024 × memory / 256 MB: a default (256 MB) action weighs what one process
 outside any group weighs, which is what an unsandboxed runtime weighs too (started in a
 session of its own, it gets an autogroup of weight 1024 where autogroups are on, as on
-Debian and Ubuntu). So on the warm path the scheduler sees the same shape with or without
-the sandbox: one level of group per runtime, at one process's weight. Two layouts before
-this one, each measured:
+Debian and Ubuntu kernels). So on the warm path the scheduler sees the same shape with or
+without the sandbox: one group per runtime, one level deep, at one process's weight. Two
+layouts before this one, each measured:
 - a branch of fixed weight 1024 holding every container: the containers together competed
   as one process against the rest of the host; on a loaded machine (load 14, 2 cores) an
   /init took 1,345 ms instead of 10 ms.
-- a branch weighing 1024 per live container (stem cells and idle warm containers counted)
-  with each container at 1024 × memory / user memory inside it: a runtime waking for a
-  request carried the weight of every live container (5 × 1024 with the stem cells), so it
-  preempted the server that had just written to it at every request; warm invokes through
-  the platform ran at 0.74× the unsandboxed throughput on a quiet machine (1,096 against
-  1,485 invokes/s, `python -m bench`), and at 1.01× with no CPU group at all (`?cpu=off`).
+- a branch weighing 1024 per live container (stem cells and idle warm containers counted,
+  5 × 1024 with the default stem cells), each container inside it at 1024 × memory / user
+  memory (128 for 256 MB): two levels of groups, and a waking runtime carrying the weight of
+  every live container. Warm invokes through the platform ran at 0.74× the unsandboxed
+  throughput on a quiet machine (1,096 against 1,485 invokes/s, `python -m bench`), and at
+  1.01× with no CPU group at all (`?cpu=off`).
 `process://?cpu=off` still leaves containers in the invoker's own CPU group.
 
 The freezer pauses a container (every task, whatever session or process group it put itself

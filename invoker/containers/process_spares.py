@@ -1,21 +1,23 @@
 """Spare sandboxes: process-container sandboxes set up ahead, each waiting for its action.
 
-Where a sandboxed cold start's time went (10 starts traced with `perf record -e
-sched:sched_switch -g`, kernel stacks of every wait; 2 cores, load 5): besides bwrap's own
-work (exec, clone of six namespaces, ~30 mounts, pivot_root), the start waited on RCU grace
-periods the unsandboxed start never meets: moving the sandbox's first process into its
-cgroups (`cgroup.procs` takes the cgroup threadgroup lock for writing, `rcu_sync_enter`,
-~12 ms when no move happened just before; kernels without CONFIG_CGROUP_FAVOR_DYNMODS, and
-cgroup v1 cannot create a process straight into a group) and detaching the host's root
-(`umount2(MNT_DETACH)` → `synchronize_rcu_expedited`, up to 9 ms loaded). None of that
-depends on the action, so it is done before there is one: a spare is a container directory
-(work dir, socket bound), a uid, cgroups at a default limit and a bwrap held on its block
-pipe with its namespaces and mounts made, its first process already in its cgroups.
+Where a sandboxed cold start's time went, beyond the unsandboxed start's (10 starts traced
+with `perf record -e sched:sched_switch -g`, the kernel stack of every wait summed; 2
+cores, load 5): bwrap's own work (exec, a clone of six namespaces, ~30 mounts, pivot_root,
+~0.7 ms of CPU against a bare start), and waits for RCU grace periods that the unsandboxed
+start never meets. Moving the sandbox's first process into its cgroups takes the cgroup
+threadgroup lock for writing (`rcu_sync_enter` from `cgroup.procs`): 12.5 ms each time it
+waited, 2 starts in 10 (kernels without CONFIG_CGROUP_FAVOR_DYNMODS; cgroup v1 cannot start
+a process straight into a group). Detaching the host's root (`umount2(MNT_DETACH)` →
+`synchronize_rcu_expedited`): 9 ms once. Through the platform, those made a cold start
+17–26 ms slower than without the sandbox. None of it depends on the action, so it is done
+before there is one: a spare is a container directory (work dir, socket bound), a uid,
+cgroups at a default limit, and bwrap held on its block pipe (launch.py) with its namespaces
+and mounts made and its first process already in the cgroups.
 
 Taking a spare (`Spare.adopt`) writes the action's memory limit and CPU shares, the proxy's
 options (language, interpreter, kind) down a pipe the proxy reads at start
-(`--options-fd`), and releases bwrap: what is left on the cold path is the same as without
-a sandbox (start the interpreter, /init, /run). No runtime runs before the adoption: a spare
+(`--options-fd`), and releases bwrap: what is left on the cold path is what an unsandboxed
+start has, less its fork of the invoker (start the interpreter, /init, /run). No runtime runs before the adoption: a spare
 is not a stem cell (no interpreter, no language), and `PYWHISK_PREWARM=false` leaves spares
 on; `process://?spares=0` turns them off (each create then makes its sandbox and adopts it
 at once, the same code).
@@ -23,7 +25,8 @@ at once, the same code).
 Spares are refilled on the factory's spawn threads after each adoption (bwrap's
 `--die-with-parent` ties a sandbox to the thread that started it, and those threads live as
 long as the factory). A spare holds two processes (bwrap outside and the sandbox's first,
-blocked), one uid of the pool and about 1 MB.
+blocked; ~2 MB resident each, mostly shared library pages, ~160 kB their own), one uid of
+the pool, a directory and its cgroups.
 """
 
 from __future__ import annotations
