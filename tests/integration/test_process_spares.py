@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from pywhisk.common.config import Settings
-from pywhisk.common.runtimes import default_manifest
+from pywhisk.common.runtimes import Runtime, default_manifest
 from pywhisk.invoker.client import ContainerClient
 from pywhisk.invoker.containers.cgroups import CgroupTree, _owner_alive
 from pywhisk.invoker.containers.process import ProcessContainer, ProcessContainerFactory
@@ -23,9 +23,16 @@ from pywhisk.invoker.containers.process import ProcessContainer, ProcessContaine
 pytestmark = pytest.mark.skipif(
     os.geteuid() != 0 or shutil.which("bwrap") is None, reason="needs root and bubblewrap"
 )
-PYTHON = default_manifest().resolve("python:3.11")
-PHP = default_manifest().resolve("php:8.2")
-assert PYTHON is not None and PHP is not None
+
+
+def runtime(kind: str) -> Runtime:
+    found = default_manifest().resolve(kind)
+    assert found is not None
+    return found
+
+
+PYTHON = runtime("python:3.11")
+PHP = runtime("php:8.2")
 
 
 @pytest.fixture
