@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import tempfile
 import time
@@ -41,17 +42,18 @@ def client(container: Container) -> ContainerClient:
     )
 
 
-async def cold_start(factory: ContainerFactory, name: str) -> float:
-    """ms from create to the first /run's answer; the container is destroyed after."""
+async def cold_start(factory: ContainerFactory, name: str) -> tuple[float, float]:
+    """ms from create to its return, and to the first /run's answer; destroyed after."""
     runtime = default_manifest().resolve("python:3.11")
     assert runtime is not None
     began = time.perf_counter()
     container = await factory.create(name, runtime, 256)
+    created = (time.perf_counter() - began) * 1000
     c = client(container)
     try:
         assert (await c.init(INIT, 30_000)).response is None
         assert (await c.run(RUN, 30_000)).healthy
-        return (time.perf_counter() - began) * 1000
+        return created, (time.perf_counter() - began) * 1000
     finally:
         await c.close()
         await container.destroy()
@@ -87,11 +89,15 @@ async def run(args: argparse.Namespace) -> None:
         for factory in factories.values():
             await factory.start()
         cold: dict[str, list[float]] = {name: [] for name in factories}
+        create: dict[str, list[float]] = {name: [] for name in factories}
         warm: dict[str, list[float]] = {name: [] for name in factories}
         try:
             for i in range(args.starts):
-                for name, factory in factories.items():
-                    cold[name].append(await cold_start(factory, f"c{i}"))
+                names = list(factories) if i % 2 == 0 else list(reversed(factories))
+                for name in names:
+                    made, total = await cold_start(factories[name], f"c{i}")
+                    create[name].append(made)
+                    cold[name].append(total)
             for round_ in range(4):
                 for name, factory in factories.items():
                     warm[name] += await warm_runs(factory, f"w{round_}", args.requests // 4)
@@ -100,12 +106,25 @@ async def run(args: argparse.Namespace) -> None:
                 await factory.close()
     c = {name: statistics.median(v) for name, v in cold.items()}
     w = {name: statistics.median(v) for name, v in warm.items()}
-    print(f"process containers, sandboxed vs not, alternating ({args.starts} starts each)")
-    for name in factories:
-        print(f"  {name:11}  cold start p50 {c[name]:6.1f} ms   warm /run p50 {w[name]:5.2f} ms")
+    # Neighbouring starts paired: the machine's load moves both alike.
+    extra = {
+        name: [a - b for a, b in zip(v, cold["unsandboxed"], strict=True)]
+        for name, v in cold.items()
+    }
     print(
-        f"  the sandbox adds {c['sandboxed'] - c['unsandboxed']:+5.1f} ms to a cold start "
-        f"(budget <= 5 ms; {c['no spares'] - c['unsandboxed']:+5.1f} ms without spares); "
+        f"process containers, sandboxed vs not, in turns ({args.starts} starts each, "
+        f"load {os.getloadavg()[0]:.1f} at the end)"
+    )
+    for name in factories:
+        q = statistics.quantiles(extra[name], n=4) if len(extra[name]) > 1 else [0.0] * 3
+        print(
+            f"  {name:11}  cold start p50 {c[name]:6.1f} ms (create {statistics.median(create[name]):5.1f})"
+            f"  minus unsandboxed, paired: p50 {statistics.median(extra[name]):+6.1f} "
+            f"[q1 {q[0]:+6.1f}, q3 {q[2]:+6.1f}]   warm /run p50 {w[name]:5.2f} ms"
+        )
+    print(
+        f"  the sandbox adds {statistics.median(extra['sandboxed']):+5.1f} ms to a cold start "
+        f"(budget <= 5 ms; {statistics.median(extra['no spares']):+5.1f} ms without spares); "
         f"warm /run sandboxed/unsandboxed {w['sandboxed'] / w['unsandboxed']:4.2f}x"
     )
 
