@@ -104,12 +104,16 @@ class Cgroup:
     """One container's cgroups, one directory per controller."""
 
     dirs: dict[str, Path]
-    user_memory_mb: int = 0  # the invoker's, for CPU shares by memory
+
+    def add(self, pid: int) -> None:
+        for directory in self.dirs.values():
+            _write(directory / "cgroup.procs", str(pid))
 
     def resize(self, memory_mb: int) -> None:
-        """Set the memory cap (swap included) and the CPU shares to those of `memory_mb`:
-        a stem cell taken for an action of another size. The swap limit may never be below
-        the memory limit, so the two are written in the order that keeps it so."""
+        """Set the memory cap (swap included) and the CPU shares to those of `memory_mb`: a
+        new container's, a spare sandbox adopted, a stem cell taken for an action of another
+        size. The swap limit may never be below the memory limit, so the two are written in
+        the order that keeps it so."""
         memory = self.dirs["memory"]
         value = str(memory_mb * 1024 * 1024)
         limits = [memory / "memory.limit_in_bytes"]
@@ -119,27 +123,6 @@ class Cgroup:
             limits = [swap, *limits] if int(value) > current else [*limits, swap]
         for path in limits:
             _write(path, value)
-        if "cpu" in self.dirs:
-            shares = max(1024 * memory_mb // max(self.user_memory_mb, 1), 2)
-            _write(self.dirs["cpu"] / "cpu.shares", str(shares))
-
-    def add(self, pid: int) -> None:
-        for directory in self.dirs.values():
-            _write(directory / "cgroup.procs", str(pid))
-
-    def limit(self, memory_mb: int) -> None:
-        """The action's memory (swap included) and its CPU shares, in proportion."""
-        memory = self.dirs["memory"]
-        value = str(memory_mb * 1024 * 1024)
-        files = ["memory.limit_in_bytes"]
-        if (memory / "memory.memsw.limit_in_bytes").exists():  # swap accounting on
-            # memsw may never be below the plain limit: raise it first, lower it last.
-            current = int((memory / "memory.limit_in_bytes").read_text())
-            files.insert(
-                0 if memory_mb * 1024 * 1024 > current else 1, "memory.memsw.limit_in_bytes"
-            )
-        for name in files:
-            _write(memory / name, value)
         if "cpu" in self.dirs:
             _write(self.dirs["cpu"] / "cpu.shares", str(cpu_shares(memory_mb)))
 
@@ -234,9 +217,9 @@ class CgroupTree:
                 pass
             except OSError as exc:
                 raise CgroupError(f"cannot create {directory}: {exc.strerror}") from exc
-        cgroup = Cgroup(dirs, self.user_memory_mb)
+        cgroup = Cgroup(dirs)
         try:
-            cgroup.limit(memory_mb)
+            cgroup.resize(memory_mb)
             _write(dirs["pids"] / "pids.max", str(PIDS_MAX))
         except CgroupError:
             cgroup.remove()

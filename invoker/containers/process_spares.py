@@ -71,7 +71,7 @@ class Spare:
         Raises OSError (CgroupError, BrokenPipeError when bwrap is gone); then `discard`.
         """
         if self.cgroup is not None:
-            self.cgroup.limit(memory_mb)
+            self.cgroup.resize(memory_mb)
         data = "\0".join(options).encode()
         try:
             # A few hundred bytes into an empty pipe: never blocks.
