@@ -28,7 +28,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from bench.sandbox import RUN
+from bench.sandbox_factory import RUN
 from pywhisk.common import eventloop
 from pywhisk.common.config import Settings
 from pywhisk.common.runtimes import default_manifest
