@@ -24,7 +24,7 @@ at once, the same code).
 Through the platform at load 5 (`python -m bench sandbox`, neighbouring starts paired), the
 sandbox added −2.3 and +9.6 ms to a cold start with spares, +37 and +41 ms without.
 
-Spares are refilled on the factory's spawn threads after each adoption (bwrap's
+Spares are refilled on the factory's spawn threads, REFILL_DELAY after each adoption (bwrap's
 `--die-with-parent` ties a sandbox to the thread that started it, and those threads live as
 long as the factory). A spare holds two processes (bwrap outside and the sandbox's first,
 blocked; ~2 MB resident each, mostly shared library pages, ~160 kB their own), one uid of
@@ -49,6 +49,13 @@ from pywhisk.invoker.containers.cgroups import Cgroup
 from pywhisk.invoker.containers.launch import Held
 
 DEFAULT_SPARES = 2
+# How long after an adoption its replacement is started. Made at once, the replacement's
+# bwrap start (and the invoker's fork for it) competed with the adopted runtime's own boot
+# on the 2 cores: at the factory, 50 cold starts each in turns at load 3, the sandbox added
+# +3.7 and +1.9 ms to a cold start with the refill at once, −7.7 and −5.2 ms with it 0.3 s
+# later. A cold start takes ~100 ms; creates closer together than this take the other
+# spare, or make their own sandbox.
+REFILL_DELAY = 0.3
 
 
 @dataclass
@@ -122,6 +129,7 @@ class SparePool:
         self._log = log
         self._ready: list[Spare] = []
         self._building: set[asyncio.Future[Spare]] = set()
+        self._refills: set[asyncio.TimerHandle] = set()
         self._discarding: set[asyncio.Task[None]] = set()
         self._names = itertools.count()
         self._failing = False
@@ -135,7 +143,7 @@ class SparePool:
         return f"spare{next(self._names)}"
 
     def take(self) -> Spare | None:
-        """A ready spare whose sandbox is still there, or None; refills in the background."""
+        """A ready spare whose sandbox is still there, or None; refilled REFILL_DELAY later."""
         spare = None
         while self._ready and spare is None:
             candidate = self._ready.pop(0)
@@ -143,8 +151,14 @@ class SparePool:
                 spare = candidate
             else:
                 self._discard(candidate)
-        self.fill()
+        handle = asyncio.get_running_loop().call_later(REFILL_DELAY, self._refill)
+        self._refills.add(handle)
         return spare
+
+    def _refill(self) -> None:
+        now = asyncio.get_running_loop().time()
+        self._refills = {h for h in self._refills if h.when() > now}  # those still to come
+        self.fill()
 
     def fill(self) -> None:
         """Start building spares until ready and building ones make `count`."""
@@ -155,7 +169,13 @@ class SparePool:
             future.add_done_callback(self._built)
 
     async def wait(self) -> None:
-        """Until the spares being built are ready (or failed)."""
+        """Until the spares being built are ready (or failed); refills waiting for their
+        turn are started now."""
+        if self._refills:
+            for handle in self._refills:
+                handle.cancel()
+            self._refills.clear()
+            self.fill()
         if self._building:
             await asyncio.wait(list(self._building))
 
@@ -188,6 +208,9 @@ class SparePool:
     async def close(self) -> None:
         """Discard every spare, those still being built included."""
         self._closed = True
+        for handle in self._refills:
+            handle.cancel()
+        self._refills.clear()
         await self.wait()
         ready, self._ready = self._ready, []
         for spare in ready:
