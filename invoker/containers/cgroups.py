@@ -29,8 +29,8 @@ layouts before this one, each measured:
   throughput on a quiet machine (1,096 against 1,485 invokes/s, `python -m bench`), and at
   1.01× with no CPU group at all (`?cpu=off`).
 Measured against each other, servers in turns at load 4 to 5 (no quiet machine to be had):
-this layout 0.93× and 0.95× the unsandboxed throughput in two runs, the former 1.06× and
-0.76×, rounds spreading ±15 % or more; the README keeps the figures.
+this layout 0.93×, 0.95× and 1.04× the unsandboxed throughput in three runs, the former
+1.06×, 0.76× and 0.99×, rounds spreading ±15 % or more; the README keeps the figures.
 `process://?cpu=off` still leaves containers in the invoker's own CPU group.
 
 The freezer pauses a container (every task, whatever session or process group it put itself

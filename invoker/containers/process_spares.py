@@ -21,8 +21,9 @@ start has, less its fork of the invoker (start the interpreter, /init, /run). No
 is not a stem cell (no interpreter, no language), and `PYWHISK_PREWARM=false` leaves spares
 on; `process://?spares=0` turns them off (each create then makes its sandbox and adopts it
 at once, the same code).
-Through the platform at load 5 (`python -m bench sandbox`, neighbouring starts paired), the
-sandbox added −2.3 and +9.6 ms to a cold start with spares, +37 and +41 ms without.
+Through the platform (`python -m bench sandbox`, neighbouring starts paired), the sandbox
+added −6.2 ms to a cold start with spares and +14.6 ms without at load 2 to 5; −2.3 and
++9.6 ms with spares (refilled at once), +37 and +41 ms without, at load 5.
 
 Spares are refilled on the factory's spawn threads, REFILL_DELAY after each adoption (bwrap's
 `--die-with-parent` ties a sandbox to the thread that started it, and those threads live as
