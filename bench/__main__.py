@@ -2,8 +2,9 @@
 the same through the cluster preset, beside standalone (bench/cluster.py); `python -m bench
 apigw`: an API route against its web action's own URL (bench/apigw.py); `python -m bench
 hop`: the invoker → runtime hop over TCP and over a Unix socket (bench/hop.py); `python -m
-bench sandbox`: what the process containers' sandbox costs (bench/sandbox.py); `python -m
-bench metrics`: what counting an activation costs (bench/metrics.py); `python -m bench
+bench sandbox`: what the process containers' sandbox costs through the platform, servers in
+turns (bench/sandbox.py), `python -m bench sandbox-factory` at the container factory
+(bench/sandbox_factory.py); `python -m bench metrics`: what counting an activation costs (bench/metrics.py); `python -m bench
 layers`: what an action's layers cost its cold starts (bench/layers.py); `python -m bench cli`:
 a whole `wsk` process beside a bare interpreter (bench/cli.py)."""
 
