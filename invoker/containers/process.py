@@ -166,8 +166,15 @@ class ProcessContainerFactory(ContainerFactory):
                 raise ContainerError(f"running as root needs a '{UNPRIVILEGED_USER}' user") from exc
             self._nobody = (user.pw_uid, group_id(UNPRIVILEGED_GROUP, user.pw_gid))
         if self.sandbox is not None:
+            # Named as the invoker's containers are (`wsk<id>_…`): the name is the sandbox's
+            # hostname, which an action may read to tell which invoker runs it.
             self._spares = SparePool(
-                self.spare_count, self._build_spare, self._spawner, self._spare_gone, log
+                self.spare_count,
+                self._build_spare,
+                self._spawner,
+                self._spare_gone,
+                log,
+                prefix=f"wsk{self.invoker_id}_",
             )
             self._spares.fill()
             await self._spares.wait()

@@ -121,8 +121,10 @@ class SparePool:
         executor: Executor,
         gone: Callable[[Spare], None],
         log: logging.Logger,
+        prefix: str = "",
     ) -> None:
-        """`gone(spare)` is called on the loop once a discarded spare's processes are dead."""
+        """`gone(spare)` is called on the loop once a discarded spare's processes are dead;
+        `prefix` starts every spare's name (the invoker's, as its containers' names do)."""
         self.count = count
         self._build = build
         self._executor = executor
@@ -133,6 +135,7 @@ class SparePool:
         self._refills: set[asyncio.TimerHandle] = set()
         self._discarding: set[asyncio.Task[None]] = set()
         self._names = itertools.count()
+        self._prefix = prefix
         self._failing = False
         self._closed = False
 
@@ -141,7 +144,7 @@ class SparePool:
         return tuple(self._ready)
 
     def name(self) -> str:
-        return f"spare{next(self._names)}"
+        return f"{self._prefix}spare{next(self._names)}"
 
     def take(self) -> Spare | None:
         """A ready spare whose sandbox is still there, or None; refilled REFILL_DELAY later."""

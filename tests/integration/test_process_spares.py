@@ -98,8 +98,11 @@ async def test_a_create_adopts_a_spare_and_another_is_made(root: Path) -> None:
             assert container.directory == first.directory and container.uid == first.uid
             assert container.name == "wsk0_1"
             # The spare's proxy learnt its language at adoption: PHP runs.
-            code = "<?php\nfunction main(array $a): array { return ['v' => PHP_MAJOR_VERSION]; }"
-            assert await run_once(container, code) == {"v": 8}
+            code = "<?php\nfunction main(array $a): array { return ['v' => PHP_MAJOR_VERSION, 'host' => gethostname()]; }"
+            answer = await run_once(container, code)
+            assert answer["v"] == 8
+            # Its hostname, fixed when the sandbox was made, still names the invoker.
+            assert answer["host"] == first.name and first.name.startswith("wsk0_")
             await factory.spares_made()
             assert len(factory.spares) == 2
             assert container.uid not in {s.uid for s in factory.spares}
