@@ -74,8 +74,9 @@ class Settings(BaseSettings):
     drain_timeout: float = 10.0
 
     # Feeds (alarms, database changes): seconds between two looks at the feed documents
-    # (0 runs no feed service in this process), and how long one `_changes` long poll waits.
-    feed_tick: float = 1.0
+    # (0 runs no feed service in this process; a feed changed through this controller is
+    # looked at at once), and how long one `_changes` long poll waits.
+    feed_tick: float = 10.0
     feed_longpoll: float = 25.0
     # Hosts a database-changes feed may connect to beyond public ones (names, addresses,
     # networks, comma-separated; `*`: any), e.g. a CouchDB on this machine: 127.0.0.1.

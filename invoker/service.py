@@ -124,7 +124,10 @@ class Invoker:
                         self._spawn(self._grow_stem(runtime, memory))
         self._consumer = await self.queue.consumer(invoker_topic(self.id), f"invoker{self.id}")
         self._consuming = asyncio.get_running_loop().create_task(self._consume(self._consumer))
-        self._invalidations = await self.queue.consumer(INVALIDATION_TOPIC, f"invoker{self.id}")
+        # Not prompt: it only frees the memory of containers no activation will use.
+        self._invalidations = await self.queue.consumer(
+            INVALIDATION_TOPIC, f"invoker{self.id}", prompt=False
+        )
         self._spawn(self._forget_changed(self._invalidations))
 
     async def stop(self, drain_timeout: float = 10.0) -> None:

@@ -39,6 +39,17 @@ class Consumer(ABC):
     @abstractmethod
     async def close(self) -> None: ...
 
+    @abstractmethod
+    def pause(self) -> None:
+        """Its owner expects no message for now (a controller with no activation in
+        flight expects no completion): a consumer that asks a broker for messages stops
+        asking. What is sent meanwhile is delivered after `resume()`. Nothing to stop for
+        a consumer that waits at no cost (in-process)."""
+
+    @abstractmethod
+    def resume(self) -> None:
+        """Messages are expected again; called before what will answer is sent."""
+
 
 class Queue(ABC):
     @abstractmethod
@@ -51,8 +62,12 @@ class Queue(ABC):
     async def send(self, topic: str, payload: bytes) -> None: ...
 
     @abstractmethod
-    async def consumer(self, topic: str, group: str) -> Consumer:
-        """Subscribe; messages sent from now on are delivered (once per group)."""
+    async def consumer(self, topic: str, group: str, *, prompt: bool = True) -> Consumer:
+        """Subscribe; messages sent from now on are delivered (once per group).
+
+        `prompt`: each message is awaited (activations, completions) and delivered within
+        milliseconds; False: within about a second is soon enough (health pings, cache
+        invalidations), so a consumer that polls its broker may poll seldom."""
 
 
 class Committer:

@@ -1,7 +1,7 @@
 """Kafka queues for the cluster preset (docs/openwhisk-compatibility.md §8.2), on aiokafka.
 
-`kafka://host:9092[,host2:9092][?prefix=&timeout=30&fetch_wait_ms=10&max_message_bytes=…
-&replication=1]`
+`kafka://host:9092[,host2:9092][?prefix=&timeout=30&fetch_wait_ms=10&idle_wait_ms=100
+&background_wait_ms=500&max_message_bytes=…&replication=1]`
 
 - One shared producer (acks=all, no linger: an activation is one message and waits for
   nobody). A send, subscription or commit that cannot complete within `timeout` seconds
@@ -13,6 +13,8 @@
   an invoker that is down wait for it. Group *membership* is not used: every group here has
   one consumer (invoker N, controller N), and joining a group costs seconds on every start
   and rebalance (3-18 s measured against tansu), which would delay a restarted invoker.
+- How long fetches wait at the broker (`*_wait_ms`), and why a paused consumer does not
+  fetch: `common/queue/kafka_consumer.py`.
 """
 
 from __future__ import annotations
@@ -20,27 +22,33 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 from urllib.parse import parse_qs, urlsplit
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import (
-    ConsumerStoppedError,
     KafkaConnectionError,
     KafkaError,
     MessageSizeTooLargeError,
     TopicAlreadyExistsError,
 )
-from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 
 from pywhisk.common.logcontext import without_ids
 from pywhisk.common.queue.base import Consumer, Queue, QueueError
+from pywhisk.common.queue.kafka_consumer import (
+    BACKGROUND_WAIT_MS,
+    FETCH_WAIT_MS,
+    IDLE_WAIT_MS,
+    FetchWaits,
+    KafkaConsumer,
+)
 from pywhisk.common.retry import Backoff, retry
 
 log = logging.getLogger(__name__)
+
+__all__ = ["FETCH_WAIT_MS", "KafkaConsumer", "KafkaQueue", "retention_ms"]
 
 T = TypeVar("T")
 
@@ -57,12 +65,6 @@ RETENTION_MS = {
 # the same payload with a little more around it (the record of a blocking completion), so
 # the margin is wider; anything larger is refused with a QueueError at send.
 MAX_MESSAGE_BYTES = 1024 * 1024 + 64 * 1024
-# How long a fetch waits at the broker for new messages. Kafka answers a waiting fetch as
-# soon as a message arrives, so there 500 ms costs nothing; tansu (what runs here) always
-# waits the whole time, so the default trades idle polling (about 5% of a core for the
-# client and 5% for the broker, per consumer) for latency: produce -> consume p50 7.7 ms
-# (500 ms: 253 ms, 5 ms: 4.9 ms at 8% + 8%). With a real Kafka, use `fetch_wait_ms=500`.
-FETCH_WAIT_MS = 10
 _BATCH_OVERHEAD = 1024  # what a record batch adds around a lone record
 _RETRY_PAUSE = 0.2
 
@@ -99,124 +101,6 @@ async def _until(deadline: float, attempt: Callable[[], Awaitable[T]], pause: fl
         )
 
 
-class KafkaConsumer(Consumer):
-    """Reads one topic (all its partitions) for one group; commits only what it yielded."""
-
-    def __init__(self, queue: KafkaQueue, reader: AIOKafkaConsumer, topic: str) -> None:
-        self._queue = queue
-        self._reader = reader
-        self._topic = topic
-        # Fetched but not yet handed out; kept here, not in one generator, because a caller
-        # may stop iterating and start again (each `async for` makes a new generator).
-        self._fetched: deque[tuple[TopicPartition, ConsumerRecord[bytes, bytes]]] = deque()
-        self._yielded: dict[TopicPartition, int] = {}
-        self._committed: dict[TopicPartition, int] = {}
-        # Partitions whose log ended before our position at the last idle check, with that
-        # position: the log is taken for lost only if the next check says so again.
-        self._behind: dict[TopicPartition, int] = {}
-        self._closed = False
-        self._closing: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:  # type: ignore[override]
-        while not self._closed:
-            if not self._fetched:
-                try:
-                    batches = await self._fetch()
-                except ConsumerStoppedError:
-                    return
-                for tp, records in batches.items():
-                    self._fetched.extend((tp, record) for record in records)
-                if not batches:
-                    await self._realign()
-                continue
-            tp, record = self._fetched.popleft()
-            # Counted as yielded before the caller sees it, so a commit made while the
-            # caller handles it includes it (the invoker commits what it took).
-            self._yielded[tp] = record.offset + 1
-            yield record.value  # type: ignore[misc]
-
-    async def _fetch(self) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
-        # aiokafka's getmany does not return when the consumer stops; close() must end the
-        # iteration at once (an invoker stopping, a controller shutting down).
-        fetching = asyncio.ensure_future(self._reader.getmany(timeout_ms=1000))
-        try:
-            await asyncio.wait((fetching, self._closing), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            if not fetching.done():
-                fetching.cancel()
-                with contextlib.suppress(asyncio.CancelledError, KafkaError):
-                    await fetching
-        if self._closed or fetching.cancelled():
-            raise ConsumerStoppedError()
-        return fetching.result()
-
-    async def _realign(self) -> None:
-        """While idle, make sure no partition's log now ends before our position.
-
-        That happens when the broker lost the log (a tansu restart with memory storage, a
-        topic deleted and made again, an unclean leader election): fetching at the old
-        position would wait for offsets that may never come, and what is written meanwhile
-        would not be delivered. Go back to the group's committed offset if the log still
-        has it, else to the log's start.
-
-        Only when two idle checks in a row (a fetch wait apart) find it so: tansu has been
-        seen to report a log's end one short of a message just delivered, and going back
-        on that replayed the whole topic to the invoker (each run skipped only by its
-        claim).
-        """
-        try:
-            async with asyncio.timeout(2):
-                assigned = list(self._reader.assignment())
-                ends = await self._reader.end_offsets(assigned)
-                for tp in assigned:
-                    position = await self._reader.position(tp)
-                    end = ends.get(tp)
-                    if end is None or position <= end:
-                        self._behind.pop(tp, None)
-                        continue
-                    if self._behind.get(tp) != position:
-                        self._behind[tp] = position  # look again at the next idle round
-                        continue
-                    del self._behind[tp]
-                    committed = await self._reader.committed(tp)
-                    target = committed if committed is not None and committed <= end else 0
-                    log.warning(
-                        "%s[%d] ends at offset %d, before ours (%d): the broker lost its log; "
-                        "reading again from %d",
-                        *(tp.topic, tp.partition, end, position, target),
-                    )
-                    self._reader.seek(tp, target)
-                    self._yielded.pop(tp, None)
-                    self._committed.pop(tp, None)
-        except (TimeoutError, KafkaError):
-            return  # the broker is away; the next idle round checks again
-
-    async def commit(self) -> None:
-        offsets = {tp: o for tp, o in self._yielded.items() if self._committed.get(tp) != o}
-        if not offsets or self._closed:
-            return
-        request = {tp: OffsetAndMetadata(o, "") for tp, o in offsets.items()}
-        try:
-            # aiokafka retries a commit for as long as the broker does not know the topic
-            # (tansu forgets them on restart, `KafkaQueue._watch` makes them again).
-            async with asyncio.timeout(self._queue.timeout):
-                await self._reader.commit(request)
-        except (TimeoutError, KafkaError) as exc:
-            name = self._queue.topic_name(self._topic)
-            raise self._queue._failed(f"committing {name}", exc) from exc
-        self._committed.update(offsets)
-
-    async def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        self._closing.set_result(None)
-        self._queue._consumers.discard(self)
-        # Not committing here: what was not committed goes to the group's next consumer
-        # (at-least-once), which is what an invoker that stops mid-work needs.
-        await self._reader.stop()
-
-
 class KafkaQueue(Queue):
     def __init__(self, url: str) -> None:
         self.url = url
@@ -228,7 +112,11 @@ class KafkaQueue(Queue):
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         self.prefix = query.get("prefix", "")
         self.timeout = float(query.get("timeout", 30))
-        self.fetch_wait_ms = int(query.get("fetch_wait_ms", FETCH_WAIT_MS))
+        self.waits = FetchWaits(
+            busy_ms=int(query.get("fetch_wait_ms", FETCH_WAIT_MS)),
+            idle_ms=int(query.get("idle_wait_ms", IDLE_WAIT_MS)),
+            background_ms=int(query.get("background_wait_ms", BACKGROUND_WAIT_MS)),
+        )
         self.max_message_bytes = int(query.get("max_message_bytes", MAX_MESSAGE_BYTES))
         self.replication = int(query.get("replication", 1))
         self._producer: AIOKafkaProducer | None = None
@@ -377,7 +265,7 @@ class KafkaQueue(Queue):
         except (TimeoutError, KafkaError) as exc:
             raise self._failed(f"sending to {name}", exc) from exc
 
-    async def consumer(self, topic: str, group: str) -> Consumer:
+    async def consumer(self, topic: str, group: str, *, prompt: bool = True) -> Consumer:
         producer = self._producer
         assert producer is not None, "open() the queue first"
         await self.ensure_topic(topic)
@@ -387,7 +275,7 @@ class KafkaQueue(Queue):
             group_id=self.topic_name(group),
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            fetch_max_wait_ms=self.fetch_wait_ms,
+            fetch_max_wait_ms=self.waits.of(prompt)[0],
             max_partition_fetch_bytes=self.max_message_bytes + _BATCH_OVERHEAD,
             fetch_max_bytes=max(50 * 1024 * 1024, self.max_message_bytes + _BATCH_OVERHEAD),
             request_timeout_ms=int(self.timeout * 1000),
@@ -401,6 +289,6 @@ class KafkaQueue(Queue):
             await reader.stop()
             raise self._failed(f"subscribing to {name}", exc) from exc
         reader.assign([TopicPartition(name, p) for p in sorted(partitions)])
-        consumer = KafkaConsumer(self, reader, topic)
+        consumer = KafkaConsumer(self, reader, topic, prompt=prompt, waits=self.waits)
         self._consumers.add(consumer)
         return consumer

@@ -28,6 +28,13 @@ class MemoryConsumer(Consumer):
     async def commit(self) -> None:
         return None
 
+    # Waiting on an asyncio.Queue costs nothing: nothing to stop while none is expected.
+    def pause(self) -> None:
+        return None
+
+    def resume(self) -> None:
+        return None
+
     async def close(self) -> None:
         self._queue.put_nowait(None)
         if callable(self._on_close):
@@ -53,7 +60,7 @@ class MemoryQueue(Queue):
         for queue in self._groups.get(topic, {}).values():
             queue.put_nowait(payload)
 
-    async def consumer(self, topic: str, group: str) -> Consumer:
+    async def consumer(self, topic: str, group: str, *, prompt: bool = True) -> Consumer:
         groups = self._groups[topic]
         queue = groups.setdefault(group, asyncio.Queue())
         return MemoryConsumer(queue, lambda: groups.pop(group, None))

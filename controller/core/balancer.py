@@ -157,8 +157,9 @@ class ShardingBalancer:
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self) -> None:
+        # Not prompt: a ping a second against a 10 s window.
         self._consumer = await self.queue.consumer(
-            HEALTH_TOPIC, f"health-controller{self.controller_id}"
+            HEALTH_TOPIC, f"health-controller{self.controller_id}", prompt=False
         )
         loop = asyncio.get_running_loop()
         self._tasks = [

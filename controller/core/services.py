@@ -85,7 +85,9 @@ class Services:
         # Another controller's writes must not leave this one serving what it cached before
         # (a package made private, new parameters): OW's RemoteCacheInvalidation.
         group = f"controller{self.settings.controller_id}"
-        self._invalidations = await self.queue.consumer(INVALIDATION_TOPIC, group)
+        # Not prompt: OpenWhisk's caches are eventually consistent too (a real Kafka
+        # delivers at once all the same; tansu within a quarter of a second).
+        self._invalidations = await self.queue.consumer(INVALIDATION_TOPIC, group, prompt=False)
         self._forgetting = asyncio.get_running_loop().create_task(
             self._forget_changed(self._invalidations)
         )

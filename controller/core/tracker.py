@@ -94,6 +94,19 @@ class ActivationTracker:
             completion_topic(self.controller_id), f"controller{self.controller_id}"
         )
         self._task = asyncio.get_running_loop().create_task(self._consume(self._consumer))
+        self._expect()
+
+    def _expect(self) -> None:
+        """Completions are read only while some activation is in flight: resumed before
+        the first is sent, paused when the last ends, so an idle controller does not poll
+        the broker (a completion that comes after its activation was given up waits in the
+        topic until the next one is sent)."""
+        if self._consumer is None:
+            return
+        if self._entries:
+            self._consumer.resume()
+        else:
+            self._consumer.pause()
 
     async def stop(self) -> None:
         if self._writes:  # records of lost activations: let them reach the store's queue
@@ -145,6 +158,8 @@ class ActivationTracker:
         )
         self._entries[activation_id] = entry
         self._in_flight[namespace] += 1
+        if len(self._entries) == 1:
+            self._expect()
         return future
 
     def placed(self, activation_id: str, invoker: int) -> None:
@@ -288,6 +303,8 @@ class ActivationTracker:
         entry = self._entries.pop(activation_id, None)
         if entry is None:
             return
+        if not self._entries:
+            self._expect()
         if self.on_release is not None:
             try:
                 self.on_release(activation_id, result)

@@ -60,4 +60,6 @@ async def lifecycle_event(
         )
     except FeedRefused as e:
         raise ApiError(e.status, e.message) from None
+    if event != "READ":
+        feeds.look_now(provider)
     return json_response(200, body)

@@ -53,6 +53,12 @@ class Feeds:
             await self.alarms.start()
             await self.changes.start()
 
+    def look_now(self, provider: str) -> None:
+        """`provider`'s feed documents changed through this controller: look at once."""
+        ticking = {"alarms": self.alarms, "couchdb": self.changes}.get(provider)
+        if ticking is not None:
+            ticking.look_now()
+
     async def stop(self) -> None:
         # A due time claimed is fired before the controller goes, unless its fire is stuck
         # retrying; a follower is ended at once (its long poll may wait for many seconds).

@@ -1,5 +1,11 @@
 """What both feed services share: a loop that looks at the feed documents every `tick`
-seconds, and the tasks it starts (fires, followers), all ended by `stop`."""
+seconds, and at once when this controller has changed one (`look_now`), and the tasks it
+starts (fires, followers), all ended by `stop`.
+
+Each look lists every feed document of its provider in the store; at one look a second
+the two services were a third of an idle controller's CPU (0.55 % of a core, and as much
+again in pouchdb-server). A feed created, changed or deleted through this controller is
+seen at once; one changed through another controller at its next tick."""
 
 from __future__ import annotations
 
@@ -23,10 +29,15 @@ class Ticking(ABC):
         self.tick = tick
         self._loop_task: asyncio.Task[None] | None = None
         self.tasks: set[asyncio.Task[None]] = set()
+        self._poked = asyncio.Event()
 
     @abstractmethod
     async def tick_once(self) -> float | None:
         """Look once; how many seconds until it wants to look again, if sooner than a tick."""
+
+    def look_now(self) -> None:
+        """A feed document was written here: look without waiting for the tick."""
+        self._poked.set()
 
     def spawn(self, work: Coroutine[Any, Any, None], name: str) -> asyncio.Task[None]:
         task = asyncio.create_task(work, name=name)
@@ -57,10 +68,13 @@ class Ticking(ABC):
         while True:
             began = loop.time()
             wait = self.tick
+            self._poked.clear()
             try:
                 sooner = await self.tick_once()
                 if sooner is not None:
                     wait = min(wait, sooner)
             except Exception:  # the store away for a moment: try again next tick
                 log.warning("%s: tick failed", type(self).__name__, exc_info=True)
-            await asyncio.sleep(max(0.0, wait - (loop.time() - began)))
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max(0.0, wait - (loop.time() - began))):
+                    await self._poked.wait()
