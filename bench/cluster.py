@@ -1,8 +1,8 @@
 """Warm invokes through the cluster preset (controller → Kafka → invoker) beside standalone.
 
     python -m bench cluster [--requests N] [--seconds S] [--clients C] [--warmup N]
-                            [--split N] [--idle S] [--store couchdb|sqlite]
-                            [--fetch-wait-ms MS] [--invokers 1,2]
+                            [--split N] [--idle S] [--quiet N] [--store couchdb|sqlite]
+                            [--fetch-wait-ms MS] [--idle-wait-ms MS] [--invokers 1,2]
 
 Measures, in one run and with the same aiohttp clients as `python -m bench`: a standalone
 server (the baseline), then a cluster of real processes, one `pywhisk controller` and one,
@@ -13,8 +13,10 @@ Latency is p50/p99 of sequential blocking invokes of one no-op action; throughpu
 that their home invokers alternate: with two invokers both get the same share. Every
 process shares the machine's cores with the client. Below the figures: where an invoke's
 time goes (the hop there, the run, the way back, from the records' waitTime and duration),
-and CPU time by part (bench/cpu.py) per invoke under load and while idle. `--store sqlite`
-and `--fetch-wait-ms` change one thing at a time, to attribute a cost. Figures are printed,
+and CPU time by part (bench/cpu.py) per invoke under load and while idle, and the latency
+of an invoke after two quiet seconds (`--quiet` of them: the consumers' fetches are long
+then, `common/queue/kafka_consumer.py`). `--store sqlite`, `--fetch-wait-ms` and
+`--idle-wait-ms` change one thing at a time, to attribute a cost. Figures are printed,
 never asserted.
 """
 
@@ -37,11 +39,12 @@ import aiohttp
 from bench.clients import percentile, sequential, session_for, spread_throughput
 from bench.cpu import PARTS, cpu_by_part, used
 from bench.invoke import CODE, LIMITS, platform
-from pywhisk.common.queue.kafka import FETCH_WAIT_MS
+from pywhisk.common.queue.kafka_consumer import FETCH_WAIT_MS, IDLE_WAIT_MS
 from pywhisk.controller.core.sharding import generate_hash, probe_order
 
 NAMESPACE = "bench"
 SPLIT = ("total", "there", "run", "back")
+QUIET = 2.0  # s of nothing before each of the `--quiet` invokes
 _started = time.monotonic()
 
 
@@ -77,11 +80,22 @@ async def figures(s: aiohttp.ClientSession, api: str, args: argparse.Namespace) 
         idle = {part: t / args.idle for part, t in used(before, cpu_by_part()).items()}
     latency = await sequential(s, urls[0], args.requests, {})
     split = await time_split(s, urls[0].replace("&result=true", ""), args.split)
+    after_quiet = []
+    for _ in range(args.quiet):
+        await asyncio.sleep(QUIET)
+        after_quiet += await sequential(s, urls[0], 1, {})
     before, started = cpu_by_part(), time.perf_counter()
     rps = await spread_throughput(s, urls, args.seconds, {})
     invokes = rps * (time.perf_counter() - started)
     busy = {part: t / invokes for part, t in used(before, cpu_by_part()).items()}
-    return {"latency": latency, "rps": rps, "idle": idle, "busy": busy, "split": split}
+    return {
+        "latency": latency,
+        "rps": rps,
+        "idle": idle,
+        "busy": busy,
+        "split": split,
+        "after_quiet": after_quiet,
+    }
 
 
 async def time_split(s: aiohttp.ClientSession, url: str, n: int) -> dict[str, list[float]]:
@@ -149,13 +163,20 @@ async def services(stack: AsyncExitStack, tmp: Path, store: str) -> tuple[str, s
     return couch.store_url(""), broker.url
 
 
-def setup_urls(stems: tuple[str, str], tag: str, fetch_wait_ms: int | None) -> tuple[str, str]:
+def setup_urls(
+    stems: tuple[str, str],
+    tag: str,
+    fetch_wait_ms: int | None,
+    idle_wait_ms: int | None = None,
+) -> tuple[str, str]:
     """Store and queue URLs of a setup of its own: fresh databases, fresh topics."""
     store, queue = stems
     store = f"{store}{tag}.db" if store.startswith("sqlite") else f"{store}{tag}_"
     queue += f"?prefix={tag}_"
     if fetch_wait_ms is not None:
         queue += f"&fetch_wait_ms={fetch_wait_ms}"
+    if idle_wait_ms is not None:
+        queue += f"&idle_wait_ms={idle_wait_ms}"
     return store, queue
 
 
@@ -181,12 +202,16 @@ def cpu_table(results: dict[str, dict[str, Any]], key: str, scale: float) -> Non
 def report(results: dict[str, dict[str, Any]], args: argparse.Namespace, load: float) -> None:
     store = "SQLite file" if args.store == "sqlite" else "pouchdb-server 4.2.0 (CouchDB API)"
     wait = FETCH_WAIT_MS if args.fetch_wait_ms is None else args.fetch_wait_ms
+    idle_wait = IDLE_WAIT_MS if args.idle_wait_ms is None else args.idle_wait_ms
     cores = os.cpu_count() or 1
     print(
         f"no-op python action, process containers, {cores} cores, load average "
         f"{load:.1f} at start, {os.getloadavg()[0]:.1f} at end"
     )
-    print(f"cluster: tansu (fetch wait: {wait} ms), store: {store}")
+    print(
+        f"cluster: tansu (fetch wait: {wait} ms, {idle_wait} ms after a quiet second), "
+        f"store: {store}"
+    )
     print(
         f"latency: {args.requests} sequential blocking invokes; throughput: {args.clients} "
         f"clients for {args.seconds:g} s, one action each"
@@ -209,6 +234,10 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace, load: f
         f"rate at {1000 * cores:,}/s)"
     )
     cpu_table(results, "busy", 1000)
+    if args.quiet:
+        print(f"latency after {QUIET:g} quiet seconds, ms, each of {args.quiet} invokes")
+        for label, got in results.items():
+            print(f"{label:<22} {' '.join(f'{t:.1f}' for t in got['after_quiet'])}")
     if args.idle:
         print(f"CPU when idle, % of a core ({args.idle:g} s after the warm-up, before any load)")
         cpu_table(results, "idle", 100)
@@ -229,7 +258,7 @@ async def run(args: argparse.Namespace) -> None:
             stems = await services(stack, tmp, args.store)
             for n in args.invokers:
                 tag = f"c{n}"
-                store_url, queue_url = setup_urls(stems, tag, args.fetch_wait_ms)
+                store_url, queue_url = setup_urls(stems, tag, args.fetch_wait_ms, args.idle_wait_ms)
                 progress(f"starting a controller and {n} invoker(s)")
                 async with cluster(tmp / tag, store_url, queue_url, n) as (s, api):
                     progress("measuring")
@@ -248,12 +277,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--warmup", type=int, default=200, help="invokes per action first")
     parser.add_argument("--split", type=int, default=200, help="invokes timed part by part")
-    parser.add_argument("--idle", type=float, default=2.0, help="seconds of idle CPU measured")
+    parser.add_argument("--idle", type=float, default=10.0, help="seconds of idle CPU measured")
+    parser.add_argument("--quiet", type=int, default=5, help="invokes timed after quiet seconds")
     parser.add_argument(
         "--store", choices=["couchdb", "sqlite"], default="couchdb", help="the cluster's store"
     )
     parser.add_argument(
         "--fetch-wait-ms", type=int, default=None, help="the consumers' fetch wait at tansu"
+    )
+    parser.add_argument(
+        "--idle-wait-ms", type=int, default=None, help="their fetch wait after a quiet second"
     )
     parser.add_argument(
         "--invokers",

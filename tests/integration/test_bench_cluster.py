@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_cluster_bench_prints_a_row_per_setup() -> None:
     tiny = ["--requests", "5", "--seconds", "0.2", "--warmup", "2", "--clients", "2"]
-    tiny += ["--split", "3", "--idle", "0.2"]
+    tiny += ["--split", "3", "--idle", "0.2", "--quiet", "1"]
     done = subprocess.run(
         [sys.executable, "-m", "bench", "cluster", *tiny],
         cwd=REPO,
