@@ -52,3 +52,14 @@ class QueueBehavior:
         await queue.send("invoker1", payload)
         assert await take(consumer, 1) == [payload]
         await consumer.close()
+
+    async def test_what_is_sent_while_paused_comes_after_resume(self, queue: Queue) -> None:
+        consumer = await queue.consumer("completed2", "g")
+        await queue.send("completed2", b"before")
+        assert await take(consumer, 1) == [b"before"]
+        consumer.pause()
+        await queue.send("completed2", b"while-paused")
+        consumer.resume()
+        await queue.send("completed2", b"after")
+        assert await take(consumer, 2) == [b"while-paused", b"after"]
+        await consumer.close()

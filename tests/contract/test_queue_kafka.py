@@ -108,6 +108,20 @@ class TestKafkaQueue(QueueBehavior):
         await consumer.close()
         assert await asyncio.wait_for(reading, 0.5) == []
 
+    async def test_a_paused_consumer_fetches_nothing_until_resumed(self, queue: KafkaQueue) -> None:
+        consumer = await queue.consumer("completed4", "controller4")
+        reading = aiter(consumer)
+        await queue.send("completed4", b"first")
+        assert await asyncio.wait_for(anext(reading), 10) == b"first"
+        consumer.pause()  # a controller with nothing in flight
+        await queue.send("completed4", b"late")
+        waiting = asyncio.ensure_future(anext(reading))
+        done, _ = await asyncio.wait({waiting}, timeout=1.5)
+        assert not done  # it lies in the topic, unfetched
+        consumer.resume()
+        assert await asyncio.wait_for(waiting, 5) == b"late"
+        await consumer.close()
+
     async def test_a_message_over_the_limit_is_refused(self, queue: KafkaQueue) -> None:
         with pytest.raises(QueueError, match="invoker4"):
             await queue.send("invoker4", b"x" * (queue.max_message_bytes + 2048))

@@ -221,6 +221,34 @@ def test_a_restart_between_two_alarms_neither_loses_nor_doubles_one(
         assert len(records(api, "echo")) == len(due)
 
 
+def test_a_feed_changed_through_the_server_is_run_without_waiting_for_a_look(
+    tmp_path: Path,
+) -> None:
+    """The feed services list the feed documents every PYWHISK_FEED_TICK seconds (10 by
+    default, here a minute) to learn of feeds changed through other controllers; one
+    created or unpaused through this server fires at its next due time all the same."""
+    server = StandaloneServer(tmp_path / "server", env={"PYWHISK_FEED_TICK": "60"})
+    server.start()
+    try:
+        owner = server.create_namespace("alarmed", **TEST_LIMITS)
+        uuid, _, key = owner.auth.partition(":")
+        with httpx.Client(base_url=f"{server.url}/api/v1", auth=(uuid, key), timeout=90) as api:
+            put_action(api, "echo", ECHO)
+            create_trigger(api, "tick")
+            setup_rule(api, "tick", "tick-echo", "echo")
+            r = feed(api, owner, "CREATE", "tick", cron="*/2 * * * * *")
+            assert feed_result(r) == {"status": "success"}, r.text
+            wait_until(lambda: len(records(api, "tick")) >= 1, within=6)
+            assert feed_result(feed(api, owner, "PAUSE", "tick")) == {"status": "success"}
+            time.sleep(1.5)  # a fire already claimed may still land
+            paused_at = len(records(api, "tick"))
+            assert feed_result(feed(api, owner, "UNPAUSE", "tick")) == {"status": "success"}
+            wait_until(lambda: len(records(api, "tick")) > paused_at, within=6)
+            assert feed_result(feed(api, owner, "DELETE", "tick")) == {"status": "success"}
+    finally:
+        server.stop()
+
+
 def test_two_servers_on_one_store_fire_each_due_time_once(tmp_path: Path) -> None:
     """Two standalone servers sharing one SQLite store both run the alarm scheduler (as N
     controllers on one CouchDB do): each due time is fired by one of them. (Their ticks
