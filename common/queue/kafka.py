@@ -1,7 +1,7 @@
 """Kafka queues for the cluster preset (docs/openwhisk-compatibility.md §8.2), on aiokafka.
 
 `kafka://host:9092[,host2:9092][?prefix=&timeout=30&fetch_wait_ms=10&idle_wait_ms=100
-&background_wait_ms=500&max_message_bytes=…&replication=1]`
+&background_wait_ms=1000&max_message_bytes=…&replication=1]`
 
 - One shared producer (acks=all, no linger: an activation is one message and waits for
   nobody). A send, subscription or commit that cannot complete within `timeout` seconds
@@ -41,6 +41,7 @@ from pywhisk.common.queue.kafka_consumer import (
     BACKGROUND_WAIT_MS,
     FETCH_WAIT_MS,
     IDLE_WAIT_MS,
+    QUIET_MS,
     FetchWaits,
     KafkaConsumer,
 )
@@ -276,6 +277,9 @@ class KafkaQueue(Queue):
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             fetch_max_wait_ms=self.waits.of(prompt)[0],
+            # How often its fetch loop wakes with nothing to do (default 0.2 s): everything
+            # it waits for (a fetch's answer, messages taken, a resume) wakes it anyway.
+            consumer_timeout_ms=QUIET_MS,
             max_partition_fetch_bytes=self.max_message_bytes + _BATCH_OVERHEAD,
             fetch_max_bytes=max(50 * 1024 * 1024, self.max_message_bytes + _BATCH_OVERHEAD),
             request_timeout_ms=int(self.timeout * 1000),

@@ -1,5 +1,6 @@
-"""The Kafka consumer's idle check for a lost broker log, with a fake aiokafka reader: a
-log end seen once short of our position (tansu reported one, and going back replayed a
+"""The Kafka consumer's idle check for a lost broker log, with a fake aiokafka reader whose
+high watermarks (the log's end in each fetch's answer) are given in turn: a log end seen
+once short of our position (tansu reported one, and going back replayed a
 whole topic) is looked at again before the consumer goes back; a short end seen twice is a
 lost log."""
 
@@ -14,7 +15,7 @@ TP = TopicPartition("invoker0", 0)
 
 class FakeReader:
     def __init__(self, position: int, committed: int | None) -> None:
-        self.ends: list[int] = []  # what each end_offsets call answers, in turn
+        self.ends: list[int] = []  # what each highwater call answers, in turn
         self.position_ = position
         self.committed_ = committed
         self.seeks: list[int] = []
@@ -22,8 +23,8 @@ class FakeReader:
     def assignment(self) -> set[TopicPartition]:
         return {TP}
 
-    async def end_offsets(self, partitions: list[TopicPartition]) -> dict[TopicPartition, int]:
-        return {TP: self.ends.pop(0)}
+    def highwater(self, tp: TopicPartition) -> int:
+        return self.ends.pop(0)
 
     async def position(self, tp: TopicPartition) -> int:
         return self.position_
