@@ -238,12 +238,17 @@ def test_a_feed_changed_through_the_server_is_run_without_waiting_for_a_look(
             setup_rule(api, "tick", "tick-echo", "echo")
             r = feed(api, owner, "CREATE", "tick", cron="*/2 * * * * *")
             assert feed_result(r) == {"status": "success"}, r.text
-            wait_until(lambda: len(records(api, "tick")) >= 1, within=6)
+            wait_until(lambda: records(api, "tick"), "the first alarm", timeout=6)
             assert feed_result(feed(api, owner, "PAUSE", "tick")) == {"status": "success"}
             time.sleep(1.5)  # a fire already claimed may still land
             paused_at = len(records(api, "tick"))
             assert feed_result(feed(api, owner, "UNPAUSE", "tick")) == {"status": "success"}
-            wait_until(lambda: len(records(api, "tick")) > paused_at, within=6)
+            wait_until(
+                lambda: records(api, "tick"),
+                "a fire after the unpause",
+                timeout=6,
+                until=lambda rs: len(rs) > paused_at,
+            )
             assert feed_result(feed(api, owner, "DELETE", "tick")) == {"status": "success"}
     finally:
         server.stop()
