@@ -321,7 +321,10 @@ def test_another_action_cannot_take_or_answer_events(
     assert answer["response"]["result"]["msg"] == "Hello secret"
     result = stolen["response"]["result"]  # type: ignore[index]
     assert result["apis"], "the thief found no Runtime API to try"  # type: ignore[index]
-    assert all(o.startswith("refused") for o in result["outcome"].values()), result  # type: ignore[index]
+    # Any loopback listener is tried, other tests' servers too, and some answer with a page of
+    # their own: what matters is that no listener handed the thief the victim's event.
+    answered = {a: o for a, o in result["outcome"].items() if not o.startswith("refused")}  # type: ignore[index]
+    assert not any("secret" in o for o in answered.values()), answered
 
 
 def test_bootstrap_that_never_asks_or_never_answers_times_out(
