@@ -23,7 +23,7 @@ import httpx
 import pytest
 
 from pywhisk.controller.core.tracker import LOST
-from tests.support.cluster import Cluster
+from tests.support.cluster import Cluster, invoker_of, record
 from tests.support.couchdb import PouchDBServer, couchdb_server
 from tests.support.kafka import TansuBroker, tansu
 from tests.support.polling import wait_until
@@ -92,10 +92,6 @@ def api(cluster: Cluster) -> Iterator[httpx.Client]:
         yield client
 
 
-def invoker_of(result: dict[str, Any]) -> int:
-    return int(result["home"].split("_")[0].removeprefix("wsk"))
-
-
 @dataclass
 class Call:
     n: int
@@ -115,25 +111,6 @@ def call(api: httpx.Client, n: int, blocking: bool) -> Call:
     done = Call(n, blocking, r.status_code, r.headers.get("x-openwhisk-activation-id", ""))
     done.seconds = time.monotonic() - started
     return done
-
-
-def record(api: httpx.Client, activation_id: str, deadline: float) -> dict[str, Any]:
-    """The stored record, polled for until `deadline` (a time.monotonic() shared by the
-    records of one check); an answer other than 200 or 404 fails at once."""
-
-    def read() -> httpx.Response:
-        r = api.get(f"/activations/{activation_id}")
-        assert r.status_code in (200, 404), (activation_id, r.text)
-        return r
-
-    found = wait_until(
-        read,
-        f"the record of {activation_id}",
-        timeout=max(0.0, deadline - time.monotonic()),
-        interval=0.2,
-        until=lambda r: r.status_code == 200,
-    )
-    return found.json()  # type: ignore[no-any-return]
 
 
 def test_an_invoker_killed_under_load_leaves_every_activation_with_an_outcome(

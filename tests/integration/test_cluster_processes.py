@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.cluster import Cluster
+from tests.support.cluster import Cluster, invoker_of
 from tests.support.kafka import TansuBroker, tansu
 from tests.support.polling import wait_until
 from tests.support.server import create_namespace
@@ -37,10 +37,6 @@ def cluster(tmp_path: Path, tansu: TansuBroker) -> Iterator[Cluster]:
         yield cluster
     finally:
         cluster.stop()
-
-
-def invoker_of(result: dict[str, str]) -> int:
-    return int(result["home"].split("_")[0].removeprefix("wsk"))
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from pywhisk.controller.core.tracker import LOST, NO_ANSWER, STRANDED
-from tests.support.cluster import Cluster
+from tests.support.cluster import Cluster, record
 from tests.support.couchdb import PouchDBServer, couchdb_server
 from tests.support.kafka import TansuBroker, tansu
 from tests.support.polling import wait_until
@@ -155,25 +155,6 @@ def call(api: httpx.Client, n: int, blocking: bool) -> Call:
     return Call(
         n, blocking, r.status_code, r.headers.get("x-openwhisk-activation-id", ""), r.json()
     )
-
-
-def record(api: httpx.Client, activation_id: str, deadline: float) -> dict[str, Any]:
-    """The stored record, polled for until `deadline` (a time.monotonic() shared by the
-    records of one check); an answer other than 200 or 404 fails at once."""
-
-    def read() -> httpx.Response:
-        r = api.get(f"/activations/{activation_id}")
-        assert r.status_code in (200, 404), (activation_id, r.text)
-        return r
-
-    found = wait_until(
-        read,
-        f"the record of {activation_id}",
-        timeout=max(0.0, deadline - time.monotonic()),
-        interval=0.2,
-        until=lambda r: r.status_code == 200,
-    )
-    return found.json()  # type: ignore[no-any-return]
 
 
 def warm_up(api: httpx.Client, cluster: Cluster) -> int:

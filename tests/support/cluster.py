@@ -12,7 +12,9 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -120,3 +122,27 @@ class Cluster:
     def stop(self) -> None:
         for proc in self.procs.values():
             proc.stop()
+
+
+def invoker_of(result: dict[str, Any]) -> int:
+    """The invoker an action ran on, from the hostname it reported (`wsk<id>_…`)."""
+    return int(result["home"].split("_")[0].removeprefix("wsk"))
+
+
+def record(api: httpx.Client, activation_id: str, deadline: float) -> dict[str, Any]:
+    """The stored record, polled for until `deadline` (a time.monotonic() shared by the
+    records of one check); an answer other than 200 or 404 fails at once."""
+
+    def read() -> httpx.Response:
+        r = api.get(f"/activations/{activation_id}")
+        assert r.status_code in (200, 404), (activation_id, r.text)
+        return r
+
+    found = wait_until(
+        read,
+        f"the record of {activation_id}",
+        timeout=max(0.0, deadline - time.monotonic()),
+        interval=0.2,
+        until=lambda r: r.status_code == 200,
+    )
+    return found.json()  # type: ignore[no-any-return]
