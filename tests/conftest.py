@@ -19,6 +19,9 @@ import pytest
 from pywhisk.common.entities import Identity
 from tests.support.server import TEST_LIMITS, StandaloneServer
 
+# Fails a run whose tests leave threads that would keep the process from exiting.
+pytest_plugins = ["tests.support.thread_leaks"]
+
 _names = itertools.count()
 
 

@@ -148,17 +148,20 @@ class SqliteStore(Store):
         else:
             private_file(path)
         self._db = db = await aiosqlite.connect(path, uri=uri)
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA synchronous=NORMAL")
-        await db.executescript(_SCHEMA + JOURNAL_SCHEMA + CLAIMS_SCHEMA)
-        await _add_usage_columns(db)
-        await db.execute(_USAGE_INDEX)
-        await db.commit()
-        self._commits = commits = GroupCommitter(connector(path, uri=uri))
         try:
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA synchronous=NORMAL")
+            await db.executescript(_SCHEMA + JOURNAL_SCHEMA + CLAIMS_SCHEMA)
+            await _add_usage_columns(db)
+            await db.execute(_USAGE_INDEX)
+            await db.commit()
+            self._commits = commits = GroupCommitter(connector(path, uri=uri))
             await commits.open()
         except BaseException:
-            await self.close()  # else the reader's thread outlives a failed start
+            # aiosqlite's connection thread is not a daemon: left open, it would keep the
+            # process from exiting after its one-line start-up error (a file that is no
+            # database fails at the first PRAGMA).
+            await self.close()
             raise
         # One connection is one transaction: a write (statements + commit, or a rollback)
         # must not interleave with another family's, or one could commit or undo the other.

@@ -108,6 +108,14 @@ def test_unwritable_data_dir(tmp_path: Path) -> None:
     assert f"cannot use the data directory {blocker / 'data'}" in one_error_line(done)
 
 
+def test_a_store_file_that_is_no_database(tmp_path: Path) -> None:
+    # The store's connection opens before SQLite reads the file; the failure must close it,
+    # or its thread keeps the process alive after the error line.
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "pywhisk.db").write_bytes(b"not a database, just text\n" * 400)
+    assert "file is not a database" in one_error_line(standalone(tmp_path))
+
+
 def test_setting_of_the_wrong_type(tmp_path: Path) -> None:
     line = one_error_line(standalone(tmp_path, env={"PYWHISK_USER_MEMORY": "lots"}))
     assert "user_memory" in line
