@@ -86,6 +86,12 @@ class ProcessContainer(Container):
         os.close(self._pidfd)
         self._pidfd = -1
         self._returncode = self._proc.poll()
+        if self.cgroup is not None:
+            # Sandboxed, this is bwrap gone; the runtime inside dies of the parent-death
+            # signal a moment later and could still answer a request in between. Killed now,
+            # "exited" means nothing of the container runs. (cgroupfs, no disk: fine here.)
+            with contextlib.suppress(CgroupError, OSError):
+                self.cgroup.kill()
         if self._exit is not None and not self._exit.done():
             self._exit.set_result(None)
 
