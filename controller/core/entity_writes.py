@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pywhisk.common.store.base import Conflict, Doc
 from pywhisk.controller.core import errors
+from pywhisk.controller.core.capabilities import EntityWrites
 from pywhisk.controller.core.errors import ApiError
-from pywhisk.controller.core.services import Services
 
 
 def check_replace(existing: Doc, entity_type: str, overwrite: bool) -> None:
@@ -20,7 +20,7 @@ def check_replace(existing: Doc, entity_type: str, overwrite: bool) -> None:
         raise ApiError(409, errors.CONFLICT)
 
 
-async def put_entity(svc: Services, doc_id: str, doc: Doc, rev: str | None) -> None:
+async def put_entity(svc: EntityWrites, doc_id: str, doc: Doc, rev: str | None) -> None:
     """Create (`rev=None`: 409 if it exists by now) or replace at `rev` (409 if changed)."""
     try:
         with svc.metrics.timing("entity_put"):
@@ -31,7 +31,7 @@ async def put_entity(svc: Services, doc_id: str, doc: Doc, rev: str | None) -> N
         svc.entities.invalidate(doc_id)
 
 
-async def delete_entity(svc: Services, doc_id: str, rev: str) -> None:
+async def delete_entity(svc: EntityWrites, doc_id: str, rev: str) -> None:
     try:
         with svc.metrics.timing("entity_delete"):
             await svc.store.entities.delete(doc_id, rev)

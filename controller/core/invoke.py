@@ -12,6 +12,7 @@ from typing import Any
 
 from pywhisk.common.entities import Action, Identity
 from pywhisk.common.runtimes import SEQUENCE
+from pywhisk.controller.core.capabilities import Invoking
 from pywhisk.controller.core.errors import ApiError
 from pywhisk.controller.core.primitive import (
     NOT_ALLOWED,
@@ -21,13 +22,12 @@ from pywhisk.controller.core.primitive import (
     refuse_final_overrides,
 )
 from pywhisk.controller.core.sequences import run as sequences
-from pywhisk.controller.core.services import Services
 
 __all__ = ["NOT_ALLOWED", "Outcome", "invoke", "merge_arguments"]
 
 
 async def invoke(
-    svc: Services,
+    svc: Invoking,
     caller: Identity,
     action: Action,
     revision: str,

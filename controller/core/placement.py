@@ -8,15 +8,12 @@ forgotten again if the post fails, so that nothing waits for an answer that cann
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from typing import Any
 
 from pywhisk.common.messages import ActivationMessage
 from pywhisk.controller.core.balancer import Balancer
+from pywhisk.controller.core.capabilities import Answer
 from pywhisk.controller.core.tracker import ActivationTracker
-
-Answer = asyncio.Future[dict[str, Any] | None]
 
 log = logging.getLogger("pywhisk.controller")
 

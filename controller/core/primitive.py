@@ -20,8 +20,8 @@ from pywhisk.common.logcontext import activation_context
 from pywhisk.common.messages import ActivationMessage, User
 from pywhisk.common.queue.base import QueueError
 from pywhisk.common.store.base import StoreError
+from pywhisk.controller.core.capabilities import Journaling, Promising, Publishing
 from pywhisk.controller.core.errors import UNAVAILABLE, ApiError
-from pywhisk.controller.core.services import Services
 from pywhisk.controller.core.sharding import NoInvokers
 
 log = logging.getLogger("pywhisk.controller")
@@ -67,7 +67,7 @@ def merge_arguments(action: Action, payload: Any) -> dict[str, Any] | list[Any]:
 
 
 async def invoke_primitive(
-    svc: Services,
+    svc: Publishing,
     caller: Identity,
     action: Action,
     revision: str,
@@ -139,7 +139,7 @@ async def invoke_primitive(
         return Outcome(activation_id, activation)
 
 
-async def _journal_late(svc: Services, message: ActivationMessage, time_limit: int) -> None:
+async def _journal_late(svc: Journaling, message: ActivationMessage, time_limit: int) -> None:
     """A blocking invoke answered 202 (still running after the wait, or the controller
     stops): promised now, and as started, since the invoker may well be running it."""
     assert svc.journal is not None
@@ -150,7 +150,7 @@ async def _journal_late(svc: Services, message: ActivationMessage, time_limit: i
 
 
 async def journal_running(
-    svc: Services, caller: Identity, action: Action, activation_id: str, received: int
+    svc: Promising, caller: Identity, action: Action, activation_id: str, received: int
 ) -> None:
     """An activation the controller runs itself (a sequence) is promised by a 202: journaled
     as started, so a crash leaves it recorded as lost, never run twice. StoreError if the

@@ -18,13 +18,13 @@ from pywhisk.common.logcontext import activation_context
 from pywhisk.common.queue.base import QueueError
 from pywhisk.common.store.journal import ActivationJournal, JournalEntry
 from pywhisk.controller.core.balancer import NoInvokers
+from pywhisk.controller.core.capabilities import Replaying
 from pywhisk.controller.core.replay import Decision, decide, namespace_of, record_for
-from pywhisk.controller.core.services import Services
 
 log = logging.getLogger("pywhisk.recovery")
 
 
-async def recover(svc: Services, journal: ActivationJournal) -> Counter[Decision]:
+async def recover(svc: Replaying, journal: ActivationJournal) -> Counter[Decision]:
     """Settle every pending entry; returns how many took each decision."""
     entries = await journal.pending()
     decisions: Counter[Decision] = Counter()
@@ -55,14 +55,14 @@ async def recover(svc: Services, journal: ActivationJournal) -> Counter[Decision
     return decisions
 
 
-async def _recorded(svc: Services, entry: JournalEntry) -> bool:
+async def _recorded(svc: Replaying, entry: JournalEntry) -> bool:
     namespace = namespace_of(entry)
     if namespace is None:
         return False
     return await svc.store.activations.get(namespace, entry.activation_id) is not None
 
 
-async def _run(svc: Services, entry: JournalEntry) -> None:
+async def _run(svc: Replaying, entry: JournalEntry) -> None:
     message = entry.message
     assert message is not None
     try:

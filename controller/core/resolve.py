@@ -16,8 +16,8 @@ from pywhisk.common.entities import Action, Identity, Package
 from pywhisk.common.entities import params as P
 from pywhisk.common.names import QualifiedName
 from pywhisk.controller.core import errors
+from pywhisk.controller.core.capabilities import EntityReads
 from pywhisk.controller.core.errors import ApiError
-from pywhisk.controller.core.services import Services
 
 # A binding is never created to a binding, but the bound package can be deleted and
 # re-created as one; this bounds how far such a chain is followed.
@@ -42,7 +42,7 @@ class ResolvedPackage:
     parameters: P.Params = ()  # package < binding(s)
 
 
-async def check_package(svc: Services, fqn: QualifiedName, for_write: bool) -> None:
+async def check_package(svc: EntityReads, fqn: QualifiedName, for_write: bool) -> None:
     if fqn.package is None:
         return
     found = await svc.entities.get(f"{fqn.namespace}/{fqn.package}")
@@ -52,7 +52,7 @@ async def check_package(svc: Services, fqn: QualifiedName, for_write: bool) -> N
         raise ApiError(400, "Operation not permitted on package binding.")
 
 
-async def fetch_action(svc: Services, fqn: QualifiedName) -> tuple[Action, str]:
+async def fetch_action(svc: EntityReads, fqn: QualifiedName) -> tuple[Action, str]:
     hit = await svc.entities.action(fqn.doc_id)
     if hit is None:
         other = await svc.entities.get(fqn.doc_id)
@@ -62,7 +62,7 @@ async def fetch_action(svc: Services, fqn: QualifiedName) -> tuple[Action, str]:
     return hit
 
 
-async def _package(svc: Services, doc_id: str, owner: bool, denied: str) -> Package:
+async def _package(svc: EntityReads, doc_id: str, owner: bool, denied: str) -> Package:
     """The package at `doc_id`; to anyone but its owner, absent and wrong-type both read
     as 403, so other namespaces learn nothing about what a namespace holds."""
     hit = await svc.entities.package(doc_id)
@@ -76,7 +76,7 @@ async def _package(svc: Services, doc_id: str, owner: bool, denied: str) -> Pack
 
 
 async def resolve_package(
-    svc: Services,
+    svc: EntityReads,
     namespace: str,
     name: str,
     caller: Identity | None = None,
@@ -113,7 +113,7 @@ async def resolve_package(
 
 
 async def resolve_action(
-    svc: Services, fqn: QualifiedName, caller: Identity | None = None
+    svc: EntityReads, fqn: QualifiedName, caller: Identity | None = None
 ) -> Resolved:
     """The action `fqn` names, ready to invoke; 404 when it (or its package) does not exist.
 

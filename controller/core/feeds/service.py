@@ -1,5 +1,5 @@
-"""The feed providers of one controller: built from its services where the application is
-assembled, and run as their background work."""
+"""The feed providers of one controller: built where the application is assembled from
+what they use (`Feeding`), and run as its background work."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from typing import Any
 from pywhisk.common.entities import Identity
 from pywhisk.common.names import QualifiedName
 from pywhisk.common.store.base import Conflict
+from pywhisk.controller.core.capabilities import Feeding
 from pywhisk.controller.core.feeds.alarms import AlarmScheduler
 from pywhisk.controller.core.feeds.changes import ChangesFollowers
 from pywhisk.controller.core.feeds.feed_hosts import HostPolicy
 from pywhisk.controller.core.feeds.firing import TriggerFirer
 from pywhisk.controller.core.feeds.lifecycle import AlarmsProvider, ChangesProvider, Provider
 from pywhisk.controller.core.feeds.registry import FeedRecord, FeedRegistry
-from pywhisk.controller.core.services import Services
 from pywhisk.controller.core.triggers.firing import fire_trigger
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ FIRE_GRACE = 2.0  # seconds a stopping controller waits for alarm fires under wa
 
 
 class Feeds:
-    def __init__(self, svc: Services) -> None:
+    def __init__(self, svc: Feeding) -> None:
         self._svc = svc
         store, settings = svc.store, svc.settings
         hosts = HostPolicy.parse(

@@ -24,6 +24,7 @@ from pywhisk.common.names import QualifiedName
 from pywhisk.common.runtimes import SEQUENCE
 from pywhisk.common.store.base import StoreError
 from pywhisk.controller.core import errors
+from pywhisk.controller.core.capabilities import SequenceRunning
 from pywhisk.controller.core.errors import ApiError
 from pywhisk.controller.core.primitive import Outcome, arguments, invoke_primitive, journal_running
 from pywhisk.controller.core.resolve import resolve_action
@@ -42,7 +43,6 @@ from pywhisk.controller.core.sequences.checks import (
     count_atomic,
     parse_component,
 )
-from pywhisk.controller.core.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def components_of(action: Action) -> tuple[QualifiedName, ...]:
 
 
 async def refuse_inaccessible(
-    svc: Services, caller: Identity, components: tuple[QualifiedName, ...]
+    svc: SequenceRunning, caller: Identity, components: tuple[QualifiedName, ...]
 ) -> None:
     """403 naming every component `caller` may not use, as OW's entitlement check of a
     sequence's referenced actions does; missing ones are left to the sequence rules."""
@@ -79,7 +79,7 @@ async def refuse_inaccessible(
 
 
 async def _lookup(
-    svc: Services, component: QualifiedName
+    svc: SequenceRunning, component: QualifiedName
 ) -> tuple[str, tuple[QualifiedName, ...] | None]:
     try:
         action = (await resolve_action(svc, component)).action
@@ -90,7 +90,7 @@ async def _lookup(
     return action.doc_id, components_of(action) if action.exec.kind == SEQUENCE else None
 
 
-async def check_put(svc: Services, caller: Identity, action: Action) -> None:
+async def check_put(svc: SequenceRunning, caller: Identity, action: Action) -> None:
     """A sequence about to be stored: 403 for components `caller` may not use, 400 with
     OW's message when it is empty, too long, names a missing action or reaches itself."""
     components = components_of(action)
@@ -111,7 +111,7 @@ async def check_put(svc: Services, caller: Identity, action: Action) -> None:
 
 
 async def invoke_sequence(
-    svc: Services,
+    svc: SequenceRunning,
     caller: Identity,
     action: Action,
     payload: Any,
@@ -149,7 +149,9 @@ async def invoke_sequence(
         return Outcome(run.activation_id, record)
 
 
-async def _journal(svc: Services, caller: Identity, run: SequenceRun, *, refuse: bool) -> None:
+async def _journal(
+    svc: SequenceRunning, caller: Identity, run: SequenceRun, *, refuse: bool
+) -> None:
     try:
         await journal_running(svc, caller, run.action, run.activation_id, run.received)
     except StoreError:
@@ -159,14 +161,14 @@ async def _journal(svc: Services, caller: Identity, run: SequenceRun, *, refuse:
 
 
 async def _topmost(
-    svc: Services, caller: Identity, run: SequenceRun, payload: Any, transid: str
+    svc: SequenceRunning, caller: Identity, run: SequenceRun, payload: Any, transid: str
 ) -> dict[str, Any]:
     record, _ = await _run(svc, caller, run, payload, transid, count=0, depth=0)
     return record
 
 
 async def _run(
-    svc: Services,
+    svc: SequenceRunning,
     caller: Identity,
     run: SequenceRun,
     payload: Any,
@@ -182,7 +184,7 @@ async def _run(
 
 
 async def _run_components(
-    svc: Services,
+    svc: SequenceRunning,
     caller: Identity,
     run: SequenceRun,
     payload: Any,
@@ -214,7 +216,7 @@ async def _run_components(
 
 
 async def _step(
-    svc: Services,
+    svc: SequenceRunning,
     caller: Identity,
     run: SequenceRun,
     component: QualifiedName,
@@ -278,7 +280,7 @@ async def _step(
 
 
 async def _store(
-    svc: Services, run: SequenceRun, accounting: Accounting, start: int
+    svc: SequenceRunning, run: SequenceRun, accounting: Accounting, start: int
 ) -> dict[str, Any]:
     record = sequence_record(run, accounting, start, _now()).to_json()
     try:

@@ -17,14 +17,14 @@ from pywhisk.common.entities import RuleLink, Trigger
 from pywhisk.common.entities.trigger import INACTIVE, RuleStatus
 from pywhisk.common.store.base import Conflict
 from pywhisk.controller.core import errors
+from pywhisk.controller.core.capabilities import EntityWrites, StoreAndCache, StoredEntities
 from pywhisk.controller.core.entity_writes import put_entity
 from pywhisk.controller.core.errors import ApiError
-from pywhisk.controller.core.services import Services
 
 _ATTEMPTS = 10
 
 
-async def fetch_trigger(svc: Services, doc_id: str) -> tuple[Trigger, str] | None:
+async def fetch_trigger(svc: StoredEntities, doc_id: str) -> tuple[Trigger, str] | None:
     """The trigger at `doc_id` from the store itself (not the cache: it is about to be
     written), or None if there is none (or something else is there)."""
     found = await svc.store.entities.get(doc_id)
@@ -33,7 +33,7 @@ async def fetch_trigger(svc: Services, doc_id: str) -> tuple[Trigger, str] | Non
     return Trigger.model_validate(found[0]), found[1]
 
 
-async def require_trigger(svc: Services, doc_id: str) -> tuple[Trigger, str]:
+async def require_trigger(svc: StoredEntities, doc_id: str) -> tuple[Trigger, str]:
     """The trigger at `doc_id`: 404 if absent, 409 if another kind of entity is there.
 
     Read from the store, not the controller's cache: in a cluster another controller may
@@ -54,7 +54,7 @@ def status_in(trigger: Trigger | None, rule_id: str) -> RuleStatus:
 
 
 async def modify_trigger(
-    svc: Services, trigger_id: str, change: Callable[[Trigger], Trigger]
+    svc: StoreAndCache, trigger_id: str, change: Callable[[Trigger], Trigger]
 ) -> Trigger | None:
     """Write `change(trigger)` over the trigger, retrying on a concurrent write; the trigger
     written, or None if there is no such trigger."""
@@ -76,11 +76,13 @@ async def modify_trigger(
     raise ApiError(409, errors.CONCURRENT_MODIFICATION)
 
 
-async def set_link(svc: Services, trigger_id: str, rule_id: str, link: RuleLink | None) -> bool:
+async def set_link(
+    svc: StoreAndCache, trigger_id: str, rule_id: str, link: RuleLink | None
+) -> bool:
     """Link `rule_id` into the trigger as `link` (None: unlink). False if no such trigger."""
     changed = await modify_trigger(svc, trigger_id, lambda t: t.with_link(rule_id, link))
     return changed is not None
 
 
-async def put_trigger(svc: Services, trigger: Trigger, rev: str | None) -> None:
+async def put_trigger(svc: EntityWrites, trigger: Trigger, rev: str | None) -> None:
     await put_entity(svc, trigger.doc_id, trigger.to_doc(), rev)

@@ -32,10 +32,10 @@ from pywhisk.common.ids import new_activation_id
 from pywhisk.common.logcontext import activation_context
 from pywhisk.common.names import QualifiedName
 from pywhisk.controller.core import errors
+from pywhisk.controller.core.capabilities import Firing
 from pywhisk.controller.core.errors import ApiError
 from pywhisk.controller.core.invoke import invoke
 from pywhisk.controller.core.resolve import resolve_action
-from pywhisk.controller.core.services import Services
 from pywhisk.controller.core.triggers.docs import require_trigger
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ def rule_arguments(
 
 
 async def _fire_rule(
-    svc: Services,
+    svc: Firing,
     caller: Identity,
     rule: str,
     link: RuleLink,
@@ -121,7 +121,7 @@ async def _fire_rule(
 
 
 async def _activate_rules(
-    svc: Services,
+    svc: Firing,
     caller: Identity,
     trigger: Trigger,
     record: Activation,
@@ -153,7 +153,7 @@ async def _activate_rules(
 
 
 async def fire_trigger(
-    svc: Services,
+    svc: Firing,
     caller: Identity,
     fqn: QualifiedName,
     payload: dict[str, Any],
