@@ -25,7 +25,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from pywhisk.common.metrics import GaugeValues, Metrics
+from pywhisk.common.metrics.base import GaugeValues, Metrics
 
 _ACTION = ["namespace", "initiator", "action"]
 # prometheus-client's default buckets, which OpenWhisk's recorder uses too.

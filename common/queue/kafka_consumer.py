@@ -40,18 +40,31 @@ import logging
 from collections import deque
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import ConsumerStoppedError, KafkaError
 from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
 
-from pywhisk.common.queue.base import Consumer
-
-if TYPE_CHECKING:
-    from pywhisk.common.queue.kafka import KafkaQueue
+from pywhisk.common.queue.base import Consumer, QueueError
 
 log = logging.getLogger("pywhisk.common.queue.kafka")
+
+
+class Home(Protocol):
+    """What a consumer asks of the queue that made it (`KafkaQueue`): described here rather
+    than imported, so that the two modules do not import each other."""
+
+    @property
+    def timeout(self) -> float: ...
+
+    @property
+    def _consumers(self) -> set[KafkaConsumer]: ...
+
+    def topic_name(self, topic: str) -> str: ...
+
+    def _failed(self, what: str, exc: BaseException) -> QueueError: ...
+
 
 FETCH_WAIT_MS = 10
 IDLE_WAIT_MS = 100
@@ -91,7 +104,7 @@ class KafkaConsumer(Consumer):
 
     def __init__(
         self,
-        queue: KafkaQueue,
+        queue: Home,
         reader: AIOKafkaConsumer,
         topic: str,
         *,
