@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Coroutine
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from pywhisk.common.config import Settings
 from pywhisk.common.entities import Action, Identity, Package
@@ -41,8 +41,6 @@ from pywhisk.common.messages import ActivationMessage
 from pywhisk.common.metrics import Metrics
 from pywhisk.common.store.base import ActivationStore, Doc, EntityStore, Store
 from pywhisk.common.store.journal import ActivationJournal
-
-T = TypeVar("T")
 
 # The future a blocking caller's record arrives on (None: forced off without one).
 Answer = asyncio.Future[dict[str, Any] | None]
