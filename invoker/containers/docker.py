@@ -15,10 +15,14 @@ Otherwise (a remote engine, a VM between us) the published port is used.
 
 The `docker` SDK blocks, so its calls run on the factory's own small thread pool, never on
 the event loop; starting a container is one trip there (create, attach, start, inspect).
-Output comes from the attach stream, opened before start so nothing is missed; asyncio reads
-it and demultiplexes Docker's frames into the same ContainerLogs as process containers (a
-thread does it for transports asyncio cannot adopt, e.g. TLS). The stream's end is how a
-death is noticed. OOM kills come from the engine's `oom` events (one stream per factory, read
+Output (the action's lines and the sentinels ending each activation) comes through two FIFOs
+of the container's own, bind-mounted into it, which its entrypoint opens as stdout and stderr
+(docker_output.py): the engine relays nothing per activation, and their end of file is how a
+death is noticed. Where the invoker's files are not the engine's (a remote engine, an invoker
+in a container of its own) and for blackbox images (whose entrypoint we cannot wrap), output
+comes from the engine's attach stream instead, opened before start so nothing is missed;
+asyncio reads it and demultiplexes Docker's frames into the same ContainerLogs (a thread does
+it for transports asyncio cannot adopt, e.g. TLS); its end is the death. OOM kills come from the engine's `oom` events (one stream per factory, read
 on a thread): a container whose launcher the kernel killed keeps running, and the engine
 records `State.OOMKilled` only once the container has exited.
 
@@ -35,7 +39,9 @@ per runtime): see docker_network.py.
 URL: `docker://` talks to the engine DOCKER_HOST names (default unix:///var/run/docker.sock).
 Options: `?network=NAME` attaches containers to that network (default: `pywhisk-actions`,
 created when missing);
-`?direct=1|0` always/never talks to containers at their own address (default: if reachable).
+`?direct=1|0` always/never talks to containers at their own address (default: if reachable);
+`?output=fifo|attach` how output comes (default: fifo when the engine sees this process's
+files at their paths, engine_shares_files; attach otherwise).
 """
 
 from __future__ import annotations
@@ -47,10 +53,12 @@ import logging
 import os
 import secrets
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -84,6 +92,7 @@ from pywhisk.invoker.containers.docker_network import (
     new_token,
     reachable,
 )
+from pywhisk.invoker.containers.docker_output import OutputChannel, OutputDirs, entrypoint
 from pywhisk.invoker.containers.owners import owner_alive, owner_of
 
 log = logging.getLogger("pywhisk.invoker")
@@ -127,6 +136,13 @@ class DockerContainerFactory(ContainerFactory):
         # Talk to containers at their own address (True), or through the published port;
         # None: decided by the first container (reachable from here or not).
         self.direct: bool | None = {"1": True, "0": False}.get(options.get("direct", ""))
+        output = options.get("output", "")
+        if output not in ("", "fifo", "attach"):
+            raise ContainerError(f"docker://?output= takes fifo or attach, not {output!r}")
+        self._output = output  # "": fifo if the engine shares our files (see _connect)
+        self._outputs: OutputDirs | None = None
+        self._output_base = Path(settings.data_dir).absolute() / "docker-output"
+        self._commands: dict[str, list[str]] = {}  # an image's entrypoint and command
         self._executor: ThreadPoolExecutor | None = None
         self._containers: dict[str, DockerContainer] = {}
         self._images: set[str] = set()  # known to be on the engine
@@ -149,6 +165,9 @@ class DockerContainerFactory(ContainerFactory):
             installation_id, self._installation_setting, self._data_dir
         )
         self.client = await self.call(self._connect)
+        if self._output == "fifo":
+            self._outputs = OutputDirs(self._output_base, socket.gethostname())
+            await self.call(self._outputs.create)
         self.gateway = await self.call(ensure_network, self.client, self.network)
         if self._api_port is not None and self.gateway:
             self.api_host = f"http://{self.gateway}:{self._api_port}"
@@ -186,6 +205,8 @@ class DockerContainerFactory(ContainerFactory):
         if self.client is not None:
             await self.call(self.client.close)
             self.client = None
+        if self._outputs is not None:
+            await self.call(self._outputs.remove)
         self._executor.shutdown(wait=False)
         self._executor = None
 
@@ -198,6 +219,8 @@ class DockerContainerFactory(ContainerFactory):
                     probe.connect(self.engine.removeprefix("unix://"))
             client = docker.from_env(timeout=_API_TIMEOUT)
             client.ping()
+            if not self._output:
+                self._output = "fifo" if engine_shares_files(self.engine) else "attach"
         except Exception as exc:  # DockerException, requests' errors, OSError: no engine
             where = f"DOCKER_HOST={self.engine}" if os.environ.get("DOCKER_HOST") else self.engine
             raise ContainerError(
@@ -251,17 +274,29 @@ class DockerContainerFactory(ContainerFactory):
         if self.client is None or self._closing:
             raise ContainerError("the docker container factory is not started")
         await self._ensure_image(runtime)
+        output: OutputChannel | None = None
         try:
             token = new_token()
-            cid, host, port, raw = await self.call(self._start, name, runtime, memory_mb, token)
-        except docker_errors.ImageNotFound:  # removed since we looked: look again next time
-            self._images.discard(runtime.image)
-            raise ContainerError(f"image {runtime.image} disappeared") from None
-        except Exception as exc:
-            raise ContainerError(f"cannot start container {name}: {exc}") from exc
-        container = DockerContainer(self, name, cid, host, port, token)
+            if self._outputs is not None and self._commands.get(runtime.image):
+                output = await self.call(self._outputs.open, self._name(name))
+            cid, host, port, raw, running = await self.call(
+                self._start, name, runtime, memory_mb, token, output
+            )
+        except BaseException as exc:
+            if output is not None:
+                output.close()
+            if isinstance(exc, docker_errors.ImageNotFound):  # removed since we looked
+                self._images.discard(runtime.image)
+                raise ContainerError(f"image {runtime.image} disappeared") from None
+            if isinstance(exc, Exception):
+                raise ContainerError(f"cannot start container {name}: {exc}") from exc
+            raise
+        container = DockerContainer(self, name, cid, host, port, token, output)
         self._containers[cid] = container
-        await container.attach(raw)
+        if output is not None:
+            container.read_output(running)
+        else:
+            await container.attach(raw)
         if self._closing:  # closed while starting
             await container.destroy()
             raise ContainerError("the docker container factory is closed")
@@ -271,22 +306,26 @@ class DockerContainerFactory(ContainerFactory):
         self._containers.pop(container.id, None)
 
     def _start(
-        self, name: str, runtime: Runtime, memory: int, token: str
-    ) -> tuple[str, str, int, Any]:
+        self, name: str, runtime: Runtime, memory: int, token: str, output: OutputChannel | None
+    ) -> tuple[str, str, int, Any, bool]:
+        """Create and start; (id, host, port, attach stream or None, running after start)."""
         api = self.client.api
         try:
-            cid = self._create(self._name(name), runtime, memory, token)
+            cid = self._create(self._name(name), runtime, memory, token, output)
         except docker_errors.APIError as exc:
             if exc.status_code != 409 or self._suffix:
                 raise
             # The name is taken: a live invoker of ours with our id names containers as we do.
             self._suffix = "_" + secrets.token_hex(3)
-            cid = self._create(self._name(name), runtime, memory, token)
+            cid = self._create(self._name(name), runtime, memory, token, output)
         raw = None
         try:
-            raw = api.attach_socket(cid, params={"stdout": 1, "stderr": 1, "stream": 1})
+            if output is None:
+                raw = api.attach_socket(cid, params={"stdout": 1, "stderr": 1, "stream": 1})
             api.start(cid)
-            network = api.inspect_container(cid)["NetworkSettings"]
+            inspected = api.inspect_container(cid)
+            network = inspected["NetworkSettings"]
+            running = bool((inspected.get("State") or {}).get("Running"))
         except BaseException:
             if raw is not None:
                 release(raw)
@@ -297,20 +336,31 @@ class DockerContainerFactory(ContainerFactory):
         if ip and self.direct is None:
             self.direct = reachable(ip, PORT)
         if ip and self.direct:
-            return cid, ip, PORT, raw
+            return cid, ip, PORT, raw, running
         # No binding: the container exited as it started. /init will find nobody there and
         # report it as OW does (the action did not initialize), with its output as logs.
         ports = network.get("Ports") or {}
         binding = (ports.get(f"{PORT}/tcp") or [{"HostIp": "127.0.0.1", "HostPort": "0"}])[0]
-        return cid, binding["HostIp"] or "127.0.0.1", int(binding["HostPort"]), raw
+        return cid, binding["HostIp"] or "127.0.0.1", int(binding["HostPort"]), raw, running
 
     def _name(self, name: str) -> str:
         return f"{self.installation}_{name}{self._suffix}"
 
-    def _create(self, name: str, runtime: Runtime, memory: int, token: str) -> str:
+    def _create(
+        self, name: str, runtime: Runtime, memory: int, token: str, output: OutputChannel | None
+    ) -> str:
+        host_config = self._host_config(memory)
+        extra: dict[str, Any] = {}
+        if output is not None:
+            host_config = {
+                **host_config,
+                "Binds": [f"{path}:{b['bind']}:{b['mode']}" for path, b in output.bind.items()],
+            }
+            extra["entrypoint"] = entrypoint(self._commands[runtime.image])
         return self.client.api.create_container(  # type: ignore[no-any-return]
             runtime.image,
             name=name,
+            **extra,
             labels={
                 LABEL_INSTALLATION: self.installation,
                 LABEL_INVOKER: str(self.invoker_id),
@@ -319,7 +369,7 @@ class DockerContainerFactory(ContainerFactory):
             },
             environment={"__OW_API_HOST": self.api_host, TOKEN_ENV: token},
             ports=[PORT],
-            host_config=self._host_config(memory),
+            host_config=host_config,
         )["Id"]
 
     def cpu_shares(self, memory_mb: int) -> int:
@@ -339,8 +389,9 @@ class DockerContainerFactory(ContainerFactory):
                 ulimits=[Ulimit(name="nofile", soft=1024, hard=1024)],
                 port_bindings={PORT: ("127.0.0.1", None)},
                 network_mode=self.network,
-                # The attach stream carries all output into the activation records: a second
-                # copy on the engine's disk (`docker logs`) would cost its CPU on every line.
+                # The FIFOs or the attach stream carry all output into the activation
+                # records: a copy on the engine's disk (`docker logs`) would cost its CPU on
+                # every line.
                 log_config=LogConfig(type="none"),
             )
         return config
@@ -391,14 +442,41 @@ class DockerContainerFactory(ContainerFactory):
                     "Docker engine and could not be pulled: build the runtime images with "
                     "`pywhisk images build`."
                 )
+        if runtime.kind == BLACKBOX:
+            self._commands.pop(image, None)
         self._images.add(image)
 
     def _has_image(self, image: str) -> bool:
         try:
-            self.client.api.inspect_image(image)
+            config = self.client.api.inspect_image(image).get("Config") or {}
         except docker_errors.ImageNotFound:
             return False
+        # What docker_output.entrypoint wraps, for runtime images (which have /bin/sh; a
+        # blackbox image may not, and keeps the attach stream: see _fetch_image).
+        self._commands[image] = [*(config.get("Entrypoint") or []), *(config.get("Cmd") or [])]
         return True
+
+
+def engine_shares_files(engine: str) -> bool:
+    """Whether a bind mount of one of our paths gives the container our file: the engine
+    listens on a unix socket, its process is in our pid namespace (the socket's peer pid is
+    0 otherwise) and its root is ours. Not so for an invoker in a container of its own that
+    was handed the host's socket, nor for a remote engine; nor can it be told when we may not
+    look at the engine's root (an invoker that is not root): `?output=fifo` says so."""
+    if not engine.startswith("unix://"):
+        return False
+    try:
+        with socket.socket(socket.AF_UNIX) as probe:
+            probe.settimeout(_API_TIMEOUT)
+            probe.connect(engine.removeprefix("unix://"))
+            creds = probe.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12)
+        pid = int.from_bytes(creds[:4], sys.byteorder)
+        if pid <= 0:
+            return False
+        theirs, ours = os.stat(f"/proc/{pid}/root"), os.stat("/")
+    except OSError:
+        return False
+    return (theirs.st_dev, theirs.st_ino) == (ours.st_dev, ours.st_ino)
 
 
 def _reason(exc: BaseException) -> str:

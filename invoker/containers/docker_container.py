@@ -1,4 +1,5 @@
-"""One Docker container as the invoker sees it: its attach stream, its action's layers, pause
+"""One Docker container as the invoker sees it: its output (FIFOs of its own, docker_output.py,
+or the engine's attach stream), its action's layers, pause
 and resume, how it died (the engine's oom events), its removal. The factory (docker.py)
 starts it.
 
@@ -21,6 +22,7 @@ from docker import errors as docker_errors
 
 from pywhisk.invoker.containers.base import Container, ContainerError
 from pywhisk.invoker.containers.docker_attach import AttachStream, pump, release
+from pywhisk.invoker.containers.docker_output import OutputChannel
 from pywhisk.invoker.containers.layer_tree import LayerError, LayerTree
 from pywhisk.invoker.containers.logs import EOF_WAIT, ContainerLogs
 
@@ -60,6 +62,7 @@ class DockerContainer(Container):
         host: str,
         port: int,
         token: str,
+        output: OutputChannel | None = None,
     ) -> None:
         self.name = name
         self.id = cid
@@ -72,6 +75,7 @@ class DockerContainer(Container):
         self._oom = asyncio.Event()
         self._transport: asyncio.BaseTransport | None = None
         self._raw: Any = None
+        self._output = output  # its FIFOs (docker_output.py), or None: the attach stream
         self._destroyed: asyncio.Task[None] | None = None
 
     async def attach(self, raw: Any) -> None:
@@ -88,6 +92,18 @@ class DockerContainer(Container):
             threading.Thread(
                 target=pump, args=(raw, loop, stream), name=f"attach-{self.name}", daemon=True
             ).start()
+
+    def read_output(self, running: bool) -> None:
+        """Start reading the container's FIFOs; `running`: whether the engine saw it running
+        after its start (one that died before it opened them would never close them)."""
+        assert self._output is not None
+        self._output.read(self.log, self._ended)
+        if not running:  # what it wrote, if it opened them, comes with their end of file
+            asyncio.get_running_loop().call_later(EOF_WAIT, self._output_gone)
+
+    def _output_gone(self) -> None:
+        if not self.exited and self._output is not None:
+            self._output.close()  # ends both streams
 
     def _ended(self) -> None:
         if not self._exit.done():
@@ -174,5 +190,7 @@ class DockerContainer(Container):
             self._transport.close()
         if self._raw is not None:
             release(self._raw)
+        if self._output is not None:
+            self._output.close()
         self._ended()
         self._factory.forget(self)

@@ -501,10 +501,14 @@ async def test_leftovers_of_a_dead_invoker_are_removed(root: Path) -> None:
 
 
 class TestDockerContainers(ContainerFactoryBehavior):
-    @pytest.fixture
-    async def factory(self) -> AsyncIterator[DockerContainerFactory]:
+    # Output through the containers' own FIFOs (the default here), and through the engine's
+    # attach stream (blackbox images, remote engines): the same contract.
+    @pytest.fixture(params=["docker://", "docker://?output=attach"], ids=["fifo", "attach"])
+    async def factory(
+        self, request: pytest.FixtureRequest
+    ) -> AsyncIterator[DockerContainerFactory]:
         await asyncio.to_thread(runtime_images)
-        f = factory_from_url("docker://", TEST_SETTINGS, TEST_INVOKER_ID)
+        f = factory_from_url(request.param, TEST_SETTINGS, TEST_INVOKER_ID)
         assert isinstance(f, DockerContainerFactory)
         await f.start()
         yield f
@@ -635,7 +639,7 @@ async def test_docker_attach_stream_read_on_a_thread(monkeypatch: pytest.MonkeyP
 
     monkeypatch.setattr(DockerContainer, "attach", attach_opaque)
     await asyncio.to_thread(runtime_images)
-    factory = factory_from_url("docker://", TEST_SETTINGS, TEST_INVOKER_ID)
+    factory = factory_from_url("docker://?output=attach", TEST_SETTINGS, TEST_INVOKER_ID)
     await factory.start()
     try:
         assert PYTHON is not None
