@@ -4,7 +4,8 @@ apigw`: an API route against its web action's own URL (bench/apigw.py); `python 
 hop`: the invoker → runtime hop over TCP and over a Unix socket (bench/hop.py); `python -m
 bench sandbox`: what the process containers' sandbox costs through the platform, servers in
 turns (bench/sandbox.py), `python -m bench sandbox-factory` at the container factory
-(bench/sandbox_factory.py); `python -m bench metrics`: what counting an activation costs (bench/metrics.py); `python -m bench
+(bench/sandbox_factory.py); `python -m bench docker`: Docker containers' output through FIFOs and through the engine's
+attach stream, beside process containers, in turns (bench/docker.py); `python -m bench metrics`: what counting an activation costs (bench/metrics.py); `python -m bench
 layers`: what an action's layers cost its cold starts (bench/layers.py); `python -m bench cli`:
 a whole `wsk` process beside a bare interpreter (bench/cli.py)."""
 
@@ -34,6 +35,10 @@ elif sys.argv[1:2] == ["cli"]:
     from bench import cli
 
     cli.main(sys.argv[2:])
+elif sys.argv[1:2] == ["docker"]:
+    from bench import docker
+
+    docker.main(sys.argv[2:])
 elif sys.argv[1:2] == ["sandbox"]:
     from bench import sandbox
 

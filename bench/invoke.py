@@ -4,7 +4,7 @@
 
 Starts real standalone servers (sandboxed process containers, the same without the sandbox
 (`process://?sandbox=off`, the cost of isolation), and Docker containers when an engine
-answers) and, for the baseline, the same action runtime on its own; drives them with a
+answers: bench/docker.py, beside process containers again, in turns) and, for the baseline, the same action runtime on its own; drives them with a
 kept-alive aiohttp client from this process. On a 2-core machine the client competes with
 the server for CPU. Figures are printed, never asserted: the targets live in the README.
 """
@@ -165,16 +165,14 @@ async def run(args: argparse.Namespace) -> None:
             plain = await warm_figures(s, api, args, rps=True)
         async with platform(tmp, "unsandboxed-cold", PYWHISK_PREWARM="false", **bare) as (s, api):
             plain["cold"] = await first_invokes(s, api, args.cold, pause=0.0)
-        docker: dict[str, Any] | None = None
+        docker = None
         if not args.no_docker and await docker_available():
-            async with platform(tmp, "docker", PYWHISK_CONTAINERS_URL="docker://") as (s, api):
-                docker = await warm_figures(s, api, args, rps=False)
-                docker["stem"] = await first_invokes(s, api, args.cold, pause=1.0)
-                docker["resized"] = await first_invokes(s, api, args.cold, 1.0, memory=512)
-            async with platform(
-                tmp, "docker-cold", PYWHISK_CONTAINERS_URL="docker://", PYWHISK_PREWARM="false"
-            ) as (s, api):
-                docker["cold"] = await first_invokes(s, api, args.cold, pause=0.0)
+            from bench import docker as docker_bench  # imports this module
+
+            rounds = args.docker_rounds
+            docker = await docker_bench.measure(
+                tmp, rounds, args.requests // 4, max(1, args.cold // rounds)
+            )
 
     p50 = statistics.median(warm["latency"])
     d50 = statistics.median(direct["latency"])
@@ -216,20 +214,9 @@ async def run(args: argparse.Namespace) -> None:
     if docker is None:
         print("docker containers: skipped (no Docker engine answers `docker info`)")
         return
-    w50 = statistics.median(docker["latency"])
-    print("docker containers")
-    print(
-        f"  warm invoke       {ms(docker['latency'])}   docker/process p50 {w50 / p50:4.2f}x (target <= 1.5x)"
-    )
-    print(
-        f"  first invoke, stem cell   p50 {statistics.median(docker['stem']):6.1f} ms (target <= 50 ms)"
-    )
-    print(
-        f"  first invoke, 512 MB      p50 {statistics.median(docker['resized']):6.1f} ms (a 256 MB stem cell resized; target <= 50 ms)"
-    )
-    print(
-        f"  cold start, no stem cell  p50 {statistics.median(docker['cold']):6.1f} ms (create + start + /init + /run; target <= 500 ms)"
-    )
+    from bench import docker as docker_bench
+
+    docker_bench.report(docker, args.requests // 4)
 
 
 def main() -> None:
@@ -239,4 +226,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--cold", type=int, default=10)
     parser.add_argument("--no-docker", action="store_true", help="process containers only")
+    parser.add_argument(
+        "--docker-rounds", type=int, default=4, help="rounds of the Docker part (bench/docker.py)"
+    )
     asyncio.run(run(parser.parse_args()))
