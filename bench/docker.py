@@ -13,7 +13,8 @@ each alike:
   processes used meanwhile, per invoke (a local engine; other containers' work counts too);
 - first invokes of new actions on the Docker servers, stem cells on: one of the stem cells'
   own size (256 MB) and one of 512 MB, which takes a 256 MB stem cell and resizes it
-  (`docker update`) before its `/init`; a second's pause between them lets stem cells refill;
+  (`docker update`) before its `/init`; a pause of REFILL seconds after each lets the stem
+  cell's replacement start (a Docker cold start);
 - cold starts on Docker servers without stem cells (`PYWHISK_PREWARM=false`), one per server
   in turn.
 It prints medians and ranges (lowest and highest round; first invokes and cold starts: all).
@@ -39,6 +40,7 @@ FIFO = "docker"
 ATTACH = "docker attach"
 WARM = {PROCESS: "process://", FIFO: "docker://", ATTACH: "docker://?output=attach"}
 COLD = {FIFO: "docker://", ATTACH: "docker://?output=attach"}
+REFILL = 3.0  # seconds after a first invoke, for its stem cell's replacement to be ready
 MEMORY = {"256 MB": 256, "512 MB": 512}  # the stem cells' size, and one they do not have
 
 
@@ -105,7 +107,8 @@ async def measure(tmp: Path, rounds: int, requests: int, cold: int) -> Figures:
                 for server in in_turns(docker, round_):
                     ms = await first_invoke(server, f"first{memory}r{round_}", memory)
                     figures.first.setdefault((server.name, size), []).append(ms)
-                    await asyncio.sleep(1.0)  # the stem cell refills
+                    # The stem cell's refill is a Docker cold start: ~1 s on a loaded machine.
+                    await asyncio.sleep(REFILL)
             for turn in range(cold):
                 for server in in_turns(cold_servers, round_ + turn):
                     ms = await first_invoke(server, f"cold{round_}t{turn}", 256)
