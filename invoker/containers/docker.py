@@ -14,7 +14,7 @@ here, and is the only way in from an invoker that itself runs in a container on 
 Otherwise (a remote engine, a VM between us) the published port is used.
 
 The `docker` SDK blocks, so its calls run on the factory's own small thread pool, never on
-the event loop; starting a container is one trip there (create, attach, start, inspect).
+the event loop; starting a container is one trip there (create, attach if need be, start, inspect).
 Output (the action's lines and the sentinels ending each activation) comes through two FIFOs
 of the container's own, bind-mounted into it, which its entrypoint opens as stdout and stderr
 (docker_output.py): the engine relays nothing per activation, and their end of file is how a
@@ -22,9 +22,10 @@ death is noticed. Where the invoker's files are not the engine's (a remote engin
 in a container of its own) and for blackbox images (whose entrypoint we cannot wrap), output
 comes from the engine's attach stream instead, opened before start so nothing is missed;
 asyncio reads it and demultiplexes Docker's frames into the same ContainerLogs (a thread does
-it for transports asyncio cannot adopt, e.g. TLS); its end is the death. OOM kills come from the engine's `oom` events (one stream per factory, read
-on a thread): a container whose launcher the kernel killed keeps running, and the engine
-records `State.OOMKilled` only once the container has exited.
+it for transports asyncio cannot adopt, e.g. TLS); its end is the death. OOM kills come from
+the engine's `oom` events (one stream per factory, read on a thread): a container whose
+launcher the kernel killed keeps running, and the engine records `State.OOMKilled` only once
+the container has exited.
 
 Labels: `pywhisk.installation` (common/installation.py: containers of another installation
 on the same engine are never looked at, let alone removed; names start with it too, so they

@@ -32,3 +32,9 @@ def test_without_the_sdk_it_says_what_to_install(monkeypatch: pytest.MonkeyPatch
 def test_url_options(url: str, network: str, direct: bool | None) -> None:
     factory = factory_from_url(url, Settings(invoker_id=3))
     assert (factory.network, factory.direct, factory.invoker_id) == (network, direct, 3)  # type: ignore[attr-defined]
+
+
+def test_an_unknown_output_is_refused() -> None:
+    with pytest.raises(ContainerError) as info:
+        factory_from_url("docker://?output=logs", Settings())
+    assert str(info.value) == "docker://?output= takes fifo or attach, not 'logs'"
