@@ -17,6 +17,9 @@ each alike:
   cell's replacement start (a Docker cold start);
 - cold starts on Docker servers without stem cells (`PYWHISK_PREWARM=false`), one per server
   in turn.
+- at the container factory, without the platform: a warm container of each output path, each
+  round N `/run`s of a no-op and the collection of its logs (what the invoker waits for before
+  an activation is complete), in turns.
 It prints medians and ranges (lowest and highest round; first invokes and cold starts: all).
 `python -m bench` runs the same with fewer rounds as its Docker part.
 """
@@ -25,15 +28,23 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
+import json
 import os
 import statistics
 import tempfile
+import time
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.clients import sequential
-from bench.invoke import CODE
+from bench.invoke import CODE, NOOP
 from bench.sandbox import Server, in_turns, servers
+from pywhisk.common.config import Settings
+from pywhisk.common.runtimes import default_manifest
+from pywhisk.invoker.client import ContainerClient
+from pywhisk.invoker.containers.base import Container, factory_from_url
 
 PROCESS = "process"
 FIFO = "docker"
@@ -72,6 +83,7 @@ class Figures:
     engine: dict[str, list[float]] = field(default_factory=dict)  # engine CPU ms per invoke
     first: dict[tuple[str, str], list[float]] = field(default_factory=dict)  # (server, size)
     cold: dict[str, list[float]] = field(default_factory=dict)
+    factory: dict[str, list[float]] = field(default_factory=dict)  # rounds' p50 of run + logs
     load: list[float] = field(default_factory=list)  # 1-minute load average, each round
 
 
@@ -85,8 +97,50 @@ async def first_invoke(server: Server, name: str, memory: int) -> float:
     return ms
 
 
+def running(container: Container) -> bool:
+    return not container.exited
+
+
+async def at_the_factory(figures: Figures, rounds: int, requests: int) -> None:
+    """`/run` + logs of a warm container of each output path, in turns."""
+    python = default_manifest().resolve("python:3.11")
+    assert python is not None
+    settings = Settings(installation_id="pywhisk-bench")
+    init = {"value": {"name": "noop", "main": "main", "code": NOOP, "binary": False, "env": {}}}
+    body = json.dumps({"value": {}, "activation_id": "0" * 32, "deadline": "0"}).encode()
+    async with AsyncExitStack() as stack:
+        started: list[tuple[str, Container, ContainerClient]] = []
+        for name, url in COLD.items():
+            factory = factory_from_url(url, settings, 99)
+            await factory.start()
+            stack.push_async_callback(factory.close)
+            container = await factory.create(f"bench{os.getpid()}_{len(started)}", python, 256)
+            # With `alive`, /init is retried until the runtime listens (it is still starting).
+            client = ContainerClient(
+                container.host,
+                container.port,
+                1 << 20,
+                alive=functools.partial(running, container),
+                token=container.token,
+            )
+            stack.push_async_callback(client.close)
+            reply = await client.init(json.dumps(init).encode(), 10_000)
+            assert reply.response is None, reply.response
+            started.append((name, container, client))
+        for round_ in range(rounds):
+            for name, container, client in started if round_ % 2 == 0 else started[::-1]:
+                timings = []
+                for _ in range(requests):
+                    began = time.perf_counter()
+                    await client.run(body, 10_000)
+                    await container.logs(1 << 20, wait_for_sentinels=True)
+                    timings.append((time.perf_counter() - began) * 1000)
+                figures.factory.setdefault(name, []).append(statistics.median(timings))
+
+
 async def measure(tmp: Path, rounds: int, requests: int, cold: int) -> Figures:
     figures = Figures()
+    await at_the_factory(figures, rounds, requests)
     async with (
         servers(tmp, WARM, True, "warm") as warm,
         servers(tmp, COLD, False, "cold") as cold_servers,
@@ -143,6 +197,11 @@ def report(figures: Figures, requests: int) -> None:
     print("  cold start, no stem cell (create + start + /init + /run), ms:")
     for name, samples in figures.cold.items():
         print(f"    {name:14} {spread(samples, 1)}")
+    print(f"  at the container factory: /run + its logs, p50 of {requests} a round, ms:")
+    attach_base = figures.factory[ATTACH]
+    for name, p50s in figures.factory.items():
+        ratios = [a / b for a, b in zip(p50s, attach_base, strict=True)]
+        print(f"    {name:14} {spread(p50s, 3)}   /attach {spread(ratios)}x")
     fifo = statistics.median([a / b for a, b in zip(figures.warm[FIFO], base, strict=True)])
     attach = statistics.median([a / b for a, b in zip(figures.warm[ATTACH], base, strict=True)])
     print(
