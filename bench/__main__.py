@@ -1,5 +1,6 @@
 """`python -m bench`: the invoke benchmarks (bench/invoke.py); `python -m bench cluster`:
-the same through the cluster preset, beside standalone (bench/cluster.py); `python -m bench
+the same through the cluster preset, beside standalone (bench/cluster.py); `python -m bench framework`: the warm path beside Google's functions-framework serving the
+same no-op (bench/framework.py); `python -m bench
 apigw`: an API route against its web action's own URL (bench/apigw.py); `python -m bench
 hop`: the invoker → runtime hop over TCP and over a Unix socket (bench/hop.py); `python -m
 bench sandbox`: what the process containers' sandbox costs through the platform, servers in
@@ -15,6 +16,10 @@ if sys.argv[1:2] == ["cluster"]:
     from bench import cluster
 
     cluster.main(sys.argv[2:])
+elif sys.argv[1:2] == ["framework"]:
+    from bench import framework
+
+    framework.main(sys.argv[2:])
 elif sys.argv[1:2] == ["metrics"]:
     from bench import metrics
 

@@ -25,7 +25,7 @@ PARTS = [
 ]
 
 
-def _processes() -> dict[int, tuple[int, str, float]]:
+def processes() -> dict[int, tuple[int, str, float]]:
     """Every readable process: pid -> (parent pid, command line, CPU seconds so far)."""
     found = {}
     for entry in Path("/proc").iterdir():
@@ -51,7 +51,7 @@ def cpu_by_part() -> dict[str, float]:
     empty where /proc cannot be read."""
     if not Path("/proc/self/stat").exists():
         return {}
-    processes = _processes()
+    found = processes()
     me = os.getpid()
     parts: dict[int, str] = {me: "client"}
     totals: dict[str, float] = defaultdict(float)
@@ -59,9 +59,9 @@ def cpu_by_part() -> dict[str, float]:
     def part_of(pid: int) -> str | None:
         if pid in parts:
             return parts[pid]
-        if pid not in processes or pid <= 1:
+        if pid not in found or pid <= 1:
             return None
-        parent, command, _ = processes[pid]
+        parent, command, _ = found[pid]
         inherited = part_of(parent)
         if inherited is None:  # not started by this process
             return None
@@ -70,7 +70,7 @@ def cpu_by_part() -> dict[str, float]:
         parts[pid] = part
         return part
 
-    for pid, (_, _, seconds) in processes.items():
+    for pid, (_, _, seconds) in found.items():
         part = part_of(pid)
         if part is not None:
             totals[part] += seconds
