@@ -1,5 +1,11 @@
 """Messages between controller and invokers: bytes on the queue (docs/openwhisk-compatibility.md §8.2).
 
+An in-process queue (standalone) hands the sender's message object over instead of its bytes
+(`Queue.publish`): the models are frozen and nothing mutates what they hold, so sharing one is
+as good as a copy, and a warm invoke saves an encode and a parse of both its activation
+message and its completion (the arguments and the result among them). `from_bytes` takes
+either.
+
 Topics follow OpenWhisk: `invoker{N}` carries ActivationMessages to invoker N,
 `completed{N}` carries CompletionMessages back to controller N, `health` carries every
 invoker's PingMessage to all controllers once a second.
@@ -7,7 +13,7 @@ invoker's PingMessage to all controllers once a second.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict
 
@@ -27,6 +33,23 @@ HEALTH_TOPIC = "health"
 OFFLINE_AFTER = 10.0
 
 
+class Message(BaseModel):
+    """A queue message: its JSON as bytes for a broker, itself for an in-process queue."""
+
+    model_config = ConfigDict(frozen=True)
+
+    def to_bytes(self) -> bytes:
+        return self.model_dump_json().encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes | Message) -> Self:
+        if isinstance(data, cls):  # handed over in-process
+            return data
+        if isinstance(data, Message):  # another kind on this topic: parsed as bytes would be
+            data = data.to_bytes()
+        return cls.model_validate_json(data)
+
+
 class User(BaseModel):
     """The invoking identity, as much as the invoker needs (api key only if provided)."""
 
@@ -37,9 +60,7 @@ class User(BaseModel):
     auth: str  # uuid:key, handed to the action only if it has provide-api-key
 
 
-class ActivationMessage(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
+class ActivationMessage(Message):
     transid: str
     activation_id: str
     action: str  # store doc id `ns[/pkg]/name`
@@ -56,23 +77,14 @@ class ActivationMessage(BaseModel):
     # Lambda's client context (JSON text), given to the invoke as X-Amz-Client-Context
     client_context: str | None = None
 
-    def to_bytes(self) -> bytes:
-        return self.model_dump_json().encode()
 
-    @classmethod
-    def from_bytes(cls, data: bytes) -> ActivationMessage:
-        return cls.model_validate_json(data)
-
-
-class CompletionMessage(BaseModel):
+class CompletionMessage(Message):
     """Sent once per activation, when the result is known (before logs are collected).
 
     `activation` is the record (API form, logs empty). Blocking callers get it as their
     answer; for every activation the controller keeps it until the invoker's pings say the
     record is written, so a record an invoker had not written when it died is not lost.
     """
-
-    model_config = ConfigDict(frozen=True)
 
     transid: str
     activation_id: str
@@ -85,19 +97,10 @@ class CompletionMessage(BaseModel):
     # Epoch ms at the invoker when sent (0: unknown): the completion topic's latency.
     sent: int = 0
 
-    def to_bytes(self) -> bytes:
-        return self.model_dump_json().encode()
 
-    @classmethod
-    def from_bytes(cls, data: bytes) -> CompletionMessage:
-        return cls.model_validate_json(data)
-
-
-class PingMessage(BaseModel):
+class PingMessage(Message):
     """An invoker's heartbeat on `health` (OW PingMessage): it is alive, how much memory its
     containers may use, and whether it takes work (`enabled`; false while draining)."""
-
-    model_config = ConfigDict(frozen=True)
 
     invoker: int
     user_memory: int  # MB
@@ -107,29 +110,13 @@ class PingMessage(BaseModel):
     # (0: says nothing).
     stored_until: int = 0
 
-    def to_bytes(self) -> bytes:
-        return self.model_dump_json().encode()
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> PingMessage:
-        return cls.model_validate_json(data)
-
 
 INVALIDATION_TOPIC = "cacheInvalidation"
 
 
-class InvalidationMessage(BaseModel):
+class InvalidationMessage(Message):
     """An entity changed or went away (OW cacheInvalidation): invokers drop what they keep
     for that revision of it, warm containers included."""
 
-    model_config = ConfigDict(frozen=True)
-
     key: str  # store doc id `ns[/pkg]/name`
     revision: str  # the revision that is no longer current
-
-    def to_bytes(self) -> bytes:
-        return self.model_dump_json().encode()
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> InvalidationMessage:
-        return cls.model_validate_json(data)

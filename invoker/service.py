@@ -376,7 +376,7 @@ class Invoker:
             # Answered only once what rebuilds the record is on disk. Taken before the first
             # pause: the log collection fills `doc` in meanwhile.
             await self._journal(self.journal.answered(doc), msg)
-        await self.queue.send(completion_topic(msg.controller), completion.to_bytes())
+        await self.queue.publish(completion_topic(msg.controller), completion)
 
     async def _finish_early(
         self,

@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 
 from pywhisk.common import plugins
+from pywhisk.common.messages import Message
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,9 @@ class QueueError(RuntimeError):
 
 class Consumer(ABC):
     @abstractmethod
-    def __aiter__(self) -> AsyncIterator[bytes]: ...
+    def __aiter__(self) -> AsyncIterator[bytes | Message]:
+        """Each message's bytes, or the message itself where it was `publish`ed in-process
+        (`Message.from_bytes` takes both)."""
 
     @abstractmethod
     async def commit(self) -> None:
@@ -60,6 +63,10 @@ class Queue(ABC):
 
     @abstractmethod
     async def send(self, topic: str, payload: bytes) -> None: ...
+
+    async def publish(self, topic: str, message: Message) -> None:
+        """Send `message`; a queue within one process may hand the object itself over."""
+        await self.send(topic, message.to_bytes())
 
     @abstractmethod
     async def consumer(self, topic: str, group: str, *, prompt: bool = True) -> Consumer:

@@ -36,7 +36,7 @@ from aiokafka.errors import (
 )
 
 from pywhisk.common.logcontext import without_ids
-from pywhisk.common.queue.base import Consumer, Queue, QueueError
+from pywhisk.common.queue.base import Queue, QueueError
 from pywhisk.common.queue.kafka_consumer import (
     BACKGROUND_WAIT_MS,
     FETCH_WAIT_MS,
@@ -266,7 +266,7 @@ class KafkaQueue(Queue):
         except (TimeoutError, KafkaError) as exc:
             raise self._failed(f"sending to {name}", exc) from exc
 
-    async def consumer(self, topic: str, group: str, *, prompt: bool = True) -> Consumer:
+    async def consumer(self, topic: str, group: str, *, prompt: bool = True) -> KafkaConsumer:
         producer = self._producer
         assert producer is not None, "open() the queue first"
         await self.ensure_topic(topic)

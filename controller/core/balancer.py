@@ -101,7 +101,7 @@ class StaticBalancer:
         self, message: ActivationMessage, memory: int = 256, blackbox: bool = False
     ) -> int:
         invoker = self.choose(message)
-        await self.queue.send(invoker_topic(invoker), message.to_bytes())
+        await self.queue.publish(invoker_topic(invoker), message)
         return invoker
 
     def release(self, activation_id: str, result: Result | None) -> None:
@@ -275,7 +275,7 @@ class ShardingBalancer:
         invoker, _forced = self.choose(message, memory, blackbox)
         self._placed[message.activation_id] = (invoker, memory, blackbox)
         try:
-            await self.queue.send(invoker_topic(invoker), message.to_bytes())
+            await self.queue.publish(invoker_topic(invoker), message)
         except BaseException:
             self.release(message.activation_id, None)
             raise

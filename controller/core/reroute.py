@@ -111,7 +111,7 @@ class Rerouter:
         for aid, invoker in list(done.moved.items()):
             with activation_context(aid, by_id[aid].transid):
                 try:
-                    await self.queue.send(invoker_topic(invoker), by_id[aid].to_bytes())
+                    await self.queue.publish(invoker_topic(invoker), by_id[aid])
                 except Exception:
                     log.exception("re-sending activation %s to invoker%d failed", aid, invoker)
                     del done.moved[aid]

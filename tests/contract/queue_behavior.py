@@ -12,6 +12,7 @@ async def take(consumer: Consumer, n: int) -> list[bytes]:
     got: list[bytes] = []
     async with asyncio.timeout(10):
         async for payload in consumer:
+            assert isinstance(payload, bytes)  # sent as bytes: delivered as bytes
             got.append(payload)
             if len(got) == n:
                 break

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from pywhisk.common.messages import Message
 from pywhisk.common.queue.base import Queue, QueueError, queue_from_url
 from pywhisk.common.queue.kafka import KafkaQueue, retention_ms
 from tests.contract.queue_behavior import QueueBehavior, take
@@ -251,7 +252,7 @@ class TestBrokerRestart:
 
 
 async def _flow(
-    queue: Queue, topic: str, iterator: AsyncIterator[bytes], within: float = 15
+    queue: Queue, topic: str, iterator: AsyncIterator[bytes | Message], within: float = 15
 ) -> list[bytes]:
     """Send `after0`, `after1`, … to `topic` until one comes out of `iterator`; return what
     came out up to it. tansu (memory storage) may hold a message sent in the second after
@@ -265,7 +266,7 @@ async def _flow(
 
     async def receive() -> None:
         while not got or not got[-1].startswith(b"after"):
-            got.append(await anext(iterator))
+            got.append(_sent(await anext(iterator)))
 
     sending = asyncio.get_running_loop().create_task(send())
     try:
@@ -277,8 +278,13 @@ async def _flow(
     return got
 
 
-async def _collect_until(iterator: AsyncIterator[bytes], last: bytes) -> list[bytes]:
+async def _collect_until(iterator: AsyncIterator[bytes | Message], last: bytes) -> list[bytes]:
     got: list[bytes] = []
     while not got or got[-1] != last:
-        got.append(await anext(iterator))
+        got.append(_sent(await anext(iterator)))
     return got
+
+
+def _sent(payload: bytes | Message) -> bytes:
+    assert isinstance(payload, bytes)  # a broker only ever delivers bytes
+    return payload
