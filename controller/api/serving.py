@@ -3,15 +3,19 @@
 `Server` leaves the signals to its caller: uvicorn re-raises SIGTERM/SIGINT once it has stopped
 serving, which would end the process before the invoker drains and the store flushes its
 write-behind records; the standalone and controller assemblies shut down in order instead.
+The server serves the application behind `InvokeLane` (`invoke_lane.py`): the invoke route
+answered ahead of the framework's stack.
 """
 
 import contextlib
 from collections.abc import Iterator
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from pywhisk.common.config import Settings
 from pywhisk.controller.api.http_limits import bounded_protocol
+from pywhisk.controller.api.invoke_lane import InvokeLane
 
 
 class Server(uvicorn.Server):
@@ -22,9 +26,9 @@ class Server(uvicorn.Server):
         yield
 
 
-def server_config(app: object, settings: Settings) -> uvicorn.Config:
+def server_config(app: ASGIApp, settings: Settings) -> uvicorn.Config:
     return uvicorn.Config(
-        app,  # type: ignore[arg-type]
+        InvokeLane(app),
         host=settings.host,
         port=settings.port,
         loop="none",  # the caller's loop (uvloop when available)

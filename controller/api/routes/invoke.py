@@ -3,7 +3,9 @@
 Served as plain Starlette routes placed ahead of the FastAPI routers: FastAPI's route
 matching and dependency resolution cost about 180 µs of CPU per request here (measured:
 ~720 → ~540 µs per blocking invoke), a quarter of the platform's own work on a warm invoke.
-The operation still appears in the OpenAPI document (`OPENAPI`).
+The operation still appears in the OpenAPI document (`OPENAPI`). Served by uvicorn, these
+requests do not even reach the routes: `invoke_lane.py` hands them to `invoke_endpoint` ahead
+of the application's middleware (the routes serve the app driven in-process).
 """
 
 from __future__ import annotations
