@@ -1,6 +1,8 @@
 """`python -m bench`: the invoke benchmarks (bench/invoke.py); `python -m bench cluster`:
 the same through the cluster preset, beside standalone (bench/cluster.py); `python -m bench framework`: the warm path beside Google's functions-framework serving the
-same no-op (bench/framework.py); `python -m bench
+same no-op (bench/framework.py); `python -m bench asgi-servers`: the API's HTTP server
+against others behind the same ASGI app (bench/asgi_servers.py); `python -m bench
+warm-parts`: two parts of the warm path, in process (bench/warm_parts.py); `python -m bench
 apigw`: an API route against its web action's own URL (bench/apigw.py); `python -m bench
 hop`: the invoker → runtime hop over TCP and over a Unix socket (bench/hop.py); `python -m
 bench sandbox`: what the process containers' sandbox costs through the platform, servers in
@@ -20,6 +22,14 @@ elif sys.argv[1:2] == ["framework"]:
     from bench import framework
 
     framework.main(sys.argv[2:])
+elif sys.argv[1:2] == ["asgi-servers"]:
+    from bench import asgi_servers
+
+    asgi_servers.main(sys.argv[2:])
+elif sys.argv[1:2] == ["warm-parts"]:
+    from bench import warm_parts
+
+    warm_parts.main(sys.argv[2:])
 elif sys.argv[1:2] == ["metrics"]:
     from bench import metrics
 

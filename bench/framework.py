@@ -201,16 +201,24 @@ def report(servers: list[Server], args: argparse.Namespace, start: float, end: f
             line += f"  {c}c {statistics.median(r):5.0f}/s [{min(r):.0f}–{max(r):.0f}]"
         print(line)
     for s in servers[1:]:
-        p50 = statistics.median(a / b for a, b in zip(s.p50s, base.p50s, strict=True))
-        line = f"  {s.name} / {FRAMEWORK}: p50 {p50:4.2f}x"
-        for c in CLIENTS:
-            ratios = [a / b for a, b in zip(s.rps[c], base.rps[c], strict=True)]
-            line += (
-                f"  throughput {c}c {statistics.median(ratios):4.2f}x "
-                f"[{min(ratios):4.2f}–{max(ratios):4.2f}]"
-            )
-        print(line)
+        print("  " + _ratios(s, base))
+    for s in servers[2:]:  # variants against the platform as it is
+        print("  " + _ratios(servers[1], s))
     print("  targets: platform p50 <= 0.70 ms, throughput >= 1.25x the framework's")
+
+
+def _ratios(s: Server, base: Server) -> str:
+    """`s` over `base`: medians (and ranges) of the rounds' ratios."""
+    p50 = statistics.median(a / b for a, b in zip(s.p50s, base.p50s, strict=True))
+    cpu = statistics.median(a / b for a, b in zip(s.cpu_ms, base.cpu_ms, strict=True))
+    line = f"{s.name} / {base.name}: p50 {p50:4.2f}x  CPU/request {cpu:4.2f}x"
+    for c in CLIENTS:
+        ratios = [a / b for a, b in zip(s.rps[c], base.rps[c], strict=True)]
+        line += (
+            f"  throughput {c}c {statistics.median(ratios):4.2f}x "
+            f"[{min(ratios):4.2f}–{max(ratios):4.2f}]"
+        )
+    return line
 
 
 def main(argv: list[str]) -> None:
