@@ -16,6 +16,7 @@ import pytest
 from pywhisk.common.config import Settings
 from pywhisk.common.entities.limits import ActionLimits
 from pywhisk.common.entities.params import KeyValue
+from pywhisk.common.messages import Message
 from pywhisk.common.queue.memory import MemoryQueue
 from pywhisk.common.store.sqlite import SqliteStore
 from pywhisk.invoker import outcomes
@@ -366,11 +367,12 @@ class SlowFirstCompletion(MemoryQueue):
         super().__init__()
         self.slow = True
 
-    async def send(self, topic: str, payload: bytes) -> None:
+    async def publish(self, topic: str, message: Message) -> None:
+        # How the invoker sends its completions (as objects, in-process).
         if topic.startswith("completed") and self.slow:
             self.slow = False
             await asyncio.sleep(0.3)
-        await super().send(topic, payload)
+        await super().publish(topic, message)
 
 
 async def test_each_record_gets_its_own_logs_whatever_the_completion_latency(
