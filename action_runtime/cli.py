@@ -4,6 +4,7 @@
                               [--host H --port P | --listen-fd N]
                               [--interpreter CMD] [--kind KIND] [--unzip-max BYTES]
     python3 -m action_runtime --listen-fd N --options-fd M
+    python3 -m action_runtime --language L --listen-fd N [--interpreter CMD] --adopt-fd M
 
 --listen-fd N   an already bound and listening TCP socket inherited from the parent: the
                 process-container factory creates it, so connections queue in its backlog
@@ -15,6 +16,12 @@
 --options-fd M  more of these options, NUL-separated, read from the inherited descriptor M
                 until EOF: a sandbox made before its action is known (a spare, see the
                 invoker's process_spares.py) gets its language this way.
+--adopt-fd M    boot now, serve later: spawn the launcher, import everything, then wait for
+                EOF on descriptor M, which brings the options known only when an action
+                takes the container (`--kind`, NUL-separated), and only then serve the
+                socket. A spare sandbox booted ahead for a language (process_spares.py)
+                is started this way, so taking it costs a pipe write, not two interpreter
+                starts and the proxy's imports.
 
 The current directory is the action's private work dir: /init writes the code there.
 
@@ -46,7 +53,12 @@ class UsageError(Exception):
     pass
 
 
-_NUMBERS = {"--port": "port", "--listen-fd": "listen_fd", "--unzip-max": "unzip_max"}
+_NUMBERS = {
+    "--port": "port",
+    "--listen-fd": "listen_fd",
+    "--unzip-max": "unzip_max",
+    "--adopt-fd": "adopt_fd",
+}
 _FLAGS = ("--language", "--host", "--interpreter", "--kind", "--options-fd", *_NUMBERS)
 
 
@@ -59,6 +71,22 @@ def read_options(fd: int) -> list[str]:
     finally:
         os.close(fd)
     return [arg for arg in b"".join(chunks).decode().split("\0") if arg]
+
+
+def late_kind(args: list[str]) -> str | None:
+    """The `--kind` among the options an adoption sends (`--adopt-fd`); nothing else may
+    change once the launcher runs."""
+    kind = None
+    while args:
+        flag, sep, value = args.pop(0).partition("=")
+        if flag != "--kind":
+            raise UsageError(f"only --kind can come at adoption, not {flag}")
+        if not sep:
+            if not args:
+                raise UsageError("--kind needs a value")
+            value = args.pop(0)
+        kind = value
+    return kind
 
 
 def parse_args(argv: list[str]) -> Options:
@@ -102,6 +130,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{USAGE}\n{exc}" if str(exc) else f"{USAGE}\n\n{__doc__}", file=sys.stderr)
         return 0 if not str(exc) else 2
 
+    if options.adopt_fd is not None:
+        try:
+            os.set_inheritable(options.adopt_fd, False)  # the launcher must not hold it open
+        except OSError as exc:
+            print(f"action_runtime: --adopt-fd {options.adopt_fd}: {exc}", file=sys.stderr)
+            return 2
     if options.listen_fd is not None:
         try:
             # Before the spawn: neither the launcher nor the action may inherit our socket.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 class Options:
     __slots__ = (
+        "adopt_fd",
         "host",
         "interpreter",
         "kind",
@@ -25,3 +26,4 @@ class Options:
         self.kind: str | None = None
         self.token: str | None = None
         self.unzip_max: int | None = None  # artifacts.UNPACKED_MAX (not imported before the spawn)
+        self.adopt_fd: int | None = None  # booted ahead: serve once the kind arrives here

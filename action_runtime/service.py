@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import socket
 import sys
@@ -29,6 +30,50 @@ def forget_work_dir_imports(work_dir: Path) -> None:
     sys.path[:] = [p for p in sys.path if p and Path(p).resolve() != work_dir]
 
 
+async def read_to_eof(fd: int) -> bytes:
+    """All of `fd` until its writer closes it (then closed), without blocking the loop."""
+    loop = asyncio.get_running_loop()
+    os.set_blocking(fd, False)
+    done: asyncio.Future[None] = loop.create_future()
+    chunks: list[bytes] = []
+
+    def readable() -> None:
+        try:
+            chunk = os.read(fd, 65536)
+        except BlockingIOError:
+            return
+        except OSError:
+            chunk = b""
+        if chunk:
+            chunks.append(chunk)
+        elif not done.done():
+            done.set_result(None)
+
+    loop.add_reader(fd, readable)
+    try:
+        await done
+    finally:
+        loop.remove_reader(fd)
+        os.close(fd)
+    return b"".join(chunks)
+
+
+async def adopted(fd: int, proxy: ActionProxy) -> None:
+    """Wait for the adoption (EOF on `fd`, see cli.py's --adopt-fd) and take its kind."""
+    from .cli import UsageError, late_kind
+
+    args = [a for a in (await read_to_eof(fd)).decode().split("\0") if a]
+    try:
+        kind = late_kind(args)
+    except UsageError as exc:
+        print(f"action_runtime: --adopt-fd: {exc}", file=sys.stderr, flush=True)
+        return
+    if kind:
+        proxy.language = proxy.language.with_kind(kind)
+        if proxy.launcher is None:
+            proxy.problem = proxy.language.missing_message()
+
+
 async def serve(
     options: Options, language: Language, process: LauncherProcess | None, problem: str | None
 ) -> None:
@@ -38,6 +83,10 @@ async def serve(
     stop = asyncio.Event()
     proxy = ActionProxy(language, process, work_dir, problem, unzip_max, on_dead=stop.set)
     server = Server(proxy.init, proxy.run, options.token)
+    if options.adopt_fd is not None:
+        # Booted ahead: everything above is done before an action takes the container; the
+        # socket is served once it has (nobody connects before: the invoker adopts first).
+        await adopted(options.adopt_fd, proxy)
     if options.listen_fd is not None:
         await server.start(sock=socket.socket(fileno=options.listen_fd))
     else:

@@ -18,7 +18,10 @@ processes then share the host's namespaces and file system and have no memory li
 `?sandbox=on` refuses to start without a sandbox, `?sandbox=off` never uses one.
 `?network=off` (or PYWHISK_ACTION_NETWORK=off) gives sandboxed actions no network at all;
 `?cpu=off` keeps them out of CPU groups (no shares by memory; see cgroups.py). Sandboxes are
-made ahead, `?spares=N` of them (2; process_spares.py says why), and taken by creates.
+made ahead, `?spares=N` of them (2; process_spares.py says why), and taken by creates; for
+each of Python, Node.js and PHP, `?booted=N` more (1) with that language's runtime already
+running in them, waiting for an action (process_boot.py), so a new action's first /init
+pays no interpreter start.
 
 Layout under the root (`process:///some/dir`, default `<tmp>/pywhisk-containers`):
 
@@ -50,13 +53,14 @@ import os
 import pwd
 import shutil
 import socket
+import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from pywhisk.common.config import Settings
-from pywhisk.common.runtimes import BLACKBOX, Runtime
+from pywhisk.common.runtimes import BLACKBOX, Runtime, default_manifest
 from pywhisk.invoker.containers.base import (
     MIB,
     Container,
@@ -66,6 +70,7 @@ from pywhisk.invoker.containers.base import (
 )
 from pywhisk.invoker.containers.cgroups import DEFAULT_MEMORY_MB, CgroupError, CgroupTree
 from pywhisk.invoker.containers.launch import launch_plain, start_sandbox
+from pywhisk.invoker.containers.process_boot import BOOTABLE, DEFAULT_BOOTED, booted_argv
 from pywhisk.invoker.containers.process_container import ProcessContainer
 from pywhisk.invoker.containers.process_home import group_id, prepare_home
 from pywhisk.invoker.containers.process_spares import DEFAULT_SPARES, Spare, SparePool
@@ -119,6 +124,10 @@ class ProcessContainerFactory(ContainerFactory):
             self.spare_count = int(options.get("spares", DEFAULT_SPARES))
         except ValueError:
             raise ContainerError("process://?spares= takes a number of sandboxes") from None
+        try:
+            self.booted_count = int(options.get("booted", DEFAULT_BOOTED))
+        except ValueError:
+            raise ContainerError("process://?booted= takes a number of sandboxes") from None
         self.invoker_id = invoker_id
         self.api_host = settings.effective_api_host
         # Room for the largest log limit plus slack: beyond it lines are dropped, and the
@@ -136,6 +145,8 @@ class ProcessContainerFactory(ContainerFactory):
         # Long-lived threads: a sandbox dies with the thread that started it (launch.py).
         self._spawner: ThreadPoolExecutor | None = None
         self._spares: SparePool | None = None
+        # Booted spares by (language, interpreter): their runtime already runs.
+        self._booted: dict[tuple[str, str], SparePool] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -177,7 +188,38 @@ class ProcessContainerFactory(ContainerFactory):
                 prefix=f"wsk{self.invoker_id}_",
             )
             self._spares.fill()
-            await self._spares.wait()
+            for runtime in default_manifest().runtimes:
+                if runtime.default and runtime.language in BOOTABLE:
+                    try:
+                        self._booted_pool(runtime.language, self.interpreter(runtime))
+                    except RuntimeUnavailable:
+                        pass  # not installed here: its creates fail anyway
+            await self.spares_made()
+
+    def _booted_pool(self, language: str, interpreter: str) -> SparePool | None:
+        """The booted spares of `language` run by `interpreter`, made (and filling) on first
+        use; None when they are off or the language cannot be booted."""
+        if self._spares is None or self.booted_count <= 0 or language not in BOOTABLE:
+            return None
+        key = (language, interpreter)
+        pool = self._booted.get(key)
+        if pool is None:
+            assert self._spawner is not None
+
+            def build(name: str) -> Spare:
+                return self._build_spare(name, key)
+
+            pool = SparePool(
+                self.booted_count,
+                build,
+                self._spawner,
+                self._spare_gone,
+                log,
+                prefix=f"wsk{self.invoker_id}_{language}{len(self._booted)}_",
+            )
+            self._booted[key] = pool
+            pool.fill()
+        return pool
 
     def _make_sandbox(self) -> None:
         assert self.home is not None and self.python is not None
@@ -206,6 +248,8 @@ class ProcessContainerFactory(ContainerFactory):
         self.cgroups = tree
 
     async def close(self) -> None:
+        pools, self._booted = list(self._booted.values()), {}
+        await asyncio.gather(*(pool.close() for pool in pools))
         if self._spares is not None:
             await self._spares.close()
             self._spares = None
@@ -222,13 +266,19 @@ class ProcessContainerFactory(ContainerFactory):
 
     @property
     def spares(self) -> tuple[Spare, ...]:
-        """The spare sandboxes ready now (none without the sandbox)."""
+        """The spare sandboxes ready now with nothing running in them (none without the
+        sandbox)."""
         return self._spares.ready if self._spares is not None else ()
 
+    @property
+    def booted(self) -> tuple[Spare, ...]:
+        """The spare sandboxes ready now with a language's runtime booted in them."""
+        return tuple(spare for pool in self._booted.values() for spare in pool.ready)
+
     async def spares_made(self) -> None:
-        """Until the spares being made are ready (after a create took one)."""
-        if self._spares is not None:
-            await self._spares.wait()
+        """Until the spares being made, booted ones too, are ready (after a create took one)."""
+        pools = [*([self._spares] if self._spares is not None else []), *self._booted.values()]
+        await asyncio.gather(*(pool.wait() for pool in pools))
 
     # -- containers ------------------------------------------------------------------------
 
@@ -276,8 +326,22 @@ class ProcessContainerFactory(ContainerFactory):
     async def _create_sandboxed(
         self, name: str, runtime: Runtime, interpreter: str, memory_mb: int
     ) -> ProcessContainer:
-        """A spare adopted: one ready, else one built for this create right now."""
+        """A spare adopted: one with this language booted if ready, else one with nothing
+        running yet, else one built for this create right now."""
         assert self._spares is not None and self._spawner is not None
+        booted = self._booted_pool(runtime.language, interpreter)
+        spare = booted.take() if booted is not None else None
+        if spare is not None:
+            try:
+                proc = spare.adopt(["--kind", runtime.kind], memory_mb)
+            except (OSError, CgroupError) as exc:
+                # Its cgroup could not shrink below what the runtime uses, or it died:
+                # an unbooted spare does for this create.
+                log.warning("cannot adopt booted spare %s: %s", spare.name, exc)
+                await asyncio.to_thread(spare.discard)
+                self._spare_gone(spare)
+            else:
+                return self._adopted(name, spare, proc)
         options = [
             *("--language", runtime.language, "--interpreter", interpreter),
             *("--kind", runtime.kind, "--unzip-max", str(self.unzip_max)),
@@ -294,6 +358,10 @@ class ProcessContainerFactory(ContainerFactory):
             await asyncio.to_thread(spare.discard)
             self._spare_gone(spare)
             raise
+        return self._adopted(name, spare, proc)
+
+    @staticmethod
+    def _adopted(name: str, spare: Spare, proc: subprocess.Popen[bytes]) -> ProcessContainer:
         return ProcessContainer(
             name,
             spare.socket_path,
@@ -358,8 +426,9 @@ class ProcessContainerFactory(ContainerFactory):
             "__OW_API_HOST": self.api_host,
         }
 
-    def _build_spare(self, name: str) -> Spare:
-        """A sandbox held before its proxy starts (on a spawn thread; see process_spares)."""
+    def _build_spare(self, name: str, boot: tuple[str, str] | None = None) -> Spare:
+        """A sandbox held before its proxy starts, or with `boot`'s (language, interpreter)
+        runtime started in it and waiting (on a spawn thread; see process_spares, process_boot)."""
         assert self.home is not None and self.sandbox is not None
         uid = self._uids.take() if self._root else None
         owner = (uid, uid) if uid is not None else None
@@ -371,11 +440,20 @@ class ProcessContainerFactory(ContainerFactory):
                 options_r, options_w = os.pipe()
                 if self.cgroups is not None:
                     cgroup = self.cgroups.create(name, DEFAULT_MEMORY_MB)
-                argv = [
-                    self.python or "python3",
-                    *("-E", "-s", PROXY_DIR),
-                    *("--listen-fd", str(sock.fileno()), "--options-fd", str(options_r)),
-                ]
+                if boot is None:
+                    argv = [
+                        self.python or "python3",
+                        *("-E", "-s", PROXY_DIR),
+                        *("--listen-fd", str(sock.fileno()), "--options-fd", str(options_r)),
+                    ]
+                else:
+                    argv = booted_argv(
+                        self.python or "python3",
+                        *boot,
+                        self.unzip_max,
+                        sock.fileno(),
+                        options_r,
+                    )
                 held = start_sandbox(
                     self.sandbox,
                     argv,
@@ -388,6 +466,12 @@ class ProcessContainerFactory(ContainerFactory):
                     cgroup,
                     self._root,
                 )
+                if boot is not None:
+                    try:
+                        held.release()  # boot now: the proxy waits on the options pipe
+                    except BaseException:
+                        held.abandon()
+                        raise
             except BaseException:
                 if cgroup is not None:
                     cgroup.remove()
@@ -407,7 +491,16 @@ class ProcessContainerFactory(ContainerFactory):
         pid_file = self.home / "pids" / name
         pid_file.write_text(str(held.proc.pid))
         return Spare(
-            name, directory, layers, str(directory / "sock"), pid_file, uid, cgroup, held, options_w
+            name,
+            directory,
+            layers,
+            str(directory / "sock"),
+            pid_file,
+            uid,
+            cgroup,
+            held,
+            options_w,
+            boot,
         )
 
     def _start_plain(self, name: str, runtime: Runtime, interpreter: str) -> ProcessContainer:

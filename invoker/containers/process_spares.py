@@ -70,13 +70,17 @@ class Spare:
     cgroup: Cgroup | None
     held: Held
     options_w: int  # write end of the pipe the proxy reads its options from
+    # The language and interpreter whose runtime (proxy and launcher) already runs in it,
+    # waiting for its adoption; None: bwrap held, nothing running yet (see process_boot.py).
+    booted: tuple[str, str] | None = None
 
     @property
     def alive(self) -> bool:
         return self.held.proc.poll() is None
 
     def adopt(self, options: Iterable[str], memory_mb: int) -> subprocess.Popen[bytes]:
-        """Limit it to the action's memory, hand the proxy its options and let it run.
+        """Limit it to the action's memory, hand the proxy its options and let it run
+        (a booted one runs already: its proxy starts serving once it has the options).
 
         Raises OSError (CgroupError, BrokenPipeError when bwrap is gone); then `discard`.
         """
@@ -89,7 +93,8 @@ class Spare:
         finally:
             os.close(self.options_w)
             self.options_w = -1
-        self.held.release()
+        if self.booted is None:
+            self.held.release()
         return self.held.proc
 
     def discard(self) -> None:

@@ -1,0 +1,132 @@
+"""`python -m bench cold-start`: a new action's first /init + /run in a process container,
+with a runtime booted ahead in its spare sandbox (the default) and without (`?booted=0`).
+
+    python -m bench cold-start [--starts N] [--languages python,nodejs,php]
+
+Two sandboxed process container factories in one process (bwrap, cgroups, own uid each;
+run as root), started in turns so that the machine's load hits both alike: per language N
+cold starts, each create + /init + first /run + destroy, with the factory's spares made
+again before the next (`spares_made`), as they are between two cold starts that are not
+in a burst. Prints the medians and quartiles of both, and their ratio.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+from pywhisk.common import eventloop
+from pywhisk.common.config import Settings
+from pywhisk.common.runtimes import default_manifest
+from pywhisk.invoker.client import ContainerClient
+from pywhisk.invoker.containers.base import Container, ContainerFactory, factory_from_url
+
+CODE = {
+    "python": ("python:3.11", "def main(args):\n    return {}\n"),
+    "nodejs": ("nodejs:20", "function main(args) { return {}; }\n"),
+    "php": ("php:8.2", "<?php\nfunction main(array $args): array { return []; }\n"),
+}
+RUN = json.dumps({"value": {}, "activation_id": "0" * 32, "deadline": "0"}).encode()
+SETTLE = 0.4  # after the refill's REFILL_DELAY, so the next start finds its spare booted
+
+
+def init_body(code: str) -> bytes:
+    value = {"name": "noop", "main": "main", "code": code, "binary": False, "env": {}}
+    return json.dumps({"value": value}).encode()
+
+
+def client(container: Container) -> ContainerClient:
+    return ContainerClient(
+        container.host,
+        container.port,
+        1 << 20,
+        alive=lambda: not container.exited,
+        unix_path=container.socket_path,
+    )
+
+
+async def cold_start(factory: ContainerFactory, name: str, language: str) -> tuple[float, ...]:
+    """ms to create, to /init's answer and to the first /run's; destroyed after."""
+    kind, code = CODE[language]
+    runtime = default_manifest().resolve(kind)
+    assert runtime is not None
+    body = init_body(code)
+    began = time.perf_counter()
+    container = await factory.create(name, runtime, 256)
+    created = time.perf_counter()
+    c = client(container)
+    try:
+        assert (await c.init(body, 30_000)).response is None
+        initialised = time.perf_counter()
+        assert (await c.run(RUN, 30_000)).healthy
+        ran = time.perf_counter()
+    finally:
+        await c.close()
+        await container.destroy()
+    return tuple((t - began) * 1000 for t in (created, initialised, ran))
+
+
+def quartiles(values: list[float]) -> str:
+    q = statistics.quantiles(values, n=4) if len(values) > 1 else [values[0]] * 3
+    return f"p50 {q[1]:6.1f} [q1 {q[0]:6.1f}, q3 {q[2]:6.1f}]"
+
+
+async def run(args: argparse.Namespace) -> None:
+    languages = args.languages.split(",")
+    with tempfile.TemporaryDirectory(prefix="pywhisk-bench-") as tmp:
+        root = Path(tmp)
+        root.chmod(0o711)  # noqa: ASYNC240 - set-up, before anything runs
+        factories = {
+            "booted": factory_from_url(f"process://{root}/a?sandbox=on", Settings(), 0),
+            "not booted": factory_from_url(
+                f"process://{root}/b?sandbox=on&booted=0", Settings(), 1
+            ),
+        }
+        for factory in factories.values():
+            await factory.start()
+        times: dict[tuple[str, str], list[tuple[float, ...]]] = {}
+        try:
+            for i in range(args.starts):
+                for language in languages:
+                    names = list(factories) if i % 2 == 0 else list(reversed(factories))
+                    for name in names:
+                        factory = factories[name]
+                        figures = await cold_start(factory, f"c{i}{language[:2]}", language)
+                        times.setdefault((name, language), []).append(figures)
+                        await asyncio.sleep(SETTLE)
+                        await factory.spares_made()  # type: ignore[attr-defined]
+        finally:
+            for factory in factories.values():
+                await factory.close()
+    print(
+        f"cold start of a new action, process mode, sandboxed, in turns ({args.starts} starts "
+        f"each; load {', '.join(f'{x:.2f}' for x in os.getloadavg())} at the end)"
+    )
+    for language in languages:
+        totals = {}
+        for name in factories:
+            figures = times[(name, language)]
+            total = [f[2] for f in figures]
+            totals[name] = statistics.median(total)
+            print(
+                f"  {language:7} {name:10}  create+/init+/run {quartiles(total)} ms"
+                f"  (create p50 {statistics.median(f[0] for f in figures):5.1f},"
+                f" /init p50 {statistics.median(f[1] - f[0] for f in figures):5.1f},"
+                f" /run p50 {statistics.median(f[2] - f[1] for f in figures):5.1f})"
+            )
+        print(f"  {language:7} booted/not booted {totals['booted'] / totals['not booted']:5.2f}x")
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench cold-start", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--starts", type=int, default=20)
+    parser.add_argument("--languages", default="python,nodejs,php")
+    eventloop.run(run(parser.parse_args(argv)))
