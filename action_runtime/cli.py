@@ -5,6 +5,7 @@
                               [--interpreter CMD] [--kind KIND] [--unzip-max BYTES]
     python3 -m action_runtime --listen-fd N --options-fd M
     python3 -m action_runtime --language L --listen-fd N [--interpreter CMD] --adopt-fd M
+                              [--ready-fd R]
 
 --listen-fd N   an already bound and listening TCP socket inherited from the parent: the
                 process-container factory creates it, so connections queue in its backlog
@@ -22,6 +23,8 @@
                 socket. A spare sandbox booted ahead for a language (process_spares.py)
                 is started this way, so taking it costs a pipe write, not two interpreter
                 starts and the proxy's imports.
+--ready-fd R    with --adopt-fd: a line is written to R, which is then closed, once all
+                that is done and the proxy waits for its adoption.
 
 The current directory is the action's private work dir: /init writes the code there.
 
@@ -58,6 +61,7 @@ _NUMBERS = {
     "--listen-fd": "listen_fd",
     "--unzip-max": "unzip_max",
     "--adopt-fd": "adopt_fd",
+    "--ready-fd": "ready_fd",
 }
 _FLAGS = ("--language", "--host", "--interpreter", "--kind", "--options-fd", *_NUMBERS)
 
@@ -132,7 +136,10 @@ def main(argv: list[str] | None = None) -> int:
 
     if options.adopt_fd is not None:
         try:
-            os.set_inheritable(options.adopt_fd, False)  # the launcher must not hold it open
+            # The launcher must not hold them open.
+            os.set_inheritable(options.adopt_fd, False)
+            if options.ready_fd is not None:
+                os.set_inheritable(options.ready_fd, False)
         except OSError as exc:
             print(f"action_runtime: --adopt-fd {options.adopt_fd}: {exc}", file=sys.stderr)
             return 2

@@ -13,6 +13,7 @@ class Options:
         "language",
         "listen_fd",
         "port",
+        "ready_fd",
         "token",
         "unzip_max",
     )
@@ -27,3 +28,4 @@ class Options:
         self.token: str | None = None
         self.unzip_max: int | None = None  # artifacts.UNPACKED_MAX (not imported before the spawn)
         self.adopt_fd: int | None = None  # booted ahead: serve once the kind arrives here
+        self.ready_fd: int | None = None  # booted ahead: say so here, then wait for adoption

@@ -84,6 +84,10 @@ async def serve(
     proxy = ActionProxy(language, process, work_dir, problem, unzip_max, on_dead=stop.set)
     server = Server(proxy.init, proxy.run, options.token)
     if options.adopt_fd is not None:
+        if options.ready_fd is not None:
+            with contextlib.suppress(OSError):  # nobody waits for it any more: not ours to mind
+                os.write(options.ready_fd, b"\n")
+            os.close(options.ready_fd)
         # Booted ahead: everything above is done before an action takes the container; the
         # socket is served once it has (nobody connects before: the invoker adopts first).
         await adopted(options.adopt_fd, proxy)

@@ -70,7 +70,12 @@ from pywhisk.invoker.containers.base import (
 )
 from pywhisk.invoker.containers.cgroups import DEFAULT_MEMORY_MB, CgroupError, CgroupTree
 from pywhisk.invoker.containers.launch import launch_plain, start_sandbox
-from pywhisk.invoker.containers.process_boot import BOOTABLE, DEFAULT_BOOTED, booted_argv
+from pywhisk.invoker.containers.process_boot import (
+    BOOTABLE,
+    DEFAULT_BOOTED,
+    booted_argv,
+    wait_booted,
+)
 from pywhisk.invoker.containers.process_container import ProcessContainer
 from pywhisk.invoker.containers.process_home import group_id, prepare_home
 from pywhisk.invoker.containers.process_spares import DEFAULT_SPARES, Spare, SparePool
@@ -433,11 +438,12 @@ class ProcessContainerFactory(ContainerFactory):
         uid = self._uids.take() if self._root else None
         owner = (uid, uid) if uid is not None else None
         cgroup = None
-        options_r = options_w = -1
+        options_r = options_w = ready_r = ready_w = -1
         try:
             directory, layers, sock = self._directory(name, owner)
             try:
                 options_r, options_w = os.pipe()
+                fds: tuple[int, ...] = (sock.fileno(), options_r)
                 if self.cgroups is not None:
                     cgroup = self.cgroups.create(name, DEFAULT_MEMORY_MB)
                 if boot is None:
@@ -447,12 +453,15 @@ class ProcessContainerFactory(ContainerFactory):
                         *("--listen-fd", str(sock.fileno()), "--options-fd", str(options_r)),
                     ]
                 else:
+                    ready_r, ready_w = os.pipe()
+                    fds += (ready_w,)
                     argv = booted_argv(
                         self.python or "python3",
                         *boot,
                         self.unzip_max,
                         sock.fileno(),
                         options_r,
+                        ready_w,
                     )
                 held = start_sandbox(
                     self.sandbox,
@@ -461,14 +470,17 @@ class ProcessContainerFactory(ContainerFactory):
                     self.home / "runtime" / "action_runtime",
                     directory / "work",
                     layers,
-                    (sock.fileno(), options_r),
+                    fds,
                     *(owner or (os.getuid(), os.getgid())),
                     cgroup,
                     self._root,
                 )
                 if boot is not None:
+                    os.close(ready_w)  # the proxy's alone: EOF if it dies booting
+                    ready_w = -1
                     try:
                         held.release()  # boot now: the proxy waits on the options pipe
+                        wait_booted(ready_r)
                     except BaseException:
                         held.abandon()
                         raise
@@ -482,8 +494,9 @@ class ProcessContainerFactory(ContainerFactory):
                 raise
             finally:
                 sock.close()  # the sandbox holds its own copies of both
-                if options_r >= 0:
-                    os.close(options_r)
+                for fd in (options_r, ready_r, ready_w):
+                    if fd >= 0:
+                        os.close(fd)
         except BaseException:
             if uid is not None:
                 self._uids.give_back(uid)

@@ -37,23 +37,44 @@ create then adopts a generic spare, as before).
 
 from __future__ import annotations
 
+import os
+import select
+
+from pywhisk.invoker.containers.launch import LaunchError
 from pywhisk.invoker.containers.sandbox import PROXY_DIR
 
 DEFAULT_BOOTED = 1
+BOOT_TIMEOUT = 30.0  # seconds for the proxy's boot, more than any loaded machine needed
 # The languages whose launcher waits for its /init without running anything of the
 # action's: `provided` runs the user's bootstrap, which only exists after /init.
 BOOTABLE = ("python", "nodejs", "php")
 
 
 def booted_argv(
-    python: str, language: str, interpreter: str, unzip_max: int, listen_fd: int, adopt_fd: int
+    python: str,
+    language: str,
+    interpreter: str,
+    unzip_max: int,
+    listen_fd: int,
+    adopt_fd: int,
+    ready_fd: int,
 ) -> list[str]:
     """The proxy's command line in a booted spare: everything but the kind, which the
-    adoption writes to `adopt_fd`."""
+    adoption writes to `adopt_fd`; it says on `ready_fd` when it has booted."""
     return [
         python,
         *("-E", "-s", PROXY_DIR),
         *("--language", language, "--interpreter", interpreter),
         *("--unzip-max", str(unzip_max), "--listen-fd", str(listen_fd)),
-        *("--adopt-fd", str(adopt_fd)),
+        *("--adopt-fd", str(adopt_fd), "--ready-fd", str(ready_fd)),
     ]
+
+
+def wait_booted(ready_r: int) -> None:
+    """Until the proxy says it has booted (its launcher spawned, its imports done), so a
+    spare is only offered once taking it skips all of that; LaunchError if it died first."""
+    readable, _, _ = select.select([ready_r], [], [], BOOT_TIMEOUT)
+    if not readable:
+        raise LaunchError(f"the runtime did not boot in {BOOT_TIMEOUT:.0f} s")
+    if not os.read(ready_r, 1):
+        raise LaunchError("the runtime exited while booting")

@@ -78,7 +78,7 @@ def processes(pid: int) -> list[str]:
 
 
 async def test_spares_are_made_at_start_with_nothing_running_in_them(root: Path) -> None:
-    async with started(f"process://{root}") as factory:
+    async with started(f"process://{root}?booted=0") as factory:
         spares = factory.spares
         assert len(spares) == 2
         assert len({s.uid for s in spares}) == 2
@@ -90,7 +90,7 @@ async def test_spares_are_made_at_start_with_nothing_running_in_them(root: Path)
 
 
 async def test_a_create_adopts_a_spare_and_another_is_made(root: Path) -> None:
-    async with started(f"process://{root}") as factory:
+    async with started(f"process://{root}?booted=0") as factory:
         first = factory.spares[0]
         container = await factory.create("wsk0_1", PHP, 512)
         assert isinstance(container, ProcessContainer)
@@ -111,7 +111,7 @@ async def test_a_create_adopts_a_spare_and_another_is_made(root: Path) -> None:
 
 
 async def test_a_spare_whose_sandbox_died_is_not_adopted(root: Path) -> None:
-    async with started(f"process://{root}?spares=1") as factory:
+    async with started(f"process://{root}?spares=1&booted=0") as factory:
         (spare,) = factory.spares
         os.killpg(spare.held.proc.pid, signal.SIGKILL)
         spare.held.proc.wait()
@@ -128,7 +128,7 @@ async def test_a_spare_whose_sandbox_died_is_not_adopted(root: Path) -> None:
 
 
 async def test_without_spares_each_create_makes_its_sandbox(root: Path) -> None:
-    async with started(f"process://{root}?spares=0") as factory:
+    async with started(f"process://{root}?spares=0&booted=0") as factory:
         assert factory.spares == ()
         container = await factory.create("wsk0_3", PYTHON, 256)
         assert isinstance(container, ProcessContainer)
@@ -142,7 +142,8 @@ async def test_without_spares_each_create_makes_its_sandbox(root: Path) -> None:
 async def test_closing_removes_spares_and_gives_their_uids_back(root: Path) -> None:
     factory = ProcessContainerFactory(f"process://{root}", Settings(), 0)
     await factory.start()
-    spares = factory.spares
+    spares = factory.spares + factory.booted
+    assert len(factory.booted) == 3  # Python, Node.js and PHP, their runtimes running
     cgroups = [s.cgroup for s in spares]
     await factory.close()
     assert all(s.held.proc.poll() is not None for s in spares)
