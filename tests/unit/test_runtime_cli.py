@@ -74,3 +74,12 @@ def test_options_descriptor_that_is_not_open():
     os.close(write)
     with pytest.raises(UsageError, match=f"--options-fd {read}: "):
         parse_args(["--options-fd", str(read)])
+
+
+def test_only_the_kind_comes_at_adoption():
+    from pywhisk.action_runtime.cli import late_kind
+
+    assert late_kind(["--kind", "python:3.12"]) == "python:3.12"
+    assert late_kind(["--kind=php:8.3"]) == "php:8.3"
+    with pytest.raises(UsageError, match="only --kind"):
+        late_kind(["--language", "php"])
