@@ -1,19 +1,25 @@
 """`python -m bench cold-start`: a new action's first /init + /run in a process container,
 with a runtime booted ahead in its spare sandbox (the default) and without (`?booted=0`).
 
-    python -m bench cold-start [--starts N] [--languages python,nodejs,php]
+    python -m bench cold-start [--starts N] [--languages python,nodejs,php] [--platform]
 
 Two sandboxed process container factories in one process (bwrap, cgroups, own uid each;
 run as root), started in turns so that the machine's load hits both alike: per language N
 cold starts, each create + /init + first /run + destroy, with the factory's spares made
 again before the next (`spares_made`), as they are between two cold starts that are not
 in a burst. Prints the medians and quartiles of both, and their ratio.
+
+`--platform`: the same through four standalone servers (process mode, sandboxed, as root),
+booted and not, with stem cells and without (PYWHISK_PREWARM=false), all running at once
+and taken in turns: N first invokes of new actions (create, then one blocking invoke with
+result), a pause after each for the stem cells and spares to be made again.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import statistics
@@ -97,8 +103,8 @@ async def run(args: argparse.Namespace) -> None:
                     names = list(factories) if i % 2 == 0 else list(reversed(factories))
                     for name in names:
                         factory = factories[name]
-                        figures = await cold_start(factory, f"c{i}{language[:2]}", language)
-                        times.setdefault((name, language), []).append(figures)
+                        one = await cold_start(factory, f"c{i}{language[:2]}", language)
+                        times.setdefault((name, language), []).append(one)
                         await asyncio.sleep(SETTLE)
                         await factory.spares_made()  # type: ignore[attr-defined]
         finally:
@@ -123,10 +129,69 @@ async def run(args: argparse.Namespace) -> None:
         print(f"  {language:7} booted/not booted {totals['booted'] / totals['not booted']:5.2f}x")
 
 
+async def platform(args: argparse.Namespace) -> None:
+    import aiohttp
+
+    from bench.clients import sequential, session_for
+    from bench.invoke import LIMITS
+    from tests.support.server import StandaloneServer
+
+    languages = args.languages.split(",")
+    configs = {
+        ("stem cell", "booted"): {},
+        ("stem cell", "not booted"): {"PYWHISK_CONTAINERS_URL": "process://?booted=0"},
+        ("no stem cell", "booted"): {"PYWHISK_PREWARM": "false"},
+        ("no stem cell", "not booted"): {
+            "PYWHISK_PREWARM": "false",
+            "PYWHISK_CONTAINERS_URL": "process://?booted=0",
+        },
+    }
+    times: dict[tuple[str, str, str], list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="pywhisk-bench-") as tmp:
+        async with contextlib.AsyncExitStack() as stack:
+            apis: dict[tuple[str, str], tuple[aiohttp.ClientSession, str]] = {}
+            for i, (key, env) in enumerate(configs.items()):
+                server = StandaloneServer(Path(tmp) / f"s{i}", env=env)
+                await asyncio.to_thread(server.start, 120.0)
+                stack.callback(server.stop)
+                ns = await asyncio.to_thread(server.create_namespace, "bench", **LIMITS)
+                session = await stack.enter_async_context(session_for(ns.auth))
+                apis[key] = (session, f"{server.url}/api/v1/namespaces/_/actions")
+            await asyncio.sleep(2.0)  # stem cells and spares made
+            for i in range(args.starts):
+                for language in languages:
+                    kind, code = CODE[language]
+                    keys = list(apis) if i % 2 == 0 else list(reversed(apis))
+                    for key in keys:
+                        session, api = apis[key]
+                        url = f"{api}/new{language}{i}"
+                        action = {"exec": {"kind": kind, "code": code}}
+                        async with session.put(url, json=action) as r:
+                            assert r.status == 200, await r.text()
+                        (ms,) = await sequential(session, f"{url}?blocking=true&result=true", 1, {})
+                        times.setdefault((*key, language), []).append(ms)
+                        await asyncio.sleep(SETTLE)
+    print(
+        f"first invoke of a new action through the platform, process mode, sandboxed, servers "
+        f"in turns ({args.starts} each; load {', '.join(f'{x:.2f}' for x in os.getloadavg())}"
+        " at the end)"
+    )
+    for language in languages:
+        for stem in ("stem cell", "no stem cell"):
+            booted = times[(stem, "booted", language)]
+            plain = times[(stem, "not booted", language)]
+            print(
+                f"  {language:7} {stem:12}  booted {quartiles(booted)}  not booted "
+                f"{quartiles(plain)} ms  ({statistics.median(booted) / statistics.median(plain):4.2f}x)"
+            )
+
+
 def main(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m bench cold-start", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--starts", type=int, default=20)
     parser.add_argument("--languages", default="python,nodejs,php")
-    eventloop.run(run(parser.parse_args(argv)))
+    parser.add_argument("--platform", action="store_true", help="through standalone servers")
+    args = parser.parse_args(argv)
+    eventloop.run(platform(args) if args.platform else run(args))
