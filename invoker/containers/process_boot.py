@@ -29,9 +29,10 @@ runtime is a fresh exec in its own sandbox.
 What it costs: the interpreters' start is not saved, only moved off the cold path: the
 replacement boots REFILL_DELAY after an adoption, on the factory's spawn threads. Creates
 closer together than a boot (~70 ms of CPU) take a generic spare, as before. Held memory:
-a booted spare is the proxy (~20 MB resident, mostly shared library and interpreter pages)
-plus its launcher (Python ~9 MB, PHP ~20 MB, Node.js ~40 MB), in the spare's cgroups at the
-default memory limit until its adoption resizes them. `?booted=0` turns them off (every
+a booted spare is the proxy (21 MB resident, 11 MB proportional set size: much of it is
+the interpreter's pages, shared) plus its launcher (resident: Python 10 MB, PHP 22 MB,
+Node.js 40 MB; proportional 4, 6 and 8 MB), in the spare's cgroups at the default memory
+limit until its adoption resizes them. `?booted=0` turns them off (every
 create then adopts a generic spare, as before).
 """
 
