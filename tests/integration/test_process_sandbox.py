@@ -164,6 +164,7 @@ class Platform:
     def __init__(self, server: StandaloneServer, root: Path) -> None:
         self.server = server
         self.root = root  # the process containers' root
+        self.booted = True  # runtimes booted ahead in spares (process_boot.py)
 
     def wsk(
         self, identity: Identity, *args: str, check: bool = True
@@ -244,7 +245,7 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def start_platform(env: dict[str, str] | None = None) -> tuple[Platform, Path]:
+def start_platform(env: dict[str, str] | None = None, options: str = "") -> tuple[Platform, Path]:
     program("bwrap", "bubblewrap")  # without it, the server runs actions unsandboxed
     base = Path(tempfile.mkdtemp(prefix="pywhisk-sandbox-"))
     base.chmod(0o755)  # traversable by anyone, as a home or /srv directory would be
@@ -252,7 +253,7 @@ def start_platform(env: dict[str, str] | None = None) -> tuple[Platform, Path]:
     server = StandaloneServer(
         base / "data",
         env={
-            "PYWHISK_CONTAINERS_URL": f"process://{root}",
+            "PYWHISK_CONTAINERS_URL": f"process://{root}{options}",
             "PYWHISK_PAUSE_GRACE": "120",
             **(env or {}),
         },
@@ -261,9 +262,12 @@ def start_platform(env: dict[str, str] | None = None) -> tuple[Platform, Path]:
     return Platform(server, root), base
 
 
-@pytest.fixture(scope="module")
-def platform() -> Iterator[Platform]:
-    p, base = start_platform()
+# Every attack against both ways a container's runtime starts: booted ahead in a spare of
+# its language (process_boot.py, the default), or started when its spare is adopted.
+@pytest.fixture(scope="module", params=["", "?booted=0"], ids=["booted", "not-booted"])
+def platform(request: pytest.FixtureRequest) -> Iterator[Platform]:
+    p, base = start_platform(options=request.param)
+    p.booted = request.param == ""
     yield p
     p.server.stop()
     shutil.rmtree(base, ignore_errors=True)
@@ -308,6 +312,21 @@ def attack(
     platform: Platform, attacker: Identity, kind: str, **params: object
 ) -> dict[str, object]:
     return platform.invoke(attacker, "attack", attack=kind, secret=SECRET, **params)
+
+
+def test_the_containers_runtimes_start_the_way_under_test(
+    platform: Platform, warm_victim: list[int]
+) -> None:
+    proxies = [
+        cmd
+        for pid, cmd in _processes()
+        if pid in warm_victim and not cmd.startswith(b"/usr/bin/bwrap") and b"action_runtime" in cmd
+    ]
+    assert proxies
+    booted = [cmd for cmd in proxies if b"--adopt-fd" in cmd]
+    # Booted: the stem cells made at start (the victim's among them) took booted spares, and
+    # idle booted spares wait beside them; not booted, no runtime starts that way.
+    assert bool(booted) == platform.booted, proxies
 
 
 def test_the_store_is_out_of_reach(
