@@ -108,6 +108,13 @@ def unzip(data: bytes, work_dir: Path, unpacked_max: int = UNPACKED_MAX) -> list
     return written
 
 
+def preload() -> None:
+    """Import what unzipping needs now: a runtime booted ahead of its action (`--adopt-fd`)
+    has the time, and a zipped action's /init then does not wait for these imports."""
+    import io  # noqa: F401
+    import zipfile  # noqa: F401
+
+
 def too_big(size: int, limit: int) -> BadArchive:
     return BadArchive(
         f"The action's zip file unpacks to more than allowed: {size} > {limit} bytes."

@@ -84,6 +84,7 @@ async def serve(
     proxy = ActionProxy(language, process, work_dir, problem, unzip_max, on_dead=stop.set)
     server = Server(proxy.init, proxy.run, options.token)
     if options.adopt_fd is not None:
+        artifacts.preload()
         if options.ready_fd is not None:
             with contextlib.suppress(OSError):  # nobody waits for it any more: not ours to mind
                 os.write(options.ready_fd, b"\n")

@@ -1,7 +1,8 @@
 """`python -m bench cold-start`: a new action's first /init + /run in a process container,
 with a runtime booted ahead in its spare sandbox (the default) and without (`?booted=0`).
 
-    python -m bench cold-start [--starts N] [--languages python,nodejs,php] [--platform]
+    python -m bench cold-start [--starts N] [--languages python,nodejs,php,python-zip]
+                               [--platform]
 
 Two sandboxed process container factories in one process (bwrap, cgroups, own uid each;
 run as root), started in turns so that the machine's load hits both alike: per language N
@@ -38,12 +39,29 @@ CODE = {
     "nodejs": ("nodejs:20", "function main(args) { return {}; }\n"),
     "php": ("php:8.2", "<?php\nfunction main(array $args): array { return []; }\n"),
 }
+
+
+def zipped(files: dict[str, str]) -> str:
+    """`files` as a base64 zip, as `wsk action create x.zip` sends it."""
+    import base64
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+# A zipped action: its /init unpacks (the proxy's zipfile import, booted ahead or not).
+ZIPPED = {"python-zip": ("python:3.11", zipped({"__main__.py": CODE["python"][1]}))}
 RUN = json.dumps({"value": {}, "activation_id": "0" * 32, "deadline": "0"}).encode()
 SETTLE = 0.4  # after the refill's REFILL_DELAY, so the next start finds its spare booted
 
 
-def init_body(code: str) -> bytes:
-    value = {"name": "noop", "main": "main", "code": code, "binary": False, "env": {}}
+def init_body(code: str, binary: bool) -> bytes:
+    value = {"name": "noop", "main": "main", "code": code, "binary": binary, "env": {}}
     return json.dumps({"value": value}).encode()
 
 
@@ -59,10 +77,10 @@ def client(container: Container) -> ContainerClient:
 
 async def cold_start(factory: ContainerFactory, name: str, language: str) -> tuple[float, ...]:
     """ms to create, to /init's answer and to the first /run's; destroyed after."""
-    kind, code = CODE[language]
+    kind, code = {**CODE, **ZIPPED}[language]
     runtime = default_manifest().resolve(kind)
     assert runtime is not None
-    body = init_body(code)
+    body = init_body(code, language in ZIPPED)
     began = time.perf_counter()
     container = await factory.create(name, runtime, 256)
     created = time.perf_counter()
@@ -160,12 +178,14 @@ async def platform(args: argparse.Namespace) -> None:
             await asyncio.sleep(2.0)  # stem cells and spares made
             for i in range(args.starts):
                 for language in languages:
-                    kind, code = CODE[language]
+                    kind, code = {**CODE, **ZIPPED}[language]
                     keys = list(apis) if i % 2 == 0 else list(reversed(apis))
                     for key in keys:
                         session, api = apis[key]
                         url = f"{api}/new{language}{i}"
-                        action = {"exec": {"kind": kind, "code": code}}
+                        action = {
+                            "exec": {"kind": kind, "code": code, "binary": language in ZIPPED}
+                        }
                         async with session.put(url, json=action) as r:
                             assert r.status == 200, await r.text()
                         (ms,) = await sequential(session, f"{url}?blocking=true&result=true", 1, {})
@@ -191,7 +211,7 @@ def main(argv: list[str]) -> None:
         prog="python -m bench cold-start", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--starts", type=int, default=20)
-    parser.add_argument("--languages", default="python,nodejs,php")
+    parser.add_argument("--languages", default="python,nodejs,php,python-zip")
     parser.add_argument("--platform", action="store_true", help="through standalone servers")
     args = parser.parse_args(argv)
     eventloop.run(platform(args) if args.platform else run(args))
