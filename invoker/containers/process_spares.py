@@ -20,7 +20,8 @@ options (language, interpreter, kind) down a pipe the proxy reads at start
 start has, less its fork of the invoker (start the interpreter, /init, /run). No runtime runs before the adoption: a spare
 is not a stem cell (no interpreter, no language), and `PYWHISK_PREWARM=false` leaves spares
 on; `process://?spares=0` turns them off (each create then makes its sandbox and adopts it
-at once, the same code).
+at once, the same code). Booted spares (process_boot.py) are spares of this same kind in
+which a language's runtime has started too; these plain ones serve the rest.
 Through the platform (`python -m bench sandbox`, neighbouring starts paired), the sandbox
 added −6.2 ms to a cold start with spares and +14.6 ms without at load 2 to 5; −2.3 and
 +9.6 ms with spares (refilled at once), +37 and +41 ms without, at load 5.
