@@ -7,6 +7,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -179,5 +180,22 @@ async def test_booted_off_boots_nothing_ahead(root: Path) -> None:
             answer = await run_once(container, CODE["nodejs:20"])
             assert answer["pids"] == [1, 2, 3]
             assert factory.booted == ()
+        finally:
+            await container.destroy()
+
+
+async def test_a_booted_spare_that_died_is_not_taken(root: Path) -> None:
+    async with started(f"process://{root}") as factory:
+        (spare,) = [s for s in factory.booted if s.booted and s.booted[0] == "python"]
+        os.killpg(spare.held.proc.pid, signal.SIGKILL)
+        spare.held.proc.wait()
+        container = await factory.create("wsk0_d", runtime("python:3.11"), 256)
+        assert isinstance(container, ProcessContainer)
+        try:
+            assert container.directory != spare.directory
+            answer = await run_once(container, CODE["python:3.11"])
+            assert answer["pids"] == [1, 2, 3] and answer["uid"] == container.uid
+            await factory.spares_made()
+            assert not spare.directory.exists()
         finally:
             await container.destroy()
