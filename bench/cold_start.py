@@ -8,7 +8,9 @@ Two sandboxed process container factories in one process (bwrap, cgroups, own ui
 run as root), started in turns so that the machine's load hits both alike: per language N
 cold starts, each create + /init + first /run + destroy, with the factory's spares made
 again before the next (`spares_made`), as they are between two cold starts that are not
-in a burst. Prints the medians and quartiles of both, and their ratio.
+in a burst. Prints the medians and quartiles of both, and their ratio, and the CPU time the
+container's processes spent from the create's return to the first /run's answer (their
+schedstat run time, which the machine's load moves far less than wall time).
 
 `--platform`: the same through four standalone servers (process mode, sandboxed, as root),
 booted and not, with stem cells and without (PYWHISK_PREWARM=false), all running at once
@@ -75,8 +77,21 @@ def client(container: Container) -> ContainerClient:
     )
 
 
+def cpu_ms(container: Container) -> dict[tuple[int, int], float]:
+    """Run time so far of each thread in the container's cgroup, ms by (pid, tid)."""
+    cgroup = getattr(container, "cgroup", None)
+    times: dict[tuple[int, int], float] = {}
+    for pid in cgroup.tasks() if cgroup is not None else []:
+        with contextlib.suppress(OSError):
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as stat:
+                    times[(pid, int(tid))] = int(stat.read().split()[0]) / 1e6
+    return times
+
+
 async def cold_start(factory: ContainerFactory, name: str, language: str) -> tuple[float, ...]:
-    """ms to create, to /init's answer and to the first /run's; destroyed after."""
+    """ms to create, to /init's answer and to the first /run's, and the container's CPU ms
+    in between; destroyed after."""
     kind, code = {**CODE, **ZIPPED}[language]
     runtime = default_manifest().resolve(kind)
     assert runtime is not None
@@ -84,16 +99,19 @@ async def cold_start(factory: ContainerFactory, name: str, language: str) -> tup
     began = time.perf_counter()
     container = await factory.create(name, runtime, 256)
     created = time.perf_counter()
+    before = cpu_ms(container)
     c = client(container)
     try:
         assert (await c.init(body, 30_000)).response is None
         initialised = time.perf_counter()
         assert (await c.run(RUN, 30_000)).healthy
         ran = time.perf_counter()
+        after = cpu_ms(container)
     finally:
         await c.close()
         await container.destroy()
-    return tuple((t - began) * 1000 for t in (created, initialised, ran))
+    cpu = sum(ms - before.get(thread, 0.0) for thread, ms in after.items())
+    return (*((t - began) * 1000 for t in (created, initialised, ran)), cpu)
 
 
 def quartiles(values: list[float]) -> str:
@@ -142,7 +160,8 @@ async def run(args: argparse.Namespace) -> None:
                 f"  {language:7} {name:10}  create+/init+/run {quartiles(total)} ms"
                 f"  (create p50 {statistics.median(f[0] for f in figures):5.1f},"
                 f" /init p50 {statistics.median(f[1] - f[0] for f in figures):5.1f},"
-                f" /run p50 {statistics.median(f[2] - f[1] for f in figures):5.1f})"
+                f" /run p50 {statistics.median(f[2] - f[1] for f in figures):5.1f};"
+                f" its CPU p50 {statistics.median(f[3] for f in figures):5.1f})"
             )
         print(f"  {language:7} booted/not booted {totals['booted'] / totals['not booted']:5.2f}x")
 
