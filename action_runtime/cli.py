@@ -77,22 +77,6 @@ def read_options(fd: int) -> list[str]:
     return [arg for arg in b"".join(chunks).decode().split("\0") if arg]
 
 
-def late_kind(args: list[str]) -> str | None:
-    """The `--kind` among the options an adoption sends (`--adopt-fd`); nothing else may
-    change once the launcher runs."""
-    kind = None
-    while args:
-        flag, sep, value = args.pop(0).partition("=")
-        if flag != "--kind":
-            raise UsageError(f"only --kind can come at adoption, not {flag}")
-        if not sep:
-            if not args:
-                raise UsageError("--kind needs a value")
-            value = args.pop(0)
-        kind = value
-    return kind
-
-
 def parse_args(argv: list[str]) -> Options:
     """Parse our few flags (`--flag value` or `--flag=value`); argparse costs ~10 ms to import."""
     options = Options()

@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from . import artifacts
+from .adoption import adopted
 from .languages import Language
 from .options import Options
 from .proxy import ActionProxy
@@ -28,50 +29,6 @@ def forget_work_dir_imports(work_dir: Path) -> None:
     if package_parent == work_dir:
         return
     sys.path[:] = [p for p in sys.path if p and Path(p).resolve() != work_dir]
-
-
-async def read_to_eof(fd: int) -> bytes:
-    """All of `fd` until its writer closes it (then closed), without blocking the loop."""
-    loop = asyncio.get_running_loop()
-    os.set_blocking(fd, False)
-    done: asyncio.Future[None] = loop.create_future()
-    chunks: list[bytes] = []
-
-    def readable() -> None:
-        try:
-            chunk = os.read(fd, 65536)
-        except BlockingIOError:
-            return
-        except OSError:
-            chunk = b""
-        if chunk:
-            chunks.append(chunk)
-        elif not done.done():
-            done.set_result(None)
-
-    loop.add_reader(fd, readable)
-    try:
-        await done
-    finally:
-        loop.remove_reader(fd)
-        os.close(fd)
-    return b"".join(chunks)
-
-
-async def adopted(fd: int, proxy: ActionProxy) -> None:
-    """Wait for the adoption (EOF on `fd`, see cli.py's --adopt-fd) and take its kind."""
-    from .cli import UsageError, late_kind
-
-    args = [a for a in (await read_to_eof(fd)).decode().split("\0") if a]
-    try:
-        kind = late_kind(args)
-    except UsageError as exc:
-        print(f"action_runtime: --adopt-fd: {exc}", file=sys.stderr, flush=True)
-        return
-    if kind:
-        proxy.language = proxy.language.with_kind(kind)
-        if proxy.launcher is None:
-            proxy.problem = proxy.language.missing_message()
 
 
 async def serve(

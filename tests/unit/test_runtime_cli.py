@@ -77,9 +77,9 @@ def test_options_descriptor_that_is_not_open():
 
 
 def test_only_the_kind_comes_at_adoption():
-    from pywhisk.action_runtime.cli import late_kind
+    from pywhisk.action_runtime.adoption import AdoptionError, late_kind
 
     assert late_kind(["--kind", "python:3.12"]) == "python:3.12"
     assert late_kind(["--kind=php:8.3"]) == "php:8.3"
-    with pytest.raises(UsageError, match="only --kind"):
+    with pytest.raises(AdoptionError, match="only --kind"):
         late_kind(["--language", "php"])
