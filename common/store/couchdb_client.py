@@ -8,6 +8,8 @@ What couchdb3 does that shapes this module:
   from the body's `_id`, where an encoded id would be stored encoded, so every write goes
   through `_bulk_docs`: a POST with the id in the body only. Its answer is per document
   (`{"error": "conflict"}` where a PUT gets a 409), turned back into the same exceptions.
+  `_bulk_docs` and `_bulk_get` (every claim, every record write) do not go through couchdb3
+  at all but through `couchdb_post`, a connection pool of their own: see there why.
 - It writes a list parameter as `["a","b"]` with every item quoted (`{}` becomes `"{}"`), so
   view keys are sent as JSON made here.
 - It sends every GET with a 300 s timeout of its own. The transport under it sets the store's
@@ -35,6 +37,7 @@ from couchdb3.aio import AsyncDatabase, AsyncServer
 
 from pywhisk.common import jsonio
 from pywhisk.common.store.base import Conflict, StoreError
+from pywhisk.common.store.couchdb_post import CouchPoster, PostFailed
 from pywhisk.common.store.records import Doc
 
 T = TypeVar("T")
@@ -103,9 +106,30 @@ class CouchClient:
         )
         self._server = AsyncServer(base_url, user=user, password=password, session=self.session)
         self._databases: dict[str, AsyncDatabase] = {}
+        # `_bulk_docs` and `_bulk_get`, every claim and record write: see `couchdb_post`.
+        self._poster = CouchPoster(base_url, user, password)
 
     async def close(self) -> None:
+        self._poster.close()
         await self.session.aclose()
+
+    async def _post(self, db: str, target: str, body: Any, *, read: bool = False) -> Any:
+        """POST `body` to `db/target` on the lean path; the answer of a 2xx, else a
+        `StoreError` as `_call` raises it."""
+        try:
+            status, answer = await self._poster.post(db, target, body, read=read)
+        except (PostFailed, OSError, TimeoutError) as e:
+            raise CouchError(0, f"CouchDB at {self.base_url} unreachable: {e!r}") from e
+        except jsonio.JSONDecodeError as e:
+            raise CouchError(0, f"CouchDB POST {_path(db, target)}: not JSON: {e}") from e
+        if status < 300:
+            return answer
+        if status == 401:
+            raise CouchError(401, f"CouchDB at {self.base_url} refused the login")
+        if status == 409:
+            raise Conflict(_path(db, target))
+        reason = answer.get("reason") if isinstance(answer, dict) else answer
+        raise CouchError(status, f"CouchDB POST {_path(db, target)}: {status} {reason}")
 
     def _db(self, name: str) -> AsyncDatabase:
         db = self._databases.get(name)
@@ -186,21 +210,16 @@ class CouchClient:
     async def put_doc(self, db: str, doc_id: str, doc: Doc) -> str:
         """Write `doc` as `doc_id` (its `_rev`, if any, is the one replaced); the new revision."""
         body = {**doc, "_id": doc_id}
-        database = self._db(db)
-
-        async def write() -> str:
-            answers = _logged_in(await database.bulk_docs([body]))
-            answer = answers[0] if answers else {}
-            if answer.get("ok"):
-                return str(answer["rev"])
-            error, reason = answer.get("error"), answer.get("reason")
-            # Replacing a document that is gone: a 404 for CouchDB, a conflict to us.
-            if error == "conflict" or (error == "not_found" and "_rev" in body):
-                raise Conflict(f"{db}/{doc_id}")
-            status = _DOC_STATUS.get(str(error), 500)
-            raise CouchError(status, f"CouchDB refused {db}/{doc_id}: {status} {error} {reason}")
-
-        return await self._call("POST", db, doc_id, write)
+        answers = await self.bulk_docs(db, [body])
+        answer = answers[0] if answers else {}
+        if answer.get("ok"):
+            return str(answer["rev"])
+        error, reason = answer.get("error"), answer.get("reason")
+        # Replacing a document that is gone: a 404 for CouchDB, a conflict to us.
+        if error == "conflict" or (error == "not_found" and "_rev" in body):
+            raise Conflict(f"{db}/{doc_id}")
+        status = _DOC_STATUS.get(str(error), 500)
+        raise CouchError(status, f"CouchDB refused {db}/{doc_id}: {status} {error} {reason}")
 
     async def delete_doc(self, db: str, doc_id: str, rev: str) -> None:
         if not valid_rev(rev):
@@ -218,25 +237,18 @@ class CouchClient:
     async def bulk_docs(self, db: str, docs: list[Doc]) -> list[dict[str, Any]]:
         """Write `docs` in one request; CouchDB's answer, one item per document (CouchDB
         keeps the request's order, pouchdb-server does not: match them by id)."""
-        database = self._db(db)
-
-        async def write() -> list[dict[str, Any]]:
-            return _logged_in(await database.bulk_docs(docs))
-
-        return await self._call("POST", db, "_bulk_docs", write)
+        answers = await self._post(db, "_bulk_docs", {"docs": docs})
+        if not isinstance(answers, list):
+            raise CouchError(0, f"CouchDB POST {db}/_bulk_docs: not a list: {answers!r:.200}")
+        return answers
 
     async def get_docs(self, db: str, doc_ids: list[str]) -> dict[str, Doc]:
         """The documents stored under `doc_ids` (deleted ones are not), in one request."""
-        database = self._db(db)
-        results = await self._call(
-            "POST",
-            db,
-            "_bulk_get",
-            lambda: database.bulk_get([{"id": i} for i in doc_ids]),
-            read=True,
+        answer = await self._post(
+            db, "_bulk_get", {"docs": [{"id": i} for i in doc_ids]}, read=True
         )
         found: dict[str, Doc] = {}
-        for result in results:
+        for result in answer.get("results", ()) if isinstance(answer, dict) else ():
             for item in result.get("docs", ()):
                 # {"ok": doc} if stored (deleted: `_deleted`); CouchDB answers a missing id
                 # {"error": {…}}, pouchdb-server {}.
@@ -335,14 +347,6 @@ class CouchClient:
         """Create the design document `name` (`Conflict` if it exists)."""
         database = self._db(db)
         await self._call("PUT", db, f"_design/{name}", lambda: database.put_design(name, **design))
-
-
-def _logged_in(answers: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """`_bulk_docs` answers, or the 401 they stand for: pouchdb-server refuses a stale
-    cookie with a 201 whose every item is `unauthorized` (CouchDB with a 401)."""
-    if answers and all(a.get("error") == "unauthorized" for a in answers):
-        raise couch_errors.UnauthorizedError(str(answers[0].get("reason")))
-    return answers
 
 
 def _path(db: str, target: str) -> str:
