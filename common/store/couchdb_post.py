@@ -24,6 +24,7 @@ it is not (the callers retry writes their own way: claims with their token, reco
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from typing import Any, cast
 from urllib.parse import quote, urlsplit
@@ -128,7 +129,10 @@ class CouchPoster:
         """POST `body` (JSON) to `db/target`; the status and the decoded answer. PostFailed
         if no answer came; OSError/TimeoutError if the server could not be reached."""
         path = f"/{quote(db, safe='')}/{target}"
-        payload = jsonio.dumps(body)
+        try:
+            payload = jsonio.dumps(body)
+        except TypeError:  # orjson's limits (254 levels, int keys): as couchdb3 encoded it
+            payload = json.dumps(body, separators=(",", ":")).encode()
         if self._credentials and self._cookie is None:
             await self._log_in(None)
         for attempt in (1, 2):

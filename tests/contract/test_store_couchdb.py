@@ -292,6 +292,20 @@ async def test_records_put_during_a_flush_are_flushed_too(store: CouchDBStore) -
     assert await store.activations.count("ns") == 2
 
 
+async def test_a_record_nested_deeper_than_orjson_writes_is_stored(store: CouchDBStore) -> None:
+    """orjson writes at most 254 levels; a result nested deeper (an action may return one)
+    is written the way it was before the bulk requests had connections of their own."""
+    deep: Any = "leaf"
+    for _ in range(300):
+        deep = [deep]
+    doc = activation("ns", "b" * 32, 1)
+    doc["response"] = {**doc["response"], "result": {"deep": deep}}
+    await store.activations.put(doc)
+    await store._activations.flush()
+    stored = await store.activations.get("ns", "b" * 32)
+    assert stored is not None and stored["response"]["result"]["deep"] == deep
+
+
 async def test_the_same_record_twice_is_stored_once(store: CouchDBStore) -> None:
     doc = activation("ns", "a" * 32, 1)
     await store.activations.put(doc)
