@@ -7,8 +7,8 @@ httpx and couchdb3 each such request cost the invoker's event loop more than the
 whole trip through tansu: py-spy put a third of the loop in them under load (the request
 object graph, the transport layers, anyio's streams, the auth and redirect handling). Here a
 request is one write of bytes made with orjson and one response parsed by httptools (as
-`invoker.http1` talks to containers); everything else the store does (views, databases,
-design documents, single documents) still goes through couchdb3.
+`invoker.http1` talks to containers); everything else the store does (reads by id, deletes,
+views, databases, design documents) still goes through couchdb3.
 
 Login: a POST to `/_session` with the name and password; the `AuthSession` cookie it sets is
 sent with every request, and replaced by any fresher one CouchDB sets on an answer (it does
