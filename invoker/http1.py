@@ -4,8 +4,8 @@ Each container serves one activation at a time, so one connection per container 
 and a request is a plain write followed by waiting for one parsed response: no connection
 pool, no cookie jar, no per-request object graph. Measured here this cuts the hop's CPU
 cost to a fraction of aiohttp's, and the hop is on every activation's critical path.
-httptools (uvicorn's parser) parses the response, so chunked replies from blackbox
-images work too. TCP_NODELAY is set explicitly: a Python hop without it costs ~40 ms.
+Responses are read by `common/http1.py` (httptools, so chunked replies from blackbox images
+work too; TCP_NODELAY set: a Python hop without it costs ~40 ms).
 
 A container may instead be reached at a Unix socket (`unix_path`; process containers): only
 its owner can connect, and the hop skips the TCP stack. Measured with `python -m bench hop`
@@ -16,81 +16,16 @@ on uvloop (the invoker's loop): 47 µs of client CPU and 0.39 ms wall per no-op 
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import Callable
-from typing import cast
 
-import httptools
+from pywhisk.common.http1 import Answer, ConnectionLost, ResponseReader
+
+__all__ = ["ConnectionLost", "Http1Connection"]
 
 # Retrying a request nothing answered: first pause, then doubling up to the cap. A runtime
 # that needs ~100 ms to listen is found within a few ms of it.
 _RETRY_FIRST = 0.002
 _RETRY_MAX = 0.005
-
-
-class ConnectionLost(ConnectionError):
-    """The container closed the connection before a whole response arrived.
-
-    `answered`: some of a response had arrived (the request was certainly processed).
-    """
-
-    def __init__(self, message: str, answered: bool = False) -> None:
-        super().__init__(message)
-        self.answered = answered
-
-
-class _Protocol(asyncio.Protocol):
-    def __init__(self, cap: int) -> None:
-        self.cap = cap
-        self.transport: asyncio.Transport | None = None
-        self.parser = httptools.HttpResponseParser(self)
-        self.waiter: asyncio.Future[tuple[int, bytes, int]] | None = None
-        self.body = bytearray()
-        self.total = 0
-        self.closed = False
-        self.received = False
-
-    # asyncio.Protocol
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # uvloop's transports are not asyncio.Transport subclasses, only alike.
-        self.transport = cast(asyncio.Transport, transport)
-        sock = transport.get_extra_info("socket")
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def data_received(self, data: bytes) -> None:
-        self.received = True
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserError as e:
-            self._fail(ConnectionLost(f"malformed response: {e}", answered=True))
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
-        self._fail(ConnectionLost("connection closed", answered=self.received))
-
-    # httptools callbacks
-    def on_message_begin(self) -> None:
-        self.body = bytearray()
-        self.total = 0
-
-    def on_body(self, chunk: bytes) -> None:
-        # Count everything but keep at most cap bytes: a runaway result must not exhaust
-        # the invoker's memory, yet OpenWhisk reports its full length.
-        self.total += len(chunk)
-        room = self.cap - len(self.body)
-        if room > 0:
-            self.body += chunk[:room]
-
-    def on_message_complete(self) -> None:
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_result((self.parser.get_status_code(), bytes(self.body), self.total))
-        if not self.parser.should_keep_alive() and self.transport is not None:
-            self.transport.close()
-
-    def _fail(self, exc: Exception) -> None:
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_exception(exc)
 
 
 class Http1Connection:
@@ -114,20 +49,20 @@ class Http1Connection:
         self.cap = cap
         self.unix_path = unix_path
         self._alive = alive
-        self._proto: _Protocol | None = None
+        self._proto: ResponseReader | None = None
         secret = f"X-Runtime-Token: {token}\r\n" if token else ""
         authority = host if unix_path else f"{host}:{port}"
         self._head = f"Host: {authority}\r\nContent-Type: application/json\r\n{secret}".encode()
 
-    async def _connect(self) -> _Protocol:
+    async def _connect(self) -> ResponseReader:
         loop = asyncio.get_running_loop()
         if self.unix_path is not None:
             _, proto = await loop.create_unix_connection(
-                lambda: _Protocol(self.cap), self.unix_path
+                lambda: ResponseReader(self.cap), self.unix_path
             )
         else:
             _, proto = await loop.create_connection(
-                lambda: _Protocol(self.cap), self.host, self.port
+                lambda: ResponseReader(self.cap), self.host, self.port
             )
         return proto
 
@@ -195,7 +130,7 @@ class Http1Connection:
     def _is_alive(self) -> bool:
         return self._alive is None or self._alive()
 
-    def _expire(self, proto: _Protocol, waiter: asyncio.Future[tuple[int, bytes, int]]) -> None:
+    def _expire(self, proto: ResponseReader, waiter: asyncio.Future[Answer]) -> None:
         if not waiter.done():
             waiter.set_exception(TimeoutError())
         if proto.transport is not None:

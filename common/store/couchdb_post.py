@@ -25,13 +25,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-from typing import Any, cast
+from typing import Any
 from urllib.parse import quote, urlsplit
 
-import httptools
-
 from pywhisk.common import jsonio
+from pywhisk.common.http1 import Answer, ConnectionLost, ResponseReader
 
 CONNECT_TIMEOUT = 5.0  # s: a dead host
 ANSWER_TIMEOUT = 60.0  # s: a busy server's bulk write
@@ -40,66 +38,23 @@ _COOKIE = b"authsession="
 
 
 class PostFailed(Exception):
-    """No (whole) answer: `answered` if some of one had arrived."""
-
-    def __init__(self, message: str, answered: bool = False) -> None:
-        super().__init__(message)
-        self.answered = answered
+    """CouchDB refused the login with something other than a 401."""
 
 
-class _Answer(asyncio.Protocol):
-    """One connection: a request written, its response parsed, then the next."""
+class _Answer(ResponseReader):
+    """One connection's answers, with the AuthSession cookie each one sets, if any."""
 
     def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
-        self.parser = httptools.HttpResponseParser(self)
-        self.waiter: asyncio.Future[tuple[int, bytes]] | None = None
-        self.body = bytearray()
-        self.cookie: str | None = None  # an AuthSession the last answer set
-        self._header = b""
-        self.closed = False
-        self.received = False
+        super().__init__()
+        self.cookie: str | None = None
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)  # uvloop's: alike, no subclass
-        sock = transport.get_extra_info("socket")
-        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-
-    def data_received(self, data: bytes) -> None:
-        self.received = True
-        try:
-            self.parser.feed_data(data)
-        except httptools.HttpParserError as e:
-            self._fail(PostFailed(f"malformed answer: {e}", answered=True))
-            if self.transport is not None:
-                self.transport.abort()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
-        self._fail(PostFailed(f"connection closed: {exc!r}", answered=self.received))
-
-    # httptools callbacks
     def on_message_begin(self) -> None:
-        self.body = bytearray()
+        super().on_message_begin()
         self.cookie = None
 
     def on_header(self, name: bytes, value: bytes) -> None:
         if name.lower() == b"set-cookie" and value[: len(_COOKIE)].lower() == _COOKIE:
             self.cookie = value.split(b";", 1)[0].decode("latin-1")
-
-    def on_body(self, chunk: bytes) -> None:
-        self.body += chunk
-
-    def on_message_complete(self) -> None:
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_result((self.parser.get_status_code(), bytes(self.body)))
-        if not self.parser.should_keep_alive() and self.transport is not None:
-            self.transport.close()
-
-    def _fail(self, exc: Exception) -> None:
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_exception(exc)
 
 
 class CouchPoster:
@@ -126,8 +81,9 @@ class CouchPoster:
         self._idle.clear()
 
     async def post(self, db: str, target: str, body: Any, *, read: bool = False) -> tuple[int, Any]:
-        """POST `body` (JSON) to `db/target`; the status and the decoded answer. PostFailed
-        if no answer came; OSError/TimeoutError if the server could not be reached."""
+        """POST `body` (JSON) to `db/target`; the status and the decoded answer.
+        ConnectionLost if no (whole) answer came, another OSError or TimeoutError if the
+        server could not be reached, PostFailed if it refused the login oddly."""
         path = f"/{quote(db, safe='')}/{target}"
         try:
             payload = jsonio.dumps(body)
@@ -153,7 +109,7 @@ class CouchPoster:
                 return
             status, answer = await self._send("/_session", self._login, None, retry=True)
             if status >= 300 and status != 401:
-                raise PostFailed(f"login answered {status}: {answer}", answered=True)
+                raise PostFailed(f"login answered {status}: {answer}")
             # On a 401 the request goes unauthenticated and comes back 401 to its caller.
 
     async def _send(
@@ -165,8 +121,8 @@ class CouchPoster:
             reused = bool(self._idle)
             proto = self._idle.pop() if reused else await self._connect()
             try:
-                status, raw = await self._exchange(proto, path, payload, cookie)
-            except PostFailed as e:
+                status, raw, _ = await self._exchange(proto, path, payload, cookie)
+            except ConnectionLost as e:
                 # A kept-alive connection closed as it was reused: once more, if harmless.
                 if reused and retry and not e.answered:
                     continue
@@ -187,7 +143,7 @@ class CouchPoster:
 
     async def _exchange(
         self, proto: _Answer, path: str, payload: bytes, cookie: str | None
-    ) -> tuple[int, bytes]:
+    ) -> Answer:
         loop = asyncio.get_running_loop()
         assert proto.transport is not None
         waiter = proto.waiter = loop.create_future()
@@ -212,7 +168,7 @@ class CouchPoster:
             proto.waiter = None
 
 
-def _expire(proto: _Answer, waiter: asyncio.Future[tuple[int, bytes]]) -> None:
+def _expire(proto: _Answer, waiter: asyncio.Future[Answer]) -> None:
     if not waiter.done():
         waiter.set_exception(TimeoutError())
 
