@@ -13,14 +13,12 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from pywhisk.common.config import Settings
 from pywhisk.common.entities.action import Action, Exec
 from pywhisk.common.entities.limits import ActionLimits
-from pywhisk.common.messages import ActivationMessage, invoker_topic
 from pywhisk.common.queue.memory import MemoryQueue
 from pywhisk.common.runtimes import default_manifest
 from pywhisk.common.store.sqlite import SqliteStore
@@ -31,14 +29,12 @@ from pywhisk.invoker.containers.process import BLACKBOX_NEEDS_DOCKER
 from pywhisk.invoker.proxy import ContainerProxy, State
 from pywhisk.invoker.service import Invoker
 from tests.support.docker import TEST_INVOKER_ID, containers, docker, inspect, runtime_images
+from tests.support.docker_harness import INSTALLATION, MINE, DockerHarness, close, make
 from tests.support.invoker import HELLO, Harness, annotation
 from tests.support.invoker import close as close_harness
 from tests.support.polling import wait_until_async
 
 OURS = f"pywhisk.invoker={TEST_INVOKER_ID}"
-INSTALLATION = "pywhisk-test"
-# What this suite's invokers made: other test runs on the engine use invoker id 77 too.
-MINE = f"pywhisk.installation={INSTALLATION}"
 BLACKBOX_IMAGE = "pywhisk-test/blackbox:latest"
 
 SLEEPER = (
@@ -49,56 +45,6 @@ SLEEPER = (
     "        time.sleep(a['sleep'])\n"
     "    return {'ok': True}\n"
 )
-
-
-class DockerHarness(Harness):
-    async def send(self, msg: ActivationMessage) -> None:
-        await self.queue.send(invoker_topic(TEST_INVOKER_ID), msg.to_bytes())
-
-    async def put_blackbox(self, name: str, image: str, code: str | None = None) -> str:
-        action = Action(namespace="guest", name=name, exec=Exec(kind="blackbox", image=image))
-        if code is not None:
-            action = action.model_copy(
-                update={"exec": action.exec.model_copy(update={"code": code})}
-            )
-        doc_id = action.doc_id
-        self.revisions[doc_id] = await self.store.entities.put(
-            doc_id, {**action.to_json(), "entityType": "action"}, None
-        )
-        return doc_id
-
-    def proxies(self, doc_id: str) -> list[ContainerProxy]:
-        return [p for p in self.invoker.pool.entries if p.key.action == doc_id]
-
-
-async def make(
-    tmp_path: Path, prewarm: bool = False, images: bool = True, **settings: Any
-) -> DockerHarness:
-    if images:
-        await asyncio.to_thread(runtime_images)
-    config = Settings(
-        data_dir=tmp_path, invoker_id=TEST_INVOKER_ID, installation_id=INSTALLATION, **settings
-    )
-    store = SqliteStore(f"sqlite:///{tmp_path / 'store.db'}")
-    await store.open()
-    queue = MemoryQueue()
-    await queue.open()
-    completions = await queue.consumer("completed0", "test")
-    factory = factory_from_url("docker://", config)
-    invoker = Invoker(config, store, queue, factory, TEST_INVOKER_ID, prewarm=prewarm)
-    try:
-        await invoker.start()
-    except BaseException:
-        await completions.close()
-        await queue.close()
-        await store.close()
-        raise
-    return DockerHarness(store, queue, invoker, completions)
-
-
-async def close(h: Harness) -> None:
-    await close_harness(h)
-    assert await asyncio.to_thread(containers, MINE) == [], "containers left behind"
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from pywhisk.invoker.containers.docker import DockerContainer
 from pywhisk.invoker.containers.docker_attach import release
 from pywhisk.invoker.containers.docker_output import ACTION_UID, MOUNT
 from pywhisk.invoker.proxy import State
-from tests.integration.test_docker_faults import DockerHarness, close, make
 from tests.support.docker import docker, inspect
+from tests.support.docker_harness import DockerHarness, close, make
 from tests.support.polling import wait_until_async
 
 LINES = 3000

@@ -3,22 +3,18 @@ adopted by a new action's container (real bwrap, cgroups, uids and interpreters)
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import shutil
 import signal
-import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from pywhisk.common.config import Settings
-from pywhisk.common.runtimes import Runtime, default_manifest
 from pywhisk.invoker.client import ContainerClient
-from pywhisk.invoker.containers.process import ProcessContainer, ProcessContainerFactory
+from pywhisk.invoker.containers.process import ProcessContainer
 from tests.support.prerequisites import program, require
+from tests.support.process_factories import runtime, sandbox_root, started
 
 require(os.geteuid() == 0, "booted spares hold a uid and cgroups of their own: root only")
 
@@ -46,31 +42,12 @@ CODE = {
 }
 
 
-def runtime(kind: str) -> Runtime:
-    found = default_manifest().resolve(kind)
-    assert found is not None
-    return found
-
-
 @pytest.fixture
 def root() -> Iterator[Path]:
     program("bwrap", "bubblewrap")
     for command in ("node", "php"):
         program(command, command)
-    path = Path(tempfile.mkdtemp(prefix="pywhisk-test-"))
-    path.chmod(0o711)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@contextlib.asynccontextmanager
-async def started(url: str) -> AsyncIterator[ProcessContainerFactory]:
-    factory = ProcessContainerFactory(url, Settings(), 0)
-    await factory.start()
-    try:
-        yield factory
-    finally:
-        await factory.close()
+    yield from sandbox_root()
 
 
 async def run_once(container: ProcessContainer, code: str) -> dict[str, object]:

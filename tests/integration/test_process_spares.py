@@ -6,28 +6,20 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import signal
-import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from pywhisk.common.config import Settings
-from pywhisk.common.runtimes import Runtime, default_manifest
 from pywhisk.invoker.client import ContainerClient
 from pywhisk.invoker.containers.cgroups import CgroupTree, _owner_alive
 from pywhisk.invoker.containers.process import ProcessContainer, ProcessContainerFactory
 from tests.support.prerequisites import program, require
+from tests.support.process_factories import runtime, sandbox_root, started
 
 require(os.geteuid() == 0, "spare sandboxes hold a uid and cgroups of their own: root only")
-
-
-def runtime(kind: str) -> Runtime:
-    found = default_manifest().resolve(kind)
-    assert found is not None
-    return found
 
 
 PYTHON = runtime("python:3.11")
@@ -37,20 +29,7 @@ PHP = runtime("php:8.2")
 @pytest.fixture
 def root() -> Iterator[Path]:
     program("bwrap", "bubblewrap")  # without it there are no sandboxes, spare or not
-    path = Path(tempfile.mkdtemp(prefix="pywhisk-test-"))
-    path.chmod(0o711)
-    yield path
-    shutil.rmtree(path, ignore_errors=True)
-
-
-@contextlib.asynccontextmanager
-async def started(url: str) -> AsyncIterator[ProcessContainerFactory]:
-    factory = ProcessContainerFactory(url, Settings(), 0)
-    await factory.start()
-    try:
-        yield factory
-    finally:
-        await factory.close()
+    yield from sandbox_root()
 
 
 async def run_once(container: ProcessContainer, code: str) -> object:

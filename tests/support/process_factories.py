@@ -1,0 +1,38 @@
+"""Process container factories made directly, as an invoker makes them: a runtime by kind,
+a home directory the sandboxes' uids may pass through, a started factory closed after."""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+from pywhisk.common.config import Settings
+from pywhisk.common.runtimes import Runtime, default_manifest
+from pywhisk.invoker.containers.process import ProcessContainerFactory
+
+
+def runtime(kind: str) -> Runtime:
+    found = default_manifest().resolve(kind)
+    assert found is not None
+    return found
+
+
+def sandbox_root() -> Iterator[Path]:
+    """A fixture's body: a fresh directory, traversable (0711) by the containers' own uids."""
+    path = Path(tempfile.mkdtemp(prefix="pywhisk-test-"))
+    path.chmod(0o711)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@contextlib.asynccontextmanager
+async def started(url: str) -> AsyncIterator[ProcessContainerFactory]:
+    factory = ProcessContainerFactory(url, Settings(), 0)
+    await factory.start()
+    try:
+        yield factory
+    finally:
+        await factory.close()
