@@ -1,5 +1,6 @@
 """The container pool: applies the scheduling decisions of `invoker.scheduling` to live
-containers (idle/busy bookkeeping, the FIFO run buffer, pausing and idle expiry)."""
+containers (idle/busy bookkeeping, the FIFO run buffer, pausing and idle expiry), under the
+memory budget, eviction order and cold-start cap of its `PoolPolicy` (invoker/pool_policy.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
+from pywhisk.invoker.idle_times import IdleTimes
+from pywhisk.invoker.pool_policy import FORMER, PoolPolicy, host_available_mb
 from pywhisk.invoker.scheduling import (
     ActionKey,
     Create,
@@ -79,8 +82,16 @@ class ContainerPool(Generic[E]):
         clock: Callable[[], float] = time.monotonic,
         on_stem_gone: Callable[[str, int], None] | None = None,
         pause_grace: float = 0.0,
+        policy: PoolPolicy = FORMER,
+        meter: Callable[[E], int | None] | None = None,
+        host_memory: Callable[[], int | None] = host_available_mb,
     ) -> None:
+        """`meter`: MB an entry's container uses now (None: not known yet), for a
+        `measured` policy; `host_memory`: the host's available MB."""
         self.user_memory = user_memory
+        self.policy = policy
+        self._meter = meter
+        self._host_memory = host_memory
         self.idle_timeout = idle_timeout
         self.pause_grace = pause_grace
         self._make = make
@@ -97,13 +108,59 @@ class ContainerPool(Generic[E]):
         # when one is taken or found dead.
         self._stems: list[tuple[E, str, int]] = []
         self._on_stem_gone = on_stem_gone
+        self.idle_times = IdleTimes()
+        # Entries whose first activation (start or adoption, /init, run) is under way.
+        self._cold: set[E] = set()
+        # Measured budget: each entry's last sampled use, and the most an action's
+        # containers were seen to use (a new container's estimate), in MB.
+        self._used: dict[E, int] = {}
+        self._peak: dict[tuple[str, str], int] = {}
+        self._sampler: asyncio.TimerHandle | None = None
+        self._host: tuple[float, int | None] = (float("-inf"), None)  # (when read, MB)
 
     # -- snapshot -------------------------------------------------------------------------------
 
     def slots(self) -> list[Slot]:
-        out = [Slot(e, e.key, e.memory, True, t) for e, t in self._idle.items()]
-        out.extend(Slot(e, e.key, e.memory, False, 0.0) for e in self._busy)
+        """Every container with what it counts for against the budget (its memory limit,
+        or with a measured budget its last sampled use) and, when idle, its worth."""
+        now = self._clock()
+        ranks: dict[tuple[str, str], int] = {}
+        out: list[Slot] = []
+        for e, t in sorted(self._idle.items(), key=lambda item: -item[1]):
+            keep = 0.0
+            if self.policy.evict == "histogram":
+                action = _action(e.key)
+                ranks[action] = rank = ranks.get(action, 0) + 1
+                keep = self.idle_times.worth(action, now - t, rank)
+            out.append(Slot(e, e.key, self._charge(e), True, t, keep))
+        out.extend(Slot(e, e.key, self._charge(e), False, 0.0) for e in self._busy)
         return out
+
+    def _charge(self, entry: E) -> int:
+        if not self.policy.measured:
+            return entry.memory
+        used = self._used.get(entry)
+        if used is None:
+            used = self._estimate(entry.key, entry.memory)
+        return min(used, entry.memory)
+
+    def _estimate(self, key: ActionKey, memory: int) -> int:
+        """What a new container of `key` will use: the most its action's were seen to."""
+        return min(self._peak.get(_action(key), self.policy.first_estimate), memory)
+
+    def capacity(self, charged: int) -> int:
+        """MB the pool may plan for, `charged` being what its containers count for now: the
+        user memory, and with a measured budget no more than the host has available beyond
+        its reserve (read at most every 50 ms: it is read on every cold start)."""
+        if not self.policy.measured:
+            return self.user_memory
+        now = self._clock()
+        if now - self._host[0] > 0.05:
+            self._host = (now, self._host_memory())
+        available = self._host[1]
+        if available is None:
+            return self.user_memory
+        return min(self.user_memory, charged + available - self.policy.host_reserve)
 
     @property
     def entries(self) -> list[E]:
@@ -133,6 +190,9 @@ class ContainerPool(Generic[E]):
             raise PoolClosed()
         if memory > self.user_memory:
             raise NoCapacity(f"{memory} MB > {self.user_memory} MB of container memory")
+        if self.policy.measured and self._sampler is None and self._meter is not None:
+            loop = asyncio.get_running_loop()
+            self._sampler = loop.call_later(self.policy.sample_interval, self._sample)
         if not self._buffer:
             entry = self._try(key, memory, kind)
             if entry is not None:
@@ -148,7 +208,7 @@ class ContainerPool(Generic[E]):
 
     def release(self, entry: E) -> None:
         """The activation is over and the container stays warm."""
-        self._busy.discard(entry)
+        self._finished(entry)
         if self._closed or self._is_retired(entry):
             entry.evict()
             self._drain()
@@ -177,15 +237,25 @@ class ContainerPool(Generic[E]):
 
     def discard(self, entry: E) -> None:
         """The container is gone (error, death, shutdown): free its memory."""
-        self._busy.discard(entry)
+        self._finished(entry)
+        self._used.pop(entry, None)
         if self._idle.pop(entry, None) is not None:
             self._cancel_timer(entry)
         self._drain()
+
+    def _finished(self, entry: E) -> None:
+        if entry in self._busy:
+            self._busy.discard(entry)
+            self.idle_times.ended(_action(entry.key), self._clock())
+        self._cold.discard(entry)
 
     def evict_all(self) -> list[E]:
         """Forget and evict every idle entry and fail the waiting jobs with PoolClosed; busy
         entries are returned for the caller to deal with. The pool takes no new jobs after."""
         self._closed = True
+        if self._sampler is not None:
+            self._sampler.cancel()
+            self._sampler = None
         for entry in list(self._idle):
             self._remove_idle(entry)
         for stem, _, _ in self._stems:
@@ -201,26 +271,75 @@ class ContainerPool(Generic[E]):
 
     def _try(self, key: ActionKey, memory: int, kind: str | None) -> E | None:
         self._sweep(key)
-        decision = schedule(key, memory, self.slots(), self.user_memory)
+        # A warm container first (the most recently used: keeps the others cold enough to
+        # expire), before anything is measured or ranked.
+        warm: E | None = None
+        for entry, last_used in self._idle.items():
+            if entry.key == key and (warm is None or last_used > self._idle[warm]):
+                warm = entry
+        if warm is not None:
+            return self._take_warm(warm)
+        cap = self.policy.cold_starts
+        if cap > 0 and len(self._cold) >= cap:
+            return None  # as many starting as make sense: wait for one of them, or a release
+        slots = self.slots()
+        if self.policy.measured:
+            charged = sum(s.memory for s in slots)
+            decision = schedule(key, self._estimate(key, memory), slots, self.capacity(charged))
+        else:
+            decision = schedule(key, memory, slots, self.user_memory)
         if isinstance(decision, Warm):
-            entry: E = decision.id  # type: ignore[assignment]
-            del self._idle[entry]
-            self._cancel_timer(entry)
-            self._busy.add(entry)
-            return entry
+            return self._take_warm(decision.id)  # type: ignore[arg-type]
         if isinstance(decision, Create):
             for victim in decision.evict:
                 self._remove_idle(victim)  # type: ignore[arg-type]
             entry = self._take_stem(key, memory, kind) or self._make(key, memory)
             self._busy.add(entry)
+            self._cold.add(entry)
+            self.idle_times.started(_action(key), self._clock())
             return entry
         return None
+
+    def _take_warm(self, entry: E) -> E:
+        del self._idle[entry]
+        self._cancel_timer(entry)
+        self._busy.add(entry)
+        self.idle_times.started(_action(entry.key), self._clock())
+        return entry
+
+    def _sample(self) -> None:
+        """Measure every container; if they no longer fit the budget (one grew, the host has
+        less free), evict idle ones, least worth first, until they do; let waiters in."""
+        self._sampler = None
+        if self._closed or self._meter is None:
+            return
+        for entry in [*self._idle, *self._busy]:
+            used = self._meter(entry)
+            if used is None:
+                continue
+            self._used[entry] = used
+            action = _action(entry.key)
+            if used > self._peak.get(action, 0):
+                self._peak[action] = used
+        self._host = (float("-inf"), None)  # read afresh
+        slots = self.slots()
+        over = sum(s.memory for s in slots) - self.capacity(sum(s.memory for s in slots))
+        if over > 0:
+            for slot in sorted((s for s in slots if s.idle), key=lambda s: (s.keep, s.last_used)):
+                self._remove_idle(slot.id)  # type: ignore[arg-type]
+                over -= slot.memory
+                if over <= 0:
+                    break
+        self._drain()
+        loop = asyncio.get_running_loop()
+        self._sampler = loop.call_later(self.policy.sample_interval, self._sample)
 
     def _sweep(self, key: ActionKey) -> None:
         """Drop idle entries that died, and stale revisions of the action being scheduled."""
         for entry in [e for e in self._idle if not e.usable]:
             self._remove_idle(entry)
-        for victim in stale(key, self.slots()):
+        idle = [Slot(e, e.key, e.memory, True, t) for e, t in self._idle.items()]
+        for victim in stale(key, idle):
             self._remove_idle(victim)  # type: ignore[arg-type]
 
     def _drain(self) -> None:
@@ -257,6 +376,7 @@ class ContainerPool(Generic[E]):
     def _remove_idle(self, entry: E) -> None:
         if self._idle.pop(entry, None) is not None:
             self._cancel_timer(entry)
+            self._used.pop(entry, None)
             entry.evict()
 
     def _pause(self, entry: E) -> None:
@@ -279,3 +399,8 @@ class ContainerPool(Generic[E]):
         timer = self._timers.pop(entry, None)
         if timer is not None:
             timer.cancel()
+
+
+def _action(key: ActionKey) -> tuple[str, str]:
+    """Whose idle times and memory use are learned: OW's warm match less the revision."""
+    return (key.namespace, key.action)

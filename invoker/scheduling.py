@@ -33,6 +33,9 @@ class Slot:
     memory: int  # MB
     idle: bool
     last_used: float
+    # What keeping it idle is worth (invoker/idle_times.py); evicted lowest first, the least
+    # recently used first among equals. 0 for all: plain LRU.
+    keep: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +72,8 @@ def find_warm(key: ActionKey, slots: Iterable[Slot]) -> object | None:
 
 
 def evictions(memory: int, slots: Iterable[Slot], user_memory: int) -> tuple[object, ...] | None:
-    """Least-recently-used idle containers whose removal makes room for `memory` (OW `remove`).
+    """The idle containers worth least (`Slot.keep`, then least recently used) whose removal
+    makes room for `memory` (OW `remove`, which goes by last use only).
 
     None when even removing every idle container would not be enough.
     """
@@ -78,7 +82,7 @@ def evictions(memory: int, slots: Iterable[Slot], user_memory: int) -> tuple[obj
     if missing <= 0:
         return ()
     chosen: list[object] = []
-    for s in sorted((s for s in slots if s.idle), key=lambda s: s.last_used):
+    for s in sorted((s for s in slots if s.idle), key=lambda s: (s.keep, s.last_used)):
         chosen.append(s.id)
         missing -= s.memory
         if missing <= 0:

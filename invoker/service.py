@@ -94,6 +94,8 @@ class Invoker:
             settings.idle_timeout,
             on_stem_gone=self._replace_stem,
             pause_grace=settings.pause_grace,
+            policy=factory.pool_policy(),
+            meter=_memory_used,
         )
         self._names = itertools.count()
         gauges.register(
@@ -482,3 +484,8 @@ class Invoker:
 
 def _error_of(result: Any) -> Any:
     return result.get("error") if isinstance(result, dict) else result
+
+
+def _memory_used(proxy: ContainerProxy) -> int | None:
+    container = proxy.container
+    return None if container is None else container.memory_used()

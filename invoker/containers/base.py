@@ -20,6 +20,7 @@ from pywhisk.common import plugins
 from pywhisk.common.config import Settings
 from pywhisk.common.runtimes import Runtime
 from pywhisk.invoker.containers.layer_tree import LayerTree
+from pywhisk.invoker.pool_policy import FORMER, PoolPolicy
 
 FACTORIES = {
     "process": "pywhisk.invoker.containers.process:ProcessContainerFactory",
@@ -88,6 +89,11 @@ class Container(ABC):
         that goes with it), in place: a stem cell taken for an action of another memory
         size. Raises ContainerError when it cannot."""
 
+    def memory_used(self) -> int | None:
+        """MB the container uses now, for a pool that budgets by use (invoker/pool_policy.py);
+        None where that cannot be read. Called on the event loop: a few file reads at most."""
+        return None
+
     async def out_of_memory(self) -> bool:
         """Asked after the action died abnormally: did the memory limit kill it? May wait a
         moment for the engine to tell. Containers without a memory limit never say yes."""
@@ -111,6 +117,10 @@ class ContainerFactory(ABC):
     @abstractmethod
     async def close(self) -> None:
         """Destroy every container this factory created and release its resources."""
+
+    def pool_policy(self) -> PoolPolicy:
+        """How the invoker's pool budgets these containers (invoker/pool_policy.py)."""
+        return FORMER
 
 
 def factory_from_url(

@@ -135,6 +135,22 @@ class Cgroup:
     def thaw(self) -> None:
         _write(self.dirs["freezer"] / "freezer.state", "THAWED")
 
+    def memory_used(self) -> int | None:
+        """MB the container uses: its charge less the page cache the kernel reclaims first
+        (`total_inactive_file`, as `docker stats` and the kubelet's working set count it)."""
+        memory = self.dirs["memory"]
+        try:
+            usage = int((memory / "memory.usage_in_bytes").read_bytes())
+            inactive = 0
+            with open(memory / "memory.stat", "rb") as f:
+                for line in f:
+                    if line.startswith(b"total_inactive_file "):
+                        inactive = int(line.split()[1])
+                        break
+        except (OSError, ValueError):
+            return None
+        return max(usage - inactive, 0) // (1024 * 1024)
+
     def oom_kills(self) -> int:
         with contextlib.suppress(OSError):
             for line in (self.dirs["memory"] / "memory.oom_control").read_text().splitlines():

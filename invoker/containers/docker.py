@@ -74,6 +74,7 @@ from pywhisk.invoker.containers.base import (
     ContainerFactory,
     RuntimeUnavailable,
 )
+from pywhisk.invoker.pool_policy import PoolPolicy, policy_from_options
 
 try:
     import docker
@@ -120,6 +121,10 @@ class DockerContainerFactory(ContainerFactory):
     def __init__(self, url: str, settings: Settings, invoker_id: int) -> None:
         options = {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
         self.network = options.get("network", DEFAULT_NETWORK)
+        try:  # reservations: a container's memory is the engine's, not sampled here
+            self._pool_policy = policy_from_options(options, measured=False)
+        except ValueError as exc:
+            raise ContainerError(f"docker://?{exc}") from None
         self.invoker_id = invoker_id
         self.api_host = settings.effective_api_host
         self.gateway: str | None = None  # the network's, once started
@@ -159,6 +164,9 @@ class DockerContainerFactory(ContainerFactory):
         return await loop.run_in_executor(self._executor, functools.partial(fn, *args, **kwargs))
 
     # -- lifecycle -------------------------------------------------------------------------
+
+    def pool_policy(self) -> PoolPolicy:
+        return self._pool_policy
 
     async def start(self) -> None:
         self._executor = ThreadPoolExecutor(_WORKERS, thread_name_prefix=f"docker{self.invoker_id}")

@@ -88,6 +88,7 @@ from pywhisk.invoker.containers.sandbox import (
     detect,
 )
 from pywhisk.invoker.containers.uids import UidPool, UidsExhausted
+from pywhisk.invoker.pool_policy import PoolPolicy, policy_from_options
 
 log = logging.getLogger("pywhisk.invoker")
 
@@ -133,6 +134,10 @@ class ProcessContainerFactory(ContainerFactory):
             self.booted_count = int(options.get("booted", DEFAULT_BOOTED))
         except ValueError:
             raise ContainerError("process://?booted= takes a number of sandboxes") from None
+        try:  # budget by use: a container's memory limit is its cgroup's cap
+            self._pool_policy = policy_from_options(options, measured=True)
+        except ValueError as exc:
+            raise ContainerError(f"process://?{exc}") from None
         self.invoker_id = invoker_id
         self.api_host = settings.effective_api_host
         # Room for the largest log limit plus slack: beyond it lines are dropped, and the
@@ -154,6 +159,9 @@ class ProcessContainerFactory(ContainerFactory):
         self._booted: dict[tuple[str, str], SparePool] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
+
+    def pool_policy(self) -> PoolPolicy:
+        return self._pool_policy
 
     async def start(self) -> None:
         if self.python is None:

@@ -63,6 +63,14 @@ class ProcessContainer(Container):
         self.log: ContainerLogs | None = None
         self.on_gone: Any = None  # the factory's bookkeeping, called once destroyed
 
+    def memory_used(self) -> int | None:
+        """The cgroup's use; unsandboxed, the resident memory of the runtime's processes."""
+        if self.cgroup is not None:
+            return self.cgroup.memory_used()
+        if self._returncode is not None:
+            return None
+        return _tree_rss_mb(self.pid)
+
     async def attach(self, cap_bytes: int) -> None:
         """Start reading stdout/stderr and watching for exit (on the loop, after the spawn)."""
         loop = asyncio.get_running_loop()
@@ -182,3 +190,25 @@ class ProcessContainer(Container):
         layer_tree.remove(self.layer_dir)
         with contextlib.suppress(FileNotFoundError):
             self._pid_file.unlink()
+
+
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def _tree_rss_mb(pid: int) -> int | None:
+    """Resident memory of `pid` and its descendants (shared pages counted in each)."""
+    total = 0
+    todo = [pid]
+    seen = 0
+    while todo and seen < 256:
+        current = todo.pop()
+        seen += 1
+        try:
+            with open(f"/proc/{current}/statm", "rb") as f:
+                total += int(f.read().split()[1]) * _PAGE
+            with open(f"/proc/{current}/task/{current}/children", "rb") as f:
+                todo.extend(int(child) for child in f.read().split())
+        except (OSError, ValueError):
+            if current == pid:
+                return None
+    return total // (1024 * 1024)
