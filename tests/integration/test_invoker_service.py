@@ -323,7 +323,10 @@ async def test_oversized_result(tmp_path: Path, root: Path) -> None:
 
 
 async def test_memory_budget_evicts_idle_containers(tmp_path: Path, root: Path) -> None:
-    h = await make_harness(tmp_path, root, user_memory=512)
+    """Reservations (`budget=reserved`, OpenWhisk's and Docker's): each container holds its
+    whole limit, so 512 MB hold two of 256 MB."""
+    url = f"process://{root}?budget=reserved&evict=lru"
+    h = await make_harness(tmp_path, root, url, user_memory=512)
     try:
         a = await h.put_action("a", "def main(x):\n    return {'a': 1}\n")
         b = await h.put_action("b", "def main(x):\n    return {'b': 1}\n")
@@ -343,7 +346,7 @@ async def test_memory_budget_evicts_idle_containers(tmp_path: Path, root: Path) 
 
 
 async def test_full_pool_buffers_until_a_container_frees(tmp_path: Path, root: Path) -> None:
-    h = await make_harness(tmp_path, root, user_memory=256)
+    h = await make_harness(tmp_path, root, f"process://{root}?budget=reserved", user_memory=256)
     try:
         code = "import time\ndef main(a):\n    time.sleep(0.2)\n    return {'n': a['n']}\n"
         doc_id = await h.put_action("slow", code)
@@ -355,6 +358,59 @@ async def test_full_pool_buffers_until_a_container_frees(tmp_path: Path, root: P
         assert all(d.activation and d.activation["response"]["success"] for d in done)
         cold = [annotation(d.activation, "initTime") is not None for d in done if d.activation]
         assert cold == [True, False, False]  # one container, reused
+    finally:
+        await close(h)
+
+
+async def test_measured_budget_keeps_small_actions_warm(tmp_path: Path, root: Path) -> None:
+    """By what they really use (the default in process mode), the same 512 MB hold five
+    256 MB actions that each use a few tens of MB: a second round finds all of them warm."""
+    h = await make_harness(tmp_path, root, user_memory=512)
+    try:
+        names = [f"small{i}" for i in range(5)]
+        docs = [await h.put_action(n, f"def main(x):\n    return {{'n': '{n}'}}\n") for n in names]
+        for doc_id in docs:
+            assert annotation(await h.invoke(doc_id), "initTime") is not None
+            await asyncio.sleep(1.2)  # sampled: the pool has learned what they use
+        assert len(h.live_containers()) == 5
+        for doc_id in docs:
+            assert annotation(await h.invoke(doc_id), "initTime") is None  # warm
+    finally:
+        await close(h)
+
+
+HOG = """import time
+def main(a):
+    hog = bytearray(a['mb'] * 1024 * 1024)
+    for i in range(0, len(hog), 4096):
+        hog[i] = 1
+    time.sleep(a.get('hold', 0))
+    return {'held': a['mb']}
+"""
+
+
+async def test_a_growing_container_evicts_idle_ones_and_the_cap_still_holds(
+    tmp_path: Path, root: Path
+) -> None:
+    """An action that grows past what the pool budgeted for it makes room by evicting idle
+    containers (not by the kernel's OOM killer picking one); one that grows past its own
+    memory limit is still stopped by it and reported as before."""
+    h = await make_harness(tmp_path, root, user_memory=384)
+    try:
+        if getattr(h.invoker.factory, "cgroups", None) is None:
+            pytest.skip("needs the sandbox's cgroups (root)")
+        docs = [await h.put_action(f"idle{i}", HELLO) for i in range(3)]
+        for doc_id in docs:
+            await h.invoke(doc_id)
+        idle = list(h.live_containers())
+        assert len(idle) == 3
+        hog = await h.put_action("hog", HOG, limits=ActionLimits(memory=384))
+        held = await h.invoke(hog, {"mb": 330, "hold": 2.5})  # sampled while it holds them
+        assert held["response"]["result"] == {"held": 330}
+        gone = [p for p in idle if p.state is State.REMOVED]
+        assert 1 <= len(gone) < 3  # the least worth keeping went, as many as needed
+        too_much = await h.invoke(hog, {"mb": 400})
+        assert too_much["response"]["result"] == {"error": outcomes.MEMORY_EXHAUSTED}
     finally:
         await close(h)
 
