@@ -11,7 +11,8 @@ turns (bench/sandbox.py), `python -m bench sandbox-factory` at the container fac
 with its runtime booted ahead in a spare sandbox and without (bench/cold_start.py); `python -m bench docker`: Docker containers' output through FIFOs and through the engine's
 attach stream, beside process containers, in turns (bench/docker.py); `python -m bench metrics`: what counting an activation costs (bench/metrics.py); `python -m bench
 layers`: what an action's layers cost its cold starts (bench/layers.py); `python -m bench cli`:
-a whole `wsk` process beside a bare interpreter (bench/cli.py)."""
+a whole `wsk` process beside a bare interpreter (bench/cli.py); `python -m bench burst`: 128
+concurrent callers of one 50 ms action, the pool's policies side by side (bench/burst.py)."""
 
 import sys
 
@@ -55,6 +56,10 @@ elif sys.argv[1:2] == ["docker"]:
     from bench import docker
 
     docker.main(sys.argv[2:])
+elif sys.argv[1:2] == ["burst"]:
+    from bench import burst
+
+    burst.main(sys.argv[2:])
 elif sys.argv[1:2] == ["sandbox"]:
     from bench import sandbox
 

@@ -27,6 +27,7 @@ class ChurnResult:
     kinds: Counter[str] = field(default_factory=Counter)  # invokes per language
     # (status, body) of every answer that is not a success
     failures: list[tuple[int, Any]] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)  # ms, every invoke
 
 
 def kind_of(name: str) -> str:
@@ -64,12 +65,15 @@ def run(
         with client_factory() as client:
             while time.monotonic() < stop_at:
                 name = rng.choices(order, weights)[0]
+                began = time.perf_counter()
                 r = client.post(
                     f"/namespaces/_/actions/{name}?blocking=true&result=true", json={"n": n}
                 )
+                took = (time.perf_counter() - began) * 1000
                 ok = r.status_code == 200 and r.json() == {"n": n + 1}
                 with lock:
                     result.invokes += 1
+                    result.latencies.append(took)
                     result.statuses[r.status_code] += 1
                     result.kinds[kinds[name]] += 1
                     if not ok:
