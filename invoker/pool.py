@@ -111,6 +111,11 @@ class ContainerPool(Generic[E]):
         self.idle_times = IdleTimes()
         # Entries whose first activation (start or adoption, /init, run) is under way.
         self._cold: set[E] = set()
+        # Pacing (with a cold-start cap): when each busy entry was handed out, and per action
+        # the usual time of a warm activation and of one that starts its container.
+        self._began: dict[E, float] = {}
+        self._run_time: dict[tuple[str, str], float] = {}
+        self._start_time: dict[tuple[str, str], float] = {}
         # Measured budget: each entry's last sampled use, and the most an action's
         # containers were seen to use (a new container's estimate), in MB.
         self._used: dict[E, int] = {}
@@ -208,6 +213,7 @@ class ContainerPool(Generic[E]):
 
     def release(self, entry: E) -> None:
         """The activation is over and the container stays warm."""
+        self._learn_times(entry)
         self._finished(entry)
         if self._closed or self._is_retired(entry):
             entry.evict()
@@ -248,6 +254,39 @@ class ContainerPool(Generic[E]):
             self._busy.discard(entry)
             self.idle_times.ended(_action(entry.key), self._clock())
         self._cold.discard(entry)
+        self._began.pop(entry, None)
+
+    def _learn_times(self, entry: E) -> None:
+        began = self._began.get(entry)
+        if began is None:
+            return
+        took = self._clock() - began
+        times = self._start_time if entry in self._cold else self._run_time
+        action = _action(entry.key)
+        before = times.get(action)
+        times[action] = took if before is None else 0.8 * before + 0.2 * took
+
+    def _worth_waiting(self, key: ActionKey) -> bool:
+        """Would the callers of `key` waiting now be served sooner by the containers of it
+        already running than by starting one more? The Q of them queue behind B running
+        activations of the usual time r: the last is served after Q × r / B, against c for a
+        start. Counted are running activations not past twice the usual time (one stuck in
+        a long run frees nothing soon). No history: start one, as OpenWhisk does."""
+        action = _action(key)
+        run, start = self._run_time.get(action), self._start_time.get(action)
+        if run is None or start is None:
+            return False
+        now = self._clock()
+        running = sum(
+            1
+            for e in self._busy
+            if e.key == key
+            and now - self._began.get(e, now) <= 2 * (start if e in self._cold else run)
+        )
+        if running == 0:
+            return False
+        queued = max(1, sum(1 for w in self._buffer if w.key == key and not w.future.done()))
+        return queued * run / running <= start
 
     def evict_all(self) -> list[E]:
         """Forget and evict every idle entry and fail the waiting jobs with PoolClosed; busy
@@ -280,7 +319,7 @@ class ContainerPool(Generic[E]):
         if warm is not None:
             return self._take_warm(warm)
         cap = self.policy.cold_starts
-        if cap > 0 and len(self._cold) >= cap:
+        if cap > 0 and (len(self._cold) >= cap or self._worth_waiting(key)):
             return None  # as many starting as make sense: wait for one of them, or a release
         slots = self.slots()
         if self.policy.measured:
@@ -296,6 +335,7 @@ class ContainerPool(Generic[E]):
             entry = self._take_stem(key, memory, kind) or self._make(key, memory)
             self._busy.add(entry)
             self._cold.add(entry)
+            self._began[entry] = self._clock()
             self.idle_times.started(_action(key), self._clock())
             return entry
         return None
@@ -304,7 +344,8 @@ class ContainerPool(Generic[E]):
         del self._idle[entry]
         self._cancel_timer(entry)
         self._busy.add(entry)
-        self.idle_times.started(_action(entry.key), self._clock())
+        self._began[entry] = now = self._clock()
+        self.idle_times.started(_action(entry.key), now)
         return entry
 
     def _sample(self) -> None:

@@ -191,3 +191,30 @@ def test_idle_times_rank_by_each_actions_history() -> None:
     c = ("guest", "guest/c")
     assert times.worth(c, 1) > times.worth(c, 100)
     assert times.worth(b, 1, rank=2) < times.worth(b, 1)
+
+
+async def test_a_start_is_made_only_when_it_serves_the_queue_sooner() -> None:
+    """A 50 ms action whose containers take 200 ms to start: one caller behind a running
+    activation waits for it (50 ms) rather than start a container (200 ms); ten callers
+    behind it (500 ms for the last) get a new container."""
+    clock = ManualClock()
+    policy = PoolPolicy(budget="measured", evict="histogram", cold_starts=4, host_reserve=0)
+    pool = pool_of(100_000, policy, clock=clock)
+    first = await pool.acquire(key("a"), 256)  # starts its container
+    clock.now += 0.2
+    pool.release(first)
+    running = await pool.acquire(key("a"), 256)
+    assert running is first
+    clock.now += 0.05
+    pool.release(running)  # usual times learned: a run 50 ms, a start 200 ms
+    running = await pool.acquire(key("a"), 256)
+    one = asyncio.ensure_future(pool.acquire(key("a"), 256))
+    await asyncio.sleep(0)
+    assert not one.done()  # waits for the running one
+    more = [asyncio.ensure_future(pool.acquire(key("a"), 256)) for _ in range(9)]
+    pool.release(running)
+    assert await one is running  # the head takes the container freed
+    await asyncio.sleep(0)
+    started = [f for f in more if f.done()]
+    assert started and all(f.result() is not running for f in started)  # 9 × 50 ms > 200 ms
+    pool.evict_all()
