@@ -212,6 +212,7 @@ async def test_a_start_is_made_only_when_it_serves_the_queue_sooner() -> None:
     await asyncio.sleep(0)
     assert not one.done()  # waits for the running one
     more = [asyncio.ensure_future(pool.acquire(key("a"), 256)) for _ in range(9)]
+    await asyncio.sleep(0)  # all ten queued
     pool.release(running)
     assert await one is running  # the head takes the container freed
     await asyncio.sleep(0)
