@@ -16,10 +16,13 @@ Two ways of budgeting the invoker's user memory (`--user-memory`, 2048 MB by def
   fits again, before the kernel's OOM killer has to choose.
 
 Evictions (`evict`): `histogram` ranks idle containers by their action's idle-time histogram
-(invoker/idle_times.py), `lru` by last use (OpenWhisk's). `cold_starts` caps the activations
-that are starting a container at once (0: no cap): a start costs CPU (an interpreter's start
-and imports, an /init), and on a few cores a hundred starts at once all finish late; callers
-beyond the cap wait in the pool's FIFO buffer and take containers as they are ready or freed.
+(invoker/idle_times.py), `lru` by last use (OpenWhisk's). `cold_starts` paces starts (0: not at
+all, as OpenWhisk): at most that many activations start a container at once, and callers of an
+action already running wait for its containers instead of starting one when the queue behind
+them would be served sooner so (queued × usual run time ÷ running ≤ usual start time, both
+learned per action; `ContainerPool._worth_waiting`). A start costs CPU (a sandbox, an
+interpreter's imports, an /init): on a few cores a hundred at once all finish late and take
+the CPU the running activations need. Waiting callers stay in the pool's FIFO buffer.
 
 Chosen with the containers URL: `process://?budget=measured&evict=histogram&cold_starts=4
 &host_reserve=512`; `?pool=former` is the policy of before (reserved, LRU, no cap).
