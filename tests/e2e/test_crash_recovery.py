@@ -78,8 +78,10 @@ def counter() -> Iterator[RunCounter]:
 
 @pytest.fixture
 def crashing(tmp_path: Path) -> Iterator[StandaloneServer]:
-    # Two 256 MB slots: non-blocking work queues up behind the running ones.
-    srv = StandaloneServer(tmp_path / "server", env={"PYWHISK_USER_MEMORY": "512"})
+    # Two 256 MB slots: non-blocking work queues up behind the running ones. Reservations
+    # (the former pool policy): budgeted by use, 512 MB would hold far more than two.
+    env = {"PYWHISK_USER_MEMORY": "512", "PYWHISK_CONTAINERS_URL": "process://?pool=former"}
+    srv = StandaloneServer(tmp_path / "server", env=env)
     srv.start(timeout=120)
     yield srv
     srv.stop(signal.SIGKILL)
