@@ -55,8 +55,9 @@ def cluster(tmp_path: Path, tansu: TansuBroker, couchdb_server: PouchDBServer) -
         tmp_path,
         couchdb_server.store_url(prefix),
         tansu.url,
-        # 8 containers of 128 MB per invoker: enough to overlap, few enough for 2 cores.
-        env={"PYWHISK_USER_MEMORY": "1024"},
+        # 8 containers of 128 MB per invoker: enough to overlap, few enough for 2 cores. By
+        # reservation (the former pool policy), so no more than 8 run on the one killed.
+        env={"PYWHISK_USER_MEMORY": "1024", "PYWHISK_CONTAINERS_URL": "process://?pool=former"},
     )
     try:
         cluster.start_controller()

@@ -81,7 +81,10 @@ class Cluster:
         return f"http://127.0.0.1:{port}"
 
     def start_invoker(self, n: int) -> None:
-        command = ["invoker", "--id", str(n), "--containers", "process", *self.backends()]
+        # Process containers; a PYWHISK_CONTAINERS_URL in `env` says which and how.
+        url = self.env.get("PYWHISK_CONTAINERS_URL")
+        containers = [] if url else ["--containers", "process"]
+        command = ["invoker", "--id", str(n), *containers, *self.backends()]
         log_path = self.root / f"invoker{n}.log"
         self.procs[f"invoker{n}"] = Proc(f"invoker{n}", command, log_path, self.env)
 
