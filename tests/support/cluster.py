@@ -66,6 +66,7 @@ class Cluster:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.procs: dict[str, Proc] = {}
+        self.controllers: list[str] = []  # every started controller's URL
 
     def backends(self) -> list[str]:
         return ["--store-url", self.store_url, "--queue-url", self.queue_url]
@@ -78,7 +79,8 @@ class Cluster:
             command += ["--controller-id", str(n), "--controller-count", str(of)]
         name = "controller" if n == 0 else f"controller{n}"
         self.procs[name] = Proc(name, command, self.root / f"{name}.log", self.env)
-        return f"http://127.0.0.1:{port}"
+        self.controllers.append(f"http://127.0.0.1:{port}")
+        return self.controllers[-1]
 
     def start_invoker(self, n: int) -> None:
         # Process containers; a PYWHISK_CONTAINERS_URL in `env` says which and how.
@@ -101,15 +103,18 @@ class Cluster:
         )
 
     def wait_for_invokers(self, invokers: dict[str, str], timeout: float = 15.0) -> None:
-        """Until the controller's `GET /invokers` is `invokers` (e.g. {"invoker0": "up"})."""
-        wait_until(
-            lambda: self._get("/invokers").json(),
-            f"the controller to see {invokers}",
-            timeout=timeout,
-            until=lambda seen: seen == invokers,
-            ignoring=(httpx.TransportError,),
-            details=self.logs,
-        )
+        """Until every started controller's `GET /invokers` is `invokers` (e.g.
+        {"invoker0": "up"}): each learns of the invokers from their own pings, so one seeing
+        them says nothing of another, which would still answer 503 to an invoke."""
+        for url in self.controllers or [self.url]:
+            wait_until(
+                lambda url=url: self._get("/invokers", url).json(),
+                f"the controller at {url} to see {invokers}",
+                timeout=timeout,
+                until=lambda seen: seen == invokers,
+                ignoring=(httpx.TransportError,),
+                details=self.logs,
+            )
 
     def _get(self, path: str, url: str | None = None) -> httpx.Response:
         """GET from the controller, unless a process has exited: then no wait can succeed,
