@@ -8,6 +8,7 @@ process's environment (PYTHONPATH included), so they run the code being tested.
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -107,14 +108,18 @@ class Cluster:
         {"invoker0": "up"}): each learns of the invokers from their own pings, so one seeing
         them says nothing of another, which would still answer 503 to an invoke."""
         for url in self.controllers or [self.url]:
+            seen = functools.partial(self._seen_invokers, url)
             wait_until(
-                lambda url=url: self._get("/invokers", url).json(),
+                seen,
                 f"the controller at {url} to see {invokers}",
                 timeout=timeout,
                 until=lambda seen: seen == invokers,
                 ignoring=(httpx.TransportError,),
                 details=self.logs,
             )
+
+    def _seen_invokers(self, url: str) -> object:
+        return self._get("/invokers", url).json()
 
     def _get(self, path: str, url: str | None = None) -> httpx.Response:
         """GET from the controller, unless a process has exited: then no wait can succeed,
