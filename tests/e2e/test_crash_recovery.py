@@ -204,9 +204,11 @@ async def test_every_202_runs_once_and_is_recorded_once_after_a_kill(
     for aid in lost:  # running at the kill: recorded as such, and never run again
         assert found[aid]["response"]["status"] == "whisk internal error", found[aid]
         assert found[aid]["response"]["result"] == {"error": INTERRUPTED}
-    # Only what had begun before the kill: the two that held the slots, and any that had just
-    # finished there but whose record was still to be written (a loaded machine has some).
-    assert lost <= set(ran_before), lost - set(ran_before)
+    # Only what had begun before the kill. The action counts itself in its first line, so a
+    # lost one it never counted was handed to one of the two slots and had not got that far:
+    # at most one per slot. Counted ones may be more: those running, and any that had just
+    # finished but whose record was still to be written (a loaded machine has some).
+    assert len(lost - set(ran_before)) <= 2, lost - set(ran_before)
     for aid in set(accepted) - lost:
         assert runs[aid] == 1, aid
         assert found[aid]["response"]["result"]["id"] == aid
