@@ -20,7 +20,7 @@ from pathlib import Path
 import aiohttp
 
 from bench.clients import percentile, sequential, session_for, throughput
-from bench.invoke import LIMITS, NOOP
+from bench.platform import LIMITS, NOOP
 from tests.support.server import StandaloneServer
 
 

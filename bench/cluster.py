@@ -38,7 +38,7 @@ import aiohttp
 
 from bench.clients import percentile, sequential, session_for, spread_throughput
 from bench.cpu import PARTS, cpu_by_part, used
-from bench.invoke import CODE, LIMITS, platform
+from bench.platform import CODE, LIMITS, platform
 from pywhisk.common.queue.kafka_consumer import FETCH_WAIT_MS, IDLE_WAIT_MS
 from pywhisk.controller.core.sharding import generate_hash, probe_order
 

@@ -170,7 +170,7 @@ async def platform(args: argparse.Namespace) -> None:
     import aiohttp
 
     from bench.clients import sequential, session_for
-    from bench.invoke import LIMITS
+    from bench.platform import LIMITS
     from tests.support.server import StandaloneServer
 
     languages = args.languages.split(",")

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.clients import sequential
-from bench.invoke import CODE, NOOP
+from bench.platform import CODE, NOOP
 from bench.sandbox import Server, in_turns, servers
 from pywhisk.common.config import Settings
 from pywhisk.common.runtimes import default_manifest

@@ -40,7 +40,7 @@ import aiohttp
 
 from bench.clients import percentile, sequential, session_for, throughput
 from bench.cpu import processes
-from bench.invoke import CODE, LIMITS
+from bench.platform import CODE, LIMITS
 from tests.support.server import StandaloneServer
 
 FRAMEWORK = "functions-framework"

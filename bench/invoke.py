@@ -19,21 +19,13 @@ import statistics
 import subprocess
 import sys
 import tempfile
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from bench.clients import percentile, sequential, session_for, throughput
-from pywhisk.common.entities.identity import MAX_CONCURRENT, MAX_PER_MINUTE
-from tests.support.server import StandaloneServer
-
-NOOP = "def main(args):\n    return {}\n"
-CODE = {"exec": {"kind": "python:3.11", "code": NOOP}}
-# The bench's namespace: no throttle may stop the load.
-LIMITS = {"invocationsPerMinute": MAX_PER_MINUTE, "concurrentInvocations": MAX_CONCURRENT}
+from bench.clients import percentile, sequential, throughput
+from bench.platform import CODE, NOOP, platform
 
 
 def start_direct_runtime(work: Path) -> tuple[subprocess.Popen[bytes], int]:
@@ -71,21 +63,6 @@ async def direct_figures(tmp: Path, args: argparse.Namespace) -> dict[str, Any]:
         proc.terminate()
         proc.wait()
     return {"latency": latency, "rps": rps}
-
-
-@asynccontextmanager
-async def platform(
-    tmp: Path, name: str, **env: str
-) -> AsyncIterator[tuple[aiohttp.ClientSession, str]]:
-    """A standalone server with `env`, and a client session for a high-limit namespace."""
-    server = StandaloneServer(tmp / name, env=env)
-    await asyncio.to_thread(server.start, 120.0)
-    try:
-        ns = await asyncio.to_thread(server.create_namespace, "bench", **LIMITS)
-        async with session_for(ns.auth) as session:
-            yield session, f"{server.url}/api/v1/namespaces/_/actions"
-    finally:
-        await asyncio.to_thread(server.stop)
 
 
 async def first_invokes(

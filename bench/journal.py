@@ -33,7 +33,7 @@ import aiohttp
 
 from bench import journal_writes
 from bench.clients import percentile, session_for, throughput
-from bench.invoke import CODE, LIMITS
+from bench.platform import CODE, LIMITS
 from tests.support.server import StandaloneServer
 
 BUDGET_MS = 0.2

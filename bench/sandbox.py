@@ -35,7 +35,7 @@ from pathlib import Path
 import aiohttp
 
 from bench.clients import sequential, throughput
-from bench.invoke import CODE, platform
+from bench.platform import CODE, platform
 
 SANDBOXED = "sandboxed"
 UNSANDBOXED = "unsandboxed"

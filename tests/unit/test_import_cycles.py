@@ -7,7 +7,7 @@ import ast
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-FOLDERS = ("common", "controller", "invoker", "cli", "action_runtime", "deploy")
+FOLDERS = ("common", "controller", "invoker", "cli", "action_runtime", "deploy", "bench")
 
 
 def modules() -> dict[str, Path]:
@@ -17,7 +17,8 @@ def modules() -> dict[str, Path]:
             parts = list(path.relative_to(REPO).with_suffix("").parts)
             if parts[-1] == "__init__":
                 parts.pop()
-            found[".".join(["pywhisk", *parts])] = path
+            # bench/ is a top-level package of its own, not installed under pywhisk
+            found[".".join(parts if folder == "bench" else ["pywhisk", *parts])] = path
     return found
 
 
