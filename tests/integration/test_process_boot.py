@@ -14,7 +14,7 @@ import pytest
 from pywhisk.invoker.client import ContainerClient
 from pywhisk.invoker.containers.process import ProcessContainer
 from tests.support.prerequisites import program, require
-from tests.support.process_factories import runtime, sandbox_root, started
+from tests.support.process_factories import command_names, runtime, sandbox_root, started
 
 require(os.geteuid() == 0, "booted spares hold a uid and cgroups of their own: root only")
 
@@ -65,17 +65,6 @@ async def run_once(container: ProcessContainer, code: str) -> dict[str, object]:
         await client.close()
 
 
-def commands(pid: int) -> list[str]:
-    """The command names of `pid` and its descendants, and every one of their pids."""
-    names, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        task = Path(f"/proc/{current}/task/{current}")
-        names.append((task / "comm").read_text().strip())
-        todo += [int(c) for c in (task / "children").read_text().split()]
-    return names
-
-
 def tree(pid: int) -> list[int]:
     found, todo = [], [pid]
     while todo:
@@ -96,7 +85,7 @@ async def test_each_language_has_a_booted_spare_isolated_as_any_sandbox(root: Pa
         launchers = {"python": "python3", "nodejs": "node", "php": "php"}
         for language, spare in booted.items():
             # bwrap outside, the sandbox's init, the proxy and its launcher: already running.
-            names = commands(spare.held.proc.pid)
+            names = command_names(spare.held.proc.pid)
             assert names[:3] == ["bwrap", "bwrap", "python3"], names
             assert names[3].startswith(launchers[language]), names  # php8.2, node, python3
             inside = tree(spare.held.child)

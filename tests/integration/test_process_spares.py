@@ -17,7 +17,7 @@ from pywhisk.invoker.client import ContainerClient
 from pywhisk.invoker.containers.cgroups import CgroupTree, _owner_alive
 from pywhisk.invoker.containers.process import ProcessContainer, ProcessContainerFactory
 from tests.support.prerequisites import program, require
-from tests.support.process_factories import runtime, sandbox_root, started
+from tests.support.process_factories import command_names, runtime, sandbox_root, started
 
 require(os.geteuid() == 0, "spare sandboxes hold a uid and cgroups of their own: root only")
 
@@ -45,17 +45,6 @@ async def run_once(container: ProcessContainer, code: str) -> object:
         await client.close()
 
 
-def processes(pid: int) -> list[str]:
-    """The command names of `pid` and its descendants."""
-    names, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        task = Path(f"/proc/{current}/task/{current}")
-        names.append((task / "comm").read_text().strip())
-        todo += [int(c) for c in (task / "children").read_text().split()]
-    return names
-
-
 async def test_spares_are_made_at_start_with_nothing_running_in_them(root: Path) -> None:
     async with started(f"process://{root}?booted=0") as factory:
         spares = factory.spares
@@ -63,7 +52,7 @@ async def test_spares_are_made_at_start_with_nothing_running_in_them(root: Path)
         assert len({s.uid for s in spares}) == 2
         for spare in spares:
             # bwrap outside and the sandbox's first process, held: no interpreter yet.
-            assert processes(spare.held.proc.pid) == ["bwrap", "bwrap"]
+            assert command_names(spare.held.proc.pid) == ["bwrap", "bwrap"]
             assert spare.cgroup is not None and spare.cgroup.tasks() == [spare.held.child]
             assert (spare.directory / "work").stat().st_uid == spare.uid
 

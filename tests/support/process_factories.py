@@ -36,3 +36,14 @@ async def started(url: str) -> AsyncIterator[ProcessContainerFactory]:
         yield factory
     finally:
         await factory.close()
+
+
+def command_names(pid: int) -> list[str]:
+    """The command names of `pid` and all its descendants, as the host sees them."""
+    names, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        task = Path(f"/proc/{current}/task/{current}")
+        names.append((task / "comm").read_text().strip())
+        todo += [int(c) for c in (task / "children").read_text().split()]
+    return names
