@@ -6,12 +6,14 @@ re-created re-registers its alarm. So every entity is read first (one GET each; 
 APIs one `getApi` per base path) and compared on what the manifest sets: exec (kind,
 code, main, image, components), parameters, annotations (less the `exec` one the server
 adds), the limits the manifest names, `publish`, a rule's trigger, action and status,
-an API route's action and response type. Feed inputs are not stored on the trigger (the
+an API route's action, response type and secret (the action's `require-whisk-auth`, which
+the route sends). Feed inputs are not stored on the trigger (the
 feed gets them), so the manifest's are kept as a digest annotation to compare.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +33,7 @@ COLLECTIONS = {
     "rule": "rules",
 }
 APIMGMT = "v1/web/whisk.system/apimgmt"
+SECURE_HEADER = "message.headers.X-Require-Whisk-Auth"  # what a route's case sets
 
 
 @dataclass
@@ -133,6 +136,30 @@ def same(entity: Entity, have: dict[str, Any]) -> bool:
     return True  # triggers: parameters and annotations (the feed's among them)
 
 
+def _route_secret(swagger: dict[str, Any], operation_id: Any) -> str | None:
+    """The `X-Require-Whisk-Auth` value the route's case of the operation switch sets, as
+    createApi keeps it (OW's `x-ibm-configuration` assembly), or None."""
+    assembly = (swagger.get("x-ibm-configuration") or {}).get("assembly") or {}
+    for step in assembly.get("execute") or []:
+        cases = ((step or {}).get("operation-switch") or {}).get("case") or []
+        for case in cases:
+            if not isinstance(case, dict) or operation_id not in (case.get("operations") or []):
+                continue
+            for item in case.get("execute") or []:
+                for action in ((item or {}).get("set-variable") or {}).get("actions") or []:
+                    if isinstance(action, dict) and action.get("set") == SECURE_HEADER:
+                        return str(action.get("value"))
+    return None
+
+
+def _wanted_secret(secure: Any) -> str | None:
+    """The header value a route made with `secureKey` sends (the server writes a non-text
+    key as compact JSON)."""
+    if secure in (None, "", False):
+        return None
+    return secure if isinstance(secure, str) else json.dumps(secure, separators=(",", ":"))
+
+
 def same_api(entity: Entity, swagger: dict[str, Any] | None) -> bool:
     if not swagger:
         return False
@@ -151,6 +178,9 @@ def same_api(entity: Entity, swagger: dict[str, Any] | None) -> bool:
         and target.get("action") == action
         and str(target.get("url", "")).endswith(f".{response}")
         and (swagger.get("info") or {}).get("title") == doc["apiName"]
+        # a changed secret must reach the route, or it would be refused by its own action
+        and _route_secret(swagger, operation.get("operationId"))
+        == _wanted_secret(doc["action"].get("secureKey"))
     )
 
 

@@ -39,6 +39,8 @@ project:
           runtime: python:3
         upper:
           function: src/upper.php
+          web-export: true
+          inputs: {suffix: $SUFFIX}
       sequences:
         shout:
           actions: hello, upper
@@ -55,10 +57,15 @@ project:
         yearly-hello:
           trigger: yearly
           action: hello
+      apis:
+        shop-api:
+          shop:
+            hi: {hello: {method: GET, response: json}}
+      annotations: {owner: team-a}
 """
 HELLO = "def main(args):\n    return {'msg': f\"{args['greeting']} {args.get('name', 'World')}\"}\n"
 UPPER = "<?php\nfunction main(array $a): array { return ['msg' => strtoupper($a['msg'])]; }\n"
-ENTITIES = 9
+ENTITIES = 10  # the package, 3 actions, a sequence, 2 triggers, 2 rules, an API route
 
 
 def write_project(root: Path) -> Path:
@@ -76,7 +83,9 @@ def project(
     wsk = shutil.which("wsk")
     assert wsk
     environ = {k: v for k, v in os.environ.items() if not k.startswith("__OW_")}
-    environ.update({"WSK_CONFIG_FILE": str(wskprops), "GREETING": "Hello", **(env or {})})
+    environ.update(
+        {"WSK_CONFIG_FILE": str(wskprops), "GREETING": "Hello", "SUFFIX": "!", **(env or {})}
+    )
     return subprocess.run(
         [wsk, "project", *args],
         env=environ,
@@ -125,6 +134,13 @@ def test_deploy_redeploy_change_undeploy(
     assert get(api, "rules", "ping-hello")["status"] == "active"
     yearly = get(api, "triggers", "yearly")
     assert {"key": "feed", "value": "/whisk.system/alarms/alarm"} in yearly["annotations"]
+    assert {"key": "owner", "value": "team-a"} in get(api, "packages", "shop")["annotations"]
+    upper = get(api, "actions", "shop/upper")
+    assert {"key": "suffix", "value": "!"} in upper["parameters"]  # $SUFFIX, a whole value
+    assert {"key": "web-export", "value": True} in upper["annotations"]
+    route = wsk("api", "list", "/shop").stdout.splitlines()[-1].split()
+    assert route[:3] == [f"/{namespace.namespace}/shop/hello"[:40], "get", "shop-api"], route
+    assert httpx.get(route[-1], timeout=90).json() == {"msg": "Hello World"}
 
     # the same manifest again: nothing is written (no entity gets a new version)
     versions = {n: get(api, "actions", n)["version"] for n in ("shop/hello", "shop/lib")}
@@ -160,9 +176,11 @@ def test_deploy_redeploy_change_undeploy(
     assert '"cron": "0 0 2 1 *"' in wsk("trigger", "get", "yearly").stdout  # the feed's READ
     assert get(api, "rules", "yearly-hello")["status"] == "active"
 
-    # entities created outside the manifest survive its undeploy
-    wsk("action", "create", "shop/extra", str(root / "src" / "hello.py"))
+    # entities created outside the manifest survive its undeploy, and so does a route
+    # added by hand to the manifest's API
+    wsk("action", "create", "shop/extra", str(root / "src" / "hello.py"), "--web", "true")
     wsk("trigger", "create", "outside")
+    extra = wsk("api", "create", "/shop", "/extra", "get", "shop/extra").stdout.splitlines()[-1]
     undeploy_preview = project(wskprops, root, "undeploy", "--preview", env={"GREETING": "x"})
     assert f"Plan: {ENTITIES} to delete." in undeploy_preview.stdout
     assert get(api, "actions", "shop/hello") is not None
@@ -177,6 +195,9 @@ def test_deploy_redeploy_change_undeploy(
         assert get(api, collection, name) is None, name
     assert get(api, "actions", "shop/extra") is not None
     assert get(api, "triggers", "outside") is not None
+    left = wsk("api", "list", "/shop").stdout.splitlines()[2:]
+    assert [row.split()[-1] for row in left] == [extra]  # the manifest's /shop/hi is gone
+    assert httpx.get(extra, timeout=90).json() == {"msg": "Howdy World"}
     twice = project(wskprops, root, "undeploy", env={"GREETING": "x"})
     assert twice.returncode == 0
     assert "Info: action [shop/hello] is not deployed; skipped." in twice.stdout
@@ -226,3 +247,51 @@ def test_a_failing_step_says_so_and_exits_nonzero(
     assert "Error: Deployment did not complete successfully." in failed.stderr
     assert "error: rule [ping-hello]: " in failed.stderr
     assert get(api, "actions", "shop/hello") is not None  # what came before it stays
+
+
+SECURED = """
+project:
+  name: vault
+  packages:
+    vault:
+      actions:
+        hello:
+          function: src/hello.py
+          web: true
+          inputs: {greeting: Hi}
+          annotations: {require-whisk-auth: "${SECRET}"}
+      apis:
+        vault-api:
+          vault:
+            hi: {hello: {method: GET, response: json}}
+"""
+
+
+def test_a_routes_secret_follows_its_action(
+    wsk: Wsk, wskprops: Path, server: StandaloneServer, namespace: Identity, tmp_path: Path
+) -> None:
+    """A route sends its action's `require-whisk-auth` secret, which keeps the plain web
+    URL shut: when the manifest changes the secret, a redeploy rewrites the route too."""
+    root = tmp_path / "vault"
+    (root / "src").mkdir(parents=True)
+    (root / "src" / "hello.py").write_text(HELLO)
+    (root / "manifest.yaml").write_text(textwrap.dedent(SECURED).lstrip("\n"))
+    first = project(wskprops, root, "deploy", env={"SECRET": "first"})
+    assert first.returncode == 0, first.stderr
+    url = wsk("api", "list", "/vault").stdout.splitlines()[-1].split()[-1]
+    assert httpx.get(url, timeout=90).json() == {"msg": "Hi World"}
+    plain = f"{server.url}/api/v1/web/{namespace.namespace}/vault/hello.json"
+    assert httpx.get(plain, timeout=90).status_code == 401
+
+    changed = project(wskprops, root, "deploy", env={"SECRET": "second"})
+    assert changed.returncode == 0, changed.stderr
+    assert lines(changed, "successfully deployed") == [
+        "Info: action [vault/hello] has been successfully deployed.",
+        "Info: api [vault-api /vault/hi GET] has been successfully deployed.",
+    ]
+    assert httpx.get(url, timeout=90).json() == {"msg": "Hi World"}
+    assert httpx.get(plain, headers={"X-Require-Whisk-Auth": "second"}, timeout=90).json() == {
+        "msg": "Hi World"
+    }
+    again = project(wskprops, root, "deploy", env={"SECRET": "second"})
+    assert len(lines(again, "is unchanged; skipped.")) == 3, again.stdout

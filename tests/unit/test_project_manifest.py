@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import io
 import textwrap
 import zipfile
@@ -13,6 +14,7 @@ import pytest
 
 from pywhisk.cli.project.manifest import Manifest, ManifestError, Target, parse
 from pywhisk.cli.project.plan import as_after_package_update, same, same_api
+from pywhisk.controller.api.apigw import model
 
 RUNTIMES = {
     "python": [{"kind": "python:3.11", "default": True}],
@@ -465,6 +467,30 @@ def test_comparison_with_the_server(tmp_path: Path) -> None:
     assert same_api(api, swagger)
     assert not same_api(api, {**swagger, "info": {"title": "renamed"}})
     assert not same_api(api, None)
+
+
+def test_a_route_is_compared_on_its_secret_too(tmp_path: Path) -> None:
+    """The route sends its action's `require-whisk-auth` secret: one whose secret changed
+    (or went) is rewritten, or the action would refuse its own route. The swagger is the
+    one the server keeps, built by the server's own model."""
+    plan = read(tmp_path, FULL, env={"DSN": "d", "PORT": "1"})
+    secured = entity(plan, "api", "items-api /items/ GET")
+    doc = secured.body["apidoc"]
+
+    def kept(apidoc: dict[str, Any]) -> dict[str, Any]:
+        return model.add_route(model.base_swagger("/items", "items-api"), apidoc, "json", "h")
+
+    assert same_api(secured, kept(doc))
+    changed = {**doc, "action": {**doc["action"], "secureKey": "other"}}
+    assert not same_api(secured, kept(changed))
+    without = {**doc, "action": {k: v for k, v in doc["action"].items() if k != "secureKey"}}
+    assert not same_api(secured, kept(without))
+    numeric = {**doc, "action": {**doc["action"], "secureKey": 1234}}
+    assert same_api(entity_with(secured, numeric), kept(numeric))
+
+
+def entity_with(api: Any, apidoc: dict[str, Any]) -> Any:
+    return dataclasses.replace(api, body={**api.body, "apidoc": apidoc})
 
 
 def test_an_action_seen_through_its_package_update() -> None:
