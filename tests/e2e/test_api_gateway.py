@@ -137,14 +137,16 @@ def test_routes_merge_into_one_api_and_serve_their_actions(
 def test_unknown_paths_and_verbs_and_preflight(owner: httpx.Client, namespace: Identity) -> None:
     put_action(owner, "show", ECHO)
     gw_url = route(owner, "/todos", "/{id}", "get", "show", "http").json()["gwApiUrl"]
-    missing = call("GET", f"{gw_url}/1/2")
+    missing = call("GET", f"{gw_url}/1/2", headers={"Origin": "http://a.example"})
     assert missing.status_code == 404 and missing.json()["error"] == (
         "The requested resource does not exist."
     )
+    assert missing.headers["access-control-allow-origin"] == "*"  # a page can read the 404
     assert call("GET", f"{owner.base_url}/api/{namespace.uuid}/nothing/1").status_code == 404
     assert call("GET", f"{owner.base_url}/api/not-a-tenant/todos/1").status_code == 404
-    wrong = call("DELETE", f"{gw_url}/1")
+    wrong = call("DELETE", f"{gw_url}/1", headers={"Origin": "http://a.example"})
     assert wrong.status_code == 405 and wrong.headers["allow"] == "GET"
+    assert wrong.headers["access-control-allow-origin"] == "*"
     preflight = call(
         "OPTIONS",
         f"{gw_url}/1",
@@ -185,6 +187,14 @@ def test_apis_belong_to_their_namespace(
         gone = them.delete(f"{MGMT}/deleteApi.http", params={"basepath": "/mine"})
         assert gone.status_code == 404
         assert gone.json()["error"] == "API deletion failure: API '/mine' does not exist."
+        # a route of theirs under the same base path makes an API of their own
+        put_action(them, "plain", PLAIN)
+        theirs = route(them, "/mine", "/b", "get", "plain").json()["gwApiUrl"]
+        assert theirs == f"{owner.base_url}/api/{other.uuid}/mine"
+        assert call("GET", f"{theirs}/b").status_code == 200
+    mine = owner.get(f"{MGMT}/getApi.http", params={"basepath": "/mine"}).json()["apis"]
+    assert [list(api["value"]["apidoc"]["paths"]) for api in mine] == [["/a"]]
+    assert call("GET", f"{gw_url}/b").status_code == 404
     assert call("GET", f"{gw_url}/a").status_code == 200
     anonymous = call("GET", f"{owner.base_url}{MGMT}/getApi.http")
     assert anonymous.status_code == 401
@@ -211,6 +221,40 @@ def test_delete_a_verb_a_path_and_the_api(owner: httpx.Client) -> None:
     assert owner.delete(f"{MGMT}/deleteApi", params={"basepath": "Dee"}).status_code == 200
     assert call("GET", f"{gw_url}/b").status_code == 404
     assert owner.get(f"{MGMT}/getApi.http").json() == {"apis": []}
+
+
+def test_listing_rows_paging_and_forced_delete(owner: httpx.Client, namespace: Identity) -> None:
+    """getApi's rows as the clients read them, `limit` and `skip` over the base paths, and
+    the `relpath`, `operation` and `force` that clients may send, taken."""
+    put_action(owner, "plain", PLAIN)
+    for base in ("/p1", "/p2", "/p3"):
+        assert route(owner, base, "/a", "get", "plain").status_code == 200
+    rows = owner.get(f"{MGMT}/getApi.http").json()["apis"]
+    assert [row["value"]["apidoc"]["basePath"] for row in rows] == ["/p1", "/p2", "/p3"]
+    for row in rows:
+        base = row["value"]["apidoc"]["basePath"]
+        assert row["id"] == f"API:{namespace.namespace}:{base}" and row["key"].endswith(base)
+        assert {k: v for k, v in row["value"].items() if k != "apidoc"} == {
+            "namespace": namespace.namespace,
+            "gwApiActivated": True,
+            "tenantId": namespace.uuid,
+            "gwApiUrl": f"{owner.base_url}/api/{namespace.uuid}{base}",
+        }
+        assert row["value"]["apidoc"]["paths"]["/a"]["get"]["x-openwhisk"]["action"] == "plain"
+
+    def bases(**params: Any) -> list[str]:
+        found = owner.get(f"{MGMT}/getApi.http", params=params)
+        assert found.status_code == 200, found.text
+        return [row["value"]["apidoc"]["basePath"] for row in found.json()["apis"]]
+
+    assert bases(limit=1, skip=1) == ["/p2"]
+    assert bases(skip=2) == ["/p3"]
+    assert bases(limit=2) == ["/p1", "/p2"]
+    assert bases(basepath="/p1", relpath="/a", operation="get") == ["/p1"]
+    gone = owner.delete(f"{MGMT}/deleteApi.json", params={"basepath": "/p2", "force": "true"})
+    assert gone.status_code == 200 and gone.json() == {}
+    assert bases() == ["/p1", "/p3"]
+    assert call("GET", f"{owner.base_url}/api/{namespace.uuid}/p2/a").status_code == 404
 
 
 @pytest.mark.parametrize(

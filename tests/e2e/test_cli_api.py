@@ -118,3 +118,45 @@ def test_config_file(wsk: Wsk, tmp_path: Path, namespace: Identity) -> None:
     (tmp_path / "bad.json").write_text('{"swagger": "2.0"}')
     bad = wsk("api", "create", "-c", str(tmp_path / "bad.json"), check=False)
     assert bad.returncode == 1 and "Swagger file is invalid" in bad.stderr
+
+
+MARKUP = (
+    "def main(args):\n"
+    "    who = args.get('name', 'you')\n"
+    "    return {'html': '<p>hello ' + who + '</p>', 'text': 'hello ' + who,\n"
+    "            'svg': '<svg xmlns=\"http://www.w3.org/2000/svg\"><title>' + who + '</title></svg>'}\n"
+)
+
+
+def test_response_types_and_api_name(wsk: Wsk, tmp_path: Path) -> None:
+    """`--response-type html|svg|text` shape what a route answers, and `--apiname` names
+    the API a first route makes: listed under that name, got and deleted by it."""
+    action(wsk, tmp_path, "markup", MARKUP, "--web", "true")
+    urls: dict[str, str] = {}
+    for kind in ("html", "svg", "text"):
+        made = wsk(
+            "api", "create", "/pages", f"/{kind}", "get", "markup",
+            "--response-type", kind, "--apiname", "Pages",
+        )  # fmt: skip
+        urls[kind] = made.stdout.splitlines()[-1]
+    page = call("GET", urls["html"], params={"name": "Ann"})
+    assert page.headers["content-type"].startswith("text/html")
+    assert page.text == "<p>hello Ann</p>"
+    logo = call("GET", urls["svg"], params={"name": "Bo"})
+    assert logo.headers["content-type"].startswith("image/svg+xml")
+    assert logo.text == '<svg xmlns="http://www.w3.org/2000/svg"><title>Bo</title></svg>'
+    note = call("GET", urls["text"])
+    assert note.headers["content-type"].startswith("text/plain") and note.text == "hello you"
+
+    full = wsk("api", "list", "-f").stdout
+    assert "   API Name: Pages\n   Base path: /pages\n" in full
+    swagger = json.loads(wsk("api", "get", "Pages").stdout)
+    assert swagger["basePath"] == "/pages" and swagger["info"]["title"] == "Pages"
+    ops = {path: op["get"]["x-openwhisk"]["url"] for path, op in swagger["paths"].items()}
+    assert {path: url.rsplit(".", 1)[1] for path, url in ops.items()} == {
+        "/html": "html",
+        "/svg": "svg",
+        "/text": "text",
+    }
+    assert wsk("api", "delete", "Pages").stdout == "ok: deleted API Pages\n"
+    assert call("GET", urls["html"]).status_code == 404

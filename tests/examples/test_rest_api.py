@@ -137,6 +137,12 @@ def test_rest_api(wsk: Wsk, wskprops: Path, server: StandaloneServer, namespace:
             assert site.rsplit(":", 1)[1] != server.url.rsplit(":", 1)[1]  # another origin
             drive_page(page, f"{site}/index.html?api={api}", pg)
 
+        # the one route the page leaves alone: an item read by its id
+        (item,) = httpx.get(f"{api}/items", timeout=60).json()
+        read = httpx.get(f"{api}/items/{item['id']}", timeout=60)
+        assert (read.status_code, read.json()) == (200, item)
+        assert item["name"] == "Call Rob back" and item["done"] is False
+
         # the web action URLs serve the same data without the gateway
         web = f"{server.url}/api/v1/web/{namespace.namespace}/items"
         assert [i["name"] for i in httpx.get(f"{web}/list.http", timeout=60).json()] == [
