@@ -17,6 +17,7 @@ tenant is the caller's uuid.
   getApi     ?basepath=/b | API name, limit, skip → 200 {apis: [{id, key, value}]}
              (relpath and operation are the client's to filter, as in OpenWhisk)
   deleteApi  ?basepath, relpath, operation → 200 {}; deleting an API's last route deletes it
+             (`force`, which clients may send, changes nothing: OW's deleteApi reads none)
 Refusals are OpenWhisk's messages: 400 for a bad request, 404 for an API or route that
 does not exist (OpenWhisk answers both with a 502 from the action).
 """
