@@ -20,6 +20,7 @@ from tests.support.polling import wait_until
 from tests.support.prerequisites import program
 from tests.support.server import StandaloneServer, free_port
 
+WHERE = "def main(args):\n    return {'url': args['__ow_headers']['x-forwarded-url']}\n"
 REPO = Path(__file__).resolve().parents[2]
 CONF = REPO / "deploy" / "nginx" / "nginx.conf"
 
@@ -91,3 +92,10 @@ def test_an_api_route_through_nginx(nginx: str, tmp_path: Path, namespace: Ident
     )
     assert preflight.status_code == 200
     assert preflight.headers["access-control-allow-origin"] == "*"
+
+    # the action is told the URL the caller used: nginx's, not the controller's
+    (tmp_path / "where.py").write_text(WHERE)
+    run("action", "create", "where", "where.py", "--web", "true")
+    where = run("api", "create", "/todos", "/where", "get", "where").strip().splitlines()[-1]
+    told = httpx.get(where, params={"a": "1"}, timeout=90)
+    assert told.status_code == 200 and told.json() == {"url": f"{where}?a=1"}
