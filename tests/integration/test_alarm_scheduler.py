@@ -244,3 +244,22 @@ async def test_a_stopping_scheduler_lets_a_fire_under_way_finish(any_store: Stor
     assert len(await alarms.run_once(wait=False)) == 1  # claimed, the fire under way
     await alarms.stop(grace=2.0)
     assert finished == ["tick"]
+
+
+async def test_aws_schedules_fire_at_their_times(any_store: Store) -> None:
+    """The talk's `cron(0 */2 * * ? *)` fires on the even hours (UTC) and `rate(5 minutes)`
+    every five minutes from its creation, each due time once, through the scheduler."""
+    store = any_store
+    clock, fires = Clock(), Fires()
+    await create(store, "build", {"cron": "cron(0 */2 * * ? *)", "trigger_payload": {"y": 1}})
+    await create(store, "often", {"cron": "rate(5 minutes)"})
+    alarms = scheduler(store, fires, clock)
+    assert await alarms.run_once() == []  # 17:47, nothing due
+    fired: dict[str, list[int]] = {"build": [], "often": []}  # minutes after T0
+    while alarms.next_due is not None and alarms.next_due <= T0 + 140 * 60_000:
+        clock.now = alarms.next_due
+        for record_id, due in await alarms.run_once():
+            fired["build" if record_id.endswith("build") else "often"].append((due - T0) // 60_000)
+    assert fired["build"] == [13, 133]  # 18:00 and 20:00
+    assert fired["often"] == list(range(5, 141, 5))
+    assert ("build", {"y": 1}) in fires.seen and len(fires.seen) == 30
