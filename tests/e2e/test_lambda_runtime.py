@@ -97,6 +97,28 @@ def test_awslambdaric_runs_unmodified(
     )
 
 
+def test_the_python_example_as_its_readme_deploys_it(
+    wsk: Wsk, api: httpx.Client, tmp_path: Path
+) -> None:
+    """examples/lambda-python: its handler and bootstrap zipped with awslambdaric beside them
+    (the README's `pip install --target`), created and invoked with wsk as the README says."""
+    example = EXAMPLES / "lambda-python"
+    archive = zip_tree(tmp_path / "hello-py.zip", example, ensure_awslambdaric())
+    wsk(
+        "action", "create", "hello-py", str(archive), "--kind", "provided",
+        "--main", "handler.hello", "--memory", "128",
+    )  # fmt: skip
+    rob = wsk("action", "invoke", "hello-py", "--result", "-p", "name", "Rob").stdout
+    assert json.loads(rob) == {"msg": "Hello Rob", "memory": "128"}
+    last = api.get("/namespaces/_/activations", params={"limit": 1}).json()[0]
+    logs = wsk("activation", "logs", "--last").stdout
+    assert f"hello-py handles {last['activationId']}" in logs
+    failed = invoke(api, "hello-py", {"name": ""}).json()
+    assert failed["response"]["status"] == "application error"
+    error = failed["response"]["result"]["error"]
+    assert (error["errorType"], error["errorMessage"]) == ("ValueError", "the name is empty")
+
+
 def test_awslambdaric_error_is_an_application_error(
     api: httpx.Client, wsk: Wsk, ric_zip: Path
 ) -> None:

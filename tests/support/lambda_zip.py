@@ -19,15 +19,14 @@ import zipfile
 from pathlib import Path
 
 from pywhisk.deploy.baseimage import cache_dir
+from tests.support.examples import EXAMPLES
 
 AWSLAMBDARIC = "awslambdaric>=3,<5"
 _MARKER = ".pywhisk-installed"
 
-# A custom runtime as AWS documents it: a `bootstrap` that runs awslambdaric (vendored into
-# the zip beside it) on the handler named by `--main`, here `handler.hello`.
-RIC_BOOTSTRAP = (
-    '#!/bin/sh\ncd "$LAMBDA_TASK_ROOT"\nexec /usr/bin/python3 -m awslambdaric "$_HANDLER"\n'
-)
+# A custom runtime as AWS documents it: examples/lambda-python's `bootstrap`, which runs
+# awslambdaric (vendored into the zip beside it) on the handler named by `--main`.
+RIC_BOOTSTRAP = (EXAMPLES / "lambda-python" / "bootstrap").read_text()
 
 RIC_HANDLER = """\
 import os
@@ -51,13 +50,16 @@ def hello(event, context):
 """
 
 
-def zip_tree(archive: Path, *roots: Path) -> Path:
-    """Zip every file under each of `roots` (paths relative to that root), modes kept."""
+def zip_tree(archive: Path, *roots: Path | tuple[Path, str]) -> Path:
+    """Zip every file under each of `roots` (paths relative to that root, or under the folder
+    named with it: `(prefix / "node_modules", "node_modules")`), modes kept."""
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zipped:
-        for root in roots:
+        for entry in roots:
+            root, folder = entry if isinstance(entry, tuple) else (entry, "")
             for path in sorted(root.rglob("*")):
                 if path.is_file() and "__pycache__" not in path.parts:
-                    info = zipfile.ZipInfo.from_file(path, path.relative_to(root))
+                    name = Path(folder, path.relative_to(root))
+                    info = zipfile.ZipInfo.from_file(path, name)
                     zipped.writestr(info, path.read_bytes(), zipfile.ZIP_DEFLATED)
     return archive
 
