@@ -92,6 +92,7 @@ def test_the_talks_examples_are_verbatim() -> None:
     php = EXAMPLES / "lambda-php"
     assert TALK_LOOP in (php / "layer" / "php" / "bootstrap.php").read_text()
     assert TALK_HANDLER in (php / "function" / "handler.php").read_text()
+    assert TALK_HANDLER in (EXAMPLES / "lambda-serverless" / "handler.php").read_text()
     assert (EXAMPLES / "lambda-bref" / "index.php").read_text() == TALK_BREF
 
 
