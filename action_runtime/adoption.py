@@ -58,15 +58,24 @@ async def read_to_eof(fd: int) -> bytes:
     return b"".join(chunks)
 
 
-async def adopted(fd: int, proxy: ActionProxy) -> None:
-    """Wait for the adoption (EOF on `fd`) and take its kind."""
+async def adopted(fd: int, proxy: ActionProxy) -> bool:
+    """Wait for the adoption (EOF on `fd`) and take its kind.
+
+    False when the pipe closed with nothing in it: an adoption always sends the kind, so
+    the invoker that booted us is gone (SIGKILLed before it could adopt or discard us, at a
+    moment when bwrap's parent-death signal could not take us down with it). Nothing will
+    ever connect to our socket then, and the caller exits instead of serving.
+    """
     args = [a for a in (await read_to_eof(fd)).decode().split("\0") if a]
+    if not args:
+        return False
     try:
         kind = late_kind(args)
     except AdoptionError as exc:
         print(f"action_runtime: --adopt-fd: {exc}", file=sys.stderr, flush=True)
-        return
+        return True
     if kind:
         proxy.language = proxy.language.with_kind(kind)
         if proxy.launcher is None:
             proxy.problem = proxy.language.missing_message()
+    return True

@@ -48,7 +48,9 @@ async def serve(
             os.close(options.ready_fd)
         # Booted ahead: everything above is done before an action takes the container; the
         # socket is served once it has (nobody connects before: the invoker adopts first).
-        await adopted(options.adopt_fd, proxy)
+        if not await adopted(options.adopt_fd, proxy):
+            proxy.close()  # its launcher goes with it
+            return
     if options.listen_fd is not None:
         await server.start(sock=socket.socket(fileno=options.listen_fd))
     else:

@@ -7,7 +7,8 @@ apigw`: an API route against its web action's own URL (bench/apigw.py); `python 
 hop`: the invoker → runtime hop over TCP and over a Unix socket (bench/hop.py); `python -m
 bench sandbox`: what the process containers' sandbox costs through the platform, servers in
 turns (bench/sandbox.py), `python -m bench sandbox-factory` at the container factory
-(bench/sandbox_factory.py); `python -m bench cold-start`: a new action's first /init + /run
+(bench/sandbox_factory.py), `python -m bench launch-guard` what the parent-death guard costs a
+sandbox's launch (bench/launch_guard.py); `python -m bench cold-start`: a new action's first /init + /run
 with its runtime booted ahead in a spare sandbox and without (bench/cold_start.py); `python -m bench docker`: Docker containers' output through FIFOs and through the engine's
 attach stream, beside process containers, in turns (bench/docker.py); `python -m bench metrics`: what counting an activation costs (bench/metrics.py); `python -m bench
 layers`: what an action's layers cost its cold starts (bench/layers.py); `python -m bench cli`:
@@ -68,6 +69,10 @@ elif sys.argv[1:2] == ["cold-start"]:
     from bench import cold_start
 
     cold_start.main(sys.argv[2:])
+elif sys.argv[1:2] == ["launch-guard"]:
+    from bench import launch_guard
+
+    launch_guard.main(sys.argv[2:])
 elif sys.argv[1:2] == ["sandbox-factory"]:
     from bench import sandbox_factory
 

@@ -170,18 +170,15 @@ async def platform(args: argparse.Namespace) -> None:
     import aiohttp
 
     from bench.clients import sequential, session_for
-    from bench.platform import LIMITS
+    from bench.platform import LIMITS, without_stem_cells
     from tests.support.server import StandaloneServer
 
     languages = args.languages.split(",")
     configs = {
         ("stem cell", "booted"): {},
         ("stem cell", "not booted"): {"PYWHISK_CONTAINERS_URL": "process://?booted=0"},
-        ("no stem cell", "booted"): {"PYWHISK_PREWARM": "false"},
-        ("no stem cell", "not booted"): {
-            "PYWHISK_PREWARM": "false",
-            "PYWHISK_CONTAINERS_URL": "process://?booted=0",
-        },
+        ("no stem cell", "booted"): without_stem_cells(),
+        ("no stem cell", "not booted"): without_stem_cells("process://?booted=0"),
     }
     times: dict[tuple[str, str, str], list[float]] = {}
     with tempfile.TemporaryDirectory(prefix="pywhisk-bench-") as tmp:

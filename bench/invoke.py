@@ -25,7 +25,7 @@ from typing import Any
 import aiohttp
 
 from bench.clients import percentile, sequential, throughput
-from bench.platform import CODE, NOOP, platform
+from bench.platform import CODE, NOOP, platform, without_stem_cells
 
 
 def start_direct_runtime(work: Path) -> tuple[subprocess.Popen[bytes], int]:
@@ -135,12 +135,13 @@ async def run(args: argparse.Namespace) -> None:
             warm = await warm_figures(s, api, args, rps=True)
             web = await web_figures(s, api, args)
             stem = await first_invokes(s, api, args.cold, pause=0.3)
-        async with platform(tmp, "process-cold", PYWHISK_PREWARM="false") as (s, api):
+        async with platform(tmp, "process-cold", **without_stem_cells()) as (s, api):
             cold = await first_invokes(s, api, args.cold, pause=0.0)
         bare = {"PYWHISK_CONTAINERS_URL": "process://?sandbox=off"}
         async with platform(tmp, "unsandboxed", **bare) as (s, api):
             plain = await warm_figures(s, api, args, rps=True)
-        async with platform(tmp, "unsandboxed-cold", PYWHISK_PREWARM="false", **bare) as (s, api):
+        cold_bare = without_stem_cells(bare["PYWHISK_CONTAINERS_URL"])
+        async with platform(tmp, "unsandboxed-cold", **cold_bare) as (s, api):
             plain["cold"] = await first_invokes(s, api, args.cold, pause=0.0)
         docker = None
         if not args.no_docker and await docker_available():

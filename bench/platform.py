@@ -7,17 +7,35 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import aiohttp
 
 from bench.clients import session_for
 from pywhisk.common.entities.identity import MAX_CONCURRENT, MAX_PER_MINUTE
+from pywhisk.invoker.containers.process_boot import DEFAULT_BOOTED
+from pywhisk.invoker.containers.process_spares import DEFAULT_SPARES
 from tests.support.server import StandaloneServer
 
 NOOP = "def main(args):\n    return {}\n"
 CODE = {"exec": {"kind": "python:3.11", "code": NOOP}}
 # The bench's namespace: no throttle may stop the load.
 LIMITS = {"invocationsPerMinute": MAX_PER_MINUTE, "concurrentInvocations": MAX_CONCURRENT}
+
+
+def without_stem_cells(url: str = "process://") -> dict[str, str]:
+    """A server's environment without stem cells (PYWHISK_PREWARM=false) whose process
+    containers still make their spares ahead as by default (prewarming off turns those off
+    too): the benches' cold start is a new action's, on the default platform."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query))
+    if parts.scheme == "process":
+        query.setdefault("spares", str(DEFAULT_SPARES))
+        query.setdefault("booted", str(DEFAULT_BOOTED))
+    return {
+        "PYWHISK_PREWARM": "false",
+        "PYWHISK_CONTAINERS_URL": urlunsplit(parts._replace(query=urlencode(query))),
+    }
 
 
 @asynccontextmanager

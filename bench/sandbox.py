@@ -35,7 +35,7 @@ from pathlib import Path
 import aiohttp
 
 from bench.clients import sequential, throughput
-from bench.platform import CODE, platform
+from bench.platform import CODE, platform, without_stem_cells
 
 SANDBOXED = "sandboxed"
 UNSANDBOXED = "unsandboxed"
@@ -79,9 +79,7 @@ async def servers(
     async with AsyncExitStack() as stack:
         started = []
         for name, url in urls.items():
-            env = {"PYWHISK_CONTAINERS_URL": url}
-            if not prewarm:
-                env["PYWHISK_PREWARM"] = "false"
+            env = {"PYWHISK_CONTAINERS_URL": url} if prewarm else without_stem_cells(url)
             session, api = await stack.enter_async_context(
                 platform(tmp, f"{name.replace(' ', '-')}-{suffix}", **env)
             )

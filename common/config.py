@@ -98,7 +98,9 @@ class Settings(BaseSettings):
     # Seconds idle before a warm container is paused (docker pause / SIGSTOP) until its next
     # activation resumes it (OW pause-grace); 0 never pauses.
     pause_grace: float = 10.0
-    prewarm: bool = True  # start stem cells (runtimes.json stemCells) ahead of first use
+    # Start processes ahead of first use: stem cells (runtimes.json stemCells) and, in
+    # process mode, spare sandboxes (booted or not; the containers URL's counts still count).
+    prewarm: bool = True
     # Whether sandboxed process containers' actions may use the network (outbound calls,
     # __OW_API_HOST); off: a network namespace of their own with nothing in it.
     action_network: bool = True

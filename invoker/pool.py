@@ -16,7 +16,9 @@ from pywhisk.invoker.pool_policy import FORMER, PoolPolicy, host_available_mb
 from pywhisk.invoker.scheduling import (
     ActionKey,
     Create,
+    Decision,
     Slot,
+    Wait,
     Warm,
     pick_stem,
     schedule,
@@ -85,10 +87,16 @@ class ContainerPool(Generic[E]):
         policy: PoolPolicy = FORMER,
         meter: Callable[[E], int | None] | None = None,
         host_memory: Callable[[], int | None] = host_available_mb,
+        held: Callable[[], int] | None = None,
+        shed: Callable[[], None] | None = None,
     ) -> None:
         """`meter`: MB an entry's container uses now (None: not known yet), for a
-        `measured` policy; `host_memory`: the host's available MB."""
+        `measured` policy; `host_memory`: the host's available MB; `held`: MB the factory's
+        processes made ahead use now, `shed`: give them up."""
         self.user_memory = user_memory
+        self._held_of = held
+        self._shed = shed
+        self._held: tuple[float, int] = (float("-inf"), 0)  # (when read, MB)
         self.policy = policy
         self._meter = meter
         self._host_memory = host_memory
@@ -166,6 +174,23 @@ class ContainerPool(Generic[E]):
         if available is None:
             return self.user_memory
         return min(self.user_memory, charged + available - self.policy.host_reserve)
+
+    def room(self, memory: int) -> bool:
+        """Does `memory` MB more fit in the budget now, beside the containers and what is
+        held ahead? (Asked before something more is made ahead.)"""
+        slots = self.slots()
+        charged = sum(s.memory for s in slots) + self.held()
+        return charged + memory <= self.capacity(charged)
+
+    def held(self) -> int:
+        """MB the factory's processes made ahead use (read at most every 50 ms, as the
+        host's memory: it is read on every cold start)."""
+        if self._held_of is None:
+            return 0
+        now = self._clock()
+        if now - self._held[0] > 0.05:
+            self._held = (now, self._held_of())
+        return self._held[1]
 
     @property
     def entries(self) -> list[E]:
@@ -322,11 +347,22 @@ class ContainerPool(Generic[E]):
         if cap > 0 and (len(self._cold) >= cap or self._worth_waiting(key)):
             return None  # as many starting as make sense: wait for one of them, or a release
         slots = self.slots()
+        held = self.held()
         if self.policy.measured:
-            charged = sum(s.memory for s in slots)
-            decision = schedule(key, self._estimate(key, memory), slots, self.capacity(charged))
+            need = self._estimate(key, memory)
+            room = self.capacity(sum(s.memory for s in slots) + held)
         else:
-            decision = schedule(key, memory, slots, self.user_memory)
+            need, room = memory, self.user_memory
+        decision = schedule(key, need, slots, room - held)
+        if held and self._shed is not None and _costly(decision):
+            without = schedule(key, need, slots, room)
+            if isinstance(without, Create) and (
+                isinstance(decision, Wait)
+                or (isinstance(decision, Create) and len(without.evict) < len(decision.evict))
+            ):  # what is held ahead is in the way: it goes, not the warm containers
+                self._shed()
+                self._held = (self._clock(), 0)
+                decision = without
         if isinstance(decision, Warm):
             return self._take_warm(decision.id)  # type: ignore[arg-type]
         if isinstance(decision, Create):
@@ -363,8 +399,15 @@ class ContainerPool(Generic[E]):
             if used > self._peak.get(action, 0):
                 self._peak[action] = used
         self._host = (float("-inf"), None)  # read afresh
+        self._held = (float("-inf"), 0)
         slots = self.slots()
-        over = sum(s.memory for s in slots) - self.capacity(sum(s.memory for s in slots))
+        held = self.held()
+        charged = sum(s.memory for s in slots) + held
+        over = charged - self.capacity(charged)
+        if over > 0 and held and self._shed is not None:
+            self._shed()  # the least worth keeping: gone before any warm container
+            self._held = (self._clock(), 0)
+            over -= held
         if over > 0:
             for slot in sorted((s for s in slots if s.idle), key=lambda s: (s.keep, s.last_used)):
                 self._remove_idle(slot.id)  # type: ignore[arg-type]
@@ -440,6 +483,11 @@ class ContainerPool(Generic[E]):
         timer = self._timers.pop(entry, None)
         if timer is not None:
             timer.cancel()
+
+
+def _costly(decision: Decision) -> bool:
+    """Does the decision make a caller wait, or evict warm containers?"""
+    return isinstance(decision, Wait) or (isinstance(decision, Create) and bool(decision.evict))
 
 
 def _action(key: ActionKey) -> tuple[str, str]:

@@ -96,7 +96,11 @@ class Invoker:
             pause_grace=settings.pause_grace,
             policy=factory.pool_policy(),
             meter=_memory_used,
+            held=factory.held_memory,
+            shed=factory.shed,
         )
+        # Spares are made ahead only while the budget has room for them (process mode).
+        factory.budget = self.pool.room
         self._names = itertools.count()
         gauges.register(
             self.metrics, self.id, self.pool, lambda: len(self._inflight) - self.pool.buffered

@@ -14,6 +14,7 @@ stdout/stderr the invoker can read per activation, and that can be destroyed. Ev
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import ClassVar
 
 from pywhisk.common import plugins
@@ -102,6 +103,9 @@ class Container(ABC):
 
 class ContainerFactory(ABC):
     scheme: ClassVar[str]
+    # Set by the invoker to its pool's: is there room in the budget for that many MB more?
+    # A factory asks before it makes something ahead that `held_memory` will count.
+    budget: Callable[[int], bool] | None = None
 
     @abstractmethod
     async def start(self) -> None:
@@ -121,6 +125,17 @@ class ContainerFactory(ABC):
     def pool_policy(self) -> PoolPolicy:
         """How the invoker's pool budgets these containers (invoker/pool_policy.py)."""
         return FORMER
+
+    def held_memory(self) -> int:
+        """MB used now by what the factory keeps running ahead, outside any container the
+        pool knows (process mode's spare sandboxes): the pool counts it against its budget.
+        Called on the event loop: a few file reads at most."""
+        return 0
+
+    def shed(self) -> None:
+        """Give up what `held_memory` counts, because the pool needs the room (in the
+        background: the memory is free a moment later)."""
+        return None
 
 
 def factory_from_url(

@@ -12,16 +12,34 @@ one held between the two.
 The threads that start containers must outlive them: `--die-with-parent` is the kernel's
 parent-death signal, which fires when the *thread* that forked the process ends. The
 factory's spawn threads live until the factory closes, after its containers are gone.
+
+bwrap sets that signal only after it has made its namespaces (the clone of the sandbox's
+first process, its uid maps), a few milliseconds after our fork. An invoker SIGKILLed in
+between left an orphaned bwrap, which then died writing its info to a pipe nobody read,
+before letting its child go on: the sandbox's first process stayed blocked for good, in no
+cgroup yet, until the host rebooted. So the forked child sets the parent-death signal
+itself, after its change of uid (a change of uid clears it) and just before the exec, and
+then checks that its parent is still the invoker: one that died before the signal was set
+cannot send it, and the child exits instead. The signal survives the exec of bwrap (not
+set-uid here: a set-uid bwrap would clear it, and its own would again come late). What is
+left is bwrap's own, between its clone and its child's release (reaper.py sweeps it).
+
+That check runs as a `preexec_fn`, in the forked child of a threaded process: it calls
+nothing that could wait for a lock another thread held at the fork (a prctl through a
+ctypes function bound at import, getppid, _exit), and it makes subprocess fork instead of
+vfork (measured in `python -m bench launch-guard`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import os
 import re
 import resource
 import signal
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +49,12 @@ from pywhisk.invoker.containers.sandbox import Sandbox
 
 NOFILE = (1024, 1024)  # as Docker mode's --ulimit nofile=1024:1024
 _CHILD_PID = re.compile(rb'"child-pid"\s*:\s*(\d+)')
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+ORPHANED = 126  # the exit status of a child whose invoker died before its exec
+
+_prctl = ctypes.CDLL(None, use_errno=True).prctl
+_prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong, ctypes.c_ulong]
+_prctl.restype = ctypes.c_int
 
 
 class LaunchError(OSError):
@@ -43,8 +67,26 @@ def _ids(uid: int | None, gid: int | None) -> dict[str, Any]:
     return {"user": uid, "group": gid, "extra_groups": []}
 
 
+def dies_with(parent: int) -> Callable[[], None]:
+    """The forked child's last step before its exec: SIGKILL when the thread that forked it
+    ends, and exit at once if `parent` (the invoker's pid) is already gone."""
+
+    def guard() -> None:
+        if _prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
+        if os.getppid() != parent:  # reparented: the invoker died before the signal was set
+            os._exit(ORPHANED)
+
+    return guard
+
+
 def _popen(
-    argv: list[str], env: dict[str, str], cwd: Path, fds: tuple[int, ...], ids: dict[str, Any]
+    argv: list[str],
+    env: dict[str, str],
+    cwd: Path,
+    fds: tuple[int, ...],
+    ids: dict[str, Any],
+    guard: Callable[[], None] | None = None,
 ) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         argv,
@@ -55,6 +97,7 @@ def _popen(
         stderr=subprocess.PIPE,
         pass_fds=fds,
         start_new_session=True,  # its own process group: destroy kills it whole
+        preexec_fn=guard,
         **ids,
     )
 
@@ -128,7 +171,8 @@ def start_sandbox(
     try:
         command = sandbox.command(uid, gid, proxy_dir, work_dir, layer_dir, argv, (info_w, block_r))
         ids = _ids(uid, gid) if as_root else {}
-        proc = _popen(command, env, work_dir, (*fds, info_w, block_r), ids)
+        guard = dies_with(os.getpid())
+        proc = _popen(command, env, work_dir, (*fds, info_w, block_r), ids, guard)
     except BaseException:
         for fd in (info_r, info_w, block_r, block_w):
             os.close(fd)

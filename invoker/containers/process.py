@@ -21,7 +21,8 @@ processes then share the host's namespaces and file system and have no memory li
 made ahead, `?spares=N` of them (2; process_spares.py says why), and taken by creates; for
 each of Python, Node.js and PHP, `?booted=N` more (1) with that language's runtime already
 running in them, waiting for an action (process_boot.py), so a new action's first /init
-pays no interpreter start.
+pays no interpreter start. Both are processes started ahead: `PYWHISK_PREWARM=false` turns
+them off with the stem cells, unless the URL gives their numbers.
 
 Layout under the root (`process:///some/dir`, default `<tmp>/pywhisk-containers`):
 
@@ -41,8 +42,11 @@ action finds its layers at `layers/<name>` (PATH, LD_LIBRARY_PATH and a `provide
 bootstrap lookup say where), so a layer that names `/opt/…` literally needs the sandbox or
 Docker containers.
 
-Leftovers of a crashed invoker are removed at start (process_home.py), though with the
-sandbox none survive it: bwrap's parent-death signal takes the container down with it.
+Leftovers of a crashed invoker are removed at start (process_home.py), though none
+survive it: parent-death signals take each sandbox down with the invoker from before bwrap
+runs (launch.py), and the factory's reaper (reaper.py), a small process that outlives the
+invoker, kills what they cannot reach: a sandbox caught half-made, and the unsandboxed
+fallback's runtimes.
 """
 
 from __future__ import annotations
@@ -79,6 +83,7 @@ from pywhisk.invoker.containers.process_boot import (
 from pywhisk.invoker.containers.process_container import ProcessContainer
 from pywhisk.invoker.containers.process_home import group_id, prepare_home
 from pywhisk.invoker.containers.process_spares import DEFAULT_SPARES, Spare, SparePool
+from pywhisk.invoker.containers.reaper import Reaper
 from pywhisk.invoker.containers.sandbox import (
     LAYER_DIR,
     PROXY_DIR,
@@ -126,12 +131,15 @@ class ProcessContainerFactory(ContainerFactory):
         )
         # CPU shares by memory, as Docker mode's; off: the invoker's own CPU group.
         self.cpu_shares = options.get("cpu", "on") not in ("off", "0", "false")
+        # Spares are processes started ahead, as stem cells are: an operator who turns
+        # prewarming off (PYWHISK_PREWARM=false) gets none, unless the URL counts them.
+        spares, booted = (DEFAULT_SPARES, DEFAULT_BOOTED) if settings.prewarm else (0, 0)
         try:
-            self.spare_count = int(options.get("spares", DEFAULT_SPARES))
+            self.spare_count = int(options.get("spares", spares))
         except ValueError:
             raise ContainerError("process://?spares= takes a number of sandboxes") from None
         try:
-            self.booted_count = int(options.get("booted", DEFAULT_BOOTED))
+            self.booted_count = int(options.get("booted", booted))
         except ValueError:
             raise ContainerError("process://?booted= takes a number of sandboxes") from None
         try:  # budget by use: a container's memory limit is its cgroup's cap
@@ -157,6 +165,10 @@ class ProcessContainerFactory(ContainerFactory):
         self._spares: SparePool | None = None
         # Booted spares by (language, interpreter): their runtime already runs.
         self._booted: dict[tuple[str, str], SparePool] = {}
+        # The most a booted spare of each was seen to use, in MB: what the next one asks
+        # the pool's budget for (0 before any was measured).
+        self._booted_size: dict[tuple[str, str], int] = {}
+        self._reaper: Reaper | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -169,6 +181,16 @@ class ProcessContainerFactory(ContainerFactory):
         self.home = await asyncio.to_thread(
             prepare_home, self.root, self.invoker_id, self.python, self._root
         )
+        self._reaper = await asyncio.to_thread(Reaper, self.python, self.home)
+        try:
+            await self._start()
+        except BaseException:
+            await asyncio.to_thread(self._reaper.close)
+            self._reaper = None
+            raise
+
+    async def _start(self) -> None:
+        assert self.home is not None and self._reaper is not None
         self._spawner = ThreadPoolExecutor(4, thread_name_prefix="process-containers")
         if self.sandbox_mode != "off":
             try:
@@ -189,6 +211,9 @@ class ProcessContainerFactory(ContainerFactory):
             except KeyError as exc:
                 raise ContainerError(f"running as root needs a '{UNPRIVILEGED_USER}' user") from exc
             self._nobody = (user.pw_uid, group_id(UNPRIVILEGED_GROUP, user.pw_gid))
+        if self.cgroups is not None:
+            bases, branch = self.cgroups.bases, self.cgroups.name
+            self._reaper.watch(bases["pids"] / branch, bases["freezer"] / branch)
         if self.sandbox is not None:
             # Named as the invoker's containers are (`wsk<id>_…`): the name is the sandbox's
             # hostname, which an action may read to tell which invoker runs it.
@@ -222,6 +247,9 @@ class ProcessContainerFactory(ContainerFactory):
             def build(name: str) -> Spare:
                 return self._build_spare(name, key)
 
+            def room() -> bool:
+                return self.budget is None or self.budget(self._booted_size.get(key, 0))
+
             pool = SparePool(
                 self.booted_count,
                 build,
@@ -229,6 +257,7 @@ class ProcessContainerFactory(ContainerFactory):
                 self._spare_gone,
                 log,
                 prefix=f"wsk{self.invoker_id}_{language}{len(self._booted)}_",
+                room=room,
             )
             self._booted[key] = pool
             pool.fill()
@@ -271,6 +300,9 @@ class ProcessContainerFactory(ContainerFactory):
         if self._spawner is not None:
             self._spawner.shutdown(wait=False)
             self._spawner = None
+        if self._reaper is not None:
+            await asyncio.to_thread(self._reaper.close)
+            self._reaper = None
         if self.cgroups is not None:
             await asyncio.to_thread(self.cgroups.close)
         if self.home is not None:
@@ -287,6 +319,25 @@ class ProcessContainerFactory(ContainerFactory):
     def booted(self) -> tuple[Spare, ...]:
         """The spare sandboxes ready now with a language's runtime booted in them."""
         return tuple(spare for pool in self._booted.values() for spare in pool.ready)
+
+    def held_memory(self) -> int:
+        """MB the booted spares use now (their runtimes run, ~30–60 MB a language); plain
+        spares hold a blocked bwrap each, ~160 kB of their own, and are not counted."""
+        total = 0
+        for key, pool in self._booted.items():
+            for spare in pool.ready:
+                used = spare.memory_used() or 0
+                total += used
+                if used > self._booted_size.get(key, 0):
+                    self._booted_size[key] = used
+        return total
+
+    def shed(self) -> None:
+        """Discard the booted spares: the pool needs their memory. Each language's is made
+        again after its next adoption (a create of that language takes a plain spare
+        meanwhile), when the pool counts it again."""
+        for pool in self._booted.values():
+            pool.shed()
 
     async def spares_made(self) -> None:
         """Until the spares being made, booted ones too, are ready (after a create took one)."""

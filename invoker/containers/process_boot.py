@@ -33,7 +33,16 @@ a booted spare is the proxy (21 MB resident, 11 MB proportional set size: much o
 the interpreter's pages, shared) plus its launcher (resident: Python 10 MB, PHP 22 MB,
 Node.js 40 MB; proportional 4, 6 and 8 MB), in the spare's cgroups at the default memory
 limit until its adoption resizes them. `?booted=0` turns them off (every
-create then adopts a generic spare, as before).
+create then adopts a generic spare, as before), and so does `PYWHISK_PREWARM=false` unless
+the URL counts them: they are runtimes started ahead, as stem cells are.
+
+Under the pool's budget (invoker/pool.py): what the booted spares' cgroups use is counted
+against the invoker's user memory (`held_memory`), beside the containers, with either
+budget policy. A new one is booted only when the budget has room for what the last of its
+language used (`budget`), and they are the first to go when room is short (`shed`): a
+container that fits only without them, or a sample that finds the pool over its budget,
+discards them before any warm container. A language's booted spare comes back after its
+next create, if there is room then.
 """
 
 from __future__ import annotations

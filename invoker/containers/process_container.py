@@ -69,7 +69,7 @@ class ProcessContainer(Container):
             return self.cgroup.memory_used()
         if self._returncode is not None:
             return None
-        return _tree_rss_mb(self.pid)
+        return tree_rss_mb(self.pid)
 
     async def attach(self, cap_bytes: int) -> None:
         """Start reading stdout/stderr and watching for exit (on the loop, after the spawn)."""
@@ -195,7 +195,7 @@ class ProcessContainer(Container):
 _PAGE = os.sysconf("SC_PAGE_SIZE")
 
 
-def _tree_rss_mb(pid: int) -> int | None:
+def tree_rss_mb(pid: int) -> int | None:
     """Resident memory of `pid` and its descendants (shared pages counted in each)."""
     total = 0
     todo = [pid]

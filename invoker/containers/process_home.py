@@ -5,9 +5,9 @@ containers run (world-readable, byte-compiled: they cannot write its `__pycache_
 
 A directory `invoker<N>.<pid>.*` whose owning invoker pid is dead is a crashed invoker's:
 the process groups named in its pid files are killed (after checking that their command
-line points there, so a recycled pid is left alone) and the directory is removed. With the
-sandbox the processes are already gone (bwrap's parent-death signal); without, this is
-what stops them.
+line points there, so a recycled pid is left alone) and the directory is removed. The
+processes are already gone (parent-death signals, the invoker's reaper); this is for an
+invoker whose reaper was killed with it.
 """
 
 from __future__ import annotations

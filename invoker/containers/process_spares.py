@@ -18,9 +18,10 @@ Taking a spare (`Spare.adopt`) writes the action's memory limit and CPU shares, 
 options (language, interpreter, kind) down a pipe the proxy reads at start
 (`--options-fd`), and releases bwrap: what is left on the cold path is what an unsandboxed
 start has, less its fork of the invoker (start the interpreter, /init, /run). No runtime runs before the adoption: a spare
-is not a stem cell (no interpreter, no language), and `PYWHISK_PREWARM=false` leaves spares
-on; `process://?spares=0` turns them off (each create then makes its sandbox and adopts it
-at once, the same code). Booted spares (process_boot.py) are spares of this same kind in
+is not a stem cell (no interpreter, no language), but it is processes started ahead, so
+`PYWHISK_PREWARM=false` turns spares off as it does stem cells (unless the URL counts
+them); `process://?spares=0` turns them off alone (each create then makes its sandbox and
+adopts it at once, the same code). Booted spares (process_boot.py) are spares of this same kind in
 which a language's runtime has started too; these plain ones serve the rest.
 Through the platform (`python -m bench sandbox`, neighbouring starts paired), the sandbox
 added −6.2 ms to a cold start with spares and +14.6 ms without at load 2 to 5; −2.3 and
@@ -49,6 +50,7 @@ from pathlib import Path
 
 from pywhisk.invoker.containers.cgroups import Cgroup
 from pywhisk.invoker.containers.launch import Held
+from pywhisk.invoker.containers.process_container import tree_rss_mb
 
 DEFAULT_SPARES = 2
 # How long after an adoption its replacement is started. Made at once, the replacement's
@@ -78,6 +80,13 @@ class Spare:
     @property
     def alive(self) -> bool:
         return self.held.proc.poll() is None
+
+    def memory_used(self) -> int | None:
+        """MB it uses now: its cgroup's use, or without cgroups its processes' resident
+        memory (bwrap's and, booted, its runtime's)."""
+        if self.cgroup is not None:
+            return self.cgroup.memory_used()
+        return tree_rss_mb(self.held.proc.pid)
 
     def adopt(self, options: Iterable[str], memory_mb: int) -> subprocess.Popen[bytes]:
         """Limit it to the action's memory, hand the proxy its options and let it run
@@ -128,10 +137,13 @@ class SparePool:
         gone: Callable[[Spare], None],
         log: logging.Logger,
         prefix: str = "",
+        room: Callable[[], bool] | None = None,
     ) -> None:
         """`gone(spare)` is called on the loop once a discarded spare's processes are dead;
-        `prefix` starts every spare's name (the invoker's, as its containers' names do)."""
+        `prefix` starts every spare's name (the invoker's, as its containers' names do);
+        `room()`: may one more be made now (the pool's budget has room for it)?"""
         self.count = count
+        self._room = room
         self._build = build
         self._executor = executor
         self._gone = gone
@@ -173,7 +185,11 @@ class SparePool:
     def fill(self) -> None:
         """Start building spares until ready and building ones make `count`."""
         loop = asyncio.get_running_loop()
-        while not self._closed and len(self._ready) + len(self._building) < self.count:
+        while (
+            not self._closed
+            and len(self._ready) + len(self._building) < self.count
+            and (self._room is None or self._room())
+        ):
             future = loop.run_in_executor(self._executor, self._build, self.name())
             self._building.add(future)
             future.add_done_callback(self._built)
@@ -214,6 +230,13 @@ class SparePool:
     async def _discarded(self, spare: Spare) -> None:
         await asyncio.get_running_loop().run_in_executor(self._executor, spare.discard)
         self._gone(spare)
+
+    def shed(self) -> None:
+        """Discard the ready spares (their memory is needed); those being built are kept,
+        and refills come as before: after the next take."""
+        ready, self._ready = self._ready, []
+        for spare in ready:
+            self._discard(spare)
 
     async def close(self) -> None:
         """Discard every spare, those still being built included."""

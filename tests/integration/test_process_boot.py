@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from pywhisk.common.config import Settings
 from pywhisk.invoker.client import ContainerClient
 from pywhisk.invoker.containers.process import ProcessContainer
+from tests.support.polling import wait_until_async
 from tests.support.prerequisites import program, require
 from tests.support.process_factories import command_names, runtime, sandbox_root, started
 
@@ -165,3 +167,57 @@ async def test_a_booted_spare_that_died_is_not_taken(root: Path) -> None:
             assert not spare.directory.exists()
         finally:
             await container.destroy()
+
+
+async def test_booted_spares_memory_is_counted_and_given_up_for_the_pool(root: Path) -> None:
+    """What the pool counts of the factory (`held_memory`) is the booted spares' cgroups'
+    use, runtimes and all; `shed` gives it up, and a language's booted spare comes back
+    after its next adoption."""
+    async with started(f"process://{root}") as factory:
+        booted = factory.booted
+        assert len(booted) == 3
+        uses = []
+        for spare in booted:
+            assert spare.cgroup is not None
+            used = spare.cgroup.memory_used()
+            assert used is not None and used >= 5, used  # a proxy and a launcher: MBs
+            uses.append(used)
+        held = factory.held_memory()
+        assert abs(held - sum(uses)) <= 3, (held, uses)  # a moment apart: pages come and go
+        factory.shed()
+        assert not factory.booted and factory.held_memory() == 0
+        await wait_until_async(
+            lambda: [s.name for s in booted if s.held.proc.poll() is None or s.directory.exists()],
+            "the shed spares' processes and directories gone",
+            timeout=10,
+            interval=0.05,
+            until=lambda left: not left,
+        )
+        container = await factory.create("wsk0_s", runtime("python:3.11"), 256)
+        assert isinstance(container, ProcessContainer)
+        try:
+            answer = await run_once(container, CODE["python:3.11"])
+            assert answer["uid"] == container.uid  # a plain spare did
+            await factory.spares_made()
+            assert [b.booted[0] for b in factory.booted if b.booted] == ["python"]
+        finally:
+            await container.destroy()
+
+
+async def test_prewarming_off_makes_no_spares_unless_counted(root: Path) -> None:
+    """PYWHISK_PREWARM=false: no spare sandbox, booted or not; creates make their own. The
+    URL's counts still make them, for an operator who asks by number."""
+    cold = Settings(prewarm=False)
+    async with started(f"process://{root}", cold) as factory:
+        assert factory.spares == () and factory.booted == ()
+        container = await factory.create("wsk0_c", runtime("python:3.11"), 256)
+        assert isinstance(container, ProcessContainer)
+        try:
+            answer = await run_once(container, CODE["python:3.11"])
+            assert answer["pids"] == [1, 2, 3]
+            await factory.spares_made()
+            assert factory.spares == () and factory.booted == ()
+        finally:
+            await container.destroy()
+    async with started(f"process://{root}?spares=1&booted=1", cold) as factory:
+        assert len(factory.spares) == 1 and len(factory.booted) == 3

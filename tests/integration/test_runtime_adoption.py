@@ -62,3 +62,50 @@ def test_booted_ahead_it_serves_only_once_adopted(tmp_path):
         os.close(ready_r)
         proc.terminate()
         proc.wait(10)
+
+
+def test_booted_ahead_it_exits_when_its_invoker_is_gone(tmp_path):
+    """The adoption pipe closes with nothing written (the invoker that booted it was
+    SIGKILLed): nothing will ever adopt it, so it exits, launcher and all, instead of
+    serving a socket nobody will connect to."""
+    path = str(tmp_path / "sock")
+    listener = socket.socket(socket.AF_UNIX)
+    listener.bind(path)
+    listener.listen(8)
+    adopt_r, adopt_w = os.pipe()
+    ready_r, ready_w = os.pipe()
+    fds = (listener.fileno(), adopt_r, ready_w)
+    work = tmp_path / "work"
+    work.mkdir()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            *("-m", "pywhisk.action_runtime", "--language", "python"),
+            *("--listen-fd", str(fds[0]), "--adopt-fd", str(fds[1]), "--ready-fd", str(fds[2])),
+        ],
+        cwd=work,
+        pass_fds=fds,
+    )
+    for fd in (adopt_r, ready_w):
+        os.close(fd)
+    listener.close()
+    try:
+        assert os.read(ready_r, 1) == b"\n"
+        with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as f:
+            (launcher,) = (int(pid) for pid in f.read().split())
+        os.close(adopt_w)  # as the kernel closes it when the invoker dies
+        assert proc.wait(10) == 0
+        assert not os.path.exists(f"/proc/{launcher}") or _zombie(launcher)
+    finally:
+        os.close(ready_r)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] == "Z"
+    except OSError:
+        return True

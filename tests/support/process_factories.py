@@ -29,8 +29,10 @@ def sandbox_root() -> Iterator[Path]:
 
 
 @contextlib.asynccontextmanager
-async def started(url: str) -> AsyncIterator[ProcessContainerFactory]:
-    factory = ProcessContainerFactory(url, Settings(), 0)
+async def started(
+    url: str, settings: Settings | None = None
+) -> AsyncIterator[ProcessContainerFactory]:
+    factory = ProcessContainerFactory(url, settings or Settings(), 0)
     await factory.start()
     try:
         yield factory

@@ -44,7 +44,9 @@ class StandaloneServer:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> None:
+    def start(self, timeout: float = 30.0, wait: bool = True) -> None:
+        """Start the server and wait until it answers; `wait=False` returns once the process
+        runs (a test that kills it while it is starting)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         env = {
             **os.environ,
@@ -60,6 +62,8 @@ class StandaloneServer:
             self.process = subprocess.Popen(
                 command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=self.data_dir
             )
+        if not wait:
+            return
         wait_until(
             self._ping,
             f"the standalone server to answer /ping on {self.url}",
