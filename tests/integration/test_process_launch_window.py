@@ -9,6 +9,7 @@ spares at once at start, and are killed at several points of that.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -152,7 +153,8 @@ def test_no_sandbox_outlives_a_server_killed_while_launching(base: Path, launche
         )
     finally:
         for left in leftovers(root, pid):
-            os.kill(left, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(left, signal.SIGKILL)
 
 
 def hello(s: StandaloneServer) -> object:
@@ -197,7 +199,8 @@ def test_a_paused_container_of_a_killed_server_is_gone(base: Path) -> None:
         )
     finally:
         for left in leftovers(root, pid):
-            os.kill(left, signal.SIGKILL)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(left, signal.SIGKILL)
         s.stop()
 
 

@@ -104,7 +104,7 @@ async def test_a_sample_over_budget_sheds_spares_before_evicting_idle_containers
     warm containers."""
     spares = Spares(0)
     pool = pool_of(200, MEASURED, spares)
-    entries = [await pool.acquire(key(f"a{i}"), 256) for i in range(3)]
+    entries = [await pool.acquire(key(f"a{i}"), 128) for i in range(3)]
     for entry in entries:
         pool.release(entry)
     await asyncio.sleep(0.05)  # sampled: 3 × 30 MB
