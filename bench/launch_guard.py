@@ -2,15 +2,18 @@
 
     python -m bench launch-guard [--launches N] [--ballast MB]
 
-The invoker launches each sandbox (bwrap, as a container's uid) from a spawn thread; the
-guard (invoker/containers/launch.py) is a `preexec_fn`, which makes subprocess fork the
-invoker instead of vfork-ing it, and holds the interpreter's lock across that fork. This
-launches the same sandboxed `/bin/true` N times with the guard and N times without, in
-turns, from one spawn thread, in a process made as large as an invoker (`--ballast` MB of
-touched memory beside the imports), and prints per way the medians and quartiles of
+The invoker launches each sandbox (bwrap) from a spawn thread; the guard
+(invoker/containers/launch.py) is a `preexec_fn`, which holds the interpreter's lock across
+the fork and runs Python in the child. Launched as a container's own uid (an invoker run as
+root), subprocess forks either way (it never vforks to change uid); as the invoker's own
+user (not root: one uid for all), the guard turns a vfork into a fork, whose page-table copy
+grows with the invoker. This launches the same sandboxed `/bin/true` N times each way (with
+and without the guard, as a uid of its own and as ourselves), in turns, in a process made as
+large as an invoker (`--ballast` MB of touched memory beside the imports), and prints per
+way the medians and quartiles of
 
-- the fork: until Popen returns (the spawn thread's wait; the fork's page-table copy grows
-  with the process),
+- the spawn: until Popen returns, once the child has exec'd bwrap (the spawn thread's wait;
+  a fork's page-table copy grows with the process, a vfork has none),
 - the launch: until the sandbox's `/bin/true` has run and bwrap exited,
 - the longest stall a thread of the event loop's saw meanwhile (it wakes every 0.5 ms): what
   holding the interpreter's lock across the fork costs everything else in the process,
@@ -30,6 +33,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from pywhisk.invoker.containers.launch import dies_with
 from pywhisk.invoker.containers.sandbox import Sandbox, detect
@@ -61,12 +65,14 @@ class Stalls:
 
 
 def launch(
-    sandbox: Sandbox, scratch: Path, guard: Callable[[], None] | None
+    sandbox: Sandbox, scratch: Path, guard: Callable[[], None] | None, own_uid: bool
 ) -> tuple[float, float, float]:
-    """ms until Popen returned, until bwrap exited, and the worst stall meanwhile."""
+    """ms until Popen returned (bwrap exec'd), until bwrap exited, and the worst stall."""
+    uid = UID if own_uid else os.getuid()
     command = sandbox.command(
-        UID, UID, scratch / "proxy", scratch / "work", scratch / "opt", ["/bin/true"]
+        uid, uid, scratch / "proxy", scratch / "work", scratch / "opt", ["/bin/true"]
     )
+    ids: dict[str, Any] = {"user": UID, "group": UID, "extra_groups": []} if own_uid else {}
     with Stalls() as stalls:
         began = time.perf_counter()
         proc = subprocess.Popen(
@@ -75,14 +81,12 @@ def launch(
             stdin=subprocess.DEVNULL,
             start_new_session=True,
             preexec_fn=guard,
-            user=UID,
-            group=UID,
-            extra_groups=[],
+            **ids,
         )
-        forked = (time.perf_counter() - began) * 1000
+        spawned = (time.perf_counter() - began) * 1000
         assert proc.wait() == 0
         done = (time.perf_counter() - began) * 1000
-    return forked, done, stalls.worst
+    return spawned, done, stalls.worst
 
 
 def spread(samples: list[float]) -> str:
@@ -102,15 +106,18 @@ def run(args: argparse.Namespace) -> None:
         os.chown(scratch / "work", UID, UID)
         python = shutil.which("python3", path="/usr/bin:/bin") or "python3"
         sandbox = detect("/usr/bin:/bin", python, True, UID, scratch / "probe")
-        ways: dict[str, Callable[[], None] | None] = {
-            "guarded": dies_with(os.getpid()),
-            "unguarded": None,
+        guard = dies_with(os.getpid())
+        ways: dict[str, tuple[Callable[[], None] | None, bool]] = {
+            "own uid, guarded": (guard, True),
+            "own uid, unguarded": (None, True),
+            "our uid, guarded": (guard, False),
+            "our uid, unguarded": (None, False),
         }
         figures: dict[str, list[tuple[float, float, float]]] = {w: [] for w in ways}
         for i in range(args.launches):
             order = list(ways) if i % 2 == 0 else list(reversed(ways))
             for way in order:
-                figures[way].append(launch(sandbox, scratch, ways[way]))
+                figures[way].append(launch(sandbox, scratch, *ways[way]))
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     rss = int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
@@ -120,15 +127,22 @@ def run(args: argparse.Namespace) -> None:
         f"load {os.getloadavg()[0]:.1f} at the end"
     )
     print(
-        "             fork ms p50 [q1, q3]     launch ms p50 [q1, q3]   worst stall ms p50 [q1, q3]"
+        "                       spawn ms p50 [q1, q3]    launch ms p50 [q1, q3]"
+        "    worst stall ms p50 [q1, q3]"
     )
     for way, rows in figures.items():
-        forks, launches, stalls = (list(column) for column in zip(*rows, strict=True))
-        print(f"  {way:10} {spread(forks)}   {spread(launches)}   {spread(stalls)}")
-    g, u = figures["guarded"], figures["unguarded"]
-    for index, what in enumerate(("fork", "launch", "worst stall")):
-        ratio = statistics.median(r[index] for r in g) / statistics.median(r[index] for r in u)
-        print(f"  {what}: guarded/unguarded {ratio:4.2f}x")
+        spawns, launches, stalls = (list(column) for column in zip(*rows, strict=True))
+        print(f"  {way:20} {spread(spawns)}   {spread(launches)}   {spread(stalls)}")
+    for uid in ("own uid", "our uid"):
+        g, u = figures[f"{uid}, guarded"], figures[f"{uid}, unguarded"]
+        ratios = [
+            statistics.median(r[i] for r in g) / statistics.median(r[i] for r in u)
+            for i in range(3)
+        ]
+        print(
+            f"  {uid}: guarded/unguarded spawn {ratios[0]:4.2f}x, launch {ratios[1]:4.2f}x, "
+            f"worst stall {ratios[2]:4.2f}x"
+        )
     del ballast
 
 
