@@ -21,7 +21,8 @@ from pywhisk.common.queue.memory import MemoryQueue
 from pywhisk.common.store.sqlite import SqliteStore
 from pywhisk.invoker import outcomes
 from pywhisk.invoker.containers.base import factory_from_url
-from pywhisk.invoker.containers.process import ProcessContainer
+from pywhisk.invoker.containers.process import ProcessContainer, ProcessContainerFactory
+from pywhisk.invoker.containers.process_spares import REFILL_DELAY
 from pywhisk.invoker.proxy import State
 from pywhisk.invoker.service import Invoker
 from tests.support.invoker import (
@@ -375,6 +376,31 @@ async def test_measured_budget_keeps_small_actions_warm(tmp_path: Path, root: Pa
         assert len(h.live_containers()) == 5
         for doc_id in docs:
             assert annotation(await h.invoke(doc_id), "initTime") is None  # warm
+    finally:
+        await close(h)
+
+
+async def test_booted_spares_give_their_memory_to_an_action_that_needs_it(
+    tmp_path: Path, root: Path
+) -> None:
+    """Reservations of 256 MB in 256 MB: the booted spares' memory is counted, so the action
+    runs only once they are given up, and none is booted again while its container holds the
+    budget (before, they stayed on beside it, outside the budget)."""
+    url = f"process://{root}?budget=reserved"
+    h = await make_harness(tmp_path, root, url, user_memory=256)
+    try:
+        factory = h.invoker.factory
+        assert isinstance(factory, ProcessContainerFactory)
+        if factory.cgroups is None or not factory.booted:
+            pytest.skip("needs the sandbox's cgroups and booted spares (root)")
+        held = h.invoker.pool.held()
+        assert held > 0 and abs(held - factory.held_memory()) <= 3  # read a moment apart
+        doc_id = await h.put_action("big", HELLO, limits=ActionLimits(memory=256))
+        done = await h.invoke(doc_id, {"name": "x"})
+        assert done["response"]["result"] == {"greeting": "Hello x"}
+        await asyncio.sleep(REFILL_DELAY + 0.2)  # when its spare's replacement would come
+        await factory.spares_made()
+        assert factory.booted == ()
     finally:
         await close(h)
 
