@@ -7,7 +7,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import aiohttp
 
@@ -28,14 +28,13 @@ def without_stem_cells(url: str = "process://") -> dict[str, str]:
     containers still make their spares ahead as by default (prewarming off turns those off
     too): the benches' cold start is a new action's, on the default platform."""
     parts = urlsplit(url)
-    query = dict(parse_qsl(parts.query))
+    given = dict(parse_qsl(parts.query))
     if parts.scheme == "process":
-        query.setdefault("spares", str(DEFAULT_SPARES))
-        query.setdefault("booted", str(DEFAULT_BOOTED))
-    return {
-        "PYWHISK_PREWARM": "false",
-        "PYWHISK_CONTAINERS_URL": urlunsplit(parts._replace(query=urlencode(query))),
-    }
+        counts = {"spares": DEFAULT_SPARES, "booted": DEFAULT_BOOTED}
+        more = [f"{name}={n}" for name, n in counts.items() if name not in given]
+        if more:
+            url += ("&" if parts.query else "?") + "&".join(more)
+    return {"PYWHISK_PREWARM": "false", "PYWHISK_CONTAINERS_URL": url}
 
 
 @asynccontextmanager
