@@ -22,10 +22,10 @@ none is left, every process
 Ours alone: neither another invoker's containers (their home and branch are their own),
 nor anything that shares our containers' uid range on a host running two invokers of the
 same id, is ever matched. It runs the file by its path with the containers' python
-(`-I`, the standard library only, no import of ours): one interpreter, 11 MB resident
-(6 MB of it its own), per invoker; in its own session, so a signal to the invoker's process group leaves it to
-do its work. Once the invoker closes its factory in order, the reaper finds nothing and
-exits.
+(`-I`, the standard library only, no import of ours): one interpreter per invoker, 11 MB
+resident (6 MB of it its own), in its own session, so a signal to the invoker's process
+group leaves it to do its work. Once the invoker closes its factory in order, the reaper
+finds nothing and exits.
 """
 
 from __future__ import annotations
