@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import logging
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,15 @@ def _logging(settings: Settings) -> Iterator[None]:
         yield
     finally:
         listener.stop()
+
+
+def _announce(settings: Settings) -> Callable[[str], None]:
+    """Where the "is ready" message goes: stderr as it is, or with the JSON log format a log
+    line like the others, so that stderr stays one JSON object a line for a log shipper
+    (`docker logs` hands both streams to it as one)."""
+    if settings.log_format == "json":
+        return logging.getLogger("pywhisk.deploy").info
+    return lambda message: click.echo(message, err=True)
 
 
 class _Commands(click.Group):
@@ -146,7 +156,7 @@ def standalone(
         log_format=log_format,
     )
     with _logging(settings):
-        wiring.run(settings, on_ready=lambda message: click.echo(message, err=True))
+        wiring.run(settings, on_ready=_announce(settings))
 
 
 _BACKENDS = [
@@ -203,7 +213,7 @@ def controller(
         log_format=log_format,
     )
     with _logging(settings):
-        cluster.run(settings, on_ready=lambda message: click.echo(message, err=True))
+        cluster.run(settings, on_ready=_announce(settings))
 
 
 @main.command()
@@ -246,7 +256,7 @@ def invoker(
         discovery_url=discovery_url,
     )
     with _logging(settings):
-        wiring.run(settings, on_ready=lambda message: click.echo(message, err=True))
+        wiring.run(settings, on_ready=_announce(settings))
 
 
 @main.group()
