@@ -1,7 +1,7 @@
 """The dashboard in headless Chromium against a real standalone server: sign in with a
 namespace's key, an activation invoked through the API appears, its logs are one click
 away (and an action's markup in them stays text), each action gets a chart of its latency
-with its cold starts and errors over time, usage shows (no cost column without a price).
+with its cold starts and errors over time, usage shows (a cost column only with a price).
 Screenshots are kept as test artifacts (tests/support/artifacts.py; the paths are printed)."""
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ import pytest
 
 from tests.support.artifacts import artifact_dir
 from tests.support.browser import Page, chromium
+from tests.support.polling import wait_until
 from tests.support.server import StandaloneServer
 
 HOSTILE = '<img src=x onerror="window.pwned=1">'
 CODE = f"def main(a):\n    print({HOSTILE!r})\n    return {{'said': a.get('say', '')}}\n"
 TRIP = "def main(a):\n    return {'error': 'tripped'}\n"
+PAID = "def main(a):\n    return {'paid': True}\n"
 
 
 @pytest.fixture
@@ -138,3 +140,37 @@ def test_dashboard_serves_only_its_own_files(server: StandaloneServer) -> None:
         missing = httpx.get(f"{server.url}{path}", timeout=10)
         assert missing.status_code == 404, path
         assert set(missing.json()) == {"error", "code"}
+
+
+def test_usage_has_a_cost_column_when_a_price_is_set(tmp_path: Path) -> None:
+    price = 0.0000166667
+    srv = StandaloneServer(tmp_path / "server", env={"PYWHISK_PRICE_PER_GB_SECOND": str(price)})
+    srv.start()
+    try:
+        ns = srv.create_namespace("priced")
+        with httpx.Client(
+            base_url=f"{srv.url}/api/v1/namespaces/_", auth=(ns.uuid, ns.key), timeout=60
+        ) as api:
+            action = {"exec": {"kind": "python:3.11", "code": PAID}}
+            assert api.put("/actions/paid", json=action).status_code == 200
+            assert api.post("/actions/paid?blocking=true").status_code == 200
+            billed = wait_until(
+                lambda: api.get("/usage").json(),
+                "the activation's record counted in usage",
+                until=lambda usage: usage["total"]["invocations"] == 1,
+            )
+        with chromium() as page:
+            page.open(f"{srv.url}/dashboard/")
+            page.evaluate(f"document.getElementById('key').value = {js(ns.auth)}")
+            page.evaluate("document.getElementById('signin-button').click()")
+            row = "document.querySelector('#usage tr[data-action=\"paid\"]')"
+            page.wait_for(f"!!{row}", timeout=20)
+            cost = "getComputedStyle(document.querySelector('#usage th.cost')).display"
+            assert page.evaluate(cost) != "none"
+            cells = page.evaluate(f"[...{row}.cells].map(c => c.textContent)")
+            (paid,) = billed["actions"]
+            assert cells[1] == "1" and cells[5] == f"{paid['cost']:.8f}"
+            total = "document.querySelector('#usage tr[data-action=\"total\"]').cells[5]"
+            assert page.evaluate(f"{total}.textContent") == f"{billed['total']['cost']:.8f}"
+    finally:
+        srv.stop()
