@@ -50,7 +50,10 @@ def test_the_wheel_holds_one_top_level_name(tmp_path: Path) -> None:
     # The data files the code reads at run time travel with it.
     for data in (
         "pywhisk/action_runtime/launcher.php",
+        # The dashboard's three assets: the app reads each when it is built.
         "pywhisk/controller/api/dashboard/index.html",
+        "pywhisk/controller/api/dashboard/dashboard.js",
+        "pywhisk/controller/api/dashboard/dashboard.css",
         "pywhisk/deploy/runtimes/Dockerfile",
     ):
         assert data in names
