@@ -1,9 +1,9 @@
 """The platform's own figures at /metrics while a real standalone server works, read with
 prometheus-client's parser: stem cells ready ahead of use; an activation that runs holds a
 busy container and is in flight; one behind it, with no memory left for a second container,
-waits queued; a third over the namespace's concurrency is refused and counted; the container
-turns warm when the work is done and paused once idle; a trigger fired over its namespace's
-per-minute limit is counted apart from invokes.
+waits queued (and its waitTime says how long); a third over the namespace's concurrency is
+refused and counted; the container turns warm when the work is done and paused once idle; a
+trigger fired over its namespace's per-minute limit is counted apart from invokes.
 
 The running action waits on a gate served by this test (real HTTP from inside the sandbox),
 so the figures are read while it is held, not raced against a sleep."""
@@ -11,6 +11,7 @@ so the figures are read while it is held, not raced against a sleep."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -25,6 +26,7 @@ from tests.support.server import StandaloneServer
 TOKEN = "platform-gauges-token"
 BEARER = {"Authorization": f"Bearer {TOKEN}"}
 INVOKER = "invoker0"
+HELD_S = 1.0  # how long the test holds the gate once one activation runs and one waits
 # Waits at the test's gate (no proxy: the gate is on loopback), then answers.
 HOLD = """import urllib.request
 def main(a):
@@ -145,6 +147,7 @@ def test_containers_activations_and_refusals_as_the_platform_works(
         after = figures(server)
         assert after["refused concurrent"] == 1 and after["refused timed"] == 0
 
+        time.sleep(HELD_S)  # the queued one's wait, which its waitTime must show
         gate.open()
         done = wait_until(
             lambda: figures(server),
@@ -154,9 +157,17 @@ def test_containers_activations_and_refusals_as_the_platform_works(
             ),
             details=server.log,
         )
+        waits = []
         for activation_id in ids:  # both ran, the second warm in the first's container
             record = api.get(f"/activations/{activation_id}").json()
             assert record["response"]["result"] == {"held": True}, record
+            waits.append(next(a["value"] for a in record["annotations"] if a["key"] == "waitTime"))
+        assert max(waits) >= HELD_S * 1000  # queued behind the held one
+        parsed = scrape(f"{server.url}/metrics", headers=BEARER)
+        hold = {"namespace": "gauged", "action": "hold"}
+        waited = value(parsed, "openwhisk_action_waitTime_seconds_sum", **hold)
+        assert waited == pytest.approx(sum(waits) / 1000)
+        assert value(parsed, "openwhisk_action_waitTime_seconds_count", **hold) == 2
         assert done["busy"] == 0 and done["paused"] == 0
 
         # Idle past the pause grace: paused, no longer warm.
