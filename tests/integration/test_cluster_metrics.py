@@ -5,6 +5,7 @@ metrics port is taken does not start."""
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -145,3 +146,25 @@ def test_usage_is_the_same_from_every_controller(cluster: Cluster) -> None:
     assert answers[0] == answers[1]
     assert answers[0]["total"]["invocations"] == len(records) == 3
     assert round(answers[0]["total"]["gb_seconds"] * 1024 * 1000) == expected_mb_ms
+
+
+def test_an_invoker_that_dies_is_reported_down(cluster: Cluster) -> None:
+    cluster.start_controller()
+    for n in (0, 1):
+        cluster.start_invoker(n)
+    cluster.wait_for_controller()
+    cluster.wait_for_invokers({"invoker0": "up", "invoker1": "up"}, timeout=30)
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    before = scrape(f"{cluster.url}/metrics", headers=bearer)
+    assert value(before, "pywhisk_invoker_health", invoker="invoker1", state="up") == 1
+
+    # Killed, so it cannot say it is going (a stopping invoker does): no ping for
+    # OpenWhisk's 10 s makes it offline, which GET /invokers and the metrics call down.
+    cluster.procs.pop("invoker1").stop(signal.SIGKILL)  # the cluster's waits ignore it now
+    cluster.wait_for_invokers({"invoker0": "up", "invoker1": "down"}, timeout=40)
+    after = scrape(f"{cluster.url}/metrics", headers=bearer)
+    for invoker, state in (("invoker0", "up"), ("invoker1", "down")):
+        assert value(after, "pywhisk_invoker_health", invoker=invoker, state=state) == 1
+        others = [s for s in ("up", "down", "unhealthy", "unresponsive") if s != state]
+        for other in others:
+            assert value(after, "pywhisk_invoker_health", invoker=invoker, state=other) == 0
