@@ -19,6 +19,7 @@ TOKEN = "scrape-token-for-tests"
 OK = "def main(a):\n    return {'n': a.get('n')}\n"
 FAIL = "def main(a):\n    return {'error': 'no'}\n"
 MADE = "def main(a):\n    return {'statusCode': 201, 'body': 'made'}\n"
+NOT_A_DICT = "def main(a):\n    return 5\n"
 
 
 @pytest.fixture
@@ -32,10 +33,10 @@ def server(tmp_path: Path) -> Iterator[StandaloneServer]:
 def test_activations_cold_warm_errors_and_throttles_are_counted(
     server: StandaloneServer,
 ) -> None:
-    ns = server.create_namespace("metered", invocationsPerMinute=5)
+    ns = server.create_namespace("metered", invocationsPerMinute=6)
     uuid, _, key = ns.auth.partition(":")
     with httpx.Client(base_url=f"{server.url}/api/v1", auth=(uuid, key), timeout=60) as api:
-        for name, code in (("ok", OK), ("pkgless-fail", FAIL), ("made", MADE)):
+        for name, code in (("ok", OK), ("pkgless-fail", FAIL), ("made", MADE), ("odd", NOT_A_DICT)):
             action = {"exec": {"kind": "python:3.11", "code": code}}
             assert api.put(f"/namespaces/_/actions/{name}", json=action).status_code == 200
         ids = []
@@ -46,6 +47,7 @@ def test_activations_cold_warm_errors_and_throttles_are_counted(
         failed = api.post("/namespaces/_/actions/pkgless-fail?blocking=true")
         assert failed.status_code == 502
         assert api.post("/namespaces/_/actions/made?blocking=true").status_code == 200
+        assert api.post("/namespaces/_/actions/odd?blocking=true").status_code == 502
         assert api.post("/namespaces/_/actions/ok?blocking=true").status_code == 429
         records = [api.get(f"/namespaces/_/activations/{i}").json() for i in ids]
 
@@ -59,6 +61,9 @@ def test_activations_cold_warm_errors_and_throttles_are_counted(
     fail = {**ok, "action": "pkgless-fail"}
     assert value(parsed, "openwhisk_action_status_total", **fail, status="application_error") == 1
     assert value(parsed, "openwhisk_action_status_total", **fail, status="success") == 0
+    odd = {**ok, "action": "odd"}  # no dictionary returned: the developer's error
+    for status, n in (("action_developer_error", 1), ("application_error", 0)):
+        assert value(parsed, "openwhisk_action_status_total", **odd, status=status) == n
     made = {**ok, "action": "made"}
     assert value(parsed, "openwhisk_action_status_code_total", **made, status_code="201") == 1
     size = value(parsed, "openwhisk_action_response_size_bytes_sum", **ok)
@@ -78,8 +83,8 @@ def test_activations_cold_warm_errors_and_throttles_are_counted(
     assert value(parsed, "pywhisk_containers", invoker="invoker0") >= 2
     assert value(parsed, "pywhisk_invoker_activations", invoker="invoker0", state="running") == 0
     assert value(parsed, "pywhisk_controller_activations_in_flight", controller="0") == 0
-    assert value(parsed, "pywhisk_store_seconds_count", operation="activation_put") >= 4
-    assert value(parsed, "pywhisk_queue_seconds_count", topic="invoker") >= 4
+    assert value(parsed, "pywhisk_store_seconds_count", operation="activation_put") >= 6
+    assert value(parsed, "pywhisk_queue_seconds_count", topic="invoker") >= 6
 
 
 def test_only_the_operator_reads_metrics(server: StandaloneServer) -> None:
