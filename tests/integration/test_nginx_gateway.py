@@ -1,10 +1,12 @@
 """The API gateway behind the cluster's nginx: deploy/nginx/nginx.conf as it is, but for its
 upstream (the standalone server instead of the compose file's two controllers) and its
 port, run by the machine's nginx. `wsk api create` goes through it, and so do the calls of
-the route it prints, with the URL naming nginx's host."""
+the route it prints, with the URL naming nginx's host; and the dashboard is served and signed
+into through it, in headless Chromium."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -16,6 +18,7 @@ import pytest
 
 from pywhisk.common.entities import Identity
 from tests.support.actions import SHOW_TODO  # the same to-do action as the CLI tests
+from tests.support.browser import chromium
 from tests.support.polling import wait_until
 from tests.support.prerequisites import program
 from tests.support.server import StandaloneServer, free_port
@@ -99,3 +102,29 @@ def test_an_api_route_through_nginx(nginx: str, tmp_path: Path, namespace: Ident
     where = run("api", "create", "/todos", "/where", "get", "where").strip().splitlines()[-1]
     told = httpx.get(where, params={"a": "1"}, timeout=90)
     assert told.status_code == 200 and told.json() == {"url": f"{where}?a=1"}
+
+
+def test_the_dashboard_through_nginx(nginx: str, namespace: Identity) -> None:
+    # Redirected to the page at nginx's own address (a relative Location), under its CSP.
+    root = httpx.get(f"{nginx}/dashboard", timeout=30)
+    assert root.status_code == 308 and root.headers["location"] == "/dashboard/"
+    page = httpx.get(f"{nginx}/dashboard/", timeout=30)
+    assert page.status_code == 200
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    # The page's own 401 keeps no Basic challenge through nginx (no browser dialog).
+    refused = httpx.get(
+        f"{nginx}/api/v1/namespaces",
+        auth=(namespace.uuid, "wrong"),
+        headers={"X-Requested-With": "pywhisk-dashboard"},
+        timeout=30,
+    )
+    assert refused.status_code == 401 and "www-authenticate" not in refused.headers
+    with chromium() as browser:
+        browser.open(f"{nginx}/dashboard/")
+        browser.evaluate(f"document.getElementById('key').value = {json.dumps(namespace.auth)}")
+        browser.evaluate("document.getElementById('signin-button').click()")
+        browser.wait_for("!document.getElementById('app').hidden")
+        who = browser.evaluate("document.getElementById('who').textContent")
+        assert who == f"namespace {namespace.namespace}"
+        total = "document.querySelector('#usage tr[data-action=\"total\"]')"
+        browser.wait_for(f"!!{total}", timeout=20)  # the usage API answered through nginx
