@@ -36,6 +36,7 @@ from pywhisk.common.runtimes import Manifest, Runtime, default_manifest
 from pywhisk.common.store.base import Store, StoreError
 from pywhisk.common.store.claims import ClaimStore, claim_owner
 from pywhisk.common.store.journal import ActivationJournal
+from pywhisk.common.whisk_errors import log_whisk_error
 from pywhisk.invoker import gauges, outcomes, records
 from pywhisk.invoker.actions import ActionCache
 from pywhisk.invoker.claims import ClaimBatcher, ClaimFailed
@@ -361,13 +362,13 @@ class Invoker:
     ) -> None:
         if record.response.status == Status.WHISK_ERROR:
             # One line an operator can grep, whatever produced the error.
-            log.error(
-                "whisk internal error: activation %s (transaction %s) of %s: %s (cause: %s)",
+            log_whisk_error(
+                log,
                 msg.activation_id,
                 msg.transid,
-                msg.action,
                 _error_of(record.response.result),
-                cause or "not known",
+                cause,
+                action=msg.action,
             )
         completion = CompletionMessage(
             transid=msg.transid,

@@ -17,9 +17,17 @@ from collections import Counter
 from pywhisk.common.logcontext import activation_context
 from pywhisk.common.queue.base import QueueError
 from pywhisk.common.store.journal import ActivationJournal, JournalEntry
+from pywhisk.common.whisk_errors import log_whisk_error
 from pywhisk.controller.core.balancer import NoInvokers
 from pywhisk.controller.core.capabilities import Replaying
-from pywhisk.controller.core.replay import Decision, decide, namespace_of, record_for
+from pywhisk.controller.core.replay import (
+    EXPIRED,
+    INTERRUPTED,
+    Decision,
+    decide,
+    namespace_of,
+    record_for,
+)
 
 log = logging.getLogger("pywhisk.recovery")
 
@@ -43,6 +51,8 @@ async def recover(svc: Replaying, journal: ActivationJournal) -> Counter[Decisio
             else:
                 record = record_for(decision, entry, now)
                 assert record is not None
+                if decision is not Decision.ANSWERED:  # lost or expired: the platform's failure
+                    _log_settled(entry, transid, decision)
                 await svc.store.activations.put(record)
     await journal.forget(forget)
     await svc.store.activations.settle()
@@ -53,6 +63,15 @@ async def recover(svc: Replaying, journal: ActivationJournal) -> Counter[Decisio
             ", ".join(f"{n} {d.value}" for d, n in sorted(decisions.items(), key=str)),
         )
     return decisions
+
+
+def _log_settled(entry: JournalEntry, transid: str | None, decision: Decision) -> None:
+    if decision is Decision.LOST:
+        error, cause = INTERRUPTED, "it had started when the server last stopped"
+    else:
+        error, cause = EXPIRED, "it still waited to run when the server last stopped"
+    action = entry.message.action if entry.message is not None else None
+    log_whisk_error(log, entry.activation_id, transid, error, cause, action)
 
 
 async def _recorded(svc: Replaying, entry: JournalEntry) -> bool:

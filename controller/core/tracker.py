@@ -38,6 +38,7 @@ from pywhisk.common.messages import ActivationMessage, CompletionMessage, comple
 from pywhisk.common.metrics import Metrics
 from pywhisk.common.queue.base import Committer, Consumer, Queue
 from pywhisk.common.store.base import Store
+from pywhisk.common.whisk_errors import log_whisk_error
 from pywhisk.controller.core.health import Result
 from pywhisk.controller.core.reroute import Rerouter
 
@@ -250,11 +251,15 @@ class ActivationTracker:
         fence: bool,
         result: Result | None,
     ) -> None:
-        log.error(
-            "whisk internal error: activation %s (transaction %s): %s",
+        message = entry.message
+        log_whisk_error(
+            log,
             activation_id,
-            entry.message.transid if entry.message is not None else "not known",
+            message.transid if message is not None else None,
             reason,
+            # The reason says what happened; the operator still needs where.
+            cause=f"sent to invoker{entry.invoker}" if entry.invoker is not None else None,
+            action=message.action if message is not None else None,
         )
         if fence and self.rerouter is not None:
             self._background(self.rerouter.fence([activation_id]))

@@ -5,6 +5,7 @@ chain with OW's timeout message; a shutdown lets the caller go and records the s
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -49,13 +50,22 @@ def sequence(name: str, *components: str) -> Action:
     return Action(namespace="guest", name=name, exec=Exec(kind="sequence", components=components))
 
 
+def whisk_error_lines(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.levelno == logging.ERROR and r.getMessage().startswith("whisk internal error")
+    ]
+
+
 async def test_a_component_that_never_answers(
-    svc: Services, monkeypatch: pytest.MonkeyPatch
+    svc: Services, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setattr(sequences, "COMPONENT_GRACE", 0.2)  # its timeout (0.1 s) + 0.2 s
     guest = await ensure_namespace(svc.store, "guest")
     seq = await stored(svc, silent("mute"), sequence("s", "/guest/mute"))
-    outcome = await invoke(svc, guest, seq, "1-0", {}, blocking=True, transid="t")
+    with caplog.at_level(logging.ERROR, logger="pywhisk"):
+        outcome = await invoke(svc, guest, seq, "1-0", {}, blocking=True, transid="t")
     assert outcome.status_code == 500
     record = outcome.activation
     assert record is not None
@@ -65,9 +75,16 @@ async def test_a_component_that_never_answers(
         "error": f"Timeout reached when retrieving activation {component} for sequence component."
     }
     assert await svc.store.activations.get("guest", outcome.activation_id) is not None
+    assert whisk_error_lines(caplog) == [
+        f"whisk internal error: activation {outcome.activation_id} (transaction t) of guest/s: "
+        f"{record['response']['result']['error']} (cause: component guest/mute gave no answer "
+        "within its time limit and grace)"
+    ]
 
 
-async def test_shutdown_lets_the_caller_go_and_records_the_sequence(svc: Services) -> None:
+async def test_shutdown_lets_the_caller_go_and_records_the_sequence(
+    svc: Services, caplog: pytest.LogCaptureFixture
+) -> None:
     guest: Identity = await ensure_namespace(svc.store, "guest")
     seq = await stored(svc, silent("mute"), sequence("s", "/guest/mute"))
     waiting = invoke(svc, guest, seq, "1-0", {}, blocking=True, transid="t")
@@ -77,8 +94,13 @@ async def test_shutdown_lets_the_caller_go_and_records_the_sequence(svc: Service
     outcome = await asyncio.wait_for(caller, 1)
     assert outcome.activation is None and outcome.status_code == 202  # its id, at once
     assert await svc.store.activations.get("guest", outcome.activation_id) is None  # running
-    await svc.drain()  # 0.2 s of grace, then ended
+    with caplog.at_level(logging.ERROR, logger="pywhisk"):
+        await svc.drain()  # 0.2 s of grace, then ended
     record = await svc.store.activations.get("guest", outcome.activation_id)
     assert record is not None
     assert record["response"]["result"] == {"error": "Sequence failed."}
     assert len(record["logs"]) == 1  # the component it was waiting for
+    assert whisk_error_lines(caplog) == [
+        f"whisk internal error: activation {outcome.activation_id} (transaction t) of guest/s: "
+        "Sequence failed. (cause: the controller stopped while it ran)"
+    ]

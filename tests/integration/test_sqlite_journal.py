@@ -9,6 +9,7 @@ records queued beside it are kept and written once the disk takes them.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -105,7 +106,9 @@ async def test_a_refused_accept_fails_and_records_beside_it_are_kept(
         other.close()
 
 
-async def test_a_restart_settles_each_entry_by_the_rules(tmp_path: Path) -> None:
+async def test_a_restart_settles_each_entry_by_the_rules(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     url = f"sqlite:///{tmp_path / 'store.db'}"
     before = SqliteStore(url)
     await before.open()
@@ -127,7 +130,8 @@ async def test_a_restart_settles_each_entry_by_the_rules(tmp_path: Path) -> None
     consumer = await queue.consumer(invoker_topic(0), "invoker0")
     services = Services(Settings(data_dir=tmp_path), store, queue)
     try:
-        decisions = await recover(services, journal_of(store))
+        with caplog.at_level(logging.ERROR, logger="pywhisk"):
+            decisions = await recover(services, journal_of(store))
         assert decisions == {
             Decision.RUN: 1,
             Decision.EXPIRED: 1,
@@ -144,6 +148,18 @@ async def test_a_restart_settles_each_entry_by_the_rules(tmp_path: Path) -> None
         assert expired is not None and expired["response"]["result"] == {"error": EXPIRED}
         assert lost is not None and lost["response"]["result"] == {"error": INTERRUPTED}
         assert await store.activations.get("guest", "4" * 32) is not None
+        # The two whisk internal errors are each logged as one, naming the activation.
+        errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+        assert [line.split(" (")[0] for line in errors] == [
+            f"whisk internal error: activation {'2' * 32}",
+            f"whisk internal error: activation {'3' * 32}",
+        ]
+        assert errors[0].endswith(
+            f"{EXPIRED} (cause: it still waited to run when the server last stopped)"
+        )
+        assert errors[1].endswith(
+            f"{INTERRUPTED} (cause: it had started when the server last stopped)"
+        )
         # Only the one running again stays journaled, until its record is written.
         assert [e.activation_id for e in await journal_of(store).pending()] == ["1" * 32]
     finally:

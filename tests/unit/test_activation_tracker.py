@@ -211,6 +211,11 @@ async def test_the_line_about_a_lost_activation_names_it_and_its_transaction(
         h.tracker.invoker_gone(1)
     (line,) = [r for r in caplog.records if "whisk internal error" in r.getMessage()]
     assert (line.activation_id, line.transid) == (lost.activation_id, "tid")  # type: ignore[attr-defined]
+    # One greppable line: which activation, what its record says, and where it had been sent.
+    assert line.getMessage().startswith(
+        f"whisk internal error: activation {lost.activation_id} (transaction tid) of "
+    )
+    assert line.getMessage().endswith(f"{LOST} (cause: sent to invoker1)")
     await h.settle()
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -82,7 +83,9 @@ def test_links_are_added_replaced_and_removed() -> None:
     assert "rules" not in trigger().to_json()  # absent until a rule is linked
 
 
-async def test_a_fire_cut_short_still_writes_its_record(monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_fire_cut_short_still_writes_its_record(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     """A stopping controller cancels what outlasts the drain: the trigger's record is
     written anyway, the rules not reached reported as whisk errors."""
     written: list[dict[str, Any]] = []
@@ -119,7 +122,7 @@ async def test_a_fire_cut_short_still_writes_its_record(monkeypatch: pytest.Monk
     )
     await asyncio.sleep(0.05)
     task.cancel()
-    with pytest.raises(asyncio.CancelledError):
+    with caplog.at_level(logging.ERROR, logger="pywhisk"), pytest.raises(asyncio.CancelledError):
         await task
     (doc,) = written
     lines = {json.loads(x)["rule"]: json.loads(x) for x in doc["logs"]}
@@ -129,3 +132,8 @@ async def test_a_fire_cut_short_still_writes_its_record(monkeypatch: pytest.Monk
         "There was an error processing your request.",
     )
     assert doc["activationId"] == "b" * 32 and "end" not in doc
+    # The rule's whisk error is the server's too: one line naming the trigger's activation.
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR] == [
+        f"whisk internal error: activation {'b' * 32} (transaction x) of ns/t: There was an "
+        "error processing your request. (cause: rule ns/stuck could not invoke ns/pkg/a)"
+    ]

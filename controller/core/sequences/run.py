@@ -23,6 +23,7 @@ from pywhisk.common.logcontext import activation_context
 from pywhisk.common.names import QualifiedName
 from pywhisk.common.runtimes import SEQUENCE
 from pywhisk.common.store.base import StoreError
+from pywhisk.common.whisk_errors import log_whisk_error
 from pywhisk.controller.core import errors
 from pywhisk.controller.core.capabilities import SequenceRunning
 from pywhisk.controller.core.errors import ApiError
@@ -205,10 +206,14 @@ async def _run_components(
     except asyncio.CancelledError:
         # The component still running is named too: the invoker records how it ended.
         running = started[-1] if started and started[-1] not in accounting.ids else None
+        cause = "the controller stopped while it ran"
+        log_whisk_error(log, run.activation_id, transid, FAILED, cause, run.action.doc_id)
         await _store(svc, run, accounting.fail(Status.WHISK_ERROR, FAILED, running), start)
         raise
-    except Exception:
+    except Exception as exc:
         log.exception("sequence %s (%s) failed", run.action.doc_id, run.activation_id)
+        cause = f"{type(exc).__name__}: {exc}"
+        log_whisk_error(log, run.activation_id, transid, FAILED, cause, run.action.doc_id)
         accounting = accounting.fail(Status.WHISK_ERROR, FAILED)
     record = await _store(svc, run, accounting, start)
     log.debug("ran sequence %s: %d actions", run.action.doc_id, accounting.count - count)
@@ -275,6 +280,8 @@ async def _step(
     )
     if outcome.activation is None:
         message = component_timeout(outcome.activation_id)
+        cause = f"component {action.doc_id} gave no answer within its time limit and grace"
+        log_whisk_error(log, run.activation_id, transid, message, cause, run.action.doc_id)
         return accounting.fail(Status.WHISK_ERROR, message, outcome.activation_id)
     return accounting.step(outcome.activation, accounting.count + 1, limit)
 

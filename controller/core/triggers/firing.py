@@ -31,6 +31,7 @@ from pywhisk.common.entities import params as P
 from pywhisk.common.ids import new_activation_id
 from pywhisk.common.logcontext import activation_context
 from pywhisk.common.names import QualifiedName
+from pywhisk.common.whisk_errors import log_whisk_error
 from pywhisk.controller.core import errors
 from pywhisk.controller.core.capabilities import Firing
 from pywhisk.controller.core.errors import ApiError
@@ -138,15 +139,18 @@ async def _activate_rules(
         await asyncio.gather(*(one(i, r, link) for i, (r, link) in enumerate(rules)))
     finally:
         # Also when cancelled by a stopping controller: the record is written regardless.
-        logs = tuple(
-            (
-                o
-                if o is not None
-                else RuleOutcome(r, link.action.doc_id, Status.WHISK_ERROR, error=errors.INTERNAL)
-            ).to_log()
+        ended = [
+            o
+            if o is not None
+            else RuleOutcome(r, link.action.doc_id, Status.WHISK_ERROR, error=errors.INTERNAL)
             for o, (r, link) in zip(outcomes, rules, strict=True)
-        )
-        doc = record.model_copy(update={"logs": logs}).to_json()
+        ]
+        for o in ended:
+            if o.status == Status.WHISK_ERROR:  # the rule's line in the record, for the operator
+                cause = f"rule {o.rule} could not invoke {o.action}"
+                error = o.error or errors.INTERNAL
+                log_whisk_error(log, record.activation_id, transid, error, cause, trigger.doc_id)
+        doc = record.model_copy(update={"logs": tuple(o.to_log() for o in ended)}).to_json()
         with svc.metrics.timing("activation_put"):
             await svc.store.activations.put(doc)
     return doc
