@@ -46,7 +46,13 @@ def test_store_options_before_or_after_the_subcommand(data_dir: Path) -> None:
 
 
 def test_no_store_is_invented(tmp_path: Path) -> None:
-    for args in (["list"], ["create", "someone"], ["get", "guest"], ["limits", "guest"]):
+    for args in (
+        ["list"],
+        ["create", "someone"],
+        ["get", "guest"],
+        ["delete", "guest"],
+        ["limits", "guest"],
+    ):
         done = admin(*args, "--data-dir", str(tmp_path / "typo"))
         assert done.returncode != 0
         lines = done.stderr.strip().splitlines()
@@ -55,6 +61,24 @@ def test_no_store_is_invented(tmp_path: Path) -> None:
             "once to create it, or name the store with --data-dir or --store-url"
         ]
     assert not (tmp_path / "typo").exists()
+
+
+def test_no_store_is_invented_in_the_default_place(tmp_path: Path) -> None:
+    """Without options: the user's data directory, where a server would have made it."""
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYWHISK_")}
+    env.update(HOME=str(home), XDG_DATA_HOME=str(home / ".local" / "share"))
+    done = subprocess.run(
+        [sys.executable, "-m", "pywhisk.deploy.commands", "admin", "list"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+    assert done.returncode == 1, done.stderr
+    where = home / ".local" / "share" / "pywhisk" / "pywhisk.db"
+    assert done.stderr.startswith(f"Error: no pywhisk store at {where}: "), done.stderr
+    assert not (home / ".local" / "share" / "pywhisk").exists()
 
 
 @pytest.mark.parametrize("value", ["-5", "0", "1000001"])

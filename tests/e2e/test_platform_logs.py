@@ -117,3 +117,32 @@ def test_an_unknown_log_format_is_one_line_and_a_failure(tmp_path: Path) -> None
     assert done.stderr.strip().splitlines() == [
         "Error: unknown log format 'xml' (known: text, json)"
     ]
+
+
+def test_a_whisk_internal_error_is_logged_with_its_cause(tmp_path: Path) -> None:
+    """The user sees only `Failed to provision resources…`: the operator finds the line
+    saying which activation and why. Here an action bigger than the invoker's whole memory
+    (one that could never get a container, however long it waited)."""
+    server = StandaloneServer(tmp_path / "server", env={"PYWHISK_USER_MEMORY": "128"})
+    server.start()
+    try:
+        ns = server.create_namespace("failing")
+        with httpx.Client(
+            base_url=f"{server.url}/api/v1/namespaces/_", auth=(ns.uuid, ns.key), timeout=60
+        ) as api:
+            action = {"exec": {"kind": "python:3.11", "code": ECHO}, "limits": {"memory": 256}}
+            assert api.put("/actions/huge", json=action).status_code == 200
+            answer = api.post(
+                "/actions/huge?blocking=true", json={}, headers={"X-Request-ID": "tid-huge"}
+            )
+            assert answer.json()["response"]["status"] == "whisk internal error", answer.text
+            activation_id = answer.json()["activationId"]
+            error = answer.json()["response"]["result"]["error"]
+    finally:
+        assert server.stop() == 0, server.log()
+    (line,) = [line for line in server.log().splitlines() if "whisk internal error:" in line]
+    assert (
+        f"whisk internal error: activation {activation_id} (transaction tid-huge) of "
+        f"failing/huge: {error} (cause: no container: NoCapacity: 256 MB > 128 MB of "
+        "container memory)"
+    ) in line
