@@ -234,6 +234,13 @@ async def test_an_activation_running_at_the_kill_is_recorded_lost_not_rerun(
     assert found[aid]["response"]["status"] == "whisk internal error"
     assert found[aid]["response"]["result"] == {"error": INTERRUPTED}
     assert counter.snapshot()[aid] == 1
+    # The operator learns of it from the restarted server's log, by id and cause.
+    logged = [line for line in crashing.log().splitlines() if f"activation {aid}" in line]
+    assert any(
+        f"whisk internal error: activation {aid}" in line
+        and "(cause: it had started when the server last stopped)" in line
+        for line in logged
+    ), logged
 
 
 async def test_a_sequence_running_at_the_kill_is_recorded_lost_not_rerun(
