@@ -164,9 +164,9 @@ def test_an_invoker_killed_under_load_leaves_every_activation_with_an_outcome(
     assert sum(outcomes.values()) == 200
     # Only what was running on the victim is lost (8 containers of 128 MB); what waited
     # there runs on the survivor (tests/integration/test_cluster_reroute.py counts runs).
+    # Nothing else fails: the survivor's own work, and what it took over, all succeed.
     lost = [r for r in reasons if r == {"error": LOST}]
-    assert len(lost) <= 8, (outcomes, reasons)
-    assert outcomes.get("success", 0) >= 180, (outcomes, reasons)
+    assert len(lost) == len(reasons) <= 8, (outcomes, reasons, cluster.logs())
     print(f"outcomes after killing invoker{victim}: {outcomes}; slowest answer {slowest:.1f} s")
 
     # New work runs on the survivor, the victim's home actions included.
