@@ -77,6 +77,19 @@ def test_cluster_controller_port_in_use(tmp_path: Path, taken_port: int) -> None
     assert "already in use" in one_error_line(done)
 
 
+def test_cluster_invoker_failures(tmp_path: Path, taken_port: int) -> None:
+    shim = tmp_path / "shim" / "docker"
+    shim.mkdir(parents=True)
+    (shim / "__init__.py").write_text("raise ImportError('the docker package is hidden')\n")
+    base = ["invoker", "--data-dir", str(tmp_path / "data")]
+    hidden = run_pywhisk(*base, "--containers", "docker", env={"PYTHONPATH": str(shim.parent)})
+    assert "Docker SDK" in one_error_line(hidden)
+    taken = run_pywhisk(*base, "--metrics-port", str(taken_port))
+    assert f"127.0.0.1:{taken_port}" in one_error_line(taken)
+    url = f"kafka://127.0.0.1:{free_port()}?timeout=2"
+    assert "cannot connect to Kafka" in one_error_line(run_pywhisk(*base, "--queue-url", url))
+
+
 def test_couchdb_refusing_the_login(tmp_path: Path, couchdb_server: PouchDBServer) -> None:  # noqa: F811
     url = couchdb_server.store_url("startup_").replace(":secret@", ":wrong@")
     line = one_error_line(standalone(tmp_path, "--store-url", url))
