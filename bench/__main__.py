@@ -9,7 +9,9 @@ bench sandbox`: what the process containers' sandbox costs through the platform,
 turns (bench/sandbox.py), `python -m bench sandbox-factory` at the container factory
 (bench/sandbox_factory.py), `python -m bench launch-guard` what the parent-death guard costs a
 sandbox's launch (bench/launch_guard.py); `python -m bench cold-start`: a new action's first /init + /run
-with its runtime booted ahead in a spare sandbox and without (bench/cold_start.py); `python -m bench docker`: Docker containers' output through FIFOs and through the engine's
+with its runtime booted ahead in a spare sandbox and without (bench/cold_start.py); `python
+-m bench first-invoke`: where a new action's first invoke taking a stem cell spends its
+time, step by step (bench/first_invoke.py); `python -m bench docker`: Docker containers' output through FIFOs and through the engine's
 attach stream, beside process containers, in turns (bench/docker.py); `python -m bench metrics`: what counting an activation costs (bench/metrics.py); `python -m bench
 layers`: what an action's layers cost its cold starts (bench/layers.py); `python -m bench cli`:
 a whole `wsk` process beside a bare interpreter (bench/cli.py); `python -m bench burst`: 128
@@ -73,6 +75,10 @@ elif sys.argv[1:2] == ["launch-guard"]:
     from bench import launch_guard
 
     launch_guard.main(sys.argv[2:])
+elif sys.argv[1:2] == ["first-invoke"]:
+    from bench import first_invoke
+
+    first_invoke.main(sys.argv[2:])
 elif sys.argv[1:2] == ["sandbox-factory"]:
     from bench import sandbox_factory
 

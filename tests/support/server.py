@@ -32,9 +32,15 @@ def free_port() -> int:
 
 class StandaloneServer:
     def __init__(
-        self, data_dir: Path, port: int | None = None, env: dict[str, str] | None = None
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        env: dict[str, str] | None = None,
+        command: list[str] | None = None,
     ) -> None:
+        """`command`: what runs `pywhisk` (default: this interpreter's installed one)."""
         self.data_dir = data_dir
+        self.command = command or [sys.executable, "-m", "pywhisk.deploy.commands"]
         self.port = port or free_port()
         self.extra_env = env or {}
         self.process: subprocess.Popen[bytes] | None = None
@@ -54,7 +60,7 @@ class StandaloneServer:
             "WSK_CONFIG_FILE": str(self.data_dir / "server.wskprops"),
             **self.extra_env,
         }
-        command = [sys.executable, "-m", "pywhisk.deploy.commands", "standalone"]
+        command = [*self.command, "standalone"]
         command += ["--port", str(self.port), "--data-dir", str(self.data_dir)]
         with open(self.log_path, "ab") as log:  # the child keeps its own copy of the fd
             # Run from the data directory, as a user would: not from the checkout, where the
