@@ -101,6 +101,10 @@ class Settings(BaseSettings):
     # Start processes ahead of first use: stem cells (runtimes.json stemCells) and, in
     # process mode, spare sandboxes (booted or not; the containers URL's counts still count).
     prewarm: bool = True
+    # Seconds after a stem cell is taken that its replacement is started: by then the
+    # activation that took it has its answer, and the two do not compete for the CPU
+    # (invoker/service.py). 0: at once.
+    stem_refill_delay: float = 0.1
     # Whether sandboxed process containers' actions may use the network (outbound calls,
     # __OW_API_HOST); off: a network namespace of their own with nothing in it.
     action_network: bool = True

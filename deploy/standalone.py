@@ -95,6 +95,7 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
             shared.share_api(settings.port)
         journal = store.journal if settings.journal else None
         metrics = create_metrics()  # one process: the invoker counts into the API's /metrics
+        services = Services(settings, store, queue, metrics=metrics)
         invoker = Invoker(
             settings,
             store,
@@ -104,8 +105,10 @@ async def serve(settings: Settings, on_ready: Callable[[str], None] | None = Non
             prewarm=settings.prewarm,
             journal=journal,
             metrics=metrics,
+            # The action a message names was just read by the controller: taken from its
+            # cache rather than read from the store and parsed again.
+            parsed=services.entities,
         )
-        services = Services(settings, store, queue, metrics=metrics)
         # The in-process queue forgets on a crash: accepted activations are journaled instead.
         services.journal = journal
         app = create_app(services, manage_services=False)

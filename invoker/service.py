@@ -38,7 +38,7 @@ from pywhisk.common.store.claims import ClaimStore, claim_owner
 from pywhisk.common.store.journal import ActivationJournal
 from pywhisk.common.whisk_errors import log_whisk_error
 from pywhisk.invoker import gauges, outcomes, records
-from pywhisk.invoker.actions import ActionCache
+from pywhisk.invoker.actions import ActionCache, ParsedActions
 from pywhisk.invoker.claims import ClaimBatcher, ClaimFailed
 from pywhisk.invoker.client import now_ms
 from pywhisk.invoker.containers.base import ContainerFactory
@@ -73,16 +73,21 @@ class Invoker:
         journal: ActivationJournal | None = None,
         claims: ClaimStore | None = None,
         metrics: Metrics | None = None,
+        parsed: ParsedActions | None = None,
     ) -> None:
         """`claims`: in a cluster, where a message may reach more than one invoker, each
-        activation is claimed in the store before it runs (`invoker.claims`)."""
+        activation is claimed in the store before it runs (`invoker.claims`). `parsed`: in
+        standalone, the controller's entity cache, where the action a message names was
+        just read (`invoker.actions`)."""
         self.settings = settings
         self.store = store
         self.queue = queue
         self.factory = factory
         self.id = settings.invoker_id if invoker_id is None else invoker_id
         self.metrics = metrics or Metrics()
-        self.actions = ActionCache(store.entities, settings.zip_unpacked_max, self.metrics)
+        self.actions = ActionCache(
+            store.entities, settings.zip_unpacked_max, self.metrics, parsed=parsed
+        )
         self.manifest = manifest or default_manifest()
         self.prewarm = prewarm
         # Standalone: starts and blocking answers are journaled before they happen, so a
@@ -112,6 +117,7 @@ class Invoker:
         self._inflight: set[asyncio.Task[None]] = set()
         self._background: set[asyncio.Task[None]] = set()
         self._stopping = False
+        self._refills: set[asyncio.TimerHandle] = set()  # stem cells to replace, later
         # Activations taken whose records are not written yet, with when each was taken:
         # pings report the oldest, so controllers know which answered ones are safe.
         self._unstored: dict[str, int] = {}
@@ -142,6 +148,9 @@ class Invoker:
         then their containers are destroyed and they end as errors), flush the records and
         destroy every container."""
         self._stopping = True
+        for handle in self._refills:
+            handle.cancel()
+        self._refills.clear()
         if self._invalidations is not None:
             await self._invalidations.close()
             self._invalidations = None
@@ -227,6 +236,24 @@ class Invoker:
             log.debug("no stem cell for %s: its container did not start", runtime.kind)
 
     def _replace_stem(self, kind: str, memory: int) -> None:
+        """A stem cell was taken (or found dead): another one, `stem_refill_delay` later.
+
+        Not at once: the taken one is being initialized and run for the first invoke of an
+        action, which waits for it, and starting its replacement (a container made, its
+        runtime set serving) would share the event loop and the cores with that."""
+        delay = self.settings.stem_refill_delay
+        if delay <= 0:
+            self._grow_replacement(kind, memory)
+            return
+
+        def grow() -> None:
+            self._refills.discard(handle)
+            self._grow_replacement(kind, memory)
+
+        handle = asyncio.get_running_loop().call_later(delay, grow)
+        self._refills.add(handle)
+
+    def _grow_replacement(self, kind: str, memory: int) -> None:
         runtime = self.manifest.resolve(kind)
         if runtime is not None and not self._stopping:
             self._spawn(self._grow_stem(runtime, memory))

@@ -87,6 +87,36 @@ def test_activations_cold_warm_errors_and_throttles_are_counted(
     assert value(parsed, "pywhisk_queue_seconds_count", topic="invoker") >= 6
 
 
+def test_a_new_actions_first_invoke_reads_it_from_the_store_once(
+    server: StandaloneServer,
+) -> None:
+    """The controller reads the new action to publish its activation; the invoker beside it
+    takes it from the controller's cache rather than reading and parsing it again."""
+    ns = server.create_namespace("reader")
+    bearer = {"Authorization": f"Bearer {TOKEN}"}
+    with httpx.Client(
+        base_url=f"{server.url}/api/v1",
+        auth=(ns.uuid, ns.key),
+        timeout=60,  # type: ignore[arg-type]
+    ) as api:
+        action = {"exec": {"kind": "python:3.11", "code": OK}}
+        assert api.put("/namespaces/_/actions/once", json=action).status_code == 200
+        before = value(
+            scrape(f"{server.url}/metrics", headers=bearer),
+            "pywhisk_store_seconds_count",
+            operation="entity_get",
+        )
+        for n in range(2):
+            answer = api.post("/namespaces/_/actions/once?blocking=true&result=true", json={"n": n})
+            assert answer.json() == {"n": n}
+    after = value(
+        scrape(f"{server.url}/metrics", headers=bearer),
+        "pywhisk_store_seconds_count",
+        operation="entity_get",
+    )
+    assert after - before == 1
+
+
 def test_only_the_operator_reads_metrics(server: StandaloneServer) -> None:
     url = f"{server.url}/metrics"
     guest = server.create_namespace("tenant")

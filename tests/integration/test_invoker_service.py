@@ -559,6 +559,43 @@ async def test_stop_destroys_every_container(tmp_path: Path, root: Path) -> None
             os.kill(pid, 0)
 
 
+async def test_a_taken_stem_cell_is_replaced_once_its_first_invoke_is_answered(
+    tmp_path: Path, root: Path
+) -> None:
+    """A stem cell's replacement starts `stem_refill_delay` after the stem cell was taken:
+    the first invoke that took it is answered before another container is made beside it."""
+    h = await make_harness(tmp_path, root, prewarm=True, stem_refill_delay=1.0)
+    try:
+        await wait_until_async(
+            lambda: [(p.state, p.memory) for p in h.invoker.pool.stems],
+            "a prewarmed 256 MB stem cell",
+            timeout=10,
+            interval=0.02,
+            until=lambda stems: (State.PREWARMED, 256) in stems,
+        )
+        await asyncio.sleep(0.3)  # every kind's stem cell made
+        stems_before = set(h.invoker.pool.stems)
+        doc_id = await h.put_action("hello", HELLO)
+        taken = time.monotonic()
+        activation = await h.invoke(doc_id, {"name": "R"})
+        assert annotation(activation, "initTime") is not None
+        (adopted,) = h.live_containers()
+        assert adopted in stems_before
+        # Answered: no replacement yet, nor one being made.
+        assert set(h.invoker.pool.stems) == stems_before - {adopted}
+        assert len(h.invoker.factory._containers) == len(stems_before)  # type: ignore[attr-defined]
+        await wait_until_async(
+            lambda: len(h.invoker.pool.stems),
+            "the adopted stem cell replaced",
+            timeout=10,
+            interval=0.02,
+            until=lambda count: count == len(stems_before),
+        )
+        assert time.monotonic() - taken >= 1.0
+    finally:
+        await close(h)
+
+
 async def test_stem_cells_make_cold_starts_cheap(tmp_path: Path, root: Path) -> None:
     """runtimes.json asks for one python:3.11 stem cell at 256 MB: a cold start adopts it
     (only /init is paid) and a replacement is started."""
