@@ -146,3 +146,39 @@ async def test_timeout_closes_the_connection(serve: Callable[[Handler], Awaitabl
     with pytest.raises(TimeoutError):
         await conn.post("/run", b"{}", 0.1)
     assert conn._proto is None  # the late reply can never be read as the next one's
+
+
+async def test_pipelined_requests_reach_the_server_before_the_first_is_answered(
+    serve: Callable[[Handler], Awaitable[int]],
+) -> None:
+    """A cold start's /run is written behind its /init: a server that answers the /init
+    only once it holds the /run too gets both; the /run's time limit starts at the /init's
+    answer (here 0.3 s late, against a limit of 0.2 s)."""
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        first = await read_request(reader)
+        second = await read_request(reader)  # there without our answer to the first
+        await asyncio.sleep(0.3)
+        for body in (first, second):
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        await writer.drain()
+
+    conn = Http1Connection("127.0.0.1", await serve(handler), cap=1000)
+    answer, then = await conn.post_pipelined(("/init", b"{}", 5), ("/run", b'{"n":1}', 0.2))
+    assert answer == (200, b"{}", 2)
+    assert await then == (200, b'{"n":1}', 7)
+    assert await conn.post("/run", b'{"n":2}', 5) == (200, b'{"n":2}', 7)  # on it goes
+    conn.close()
+
+
+async def test_a_pipelined_request_whose_first_fails_is_not_waited_for(
+    serve: Callable[[Handler], Awaitable[int]],
+) -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        await read_request(reader)
+        writer.close()  # neither answered
+
+    conn = Http1Connection("127.0.0.1", await serve(handler), cap=1000)
+    with pytest.raises(ConnectionLost):
+        await conn.post_pipelined(("/init", b"{}", 5), ("/run", b"{}", 5))
