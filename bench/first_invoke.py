@@ -14,11 +14,11 @@ be made again. Prints per server the client's figures (p50 and quartiles) and, p
 the median time from the step before, first invoke beside warm: what the first invoke
 costs beyond a warm one, and where.
 
-By default one server (`today`); `--config` adds servers of other settings, e.g.
-`--config refill-at-once=PYWHISK_STEM_REFILL_DELAY=0`, and `--baseline DIR` runs each
-configuration twice: also on the code of the checkout at DIR (`former`, `<name> former`;
-e.g. `git worktree add DIR <commit>`; its folders are put first on the server's path under
-the installed names).
+By default one server (`today`); `--baseline DIR` adds one (`former`) running the code of
+the checkout at DIR (e.g. `git worktree add DIR <commit>`; its folders are put first on the
+server's path under the installed names); `--config` adds servers of other settings, e.g.
+`--config refill-at-once=PYWHISK_STEM_REFILL_DELAY=0`, on the former code with
+`PYTHONPATH=@baseline` among them.
 
 The first invoke's /init and /run leave the machine's other work room: each taken stem cell
 is replaced 0.1 s later and the booted spare that replacement took 0.3 s after that, both
@@ -114,9 +114,11 @@ async def run(args: argparse.Namespace) -> None:
     loads = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory(prefix="pywhisk-bench-") as tmp:
         if args.baseline is not None:
-            former = {"PYTHONPATH": baseline_path(Path(args.baseline), Path(tmp))}
-            for name, env in list(configs.items()):
-                configs["former" if name == "today" else f"{name} former"] = {**env, **former}
+            former = baseline_path(Path(args.baseline), Path(tmp))
+            configs = {"today": {}, "former": {"PYTHONPATH": "@baseline"}, **configs}
+            for env in configs.values():
+                if env.get("PYTHONPATH") == "@baseline":
+                    env["PYTHONPATH"] = former
         for name in configs:
             client[name] = {"first": [], "warm": []}
             ids[name] = {}
@@ -188,13 +190,10 @@ async def run(args: argparse.Namespace) -> None:
             warm_p50 = f"{statistics.median(b):9.2f}" if b else "        -"
             print(f"  {segment:44} {quartiles(a):>22} {warm_p50}")
     print()
-    for name in configs:
-        if f"{name} former" in configs or (name == "today" and "former" in configs):
-            former = "former" if name == "today" else f"{name} former"
-            ratio = statistics.median(client[name]["first"]) / statistics.median(
-                client[former]["first"]
-            )
-            print(f"first invoke p50, {name} / {former}: {ratio:.2f}x")
+    today = statistics.median(client["today"]["first"])
+    for name in list(configs)[1:]:
+        ratio = today / statistics.median(client[name]["first"])
+        print(f"first invoke p50, today / {name}: {ratio:.2f}x")
 
 
 def main(argv: list[str]) -> None:

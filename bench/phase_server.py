@@ -23,7 +23,7 @@ Steps, in the order an invoke passes them (c: controller, i: invoker, same proce
     i.acquired  a container is in hand (warm, or a stem cell adopted)
     i.init      /init sent (layers, body built)          } cold starts only
     i.inited    /init answered                           }
-    i.run       /run sent (pipelined behind the /init: with it, no mark)
+    i.run       /run sent
     i.ran       /run answered
     i.complete  the record is made, the completion about to be journaled and sent
     i.published the completion is on the controller's queue
@@ -153,9 +153,6 @@ def install(path: str) -> None:
     _wrap_async(pool.ContainerPool, "acquire", None, "i.acquired", _invoker_mark)
     _wrap_async(client.ContainerClient, "init", "i.init", "i.inited", _invoker_mark)
     _wrap_async(client.ContainerClient, "run", "i.run", "i.ran", _invoker_mark)
-    if hasattr(client, "PendingRun"):  # a cold start's /run pipelined behind its /init
-        _wrap_async(client.ContainerClient, "init_then_run", "i.init", "i.inited", _invoker_mark)
-        _wrap_async(client.PendingRun, "reply", None, "i.ran", _invoker_mark)
     _wrap_async(service.Invoker, "_complete", "i.complete", "i.published", _invoker_mark)
 
 

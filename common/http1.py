@@ -4,10 +4,8 @@ store's claims and records (`common/store/couchdb_post.py`).
 
 One request at a time per connection: the caller writes a request, sets `waiter`, and gets
 (status, body, full length) when httptools (uvicorn's parser) has read the whole response,
-chunked or not. Two at most when pipelined: `then` waits for the response after the
-`waiter`'s (a cold start's /init and /run, invoker/http1.py). Measured on those paths this
-costs a fraction of a general client's CPU (aiohttp's, httpx's), which build a request and
-response object graph per call.
+chunked or not. Measured on those paths this costs a fraction of a general client's CPU
+(aiohttp's, httpx's), which build a request and response object graph per call.
 """
 
 from __future__ import annotations
@@ -45,7 +43,6 @@ class ResponseReader(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.parser = httptools.HttpResponseParser(self)
         self.waiter: asyncio.Future[Answer] | None = None
-        self.then: asyncio.Future[Answer] | None = None  # the next response's, pipelined
         self.body = bytearray()
         self.total = 0
         self.closed = False
@@ -88,15 +85,11 @@ class ResponseReader(asyncio.Protocol):
             self.body += chunk[:room]
 
     def on_message_complete(self) -> None:
-        waiter = self.waiter
-        if self.then is not None:  # the next response, pipelined, goes to its own waiter
-            self.waiter, self.then = self.then, None
-        if waiter is not None and not waiter.done():
-            waiter.set_result((self.parser.get_status_code(), bytes(self.body), self.total))
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result((self.parser.get_status_code(), bytes(self.body), self.total))
         if not self.parser.should_keep_alive() and self.transport is not None:
             self.transport.close()
 
     def _fail(self, exc: Exception) -> None:
-        for waiter in (self.waiter, self.then):
-            if waiter is not None and not waiter.done():
-                waiter.set_exception(exc)
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(exc)

@@ -9,15 +9,13 @@ same port can never be handed a stale connection.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from pywhisk.common.entities.activation import ActivationResponse, Status
-from pywhisk.common.http1 import Answer
 from pywhisk.invoker import outcomes
-from pywhisk.invoker.http1 import ConnectionLost, Http1Connection, discard
+from pywhisk.invoker.http1 import ConnectionLost, Http1Connection
 
 _CONNECT_AHEAD = 1.0  # seconds: a stem cell's socket listens from its start, or never will
 
@@ -88,13 +86,18 @@ class ContainerClient:
 
     async def _exchange(
         self, path: str, body: bytes, timeout_ms: int, retry: bool = False
-    ) -> Answer | Reply:
+    ) -> tuple[int, bytes, int] | Reply:
         """The raw reply, or the failed Reply a timeout or a dropped connection makes."""
         start = time.time_ns()
+        init = path == "/init"
         try:
             return await self._conn.post(path, body, timeout_ms / 1000, retry)
-        except (TimeoutError, ConnectionLost, OSError) as exc:
-            return _failed(exc, path == "/init", timeout_ms, start)
+        except TimeoutError:
+            message = outcomes.timed_out(timeout_ms, during_init=init)
+            return Reply(outcomes.developer_error(message), start, time.time_ns(), True, False)
+        except (ConnectionLost, OSError):
+            abnormal = outcomes.ABNORMAL_INIT if init else outcomes.ABNORMAL_RUN
+            return Reply(outcomes.developer_error(abnormal), start, time.time_ns(), False, False)
 
     async def init(self, body: bytes, timeout_ms: int) -> Reply:
         """/init; while the container is alive, unanswered attempts are retried until the
@@ -103,38 +106,14 @@ class ContainerClient:
         reply = await self._exchange("/init", body, timeout_ms, retry=True)
         if isinstance(reply, Reply):
             return reply
-        return _init_reply(reply, start)
+        failure = outcomes.init_reply(reply[0], reply[1])
+        return Reply(failure, start, time.time_ns(), False, failure is None)
 
     async def run(self, body: bytes, timeout_ms: int) -> Reply:
         start = time.time_ns()
         reply = await self._exchange("/run", body, timeout_ms)
         if isinstance(reply, Reply):
             return reply
-        return self._run_reply(reply, start)
-
-    async def init_then_run(
-        self, init: bytes, init_timeout_ms: int, run: bytes, run_timeout_ms: int
-    ) -> tuple[Reply, PendingRun | None]:
-        """/init with the /run pipelined behind it (`Http1Connection.post_pipelined`): the
-        runtime reads the /run the moment it has answered the /init, without a round trip
-        back to us in between. The /init's Reply, and the /run whose answer is to come,
-        unless the /init failed (the connection is then closed). No retries: for a
-        container whose socket listens from its start (`Container.pipelining`)."""
-        start = time.time_ns()
-        try:
-            answer, then = await self._conn.post_pipelined(
-                ("/init", init, init_timeout_ms / 1000), ("/run", run, run_timeout_ms / 1000)
-            )
-        except (TimeoutError, ConnectionLost, OSError) as exc:
-            return _failed(exc, True, init_timeout_ms, start), None
-        initialized = _init_reply(answer, start)
-        if initialized.response is not None:
-            discard(then)
-            self._conn.close()
-            return initialized, None
-        return initialized, PendingRun(self, then, initialized.end_ns, run_timeout_ms)
-
-    def _run_reply(self, reply: Answer, start: int) -> Reply:
         status, data, length = reply
         end = time.time_ns()
         if length > self.payload_max:
@@ -142,44 +121,3 @@ class ContainerClient:
         response = outcomes.run_reply(status, data)
         kept = response.status in (Status.SUCCESS, Status.APPLICATION_ERROR)
         return Reply(response, start, end, False, kept)
-
-
-def _init_reply(reply: Answer, start: int) -> Reply:
-    failure = outcomes.init_reply(reply[0], reply[1])
-    return Reply(failure, start, time.time_ns(), False, failure is None)
-
-
-def _failed(exc: BaseException, init: bool, timeout_ms: int, start: int) -> Reply:
-    """The Reply of an exchange that timed out or whose connection dropped."""
-    if isinstance(exc, TimeoutError):
-        message = outcomes.timed_out(timeout_ms, during_init=init)
-        return Reply(outcomes.developer_error(message), start, time.time_ns(), True, False)
-    abnormal = outcomes.ABNORMAL_INIT if init else outcomes.ABNORMAL_RUN
-    return Reply(outcomes.developer_error(abnormal), start, time.time_ns(), False, False)
-
-
-class PendingRun:
-    """A /run pipelined behind its /init, whose answer is still to come: `reply()` waits
-    for it (its time limit runs from the /init's answer on), `drop()` if nobody will."""
-
-    def __init__(
-        self,
-        client: ContainerClient,
-        answer: asyncio.Future[Answer],
-        start_ns: int,
-        timeout_ms: int,
-    ) -> None:
-        self._client = client
-        self._answer = answer
-        self._start_ns = start_ns
-        self._timeout_ms = timeout_ms
-
-    async def reply(self) -> Reply:
-        try:
-            ran = await self._answer
-        except (TimeoutError, ConnectionLost, OSError) as exc:
-            return _failed(exc, False, self._timeout_ms, self._start_ns)
-        return self._client._run_reply(ran, self._start_ns)
-
-    def drop(self) -> None:
-        discard(self._answer)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 
 from pywhisk.common.http1 import Answer, ConnectionLost, ResponseReader
 
-__all__ = ["ConnectionLost", "Http1Connection", "discard"]
+__all__ = ["ConnectionLost", "Http1Connection"]
 
 # Retrying a request nothing answered: first pause, then doubling up to the cap. A runtime
 # that needs ~100 ms to listen is found within a few ms of it.
@@ -135,58 +135,6 @@ class Http1Connection:
             timer.cancel()
             proto.waiter = None
 
-    async def post_pipelined(
-        self, first: tuple[str, bytes, float], second: tuple[str, bytes, float]
-    ) -> tuple[Answer, asyncio.Future[Answer]]:
-        """Two requests (path, body, time limit in seconds) written at once, the second
-        behind the first on the same connection (HTTP/1.1 pipelining): the server reads it
-        as soon as it has answered the first, without waiting for us to send it. Returns the
-        first answer and the future of the second, whose time limit runs from the first
-        answer on. Raises as `post` for the first (the second's future then fails too).
-
-        For a server that listens from its start (a process container's socket): no
-        retries.
-        """
-        loop = asyncio.get_running_loop()
-        proto = self._proto
-        if proto is None or proto.closed:
-            if not self._is_alive():
-                raise ConnectionLost("the server is gone")
-            async with asyncio.timeout(first[2]):
-                proto = self._proto = await self._connect()
-        assert proto.transport is not None
-        waiter = proto.waiter = loop.create_future()
-        then = proto.then = loop.create_future()
-        timer = loop.call_at(loop.time() + first[2], self._expire, proto, waiter)
-        proto.transport.write(self._request(*first[:2]) + self._request(*second[:2]))
-        try:
-            answer = await waiter
-        except BaseException:
-            discard(then)
-            if self._proto is proto:  # what is still to come belongs to nobody
-                self.close()
-            raise
-        finally:
-            timer.cancel()
-        expiry = loop.call_at(loop.time() + second[2], self._expire, proto, then)
-        then.add_done_callback(lambda _: self._settled(proto, then, expiry))
-        return answer, then
-
-    @staticmethod
-    def _settled(
-        proto: ResponseReader, then: asyncio.Future[Answer], expiry: asyncio.TimerHandle
-    ) -> None:
-        expiry.cancel()
-        if proto.waiter is then:
-            proto.waiter = None
-
-    def _request(self, path: str, body: bytes) -> bytes:
-        return (
-            b"POST %s HTTP/1.1\r\n%sContent-Length: %d\r\n\r\n"
-            % (path.encode(), self._head, len(body))
-            + body
-        )
-
     def _is_alive(self) -> bool:
         return self._alive is None or self._alive()
 
@@ -202,11 +150,3 @@ class Http1Connection:
         if self._proto is not None and self._proto.transport is not None:
             self._proto.transport.close()
         self._proto = None
-
-
-def discard(future: asyncio.Future[Answer]) -> None:
-    """A pipelined answer nobody will wait for: cancelled, or its failure taken."""
-    if not future.done():
-        future.cancel()
-    elif not future.cancelled():
-        future.exception()

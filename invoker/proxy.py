@@ -31,7 +31,7 @@ from pywhisk.common.entities.activation import ActivationResponse, Status
 from pywhisk.common.messages import ActivationMessage
 from pywhisk.common.runtimes import Runtime
 from pywhisk.invoker import outcomes, records
-from pywhisk.invoker.client import ContainerClient, PendingRun, Reply, now_ms, span_end
+from pywhisk.invoker.client import ContainerClient, Reply, now_ms, span_end
 from pywhisk.invoker.containers.base import (
     Container,
     ContainerError,
@@ -210,23 +210,17 @@ class ContainerProxy:
         """Start and initialize if new, then run. Never raises for an action's failure."""
         init_time: int | None = None
         initialized: Reply | None = None  # a cold start's /init
-        pending: PendingRun | None = None  # its /run, when sent behind the /init
         if self.state is State.PAUSED and not await self._resume():
             return self._provision_failed(now_ms(), f"{self.name} could not be resumed")
         if self.state is State.NEW or self.state is State.PREWARMED:
             cold = await self._start_and_init(prepared, msg)
             if isinstance(cold, RunOutcome):
                 return cold
-            initialized, pending = cold
-            init_time = initialized.end - initialized.start
+            initialized, init_time = cold, cold.end - cold.start
         self._to(State.BUSY)
         assert self._client is not None
-        if pending is not None:
-            reply = await pending.reply()
-        else:
-            deadline = now_ms() + prepared.timeout
-            body = records.run_body(msg, prepared, deadline)
-            reply = await self._client.run(body, prepared.timeout)
+        deadline = now_ms() + prepared.timeout
+        reply = await self._client.run(records.run_body(msg, prepared, deadline), prepared.timeout)
         assert reply.response is not None
         response = reply.response
         if reply.healthy and self.state is State.BUSY:
@@ -248,10 +242,7 @@ class ContainerProxy:
 
     async def _start_and_init(
         self, prepared: PreparedAction, msg: ActivationMessage
-    ) -> tuple[Reply, PendingRun | None] | RunOutcome:
-        """The container started if NEW (resized if a stem cell of another size), its
-        layers in place, /init answered: its Reply, and the /run if it was sent behind the
-        /init (a container that takes that: `Container.pipelining`)."""
+    ) -> Reply | RunOutcome:
         began = now_ms()
         if self.state is State.NEW:
             failed = await self._start(prepared, began)
@@ -268,23 +259,12 @@ class ContainerProxy:
             return layered
         opt, installing = layered
         deadline = now_ms() + prepared.timeout
-        init = records.init_body(msg, prepared, deadline, opt)
-        pending: PendingRun | None = None
-        if self.container is not None and self.container.pipelining:
-            # The /run's deadline (__OW_DEADLINE) counts from now, before the /init: earlier
-            # than after it by the /init's time. Its time limit here counts from the /init's
-            # answer, as an unpipelined /run's does.
-            run = records.run_body(msg, prepared, deadline)
-            reply, pending = await self._client.init_then_run(
-                init, prepared.timeout, run, prepared.timeout
-            )
-        else:
-            reply = await self._client.init(init, prepared.timeout)
+        reply = await self._client.init(
+            records.init_body(msg, prepared, deadline, opt), prepared.timeout
+        )
         if opt is not None:  # unpacking the layers is part of the cold start's init time
             reply = dataclasses.replace(reply, start_ns=installing)
         if reply.response is not None or self.state is not State.INITIALIZING:
-            if pending is not None:
-                pending.drop()
             response = reply.response or outcomes.developer_error(outcomes.ABNORMAL_INIT)
             response = await self._explain(response)
             self._remove()
@@ -297,7 +277,7 @@ class ContainerProxy:
                 container=self.container,
                 kept=False,
             )
-        return reply, pending
+        return reply
 
     async def _resize_stem(self, began: int) -> RunOutcome | None:
         """PREWARMED, of another size: the container gets this action's memory limits."""

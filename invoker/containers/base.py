@@ -49,11 +49,6 @@ class Container(ABC):
     port: int
     token: str | None = None
     socket_path: str | None = None
-    # Its server listens from the start and reads a /run written right behind the /init on
-    # one connection (HTTP/1.1 pipelining, as our action runtime does): a cold start then
-    # sends both at once (invoker/proxy.py). Not where the server may not be up yet (the
-    # /init is then retried until it is: a Docker container's).
-    pipelining: bool = False
 
     @property
     @abstractmethod

@@ -17,9 +17,7 @@ factory says so once at start and runs the proxy directly, as `nobody` when root
 processes then share the host's namespaces and file system and have no memory limit.
 `?sandbox=on` refuses to start without a sandbox, `?sandbox=off` never uses one.
 `?network=off` (or PYWHISK_ACTION_NETWORK=off) gives sandboxed actions no network at all;
-`?cpu=off` keeps them out of CPU groups (no shares by memory; see cgroups.py);
-`?pipeline=off` sends a cold start's first /run only once its /init is answered (not behind
-it, `Container.pipelining`). Sandboxes are
+`?cpu=off` keeps them out of CPU groups (no shares by memory; see cgroups.py). Sandboxes are
 made ahead, `?spares=N` of them (2; process_spares.py says why), and taken by creates; for
 each of Python, Node.js and PHP, `?booted=N` more (1) with that language's runtime already
 running in them, waiting for an action (process_boot.py), so a new action's first /init
@@ -140,9 +138,6 @@ class ProcessContainerFactory(ContainerFactory):
             self.spare_count = int(options.get("spares", spares))
         except ValueError:
             raise ContainerError("process://?spares= takes a number of sandboxes") from None
-        # A cold start's /init and first /run written at once (`Container.pipelining`: the
-        # socket listens from the start); off: the /run once the /init is answered, as before.
-        self.pipelining = options.get("pipeline", "on") not in ("off", "0", "false")
         try:
             self.booted_count = int(options.get("booted", booted))
         except ValueError:
@@ -384,7 +379,6 @@ class ProcessContainerFactory(ContainerFactory):
         except (OSError, CgroupError, UidsExhausted) as exc:
             raise ContainerError(f"cannot start container {name}: {exc}") from exc
         container.on_gone = self._gone
-        container.pipelining = self.pipelining
         self._containers.add(container)
         try:
             await container.attach(self.log_cap)
