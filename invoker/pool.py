@@ -20,9 +20,9 @@ from pywhisk.invoker.scheduling import (
     Slot,
     Wait,
     Warm,
+    is_stale,
     pick_stem,
     schedule,
-    stale,
 )
 
 
@@ -346,13 +346,15 @@ class ContainerPool(Generic[E]):
         cap = self.policy.cold_starts
         if cap > 0 and (len(self._cold) >= cap or self._worth_waiting(key)):
             return None  # as many starting as make sense: wait for one of them, or a release
-        slots = self.slots()
         held = self.held()
-        if self.policy.measured:
-            need = self._estimate(key, memory)
-            room = self.capacity(sum(s.memory for s in slots) + held)
-        else:
-            need, room = memory, self.user_memory
+        need = self._estimate(key, memory) if self.policy.measured else memory
+        charged = sum(map(self._charge, self._idle)) + sum(map(self._charge, self._busy))
+        room = self.capacity(charged + held) if self.policy.measured else self.user_memory
+        if charged + need <= room - held:
+            # It fits as things are: what `schedule` would decide (no warm one for `key` was
+            # found above, nothing to evict), without ranking every idle container first.
+            return self._create(key, memory, kind, ())
+        slots = self.slots()
         decision = schedule(key, need, slots, room - held)
         if held and self._shed is not None and _costly(decision):
             without = schedule(key, need, slots, room)
@@ -366,15 +368,20 @@ class ContainerPool(Generic[E]):
         if isinstance(decision, Warm):
             return self._take_warm(decision.id)  # type: ignore[arg-type]
         if isinstance(decision, Create):
-            for victim in decision.evict:
-                self._remove_idle(victim)  # type: ignore[arg-type]
-            entry = self._take_stem(key, memory, kind) or self._make(key, memory)
-            self._busy.add(entry)
-            self._cold.add(entry)
-            self._began[entry] = self._clock()
-            self.idle_times.started(_action(key), self._clock())
-            return entry
+            return self._create(key, memory, kind, decision.evict)
         return None
+
+    def _create(
+        self, key: ActionKey, memory: int, kind: str | None, evict: tuple[object, ...]
+    ) -> E:
+        for victim in evict:
+            self._remove_idle(victim)  # type: ignore[arg-type]
+        entry = self._take_stem(key, memory, kind) or self._make(key, memory)
+        self._busy.add(entry)
+        self._cold.add(entry)
+        self._began[entry] = self._clock()
+        self.idle_times.started(_action(key), self._clock())
+        return entry
 
     def _take_warm(self, entry: E) -> E:
         del self._idle[entry]
@@ -420,11 +427,10 @@ class ContainerPool(Generic[E]):
 
     def _sweep(self, key: ActionKey) -> None:
         """Drop idle entries that died, and stale revisions of the action being scheduled."""
-        for entry in [e for e in self._idle if not e.usable]:
+        # Runs on every acquire, warm ones included: one pass, no Slot built per container.
+        gone = [e for e in self._idle if not e.usable or is_stale(key, e.key)]
+        for entry in gone:
             self._remove_idle(entry)
-        idle = [Slot(e, e.key, e.memory, True, t) for e, t in self._idle.items()]
-        for victim in stale(key, idle):
-            self._remove_idle(victim)  # type: ignore[arg-type]
 
     def _drain(self) -> None:
         while self._buffer:

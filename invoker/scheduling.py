@@ -104,13 +104,15 @@ def schedule(key: ActionKey, memory: int, slots: Iterable[Slot], user_memory: in
 def stale(key: ActionKey, slots: Iterable[Slot]) -> tuple[object, ...]:
     """Idle containers of the same action at another revision: the action was updated, so
     they will never be reused (OW keys warm containers by revision)."""
-    return tuple(
-        s.id
-        for s in slots
-        if s.idle
-        and s.key.revision != key.revision
-        and s.key.action == key.action
-        and s.key.namespace == key.namespace
+    return tuple(s.id for s in slots if s.idle and is_stale(key, s.key))
+
+
+def is_stale(key: ActionKey, other: ActionKey) -> bool:
+    """Is `other` the action of `key` at another revision?"""
+    return (
+        other.revision != key.revision
+        and other.action == key.action
+        and other.namespace == key.namespace
     )
 
 
