@@ -15,7 +15,9 @@ time, step by step (bench/first_invoke.py); `python -m bench docker`: Docker con
 attach stream, beside process containers, in turns (bench/docker.py); `python -m bench metrics`: what counting an activation costs (bench/metrics.py); `python -m bench
 layers`: what an action's layers cost its cold starts (bench/layers.py); `python -m bench cli`:
 a whole `wsk` process beside a bare interpreter (bench/cli.py); `python -m bench burst`: 128
-concurrent callers of one 50 ms action, the pool's policies side by side (bench/burst.py)."""
+concurrent callers of one 50 ms action, the pool's policies side by side (bench/burst.py);
+`python -m bench queue`: the Kafka queue alone, our Produce and Fetch requests against
+aiokafka's (bench/kafka_queue.py)."""
 
 import sys
 
@@ -23,6 +25,10 @@ if sys.argv[1:2] == ["cluster"]:
     from bench import cluster
 
     cluster.main(sys.argv[2:])
+elif sys.argv[1:2] == ["queue"]:
+    from bench import kafka_queue
+
+    kafka_queue.main(sys.argv[2:])
 elif sys.argv[1:2] == ["framework"]:
     from bench import framework
 

@@ -3,6 +3,7 @@
     python -m bench cluster [--requests N] [--seconds S] [--clients C] [--warmup N]
                             [--split N] [--idle S] [--quiet N] [--store couchdb|sqlite]
                             [--fetch-wait-ms MS] [--idle-wait-ms MS] [--invokers 1,2]
+                            [--kafka-client lean,aiokafka] [--rounds N]
 
 Measures, in one run and with the same aiohttp clients as `python -m bench`: a standalone
 server (the baseline), then a cluster of real processes, one `pywhisk controller` and one,
@@ -16,8 +17,12 @@ time goes (the hop there, the run, the way back, from the records' waitTime and 
 and CPU time by part (bench/cpu.py) per invoke under load and while idle, and the latency
 of an invoke after two quiet seconds (`--quiet` of them: the consumers' fetches are long
 then, `common/queue/kafka_consumer.py`). `--store sqlite`, `--fetch-wait-ms` and
-`--idle-wait-ms` change one thing at a time, to attribute a cost. Figures are printed,
-never asserted.
+`--idle-wait-ms` change one thing at a time, to attribute a cost. `--kafka-client` names
+who makes the queue's Produce and Fetch requests (`lean`, our own, the default; `aiokafka`,
+the former path), each a cluster of its own measured in turn; `--rounds N` measures
+everything N times, the order of the clusters reversed every other round, and ends with
+each figure's median and range over the rounds (bench/cluster_summary.py), every ratio
+taken against the standalone server of its own round. Figures are printed, never asserted.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from typing import Any
 import aiohttp
 
 from bench.clients import percentile, sequential, session_for, spread_throughput
+from bench.cluster_summary import summarize
 from bench.cpu import PARTS, cpu_by_part, used
 from bench.platform import CODE, LIMITS, platform
 from pywhisk.common.queue.kafka_consumer import FETCH_WAIT_MS, IDLE_WAIT_MS
@@ -45,6 +51,7 @@ from pywhisk.controller.core.sharding import generate_hash, probe_order
 NAMESPACE = "bench"
 SPLIT = ("total", "there", "run", "back")
 QUIET = 2.0  # s of nothing before each of the `--quiet` invokes
+WIDTH = 30  # of a row's label
 _started = time.monotonic()
 
 
@@ -168,11 +175,14 @@ def setup_urls(
     tag: str,
     fetch_wait_ms: int | None,
     idle_wait_ms: int | None = None,
+    client: str | None = None,
 ) -> tuple[str, str]:
     """Store and queue URLs of a setup of its own: fresh databases, fresh topics."""
     store, queue = stems
     store = f"{store}{tag}.db" if store.startswith("sqlite") else f"{store}{tag}_"
     queue += f"?prefix={tag}_"
+    if client is not None:
+        queue += f"&client={client}"
     if fetch_wait_ms is not None:
         queue += f"&fetch_wait_ms={fetch_wait_ms}"
     if idle_wait_ms is not None:
@@ -184,7 +194,7 @@ def row(label: str, got: dict[str, Any], base: dict[str, Any]) -> str:
     p50, p99 = statistics.median(got["latency"]), percentile(got["latency"], 0.99)
     ratio = p50 / statistics.median(base["latency"])
     return (
-        f"{label:<22} {p50:8.2f} {p99:8.2f} {ratio:8.2f}x"
+        f"{label:<{WIDTH}} {p50:8.2f} {p99:8.2f} {ratio:8.2f}x"
         f" {got['rps']:12,.0f} {got['rps'] / base['rps']:8.2f}x"
     )
 
@@ -192,11 +202,11 @@ def row(label: str, got: dict[str, Any], base: dict[str, Any]) -> str:
 def cpu_table(results: dict[str, dict[str, Any]], key: str, scale: float) -> None:
     parts = ["client", *(part for _, part in PARTS)]
     shown = [p for p in parts if any(p in got[key] for got in results.values())]
-    print(f"{'':<22}{''.join(f'{p:>11}' for p in [*shown, 'total'])}")
+    print(f"{'':<{WIDTH}}{''.join(f'{p:>11}' for p in [*shown, 'total'])}")
     for label, got in results.items():
         by_part = got[key]
         cells = [f"{by_part[p] * scale:11.2f}" if p in by_part else f"{'-':>11}" for p in shown]
-        print(f"{label:<22}{''.join(cells)}{sum(by_part.values()) * scale:11.2f}")
+        print(f"{label:<{WIDTH}}{''.join(cells)}{sum(by_part.values()) * scale:11.2f}")
 
 
 def report(results: dict[str, dict[str, Any]], args: argparse.Namespace, load: float) -> None:
@@ -216,7 +226,9 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace, load: f
         f"latency: {args.requests} sequential blocking invokes; throughput: {args.clients} "
         f"clients for {args.seconds:g} s, one action each"
     )
-    print(f"{'':<22} {'p50 ms':>8} {'p99 ms':>8} {'p50/base':>9} {'invokes/s':>12} {'/base':>9}")
+    print(
+        f"{'':<{WIDTH}} {'p50 ms':>8} {'p99 ms':>8} {'p50/base':>9} {'invokes/s':>12} {'/base':>9}"
+    )
     for label, got in results.items():
         print(row(label, got, results["standalone"]))
     if args.split:
@@ -225,10 +237,10 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace, load: f
             "with the record: there = waitTime (controller to the run's start; a ms clock), "
             "back = the run's end to the client"
         )
-        print(f"{'':<22}{''.join(f'{k:>11}' for k in SPLIT)}")
+        print(f"{'':<{WIDTH}}{''.join(f'{k:>11}' for k in SPLIT)}")
         for label, got in results.items():
             cells = (statistics.median(got["split"][k]) for k in SPLIT)
-            print(f"{label:<22}{''.join(f'{c:11.2f}' for c in cells)}")
+            print(f"{label:<{WIDTH}}{''.join(f'{c:11.2f}' for c in cells)}")
     print(
         f"CPU ms per invoke in the throughput run ({cores} cores: 1 ms per invoke caps the "
         f"rate at {1000 * cores:,}/s)"
@@ -237,35 +249,57 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace, load: f
     if args.quiet:
         print(f"latency after {QUIET:g} quiet seconds, ms, each of {args.quiet} invokes")
         for label, got in results.items():
-            print(f"{label:<22} {' '.join(f'{t:.1f}' for t in got['after_quiet'])}")
+            print(f"{label:<{WIDTH}} {' '.join(f'{t:.1f}' for t in got['after_quiet'])}")
     if args.idle:
         print(f"CPU when idle, % of a core ({args.idle:g} s after the warm-up, before any load)")
         cpu_table(results, "idle", 100)
 
 
+def label_of(invokers: int, client: str, clients: list[str]) -> str:
+    label = f"cluster, {invokers} invoker{'s' if invokers > 1 else ''}"
+    return label if len(clients) == 1 else f"{label}, {client}"
+
+
 async def run(args: argparse.Namespace) -> None:
     load = os.getloadavg()[0]
-    results: dict[str, dict[str, Any]] = {}
+    rounds: list[dict[str, dict[str, Any]]] = []
     with tempfile.TemporaryDirectory(
         prefix="bench-cluster-", ignore_cleanup_errors=True
     ) as tmp_name:
         tmp = Path(tmp_name)
-        progress("starting the standalone server (the baseline)")
-        async with platform(tmp, "standalone") as (s, api):
-            progress("standalone up; measuring")
-            results["standalone"] = await figures(s, api, args)
         async with AsyncExitStack() as stack:
+            # Up before the first standalone server, so that every round's baseline runs
+            # beside the same idle broker and store.
             stems = await services(stack, tmp, args.store)
-            for n in args.invokers:
-                tag = f"c{n}"
-                store_url, queue_url = setup_urls(stems, tag, args.fetch_wait_ms, args.idle_wait_ms)
-                progress(f"starting a controller and {n} invoker(s)")
-                async with cluster(tmp / tag, store_url, queue_url, n) as (s, api):
-                    progress("measuring")
-                    results[f"cluster, {n} invoker{'s' if n > 1 else ''}"] = await figures(
-                        s, api, args
-                    )
-    report(results, args, load)
+            for n_round in range(args.rounds):
+                results: dict[str, dict[str, Any]] = {}
+                progress(f"round {n_round + 1} of {args.rounds}: the standalone server")
+                async with platform(tmp, f"standalone{n_round}") as (s, api):
+                    progress("standalone up; measuring")
+                    results["standalone"] = await figures(s, api, args)
+                clients = args.kafka_client if n_round % 2 == 0 else args.kafka_client[::-1]
+                for n in args.invokers:
+                    for client in clients:
+                        tag = f"r{n_round}c{n}{client}"
+                        store_url, queue_url = setup_urls(
+                            stems, tag, args.fetch_wait_ms, args.idle_wait_ms, client
+                        )
+                        progress(f"starting a controller and {n} invoker(s), {client} client")
+                        async with cluster(tmp / tag, store_url, queue_url, n) as (s, api):
+                            progress("measuring")
+                            label = label_of(n, client, args.kafka_client)
+                            results[label] = await figures(s, api, args)
+                ordered = ["standalone"] + [
+                    label_of(n, c, args.kafka_client)
+                    for n in args.invokers
+                    for c in args.kafka_client
+                ]
+                results = {label: results[label] for label in ordered}
+                report(results, args, load)
+                rounds.append(results)
+                load = os.getloadavg()[0]
+    if len(rounds) > 1:
+        summarize(rounds, WIDTH)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -294,4 +328,11 @@ def main(argv: list[str] | None = None) -> None:
         default=[1, 2],
         help="cluster sizes to measure, comma-separated",
     )
+    parser.add_argument(
+        "--kafka-client",
+        type=lambda text: text.split(","),
+        default=["lean"],
+        help="who makes the queue's Produce and Fetch requests: lean (ours), aiokafka, or both",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="times everything is measured")
     asyncio.run(run(parser.parse_args(argv)))

@@ -1,11 +1,16 @@
 """Kafka queues for the cluster preset (docs/openwhisk-compatibility.md §8.2), on aiokafka.
 
 `kafka://host:9092[,host2:9092][?prefix=&timeout=30&fetch_wait_ms=10&idle_wait_ms=100
-&background_wait_ms=1000&max_message_bytes=…&replication=1]`
+&background_wait_ms=1000&max_message_bytes=…&replication=1&client=lean]`
 
-- One shared producer (acks=all, no linger: an activation is one message and waits for
-  nobody). A send, subscription or commit that cannot complete within `timeout` seconds
-  (broker down or unreachable) raises `QueueError`; it never waits forever.
+- One shared producer (acks=all, no linger: an activation waits for nobody; what is sent
+  in one turn of the event loop goes in one request). A send, subscription or commit that
+  cannot complete within `timeout` seconds (broker down or unreachable) raises
+  `QueueError`; it never waits forever.
+- The hot requests, each activation's Produce and Fetch, are our own (`client=lean`, the
+  default: `kafka_producer.py`, `kafka_fetcher.py`), at a fraction of aiokafka's CPU per
+  request; aiokafka keeps metadata, topics, group offsets and commits. `client=aiokafka`
+  sends and fetches through aiokafka too (the former path, kept to measure against).
 - Topics are created on first use with one partition (order within a topic), the retention
   OpenWhisk gives them and room for a 1 MB payload; `prefix` is `whisk.kafka.topics.prefix`.
 - A consumer is assigned every partition of its topic and starts at its group's committed
@@ -44,7 +49,10 @@ from pywhisk.common.queue.kafka_consumer import (
     QUIET_MS,
     FetchWaits,
     KafkaConsumer,
+    Reader,
 )
+from pywhisk.common.queue.kafka_fetcher import LeanReader
+from pywhisk.common.queue.kafka_producer import LeanProducer
 from pywhisk.common.retry import Backoff, retry
 
 log = logging.getLogger(__name__)
@@ -67,6 +75,7 @@ RETENTION_MS = {
 # the margin is wider; anything larger is refused with a QueueError at send.
 MAX_MESSAGE_BYTES = 1024 * 1024 + 64 * 1024
 _BATCH_OVERHEAD = 1024  # what a record batch adds around a lone record
+CLIENTS = ("lean", "aiokafka")  # who sends and fetches (the module's docstring)
 _RETRY_PAUSE = 0.2
 
 
@@ -120,7 +129,11 @@ class KafkaQueue(Queue):
         )
         self.max_message_bytes = int(query.get("max_message_bytes", MAX_MESSAGE_BYTES))
         self.replication = int(query.get("replication", 1))
+        self.client = query.get("client", "lean")
+        if self.client not in CLIENTS:
+            raise ValueError(f"client= is one of {', '.join(CLIENTS)}: {url!r}")
         self._producer: AIOKafkaProducer | None = None
+        self._lean: LeanProducer | None = None
         self._admin: AIOKafkaAdminClient | None = None
         self._topics: dict[str, str] = {}  # made (or found) on the broker: name -> topic
         self._creating: dict[str, asyncio.Future[None]] = {}
@@ -169,6 +182,12 @@ class KafkaQueue(Queue):
             raise self._failed("connecting", exc) from exc
         finally:
             _client_log.removeFilter(quiet)
+        if self.client == "lean":
+            self._lean = LeanProducer(
+                producer.client,
+                timeout=self.timeout,
+                batch_bytes=self.max_message_bytes + _BATCH_OVERHEAD,
+            )
         self._watching = asyncio.get_running_loop().create_task(self._watch())
 
     async def close(self) -> None:
@@ -179,6 +198,9 @@ class KafkaQueue(Queue):
             self._watching = None
         for consumer in list(self._consumers):
             await consumer.close()
+        if self._lean is not None:
+            await self._lean.close()
+            self._lean = None
         if self._producer is not None:
             await self._producer.stop()
             self._producer = None
@@ -251,20 +273,38 @@ class KafkaQueue(Queue):
         assert producer is not None, "open() the queue first"
         await self.ensure_topic(topic)
         name = self.topic_name(topic)
+        deadline = self._deadline() + 1
+        lean = self._lean
+        if lean is not None:
+            try:  # the usual case, at the cost of one coroutine: the retries' only if needed
+                await lean.send(name, payload)
+                return
+            except KafkaError as exc:
+                if isinstance(exc, MessageSizeTooLargeError):
+                    raise self._too_large(name, payload) from exc
+                # a broker away or restarting: tried again below, until the deadline
+
+        async def send() -> None:
+            if lean is not None:
+                await lean.send(name, payload)
+            else:
+                await producer.send_and_wait(name, payload)
+
         try:
-            # The producer retries what it can (a broker away) until its request timeout,
-            # the same `timeout`; the rest (e.g. tansu refusing the first message to a topic
-            # it just made again) is retried here until the deadline.
-            await _until(
-                self._deadline() + 1, lambda: producer.send_and_wait(name, payload), _RETRY_PAUSE
-            )
+            # aiokafka's producer retries what it can (a broker away) until its request
+            # timeout, the same `timeout`, ours not at all; the rest (e.g. tansu refusing the
+            # first message to a topic it just made again) is retried here until the deadline.
+            await _until(deadline, send, _RETRY_PAUSE)
         except MessageSizeTooLargeError as exc:
-            raise QueueError(
-                f"sending to {name}: {len(payload)} bytes is more than the "
-                f"{self.max_message_bytes} a message may have"
-            ) from exc
+            raise self._too_large(name, payload) from exc
         except (TimeoutError, KafkaError) as exc:
             raise self._failed(f"sending to {name}", exc) from exc
+
+    def _too_large(self, name: str, payload: bytes) -> QueueError:
+        return QueueError(
+            f"sending to {name}: {len(payload)} bytes is more than the "
+            f"{self.max_message_bytes} a message may have"
+        )
 
     async def consumer(self, topic: str, group: str, *, prompt: bool = True) -> KafkaConsumer:
         producer = self._producer
@@ -293,6 +333,18 @@ class KafkaQueue(Queue):
             await reader.stop()
             raise self._failed(f"subscribing to {name}", exc) from exc
         reader.assign([TopicPartition(name, p) for p in sorted(partitions)])
-        consumer = KafkaConsumer(self, reader, topic, prompt=prompt, waits=self.waits)
+        source: Reader = reader
+        if self.client == "lean":
+            source = LeanReader(
+                reader,
+                producer.client,
+                name,
+                partitions,
+                wait_ms=self.waits.of(prompt)[0],
+                partition_bytes=self.max_message_bytes + _BATCH_OVERHEAD,
+                max_bytes=max(50 * 1024 * 1024, self.max_message_bytes + _BATCH_OVERHEAD),
+                timeout=self.timeout,
+            )
+        consumer = KafkaConsumer(self, source, topic, prompt=prompt, waits=self.waits)
         self._consumers.add(consumer)
         return consumer

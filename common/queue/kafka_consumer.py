@@ -38,15 +38,16 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeAlias
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import ConsumerStoppedError, KafkaError
-from aiokafka.structs import ConsumerRecord, OffsetAndMetadata
+from aiokafka.structs import OffsetAndMetadata
 
 from pywhisk.common.queue.base import Consumer, QueueError
+from pywhisk.common.queue.kafka_fetcher import LeanReader
 
 log = logging.getLogger("pywhisk.common.queue.kafka")
 
@@ -91,7 +92,23 @@ class FetchWaits:
         return self.busy_ms, max(self.idle_ms, self.busy_ms)
 
 
-def _set_fetch_wait(reader: AIOKafkaConsumer, ms: int) -> None:
+class _Message(Protocol):
+    """A fetched message, from aiokafka's reader or ours (`kafka_wire.Record`)."""
+
+    @property
+    def offset(self) -> int: ...
+
+    @property
+    def value(self) -> bytes | None: ...
+
+
+Reader: TypeAlias = AIOKafkaConsumer | LeanReader
+
+
+def _set_fetch_wait(reader: Reader, ms: int) -> None:
+    if isinstance(reader, LeanReader):
+        reader.set_fetch_wait(ms)
+        return
     # aiokafka takes the wait from this attribute each time it builds a fetch request and
     # offers no setter; a consumer made anew would lose its fetched messages and position.
     fetcher = getattr(reader, "_fetcher", None)
@@ -105,7 +122,7 @@ class KafkaConsumer(Consumer):
     def __init__(
         self,
         queue: Home,
-        reader: AIOKafkaConsumer,
+        reader: Reader,
         topic: str,
         *,
         prompt: bool = True,
@@ -118,7 +135,7 @@ class KafkaConsumer(Consumer):
         self._wait = self._busy_wait
         # Fetched but not yet handed out; kept here, not in one generator, because a caller
         # may stop iterating and start again (each `async for` makes a new generator).
-        self._fetched: deque[tuple[TopicPartition, ConsumerRecord[bytes, bytes]]] = deque()
+        self._fetched: deque[tuple[TopicPartition, _Message]] = deque()
         self._yielded: dict[TopicPartition, int] = {}
         self._committed: dict[TopicPartition, int] = {}
         # Partitions whose log ended before our position at the last idle check, with that
@@ -178,7 +195,9 @@ class KafkaConsumer(Consumer):
             self._yielded[tp] = record.offset + 1
             yield record.value  # type: ignore[misc]
 
-    async def _fetch(self) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
+    async def _fetch(self) -> Mapping[TopicPartition, Sequence[_Message]]:
+        if isinstance(self._reader, LeanReader):  # ends by itself when stopped
+            return await self._reader.getmany(QUIET_MS)
         # aiokafka's getmany does not return when the consumer stops; close() must end the
         # iteration at once (an invoker stopping, a controller shutting down). A pause
         # needs no such care: the getmany ends empty within QUIET_MS.

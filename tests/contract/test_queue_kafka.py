@@ -1,5 +1,8 @@
 """The queue contract against a real Kafka-protocol broker (tansu), plus what Kafka adds:
-offsets committed per group, messages kept for groups that start later, broker restarts."""
+offsets committed per group, messages kept for groups that start later, broker restarts.
+Each test of the queue runs with our own Produce and Fetch requests (`client=lean`, the
+default) and with aiokafka's (`client=aiokafka`, the former path); the restarts, with the
+default."""
 
 from __future__ import annotations
 
@@ -37,9 +40,11 @@ def kafka_url(broker: TansuBroker, **params: object) -> str:
     return f"{broker.url}?" + "&".join(f"{k}={v}" for k, v in params.items())
 
 
-@pytest.fixture
-async def queue(kafka_broker: TansuBroker) -> AsyncIterator[KafkaQueue]:
-    q = queue_from_url(kafka_url(kafka_broker))
+@pytest.fixture(params=["lean", "aiokafka"])
+async def queue(
+    kafka_broker: TansuBroker, request: pytest.FixtureRequest
+) -> AsyncIterator[KafkaQueue]:
+    q = queue_from_url(kafka_url(kafka_broker, client=request.param))
     assert isinstance(q, KafkaQueue)
     await q.open()
     yield q
@@ -126,6 +131,17 @@ class TestKafkaQueue(QueueBehavior):
     async def test_a_message_over_the_limit_is_refused(self, queue: KafkaQueue) -> None:
         with pytest.raises(QueueError, match="invoker4"):
             await queue.send("invoker4", b"x" * (queue.max_message_bytes + 2048))
+
+    async def test_sends_to_several_topics_at_once_all_arrive(self, queue: KafkaQueue) -> None:
+        """An invoker finishing activations for two controllers, and pinging, in one turn
+        of its event loop: one request carries them all."""
+        topics = ["completed5", "completed6", "health"]
+        consumers = [await queue.consumer(topic, f"g{topic}") for topic in topics]
+        sends = [queue.send(t, f"{t}-{i}".encode()) for i in range(5) for t in topics]
+        await asyncio.gather(*sends)
+        for topic, consumer in zip(topics, consumers, strict=True):
+            assert await take(consumer, 5) == [f"{topic}-{i}".encode() for i in range(5)]
+            await consumer.close()
 
     async def test_topics_get_openwhisk_retention(self) -> None:
         assert retention_ms("invoker7") == 48 * 3_600_000
