@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import struct
 from collections import deque
+from typing import cast
 
 from aiokafka.errors import KafkaConnectionError
 
@@ -54,8 +55,8 @@ class KafkaLink(asyncio.Protocol):
         return len(self._waiting)
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
+        # A stream transport (uvloop's are not asyncio.Transport's subclasses).
+        self._transport = cast(asyncio.Transport, transport)
 
     def request(self, api_key: int, version: int, body: bytes) -> asyncio.Future[memoryview]:
         """Send a request; the future gets the answer's body (after its correlation id)."""
