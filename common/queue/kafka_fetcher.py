@@ -42,7 +42,7 @@ from aiokafka.errors import (
 )
 from aiokafka.structs import OffsetAndMetadata
 
-from pywhisk.common.queue.kafka_link import KafkaLink
+from pywhisk.common.queue.kafka_link import KafkaLink, kept_or_opened
 from pywhisk.common.queue.kafka_wire import (
     FETCH,
     FETCH_VERSION,
@@ -225,14 +225,9 @@ class LeanReader:
         return got
 
     async def _link(self, node: int) -> KafkaLink:
-        link = self._links.get(node)
-        if link is not None and link.usable:
+        link = await kept_or_opened(self._client, self._links, node, self.timeout)
+        if link is self._links.get(node):
             return link
-        broker = self._client.cluster.broker_metadata(node)
-        if broker is None:  # gone from the cluster: who leads now is asked again
-            self._client.force_metadata_update()
-            raise KafkaConnectionError(f"broker {node} is not in the cluster's metadata")
-        link = await KafkaLink.open(broker.host, broker.port, self.timeout)
         if self._stopped.done():
             link.close()
             raise ConsumerStoppedError()

@@ -18,6 +18,7 @@ import struct
 from collections import deque
 from typing import cast
 
+from aiokafka.client import AIOKafkaClient
 from aiokafka.errors import KafkaConnectionError
 
 from pywhisk.common.queue.kafka_wire import frame
@@ -122,3 +123,17 @@ class KafkaLink(asyncio.Protocol):
 
     def close(self) -> None:
         self._fail(KafkaConnectionError(f"connection to {self.address} closed"))
+
+
+async def kept_or_opened(
+    client: AIOKafkaClient, links: dict[int, KafkaLink], node: int, within: float
+) -> KafkaLink:
+    """The usable link in `links` to broker `node`, or a new one (which the caller keeps)."""
+    link = links.get(node)
+    if link is not None and link.usable:
+        return link
+    broker = client.cluster.broker_metadata(node)
+    if broker is None:  # gone from the cluster: who leads now is asked again
+        client.force_metadata_update()
+        raise KafkaConnectionError(f"broker {node} is not in the cluster's metadata")
+    return await KafkaLink.open(broker.host, broker.port, within)

@@ -41,7 +41,7 @@ from aiokafka.errors import (
     for_code,
 )
 
-from pywhisk.common.queue.kafka_link import KafkaLink
+from pywhisk.common.queue.kafka_link import KafkaLink, kept_or_opened
 from pywhisk.common.queue.kafka_wire import (
     PRODUCE,
     PRODUCE_VERSION,
@@ -113,14 +113,9 @@ class LeanProducer:
         return node
 
     async def _link(self, node: int) -> KafkaLink:
-        link = self._links.get(node)
-        if link is not None and link.usable:
-            return link
-        broker = self._client.cluster.broker_metadata(node)
-        if broker is None:  # gone from the cluster: who leads now is asked again
-            self._client.force_metadata_update()
-            raise KafkaConnectionError(f"broker {node} is not in the cluster's metadata")
-        link = self._links[node] = await KafkaLink.open(broker.host, broker.port, self.timeout)
+        link = self._links[node] = await kept_or_opened(
+            self._client, self._links, node, self.timeout
+        )
         return link
 
     async def _drain(self, node: int) -> None:

@@ -24,27 +24,7 @@ def _post(sock_path: str, path: str, body: bytes, timeout: float) -> bytes:
 def test_booted_ahead_it_serves_only_once_adopted(tmp_path):
     """--adopt-fd: the proxy boots (launcher spawned, imports done), says so on
     --ready-fd, answers nothing until the adoption's kind arrives, then serves."""
-    path = str(tmp_path / "sock")
-    listener = socket.socket(socket.AF_UNIX)
-    listener.bind(path)
-    listener.listen(8)
-    adopt_r, adopt_w = os.pipe()
-    ready_r, ready_w = os.pipe()
-    fds = (listener.fileno(), adopt_r, ready_w)
-    work = tmp_path / "work"
-    work.mkdir()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            *("-m", "pywhisk.action_runtime", "--language", "python"),
-            *("--listen-fd", str(fds[0]), "--adopt-fd", str(fds[1]), "--ready-fd", str(fds[2])),
-        ],
-        cwd=work,
-        pass_fds=fds,
-    )
-    for fd in (adopt_r, ready_w):
-        os.close(fd)
-    listener.close()
+    proc, path, adopt_w, ready_r = _boot(tmp_path)
     try:
         assert os.read(ready_r, 1) == b"\n"
         with pytest.raises(TimeoutError):  # queued in the backlog, not served
@@ -68,6 +48,32 @@ def test_booted_ahead_it_exits_when_its_invoker_is_gone(tmp_path):
     """The adoption pipe closes with nothing written (the invoker that booted it was
     SIGKILLed): nothing will ever adopt it, so it exits, launcher and all, instead of
     serving a socket nobody will connect to."""
+    proc, _, adopt_w, ready_r = _boot(tmp_path)
+    try:
+        assert os.read(ready_r, 1) == b"\n"
+        with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as f:
+            (launcher,) = (int(pid) for pid in f.read().split())
+        os.close(adopt_w)  # as the kernel closes it when the invoker dies
+        assert proc.wait(10) == 0
+        assert not os.path.exists(f"/proc/{launcher}") or _zombie(launcher)
+    finally:
+        os.close(ready_r)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rpartition(")")[2].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+def _boot(tmp_path) -> tuple[subprocess.Popen[bytes], str, int, int]:
+    """A Python proxy booted ahead on a Unix socket: (process, socket path, the adoption
+    pipe's write end, the ready pipe's read end)."""
     path = str(tmp_path / "sock")
     listener = socket.socket(socket.AF_UNIX)
     listener.bind(path)
@@ -89,23 +95,4 @@ def test_booted_ahead_it_exits_when_its_invoker_is_gone(tmp_path):
     for fd in (adopt_r, ready_w):
         os.close(fd)
     listener.close()
-    try:
-        assert os.read(ready_r, 1) == b"\n"
-        with open(f"/proc/{proc.pid}/task/{proc.pid}/children") as f:
-            (launcher,) = (int(pid) for pid in f.read().split())
-        os.close(adopt_w)  # as the kernel closes it when the invoker dies
-        assert proc.wait(10) == 0
-        assert not os.path.exists(f"/proc/{launcher}") or _zombie(launcher)
-    finally:
-        os.close(ready_r)
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-
-
-def _zombie(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rpartition(")")[2].split()[0] == "Z"
-    except OSError:
-        return True
+    return proc, path, adopt_w, ready_r
