@@ -141,20 +141,26 @@ def test_no_sandbox_outlives_a_server_killed_while_launching(base: Path, launche
             until=lambda n: n >= launched or s.process is None or s.process.poll() is not None,
             details=s.log,
         )
-        s.process.send_signal(signal.SIGKILL)
-        s.process.wait()
-        wait_until(
-            lambda: leftovers(root, pid),
-            "every process of the killed server's containers gone",
-            timeout=10,
-            interval=0.05,
-            until=lambda left: not left,
-            details=s.log,
-        )
+        kill_and_see_all_gone(s, root, pid)
     finally:
         for left in leftovers(root, pid):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(left, signal.SIGKILL)
+
+
+def kill_and_see_all_gone(s: StandaloneServer, root: Path, pid: int) -> None:
+    """SIGKILL the server, then wait for every process of its containers to be gone."""
+    assert s.process is not None
+    s.process.send_signal(signal.SIGKILL)
+    s.process.wait()
+    wait_until(
+        lambda: leftovers(root, pid),
+        "every process of the killed server's containers gone",
+        timeout=10,
+        interval=0.05,
+        until=lambda left: not left,
+        details=s.log,
+    )
 
 
 def hello(s: StandaloneServer) -> object:
@@ -187,16 +193,7 @@ def test_a_paused_container_of_a_killed_server_is_gone(base: Path) -> None:
             interval=0.05,
         )
         assert frozen
-        s.process.send_signal(signal.SIGKILL)
-        s.process.wait()
-        wait_until(
-            lambda: leftovers(root, pid),
-            "every process of the killed server's containers gone",
-            timeout=10,
-            interval=0.05,
-            until=lambda left: not left,
-            details=s.log,
-        )
+        kill_and_see_all_gone(s, root, pid)
     finally:
         for left in leftovers(root, pid):
             with contextlib.suppress(ProcessLookupError):
