@@ -4,7 +4,8 @@
 # of its own (so the real ~/.wskprops and ~/.local/bin are left alone). It installs what
 # deploy/standalone.sh installs, starts the server on a free port, creates and invokes an
 # action with the `wsk` it linked into ~/.local/bin, and stops the server again.
-# deploy/test.sh runs it before the test suite; it shares the checkout's .venv with it.
+# deploy/test.sh runs it before the test suite (it shares the checkout's .venv with it), and
+# deploy/check-quickstart-ubuntu.sh runs it in a stock Ubuntu 24.04 container.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 stock_path=/usr/sbin:/usr/bin:/sbin:/bin
@@ -22,27 +23,54 @@ mkdir -p "$work/home"
 port="$(env -i PATH="$stock_path" python3 -c \
   'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 
-echo "==> quick start as a stock Debian user would run it (PATH=$stock_path)"
+fail() {
+  echo "$1" >&2
+  echo "the end of the server's log:" >&2
+  tail -n 30 "$work/server.log" >&2
+  exit 1
+}
+distro="$(. /etc/os-release && echo "$PRETTY_NAME")"
+echo "==> quick start as a user of a stock $distro would run it (PATH=$stock_path)"
 env -i HOME="$work/home" PATH="$stock_path" ${PYWHISK_VENV:+PYWHISK_VENV="$PYWHISK_VENV"} \
   bash deploy/standalone.sh --port "$port" --data-dir "$work/data" >"$work/server.log" 2>&1 &
 server=$!
 waited=0
 until grep -q "is ready at" "$work/server.log"; do
   if ! kill -0 "$server" 2>/dev/null || [ "$waited" -ge 600 ]; then
-    echo "deploy/standalone.sh did not start the server:" >&2
-    tail -n 30 "$work/server.log" >&2
-    exit 1
+    fail "deploy/standalone.sh did not start the server (${waited}s)"
   fi
   sleep 1
   waited=$((waited + 1))
 done
+echo "==> the server is ready (${waited}s)"
 
+# The README's example (PHP), and Python's and Node.js's, as the distribution packages them.
+cat >"$work/hello.php" <<'PHP'
+<?php
+function main(array $args) : array {
+    $name = $args['name'] ?? 'World';
+    return ['msg' => "Hello $name"];
+}
+PHP
 printf 'def main(args):\n    return {"msg": "Hello " + args.get("name", "World")}\n' >"$work/hello.py"
+printf 'function main(params) {\n  return {msg: "Hello " + (params.name || "World")};\n}\n' \
+  >"$work/hello.js"
 as_user=(env -i HOME="$work/home" PATH="$work/home/.local/bin:$stock_path")
-"${as_user[@]}" wsk action update hello "$work/hello.py" >/dev/null
-answer="$("${as_user[@]}" wsk action invoke hello --result --param name Debian)"
-if [[ "$answer" != *'"msg": "Hello Debian"'* ]]; then
-  echo "the quick start's action answered: $answer" >&2
-  exit 1
+for file in hello.php hello.py hello.js; do
+  name="${file/./-}"
+  "${as_user[@]}" wsk action update "$name" "$work/$file" >/dev/null \
+    || fail "wsk action update $name $file failed"
+  answer="$("${as_user[@]}" wsk action invoke "$name" --result --param name Rob 2>&1)" \
+    || fail "wsk action invoke $name failed: $answer"
+  if [[ "$answer" != *'"msg": "Hello Rob"'* ]]; then
+    fail "the quick start's $file answered: $answer"
+  fi
+  echo "    $file: $(tr -s '\n ' ' ' <<<"$answer")"
+done
+echo "==> the runtimes it ran on: $(python3 -V), PHP $(php -r 'echo PHP_VERSION;'), Node.js" \
+  "$(node --version), bubblewrap $(bwrap --version | cut -d' ' -f2)"
+if grep -q WARNING "$work/server.log"; then
+  echo "==> the server's warnings:"
+  grep WARNING "$work/server.log" | head -n 5 | sed 's/^/    /'
 fi
-echo "==> quick start works: wsk invoked an action on the server it started"
+echo "==> quick start works on $distro: wsk invoked actions on the server it started"
