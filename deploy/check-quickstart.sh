@@ -19,7 +19,10 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+# A new user's home, as useradd makes it: /etc/skel's .profile is what puts ~/.local/bin on
+# PATH in a login shell once the directory exists.
 mkdir -p "$work/home"
+[ ! -d /etc/skel ] || cp -rT /etc/skel "$work/home"
 port="$(env -i PATH="$stock_path" python3 -c \
   'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 
@@ -55,7 +58,14 @@ PHP
 printf 'def main(args):\n    return {"msg": "Hello " + args.get("name", "World")}\n' >"$work/hello.py"
 printf 'function main(params) {\n  return {msg: "Hello " + (params.name || "World")};\n}\n' \
   >"$work/hello.js"
-as_user=(env -i HOME="$work/home" PATH="$work/home/.local/bin:$stock_path")
+# ~/.local/bin is not on the distribution's PATH, so the script must have said how to add it;
+# the user's next login shell has it (the .profile above), and runs wsk from there.
+if ! grep -qF 'export PATH="$HOME/.local/bin:$PATH"' "$work/server.log"; then
+  fail "deploy/standalone.sh did not print the line that puts ~/.local/bin on PATH"
+fi
+as_user=(env -i HOME="$work/home" PATH="$stock_path" bash -lc '"$@"' login-shell)
+[ "$("${as_user[@]}" command -v wsk)" = "$work/home/.local/bin/wsk" ] \
+  || fail "a new login shell does not find wsk in ~/.local/bin"
 for file in hello.php hello.py hello.js; do
   name="${file/./-}"
   "${as_user[@]}" wsk action update "$name" "$work/$file" >/dev/null \
@@ -67,8 +77,9 @@ for file in hello.php hello.py hello.js; do
   fi
   echo "    $file: $(tr -s '\n ' ' ' <<<"$answer")"
 done
-echo "==> the runtimes it ran on: $(python3 -V), PHP $(php -r 'echo PHP_VERSION;'), Node.js" \
-  "$(node --version), bubblewrap $(bwrap --version | cut -d' ' -f2)"
+echo "==> the runtimes it ran on: $("${as_user[@]}" python3 -V)," \
+  "PHP $("${as_user[@]}" php -r 'echo PHP_VERSION;'), Node.js $("${as_user[@]}" node --version)," \
+  "bubblewrap $("${as_user[@]}" bwrap --version | cut -d' ' -f2)"
 if grep -q WARNING "$work/server.log"; then
   echo "==> the server's warnings:"
   grep WARNING "$work/server.log" | head -n 5 | sed 's/^/    /'

@@ -36,8 +36,10 @@ if [ ${#apt_missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${apt_missing[@]}"
 fi
 
-if [ "$#" -eq 0 ]; then  # the whole run: the README's first command, as on a stock Debian
+if [ "$#" -eq 0 ]; then  # the whole run: the README's first command, as on a stock Debian,
   bash deploy/check-quickstart.sh
+  # then in a stock Ubuntu 24.04 container (about 1.5 min; 2 the first time, building its image)
+  bash deploy/check-quickstart-ubuntu.sh
 fi
 
 # The same virtual environment with every extra (tests/unit/test_test_layout.py checks the
