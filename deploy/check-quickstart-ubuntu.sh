@@ -24,6 +24,7 @@ cleanup() {
   [ -z "$build" ] || rm -rf "$build"
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM  # through cleanup: no container left running
 step() { echo "==> [$((SECONDS - started))s] $*"; }
 
 ensure_docker
@@ -62,7 +63,8 @@ EOF
   "${sudo_cmd[@]}" rm -rf "$build/rootfs/var/cache/apt/archives/"*.deb
   step "importing it as $image"
   "${sudo_cmd[@]}" tar --numeric-owner -C "$build/rootfs" -c \
-    --exclude=./dev/* --exclude=./proc/* --exclude=./sys/* --exclude=./run/* --exclude=./tmp/* . \
+    --exclude='./dev/*' --exclude='./proc/*' --exclude='./sys/*' --exclude='./run/*' \
+    --exclude='./tmp/*' . \
     | docker import \
       --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
       --change 'CMD ["/bin/bash"]' - "$image" >/dev/null
@@ -102,9 +104,12 @@ if compgen -G '/usr/local/share/ca-certificates/*.crt' >/dev/null; then
   docker exec "$container" update-ca-certificates >/dev/null 2>&1
 fi
 [ ! -f /etc/pip.conf ] || docker cp /etc/pip.conf "$container:/etc/pip.conf"
-# A copy of the checkout as it is (uncommitted changes too), without what an install leaves.
+# A copy of the checkout as it is (uncommitted changes too), without what .gitignore keeps
+# out (what installs, builds and test runs leave).
 tar -c --exclude=./.git --exclude=./.venv --exclude='*.egg-info' --exclude='__pycache__' \
-  --exclude=./.mypy_cache --exclude=./.ruff_cache --exclude=./.pytest_cache . \
+  --exclude=./.mypy_cache --exclude=./.ruff_cache --exclude=./.pytest_cache \
+  --exclude=node_modules --exclude=./build --exclude=./dist --exclude=./test-artifacts \
+  --exclude='*.log' . \
   | docker exec -i "$container" sh -c 'mkdir -p /root/pywhisk && tar -x -C /root/pywhisk'
 step "running deploy/check-quickstart.sh in it, as root (no sudo)"
 if ! docker exec -w /root/pywhisk "$container" bash deploy/check-quickstart.sh; then
