@@ -116,4 +116,17 @@ if ! docker exec -w /root/pywhisk "$container" bash deploy/check-quickstart.sh; 
   echo "the quick start failed on Ubuntu 24.04 after $((SECONDS - started))s" >&2
   exit 1
 fi
+# Once installed, the command is quick to run again: no apt, the same virtual environment,
+# no pip.
+step "running it again: nothing may be installed this time"
+if ! again="$(docker exec -w /root/pywhisk "$container" bash deploy/check-quickstart.sh 2>&1)"; then
+  echo "$again" >&2
+  echo "the quick start's second run failed on Ubuntu 24.04" >&2
+  exit 1
+fi
+echo "$again"
+if grep -E '^ +==> (installing|creating)' <<<"$again" >&2; then
+  echo "the quick start's second run installed again (above)" >&2
+  exit 1
+fi
 step "the quick start works on Ubuntu 24.04"

@@ -45,7 +45,8 @@ until grep -q "is ready at" "$work/server.log"; do
   sleep 1
   waited=$((waited + 1))
 done
-echo "==> the server is ready (${waited}s)"
+echo "==> the server is ready (${waited}s); what deploy/standalone.sh did:"
+grep '^==> ' "$work/server.log" | sed 's/^/    /'
 
 # The README's example (PHP), and Python's and Node.js's, as the distribution packages them.
 cat >"$work/hello.php" <<'PHP'
