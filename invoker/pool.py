@@ -178,9 +178,12 @@ class ContainerPool(Generic[E]):
     def room(self, memory: int) -> bool:
         """Does `memory` MB more fit in the budget now, beside the containers and what is
         held ahead? (Asked before something more is made ahead.)"""
-        slots = self.slots()
-        charged = sum(s.memory for s in slots) + self.held()
+        charged = self._charged() + self.held()
         return charged + memory <= self.capacity(charged)
+
+    def _charged(self) -> int:
+        """MB the containers count for now (`slots()`' sum, without ranking the idle ones)."""
+        return sum(map(self._charge, self._idle)) + sum(map(self._charge, self._busy))
 
     def held(self) -> int:
         """MB the factory's processes made ahead use (read at most every 50 ms, as the
@@ -348,7 +351,7 @@ class ContainerPool(Generic[E]):
             return None  # as many starting as make sense: wait for one of them, or a release
         held = self.held()
         need = self._estimate(key, memory) if self.policy.measured else memory
-        charged = sum(map(self._charge, self._idle)) + sum(map(self._charge, self._busy))
+        charged = self._charged()
         room = self.capacity(charged + held) if self.policy.measured else self.user_memory
         if charged + need <= room - held:
             # It fits as things are: what `schedule` would decide (no warm one for `key` was
